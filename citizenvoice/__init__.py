@@ -1,0 +1,89 @@
+"""CitizenVoice (市民之声): the application factory.
+
+``create_app`` is a list of named register steps; read it top to bottom to see what a running
+site is made of.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from config import BaseConfig, config_for
+
+__all__ = ["create_app"]
+
+_PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: str | BaseConfig | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask app for an environment name, a config object, or CITIZENVOICE_ENV."""
+    app = Flask(
+        __name__,
+        template_folder=str(_PROJECT_ROOT / "templates"),
+        instance_path=str(_PROJECT_ROOT / "instance"),
+    )
+    settings = config if isinstance(config, BaseConfig) else config_for(config)
+    app.config.from_object(settings)
+    app.config["ENV_NAME"] = settings.ENV_NAME
+    if overrides:
+        app.config.update(overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # readable Chinese in JSON
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_security_headers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extension singletons and the personal-data protector to this app."""
+    from citizenvoice import models  # noqa: F401  (registers the tables with the metadata)
+    from citizenvoice.extensions import bootstrap, csrf, db, limiter, migrate
+    from citizenvoice.services.pii import PiiProtector
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+    app.extensions["citizenvoice.pii"] = PiiProtector(app.config.get("PII_KEY") or app.config["SECRET_KEY"])
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount the resident site and the JSON API."""
+    from citizenvoice.blueprints.api import api_blueprint
+    from citizenvoice.blueprints.public import public_blueprint
+    from citizenvoice.extensions import csrf
+
+    app.register_blueprint(public_blueprint)
+    # The API authenticates nothing by cookie, so cross-site request forgery does not apply.
+    csrf.exempt(api_blueprint)
+    app.register_blueprint(api_blueprint, url_prefix="/api/v1")
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """JSON errors under /api, friendly Chinese pages elsewhere."""
+    from citizenvoice.blueprints.errors import init_app as init_errors
+
+    init_errors(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    """Add CSP and the other security headers to every response, errors included."""
+    from citizenvoice.blueprints.security import init_app as init_security
+
+    init_security(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Register the flask CLI commands (seed, ...)."""
+    from citizenvoice.cli import init_app as init_cli
+
+    init_cli(app)

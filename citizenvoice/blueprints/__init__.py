@@ -1,0 +1,1 @@
+"""HTTP layer: parse the request, call a service, commit, render. No rules live here."""

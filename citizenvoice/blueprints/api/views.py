@@ -1,0 +1,96 @@
+"""JSON API v1 views. Errors are ``{"error": {"code", "message", "fields"}}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
+
+from citizenvoice.blueprints.errors import api_error
+from citizenvoice.domain.feedback import Channel, FeedbackValidationError, validate_feedback
+from citizenvoice.extensions import db, limiter
+from citizenvoice.models import Submission
+from citizenvoice.services.departments import active_departments
+from citizenvoice.services.feedback import submission_by_tracking_code, submit_feedback
+
+__all__ = ["api_blueprint", "public_case_view"]
+
+api_blueprint = Blueprint("api", __name__)
+
+_ACCEPTED_FIELDS = {
+    "kind", "department", "title", "text", "rating", "rating_efficiency", "rating_attitude",
+    "rating_result", "location", "contact_phone", "anonymous",
+}
+
+
+def _submission_limit() -> str:
+    return str(current_app.config["SUBMISSION_RATE_LIMIT"])
+
+
+@api_blueprint.get("/departments")
+def departments() -> Any:
+    """List active departments: [{code, name, group}]."""
+    return jsonify([{"code": d.code, "name": d.name, "group": d.group} for d in active_departments()])
+
+
+@api_blueprint.post("/feedback")
+@limiter.limit(_submission_limit)
+def create_feedback() -> Any:
+    """Accept a complaint, rating or suggestion; answer 201 with the tracking code."""
+    if not request.is_json:
+        abort(415)
+    payload = request.get_json(silent=True)
+    if payload is None:
+        return api_error(400, "请求体不是有效的 JSON", code="invalid_json")
+    if not isinstance(payload, dict):
+        return api_error(400, "请求体须为 JSON 对象", code="invalid_json")
+    unknown = sorted(set(payload) - _ACCEPTED_FIELDS)
+    if unknown:
+        return api_error(
+            400, "包含不支持的字段", fields={name: "不支持的字段" for name in unknown}, code="validation_error"
+        )
+    try:
+        feedback = validate_feedback(payload)
+        submission = submit_feedback(feedback, channel=Channel.API, pii=current_app.extensions["citizenvoice.pii"])
+    except FeedbackValidationError as exc:
+        db.session.rollback()
+        return api_error(400, "提交内容有误", fields=exc.fields, code="validation_error")
+    db.session.commit()
+    url = url_for("public.track", code=submission.tracking_code, _external=True)
+    response = jsonify({"tracking_code": submission.tracking_code, "status": submission.status, "url": url})
+    response.headers["Location"] = url_for("api.feedback_status", code=submission.tracking_code)
+    return response, 201
+
+
+@api_blueprint.get("/feedback/<code>")
+def feedback_status(code: str) -> Any:
+    """The public view of a case: kind, status, department, category, timeline. No personal data."""
+    submission = submission_by_tracking_code(code)
+    if submission is None:
+        return api_error(404, "未找到该查询码对应的诉求")
+    return jsonify(public_case_view(submission))
+
+
+def public_case_view(submission: Submission) -> dict[str, Any]:
+    """What anyone holding the tracking code may see."""
+    department = submission.department
+    return {
+        "tracking_code": submission.tracking_code,
+        "kind": submission.kind,
+        "kind_label": submission.kind_label,
+        "status": submission.status,
+        "status_label": submission.status_label,
+        "department": department.code if department else None,
+        "department_name": department.name if department else None,
+        "category": None,  # set once the analysis pipeline has run (issue 4)
+        "created_at": submission.created_at.isoformat(),
+        "events": [
+            {
+                "status": event.status,
+                "label": event.status_label,
+                "note": event.note,
+                "at": event.created_at.isoformat(),
+            }
+            for event in submission.events
+        ],
+    }

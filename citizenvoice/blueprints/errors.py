@@ -1,0 +1,80 @@
+"""Error responses: JSON ``{"error": {code, message, fields}}`` under /api, Chinese pages elsewhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+__all__ = ["api_error", "init_app"]
+
+_MESSAGES = {
+    400: "请求有误",
+    403: "没有权限",
+    404: "未找到",
+    405: "不支持的请求方法",
+    413: "提交的内容过大",
+    415: "请求须为 JSON（Content-Type: application/json）",
+    429: "提交过于频繁，请稍后再试",
+    500: "服务器出错，请稍后再试",
+}
+_CODES = {
+    400: "bad_request",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    500: "internal_error",
+}
+
+
+def api_error(
+    status: int, message: str | None = None, fields: dict[str, str] | None = None, code: str | None = None
+) -> tuple[Response, int]:
+    """Build the API's JSON error body."""
+    body: dict[str, Any] = {
+        "error": {
+            "code": code or _CODES.get(status, "error"),
+            "message": message or _MESSAGES.get(status, "请求失败"),
+            "fields": fields or {},
+        }
+    }
+    return jsonify(body), status
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def init_app(app: Flask) -> None:
+    """Register handlers for HTTP errors, CSRF failures and unexpected exceptions."""
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error: CSRFError) -> Any:
+        if _wants_json():
+            return api_error(400, "CSRF 校验失败", code="csrf_failed")
+        return render_template("errors/error.html", status=400, message="页面已过期或来源不明，请刷新后重新提交。"), 400
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Any:
+        status = error.code or 500
+        if _wants_json():
+            response, status = api_error(status)
+            if status == 405 and error.get_response().headers.get("Allow"):
+                response.headers["Allow"] = error.get_response().headers["Allow"]
+            return response, status
+        template = "errors/404.html" if status == 404 else "errors/error.html"
+        return render_template(template, status=status, message=_MESSAGES.get(status, "请求失败")), status
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Any:
+        if isinstance(error, HTTPException):  # pragma: no cover - handled above
+            return _http_error(error)
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        if _wants_json():
+            return api_error(500)
+        return render_template("errors/error.html", status=500, message=_MESSAGES[500]), InternalServerError.code

@@ -1,0 +1,42 @@
+"""WTForms for the residents' site. They carry CSRF and field shapes; the rules live in
+citizenvoice.domain.feedback and are applied by the view through validate_feedback."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import Optional
+
+from citizenvoice.domain.feedback import MAX_TEXT_LENGTH
+
+__all__ = ["FeedbackForm", "TrackForm"]
+
+_SCORE_CHOICES = [(str(i), str(i)) for i in range(5, 0, -1)]
+
+
+class FeedbackForm(FlaskForm):
+    """One form for complaints, ratings and suggestions; the view hides what a kind lacks."""
+
+    department = SelectField("部门", choices=[], validate_choice=False)
+    title = StringField("标题（选填）", validators=[Optional()])
+    text = TextAreaField("内容", render_kw={"maxlength": MAX_TEXT_LENGTH, "rows": 6})
+    rating = RadioField("总体评分", choices=_SCORE_CHOICES, validate_choice=False)
+    rating_efficiency = RadioField("办事效率", choices=_SCORE_CHOICES, validate_choice=False)
+    rating_attitude = RadioField("服务态度", choices=_SCORE_CHOICES, validate_choice=False)
+    rating_result = RadioField("办理结果", choices=_SCORE_CHOICES, validate_choice=False)
+    location = StringField("地点（选填）", validators=[Optional()])
+    contact_phone = StringField(
+        "手机号（选填，仅工作人员回访时可见）",
+        validators=[Optional()],
+        render_kw={"inputmode": "numeric", "autocomplete": "tel"},
+    )
+    anonymous = BooleanField("匿名提交（不公开我的任何信息）")
+
+
+class TrackForm(FlaskForm):
+    """Look up a case by its tracking code."""
+
+    class Meta:
+        csrf = False  # a GET lookup changes nothing
+
+    code = StringField("查询码")

@@ -1,0 +1,96 @@
+"""Views of the residents' site. Thin: parse, call a service, commit, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from citizenvoice.blueprints.public.forms import FeedbackForm, TrackForm
+from citizenvoice.domain.feedback import Channel, FeedbackKind, FeedbackValidationError, validate_feedback
+from citizenvoice.extensions import db, limiter
+from citizenvoice.services.departments import active_departments
+from citizenvoice.services.feedback import submission_by_tracking_code, submit_feedback
+
+__all__ = ["public_blueprint"]
+
+public_blueprint = Blueprint("public", __name__)
+
+UNSURE = ""  # the department choice "不确定": the classifier routes it later
+
+
+def _submission_limit() -> str:
+    return str(current_app.config["SUBMISSION_RATE_LIMIT"])
+
+
+@public_blueprint.get("/")
+def home() -> str:
+    """Choose what to file: 我要投诉 / 我要评价 / 我要建议, or look up a case."""
+    return render_template("public/home.html", kinds=list(FeedbackKind), track_form=TrackForm())
+
+
+@public_blueprint.route("/submit/<kind>", methods=["GET", "POST"])
+@limiter.limit(_submission_limit, methods=["POST"])
+def submit(kind: str) -> Any:
+    """Show and accept the feedback form for one kind."""
+    try:
+        feedback_kind = FeedbackKind(kind)
+    except ValueError:
+        abort(404)
+    departments = active_departments()
+    form = FeedbackForm()
+    form.department.choices = [(UNSURE, "不确定（由系统分派）")] + [
+        (d.code, f"{d.name}") for d in departments
+    ]
+    if request.method == "POST" and form.validate_on_submit():
+        raw = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+        raw["kind"] = feedback_kind.value
+        try:
+            feedback = validate_feedback(raw)
+            submission = submit_feedback(
+                feedback, channel=Channel.WEB, pii=current_app.extensions["citizenvoice.pii"]
+            )
+        except FeedbackValidationError as exc:
+            db.session.rollback()
+            for name, message in exc.fields.items():
+                if name in form:
+                    form[name].errors = [*form[name].errors, message]
+        else:
+            db.session.commit()
+            return redirect(url_for("public.submitted", code=submission.tracking_code), code=303)
+    status = 400 if request.method == "POST" else 200
+    return (
+        render_template(
+            "public/submit.html", form=form, kind=feedback_kind, departments=departments
+        ),
+        status,
+    )
+
+
+@public_blueprint.get("/submitted/<code>")
+def submitted(code: str) -> str:
+    """Confirmation with the tracking code to keep."""
+    submission = submission_by_tracking_code(code)
+    if submission is None:
+        abort(404)
+    return render_template("public/submitted.html", submission=submission)
+
+
+@public_blueprint.get("/track")
+def track_lookup() -> Response | str:
+    """Look up a case by the code typed in."""
+    form = TrackForm(request.args)
+    code = (form.code.data or "").strip()
+    if code:
+        return redirect(url_for("public.track", code=code))
+    return render_template("public/track_lookup.html", form=form)
+
+
+@public_blueprint.get("/track/<code>")
+def track(code: str) -> str:
+    """Kind, department, status and timeline of one case; never personal data."""
+    submission = submission_by_tracking_code(code)
+    if submission is None:
+        abort(404)
+    return render_template("public/track.html", submission=submission)

@@ -1,0 +1,213 @@
+"""What a valid piece of resident feedback is: kinds, field rules and their Chinese messages.
+
+The HTML forms and the JSON API both validate through :func:`validate_feedback`, so a rule
+and its message exist once.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "MAX_LOCATION_LENGTH",
+    "MAX_TEXT_LENGTH",
+    "MAX_TITLE_LENGTH",
+    "MIN_TEXT_LENGTH",
+    "PHONE_PATTERN",
+    "Channel",
+    "FeedbackInput",
+    "FeedbackKind",
+    "FeedbackValidationError",
+    "clean_text",
+    "mask_phone",
+    "validate_feedback",
+]
+
+MIN_TEXT_LENGTH = 5
+MAX_TEXT_LENGTH = 2000
+MAX_TITLE_LENGTH = 100
+MAX_LOCATION_LENGTH = 200
+RATING_RANGE = range(1, 6)
+# Mainland mobile numbers: 11 digits, 1 then 3-9 (the issue's contract).
+PHONE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
+# Characters that render as nothing: zero-width space/joiners, BOM, word joiner, etc.
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u180e\u00ad]")
+
+
+class FeedbackKind(StrEnum):
+    """The three things a resident can file."""
+
+    COMPLAINT = "complaint"
+    RATING = "rating"
+    SUGGESTION = "suggestion"
+
+    @property
+    def label(self) -> str:
+        """The Chinese name shown to residents."""
+        return {"complaint": "投诉", "rating": "评价", "suggestion": "建议"}[self.value]
+
+
+class Channel(StrEnum):
+    """Where a submission came in."""
+
+    WEB = "web"
+    API = "api"
+    SEED = "seed"
+
+
+class FeedbackValidationError(ValueError):
+    """Raised with per-field Chinese messages when feedback is not acceptable."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
+        self.fields = fields
+
+
+@dataclass(frozen=True)
+class FeedbackInput:
+    """Validated, cleaned feedback, ready to store."""
+
+    kind: FeedbackKind
+    text: str
+    department_code: str | None = None
+    title: str = ""
+    rating: int | None = None
+    sub_ratings: dict[str, int] = field(default_factory=dict)
+    location: str = ""
+    contact_phone: str | None = None
+    anonymous: bool = False
+
+
+# Optional 1-5 sub-scores of a rating: 办事效率 / 服务态度 / 办理结果.
+SUB_RATING_FIELDS: dict[str, str] = {
+    "rating_efficiency": "办事效率",
+    "rating_attitude": "服务态度",
+    "rating_result": "办理结果",
+}
+
+
+def clean_text(raw: str) -> str:
+    """Normalise to NFC, drop invisible characters and trim surrounding whitespace."""
+    return _INVISIBLE.sub("", unicodedata.normalize("NFC", raw)).strip()
+
+
+def mask_phone(phone: str) -> str:
+    """Show a phone number the way staff see it: 138****1234."""
+    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "****"
+
+
+def _as_int(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    raise ValueError
+
+
+def validate_feedback(data: dict[str, Any]) -> FeedbackInput:
+    """Check and clean raw feedback fields; raise FeedbackValidationError listing every problem.
+
+    ``data`` keys: kind, department (code or None), title, text, rating, rating_efficiency,
+    rating_attitude, rating_result, location, contact_phone, anonymous.
+    """
+    errors: dict[str, str] = {}
+
+    raw_kind = data.get("kind")
+    kind: FeedbackKind | None = None
+    try:
+        kind = FeedbackKind(str(raw_kind))
+    except ValueError:
+        errors["kind"] = "请选择类型：投诉、评价或建议"
+
+    text_value = data.get("text")
+    text = clean_text(text_value) if isinstance(text_value, str) else ""
+    if not isinstance(text_value, str) or not text:
+        errors["text"] = "请填写内容"
+    elif len(text) < MIN_TEXT_LENGTH:
+        errors["text"] = f"内容太短，请至少写 {MIN_TEXT_LENGTH} 个字"
+    elif len(text) > MAX_TEXT_LENGTH:
+        errors["text"] = f"内容太长，请不要超过 {MAX_TEXT_LENGTH} 个字（当前 {len(text)} 个字）"
+
+    title_value = data.get("title") or ""
+    title = clean_text(title_value) if isinstance(title_value, str) else ""
+    if not isinstance(title_value, str):
+        errors["title"] = "标题格式不正确"
+    elif len(title) > MAX_TITLE_LENGTH:
+        errors["title"] = f"标题请不要超过 {MAX_TITLE_LENGTH} 个字"
+
+    location_value = data.get("location") or ""
+    location = clean_text(location_value) if isinstance(location_value, str) else ""
+    if not isinstance(location_value, str):
+        errors["location"] = "地点格式不正确"
+    elif len(location) > MAX_LOCATION_LENGTH:
+        errors["location"] = f"地点请不要超过 {MAX_LOCATION_LENGTH} 个字"
+
+    department = data.get("department")
+    department_code: str | None = None
+    if department not in (None, ""):
+        if not isinstance(department, str):
+            errors["department"] = "部门格式不正确"
+        else:
+            department_code = department.strip()
+
+    rating: int | None = None
+    try:
+        rating = _as_int(data.get("rating"))
+        if rating is not None and rating not in RATING_RANGE:
+            raise ValueError
+    except ValueError:
+        errors["rating"] = "评分须为 1 到 5 的整数"
+        rating = None
+    if kind is FeedbackKind.RATING and rating is None and "rating" not in errors:
+        errors["rating"] = "评价请选择 1 到 5 分"
+
+    sub_ratings: dict[str, int] = {}
+    for name, label in SUB_RATING_FIELDS.items():
+        try:
+            value = _as_int(data.get(name))
+            if value is not None and value not in RATING_RANGE:
+                raise ValueError
+        except ValueError:
+            errors[name] = f"{label}评分须为 1 到 5 的整数"
+            continue
+        if value is not None:
+            sub_ratings[name] = value
+    if kind is not FeedbackKind.RATING and (rating is not None or sub_ratings):
+        rating, sub_ratings = None, {}  # scores only mean something on a rating
+
+    phone_value = data.get("contact_phone")
+    phone: str | None = None
+    if phone_value not in (None, ""):
+        candidate = re.sub(r"[\s-]", "", phone_value) if isinstance(phone_value, str) else ""
+        if not PHONE_PATTERN.fullmatch(candidate):
+            errors["contact_phone"] = "手机号格式不正确，请输入 11 位手机号，如 13812345678"
+        else:
+            phone = candidate
+
+    anonymous = data.get("anonymous", False)
+    if isinstance(anonymous, str):
+        anonymous = anonymous.lower() in {"1", "true", "on", "y", "yes"}
+    if not isinstance(anonymous, bool):
+        errors["anonymous"] = "匿名选项须为是或否"
+
+    if errors or kind is None:
+        raise FeedbackValidationError(errors)
+    return FeedbackInput(
+        kind=kind,
+        text=text,
+        department_code=department_code,
+        title=title,
+        rating=rating,
+        sub_ratings=sub_ratings,
+        location=location,
+        contact_phone=phone,
+        anonymous=bool(anonymous),
+    )

@@ -1,0 +1,86 @@
+"""Submissions (complaints, ratings, suggestions) and their timeline of status events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from citizenvoice.domain.cases import CaseStatus
+from citizenvoice.domain.feedback import Channel, FeedbackKind
+from citizenvoice.extensions import db
+from citizenvoice.models.base import utcnow
+from citizenvoice.models.department import Department
+
+__all__ = ["StatusEvent", "Submission"]
+
+
+class Submission(db.Model):  # type: ignore[name-defined]
+    """One piece of resident feedback and the case it becomes."""
+
+    __tablename__ = "submission"
+    __table_args__ = (
+        CheckConstraint("kind IN ('complaint', 'rating', 'suggestion')", name="kind_valid"),
+        CheckConstraint("rating IS NULL OR (rating BETWEEN 1 AND 5)", name="rating_range"),
+        CheckConstraint("kind <> 'rating' OR rating IS NOT NULL", name="rating_required"),
+        Index("ix_submission_department_created", "department_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tracking_code: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
+    title: Mapped[str] = mapped_column(String(100), default="")
+    text: Mapped[str] = mapped_column(Text)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rating_efficiency: Mapped[int | None] = mapped_column(Integer)
+    rating_attitude: Mapped[int | None] = mapped_column(Integer)
+    rating_result: Mapped[int | None] = mapped_column(Integer)
+    location: Mapped[str] = mapped_column(String(200), default="")
+    # Contact phone: Fernet ciphertext, a keyed HMAC for de-duplication, and the masked form.
+    contact_phone_encrypted: Mapped[str | None] = mapped_column(Text)
+    contact_phone_hmac: Mapped[str | None] = mapped_column(String(64), index=True)
+    contact_phone_masked: Mapped[str | None] = mapped_column(String(16))
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(24), default=CaseStatus.RECEIVED.value, index=True)
+    channel: Mapped[str] = mapped_column(String(16), default=Channel.WEB.value)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+    department: Mapped[Department | None] = relationship()
+    events: Mapped[list[StatusEvent]] = relationship(
+        back_populates="submission", order_by="StatusEvent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def kind_label(self) -> str:
+        """Chinese name of the kind."""
+        return FeedbackKind(self.kind).label
+
+    @property
+    def status_label(self) -> str:
+        """Chinese name of the status."""
+        return CaseStatus(self.status).label
+
+
+class StatusEvent(db.Model):  # type: ignore[name-defined]
+    """One step on a case's timeline (受理, 签收, 答复 ...), shown to the resident."""
+
+    __tablename__ = "status_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submission.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(24))
+    # Public note shown on the tracking page; never personal data.
+    note: Mapped[str] = mapped_column(String(500), default="")
+    actor: Mapped[str] = mapped_column(String(64), default="system")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="events")
+
+    @property
+    def status_label(self) -> str:
+        """Chinese name of the status."""
+        return CaseStatus(self.status).label

@@ -1,0 +1,78 @@
+"""Demo data: a realistic set of city departments and a small built-in sample of messages.
+
+The departments cover the seven first-level categories of the TipDM message taxonomy
+(城乡建设, 劳动和社会保障, 教育文体, 商贸旅游, 环境保护, 卫生计生, 交通运输) and more;
+``categories`` says which categories a department usually handles (routing, issue 4).
+"""
+
+from __future__ import annotations
+
+from typing import Final, TypedDict
+
+__all__ = ["DEMO_DEPARTMENTS", "SAMPLE_MESSAGES", "DemoDepartment"]
+
+
+class DemoDepartment(TypedDict):
+    """One department of the demo city."""
+
+    code: str
+    name: str
+    group: str
+    categories: list[str]
+
+
+GROUP_GENERAL: Final = "综合管理"
+GROUP_ENFORCEMENT: Final = "执法监管"
+GROUP_SERVICE: Final = "公共服务"
+
+DEMO_DEPARTMENTS: Final[list[DemoDepartment]] = [
+    {"code": "zjj", "name": "市住房和城乡建设局", "group": GROUP_SERVICE, "categories": ["城乡建设"]},
+    {"code": "zrzy", "name": "市自然资源和规划局", "group": GROUP_SERVICE, "categories": ["城乡建设"]},
+    {"code": "cgzf", "name": "市城市管理综合执法局", "group": GROUP_ENFORCEMENT, "categories": ["城乡建设", "环境保护"]},
+    {"code": "sthj", "name": "市生态环境局", "group": GROUP_ENFORCEMENT, "categories": ["环境保护"]},
+    {"code": "jtys", "name": "市交通运输局", "group": GROUP_SERVICE, "categories": ["交通运输"]},
+    {"code": "jyty", "name": "市教育体育局", "group": GROUP_SERVICE, "categories": ["教育文体"]},
+    {"code": "wlgd", "name": "市文化旅游广电局", "group": GROUP_SERVICE, "categories": ["教育文体", "商贸旅游"]},
+    {"code": "rsj", "name": "市人力资源和社会保障局", "group": GROUP_SERVICE, "categories": ["劳动和社会保障"]},
+    {"code": "ybj", "name": "市医疗保障局", "group": GROUP_SERVICE, "categories": ["劳动和社会保障", "卫生计生"]},
+    {"code": "mzj", "name": "市民政局", "group": GROUP_SERVICE, "categories": ["劳动和社会保障"]},
+    {"code": "swj", "name": "市商务局", "group": GROUP_SERVICE, "categories": ["商贸旅游"]},
+    {"code": "scjg", "name": "市市场监督管理局", "group": GROUP_ENFORCEMENT, "categories": ["商贸旅游"]},
+    {"code": "wjw", "name": "市卫生健康委员会", "group": GROUP_SERVICE, "categories": ["卫生计生"]},
+    {"code": "gaj", "name": "市公安局", "group": GROUP_ENFORCEMENT, "categories": ["交通运输"]},
+    {"code": "yjgl", "name": "市应急管理局", "group": GROUP_ENFORCEMENT, "categories": ["城乡建设"]},
+    {"code": "swuj", "name": "市水务局", "group": GROUP_SERVICE, "categories": ["城乡建设"]},
+    {"code": "fgw", "name": "市发展和改革委员会", "group": GROUP_GENERAL, "categories": ["商贸旅游"]},
+    {"code": "zwfw", "name": "市政务服务中心", "group": GROUP_GENERAL, "categories": []},
+    {"code": "czj", "name": "市财政局", "group": GROUP_GENERAL, "categories": []},
+]
+
+# (kind, department code or None, title, text, rating) written in the style of real messages.
+SAMPLE_MESSAGES: Final[list[tuple[str, str | None, str, str, int | None]]] = [
+    ("complaint", "cgzf", "夜宵摊占道经营油烟扰民",
+     "A1区人民路与建设路交叉口每天晚上有十几家夜宵摊占道经营，油烟和噪音一直持续到凌晨两点，附近居民无法休息，希望城管部门尽快处理。", None),
+    ("complaint", "zjj", "小区电梯频繁故障无人维修",
+     "A3区幸福家园小区5栋电梯一个月内坏了四次，物业说没有维修资金，老人小孩上下楼非常困难，请住建部门督促物业和开发商解决。", None),
+    ("complaint", None, "工地夜间施工噪音严重",
+     "A2区滨江路附近一工地连续一周夜间施工到凌晨，渣土车进出噪音很大，请问夜间施工有没有办理许可？希望有关部门查处。", None),
+    ("complaint", "rsj", "公司拖欠三个月工资",
+     "本人在A5区一家装修公司工作，公司已经拖欠包括我在内的二十多名工人三个月工资，多次讨要无果，请人社部门帮助我们讨回工资。", None),
+    ("complaint", "jyty", "学校违规收取补课费",
+     "A4区某中学初三年级要求学生周末到校补课，每人收取补课费八百元，家长负担很重，这种做法是否符合规定？", None),
+    ("complaint", "sthj", "化工厂排放刺鼻气体",
+     "A6区工业园一家化工厂每天傍晚排放刺鼻气体，周边村民普遍出现咽喉不适，请环保部门尽快检测并处理。", None),
+    ("complaint", "jtys", "公交线路停运出行不便",
+     "A7县城到高铁站的公交线路突然停运，附近几个村的群众出行非常不便，希望交通部门恢复线路或者增加班次。", None),
+    ("suggestion", "jtys", "建议增设早晚高峰公交专线",
+     "建议在A1区至高新区之间开通早晚高峰公交专线，目前上班高峰期公交车非常拥挤，很多人只能打车。", None),
+    ("suggestion", "wjw", "建议社区医院延长周末门诊时间",
+     "社区卫生服务中心周末只开半天门诊，上班族看病很不方便，建议周末全天开放并增加儿科号源。", None),
+    ("suggestion", None, "建议在老旧小区加装充电桩",
+     "老旧小区电动车乱拉电线充电现象严重，存在很大的火灾隐患，建议政府统一规划加装集中充电桩。", None),
+    ("rating", "zwfw", "办理营业执照很快",
+     "在政务服务中心办理个体户营业执照，窗口工作人员态度很好，一次性告知所需材料，半天就拿到了执照。", 5),
+    ("rating", "gaj", "户籍窗口排队时间长",
+     "去派出所办理户口迁移，只开了一个窗口，排队两个多小时，工作人员态度还可以，但效率有待提高。", 3),
+    ("rating", "ybj", "医保报销流程复杂",
+     "异地就医报销需要跑三个地方盖章，材料反复提交，前后用了一个月，希望能简化流程实现网上办理。", 2),
+]

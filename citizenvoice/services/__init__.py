@@ -1,0 +1,1 @@
+"""Use cases: take ids and plain data, flush, never commit, never touch request or templates."""

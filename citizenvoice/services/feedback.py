@@ -1,0 +1,92 @@
+"""Submitting and looking up resident feedback."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from citizenvoice.domain.cases import CaseStatus
+from citizenvoice.domain.feedback import (
+    Channel,
+    FeedbackInput,
+    FeedbackValidationError,
+    mask_phone,
+)
+from citizenvoice.domain.tracking import TRACKING_CODE_PATTERN, new_tracking_code
+from citizenvoice.extensions import db
+from citizenvoice.models import OutboxMessage, StatusEvent, Submission
+from citizenvoice.services.departments import department_by_code
+from citizenvoice.services.pii import PiiProtector
+
+__all__ = ["ANALYSE_TOPIC", "submission_by_tracking_code", "submit_feedback"]
+
+# Outbox topic consumed by the analysis pipeline (issue 4).
+ANALYSE_TOPIC = "analyse_submission"
+# A clash of 144-bit random codes is practically impossible; retry a few times all the same.
+_TRACKING_CODE_ATTEMPTS = 3
+
+
+def submit_feedback(
+    feedback: FeedbackInput, *, channel: Channel, pii: PiiProtector
+) -> Submission:
+    """Store a submission, its first timeline event and its outbox row; flush, do not commit.
+
+    Raises FeedbackValidationError when the department code is unknown or inactive.
+    """
+    department = None
+    if feedback.department_code is not None:
+        department = department_by_code(feedback.department_code)
+        if department is None:
+            raise FeedbackValidationError({"department": "所选部门不存在，请重新选择"})
+
+    phone = feedback.contact_phone
+    for attempt in range(_TRACKING_CODE_ATTEMPTS):
+        submission = Submission(
+            tracking_code=new_tracking_code(),
+            kind=feedback.kind.value,
+            department=department,
+            title=feedback.title,
+            text=feedback.text,
+            rating=feedback.rating,
+            rating_efficiency=feedback.sub_ratings.get("rating_efficiency"),
+            rating_attitude=feedback.sub_ratings.get("rating_attitude"),
+            rating_result=feedback.sub_ratings.get("rating_result"),
+            location=feedback.location,
+            contact_phone_encrypted=pii.encrypt(phone) if phone else None,
+            contact_phone_hmac=pii.fingerprint(phone) if phone else None,
+            contact_phone_masked=mask_phone(phone) if phone else None,
+            anonymous=feedback.anonymous,
+            status=CaseStatus.RECEIVED.value,
+            channel=channel.value,
+        )
+        submission.events.append(StatusEvent(status=CaseStatus.RECEIVED.value, note="诉求已受理"))
+        try:
+            with db.session.begin_nested():
+                db.session.add(submission)
+                db.session.flush()
+        except IntegrityError:
+            if attempt + 1 == _TRACKING_CODE_ATTEMPTS:
+                raise
+            continue
+        db.session.add(
+            OutboxMessage(
+                topic=ANALYSE_TOPIC,
+                aggregate_id=submission.id,
+                payload={"submission_id": submission.id},
+            )
+        )
+        db.session.flush()
+        return submission
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def submission_by_tracking_code(code: str) -> Submission | None:
+    """Return the submission with this tracking code (events loaded), or None."""
+    if not TRACKING_CODE_PATTERN.fullmatch(code):
+        return None
+    return db.session.scalar(
+        select(Submission)
+        .where(Submission.tracking_code == code)
+        .options(selectinload(Submission.events), selectinload(Submission.department))
+    )

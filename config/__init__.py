@@ -1,0 +1,159 @@
+"""Configuration classes, one per environment, read from the environment only.
+
+``CITIZENVOICE_ENV`` (development / testing / production) picks the class. Development is the
+embedded default: a SQLite file under ``instance/`` and analysis in-process, no Redis needed.
+Testing talks to real PostgreSQL and Redis (``DATABASE_URL`` / ``REDIS_URL``, local defaults).
+Production refuses to start without ``SECRET_KEY``, ``DATABASE_URL`` and ``REDIS_URL``.
+
+Settings are read when a config object is built (not at import), so a process or a test that
+changes the environment gets what it set.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "BaseConfig",
+    "ConfigError",
+    "DevelopmentConfig",
+    "ProductionConfig",
+    "TestingConfig",
+    "config_for",
+    "normalise_database_url",
+]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+# A request body over this is refused with 413 before any view runs: the longest valid
+# message is 2,000 characters (6 kB of UTF-8), so 64 KiB leaves room for every field.
+MAX_BODY_BYTES = 64 * 1024
+
+
+class ConfigError(RuntimeError):
+    """Raised when an environment is missing settings it cannot run without."""
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the plain ``postgresql://user@host:port/db`` form and pick the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class BaseConfig:
+    """Settings shared by every environment; subclasses override in ``__init__``."""
+
+    ENV_NAME = "base"
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        env = os.environ if environ is None else environ
+        self.environ = env
+        self.SECRET_KEY: str | None = env.get("SECRET_KEY")
+        # Optional dedicated key for contact data; derived from SECRET_KEY when absent.
+        self.PII_KEY: str | None = env.get("CITIZENVOICE_PII_KEY")
+        self.SQLALCHEMY_DATABASE_URI: str | None = (
+            normalise_database_url(env["DATABASE_URL"]) if env.get("DATABASE_URL") else None
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+        self.REDIS_URL: str | None = env.get("REDIS_URL") or None
+        self.MAX_CONTENT_LENGTH = MAX_BODY_BYTES
+        self.WTF_CSRF_TIME_LIMIT = 4 * 3600  # residents may take a while to write
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = False
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.BOOTSTRAP_SERVE_LOCAL = True
+        # Submissions per client IP, Flask-Limiter syntax.
+        self.SUBMISSION_RATE_LIMIT = env.get("CITIZENVOICE_SUBMISSION_LIMIT", "10/minute;200/day")
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_HEADERS_ENABLED = True
+        # Run analysis in the web process after commit (embedded default) instead of in RQ.
+        self.ANALYSIS_IN_PROCESS = not self.REDIS_URL
+        self.DATA_DIR: str | None = env.get("CITIZENVOICE_DATA_DIR") or _shared_data_dir()
+        # How many real messages `flask seed` turns into demo submissions when DATA_DIR exists.
+        self.SEED_MESSAGE_COUNT = int(env.get("CITIZENVOICE_SEED_MESSAGES", "300"))
+
+    def validate(self) -> None:
+        """Raise ConfigError when a required setting is missing."""
+        if not self.SECRET_KEY:
+            raise ConfigError("SECRET_KEY is not set")
+        if not self.SQLALCHEMY_DATABASE_URI:
+            raise ConfigError("DATABASE_URL is not set")
+
+
+def _shared_data_dir() -> str | None:
+    beside_repo = PROJECT_ROOT.parent / "shared" / "data"
+    return str(beside_repo) if beside_repo.is_dir() else None
+
+
+class DevelopmentConfig(BaseConfig):
+    """The embedded default: SQLite file, in-process analysis, no Redis or PostgreSQL needed."""
+
+    ENV_NAME = "development"
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        super().__init__(environ)
+        self.SECRET_KEY = self.SECRET_KEY or "dev-only-not-secret-change-me"
+        self.SQLALCHEMY_DATABASE_URI = (
+            self.SQLALCHEMY_DATABASE_URI or f"sqlite:///{INSTANCE_DIR / 'citizenvoice.sqlite3'}"
+        )
+
+
+class TestingConfig(BaseConfig):
+    """Real PostgreSQL and Redis over the network, with local defaults."""
+
+    ENV_NAME = "testing"
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        super().__init__(environ)
+        self.TESTING = True
+        self.SECRET_KEY = self.SECRET_KEY or "testing-secret-key-not-for-production"
+        self.SQLALCHEMY_DATABASE_URI = self.SQLALCHEMY_DATABASE_URI or normalise_database_url(
+            "postgresql://postgres@127.0.0.1:5432/citizenvoice_test"
+        )
+        self.REDIS_URL = self.REDIS_URL or "redis://127.0.0.1:6379/15"
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL
+        self.ANALYSIS_IN_PROCESS = False
+
+
+class ProductionConfig(BaseConfig):
+    """PostgreSQL + Redis; refuses to start without its secrets and service addresses."""
+
+    ENV_NAME = "production"
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        super().__init__(environ)
+        self.SESSION_COOKIE_SECURE = True
+        self.REMEMBER_COOKIE_SECURE = True
+        self.PREFERRED_URL_SCHEME = "https"
+        self.ANALYSIS_IN_PROCESS = False
+
+    def validate(self) -> None:
+        """Refuse to start unless SECRET_KEY, DATABASE_URL and REDIS_URL are all set."""
+        missing = [n for n in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL") if not self.environ.get(n)]
+        if missing:
+            raise ConfigError("production needs these environment variables: " + ", ".join(missing))
+
+
+_CONFIGS: dict[str, type[BaseConfig]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for(name: str | None = None, environ: Mapping[str, str] | None = None) -> BaseConfig:
+    """Build the config for ``name`` or ``CITIZENVOICE_ENV`` (default development) and validate it."""
+    env = os.environ if environ is None else environ
+    chosen = (name or env.get("CITIZENVOICE_ENV") or "development").strip().lower()
+    if chosen not in _CONFIGS:
+        raise ConfigError(f"CITIZENVOICE_ENV={chosen!r} is not one of {', '.join(sorted(_CONFIGS))}")
+    config = _CONFIGS[chosen](env)
+    config.validate()
+    return config
