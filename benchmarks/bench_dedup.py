@@ -172,7 +172,8 @@ def scale(n: int) -> dict[str, object]:
     rss_after = _current_rss_mb()
     groups = index.groups()
     text_of = dict(items)
-    similar, hit_similar, hit_all, foreign = 0, 0, 0, 0
+    similar, hit_similar, hit_all = 0, 0, 0
+    foreign_jaccard: list[float] = []
     for key, src in source.items():
         same = index.group_of(key) == index.group_of(src)
         hit_all += same
@@ -182,7 +183,8 @@ def scale(n: int) -> dict[str, object]:
         # Joined a group founded by a message derived from another real text: a wrong join
         # (or a true duplicate among the real texts themselves).
         founder = index.group_of(key)
-        foreign += source.get(founder, founder) != src
+        if source.get(founder, founder) != src:
+            foreign_jaccard.append(_jaccard(text_of[src], text_of[source.get(founder, founder)]))
     fresh = random.Random(99)
     stream_keys = [
         (f"s{i}", _variant(texts[fresh.randrange(len(texts))], fresh)) for i in range(2000)
@@ -203,7 +205,11 @@ def scale(n: int) -> dict[str, object]:
         "variant_recall_all": round(hit_all / max(len(source), 1), 4),
         "variants_true_jaccard_ge_threshold": similar,
         "variant_recall_true_jaccard_ge_threshold": round(hit_similar / max(similar, 1), 4),
-        "variants_joined_group_of_other_real_text": foreign,
+        "variants_joined_group_of_other_real_text": len(foreign_jaccard),
+        # Jaccard between the variant's real source and the real source of the group founder:
+        # high values mean the two real texts are themselves near-duplicates (a correct join).
+        "those_joins_source_jaccard_min": round(min(foreign_jaccard, default=1.0), 3),
+        "those_joins_source_jaccard_below_0_5": sum(j < 0.5 for j in foreign_jaccard),
         "stream_add_ms_per_new_variant_at_100k": round(per_msg_ms, 3),
         "rss_before_mb": round(rss_before, 1),
         "rss_after_mb": round(rss_after, 1),
