@@ -13,11 +13,13 @@ from enum import StrEnum
 from typing import Any
 
 __all__ = [
+    "MAX_DEPARTMENT_CODE_LENGTH",
     "MAX_LOCATION_LENGTH",
     "MAX_TEXT_LENGTH",
     "MAX_TITLE_LENGTH",
     "MIN_TEXT_LENGTH",
     "PHONE_PATTERN",
+    "UNKNOWN_DEPARTMENT_MESSAGE",
     "Channel",
     "FeedbackInput",
     "FeedbackKind",
@@ -32,10 +34,15 @@ MAX_TEXT_LENGTH = 2000
 MAX_TITLE_LENGTH = 100
 MAX_LOCATION_LENGTH = 200
 RATING_RANGE = range(1, 6)
-# Mainland mobile numbers: 11 digits, 1 then 3-9 (the issue's contract).
-PHONE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
-# Characters that render as nothing: zero-width space/joiners, BOM, word joiner, etc.
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u180e\u00ad]")
+# Mainland mobile numbers: 11 digits, 1 then 3-9 (the issue's contract). ASCII digits only:
+# Python's \d would also take Arabic-Indic or full-width digits and store them as a "phone".
+PHONE_PATTERN = re.compile(r"^1[3-9][0-9]{9}$")
+# Longest department code the database holds (department.code is VARCHAR(32)).
+MAX_DEPARTMENT_CODE_LENGTH = 32
+UNKNOWN_DEPARTMENT_MESSAGE = "所选部门不存在，请重新选择"
+# Control characters other than tab and line breaks: PostgreSQL refuses NUL in text columns
+# (a 500), and none of them is meaningful in a resident's message.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class FeedbackKind(StrEnum):
@@ -91,8 +98,16 @@ SUB_RATING_FIELDS: dict[str, str] = {
 
 
 def clean_text(raw: str) -> str:
-    """Normalise to NFC, drop invisible characters and trim surrounding whitespace."""
-    return _INVISIBLE.sub("", unicodedata.normalize("NFC", raw)).strip()
+    """Normalise to NFC, drop invisible and control characters, trim surrounding whitespace.
+
+    Invisible means Unicode category Cf (format): zero-width space and joiners, BOM, word
+    joiner, soft hyphen, direction marks, invisible operators ... text made only of them
+    renders as nothing and must count as empty.
+    """
+    visible = "".join(
+        ch for ch in unicodedata.normalize("NFC", raw) if unicodedata.category(ch) != "Cf"
+    )
+    return _CONTROL.sub("", visible).strip()
 
 
 def mask_phone(phone: str) -> str:
@@ -155,6 +170,8 @@ def validate_feedback(data: dict[str, Any]) -> FeedbackInput:
     if department not in (None, ""):
         if not isinstance(department, str):
             errors["department"] = "部门格式不正确"
+        elif len(department.strip()) > MAX_DEPARTMENT_CODE_LENGTH or _CONTROL.search(department):
+            errors["department"] = UNKNOWN_DEPARTMENT_MESSAGE  # no such code can exist
         else:
             department_code = department.strip()
 
@@ -186,15 +203,20 @@ def validate_feedback(data: dict[str, Any]) -> FeedbackInput:
     phone_value = data.get("contact_phone")
     phone: str | None = None
     if phone_value not in (None, ""):
-        candidate = re.sub(r"[\s-]", "", phone_value) if isinstance(phone_value, str) else ""
+        # NFKC turns full-width digits and dashes from a Chinese input method into ASCII.
+        candidate = (
+            re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", phone_value))
+            if isinstance(phone_value, str)
+            else ""
+        )
         if not PHONE_PATTERN.fullmatch(candidate):
             errors["contact_phone"] = "手机号格式不正确，请输入 11 位手机号，如 13812345678"
         else:
             phone = candidate
 
+    # A bool, nothing else: the form's checkbox gives one and the API contract says bool, so
+    # a string such as "maybe" is an error rather than silently "not anonymous".
     anonymous = data.get("anonymous", False)
-    if isinstance(anonymous, str):
-        anonymous = anonymous.lower() in {"1", "true", "on", "y", "yes"}
     if not isinstance(anonymous, bool):
         errors["anonymous"] = "匿名选项须为是或否"
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from citizenvoice.domain.cases import CaseStatus
 from citizenvoice.domain.feedback import (
+    UNKNOWN_DEPARTMENT_MESSAGE,
     Channel,
     FeedbackInput,
     FeedbackValidationError,
@@ -27,9 +28,7 @@ ANALYSE_TOPIC = "analyse_submission"
 _TRACKING_CODE_ATTEMPTS = 3
 
 
-def submit_feedback(
-    feedback: FeedbackInput, *, channel: Channel, pii: PiiProtector
-) -> Submission:
+def submit_feedback(feedback: FeedbackInput, *, channel: Channel, pii: PiiProtector) -> Submission:
     """Store a submission, its first timeline event and its outbox row; flush, do not commit.
 
     Raises FeedbackValidationError when the department code is unknown or inactive.
@@ -38,7 +37,7 @@ def submit_feedback(
     if feedback.department_code is not None:
         department = department_by_code(feedback.department_code)
         if department is None:
-            raise FeedbackValidationError({"department": "所选部门不存在，请重新选择"})
+            raise FeedbackValidationError({"department": UNKNOWN_DEPARTMENT_MESSAGE})
 
     phone = feedback.contact_phone
     for attempt in range(_TRACKING_CODE_ATTEMPTS):
