@@ -1,4 +1,4 @@
-"""Error responses: JSON ``{"error": {code, message, fields}}`` under /api, Chinese pages elsewhere."""
+"""Error responses: JSON {"error": {code, message, fields}} under /api, Chinese pages elsewhere."""
 
 from __future__ import annotations
 
@@ -33,7 +33,10 @@ _CODES = {
 
 
 def api_error(
-    status: int, message: str | None = None, fields: dict[str, str] | None = None, code: str | None = None
+    status: int,
+    message: str | None = None,
+    fields: dict[str, str] | None = None,
+    code: str | None = None,
 ) -> tuple[Response, int]:
     """Build the API's JSON error body."""
     body: dict[str, Any] = {
@@ -47,7 +50,7 @@ def api_error(
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path == "/api" or request.path.startswith("/api/")
 
 
 def init_app(app: Flask) -> None:
@@ -57,7 +60,9 @@ def init_app(app: Flask) -> None:
     def _csrf_error(error: CSRFError) -> Any:
         if _wants_json():
             return api_error(400, "CSRF 校验失败", code="csrf_failed")
-        return render_template("errors/error.html", status=400, message="页面已过期或来源不明，请刷新后重新提交。"), 400
+        return render_template(
+            "errors/error.html", status=400, message="页面已过期或来源不明，请刷新后重新提交。"
+        ), 400
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Any:
@@ -68,7 +73,9 @@ def init_app(app: Flask) -> None:
                 response.headers["Allow"] = error.get_response().headers["Allow"]
             return response, status
         template = "errors/404.html" if status == 404 else "errors/error.html"
-        return render_template(template, status=status, message=_MESSAGES.get(status, "请求失败")), status
+        return render_template(
+            template, status=status, message=_MESSAGES.get(status, "请求失败")
+        ), status
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Any:
@@ -77,4 +84,6 @@ def init_app(app: Flask) -> None:
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         if _wants_json():
             return api_error(500)
-        return render_template("errors/error.html", status=500, message=_MESSAGES[500]), InternalServerError.code
+        return render_template(
+            "errors/error.html", status=500, message=_MESSAGES[500]
+        ), InternalServerError.code
