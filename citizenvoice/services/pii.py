@@ -10,7 +10,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-__all__ = ["PiiProtector", "PiiDecryptionError"]
+__all__ = ["PiiDecryptionError", "PiiProtector"]
 
 
 class PiiDecryptionError(RuntimeError):
@@ -18,9 +18,9 @@ class PiiDecryptionError(RuntimeError):
 
 
 def _derive(secret: bytes, purpose: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"citizenvoice-pii", info=purpose).derive(
-        secret
-    )
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"citizenvoice-pii", info=purpose
+    ).derive(secret)
 
 
 class PiiProtector:
@@ -47,7 +47,9 @@ class PiiProtector:
         try:
             return self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
         except InvalidToken as exc:
-            raise PiiDecryptionError("stored contact data cannot be decrypted with this key") from exc
+            raise PiiDecryptionError(
+                "stored contact data cannot be decrypted with this key"
+            ) from exc
 
     def fingerprint(self, value: str) -> str:
         """Return a hex HMAC of ``value``: equal inputs match, the value cannot be recovered."""
