@@ -19,7 +19,9 @@ __all__ = ["create_app"]
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(config: str | BaseConfig | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
+def create_app(
+    config: str | BaseConfig | None = None, overrides: Mapping[str, Any] | None = None
+) -> Flask:
     """Build the Flask app for an environment name, a config object, or CITIZENVOICE_ENV."""
     app = Flask(
         __name__,
@@ -53,7 +55,9 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     bootstrap.init_app(app)
     limiter.init_app(app)
-    app.extensions["citizenvoice.pii"] = PiiProtector(app.config.get("PII_KEY") or app.config["SECRET_KEY"])
+    app.extensions["citizenvoice.pii"] = PiiProtector(
+        app.config.get("PII_KEY") or app.config["SECRET_KEY"]
+    )
 
 
 def register_blueprints(app: Flask) -> None:

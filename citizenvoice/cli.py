@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from citizenvoice.domain.feedback import Channel, FeedbackValidationError, validate_feedback
@@ -28,13 +29,17 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("seed")
-@click.option("--messages", type=int, default=None, help="How many real demo messages (default: setting).")
+@with_appcontext
+@click.option(
+    "--messages", type=int, default=None, help="How many real demo messages (default: setting)."
+)
 def seed_command(messages: int | None) -> None:
     """Create the demo departments and demo submissions (idempotent)."""
     created_departments, created_submissions, source = seed_demo_data(messages)
     db.session.commit()
     click.echo(
-        f"seeded {created_departments} new departments and {created_submissions} demo submissions ({source})"
+        f"seeded {created_departments} new departments and "
+        f"{created_submissions} demo submissions ({source})"
     )
 
 
@@ -44,7 +49,9 @@ def seed_demo_data(message_count: int | None = None) -> tuple[int, int, str]:
     for spec in DEMO_DEPARTMENTS:
         department = db.session.scalar(select(Department).where(Department.code == spec["code"]))
         if department is None:
-            db.session.add(Department(code=spec["code"], name=spec["name"], group=spec["group"], active=True))
+            db.session.add(
+                Department(code=spec["code"], name=spec["name"], group=spec["group"], active=True)
+            )
             created += 1
         else:
             department.name, department.group = spec["name"], spec["group"]
@@ -89,8 +96,12 @@ def _real_messages(data_dir: Path, count: int) -> list[dict[str, object]] | None
     for spec in DEMO_DEPARTMENTS:
         for category in spec["categories"]:
             by_category.setdefault(category, []).append(spec["code"])
-    rng = random.Random(_SEED_RANDOM_STATE)
-    usable = [m for m in messages if m.text_source in _DEMO_TEXT_SOURCES and 5 <= len(m.text.strip()) <= 2000]
+    rng = random.Random(_SEED_RANDOM_STATE)  # noqa: S311 (demo sampling, not security)
+    usable = [
+        m
+        for m in messages
+        if m.text_source in _DEMO_TEXT_SOURCES and 5 <= len(m.text.strip()) <= 2000
+    ]
     rng.shuffle(usable)
     rows: list[dict[str, object]] = []
     for message in usable[:count]:
@@ -98,5 +109,12 @@ def _real_messages(data_dir: Path, count: int) -> list[dict[str, object]] | None
         # A fifth are left "不确定" so the classifier has routing work to do.
         department = rng.choice(candidates) if candidates and rng.random() >= 0.2 else None
         kind = "suggestion" if "建议" in message.title else "complaint"
-        rows.append({"kind": kind, "department": department, "title": message.title[:100], "text": message.text})
+        rows.append(
+            {
+                "kind": kind,
+                "department": department,
+                "title": message.title[:100],
+                "text": message.text,
+            }
+        )
     return rows

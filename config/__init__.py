@@ -109,6 +109,7 @@ class TestingConfig(BaseConfig):
     """Real PostgreSQL and Redis over the network, with local defaults."""
 
     ENV_NAME = "testing"
+    __test__ = False  # not a pytest test class, despite the name
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         super().__init__(environ)
@@ -136,7 +137,9 @@ class ProductionConfig(BaseConfig):
 
     def validate(self) -> None:
         """Refuse to start unless SECRET_KEY, DATABASE_URL and REDIS_URL are all set."""
-        missing = [n for n in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL") if not self.environ.get(n)]
+        missing = [
+            n for n in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL") if not self.environ.get(n)
+        ]
         if missing:
             raise ConfigError("production needs these environment variables: " + ", ".join(missing))
 
@@ -149,11 +152,13 @@ _CONFIGS: dict[str, type[BaseConfig]] = {
 
 
 def config_for(name: str | None = None, environ: Mapping[str, str] | None = None) -> BaseConfig:
-    """Build the config for ``name`` or ``CITIZENVOICE_ENV`` (default development) and validate it."""
+    """Build and validate the config for ``name`` or ``CITIZENVOICE_ENV`` (default development)."""
     env = os.environ if environ is None else environ
     chosen = (name or env.get("CITIZENVOICE_ENV") or "development").strip().lower()
     if chosen not in _CONFIGS:
-        raise ConfigError(f"CITIZENVOICE_ENV={chosen!r} is not one of {', '.join(sorted(_CONFIGS))}")
+        raise ConfigError(
+            f"CITIZENVOICE_ENV={chosen!r} is not one of {', '.join(sorted(_CONFIGS))}"
+        )
     config = _CONFIGS[chosen](env)
     config.validate()
     return config

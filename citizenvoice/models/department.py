@@ -7,13 +7,13 @@ from datetime import datetime
 from sqlalchemy import Boolean, DateTime, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from citizenvoice.extensions import db
+from citizenvoice.extensions import Base
 from citizenvoice.models.base import utcnow
 
 __all__ = ["Department"]
 
 
-class Department(db.Model):  # type: ignore[name-defined]
+class Department(Base):
     """A government department, ranked only within its group (综合管理 / 执法监管 / 公共服务)."""
 
     __tablename__ = "department"

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from citizenvoice.extensions import db
+from citizenvoice.extensions import Base
 from citizenvoice.models.base import utcnow
 
 __all__ = ["OutboxMessage", "OutboxStatus"]
@@ -24,7 +24,7 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
 
 
-class OutboxMessage(db.Model):  # type: ignore[name-defined]
+class OutboxMessage(Base):
     """A message for the analysis pipeline, relayed to RQ at least once."""
 
     __tablename__ = "outbox_message"

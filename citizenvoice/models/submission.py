@@ -9,14 +9,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from citizenvoice.domain.cases import CaseStatus
 from citizenvoice.domain.feedback import Channel, FeedbackKind
-from citizenvoice.extensions import db
+from citizenvoice.extensions import Base
 from citizenvoice.models.base import utcnow
 from citizenvoice.models.department import Department
 
 __all__ = ["StatusEvent", "Submission"]
 
 
-class Submission(db.Model):  # type: ignore[name-defined]
+class Submission(Base):
     """One piece of resident feedback and the case it becomes."""
 
     __tablename__ = "submission"
@@ -45,7 +45,9 @@ class Submission(db.Model):  # type: ignore[name-defined]
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(24), default=CaseStatus.RECEIVED.value, index=True)
     channel: Mapped[str] = mapped_column(String(16), default=Channel.WEB.value)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
 
     department: Mapped[Department | None] = relationship()
     events: Mapped[list[StatusEvent]] = relationship(
@@ -63,7 +65,7 @@ class Submission(db.Model):  # type: ignore[name-defined]
         return CaseStatus(self.status).label
 
 
-class StatusEvent(db.Model):  # type: ignore[name-defined]
+class StatusEvent(Base):
     """One step on a case's timeline (受理, 签收, 答复 ...), shown to the resident."""
 
     __tablename__ = "status_event"

@@ -14,7 +14,9 @@ def active_departments() -> list[Department]:
     """Return active departments ordered by group, then name."""
     return list(
         db.session.scalars(
-            select(Department).where(Department.active.is_(True)).order_by(Department.group, Department.code)
+            select(Department)
+            .where(Department.active.is_(True))
+            .order_by(Department.group, Department.code)
         )
     )
 

@@ -18,8 +18,17 @@ __all__ = ["api_blueprint", "public_case_view"]
 api_blueprint = Blueprint("api", __name__)
 
 _ACCEPTED_FIELDS = {
-    "kind", "department", "title", "text", "rating", "rating_efficiency", "rating_attitude",
-    "rating_result", "location", "contact_phone", "anonymous",
+    "kind",
+    "department",
+    "title",
+    "text",
+    "rating",
+    "rating_efficiency",
+    "rating_attitude",
+    "rating_result",
+    "location",
+    "contact_phone",
+    "anonymous",
 }
 
 
@@ -30,7 +39,9 @@ def _submission_limit() -> str:
 @api_blueprint.get("/departments")
 def departments() -> Any:
     """List active departments: [{code, name, group}]."""
-    return jsonify([{"code": d.code, "name": d.name, "group": d.group} for d in active_departments()])
+    return jsonify(
+        [{"code": d.code, "name": d.name, "group": d.group} for d in active_departments()]
+    )
 
 
 @api_blueprint.post("/feedback")
@@ -47,17 +58,24 @@ def create_feedback() -> Any:
     unknown = sorted(set(payload) - _ACCEPTED_FIELDS)
     if unknown:
         return api_error(
-            400, "包含不支持的字段", fields={name: "不支持的字段" for name in unknown}, code="validation_error"
+            400,
+            "包含不支持的字段",
+            fields=dict.fromkeys(unknown, "不支持的字段"),
+            code="validation_error",
         )
     try:
         feedback = validate_feedback(payload)
-        submission = submit_feedback(feedback, channel=Channel.API, pii=current_app.extensions["citizenvoice.pii"])
+        submission = submit_feedback(
+            feedback, channel=Channel.API, pii=current_app.extensions["citizenvoice.pii"]
+        )
     except FeedbackValidationError as exc:
         db.session.rollback()
         return api_error(400, "提交内容有误", fields=exc.fields, code="validation_error")
     db.session.commit()
     url = url_for("public.track", code=submission.tracking_code, _external=True)
-    response = jsonify({"tracking_code": submission.tracking_code, "status": submission.status, "url": url})
+    response = jsonify(
+        {"tracking_code": submission.tracking_code, "status": submission.status, "url": url}
+    )
     response.headers["Location"] = url_for("api.feedback_status", code=submission.tracking_code)
     return response, 201
 

@@ -1,20 +1,24 @@
-"""WTForms for the residents' site. They carry CSRF and field shapes; the rules live in
-citizenvoice.domain.feedback and are applied by the view through validate_feedback."""
+"""WTForms for the residents' site.
+
+They carry CSRF and field shapes; the rules live in citizenvoice.domain.feedback and are
+applied by the view through validate_feedback.
+"""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from citizenvoice.domain.feedback import MAX_TEXT_LENGTH
 
-__all__ = ["FeedbackForm", "TrackForm"]
+__all__ = ["FeedbackForm", "SelectChoice", "TrackForm"]
 
-_SCORE_CHOICES = [(str(i), str(i)) for i in range(5, 0, -1)]
+_SCORE_CHOICES = [SelectChoice(str(i), str(i)) for i in range(5, 0, -1)]
 
 
-class FeedbackForm(FlaskForm):
+class FeedbackForm(FlaskForm):  # type: ignore[misc]
     """One form for complaints, ratings and suggestions; the view hides what a kind lacks."""
 
     department = SelectField("部门", choices=[], validate_choice=False)
@@ -33,7 +37,7 @@ class FeedbackForm(FlaskForm):
     anonymous = BooleanField("匿名提交（不公开我的任何信息）")
 
 
-class TrackForm(FlaskForm):
+class TrackForm(FlaskForm):  # type: ignore[misc]
     """Look up a case by its tracking code."""
 
     class Meta:

@@ -7,8 +7,13 @@ from typing import Any
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from citizenvoice.blueprints.public.forms import FeedbackForm, TrackForm
-from citizenvoice.domain.feedback import Channel, FeedbackKind, FeedbackValidationError, validate_feedback
+from citizenvoice.blueprints.public.forms import FeedbackForm, SelectChoice, TrackForm
+from citizenvoice.domain.feedback import (
+    Channel,
+    FeedbackKind,
+    FeedbackValidationError,
+    validate_feedback,
+)
 from citizenvoice.extensions import db, limiter
 from citizenvoice.services.departments import active_departments
 from citizenvoice.services.feedback import submission_by_tracking_code, submit_feedback
@@ -40,8 +45,8 @@ def submit(kind: str) -> Any:
         abort(404)
     departments = active_departments()
     form = FeedbackForm()
-    form.department.choices = [(UNSURE, "不确定（由系统分派）")] + [
-        (d.code, f"{d.name}") for d in departments
+    form.department.choices = [SelectChoice(UNSURE, "不确定（由系统分派）")] + [
+        SelectChoice(d.code, d.name, optgroup=d.group) for d in departments
     ]
     if request.method == "POST" and form.validate_on_submit():
         raw = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}

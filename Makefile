@@ -1,0 +1,55 @@
+# CitizenVoice: the two commands of the README's quick start, and the steps they are made of.
+#   make run   install, migrate and seed the embedded SQLite database, serve http://127.0.0.1:5000
+#   make test  install test tools, make sure PostgreSQL, Redis and Chromium are there, run everything
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install install-test services lint typecheck contracts pytest clean-db
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -c requirements.lock -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
+	touch $@ $(VENV)/.installed-run
+
+install: $(VENV)/.installed-run
+
+install-test: $(VENV)/.installed-test
+
+run: install
+	CITIZENVOICE_ENV=development $(BIN)/flask --app wsgi db upgrade
+	CITIZENVOICE_ENV=development $(BIN)/flask --app wsgi seed
+	@echo "CitizenVoice is serving at http://$(HOST):$(PORT)  (Ctrl-C stops it)"
+	CITIZENVOICE_ENV=development $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+
+services:
+	bash scripts/ensure-services.sh
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install-test
+	$(BIN)/mypy
+
+contracts: install-test
+	$(BIN)/lint-imports
+
+pytest: install-test services
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: install-test services lint typecheck contracts pytest
+
+clean-db:
+	rm -f instance/citizenvoice.sqlite3
