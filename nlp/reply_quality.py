@@ -1,0 +1,375 @@
+"""Quality of a department's reply to a citizen message: relevance, completeness, timeliness.
+
+``score_reply(message, reply, ...)`` returns a frozen ``ReplyQuality`` with a score in [0, 1],
+its three components, the parts of a good reply that were found, short Chinese reasons for a
+resident or the appraisal office, and warnings a department sees before sending.
+
+* Relevance (does the reply answer *this* message?): the mean of three signals, each in [0, 1]:
+  ``coverage``, the IDF-weighted share of the message's top keywords (``KEYWORDS_TOP_N``) that
+  the reply contains; ``cosine``, the TF-IDF cosine of message and reply tokens divided by
+  ``COSINE_FULL`` and capped at 1; ``echo``, the share of places and estates named in the
+  message (tokens ending in a place suffix such as 小区/街道/路/村) that the reply names too.
+  The IDF table (``nlp/data/reply_idf.json``) was fitted on the tipdm2020c messages and replies.
+* Completeness: the parts a Chinese government reply is expected to contain, found by phrase
+  patterns and weighted by ``PART_WEIGHTS``: facts found (经调查/核实), measures taken
+  (已责成/整改), result (已解决/办结), basis (根据《…》/依据), contact (联系电话/咨询).
+  A reply whose content beyond courtesy formulas is shorter than ``MIN_SUBSTANCE_CHARS`` is
+  template-only and its completeness is capped at ``TEMPLATE_CAP``.
+* Timeliness (only when both timestamps are given): 1 within ``REPLY_LIMIT_DAYS`` (7 calendar
+  days), falling linearly to 0.5 at ``COMPLEX_LIMIT_DAYS`` (15 days, the limit for complex
+  cases) and to 0 at ``LATE_ZERO_DAYS``. Calendar days: working-day rules belong to the app.
+* Score: ``WEIGHTS`` over the three components (renormalised without timeliness when it is
+  ``None``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from nlp.segment import default_segmenter
+
+__all__ = [
+    "COMPLEX_LIMIT_DAYS",
+    "COSINE_FULL",
+    "IDF_PATH",
+    "KEYWORDS_TOP_N",
+    "LATE_ZERO_DAYS",
+    "MAX_CHARS",
+    "MIN_SUBSTANCE_CHARS",
+    "PART_PATTERNS",
+    "PART_WEIGHTS",
+    "REPLY_LIMIT_DAYS",
+    "TEMPLATE_CAP",
+    "WEIGHTS",
+    "IdfTable",
+    "ReplyQuality",
+    "fit_idf",
+    "load_idf",
+    "relevance_signals",
+    "score_reply",
+]
+
+IDF_PATH = Path(__file__).resolve().parent / "data" / "reply_idf.json"
+#: Reply limit for ordinary cases (calendar days) and for complex cases (Beijing 12345 practice).
+REPLY_LIMIT_DAYS = 7.0
+COMPLEX_LIMIT_DAYS = 15.0
+#: Delay at which timeliness reaches 0 (three times the complex-case limit).
+LATE_ZERO_DAYS = 45.0
+#: Weights of relevance, completeness and timeliness in the score.
+WEIGHTS = {"relevance": 0.4, "completeness": 0.4, "timeliness": 0.2}
+#: Message keywords whose presence in the reply is checked.
+KEYWORDS_TOP_N = 10
+#: TF-IDF cosine treated as full relevance: true pairs in tipdm2020c sit around 0.2-0.6.
+COSINE_FULL = 0.5
+#: Characters of substance (beyond courtesy formulas) below which a reply is template-only.
+MIN_SUBSTANCE_CHARS = 40
+#: Completeness ceiling for a template-only reply.
+TEMPLATE_CAP = 0.1
+#: Replies shorter than this many characters draw a "too short" warning.
+SHORT_REPLY_CHARS = 80
+#: Relevance below this is "did not answer the points raised".
+LOW_RELEVANCE = 0.3
+#: Longest input accepted; longer texts raise ValueError (a reply is never a book).
+MAX_CHARS = 200_000
+
+#: Parts of a complete reply: name -> pattern. Order is the order of ``parts``.
+PART_PATTERNS: dict[str, re.Pattern[str]] = {
+    "facts": re.compile(
+        r"经(?:调查|核实|核查|查|了解|现场)|调查(?:核实|了解|发现)|核实|现场(?:查看|勘察|勘查|核查)"
+        r"|实地(?:查看|调查|走访)|情况如下|了解到"
+    ),
+    "measures": re.compile(
+        r"已责成|责成|责令|整改|督促|已要求|要求.{0,8}(?:立即|尽快|限期)|约谈|已安排|协调|处罚|立案"
+        r"|查处|下达|已通知|组织.{0,6}(?:清理|维修|拆除|执法)"
+    ),
+    "result": re.compile(
+        r"已(?:解决|办结|完成|处理完毕|恢复|修复|拆除|清理|整改到位|到位|落实|退还|发放|支付|兑现"
+        r"|办理|疏通|停止|取缔|关停|更换|安装|纳入|列入|停工|开工|批复|下发|妥善处理|处理)|办结|问题得到(?:解决|处理)|已于.{0,12}(?:完成|恢复)"
+    ),
+    "basis": re.compile(r"根据《|依据|按照《|《[^》]{2,40}》|第[一二三四五六七八九十百\d]+条|规定"),
+    "contact": re.compile(
+        r"联系电话|咨询电话|服务热线|热线|电话[:：]?\s*\d|\d{3,4}-\d{4,8}|致电|拨打|来电|联系人"
+        r"|联系方式|前来.{0,10}咨询|可(?:向|到|至).{0,20}咨询"
+    ),
+}
+#: Weight of each part in completeness (sums to 1).
+PART_WEIGHTS: dict[str, float] = {
+    "facts": 0.25,
+    "measures": 0.25,
+    "result": 0.2,
+    "basis": 0.15,
+    "contact": 0.15,
+}
+_PART_REASONS = {
+    "facts": "未说明调查核实情况",
+    "measures": "未说明采取的措施",
+    "result": "缺少处理结果",
+    "basis": "未说明政策或法律依据",
+    "contact": "未提供联系方式",
+}
+_PART_LABELS = {
+    "facts": "调查核实情况",
+    "measures": "采取的措施",
+    "result": "处理结果",
+    "basis": "政策依据",
+    "contact": "联系方式",
+}
+# Courtesy formulas and headers that carry no substance.
+_BOILERPLATE = re.compile(
+    r"网友[“\"]?[^”\"：:，,！!]{0,20}[”\"]?|您好|你好|留言(?:已)?收悉|来信(?:已)?收悉|来邮(?:已)?收悉"
+    r"|已收悉|现(?:将|就)?(?:有关)?(?:情况)?(?:调查处理情况)?(?:答复|回复)如下|现予?(?:答复|回复)如下"
+    r"|感谢您?对[^。！]{0,30}(?:关心|关注|支持|监督|信任|理解)[^。！]{0,20}|谢谢|此复|特此(?:答复|回复)"
+    r"|\d{4}年\d{1,2}月\d{1,2}日|[\s\u3000\xa0，。！？：；、,.!?:;\"“”‘’（）()]+"
+)
+_PLACE_SUFFIXES = (
+    "小区", "社区", "街道", "花园", "家园", "华苑", "公寓", "大厦", "广场", "新城", "新村", "村",
+    "镇", "乡", "路", "大道", "街", "巷", "学校", "小学", "中学", "医院", "公园", "幼儿园", "中心",
+    "市场", "公司", "苑", "府", "城", "湾", "园",
+)  # fmt: skip
+_STANDALONE_SUFFIXES = frozenset({"小区", "社区", "街道", "村", "镇", "路", "公司", "学校"})
+_GENERIC_PLACES = frozenset({"小区", "社区", "街道", "本小区", "该小区", "我小区", "公司", "学校"})
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyQuality:
+    """Scored reply. ``timeliness`` is None when either timestamp was not given."""
+
+    score: float
+    relevance: float
+    completeness: float
+    timeliness: float | None
+    parts: tuple[str, ...]
+    missing_parts: tuple[str, ...]
+    reasons: tuple[str, ...]
+    warnings: tuple[str, ...]
+    delay_days: float | None
+    template_only: bool
+
+
+@dataclass(frozen=True, slots=True)
+class IdfTable:
+    """Inverse document frequencies: ``idf(t) = ln((1 + n_docs) / (1 + df(t))) + 1``."""
+
+    n_docs: int
+    df: dict[str, int]
+
+    def idf(self, token: str) -> float:
+        """Return the smoothed IDF of ``token`` (unseen tokens get the largest value)."""
+        return math.log((1 + self.n_docs) / (1 + self.df.get(token, 0))) + 1.0
+
+
+def fit_idf(token_lists: Iterable[Sequence[str]], min_df: int = 2) -> IdfTable:
+    """Fit document frequencies on tokenised documents, keeping tokens seen ``min_df`` times."""
+    df: Counter[str] = Counter()
+    n = 0
+    for tokens in token_lists:
+        n += 1
+        df.update(set(tokens))
+    return IdfTable(n_docs=n, df={t: c for t, c in sorted(df.items()) if c >= min_df})
+
+
+def save_idf(table: IdfTable, path: Path = IDF_PATH) -> None:
+    """Write an IDF table as JSON."""
+    path.write_text(
+        json.dumps({"n_docs": table.n_docs, "df": table.df}, ensure_ascii=False, indent=0),
+        encoding="utf-8",
+    )
+
+
+@lru_cache(maxsize=4)
+def load_idf(path: Path = IDF_PATH) -> IdfTable:
+    """Load an IDF table; without the file every token gets the same IDF (plain TF)."""
+    if not path.exists():
+        return IdfTable(n_docs=0, df={})
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return IdfTable(n_docs=int(data["n_docs"]), df={str(k): int(v) for k, v in data["df"].items()})
+
+
+def _check_text(name: str, text: str) -> None:
+    if not isinstance(text, str):
+        raise TypeError(f"{name} must be a str, got {type(text).__name__}")
+    if len(text) > MAX_CHARS:
+        raise ValueError(f"{name} is {len(text)} characters; the limit is {MAX_CHARS}")
+
+
+def _substance(reply: str) -> str:
+    return _BOILERPLATE.sub("", reply)
+
+
+def _places(tokens: Sequence[str], stopwords: frozenset[str]) -> list[tuple[str, str]]:
+    """Places named in a token list as (name, stem to look for in the reply)."""
+    found: dict[str, str] = {}
+    for i, tok in enumerate(tokens):
+        if tok in _STANDALONE_SUFFIXES and i > 0:
+            prev = tokens[i - 1]
+            if len(prev) >= 2 and prev not in stopwords and prev.isalnum():
+                found.setdefault(prev + tok, prev)
+        elif len(tok) >= 3 and tok.endswith(_PLACE_SUFFIXES) and tok not in _GENERIC_PLACES:
+            found.setdefault(tok, tok)
+    return list(found.items())
+
+
+def _keywords(tokens: Sequence[str], idf: IdfTable, top_n: int) -> list[tuple[str, float]]:
+    tf = Counter(t for t in tokens if len(t) >= 2 or not t.isascii())
+    weighted = sorted(((t, c * idf.idf(t)) for t, c in tf.items()), key=lambda kv: (-kv[1], kv[0]))
+    return weighted[:top_n]
+
+
+def _cosine(a: Sequence[str], b: Sequence[str], idf: IdfTable) -> float:
+    va = {t: c * idf.idf(t) for t, c in Counter(a).items()}
+    vb = {t: c * idf.idf(t) for t, c in Counter(b).items()}
+    dot = sum(w * vb[t] for t, w in va.items() if t in vb)
+    na = math.sqrt(sum(w * w for w in va.values()))
+    nb = math.sqrt(sum(w * w for w in vb.values()))
+    return dot / (na * nb) if na and nb else 0.0
+
+
+def relevance_signals(
+    message: str,
+    reply: str,
+    message_tokens: Sequence[str] | None = None,
+    reply_tokens: Sequence[str] | None = None,
+    idf: IdfTable | None = None,
+) -> dict[str, float | None]:
+    """Return the relevance signals: coverage, cosine (raw), echo (None without places)."""
+    _check_text("message", message)
+    _check_text("reply", reply)
+    seg = default_segmenter()
+    table = idf if idf is not None else load_idf()
+    m_tok = list(message_tokens) if message_tokens is not None else seg.content_tokens(message)
+    r_tok = list(reply_tokens) if reply_tokens is not None else seg.content_tokens(reply)
+    r_set = set(r_tok)
+    keywords = _keywords(m_tok, table, KEYWORDS_TOP_N)
+    total = sum(w for _, w in keywords)
+    coverage = sum(w for t, w in keywords if t in r_set or t in reply) / total if total > 0 else 0.0
+    places = _places(m_tok, seg.stopwords)
+    echo = sum(1 for _, stem in places if stem in reply) / len(places) if places else None
+    return {"coverage": coverage, "cosine": _cosine(m_tok, r_tok, table), "echo": echo}
+
+
+def _timeliness(delay_days: float) -> float:
+    if delay_days <= REPLY_LIMIT_DAYS:
+        return 1.0
+    if delay_days <= COMPLEX_LIMIT_DAYS:
+        span = COMPLEX_LIMIT_DAYS - REPLY_LIMIT_DAYS
+        return 1.0 - 0.5 * (delay_days - REPLY_LIMIT_DAYS) / span
+    if delay_days >= LATE_ZERO_DAYS:
+        return 0.0
+    return 0.5 * (LATE_ZERO_DAYS - delay_days) / (LATE_ZERO_DAYS - COMPLEX_LIMIT_DAYS)
+
+
+def score_reply(
+    message: str,
+    reply: str,
+    message_time: datetime | None = None,
+    reply_time: datetime | None = None,
+    message_tokens: list[str] | None = None,
+    reply_tokens: list[str] | None = None,
+) -> ReplyQuality:
+    """Score a department's ``reply`` to a citizen ``message`` (see the module docstring).
+
+    Tokens from ``Segmenter.content_tokens`` may be passed to skip segmentation. Raises
+    ValueError for texts over ``MAX_CHARS`` characters; an empty reply scores 0 with reasons.
+    """
+    _check_text("message", message)
+    _check_text("reply", reply)
+    reasons: list[str] = []
+    warnings: list[str] = []
+    delay: float | None = None
+    timeliness: float | None = None
+    if message_time is not None and reply_time is not None:
+        delay = (reply_time - message_time).total_seconds() / 86400.0
+        if delay < 0:
+            warnings.append("答复时间早于留言时间，请核对时间")
+            delay = None
+        else:
+            timeliness = _timeliness(delay)
+            if delay > COMPLEX_LIMIT_DAYS:
+                reasons.append(f"答复超过{COMPLEX_LIMIT_DAYS:g}日时限")
+            elif delay > REPLY_LIMIT_DAYS:
+                reasons.append(
+                    f"答复超过{REPLY_LIMIT_DAYS:g}日时限（复杂事项为{COMPLEX_LIMIT_DAYS:g}日）"
+                )
+
+    substance = _substance(reply)
+    if not reply.strip():
+        reasons.insert(0, "答复内容为空")
+        warnings.append("答复内容为空")
+        return _result(0.0, 0.0, timeliness, (), reasons, warnings, delay, True)
+
+    signals = relevance_signals(message, reply, message_tokens, reply_tokens)
+    coverage = float(signals["coverage"] or 0.0)
+    cosine = min(1.0, float(signals["cosine"] or 0.0) / COSINE_FULL)
+    echo = signals["echo"]
+    parts_rel = [coverage, cosine] + ([float(echo)] if echo is not None else [])
+    relevance = sum(parts_rel) / len(parts_rel) if message.strip() else 0.0
+
+    parts = tuple(name for name, pat in PART_PATTERNS.items() if pat.search(reply))
+    completeness = sum(PART_WEIGHTS[p] for p in parts)
+    template_only = len(substance) < MIN_SUBSTANCE_CHARS
+    if template_only:
+        completeness = min(completeness, TEMPLATE_CAP)
+
+    if template_only:
+        reasons.insert(0, "答复仅为套话，缺少实质内容")
+        warnings.append("答复只有问候和套话，请写明调查情况、措施和结果")
+    if message.strip() and relevance < LOW_RELEVANCE:
+        reasons.insert(0, "答复未回应诉求要点")
+        seg = default_segmenter()
+        m_tok = message_tokens if message_tokens is not None else seg.content_tokens(message)
+        missing = [t for t, _ in _keywords(m_tok, load_idf(), 5) if t not in reply]
+        hint = f"（如：{'、'.join(missing[:3])}）" if missing else ""
+        warnings.append(f"相关度低：答复未提及留言中的关键内容{hint}")
+    if echo is not None and echo == 0.0:
+        reasons.append("答复未提及留言中的地点")
+    for name in PART_PATTERNS:
+        if name not in parts:
+            reasons.append(_PART_REASONS[name])
+    missing_labels = [_PART_LABELS[n] for n in PART_PATTERNS if n not in parts]
+    if missing_labels:
+        warnings.append("缺少：" + "、".join(missing_labels))
+    if len(reply.strip()) < SHORT_REPLY_CHARS:
+        reasons.append("答复过于简短")
+        warnings.append(f"答复过短（少于{SHORT_REPLY_CHARS}字）")
+    return _result(
+        relevance, completeness, timeliness, parts, reasons, warnings, delay, template_only
+    )
+
+
+def _result(
+    relevance: float,
+    completeness: float,
+    timeliness: float | None,
+    parts: tuple[str, ...],
+    reasons: list[str],
+    warnings: list[str],
+    delay: float | None,
+    template_only: bool,
+) -> ReplyQuality:
+    weights = dict(WEIGHTS)
+    values = {"relevance": relevance, "completeness": completeness}
+    if timeliness is None:
+        weights.pop("timeliness")
+    else:
+        values["timeliness"] = timeliness
+    score = sum(weights[k] * values[k] for k in weights) / sum(weights.values())
+    return ReplyQuality(
+        score=round(min(max(score, 0.0), 1.0), 4),
+        relevance=round(min(max(relevance, 0.0), 1.0), 4),
+        completeness=round(min(max(completeness, 0.0), 1.0), 4),
+        timeliness=None if timeliness is None else round(timeliness, 4),
+        parts=parts,
+        missing_parts=tuple(n for n in PART_PATTERNS if n not in parts),
+        reasons=tuple(dict.fromkeys(reasons)),
+        warnings=tuple(dict.fromkeys(warnings)),
+        delay_days=None if delay is None else round(delay, 3),
+        template_only=template_only,
+    )
