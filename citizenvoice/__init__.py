@@ -37,6 +37,7 @@ def create_app(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # readable Chinese in JSON
 
     register_extensions(app)
+    register_background_work(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security_headers(app)
@@ -58,6 +59,13 @@ def register_extensions(app: Flask) -> None:
     app.extensions["citizenvoice.pii"] = PiiProtector(
         app.config.get("PII_KEY") or app.config["SECRET_KEY"]
     )
+
+
+def register_background_work(app: Flask) -> None:
+    """Analysis on a background thread (embedded default) or through Redis and RQ."""
+    from citizenvoice.jobs import init_app as init_jobs
+
+    init_jobs(app)
 
 
 def register_blueprints(app: Flask) -> None:

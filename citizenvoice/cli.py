@@ -12,9 +12,12 @@ from sqlalchemy import func, select
 
 from citizenvoice.domain.feedback import Channel, FeedbackValidationError, validate_feedback
 from citizenvoice.extensions import db
-from citizenvoice.models import Department, Submission
+from citizenvoice.jobs import refresh_duplicate_groups_job, relay_outbox, worker_redis
+from citizenvoice.models import CategoryRoute, Department, Submission
 from citizenvoice.seed_data import DEMO_DEPARTMENTS, SAMPLE_MESSAGES
+from citizenvoice.services.analysis import reset_failed_analysis
 from citizenvoice.services.feedback import submit_feedback
+from citizenvoice.services.outbox import outbox_backlog
 
 __all__ = ["init_app", "seed_demo_data"]
 
@@ -26,6 +29,8 @@ _SEED_RANDOM_STATE = 20201
 def init_app(app: Flask) -> None:
     """Register the commands with the app."""
     app.cli.add_command(seed_command)
+    app.cli.add_command(outbox_group)
+    app.cli.add_command(analysis_group)
 
 
 @click.command("seed")
@@ -41,6 +46,16 @@ def seed_command(messages: int | None) -> None:
         f"seeded {created_departments} new departments and "
         f"{created_submissions} demo submissions ({source})"
     )
+    if created_submissions:
+        if current_app.config.get("ANALYSIS_IN_PROCESS"):
+            click.echo("analysing the demo submissions in this process ...")
+            counts = relay_outbox(None, limit=100_000)
+            click.echo(f"analysed {counts['analysed_here']} demo submissions")
+        else:
+            click.echo(
+                "demo submissions wait in the outbox: "
+                "run `flask --app wsgi outbox relay` and a worker"
+            )
 
 
 def seed_demo_data(message_count: int | None = None) -> tuple[int, int, str]:
@@ -56,6 +71,7 @@ def seed_demo_data(message_count: int | None = None) -> tuple[int, int, str]:
         else:
             department.name, department.group = spec["name"], spec["group"]
     db.session.flush()
+    _seed_category_routes()
 
     already = db.session.scalar(
         select(func.count()).select_from(Submission).where(Submission.channel == Channel.SEED.value)
@@ -82,6 +98,85 @@ def seed_demo_data(message_count: int | None = None) -> tuple[int, int, str]:
         submit_feedback(feedback, channel=Channel.SEED, pii=pii)
         added += 1
     return created, added, source
+
+
+def _seed_category_routes() -> None:
+    """Route each category to the first demo department that lists it (kept if already set)."""
+    for spec in DEMO_DEPARTMENTS:
+        for category in spec["categories"]:
+            if db.session.scalar(select(CategoryRoute).where(CategoryRoute.category == category)):
+                continue
+            department = db.session.scalar(
+                select(Department).where(Department.code == spec["code"])
+            )
+            if department is not None:
+                db.session.add(CategoryRoute(category=category, department_id=department.id))
+                db.session.flush()
+
+
+@click.group("outbox")
+def outbox_group() -> None:
+    """The transactional outbox that feeds the analysis queue."""
+
+
+@outbox_group.command("relay")
+@click.option("--limit", default=500, show_default=True, help="Rows per batch.")
+@with_appcontext
+def outbox_relay_command(limit: int) -> None:
+    """Queue pending analyses (and re-queue lost ones); in-process without Redis."""
+    connection = (
+        None
+        if current_app.config.get("ANALYSIS_IN_PROCESS")
+        else worker_redis(current_app.config["REDIS_URL"])
+    )
+    total: dict[str, int] = {}
+    while True:
+        counts = relay_outbox(connection, limit=limit)
+        for key, value in counts.items():
+            total[key] = total.get(key, 0) + value
+        if counts["claimed"] < limit:
+            break
+    click.echo(" ".join(f"{key}={value}" for key, value in total.items()))
+
+
+@outbox_group.command("status")
+@with_appcontext
+def outbox_status_command() -> None:
+    """Rows per outbox status."""
+    backlog = outbox_backlog()
+    click.echo(" ".join(f"{key}={value}" for key, value in sorted(backlog.items())) or "empty")
+
+
+@click.group("analysis")
+def analysis_group() -> None:
+    """Text-mining results of submissions."""
+
+
+@analysis_group.command("retry-failed")
+@click.option("--id", "submission_ids", type=int, multiple=True, help="Only these submissions.")
+@with_appcontext
+def analysis_retry_failed_command(submission_ids: tuple[int, ...]) -> None:
+    """Put failed analyses back in the outbox and relay them now."""
+    ids = reset_failed_analysis(list(submission_ids) if submission_ids else None)
+    db.session.commit()
+    click.echo(f"{len(ids)} failed analyses reset to pending")
+    if ids:
+        connection = (
+            None
+            if current_app.config.get("ANALYSIS_IN_PROCESS")
+            else worker_redis(current_app.config["REDIS_URL"])
+        )
+        counts = relay_outbox(connection)
+        click.echo(" ".join(f"{key}={value}" for key, value in counts.items()))
+
+
+@analysis_group.command("refresh-duplicates")
+@click.option("--days", default=30, show_default=True)
+@with_appcontext
+def analysis_refresh_duplicates_command(days: int) -> None:
+    """Rebuild near-duplicate groups of the last DAYS days from stored signatures."""
+    result = refresh_duplicate_groups_job(days)
+    click.echo(f"{result['changed']} analyses changed duplicate group")
 
 
 def _real_messages(data_dir: Path, count: int) -> list[dict[str, object]] | None:

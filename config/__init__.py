@@ -76,6 +76,14 @@ class BaseConfig:
         # Run analysis in the web process after commit (embedded default) instead of in RQ.
         self.ANALYSIS_IN_PROCESS = not self.REDIS_URL
         self.DATA_DIR: str | None = env.get("CITIZENVOICE_DATA_DIR") or _shared_data_dir()
+        # Retrained models (python -m nlp train ...); the committed defaults when unset.
+        self.NLP_MODEL_DIR: str | None = env.get("CITIZENVOICE_NLP_MODEL_DIR") or None
+        # Calibrated confidence at or above which the classifier routes a 不确定 case itself.
+        self.ROUTING_MIN_CONFIDENCE = float(env.get("CITIZENVOICE_ROUTING_MIN_CONFIDENCE", "0.85"))
+        # RQ worker liveness: a killed worker's job is recovered within about
+        # job timeout + 60 s + maintenance interval (see README, "Reliability").
+        self.WORKER_TTL = int(env.get("CITIZENVOICE_WORKER_TTL", "30"))
+        self.WORKER_MAINTENANCE_INTERVAL = int(env.get("CITIZENVOICE_WORKER_MAINTENANCE", "15"))
         # How many real messages `flask seed` turns into demo submissions when DATA_DIR exists.
         self.SEED_MESSAGE_COUNT = int(env.get("CITIZENVOICE_SEED_MESSAGES", "300"))
 

@@ -1,8 +1,19 @@
 """SQLAlchemy models, one module per aggregate; imported here so Alembic sees them all."""
 
+from citizenvoice.models.analysis import Analysis, CategoryRoute, DuplicateBand
 from citizenvoice.models.base import utcnow
 from citizenvoice.models.department import Department
 from citizenvoice.models.outbox import OutboxMessage, OutboxStatus
 from citizenvoice.models.submission import StatusEvent, Submission
 
-__all__ = ["Department", "OutboxMessage", "OutboxStatus", "StatusEvent", "Submission", "utcnow"]
+__all__ = [
+    "Analysis",
+    "CategoryRoute",
+    "Department",
+    "DuplicateBand",
+    "OutboxMessage",
+    "OutboxStatus",
+    "StatusEvent",
+    "Submission",
+    "utcnow",
+]

@@ -7,9 +7,11 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from citizenvoice.domain.analysis import AnalysisStatus, Routing
 from citizenvoice.domain.cases import CaseStatus
 from citizenvoice.domain.feedback import Channel, FeedbackKind
 from citizenvoice.extensions import Base
+from citizenvoice.models.analysis import Analysis
 from citizenvoice.models.base import utcnow
 from citizenvoice.models.department import Department
 
@@ -49,7 +51,20 @@ class Submission(Base):
         DateTime(timezone=True), default=utcnow, index=True
     )
 
+    # Text mining: pending -> done, or failed after its retries (visible to staff, retryable).
+    analysis_status: Mapped[str] = mapped_column(
+        String(16),
+        default=AnalysisStatus.PENDING.value,
+        server_default=AnalysisStatus.PENDING.value,
+        index=True,
+    )
+    # How the department was chosen: by the resident, by the classifier, or left to the office.
+    routing: Mapped[str] = mapped_column(
+        String(16), default=Routing.RESIDENT.value, server_default=Routing.RESIDENT.value
+    )
+
     department: Mapped[Department | None] = relationship()
+    analysis: Mapped[Analysis | None] = relationship(uselist=False, viewonly=True)
     events: Mapped[list[StatusEvent]] = relationship(
         back_populates="submission", order_by="StatusEvent.id", cascade="all, delete-orphan"
     )

@@ -18,12 +18,11 @@ from citizenvoice.domain.tracking import TRACKING_CODE_PATTERN, new_tracking_cod
 from citizenvoice.extensions import db
 from citizenvoice.models import OutboxMessage, StatusEvent, Submission
 from citizenvoice.services.departments import department_by_code
+from citizenvoice.services.outbox import ANALYSE_TOPIC
 from citizenvoice.services.pii import PiiProtector
 
 __all__ = ["ANALYSE_TOPIC", "submission_by_tracking_code", "submit_feedback"]
 
-# Outbox topic consumed by the analysis pipeline (issue 4).
-ANALYSE_TOPIC = "analyse_submission"
 # A clash of 144-bit random codes is practically impossible; retry a few times all the same.
 _TRACKING_CODE_ATTEMPTS = 3
 

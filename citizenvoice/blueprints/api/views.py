@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, jsonify, request, url_for
 from citizenvoice.blueprints.errors import api_error
 from citizenvoice.domain.feedback import Channel, FeedbackValidationError, validate_feedback
 from citizenvoice.extensions import db, limiter
+from citizenvoice.jobs import request_analysis
 from citizenvoice.models import Submission
 from citizenvoice.services.departments import active_departments
 from citizenvoice.services.feedback import submission_by_tracking_code, submit_feedback
@@ -72,6 +73,7 @@ def create_feedback() -> Any:
         db.session.rollback()
         return api_error(400, "提交内容有误", fields=exc.fields, code="validation_error")
     db.session.commit()
+    request_analysis(submission.id)
     url = url_for("public.track", code=submission.tracking_code, _external=True)
     response = jsonify(
         {"tracking_code": submission.tracking_code, "status": submission.status, "url": url}
@@ -100,7 +102,8 @@ def public_case_view(submission: Submission) -> dict[str, Any]:
         "status_label": submission.status_label,
         "department": department.code if department else None,
         "department_name": department.name if department else None,
-        "category": None,  # set once the analysis pipeline has run (issue 4)
+        # Only the category of the analysis is public; never its text, keywords or scores.
+        "category": submission.analysis.category if submission.analysis else None,
         "created_at": submission.created_at.isoformat(),
         "events": [
             {

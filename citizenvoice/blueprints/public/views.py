@@ -15,6 +15,7 @@ from citizenvoice.domain.feedback import (
     validate_feedback,
 )
 from citizenvoice.extensions import db, limiter
+from citizenvoice.jobs import request_analysis
 from citizenvoice.services.departments import active_departments
 from citizenvoice.services.feedback import submission_by_tracking_code, submit_feedback
 
@@ -63,6 +64,7 @@ def submit(kind: str) -> Any:
                     form[name].errors = [*form[name].errors, message]
         else:
             db.session.commit()
+            request_analysis(submission.id)
             return redirect(url_for("public.submitted", code=submission.tracking_code), code=303)
     status = 400 if request.method == "POST" else 200
     return (

@@ -1,0 +1,368 @@
+"""Background work: queues, timeouts and retries declared once; enqueue helpers; thin jobs.
+
+Every job takes ids, never model objects, and follows one shape: load by id -> nlp ->
+services -> commit. The same job functions run in an RQ worker (``python worker.py``) and, in
+the embedded default without Redis, on a thread of the web process.
+
+Delivery is at least once (the web's fast enqueue, the outbox relay, RQ retries and abandoned-job
+recovery can all run a job again), so every job is idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
+
+import redis
+from flask import Flask, current_app, has_app_context
+from redis.backoff import NoBackoff
+from redis.retry import Retry as RedisRetry
+from rq import Queue, Retry, get_current_job
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
+
+from citizenvoice.extensions import db
+from citizenvoice.models import OutboxMessage
+from citizenvoice.models.base import utcnow
+from citizenvoice.services import analysis as analysis_service
+from citizenvoice.services import outbox as outbox_service
+from citizenvoice.services.duplicates import regroup_window
+
+__all__ = [
+    "ANALYSIS",
+    "BATCH",
+    "QUEUE_NAMES",
+    "SCHEDULED",
+    "JobSpec",
+    "analyse_submission_job",
+    "analysis_job_id",
+    "enqueue_analysis",
+    "get_analyzer",
+    "refresh_duplicate_groups_job",
+    "relay_outbox",
+    "relay_outbox_job",
+    "request_analysis",
+    "web_redis",
+    "worker_redis",
+]
+
+log = logging.getLogger("citizenvoice.jobs")
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """Where a kind of job runs and how long it may take and be kept."""
+
+    queue: str
+    timeout: int  # seconds before the worker kills the job (JobTimeoutException)
+    retry_intervals: tuple[int, ...]  # back-off between attempts; len = number of retries
+    failure_ttl: int  # seconds a failed job stays inspectable in the FailedJobRegistry
+    result_ttl: int = 24 * 3600
+
+    @property
+    def retry(self) -> Retry | None:
+        """The RQ Retry policy, or None for no retries."""
+        if not self.retry_intervals:
+            return None
+        return Retry(max=len(self.retry_intervals), interval=list(self.retry_intervals))
+
+
+# Analysing one message takes milliseconds; 60 s means something is wrong (a pathological
+# text, a stuck database). Three retries at 10 s, 1 min, 5 min ride out a database restart.
+ANALYSIS = JobSpec(
+    queue="analysis", timeout=60, retry_intervals=(10, 60, 300), failure_ttl=30 * 24 * 3600
+)
+# Re-analysing everything, retraining, topic refresh: long, reported through job.meta.
+BATCH = JobSpec(queue="batch", timeout=3 * 3600, retry_intervals=(), failure_ttl=30 * 24 * 3600)
+# Periodic housekeeping (relay sweep, duplicate refresh): cheap, and the next run repairs a miss.
+SCHEDULED = JobSpec(
+    queue="scheduled", timeout=15 * 60, retry_intervals=(), failure_ttl=7 * 24 * 3600
+)
+# Workers listen in this order: a resident's case before batch work.
+QUEUE_NAMES = (ANALYSIS.queue, SCHEDULED.queue, BATCH.queue)
+
+# The web process must never make a resident wait on Redis: fail fast, no retries.
+WEB_REDIS_TIMEOUT_SECONDS = 0.5
+# Jobs in these states need nothing more from the relay.
+_LIVE_STATES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+
+
+def web_redis(url: str) -> redis.Redis[bytes]:
+    """A Redis connection for the web process: short timeouts, no retries (FIELD-NOTES)."""
+    return redis.Redis.from_url(
+        url,
+        socket_timeout=WEB_REDIS_TIMEOUT_SECONDS,
+        socket_connect_timeout=WEB_REDIS_TIMEOUT_SECONDS,
+        retry=RedisRetry(NoBackoff(), 0),
+        retry_on_timeout=False,
+    )
+
+
+def worker_redis(url: str) -> redis.Redis[bytes]:
+    """A Redis connection for workers and commands: patient, with redis-py's default retries."""
+    return redis.Redis.from_url(
+        url, socket_timeout=30, socket_connect_timeout=5, health_check_interval=30
+    )
+
+
+def analysis_job_id(submission_id: int) -> str:
+    """The job id of a submission's analysis: derived, so a second enqueue is harmless."""
+    return f"analyse-submission-{submission_id}"
+
+
+def _job_status(connection: redis.Redis[bytes], job_id: str) -> JobStatus | None:
+    try:
+        return Job.fetch(job_id, connection=connection).get_status(refresh=False)
+    except NoSuchJobError:
+        return None
+
+
+def enqueue_analysis(connection: redis.Redis[bytes], submission_id: int) -> bool:
+    """Queue the analysis of a submission unless its job is already live; True if it is queued now.
+
+    A failed or finished-but-unrecorded job with the same id is replaced. Raises RedisError.
+    """
+    job_id = analysis_job_id(submission_id)
+    status = _job_status(connection, job_id)
+    if status in _LIVE_STATES:
+        return True
+    if status is not None:
+        Job.fetch(job_id, connection=connection).delete(remove_from_queue=True)
+    queue = Queue(ANALYSIS.queue, connection=connection)
+    # DuplicateJobError: another process queued it a moment ago, exactly what we wanted.
+    with suppress(DuplicateJobError):
+        queue.enqueue(
+            analyse_submission_job,
+            submission_id,
+            job_id=job_id,
+            unique=True,
+            job_timeout=ANALYSIS.timeout,
+            retry=ANALYSIS.retry,
+            failure_ttl=ANALYSIS.failure_ttl,
+            result_ttl=ANALYSIS.result_ttl,
+            description=f"analyse submission {submission_id}",
+        )
+    return True
+
+
+# --------------------------------------------------------------------------- web side
+
+
+class InProcessRunner:
+    """Runs jobs on one background thread of the web process (embedded default, no Redis)."""
+
+    def __init__(self, app: Flask) -> None:
+        self._app = app
+        self._executor = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="citizenvoice-analysis"
+        )
+
+    def submit(self, function: Any, *args: Any) -> Future[Any]:
+        """Run ``function(*args)`` inside an app context on the worker thread."""
+
+        def run() -> Any:
+            with self._app.app_context():
+                return function(*args)
+
+        return self._executor.submit(run)
+
+    def shutdown(self) -> None:
+        """Wait for queued work and stop the thread."""
+        self._executor.shutdown(wait=True)
+
+
+def init_app(app: Flask) -> None:
+    """Attach the in-process runner (embedded default) or the web's Redis connection."""
+    if app.config.get("ANALYSIS_IN_PROCESS"):
+        app.extensions["citizenvoice.runner"] = InProcessRunner(app)
+    elif app.config.get("REDIS_URL"):
+        app.extensions["citizenvoice.redis"] = web_redis(app.config["REDIS_URL"])
+
+
+def request_analysis(submission_id: int) -> Future[Any] | bool:
+    """After commit: start the analysis of a submission without making the request wait long.
+
+    In-process mode returns the Future of the background run. Queue mode tries one fast enqueue
+    and returns whether it worked; on any Redis error the outbox row stays pending and the
+    relay queues it later.
+    """
+    app = current_app
+    runner: InProcessRunner | None = app.extensions.get("citizenvoice.runner")
+    if runner is not None:
+        return runner.submit(analyse_submission_job, submission_id)
+    connection: redis.Redis[bytes] | None = app.extensions.get("citizenvoice.redis")
+    if connection is None:
+        return False
+    try:
+        enqueue_analysis(connection, submission_id)
+    except redis.RedisError as exc:
+        log.warning(
+            "fast enqueue of submission %s failed, the relay will retry: %s", submission_id, exc
+        )
+        return False
+    row = db.session.scalar(
+        db.select(OutboxMessage).where(
+            OutboxMessage.topic == outbox_service.ANALYSE_TOPIC,
+            OutboxMessage.aggregate_id == submission_id,
+        )
+    )
+    if row is not None and row.status == "pending":
+        outbox_service.mark_enqueued(row)
+        db.session.commit()
+    return True
+
+
+# --------------------------------------------------------------------------- worker side
+
+
+@lru_cache(maxsize=1)
+def _analyzer_for(model_dir: str | None) -> Any:
+    from pathlib import Path
+
+    from nlp.pipeline import Analyzer
+
+    return Analyzer.load(Path(model_dir) if model_dir else None)
+
+
+def get_analyzer() -> Any:
+    """The process-wide nlp Analyzer (loaded once; the worker warms it before taking jobs)."""
+    return _analyzer_for(current_app.config.get("NLP_MODEL_DIR"))
+
+
+@lru_cache(maxsize=1)
+def _standalone_app() -> Flask:
+    from citizenvoice import create_app
+
+    return create_app()
+
+
+@contextmanager
+def _app_context() -> Iterator[Flask]:
+    """The current app, or the process's own app when a job runs outside any context."""
+    if has_app_context():
+        yield current_app._get_current_object()  # type: ignore[attr-defined]
+        return
+    app = _standalone_app()
+    with app.app_context():
+        yield app
+
+
+def _log_job(name: str, started: float, **fields: Any) -> None:
+    """One structured line per job: name, duration and the outcome's fields."""
+    parts = " ".join(f"{key}={value}" for key, value in fields.items())
+    log.info("job=%s duration_ms=%.1f %s", name, (time.perf_counter() - started) * 1000, parts)
+
+
+def analyse_submission_job(submission_id: int) -> dict[str, Any]:
+    """Analyse one submission (idempotent). After the last retry a failure is recorded."""
+    started = time.perf_counter()
+    with _app_context() as app:
+        try:
+            outcome = analysis_service.analyse_submission(
+                submission_id,
+                get_analyzer(),
+                min_confidence=float(app.config.get("ROUTING_MIN_CONFIDENCE", 0.85)),
+            )
+            db.session.commit()
+        except Exception as exc:
+            db.session.rollback()
+            job = get_current_job()
+            final = job is None or not job.retries_left
+            if final:
+                analysis_service.mark_analysis_failed(
+                    submission_id, "".join(traceback.format_exception_only(exc)).strip()
+                )
+                db.session.commit()
+            _log_job(
+                "analyse_submission",
+                started,
+                submission=submission_id,
+                outcome="error",
+                final=final,
+            )
+            raise
+        finally:
+            db.session.remove()
+    _log_job(
+        "analyse_submission",
+        started,
+        submission=submission_id,
+        outcome=outcome.status,
+        category=outcome.category,
+        group=outcome.duplicate_group,
+        runs=outcome.runs,
+    )
+    return {
+        "status": outcome.status,
+        "category": outcome.category,
+        "group": outcome.duplicate_group,
+    }
+
+
+def relay_outbox(connection: redis.Redis[bytes] | None, limit: int = 500) -> dict[str, int]:
+    """Queue what the outbox holds: pending rows, and enqueued rows whose job is lost or failed.
+
+    Commits once per batch; the claimed rows stay locked until then, so concurrent relays share
+    the work instead of doubling it. With no connection (embedded default) the analyses run
+    right here, in this process.
+    """
+    counts = {"claimed": 0, "enqueued": 0, "alive": 0, "analysed_here": 0}
+    rows = outbox_service.claim_relayable(limit)
+    counts["claimed"] = len(rows)
+    if connection is None:
+        ids = [row.aggregate_id for row in rows if row.topic == outbox_service.ANALYSE_TOPIC]
+        db.session.commit()
+        for submission_id in ids:
+            analyse_submission_job(submission_id)
+            counts["analysed_here"] += 1
+        return counts
+    for row in rows:
+        if row.topic != outbox_service.ANALYSE_TOPIC:
+            continue
+        status = _job_status(connection, analysis_job_id(row.aggregate_id))
+        if row.status == "enqueued" and status in _LIVE_STATES:
+            counts["alive"] += 1
+            row.enqueued_at = utcnow()  # seen alive: look again after another STALE_AFTER
+            continue
+        enqueue_analysis(connection, row.aggregate_id)
+        outbox_service.mark_enqueued(row)
+        counts["enqueued"] += 1
+    db.session.commit()
+    return counts
+
+
+def relay_outbox_job() -> dict[str, int]:
+    """Periodic relay sweep (every minute from the cron scheduler, and nightly in full)."""
+    started = time.perf_counter()
+    with _app_context() as app:
+        connection = worker_redis(app.config["REDIS_URL"])
+        total = {"claimed": 0, "enqueued": 0, "alive": 0, "analysed_here": 0}
+        while True:
+            counts = relay_outbox(connection)
+            for key, value in counts.items():
+                total[key] += value
+            if counts["claimed"] < 500:
+                break
+        db.session.remove()
+    _log_job("relay_outbox", started, **total)
+    return total
+
+
+def refresh_duplicate_groups_job(days: int = 30) -> dict[str, int]:
+    """Hourly: rebuild duplicate groups of the last ``days`` from stored signatures."""
+    started = time.perf_counter()
+    with _app_context():
+        end = utcnow() + timedelta(seconds=1)
+        changed = regroup_window(end - timedelta(days=days), end)
+        db.session.commit()
+        db.session.remove()
+    _log_job("refresh_duplicate_groups", started, changed=changed, days=days)
+    return {"changed": changed}

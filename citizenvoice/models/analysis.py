@@ -1,0 +1,79 @@
+"""Text-mining results: one analysis row per submission, and the category-to-department routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from citizenvoice.extensions import Base
+from citizenvoice.models.base import utcnow
+
+__all__ = ["Analysis", "CategoryRoute", "DuplicateBand"]
+
+
+class Analysis(Base):
+    """What nlp/ found in one submission; upserted by submission id (jobs may run twice)."""
+
+    __tablename__ = "analysis"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submission.id", ondelete="CASCADE"), unique=True
+    )
+    model_version: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str | None] = mapped_column(String(32), index=True)
+    category_confidence: Mapped[float | None] = mapped_column(Float)
+    category_top3: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    category_uncertain: Mapped[bool] = mapped_column(Boolean, default=False)
+    sentiment: Mapped[float | None] = mapped_column(Float)
+    sentiment_label: Mapped[str | None] = mapped_column(String(16), index=True)
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    urgency_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    redacted_text: Mapped[str] = mapped_column(Text, default="")
+    duplicate_group: Mapped[str | None] = mapped_column(String(40), index=True)
+    # MinHash signature (uint32 little-endian): groups can be recomputed without the text.
+    minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    timings_ms: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    runs: Mapped[int] = mapped_column(Integer, default=1)
+    analysed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DuplicateBand(Base):
+    """One LSH band bucket of a submission's MinHash: shared buckets make duplicate candidates."""
+
+    __tablename__ = "duplicate_band"
+    __table_args__ = (Index("ix_duplicate_band_band_bucket", "band", "bucket"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submission.id", ondelete="CASCADE"), index=True
+    )
+    band: Mapped[int] = mapped_column(SmallInteger)
+    bucket: Mapped[int] = mapped_column(BigInteger)
+
+
+class CategoryRoute(Base):
+    """Which department handles a first-level category when the resident chose 不确定."""
+
+    __tablename__ = "category_route"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(32), unique=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))

@@ -1,0 +1,181 @@
+"""Analysing a submission: run nlp once, upsert its analysis row, route it, group duplicates.
+
+Safe to run twice (delivery is at least once): the submission row is locked for the duration
+on PostgreSQL, the analysis row is upserted by submission id, the routing event is written
+once, and the duplicate bands are replaced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import select, update
+
+from citizenvoice.domain.analysis import (
+    DEFAULT_ROUTING_MIN_CONFIDENCE,
+    AnalysisStatus,
+    Routing,
+    decide_routing,
+)
+from citizenvoice.domain.cases import CaseStatus
+from citizenvoice.extensions import db
+from citizenvoice.models import (
+    Analysis,
+    CategoryRoute,
+    OutboxMessage,
+    OutboxStatus,
+    StatusEvent,
+    Submission,
+)
+from citizenvoice.models.base import utcnow
+from citizenvoice.services.duplicates import assign_duplicate_group
+from citizenvoice.services.outbox import ANALYSE_TOPIC
+
+__all__ = [
+    "AnalysisOutcome",
+    "TextAnalyzer",
+    "analyse_submission",
+    "mark_analysis_failed",
+    "reset_failed_analysis",
+]
+
+
+class TextAnalyzer(Protocol):
+    """What the service needs of nlp.pipeline.Analyzer."""
+
+    def analyze(self, title: str, text: str) -> Any:
+        """Analyse one message."""
+        ...
+
+
+@dataclass(frozen=True)
+class AnalysisOutcome:
+    """What one run did: ``analysed``, or ``missing`` when the submission no longer exists."""
+
+    submission_id: int
+    status: str
+    category: str | None = None
+    routed_to: str | None = None
+    duplicate_group: str | None = None
+    runs: int = 0
+
+
+def _locked_submission(submission_id: int) -> Submission | None:
+    return db.session.scalar(
+        select(Submission).where(Submission.id == submission_id).with_for_update()
+    )
+
+
+def _mark_outbox(submission_id: int, status: OutboxStatus, error: str | None = None) -> None:
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.topic == ANALYSE_TOPIC, OutboxMessage.aggregate_id == submission_id)
+        .values(status=status.value, last_error=error)
+    )
+
+
+def analyse_submission(
+    submission_id: int,
+    analyzer: TextAnalyzer,
+    *,
+    min_confidence: float = DEFAULT_ROUTING_MIN_CONFIDENCE,
+) -> AnalysisOutcome:
+    """Analyse one submission by id and store the result. Flushes, never commits."""
+    submission = _locked_submission(submission_id)
+    if submission is None:
+        _mark_outbox(submission_id, OutboxStatus.DONE, "submission no longer exists")
+        return AnalysisOutcome(submission_id, "missing")
+
+    result = analyzer.analyze(submission.title or "", submission.text)
+    analysis = db.session.scalar(select(Analysis).where(Analysis.submission_id == submission_id))
+    if analysis is None:
+        analysis = Analysis(submission_id=submission_id, runs=0)
+        db.session.add(analysis)
+    analysis.model_version = str(result.model_version)[:200]
+    analysis.category = result.category
+    analysis.category_confidence = float(result.category_confidence)
+    analysis.category_top3 = [[label, float(p)] for label, p in result.category_top3]
+    analysis.category_uncertain = bool(result.category_uncertain)
+    analysis.sentiment = float(result.sentiment)
+    analysis.sentiment_label = result.sentiment_label
+    analysis.keywords = [str(k) for k in result.keywords][:20]
+    analysis.urgent = bool(result.urgent)
+    analysis.urgency_reasons = [str(r) for r in result.urgency_reasons]
+    analysis.redacted_text = result.redacted_text
+    analysis.timings_ms = {k: round(float(v), 3) for k, v in dict(result.timings_ms).items()}
+    analysis.runs = (analysis.runs or 0) + 1
+    analysis.analysed_at = utcnow()
+    db.session.flush()
+
+    routed_to = _route(submission, analysis, min_confidence)
+    group = assign_duplicate_group(submission, analysis, f"{submission.title}\n{submission.text}")
+    submission.analysis_status = AnalysisStatus.DONE.value
+    _mark_outbox(submission_id, OutboxStatus.DONE)
+    db.session.flush()
+    return AnalysisOutcome(
+        submission_id, "analysed", analysis.category, routed_to, group, analysis.runs
+    )
+
+
+def _route(submission: Submission, analysis: Analysis, min_confidence: float) -> str | None:
+    """Give a 不确定 case a department when the classifier is sure; else flag it for the office."""
+    if submission.department_id is not None or submission.routing == Routing.OFFICE.value:
+        return None
+    route = (
+        db.session.scalar(select(CategoryRoute).where(CategoryRoute.category == analysis.category))
+        if analysis.category
+        else None
+    )
+    decision = decide_routing(
+        analysis.category,
+        analysis.category_confidence,
+        analysis.category_uncertain,
+        route is not None,
+        min_confidence,
+    )
+    submission.routing = decision.routing.value
+    if decision.routing is Routing.CLASSIFIER and route is not None:
+        submission.department_id = route.department_id
+        db.session.flush()
+        db.session.refresh(submission, ["department"])
+        name = submission.department.name if submission.department else ""
+        submission.events.append(
+            StatusEvent(
+                status=CaseStatus.RECEIVED.value, note=f"已自动分派至{name}", actor="classifier"
+            )
+        )
+        return name
+    return None
+
+
+def mark_analysis_failed(submission_id: int, error: str) -> bool:
+    """Record that analysis failed for good (after retries). Returns False if the case is gone."""
+    submission = _locked_submission(submission_id)
+    if submission is None:
+        return False
+    submission.analysis_status = AnalysisStatus.FAILED.value
+    _mark_outbox(submission_id, OutboxStatus.FAILED, error[:2000])
+    db.session.flush()
+    return True
+
+
+def reset_failed_analysis(submission_ids: list[int] | None = None) -> list[int]:
+    """Put failed analyses back to pending (all, or the given ids) for the relay. Flushes."""
+    query = select(Submission.id).where(Submission.analysis_status == AnalysisStatus.FAILED.value)
+    if submission_ids is not None:
+        query = query.where(Submission.id.in_(submission_ids))
+    ids = list(db.session.scalars(query))
+    if ids:
+        db.session.execute(
+            update(Submission)
+            .where(Submission.id.in_(ids))
+            .values(analysis_status=AnalysisStatus.PENDING.value)
+        )
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.topic == ANALYSE_TOPIC, OutboxMessage.aggregate_id.in_(ids))
+            .values(status=OutboxStatus.PENDING.value, last_error=None)
+        )
+        db.session.flush()
+    return ids

@@ -1,0 +1,127 @@
+"""The background worker: ``python worker.py`` (or ``--cron`` for the scheduler).
+
+Builds the app once, checks that Redis will not evict queue keys, loads the nlp models before
+taking any job, and runs an RQ worker on the named queues (analysis first, then scheduled, then
+batch). By default it runs jobs in its own process (RQ's SimpleWorker): the models are loaded
+once and a message costs milliseconds, so forking a work-horse per job would cost more than the
+job; ``--fork`` gives each job its own process (RQ's Worker) for isolation instead.
+
+Recovery: if a worker dies mid-job (SIGKILL, OOM), the job's StartedJobRegistry entry expires
+after job timeout + 60 s and the next maintenance run of any live worker (every
+``CITIZENVOICE_WORKER_MAINTENANCE`` seconds, default 15) retries it or marks it abandoned; the
+outbox relay then re-queues anything still not analysed. With the 60-s analysis timeout a
+killed job is running again within about 2.5 minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+
+from rq import SimpleWorker, Worker
+from rq.cron import CronScheduler
+
+from citizenvoice import create_app
+from citizenvoice.extensions import db
+from citizenvoice.jobs import (
+    QUEUE_NAMES,
+    SCHEDULED,
+    get_analyzer,
+    refresh_duplicate_groups_job,
+    relay_outbox_job,
+    worker_redis,
+)
+
+log = logging.getLogger("citizenvoice.worker")
+
+REQUIRED_EVICTION_POLICY = "noeviction"
+# Cron-style repeats: the relay sweep every minute (catches anything the web could not queue
+# within a minute of Redis coming back), duplicate groups hourly.
+RELAY_INTERVAL_SECONDS = 60
+DUPLICATE_REFRESH_CRON = "7 * * * *"
+
+
+class RedisSettingsError(RuntimeError):
+    """Redis is configured in a way that can lose queued jobs."""
+
+
+def check_redis_settings(connection: object) -> None:
+    """Refuse to run against a Redis that may evict keys (an evicted job is a lost job)."""
+    policy = connection.config_get("maxmemory-policy").get("maxmemory-policy")  # type: ignore[attr-defined]
+    if policy != REQUIRED_EVICTION_POLICY:
+        raise RedisSettingsError(
+            f"Redis maxmemory-policy is {policy!r}; set it to {REQUIRED_EVICTION_POLICY!r} "
+            "(redis.conf: maxmemory-policy noeviction) so queued jobs are never evicted"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments and run a worker or the cron scheduler until stopped."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--queues", nargs="+", default=list(QUEUE_NAMES), help="queues, in priority order"
+    )
+    parser.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    parser.add_argument("--fork", action="store_true", help="run each job in a forked work-horse")
+    parser.add_argument(
+        "--cron", action="store_true", help="run the periodic-job scheduler instead"
+    )
+    parser.add_argument("--name", default=None, help="worker name (default: host and pid)")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stdout,
+    )
+    app = create_app()
+    if not app.config.get("REDIS_URL"):
+        log.error("REDIS_URL is not set: without Redis the web process analyses in-process")
+        return 2
+    connection = worker_redis(app.config["REDIS_URL"])
+    try:
+        check_redis_settings(connection)
+    except RedisSettingsError as exc:
+        log.error("%s", exc)
+        return 2
+
+    if args.cron:
+        scheduler = CronScheduler(connection=connection)
+        scheduler.register(
+            relay_outbox_job,
+            SCHEDULED.queue,
+            interval=RELAY_INTERVAL_SECONDS,
+            job_timeout=SCHEDULED.timeout,
+            failure_ttl=SCHEDULED.failure_ttl,
+        )
+        scheduler.register(
+            refresh_duplicate_groups_job,
+            SCHEDULED.queue,
+            cron=DUPLICATE_REFRESH_CRON,
+            job_timeout=SCHEDULED.timeout,
+            failure_ttl=SCHEDULED.failure_ttl,
+        )
+        scheduler.start()
+        return 0
+
+    with app.app_context():
+        started = time.perf_counter()
+        get_analyzer()  # load models once, before any job (and before any fork)
+        log.info("nlp models loaded in %.2f s", time.perf_counter() - started)
+        db.engine.dispose()  # no pooled connection may be shared with a forked work-horse
+        worker_class = Worker if args.fork else SimpleWorker
+        worker = worker_class(
+            args.queues,
+            connection=connection,
+            name=args.name,
+            worker_ttl=app.config["WORKER_TTL"],
+            maintenance_interval=app.config["WORKER_MAINTENANCE_INTERVAL"],
+        )
+        worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
