@@ -1,0 +1,291 @@
+"""Command line of the nlp library: ``python -m nlp {predict,evaluate,train,bench} ...``.
+
+Contract (later checks call it as written):
+
+``python -m nlp predict --input IN.csv --output OUT.csv [--model-dir DIR] [--batch-size N]``
+    IN is UTF-8 CSV with columns ``title`` and ``text`` (title may be empty). OUT repeats every
+    input column and adds category, category_confidence, sentiment, sentiment_label, urgency
+    (the level: none / elevated / high / critical; high and critical are urgent), keywords
+    (space-separated, best first), redacted_text and duplicate_group (near-duplicate group id:
+    the row number, counted from 0, of the group's first message). A progress bar goes to
+    stderr. Rows with nothing to analyse (empty, whitespace, emoji only) are written with the
+    added columns empty and counted in a warning on stderr.
+``python -m nlp evaluate --data FILE.csv [--model-dir DIR]``
+    Prints one JSON object of category metrics (accuracy, macro_f1, per_class_f1,
+    confusion_matrix with labels) for a labelled CSV (title, text, label).
+``python -m nlp train category --out DIR [--data CSV] [--random-state N]``
+``python -m nlp train sentiment --out DIR [...]``
+``python -m nlp train keywords --out FILE``
+    Train a model directory with ``MODEL_CARD.md`` (category, sentiment: ``nlp.training``) or
+    refit the keyword IDF table. Put retrained models in one directory (``DIR/category``,
+    ``DIR/sentiment``, ``DIR/keywords/idf.tsv.gz``) and point ``CITIZENVOICE_NLP_MODEL_DIR``
+    or ``--model-dir`` at it.
+``python -m nlp bench [--n 10000] [--snownlp-sample 300]``
+    Prints throughput figures as JSON (see ``nlp.bench``).
+
+Bad input (missing file or column, undecodable file) prints one ``error: ...`` line on stderr
+and exits with status 2, like argparse's own usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+__all__ = ["ProgressBar", "main"]
+
+OUTPUT_COLUMNS = (
+    "category",
+    "category_confidence",
+    "sentiment",
+    "sentiment_label",
+    "urgency",
+    "keywords",
+    "redacted_text",
+    "duplicate_group",
+)
+EXIT_BAD_INPUT = 2
+
+
+class InputError(Exception):
+    """Bad input file or arguments: reported as one line, exit status 2."""
+
+
+class ProgressBar:
+    """A minimal text progress bar on a stream (stderr), redrawn at most every 0.2 s."""
+
+    def __init__(self, total: int, stream: TextIO | None = None, label: str = "", width: int = 30):
+        self.total = max(total, 0)
+        self.stream = stream if stream is not None else sys.stderr
+        self.label = label
+        self.width = width
+        self.done = 0
+        self._start = time.perf_counter()
+        self._last = 0.0
+
+    def update(self, n: int) -> None:
+        """Advance by ``n`` items and redraw when due."""
+        self.done += n
+        now = time.perf_counter()
+        if now - self._last >= 0.2 or self.done >= self.total:
+            self._last = now
+            self._draw(now)
+
+    def _draw(self, now: float) -> None:
+        frac = self.done / self.total if self.total else 1.0
+        filled = int(self.width * frac)
+        elapsed = now - self._start
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        eta = (self.total - self.done) / rate if rate > 0 else 0.0
+        bar = "#" * filled + "-" * (self.width - filled)
+        self.stream.write(
+            f"\r{self.label}[{bar}] {self.done}/{self.total} {frac:4.0%} "
+            f"{rate:,.0f} msg/s ETA {eta:,.0f}s"
+        )
+        self.stream.flush()
+
+    def close(self) -> None:
+        """Draw the final state and end the line."""
+        self._draw(time.perf_counter())
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+def _read_csv(path: Path, required: Sequence[str]) -> tuple[list[str], list[dict[str, str]]]:
+    if not path.is_file():
+        raise InputError(f"input file {path} does not exist or is not a file")
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            fields = list(reader.fieldnames or [])
+            missing = [c for c in required if c not in fields]
+            if missing:
+                raise InputError(
+                    f"{path} lacks column(s) {', '.join(missing)}; found: {', '.join(fields)}"
+                )
+            rows = [{k: (v or "") for k, v in row.items() if k is not None} for row in reader]
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path} is not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
+    except csv.Error as exc:
+        raise InputError(f"{path} is not a readable CSV file: {exc}") from exc
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+    return fields, rows
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from nlp.dedup import NearDuplicateIndex
+    from nlp.pipeline import Analyzer, is_analyzable
+    from nlp.training import compose_text
+
+    fields, rows = _read_csv(args.input, ("title", "text"))
+    analyzer = Analyzer.load(args.model_dir)
+    index = NearDuplicateIndex(threshold=0.8, num_perm=128, random_state=0)
+    out_fields = fields + [c for c in OUTPUT_COLUMNS if c not in fields]
+    skipped: list[int] = []
+    bar = ProgressBar(len(rows), label="predict ")
+    try:
+        handle = args.output.open("w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise InputError(f"cannot write {args.output}: {exc.strerror}") from exc
+    with handle:
+        writer = csv.DictWriter(handle, fieldnames=out_fields)
+        writer.writeheader()
+        for start in range(0, len(rows), args.batch_size):
+            batch = rows[start : start + args.batch_size]
+            ok = [
+                i for i, r in enumerate(batch) if is_analyzable(r["title"] or "", r["text"] or "")
+            ]
+            results = analyzer.analyze_batch([(batch[i]["title"], batch[i]["text"]) for i in ok])
+            groups = index.add_many(
+                (str(start + i), compose_text(a.title, a.text))
+                for i, a in zip(ok, results, strict=True)
+            )
+            by_row = dict(zip(ok, zip(results, groups, strict=True), strict=True))
+            for i, row in enumerate(batch):
+                out = dict(row)
+                if i in by_row:
+                    a, group = by_row[i]
+                    out.update(
+                        category=a.category,
+                        category_confidence=f"{a.category_confidence:.4f}",
+                        sentiment=f"{a.sentiment:.4f}",
+                        sentiment_label=a.sentiment_label,
+                        urgency=a.urgency_level,
+                        keywords=" ".join(w for w, _ in a.keywords),
+                        redacted_text=a.text,
+                        duplicate_group=group,
+                    )
+                else:
+                    skipped.append(start + i)
+                    out.update(dict.fromkeys(OUTPUT_COLUMNS, ""))
+                writer.writerow(out)
+            bar.update(len(batch))
+    bar.close()
+    if skipped:
+        shown = ", ".join(str(r) for r in skipped[:10])
+        more = " ..." if len(skipped) > 10 else ""
+        print(
+            f"warning: {len(skipped)} row(s) had nothing to analyse (empty, whitespace or emoji "
+            f"only); their added columns are empty: rows {shown}{more}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from nlp.training import evaluate_category
+
+    if not args.data.is_file():
+        raise InputError(f"data file {args.data} does not exist or is not a file")
+    _read_csv(args.data, ("title", "text", "label"))  # clear errors before loading models
+    metrics = evaluate_category(args.data, args.model_dir)
+    print(json.dumps(metrics, ensure_ascii=False))
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    if args.what == "keywords":
+        from nlp.keywords import fit_default_idf
+
+        out = args.out if args.out.suffix == ".gz" else args.out / "keywords" / "idf.tsv.gz"
+        extractor = fit_default_idf(out, min_df=args.min_df)
+        summary: dict[str, Any] = {
+            "model": "keywords",
+            "path": str(out),
+            "n_documents": extractor.n_documents_,
+            "n_words": len(extractor.idf_),
+        }
+        print(json.dumps(summary, ensure_ascii=False))
+        return 0
+    if args.data is not None and not args.data.is_file():
+        raise InputError(f"data file {args.data} does not exist or is not a file")
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.what == "category":
+        from nlp.training import train_category
+
+        card = train_category(args.data, args.out, random_state=args.random_state)
+    else:
+        card = _train_sentiment(args)
+    brief: dict[str, Any] = {k: card[k] for k in ("model", "version", "date") if k in card}
+    brief["dev_metrics"] = {
+        k: v for k, v in card.get("dev_metrics", {}).items() if k in ("accuracy", "macro_f1", "n")
+    }
+    brief["model_dir"] = str(args.out)
+    print(json.dumps(brief, ensure_ascii=False))
+    return 0
+
+
+def _train_sentiment(args: argparse.Namespace) -> dict[str, Any]:
+    import nlp.training as training
+
+    train: Callable[..., dict[str, Any]] | None = getattr(training, "train_sentiment", None)
+    if train is None:
+        raise InputError("sentiment training is not available in this version of nlp.training")
+    kwargs: dict[str, Any] = {"random_state": args.random_state}
+    if args.data is not None:
+        kwargs["data"] = args.data
+    return train(out_dir=args.out, **kwargs)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from nlp.bench import run_bench
+
+    result = run_bench(n=args.n, snownlp_sample=args.snownlp_sample, batch_size=args.batch_size)
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m nlp",
+        description="CitizenVoice text mining: predict, evaluate, train, bench",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("predict", help="analyse a CSV of messages (columns title, text)")
+    p.add_argument("--input", type=Path, required=True)
+    p.add_argument("--output", type=Path, required=True)
+    p.add_argument("--model-dir", type=Path, default=None)
+    p.add_argument("--batch-size", type=int, default=256)
+    p.set_defaults(func=_predict)
+
+    e = sub.add_parser("evaluate", help="category metrics on a labelled CSV (title, text, label)")
+    e.add_argument("--data", type=Path, required=True)
+    e.add_argument("--model-dir", type=Path, default=None)
+    e.set_defaults(func=_evaluate)
+
+    t = sub.add_parser("train", help="train a model directory (category, sentiment, keywords)")
+    t.add_argument("what", choices=("category", "sentiment", "keywords"))
+    t.add_argument("--out", type=Path, required=True)
+    t.add_argument("--data", type=Path, default=None, help="CSV (default: the shared data)")
+    t.add_argument("--random-state", type=int, default=0)
+    t.add_argument("--min-df", type=int, default=2, help="keywords: minimum document frequency")
+    t.set_defaults(func=_train)
+
+    b = sub.add_parser("bench", help="throughput figures on one core, as JSON")
+    b.add_argument("--n", type=int, default=10_000)
+    b.add_argument("--snownlp-sample", type=int, default=300)
+    b.add_argument("--batch-size", type=int, default=256)
+    b.set_defaults(func=_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        status: int = args.func(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return status
