@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 
@@ -39,7 +40,7 @@ log = logging.getLogger("citizenvoice.worker")
 REQUIRED_EVICTION_POLICY = "noeviction"
 # Cron-style repeats: the relay sweep every minute (catches anything the web could not queue
 # within a minute of Redis coming back), duplicate groups hourly.
-RELAY_INTERVAL_SECONDS = 60
+RELAY_INTERVAL_SECONDS = int(os.environ.get("CITIZENVOICE_RELAY_INTERVAL", "60"))
 DUPLICATE_REFRESH_CRON = "7 * * * *"
 
 
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             job_timeout=SCHEDULED.timeout,
             failure_ttl=SCHEDULED.failure_ttl,
         )
-        scheduler.start()
+        scheduler.start()  # type: ignore[no-untyped-call]
         return 0
 
     with app.app_context():

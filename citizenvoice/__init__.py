@@ -48,7 +48,7 @@ def create_app(
 def register_extensions(app: Flask) -> None:
     """Bind the extension singletons and the personal-data protector to this app."""
     from citizenvoice import models  # noqa: F401  (registers the tables with the metadata)
-    from citizenvoice.extensions import bootstrap, csrf, db, limiter, migrate
+    from citizenvoice.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
     from citizenvoice.services.pii import PiiProtector
 
     db.init_app(app)
@@ -56,6 +56,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     bootstrap.init_app(app)
     limiter.init_app(app)
+    login_manager.init_app(app)
     app.extensions["citizenvoice.pii"] = PiiProtector(
         app.config.get("PII_KEY") or app.config["SECRET_KEY"]
     )
@@ -71,10 +72,14 @@ def register_background_work(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Mount the resident site and the JSON API."""
     from citizenvoice.blueprints.api import api_blueprint
+    from citizenvoice.blueprints.auth import auth_blueprint
+    from citizenvoice.blueprints.office import office_blueprint
     from citizenvoice.blueprints.public import public_blueprint
     from citizenvoice.extensions import csrf
 
     app.register_blueprint(public_blueprint)
+    app.register_blueprint(auth_blueprint)
+    app.register_blueprint(office_blueprint, url_prefix="/office")
     # The API authenticates nothing by cookie, so cross-site request forgery does not apply.
     csrf.exempt(api_blueprint)
     app.register_blueprint(api_blueprint, url_prefix="/api/v1")

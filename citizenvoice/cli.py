@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import random
+import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
+from citizenvoice.domain.accounts import Role
 from citizenvoice.domain.feedback import Channel, FeedbackValidationError, validate_feedback
 from citizenvoice.extensions import db
-from citizenvoice.jobs import refresh_duplicate_groups_job, relay_outbox, worker_redis
-from citizenvoice.models import CategoryRoute, Department, Submission
+from citizenvoice.jobs import (
+    enqueue_reanalyse_all,
+    job_progress,
+    reanalyse_all_job,
+    refresh_duplicate_groups_job,
+    relay_outbox,
+    worker_redis,
+)
+from citizenvoice.models import CategoryRoute, Department, Submission, User
 from citizenvoice.seed_data import DEMO_DEPARTMENTS, SAMPLE_MESSAGES
+from citizenvoice.services.accounts import AccountError, create_user, disable_user
 from citizenvoice.services.analysis import reset_failed_analysis
 from citizenvoice.services.feedback import submit_feedback
 from citizenvoice.services.outbox import outbox_backlog
@@ -31,6 +43,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(outbox_group)
     app.cli.add_command(analysis_group)
+    app.cli.add_command(users_group)
 
 
 @click.command("seed")
@@ -170,6 +183,56 @@ def analysis_retry_failed_command(submission_ids: tuple[int, ...]) -> None:
         click.echo(" ".join(f"{key}={value}" for key, value in counts.items()))
 
 
+@analysis_group.command("reanalyse")
+@click.option("--wait/--no-wait", default=True, help="Show a progress bar until the job ends.")
+@with_appcontext
+def analysis_reanalyse_command(wait: bool) -> None:
+    """Queue the batch re-analysis of every submission (with a progress bar)."""
+    if current_app.config.get("ANALYSIS_IN_PROCESS"):
+        result = reanalyse_all_job()
+        click.echo(f"re-analysed {result['analysed']} submissions in this process")
+        return
+    connection = worker_redis(current_app.config["REDIS_URL"])
+    job = enqueue_reanalyse_all(connection)
+    click.echo(f"queued {job.id}")
+    if wait:
+        _follow_progress(connection, job.id)
+
+
+@analysis_group.command("progress")
+@click.argument("job_id")
+@with_appcontext
+def analysis_progress_command(job_id: str) -> None:
+    """Follow a batch job's progress bar until it ends."""
+    _follow_progress(worker_redis(current_app.config["REDIS_URL"]), job_id)
+
+
+def _follow_progress(connection: Any, job_id: str, poll_seconds: float = 1.0) -> None:
+    """Draw the job's meta progress as a bar until it finishes or fails."""
+    progress = job_progress(connection, job_id)
+    if progress is None:
+        raise click.ClickException(f"no such job: {job_id}")
+    shown = 0
+    with click.progressbar(length=progress["total"] or 1, label=job_id, file=sys.stderr) as bar:
+        while True:
+            progress = job_progress(connection, job_id) or {"status": "missing"}
+            total, done = progress.get("total"), progress.get("done") or 0
+            if total and bar.length != total:
+                bar.length = total
+            if done > shown:
+                bar.update(done - shown)
+                shown = done
+            if progress["status"] in {"finished", "failed", "stopped", "canceled", "missing"}:
+                break
+            time.sleep(poll_seconds)
+    click.echo(
+        f"{job_id}: {progress['status']}"
+        + (f" ({progress['error']})" if progress.get("error") else "")
+    )
+    if progress["status"] != "finished":
+        raise SystemExit(1)
+
+
 @analysis_group.command("refresh-duplicates")
 @click.option("--days", default=30, show_default=True)
 @with_appcontext
@@ -177,6 +240,56 @@ def analysis_refresh_duplicates_command(days: int) -> None:
     """Rebuild near-duplicate groups of the last DAYS days from stored signatures."""
     result = refresh_duplicate_groups_job(days)
     click.echo(f"{result['changed']} analyses changed duplicate group")
+
+
+@click.group("users")
+def users_group() -> None:
+    """Staff accounts."""
+
+
+@users_group.command("create")
+@click.option("--username", required=True)
+@click.option("--password", required=True, help="At least 10 characters.")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option(
+    "--department", "department_code", default=None, help="Department code (department roles)."
+)
+@with_appcontext
+def users_create_command(
+    username: str, password: str, role: str, department_code: str | None
+) -> None:
+    """Create a staff account."""
+    try:
+        user = create_user(username, password, role, department_code)
+    except AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"created {user.username} ({user.role})")
+
+
+@users_group.command("list")
+@with_appcontext
+def users_list_command() -> None:
+    """List staff accounts."""
+    for user in db.session.scalars(select(User).order_by(User.username)):
+        department = user.department.code if user.department else "-"
+        click.echo(
+            f"{user.username}\t{user.role}\t{department}\t{'active' if user.active else 'disabled'}"
+        )
+
+
+@users_group.command("disable")
+@click.option("--username", required=True)
+@with_appcontext
+def users_disable_command(username: str) -> None:
+    """Disable an account and end its sessions."""
+    try:
+        disable_user(username)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"disabled {username}")
 
 
 def _real_messages(data_dir: Path, count: int) -> list[dict[str, object]] | None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-__all__ = ["Base", "bootstrap", "csrf", "db", "limiter", "migrate"]
+__all__ = ["Base", "bootstrap", "csrf", "db", "limiter", "login_manager", "migrate"]
 
 # Stable constraint names so Alembic can drop and alter them on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
@@ -34,3 +35,7 @@ migrate = Migrate(render_as_batch=True)
 csrf = CSRFProtect()
 bootstrap = Bootstrap5()
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "请先登录"
+login_manager.session_protection = "strong"

@@ -30,7 +30,7 @@ from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 
 from citizenvoice.extensions import db
-from citizenvoice.models import OutboxMessage
+from citizenvoice.models import OutboxMessage, Submission
 from citizenvoice.models.base import utcnow
 from citizenvoice.services import analysis as analysis_service
 from citizenvoice.services import outbox as outbox_service
@@ -356,6 +356,65 @@ def relay_outbox_job() -> dict[str, int]:
     return total
 
 
+def reanalyse_all_job(chunk: int = 200) -> dict[str, int]:
+    """Batch: re-run the analysis of every submission (after a model update), with progress.
+
+    Progress goes to ``job.meta`` (``done`` / ``total``) after every chunk, for the queue page
+    and ``flask analysis progress``. Idempotent like the single analysis.
+    """
+    started = time.perf_counter()
+    job = get_current_job()
+    done = 0
+    with _app_context() as app:
+        ids = list(db.session.scalars(db.select(Submission.id).order_by(Submission.id)))
+        db.session.commit()
+        analyzer = get_analyzer()
+        min_confidence = float(app.config.get("ROUTING_MIN_CONFIDENCE", 0.85))
+        for start in range(0, len(ids), chunk):
+            for submission_id in ids[start : start + chunk]:
+                analysis_service.analyse_submission(
+                    submission_id, analyzer, min_confidence=min_confidence
+                )
+                done += 1
+            db.session.commit()
+            if job is not None:
+                job.meta.update({"done": done, "total": len(ids)})
+                job.save_meta()  # type: ignore[no-untyped-call]
+        db.session.remove()
+    _log_job("reanalyse_all", started, analysed=done)
+    return {"analysed": done}
+
+
+def enqueue_reanalyse_all(connection: redis.Redis[bytes], timeout: int | None = None) -> Job:
+    """Queue the batch re-analysis; returns the job (its meta carries progress)."""
+    return Queue(BATCH.queue, connection=connection).enqueue(
+        reanalyse_all_job,
+        job_timeout=timeout or BATCH.timeout,
+        failure_ttl=BATCH.failure_ttl,
+        result_ttl=BATCH.result_ttl,
+        description="re-analyse all submissions",
+        meta={"done": 0, "total": None},
+    )
+
+
+def job_progress(connection: redis.Redis[bytes], job_id: str) -> dict[str, Any] | None:
+    """Status and progress (``done`` / ``total`` from meta) of a job, or None if unknown."""
+    try:
+        job = Job.fetch(job_id, connection=connection)
+    except NoSuchJobError:
+        return None
+    result = job.latest_result()
+    return {
+        "id": job.id,
+        "status": str(job.get_status()),
+        "done": job.meta.get("done"),
+        "total": job.meta.get("total"),
+        "error": (result.exc_string or "").strip().splitlines()[-1]
+        if result is not None and result.exc_string
+        else None,
+    }
+
+
 def refresh_duplicate_groups_job(days: int = 30) -> dict[str, int]:
     """Hourly: rebuild duplicate groups of the last ``days`` from stored signatures."""
     started = time.perf_counter()
@@ -366,3 +425,109 @@ def refresh_duplicate_groups_job(days: int = 30) -> dict[str, int]:
         db.session.remove()
     _log_job("refresh_duplicate_groups", started, changed=changed, days=days)
     return {"changed": changed}
+
+
+# --------------------------------------------------------------------------- monitoring
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    """Jobs of one queue by state."""
+
+    name: str
+    queued: int
+    started: int
+    scheduled: int
+    failed: int
+    finished: int
+
+
+@dataclass(frozen=True)
+class WorkerBeat:
+    """A live worker and when it last reported."""
+
+    name: str
+    state: str
+    queues: tuple[str, ...]
+    last_heartbeat: str
+    current_job: str | None
+
+
+@dataclass(frozen=True)
+class FailedJob:
+    """A job in a FailedJobRegistry."""
+
+    id: str
+    queue: str
+    description: str
+    ended_at: str
+    error: str
+
+
+def batch_progress(connection: redis.Redis[bytes]) -> list[dict[str, Any]]:
+    """Progress of batch jobs that are queued or running (for progress bars)."""
+    queue = Queue(BATCH.queue, connection=connection)
+    job_ids = queue.started_job_registry.get_job_ids() + queue.get_job_ids()
+    found = [job_progress(connection, job_id) for job_id in job_ids]
+    return [p for p in found if p is not None]
+
+
+def queue_overview(
+    connection: redis.Redis[bytes],
+) -> tuple[list[QueueCounts], list[WorkerBeat], list[FailedJob]]:
+    """Counts per queue, live workers with their heartbeat, and the latest failed jobs."""
+    counts: list[QueueCounts] = []
+    failed: list[FailedJob] = []
+    for name in QUEUE_NAMES:
+        queue = Queue(name, connection=connection)
+        counts.append(
+            QueueCounts(
+                name=name,
+                queued=queue.count,
+                started=queue.started_job_registry.count,
+                scheduled=queue.scheduled_job_registry.count,
+                failed=queue.failed_job_registry.count,
+                finished=queue.finished_job_registry.count,
+            )
+        )
+        for job_id in queue.failed_job_registry.get_job_ids(0, 49):
+            try:
+                job = Job.fetch(job_id, connection=connection)
+            except NoSuchJobError:
+                continue
+            result = job.latest_result()
+            error = (result.exc_string if result is not None else "") or ""
+            failed.append(
+                FailedJob(
+                    id=job.id,
+                    queue=name,
+                    description=job.description or "",
+                    ended_at=job.ended_at.isoformat() if job.ended_at else "",
+                    error=error.strip().splitlines()[-1] if error.strip() else "",
+                )
+            )
+    from rq import Worker
+
+    workers = [
+        WorkerBeat(
+            name=w.name,
+            state=str(w.get_state()),
+            queues=tuple(w.queue_names()),
+            last_heartbeat=w.last_heartbeat.isoformat() if w.last_heartbeat else "",
+            current_job=w.get_current_job_id(),
+        )
+        for w in Worker.all(connection=connection)
+    ]
+    return counts, workers, failed
+
+
+def requeue_failed_job(connection: redis.Redis[bytes], job_id: str) -> bool:
+    """Put a failed RQ job back on its queue (the office's retry button). False if unknown."""
+    try:
+        job = Job.fetch(job_id, connection=connection)
+    except NoSuchJobError:
+        return False
+    if job.get_status() != JobStatus.FAILED:
+        return False
+    job.requeue()
+    return True

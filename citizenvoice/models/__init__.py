@@ -5,6 +5,7 @@ from citizenvoice.models.base import utcnow
 from citizenvoice.models.department import Department
 from citizenvoice.models.outbox import OutboxMessage, OutboxStatus
 from citizenvoice.models.submission import StatusEvent, Submission
+from citizenvoice.models.user import User
 
 __all__ = [
     "Analysis",
@@ -15,5 +16,6 @@ __all__ = [
     "OutboxStatus",
     "StatusEvent",
     "Submission",
+    "User",
     "utcnow",
 ]

@@ -31,6 +31,7 @@ from citizenvoice.models import (
 from citizenvoice.models.base import utcnow
 from citizenvoice.services.duplicates import assign_duplicate_group
 from citizenvoice.services.outbox import ANALYSE_TOPIC
+from nlp.pipeline import is_analyzable
 
 __all__ = [
     "AnalysisOutcome",
@@ -39,6 +40,10 @@ __all__ = [
     "mark_analysis_failed",
     "reset_failed_analysis",
 ]
+
+
+# model_version of an analysis that found no letters or digits to work on.
+NOTHING_TO_ANALYSE = "nothing-to-analyse"
 
 
 class TextAnalyzer(Protocol):
@@ -87,23 +92,14 @@ def analyse_submission(
         _mark_outbox(submission_id, OutboxStatus.DONE, "submission no longer exists")
         return AnalysisOutcome(submission_id, "missing")
 
-    result = analyzer.analyze(submission.title or "", submission.text)
     analysis = db.session.scalar(select(Analysis).where(Analysis.submission_id == submission_id))
     if analysis is None:
         analysis = Analysis(submission_id=submission_id, runs=0)
         db.session.add(analysis)
-    analysis.model_version = str(result.model_version)[:200]
-    analysis.category = result.category
-    analysis.category_confidence = float(result.category_confidence)
-    analysis.category_top3 = [[label, float(p)] for label, p in result.category_top3]
-    analysis.category_uncertain = bool(result.category_uncertain)
-    analysis.sentiment = float(result.sentiment)
-    analysis.sentiment_label = result.sentiment_label
-    analysis.keywords = [str(k) for k in result.keywords][:20]
-    analysis.urgent = bool(result.urgent)
-    analysis.urgency_reasons = [str(r) for r in result.urgency_reasons]
-    analysis.redacted_text = result.redacted_text
-    analysis.timings_ms = {k: round(float(v), 3) for k, v in dict(result.timings_ms).items()}
+    if is_analyzable(submission.title or "", submission.text):
+        _store_result(analysis, analyzer.analyze(submission.title or "", submission.text))
+    else:
+        _store_nothing_to_analyse(analysis, submission.text)
     analysis.runs = (analysis.runs or 0) + 1
     analysis.analysed_at = utcnow()
     db.session.flush()
@@ -116,6 +112,38 @@ def analyse_submission(
     return AnalysisOutcome(
         submission_id, "analysed", analysis.category, routed_to, group, analysis.runs
     )
+
+
+def _store_result(analysis: Analysis, result: Any) -> None:
+    """Copy an nlp.pipeline.Analysis onto the row."""
+    analysis.model_version = str(result.model_version)[:200]
+    analysis.category = result.category
+    analysis.category_confidence = float(result.category_confidence)
+    analysis.category_top3 = [[label, float(p)] for label, p in result.category_top3]
+    analysis.category_uncertain = bool(result.category_uncertain)
+    analysis.sentiment = float(result.sentiment)
+    analysis.sentiment_label = result.sentiment_label
+    analysis.keywords = [str(word) for word, _weight in result.keywords][:20]
+    analysis.urgent = bool(result.urgent)
+    analysis.urgency_reasons = [str(r) for r in result.urgency_reasons]
+    analysis.redacted_text = result.text
+    analysis.timings_ms = {str(k): round(float(v), 3) for k, v in result.timings_ms}
+
+
+def _store_nothing_to_analyse(analysis: Analysis, text: str) -> None:
+    """A message of emoji or symbols only: kept, shown, routed by hand; nothing to mine."""
+    analysis.model_version = NOTHING_TO_ANALYSE
+    analysis.category = None
+    analysis.category_confidence = None
+    analysis.category_top3 = []
+    analysis.category_uncertain = True
+    analysis.sentiment = None
+    analysis.sentiment_label = None
+    analysis.keywords = []
+    analysis.urgent = False
+    analysis.urgency_reasons = []
+    analysis.redacted_text = text
+    analysis.timings_ms = {}
 
 
 def _route(submission: Submission, analysis: Analysis, min_confidence: float) -> str | None:

@@ -1,0 +1,119 @@
+"""Login (rate limited, generic errors, new session id) and logout (ends the session for good)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired
+
+from citizenvoice.domain.accounts import Role
+from citizenvoice.extensions import db, limiter, login_manager
+from citizenvoice.models import User
+from citizenvoice.services.accounts import authenticate, end_sessions, load_session_user
+
+__all__ = ["auth_blueprint", "role_required"]
+
+auth_blueprint = Blueprint("auth", __name__)
+
+# Five failed sign-ins a minute from one address, then 429 (successful ones do not count).
+LOGIN_FAILURE_LIMIT = "5/minute"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class LoginForm(FlaskForm):  # type: ignore[misc]
+    """Username and password."""
+
+    username = StringField("用户名", validators=[DataRequired(message="请输入用户名")])
+    password = PasswordField("密码", validators=[DataRequired(message="请输入密码")])
+
+
+@login_manager.user_loader
+def _load_user(session_id: str) -> User | None:
+    return load_session_user(session_id)
+
+
+def role_required(*roles: Role) -> Callable[[F], F]:
+    """Allow only signed-in users with one of ``roles`` (403 for other staff)."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        @login_required
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if current_user.role_enum not in roles:
+                current_app.logger.warning(
+                    "forbidden: user=%s role=%s path=%s",
+                    current_user.username,
+                    current_user.role,
+                    request.path,
+                )
+                abort(403)
+            return view(*args, **kwargs)
+
+        return cast(F, wrapped)
+
+    return decorate
+
+
+def _safe_next(target: str | None) -> str | None:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@auth_blueprint.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    LOGIN_FAILURE_LIMIT, methods=["POST"], deduct_when=lambda response: response.status_code != 303
+)
+def login() -> Any:
+    """Sign in; one generic message for every failure."""
+    form = LoginForm()
+    error = None
+    if request.method == "POST":
+        if form.validate_on_submit():
+            user = authenticate(form.username.data or "", form.password.data or "")
+            if user is not None:
+                db.session.commit()
+                session.clear()  # nothing from before sign-in survives into the new session
+                login_user(user)
+                default = (
+                    url_for("office.queue") if user.role_enum.is_office else url_for("auth.home")
+                )
+                return redirect(_safe_next(request.args.get("next")) or default, code=303)
+            db.session.rollback()
+        error = "用户名或密码错误，或账号已停用"
+        return render_template("auth/login.html", form=form, error=error), 401
+    return render_template("auth/login.html", form=form, error=error)
+
+
+@auth_blueprint.post("/logout")
+@login_required
+def logout() -> Response:
+    """Sign out: the session token changes, so any copy of the old cookie stops working."""
+    end_sessions(current_user._get_current_object())
+    db.session.commit()
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"), code=303)
+
+
+@auth_blueprint.get("/staff")
+@login_required
+def home() -> str:
+    """Landing page for signed-in staff."""
+    return render_template("auth/home.html")

@@ -1,0 +1,167 @@
+"""Office pages: the analysis queue monitor with retry buttons, and manual routing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+
+from citizenvoice.blueprints.auth import role_required
+from citizenvoice.domain.accounts import Role
+from citizenvoice.domain.analysis import AnalysisStatus
+from citizenvoice.extensions import db
+from citizenvoice.jobs import (
+    FailedJob,
+    QueueCounts,
+    WorkerBeat,
+    batch_progress,
+    enqueue_reanalyse_all,
+    queue_overview,
+    relay_outbox,
+    requeue_failed_job,
+    worker_redis,
+)
+from citizenvoice.models import Submission
+from citizenvoice.services.analysis import reset_failed_analysis
+from citizenvoice.services.departments import active_departments
+from citizenvoice.services.outbox import outbox_backlog
+from citizenvoice.services.routing import RoutingError, assign_department, cases_awaiting_routing
+
+__all__ = ["office_blueprint"]
+
+office_blueprint = Blueprint("office", __name__)
+OFFICE_ROLES = (Role.OFFICE, Role.SYSTEM_ADMIN)
+
+
+class ActionForm(FlaskForm):  # type: ignore[misc]
+    """An empty form: CSRF for the action buttons."""
+
+
+def _redis() -> Any:
+    url = current_app.config.get("REDIS_URL")
+    return worker_redis(url) if url and not current_app.config.get("ANALYSIS_IN_PROCESS") else None
+
+
+@office_blueprint.get("/queue")
+@role_required(*OFFICE_ROLES)
+def queue() -> str:
+    """Queued, started and failed jobs, outbox backlog, worker heartbeats, failed analyses."""
+    connection = _redis()
+    counts: list[QueueCounts] = []
+    workers: list[WorkerBeat] = []
+    failed_jobs: list[FailedJob] = []
+    redis_error: str | None = None
+    batches: list[dict[str, Any]] = []
+    if connection is not None:
+        try:
+            counts, workers, failed_jobs = queue_overview(connection)
+            batches = batch_progress(connection)
+        except Exception as exc:  # Redis down: the page still shows what the database knows
+            redis_error = str(exc)
+    failed_analyses = list(
+        db.session.scalars(
+            select(Submission)
+            .where(Submission.analysis_status == AnalysisStatus.FAILED.value)
+            .order_by(Submission.id.desc())
+            .limit(100)
+        )
+    )
+    by_status: dict[str, int] = {
+        str(status): int(count)
+        for status, count in db.session.execute(
+            select(Submission.analysis_status, func.count()).group_by(Submission.analysis_status)
+        )
+    }
+    return render_template(
+        "office/queue.html",
+        in_process=connection is None,
+        counts=counts,
+        workers=workers,
+        failed_jobs=failed_jobs,
+        batches=batches,
+        redis_error=redis_error,
+        backlog=outbox_backlog(),
+        analysis_counts=by_status,
+        failed_analyses=failed_analyses,
+        form=ActionForm(),
+    )
+
+
+@office_blueprint.post("/queue/retry-analyses")
+@role_required(*OFFICE_ROLES)
+def retry_analyses() -> Response:
+    """Reset failed analyses (one, or all) to pending and relay them now."""
+    form = ActionForm()
+    if not form.validate_on_submit():
+        flash("页面已过期，请重试", "danger")
+        return redirect(url_for("office.queue"), code=303)
+    submission_id = request.form.get("submission_id", type=int)
+    ids = reset_failed_analysis([submission_id] if submission_id else None)
+    db.session.commit()
+    try:
+        relay_outbox(_redis())
+    except Exception as exc:
+        current_app.logger.warning(
+            "relay after retry failed, the periodic relay will retry: %s", exc
+        )
+    flash(f"已重新提交 {len(ids)} 条分析", "success")
+    return redirect(url_for("office.queue"), code=303)
+
+
+@office_blueprint.post("/queue/reanalyse")
+@role_required(*OFFICE_ROLES)
+def reanalyse() -> Response:
+    """Start the batch re-analysis of every submission (after a model update)."""
+    form = ActionForm()
+    connection = _redis()
+    if form.validate_on_submit() and connection is not None:
+        enqueue_reanalyse_all(connection)
+        flash("已开始重新分析全部诉求，进度见下方", "success")
+    return redirect(url_for("office.queue"), code=303)
+
+
+@office_blueprint.post("/queue/requeue-job")
+@role_required(*OFFICE_ROLES)
+def requeue_job() -> Response:
+    """Requeue one failed RQ job by id."""
+    form = ActionForm()
+    connection = _redis()
+    if form.validate_on_submit() and connection is not None:
+        ok = requeue_failed_job(connection, request.form.get("job_id", ""))
+        flash("已重新排队" if ok else "该任务不存在或未失败", "success" if ok else "warning")
+    return redirect(url_for("office.queue"), code=303)
+
+
+@office_blueprint.get("/routing")
+@role_required(*OFFICE_ROLES)
+def routing() -> str:
+    """Cases the classifier could not route with confidence."""
+    return render_template(
+        "office/routing.html",
+        cases=cases_awaiting_routing(),
+        departments=active_departments(),
+        form=ActionForm(),
+    )
+
+
+@office_blueprint.post("/routing/<int:submission_id>")
+@role_required(*OFFICE_ROLES)
+def route_case(submission_id: int) -> Response:
+    """Assign a department to one case."""
+    form = ActionForm()
+    if form.validate_on_submit():
+        try:
+            assign_department(
+                submission_id, request.form.get("department", ""), actor=current_user.username
+            )
+        except RoutingError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash("已分派", "success")
+    return redirect(url_for("office.routing"), code=303)
