@@ -23,6 +23,7 @@ import gzip
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 __all__ = [
@@ -47,6 +48,7 @@ _NON_KEYWORDS_TEXT = (
 NON_KEYWORDS = frozenset(_NON_KEYWORDS_TEXT.split())
 
 
+@lru_cache(maxsize=262_144)
 def is_candidate(token: str) -> bool:
     """Return True when ``token`` may be a keyword (2+ characters, not a bare number)."""
     if len(token) < 2 or token in NON_KEYWORDS:
@@ -82,13 +84,13 @@ class KeywordExtractor:
 
     def tfidf(self, tokens: Sequence[str], top_k: int = 10) -> list[tuple[str, float]]:
         """Return the ``top_k`` tokens by TF-IDF (term frequency normalised by length)."""
-        candidates = [t for t in tokens if is_candidate(t)]
-        if not candidates:
+        counts = Counter(tokens)  # count first: far fewer distinct words than tokens
+        kept = [(w, c) for w, c in counts.items() if is_candidate(w)]
+        if not kept:
             return []
-        counts = Counter(candidates)
-        total = len(candidates)
+        total = sum(c for _, c in kept)
         idf, default = self.idf_, self.default_idf_
-        scored = [(w, c / total * idf.get(w, default)) for w, c in counts.items()]
+        scored = [(w, c / total * idf.get(w, default)) for w, c in kept]
         scored.sort(key=lambda x: (-x[1], x[0]))
         return [(w, round(s, 6)) for w, s in scored[:top_k]]
 

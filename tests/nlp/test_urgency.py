@@ -109,3 +109,14 @@ def test_lexicon_file_is_valid_and_extensible(tmp_path: Path) -> None:
     bad.write_text("urgent\t*\tx\ty\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"bad\.tsv:1"):
         load_lexicon(bad)
+
+
+def test_first_character_prefilter_is_exact(tmp_path: Path) -> None:
+    from nlp.urgency import _first_chars
+
+    assert _first_chars(["火灾|起火", "(?:煤气|燃气)泄漏"]) == {"火", "起", "煤", "燃"}
+    assert _first_chars(["\\w+爆炸"]) is None  # unknown first character: no prefilter
+    assert _first_chars(["(?:很)?大火"]) == {"很", "大"}
+    extra = tmp_path / "extra.tsv"
+    extra.write_text("critical\t*\t任意\t\\w{2}塌了\n", encoding="utf-8")
+    assert UrgencyDetector(lexicon_paths=[extra]).detect("房子塌了").reasons == ("任意: 房子塌了",)
