@@ -120,11 +120,14 @@ def _read_csv(path: Path, required: Sequence[str]) -> tuple[list[str], list[dict
 
 
 def _predict(args: argparse.Namespace) -> int:
+    fields, rows = _read_csv(args.input, ("title", "text"))  # bad input fails before model loads
+    if args.batch_size < 1:
+        raise InputError("--batch-size must be at least 1")
+
     from nlp.dedup import NearDuplicateIndex
     from nlp.pipeline import Analyzer, is_analyzable
     from nlp.training import compose_text
 
-    fields, rows = _read_csv(args.input, ("title", "text"))
     analyzer = Analyzer.load(args.model_dir)
     index = NearDuplicateIndex(threshold=0.8, num_perm=128, random_state=0)
     out_fields = fields + [c for c in OUTPUT_COLUMNS if c not in fields]
