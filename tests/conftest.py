@@ -87,3 +87,50 @@ def seeded(app: Flask) -> Flask:
         seed_demo_data(0)
         db.session.commit()
     return app
+
+
+@pytest.fixture(scope="session")
+def analyzer():
+    """The real nlp Analyzer with the committed default models (loaded once per session)."""
+    from nlp.pipeline import Analyzer
+
+    return Analyzer.load()
+
+
+def file_submission(
+    app: Flask,
+    text: str,
+    *,
+    kind: str = "complaint",
+    department: str | None = None,
+    title: str = "",
+) -> int:
+    """Store a submission through the real service (as the site does); return its id."""
+    from citizenvoice.domain.feedback import Channel, validate_feedback
+    from citizenvoice.services.feedback import submit_feedback
+
+    with app.app_context():
+        feedback = validate_feedback(
+            {
+                "kind": kind,
+                "text": text,
+                "department": department,
+                "title": title,
+                "rating": 4 if kind == "rating" else None,
+            }
+        )
+        submission = submit_feedback(
+            feedback, channel=Channel.API, pii=app.extensions["citizenvoice.pii"]
+        )
+        db.session.commit()
+        return submission.id
+
+
+@pytest.fixture
+def file_case(seeded: Flask):
+    """A function that files a case on the seeded app and returns its id."""
+
+    def _file(text: str, **kwargs) -> int:
+        return file_submission(seeded, text, **kwargs)
+
+    return _file

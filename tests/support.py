@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -10,7 +16,19 @@ import pytest
 
 from config import TestingConfig
 
-__all__ = ["TEST_DATABASE_URL", "TEST_REDIS_URL", "ensure_postgres_database", "testing_config"]
+__all__ = [
+    "PROJECT_ROOT",
+    "TEST_DATABASE_URL",
+    "TEST_REDIS_URL",
+    "RedisServer",
+    "ensure_postgres_database",
+    "start_worker",
+    "testing_config",
+    "wait_for",
+    "worker_env",
+]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 TEST_DATABASE_URL = (
     os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/citizenvoice_test"
@@ -46,3 +64,99 @@ def testing_config(**overrides: str) -> TestingConfig:
 
 
 testing_config.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
+
+
+class RedisServer:
+    """A private redis-server on a free loopback port, for tests that stop and start Redis."""
+
+    def __init__(self, maxmemory_policy: str = "noeviction") -> None:
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.maxmemory_policy = maxmemory_policy
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """The redis:// URL of this server."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        """Start the server and wait until it answers PING."""
+        import redis
+
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.fail("redis-server is not installed (apt-get install redis-server)")
+        self.process = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--maxmemory-policy",
+                self.maxmemory_policy,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if client.ping():
+                    client.close()
+                    return
+            except redis.RedisError:
+                time.sleep(0.05)
+        pytest.fail(f"private redis-server on port {self.port} did not start")
+
+    def stop(self) -> None:
+        """Stop the server (its data is gone: it keeps nothing on disk)."""
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+def worker_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
+    """Environment for a worker or CLI subprocess in the testing configuration."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "CITIZENVOICE_ENV": "testing",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "PYTHONPATH": str(PROJECT_ROOT),
+        }
+    )
+    env.update(extra)
+    return env
+
+
+def start_worker(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
+    """Start ``python worker.py ARGS`` as a real process; its output goes to the test log."""
+    return subprocess.Popen(
+        [sys.executable, str(PROJECT_ROOT / "worker.py"), *args],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.2) -> float:
+    """Poll until ``predicate()`` is true; return the seconds it took; fail after ``timeout``."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if predicate():
+            return time.monotonic() - started
+        time.sleep(interval)
+    pytest.fail(f"condition not met within {timeout} s")

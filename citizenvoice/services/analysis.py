@@ -31,7 +31,6 @@ from citizenvoice.models import (
 from citizenvoice.models.base import utcnow
 from citizenvoice.services.duplicates import assign_duplicate_group
 from citizenvoice.services.outbox import ANALYSE_TOPIC
-from nlp.pipeline import is_analyzable
 
 __all__ = [
     "AnalysisOutcome",
@@ -87,6 +86,9 @@ def analyse_submission(
     min_confidence: float = DEFAULT_ROUTING_MIN_CONFIDENCE,
 ) -> AnalysisOutcome:
     """Analyse one submission by id and store the result. Flushes, never commits."""
+    # Imported here: the web process only needs this module's other functions, not the models.
+    from nlp.pipeline import is_analyzable
+
     submission = _locked_submission(submission_id)
     if submission is None:
         _mark_outbox(submission_id, OutboxStatus.DONE, "submission no longer exists")
