@@ -125,3 +125,32 @@ def test_gold_word_f1_not_below_plain_jieba(segmenter: Segmenter) -> None:
     ours_f1 = _word_f1(sentences, segmenter.cut)
     assert plain_f1 > 0.79  # sanity: the gold file was parsed correctly
     assert ours_f1 >= plain_f1
+
+
+def test_concurrent_processes_share_one_cache_dir(tmp_path: Path) -> None:
+    """Several processes building the prefix-dict cache at once all succeed, offline."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    script = (
+        "from nlp.segment import Segmenter; "
+        "print('/'.join(Segmenter().cut('A市住建局不管噪音扰民')))"
+    )
+    env = {**os.environ, CACHE_DIR_ENV: str(tmp_path), "PYTHONPATH": str(root)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err for _, err in outputs]
+    assert {out.strip() for out, _ in outputs} == {"A市/住建局/不管/噪音扰民"}
+    assert (tmp_path / "jieba.cache").is_file()
+    assert not [p for p in tmp_path.iterdir() if p.name != "jieba.cache"]  # no temp files left
