@@ -14,7 +14,13 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
 from sqlalchemy import text
-from support import TEST_DATABASE_URL, TEST_REDIS_URL, ensure_postgres_database, testing_config
+from support import (
+    TEST_DATABASE_URL,
+    TEST_REDIS_URL,
+    ensure_postgres_database,
+    file_submission,
+    testing_config,
+)
 
 from citizenvoice import create_app
 from citizenvoice.extensions import db
@@ -95,35 +101,6 @@ def analyzer():
     from nlp.pipeline import Analyzer
 
     return Analyzer.load()
-
-
-def file_submission(
-    app: Flask,
-    text: str,
-    *,
-    kind: str = "complaint",
-    department: str | None = None,
-    title: str = "",
-) -> int:
-    """Store a submission through the real service (as the site does); return its id."""
-    from citizenvoice.domain.feedback import Channel, validate_feedback
-    from citizenvoice.services.feedback import submit_feedback
-
-    with app.app_context():
-        feedback = validate_feedback(
-            {
-                "kind": kind,
-                "text": text,
-                "department": department,
-                "title": title,
-                "rating": 4 if kind == "rating" else None,
-            }
-        )
-        submission = submit_feedback(
-            feedback, channel=Channel.API, pii=app.extensions["citizenvoice.pii"]
-        )
-        db.session.commit()
-        return submission.id
 
 
 @pytest.fixture

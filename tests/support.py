@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -22,6 +23,7 @@ __all__ = [
     "TEST_REDIS_URL",
     "RedisServer",
     "ensure_postgres_database",
+    "file_submission",
     "start_worker",
     "testing_config",
     "wait_for",
@@ -160,3 +162,33 @@ def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.
             return time.monotonic() - started
         time.sleep(interval)
     pytest.fail(f"condition not met within {timeout} s")
+
+
+def file_submission(
+    app: Any,
+    text: str,
+    *,
+    kind: str = "complaint",
+    department: str | None = None,
+    title: str = "",
+) -> int:
+    """Store a submission through the real service (as the site does); return its id."""
+    from citizenvoice.domain.feedback import Channel, validate_feedback
+    from citizenvoice.extensions import db
+    from citizenvoice.services.feedback import submit_feedback
+
+    with app.app_context():
+        feedback = validate_feedback(
+            {
+                "kind": kind,
+                "text": text,
+                "department": department,
+                "title": title,
+                "rating": 4 if kind == "rating" else None,
+            }
+        )
+        submission = submit_feedback(
+            feedback, channel=Channel.API, pii=app.extensions["citizenvoice.pii"]
+        )
+        db.session.commit()
+        return submission.id

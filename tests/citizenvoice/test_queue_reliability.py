@@ -1,0 +1,283 @@
+"""Reliability of the analysis pipeline with real Redis servers and real worker processes.
+
+Each test runs its own redis-server on a free port (so it can stop and start it) and starts
+``python worker.py`` as a separate process against the test PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import redis
+from rq import Queue
+from rq.registry import FailedJobRegistry, StartedJobRegistry
+from sqlalchemy import func, select
+from support import (
+    TEST_DATABASE_URL,
+    RedisServer,
+    file_submission,
+    start_worker,
+    testing_config,
+    wait_for,
+    worker_env,
+)
+
+from citizenvoice import create_app
+from citizenvoice.extensions import db
+from citizenvoice.jobs import (
+    ANALYSIS,
+    analysis_job_id,
+    enqueue_analysis,
+    enqueue_reanalyse_all,
+    relay_outbox,
+    worker_redis,
+)
+from citizenvoice.models import Analysis, OutboxMessage, Submission
+from worker import RedisSettingsError, check_redis_settings
+
+pytestmark = pytest.mark.redis
+
+MESSAGES = [
+    "A1区人民路夜市每天晚上占道经营到凌晨，噪音和油烟严重影响居民休息，请尽快处理。",
+    "公司已经拖欠二十多名工人三个月工资，多次讨要无果，请人社部门帮助我们讨回工资。",
+    "小区电梯一个月内坏了四次，物业说没有维修资金，老人小孩上下楼非常困难。",
+    "建议在A1区至高新区之间开通早晚高峰公交专线，目前上班高峰期公交车非常拥挤。",
+    "化工厂每天傍晚排放刺鼻气体，周边村民普遍出现咽喉不适，请环保部门尽快检测。",
+]
+
+
+@pytest.fixture
+def private_redis():
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def queued_app(seeded, private_redis):
+    """The seeded test app, but talking to the private Redis server."""
+    app = create_app(testing_config(REDIS_URL=private_redis.url))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _post(client, text: str):
+    return client.post(
+        "/api/v1/feedback", json={"kind": "complaint", "department": None, "text": text}
+    )
+
+
+def _analysis_counts(app) -> tuple[int, int]:
+    with app.app_context():
+        rows = db.session.scalar(select(func.count()).select_from(Analysis))
+        distinct = db.session.scalar(select(func.count(func.distinct(Analysis.submission_id))))
+        db.session.remove()
+    return rows, distinct
+
+
+def _run_burst_worker(env: dict[str, str], timeout: float = 180) -> str:
+    process = start_worker(env, "--burst", "--queues", "analysis", "scheduled", "batch")
+    output, _ = process.communicate(timeout=timeout)
+    assert process.returncode == 0, output.decode(errors="replace")
+    return output.decode(errors="replace")
+
+
+def test_redis_down_submission_is_saved_fast_and_analysed_after_redis_returns(
+    queued_app, private_redis
+):
+    private_redis.stop()
+    client = queued_app.test_client()
+    started = time.monotonic()
+    response = _post(client, MESSAGES[0])
+    elapsed = time.monotonic() - started
+    assert response.status_code == 201
+    assert elapsed < 1.0, f"the resident waited {elapsed:.2f} s with Redis down"
+    code = response.get_json()["tracking_code"]
+    with queued_app.app_context():
+        submission = db.session.scalar(select(Submission).where(Submission.tracking_code == code))
+        assert submission.analysis_status == "pending"
+        assert (
+            db.session.scalar(
+                select(OutboxMessage.status).where(OutboxMessage.aggregate_id == submission.id)
+            )
+            == "pending"
+        )
+        submission_id = submission.id
+        db.session.remove()
+
+    private_redis.start()
+    back = time.monotonic()
+    env = worker_env(TEST_DATABASE_URL, private_redis.url, CITIZENVOICE_RELAY_INTERVAL="2")
+    cron = start_worker(env, "--cron")
+    worker = start_worker(env)
+    try:
+
+        def analysed() -> bool:
+            with queued_app.app_context():
+                status = db.session.scalar(
+                    select(Submission.analysis_status).where(Submission.id == submission_id)
+                )
+                db.session.remove()
+            return status == "done"
+
+        wait_for(analysed, timeout=60)
+    finally:
+        for process in (worker, cron):
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+    assert time.monotonic() - back < 60
+    assert client.get(f"/api/v1/feedback/{code}").get_json()["category"] is not None
+
+
+def test_duplicate_enqueues_and_two_relays_at_once_give_one_analysis_each(
+    queued_app, private_redis
+):
+    for i in range(30):
+        file_submission(queued_app, f"{MESSAGES[i % len(MESSAGES)]}（第{i}次反映）")
+    with queued_app.app_context():
+        ids = list(db.session.scalars(select(Submission.id)))
+        # Forget that the web queued them: both relays will now see every row as pending.
+        db.session.execute(
+            OutboxMessage.__table__.update().values(status="pending", enqueued_at=None)
+        )
+        db.session.commit()
+        db.session.remove()
+    connection = worker_redis(private_redis.url)
+    for submission_id in ids:  # a second, third enqueue of the same job is harmless
+        enqueue_analysis(connection, submission_id)
+        enqueue_analysis(connection, submission_id)
+
+    errors: list[BaseException] = []
+
+    def relay() -> None:
+        app = create_app(testing_config(REDIS_URL=private_redis.url))
+        try:
+            with app.app_context():
+                relay_outbox(worker_redis(private_redis.url))
+                db.session.remove()
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=relay) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert Queue(ANALYSIS.queue, connection=connection).count == len(ids)
+
+    env = worker_env(TEST_DATABASE_URL, private_redis.url)
+    workers = [start_worker(env, "--burst") for _ in range(2)]
+    for process in workers:
+        output, _ = process.communicate(timeout=180)
+        assert process.returncode == 0, output.decode(errors="replace")
+    rows, distinct = _analysis_counts(queued_app)
+    assert rows == distinct == len(ids)
+    assert FailedJobRegistry(ANALYSIS.queue, connection=connection).count == 0
+
+
+def test_a_job_for_a_deleted_submission_finishes_cleanly(queued_app, private_redis):
+    client = queued_app.test_client()
+    code = _post(client, MESSAGES[1]).get_json()["tracking_code"]
+    with queued_app.app_context():
+        submission = db.session.scalar(select(Submission).where(Submission.tracking_code == code))
+        submission_id = submission.id
+        db.session.delete(submission)
+        db.session.commit()
+        db.session.remove()
+    output = _run_burst_worker(worker_env(TEST_DATABASE_URL, private_redis.url))
+    assert f"submission={submission_id} outcome=missing" in output
+    connection = worker_redis(private_redis.url)
+    job = Queue(ANALYSIS.queue, connection=connection).fetch_job(analysis_job_id(submission_id))
+    assert job.get_status() == "finished"
+    assert job.return_value()["status"] == "missing"
+
+
+def test_a_batch_job_past_its_timeout_fails_visibly(queued_app, private_redis):
+    for i in range(400):
+        file_submission(queued_app, f"{MESSAGES[i % len(MESSAGES)]} 编号{i}")
+    connection = worker_redis(private_redis.url)
+    job = enqueue_reanalyse_all(connection, timeout=1)
+    _run_burst_worker(worker_env(TEST_DATABASE_URL, private_redis.url))
+    job.refresh()
+    assert job.get_status() == "failed"
+    assert "JobTimeoutException" in (job.latest_result().exc_string or "")
+
+
+def test_a_sigkilled_worker_is_recovered_and_every_submission_has_one_analysis(
+    queued_app, private_redis
+):
+    """Kill the worker mid-queue with SIGKILL; a new worker finishes every job exactly once.
+
+    The analysis timeout is shortened to 5 s for this test, so RQ's bound on noticing the dead
+    worker (timeout + 60 s, then a maintenance run) is about 70 s instead of about 2.5 minutes.
+    """
+    connection = worker_redis(private_redis.url)
+    for i in range(60):
+        enqueue_analysis(
+            connection, file_submission(queued_app, f"{MESSAGES[i % len(MESSAGES)]}（{i}）")
+        )
+    env = worker_env(
+        TEST_DATABASE_URL,
+        private_redis.url,
+        CITIZENVOICE_ANALYSIS_TIMEOUT="5",
+        CITIZENVOICE_WORKER_MAINTENANCE="5",
+        CITIZENVOICE_WORKER_TTL="10",
+    )
+    victim = start_worker(env)
+    started_registry = StartedJobRegistry(ANALYSIS.queue, connection=connection)
+    wait_for(
+        lambda: started_registry.count > 0 or _analysis_counts(queued_app)[0] > 5,
+        timeout=90,
+        interval=0.01,
+    )
+    wait_for(lambda: started_registry.count > 0, timeout=30, interval=0.001)
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait(timeout=10)
+    killed_mid_job = started_registry.get_job_ids()
+    assert killed_mid_job, "the worker was not killed in the middle of a job"
+
+    killed_at = time.monotonic()
+    rescuer = start_worker(env)
+    try:
+        with queued_app.app_context():
+            total = db.session.scalar(select(func.count()).select_from(Submission))
+            db.session.remove()
+        wait_for(lambda: _analysis_counts(queued_app)[1] == total, timeout=150, interval=1)
+        recovered_after = time.monotonic() - killed_at
+    finally:
+        rescuer.send_signal(signal.SIGTERM)
+        rescuer.wait(timeout=30)
+    rows, distinct = _analysis_counts(queued_app)
+    assert rows == distinct == total
+    assert recovered_after < 150
+    print(f"killed job {killed_mid_job} recovered after {recovered_after:.0f} s", file=sys.stderr)
+
+
+def test_the_worker_refuses_a_redis_that_may_evict_jobs():
+    evicting = RedisServer(maxmemory_policy="allkeys-lru")
+    evicting.start()
+    try:
+        with pytest.raises(RedisSettingsError, match="noeviction"):
+            check_redis_settings(redis.Redis.from_url(evicting.url))
+        env = worker_env(TEST_DATABASE_URL, evicting.url)
+        result = subprocess.run(
+            [sys.executable, "worker.py", "--burst"],
+            env=env,
+            capture_output=True,
+            timeout=120,
+            cwd=env["PYTHONPATH"],
+        )
+        assert result.returncode == 2
+        assert b"noeviction" in result.stdout + result.stderr
+    finally:
+        evicting.stop()
