@@ -93,14 +93,16 @@ def seed_demo_data(message_count: int | None = None) -> tuple[int, int, str]:
         return created, 0, "demo submissions already present"
 
     count = current_app.config["SEED_MESSAGE_COUNT"] if message_count is None else message_count
+    if count <= 0:
+        return created, 0, "no demo submissions asked for"
     data_dir = current_app.config.get("DATA_DIR")
-    rows = _real_messages(Path(data_dir), count) if data_dir and count > 0 else None
+    rows = _real_messages(Path(data_dir), count) if data_dir else None
     source = "real messages from the shared data" if rows else "built-in sample"
     if not rows:
         rows = [
             {"kind": k, "department": d, "title": t, "text": x, "rating": r}
             for k, d, t, x, r in SAMPLE_MESSAGES
-        ]
+        ][:count]
     pii = current_app.extensions["citizenvoice.pii"]
     added = 0
     for row in rows:
