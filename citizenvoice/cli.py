@@ -96,13 +96,15 @@ def seed_demo_data(message_count: int | None = None) -> tuple[int, int, str]:
     if count <= 0:
         return created, 0, "no demo submissions asked for"
     data_dir = current_app.config.get("DATA_DIR")
-    rows = _real_messages(Path(data_dir), count) if data_dir else None
-    source = "real messages from the shared data" if rows else "built-in sample"
-    if not rows:
-        rows = [
+    real = _real_messages(Path(data_dir), count) if data_dir else None
+    source = "real messages from the shared data" if real else "built-in sample"
+    rows: list[dict[str, object]] = (
+        real
+        or [
             {"kind": k, "department": d, "title": t, "text": x, "rating": r}
             for k, d, t, x, r in SAMPLE_MESSAGES
         ][:count]
+    )
     pii = current_app.extensions["citizenvoice.pii"]
     added = 0
     for row in rows:

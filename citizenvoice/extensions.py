@@ -39,3 +39,14 @@ login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "请先登录"
 login_manager.session_protection = "strong"
+
+# Objects the migrations create on PostgreSQL only and the models do not declare
+# (the generated full-text column and its GIN index): autogenerate must leave them alone.
+DATABASE_ONLY_OBJECTS = frozenset({"search_vector", "ix_analysis_search_vector"})
+
+
+def include_in_autogenerate(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Alembic ``include_object`` hook: skip DATABASE_ONLY_OBJECTS."""
+    return name not in DATABASE_ONLY_OBJECTS

@@ -50,6 +50,9 @@ class Analysis(Base):
     duplicate_group: Mapped[str | None] = mapped_column(String(40), index=True)
     # MinHash signature (uint32 little-endian): groups can be recomputed without the text.
     minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Title and text segmented with the government dictionary, space-separated: the staff's
+    # keyword search runs on it (PostgreSQL full text on a generated tsvector; LIKE on SQLite).
+    search_tokens: Mapped[str] = mapped_column(Text, default="", server_default="")
     timings_ms: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     runs: Mapped[int] = mapped_column(Integer, default=1)
     analysed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

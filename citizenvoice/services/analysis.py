@@ -130,6 +130,8 @@ def _store_result(analysis: Analysis, result: Any) -> None:
     analysis.urgency_reasons = [str(r) for r in result.urgency_reasons]
     analysis.redacted_text = result.text
     analysis.timings_ms = {str(k): round(float(v), 3) for k, v in result.timings_ms}
+    # Padded with spaces so the SQLite fallback can match whole tokens with LIKE.
+    analysis.search_tokens = f" {' '.join(result.tokens)} " if result.tokens else ""
 
 
 def _store_nothing_to_analyse(analysis: Analysis, text: str) -> None:
@@ -146,6 +148,7 @@ def _store_nothing_to_analyse(analysis: Analysis, text: str) -> None:
     analysis.urgency_reasons = []
     analysis.redacted_text = text
     analysis.timings_ms = {}
+    analysis.search_tokens = ""
 
 
 def _route(submission: Submission, analysis: Analysis, min_confidence: float) -> str | None:

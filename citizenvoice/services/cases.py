@@ -1,0 +1,174 @@
+"""Staff access to cases: one department-isolation helper, the inbox query, keyword search.
+
+Every query a staff page makes for cases goes through :func:`visible_cases` or
+:func:`case_for`: department staff see only their department's cases, the office sees all.
+Asking for another department's case is answered as if it did not exist, and logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Select, and_, func, literal_column, or_, select
+from sqlalchemy.orm import selectinload
+
+from citizenvoice.extensions import db
+from citizenvoice.models import Analysis, Submission, User
+from citizenvoice.services.audit import record
+
+__all__ = [
+    "CaseNotVisible",
+    "InboxFilters",
+    "InboxPage",
+    "case_for",
+    "inbox",
+    "query_tokens",
+    "visible_cases",
+]
+
+log = logging.getLogger("citizenvoice.access")
+PER_PAGE_DEFAULT = 30
+PER_PAGE_MAX = 200
+_TOKEN_OK = re.compile(r"^[\w\u4e00-\u9fff]+$")
+
+
+class CaseNotVisible(LookupError):
+    """The case does not exist or belongs to another department (answered as 404)."""
+
+
+def visible_cases(user: User) -> Select[tuple[Submission]]:
+    """All cases this user may see: their department's, or every case for the office."""
+    query = select(Submission)
+    if user.role_enum.is_office:
+        return query
+    if user.department_id is None:  # a department role without a department sees nothing
+        return query.where(literal_column("1") == 0)
+    return query.where(Submission.department_id == user.department_id)
+
+
+def case_for(user: User, case_id: int, *, purpose: str = "view") -> Submission:
+    """The case if this user may see it; otherwise log the attempt and raise CaseNotVisible."""
+    case = db.session.scalar(
+        visible_cases(user)
+        .where(Submission.id == case_id)
+        .options(selectinload(Submission.events), selectinload(Submission.department))
+    )
+    if case is None:
+        exists_elsewhere = db.session.get(Submission, case_id) is not None
+        if exists_elsewhere:
+            log.warning(
+                "denied: user=%s department=%s case=%s purpose=%s",
+                user.username,
+                user.department_id,
+                case_id,
+                purpose,
+            )
+            record(user.username, "access_denied", "submission", case_id, {"purpose": purpose})
+        raise CaseNotVisible(case_id)
+    return case
+
+
+@lru_cache(maxsize=1)
+def _segmenter() -> Any:
+    from nlp.segment import Segmenter
+
+    return Segmenter()
+
+
+def query_tokens(text: str) -> list[str]:
+    """Segment a search query the way case texts are segmented; keep only searchable tokens."""
+    tokens = [t for t in _segmenter().content_tokens(text.strip()) if _TOKEN_OK.match(t)]
+    return list(dict.fromkeys(tokens))[:10]
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    """What the inbox is narrowed to (every field optional)."""
+
+    status: str | None = None
+    kind: str | None = None
+    category: str | None = None
+    sentiment: str | None = None
+    urgent: bool | None = None
+    duplicate_group: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    q: str | None = None
+    sort: str = "newest"
+    page: int = 1
+    per_page: int = PER_PAGE_DEFAULT
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    """One page of the inbox."""
+
+    items: list[Submission]
+    total: int
+    page: int
+    pages: int
+    tokens: list[str]
+
+
+def _search_condition(tokens: list[str]) -> Any:
+    if db.engine.dialect.name == "postgresql":
+        tsquery = func.to_tsquery("simple", " & ".join(tokens))
+        return literal_column("analysis.search_vector").op("@@")(tsquery)
+    return and_(*[Analysis.search_tokens.contains(f" {token} ") for token in tokens])
+
+
+def inbox(user: User, filters: InboxFilters) -> InboxPage:
+    """The user's visible cases, filtered, searched, sorted and paginated."""
+    query = visible_cases(user).outerjoin(Analysis, Analysis.submission_id == Submission.id)
+    if filters.status:
+        query = query.where(Submission.status == filters.status)
+    if filters.kind:
+        query = query.where(Submission.kind == filters.kind)
+    if filters.category:
+        query = query.where(Analysis.category == filters.category)
+    if filters.sentiment:
+        query = query.where(Analysis.sentiment_label == filters.sentiment)
+    if filters.urgent is True:
+        query = query.where(Analysis.urgent.is_(True))
+    elif filters.urgent is False:
+        query = query.where(or_(Analysis.urgent.is_(False), Analysis.id.is_(None)))
+    if filters.duplicate_group:
+        query = query.where(Analysis.duplicate_group == filters.duplicate_group)
+    if filters.date_from:
+        query = query.where(
+            Submission.created_at >= datetime.combine(filters.date_from, time.min).astimezone()
+        )
+    if filters.date_to:
+        query = query.where(
+            Submission.created_at
+            < datetime.combine(filters.date_to + timedelta(days=1), time.min).astimezone()
+        )
+    tokens = query_tokens(filters.q) if filters.q else []
+    if filters.q and not tokens:
+        return InboxPage([], 0, 1, 1, [])
+    if tokens:
+        query = query.where(_search_condition(tokens))
+    per_page = max(1, min(filters.per_page, PER_PAGE_MAX))
+    total = (
+        db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    )
+    pages = max(1, -(-total // per_page))
+    page = max(1, min(filters.page, pages))
+    order = (
+        Submission.created_at.asc() if filters.sort == "oldest" else Submission.created_at.desc()
+    )
+    items = list(
+        db.session.scalars(
+            query.order_by(order, Submission.id.desc())
+            .options(selectinload(Submission.analysis), selectinload(Submission.department))
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    )
+    return InboxPage(items, total, page, pages, tokens)
