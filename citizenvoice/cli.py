@@ -98,13 +98,11 @@ def seed_demo_data(message_count: int | None = None) -> tuple[int, int, str]:
     data_dir = current_app.config.get("DATA_DIR")
     real = _real_messages(Path(data_dir), count) if data_dir else None
     source = "real messages from the shared data" if real else "built-in sample"
-    rows: list[dict[str, object]] = (
-        real
-        or [
-            {"kind": k, "department": d, "title": t, "text": x, "rating": r}
-            for k, d, t, x, r in SAMPLE_MESSAGES
-        ][:count]
-    )
+    sample: list[dict[str, object]] = [
+        {"kind": k, "department": d, "title": t, "text": x, "rating": r}
+        for k, d, t, x, r in SAMPLE_MESSAGES
+    ]
+    rows = real or sample[:count]
     pii = current_app.extensions["citizenvoice.pii"]
     added = 0
     for row in rows:
