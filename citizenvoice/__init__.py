@@ -75,11 +75,13 @@ def register_blueprints(app: Flask) -> None:
     from citizenvoice.blueprints.auth import auth_blueprint
     from citizenvoice.blueprints.office import office_blueprint
     from citizenvoice.blueprints.public import public_blueprint
+    from citizenvoice.blueprints.workspace import workspace_blueprint
     from citizenvoice.extensions import csrf
 
     app.register_blueprint(public_blueprint)
     app.register_blueprint(auth_blueprint)
     app.register_blueprint(office_blueprint, url_prefix="/office")
+    app.register_blueprint(workspace_blueprint, url_prefix="/workspace")
     # The API authenticates nothing by cookie, so cross-site request forgery does not apply.
     csrf.exempt(api_blueprint)
     app.register_blueprint(api_blueprint, url_prefix="/api/v1")

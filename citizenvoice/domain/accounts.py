@@ -34,6 +34,11 @@ class Role(StrEnum):
         return self in (Role.DEPARTMENT_STAFF, Role.DEPARTMENT_ADMIN)
 
     @property
+    def can_reveal_contact(self) -> bool:
+        """Who may see a resident's full phone number (each reveal is audited)."""
+        return self in (Role.DEPARTMENT_ADMIN, Role.OFFICE)
+
+    @property
     def is_office(self) -> bool:
         """The performance office and system administrators see across departments."""
         return self in (Role.OFFICE, Role.SYSTEM_ADMIN)

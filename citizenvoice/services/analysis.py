@@ -22,6 +22,7 @@ from citizenvoice.domain.cases import CaseStatus
 from citizenvoice.extensions import db
 from citizenvoice.models import (
     Analysis,
+    CategoryCorrection,
     CategoryRoute,
     OutboxMessage,
     OutboxStatus,
@@ -102,6 +103,14 @@ def analyse_submission(
         _store_result(analysis, analyzer.analyze(submission.title or "", submission.text))
     else:
         _store_nothing_to_analyse(analysis, submission.text)
+    corrected = db.session.scalar(
+        select(CategoryCorrection.corrected)
+        .where(CategoryCorrection.submission_id == submission_id)
+        .order_by(CategoryCorrection.id.desc())
+        .limit(1)
+    )
+    if corrected is not None:  # staff know better than the model: a correction survives re-analysis
+        analysis.category, analysis.category_uncertain = corrected, False
     analysis.runs = (analysis.runs or 0) + 1
     analysis.analysed_at = utcnow()
     db.session.flush()

@@ -123,7 +123,7 @@ def _search_condition(tokens: list[str]) -> Any:
     return and_(*[Analysis.search_tokens.contains(f" {token} ") for token in tokens])
 
 
-def inbox(user: User, filters: InboxFilters) -> InboxPage:
+def inbox(user: User, filters: InboxFilters, max_per_page: int = PER_PAGE_MAX) -> InboxPage:
     """The user's visible cases, filtered, searched, sorted and paginated."""
     query = visible_cases(user).outerjoin(Analysis, Analysis.submission_id == Submission.id)
     if filters.status:
@@ -154,7 +154,7 @@ def inbox(user: User, filters: InboxFilters) -> InboxPage:
         return InboxPage([], 0, 1, 1, [])
     if tokens:
         query = query.where(_search_condition(tokens))
-    per_page = max(1, min(filters.per_page, PER_PAGE_MAX))
+    per_page = max(1, min(filters.per_page, max_per_page))
     total = (
         db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     )

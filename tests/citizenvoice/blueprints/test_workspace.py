@@ -1,0 +1,196 @@
+"""The departments' workspace: isolation matrix, inbox filters and Chinese search, case page,
+phone reveal with audit, category corrections, masked and neutralised exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+from support import file_submission
+
+from citizenvoice.extensions import db
+from citizenvoice.models import AuditEntry, CategoryCorrection, Submission
+from citizenvoice.services.analysis import analyse_submission
+
+PASSWORD = "correct-horse-battery"
+NOISE = "A1区人民路夜市每天晚上占道经营到凌晨，噪音和油烟严重影响居民休息，请城管尽快处理。"
+WAGES = "公司拖欠二十多名农民工三个月工资，多次讨要无果，请人社部门帮助我们讨回工资。"
+FORMULA = '=HYPERLINK("http://evil.example","点我") 小区门口的路灯坏了一个多月'
+
+
+def _token(html: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+
+def _login(app, username: str):
+    client = app.test_client()
+    token = _token(client.get("/login").get_data(as_text=True))
+    response = client.post(
+        "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return client
+
+
+@pytest.fixture
+def world(seeded, analyzer):
+    """Two departments with one case each (one with a phone), and users of every role."""
+    runner = seeded.test_cli_runner()
+    for username, role, department in [
+        ("cg_staff", "department_staff", "cgzf"),
+        ("cg_admin", "department_admin", "cgzf"),
+        ("rs_staff", "department_staff", "rsj"),
+        ("office1", "office", None),
+    ]:
+        args = ["users", "create", "--username", username, "--password", PASSWORD, "--role", role]
+        result = runner.invoke(args=args + (["--department", department] if department else []))
+        assert result.exit_code == 0, result.output
+    with seeded.app_context():
+        db.session.execute(Submission.__table__.delete())  # only the cases of this test
+        db.session.commit()
+    noise = file_submission(seeded, NOISE, department="cgzf", title="夜市噪音扰民")
+    formula = file_submission(seeded, FORMULA, department="cgzf", title="-1+1")
+    wages = file_submission(seeded, WAGES, department="rsj", title="拖欠工资")
+    with seeded.app_context():
+        pii = seeded.extensions["citizenvoice.pii"]
+        case = db.session.get(Submission, noise)
+        case.contact_phone_encrypted = pii.encrypt("13812345678")
+        case.contact_phone_masked = "138****5678"
+        for case_id in (noise, formula, wages):
+            analyse_submission(case_id, analyzer)
+        db.session.commit()
+    return {"app": seeded, "noise": noise, "formula": formula, "wages": wages}
+
+
+CASE_ROUTES = [
+    ("get", "/workspace/cases/{id}"),
+    ("post", "/workspace/cases/{id}/reveal-phone"),
+    ("post", "/workspace/cases/{id}/category"),
+]
+
+
+@pytest.mark.parametrize(("method", "route"), CASE_ROUTES)
+@pytest.mark.parametrize(
+    ("username", "expected"),
+    [("cg_staff", "own"), ("cg_admin", "own"), ("rs_staff", 404), ("office1", "own"), (None, 302)],
+)
+def test_isolation_matrix_over_case_routes(world, method, route, username, expected):
+    app = world["app"]
+    client = _login(app, username) if username else app.test_client()
+    path = route.format(id=world["noise"])
+    if method == "get":
+        response = client.get(path)
+    else:
+        html = client.get("/workspace/").get_data(as_text=True) if username else ""
+        token = _token(html) if username and "csrf_token" in html else "x"
+        response = client.post(path, data={"csrf_token": token, "category": "环境保护"})
+    if expected == "own":
+        assert response.status_code in (200, 303)
+    else:
+        assert response.status_code == expected
+    if expected == 404:
+        with app.app_context():
+            denied = db.session.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "access_denied")
+            )
+        assert denied >= 1
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_exports_and_search_never_show_another_departments_cases(world, fmt):
+    client = _login(world["app"], "rs_staff")
+    body = client.get(f"/workspace/export.{fmt}").data
+    text = body.decode("utf-8-sig") if fmt == "csv" else _xlsx_text(body)
+    assert "拖欠" in text
+    assert "夜市" not in text
+    assert "夜市噪音扰民" not in client.get("/workspace/?q=夜市 噪音").get_data(as_text=True)
+    assert "共 0 条" in client.get("/workspace/?q=夜市").get_data(as_text=True)
+
+
+def _xlsx_text(body: bytes) -> str:
+    sheet = load_workbook(io.BytesIO(body)).active
+    return "\n".join(
+        str(cell.value) for row in sheet.iter_rows() for cell in row if cell.value is not None
+    )
+
+
+def test_inbox_search_understands_chinese_words_and_filters(world):
+    client = _login(world["app"], "office1")
+    found = client.get("/workspace/?q=夜市噪音").get_data(as_text=True)
+    assert "夜市噪音扰民" in found and "拖欠工资" not in found
+    by_category = client.get("/workspace/?category=劳动和社会保障").get_data(as_text=True)
+    assert "拖欠工资" in by_category and "夜市噪音扰民" not in by_category
+    by_kind = client.get("/workspace/?kind=suggestion").get_data(as_text=True)
+    assert "共 0 条" in by_kind
+
+
+def test_case_page_masks_the_phone_and_reveal_is_permitted_and_audited(world):
+    staff = _login(world["app"], "cg_staff")
+    page = staff.get(f"/workspace/cases/{world['noise']}").get_data(as_text=True)
+    assert "138****5678" in page and "13812345678" not in page
+    assert 'id="reveal-phone"' not in page
+    refused = staff.post(
+        f"/workspace/cases/{world['noise']}/reveal-phone", data={"csrf_token": _token(page)}
+    )
+    assert refused.status_code == 303
+    admin = _login(world["app"], "cg_admin")
+    page = admin.get(f"/workspace/cases/{world['noise']}").get_data(as_text=True)
+    revealed = admin.post(
+        f"/workspace/cases/{world['noise']}/reveal-phone", data={"csrf_token": _token(page)}
+    )
+    assert revealed.status_code == 200
+    assert "13812345678" in revealed.get_data(as_text=True)
+    assert revealed.headers["Cache-Control"] == "no-store"
+    with world["app"].app_context():
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "reveal_phone"))
+        assert entry.actor == "cg_admin" and entry.subject_id == str(world["noise"])
+
+
+def test_category_correction_is_stored_as_a_training_label(world, analyzer):
+    client = _login(world["app"], "cg_staff")
+    page = client.get(f"/workspace/cases/{world['noise']}").get_data(as_text=True)
+    response = client.post(
+        f"/workspace/cases/{world['noise']}/category",
+        data={"csrf_token": _token(page), "category": "环境保护"},
+    )
+    assert response.status_code == 303
+    with world["app"].app_context():
+        correction = db.session.scalar(select(CategoryCorrection))
+        assert correction.corrected == "环境保护" and correction.user_id is not None
+        assert correction.model_version
+        analyse_submission(world["noise"], analyzer)  # a re-analysis keeps the staff's label
+        db.session.commit()
+        assert db.session.get(Submission, world["noise"]).analysis.category == "环境保护"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_exports_mask_personal_data_and_neutralise_formulas(world, fmt):
+    client = _login(world["app"], "cg_staff")
+    body = client.get(f"/workspace/export.{fmt}").data
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+        cells = [cell for row in rows[1:] for cell in row]
+    else:
+        sheet = load_workbook(io.BytesIO(body)).active
+        cells = [
+            cell.value
+            for row in sheet.iter_rows(min_row=2)
+            for cell in row
+            if isinstance(cell.value, str)
+        ]
+        assert all(
+            cell.data_type == "s"
+            for row in sheet.iter_rows(min_row=2)
+            for cell in row
+            if isinstance(cell.value, str)
+        )
+    assert "13812345678" not in "".join(str(c) for c in cells)
+    assert "138****5678" in cells
+    assert not any(str(c).startswith(("=", "+", "-", "@")) for c in cells)
+    assert "'-1+1" in cells
