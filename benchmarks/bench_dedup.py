@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import random
 import resource
 import sys
@@ -224,7 +225,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--show", type=int, default=0, help="print N sampled pairs to stderr")
     args = parser.parse_args()
-    result = {"hot_messages": hot_precision(args.show), "scale": scale(args.n)}
+    result = {
+        "load_average_1_5_15_min": [round(x, 2) for x in os.getloadavg()],
+        "cpu_count": os.cpu_count(),
+        "hot_messages": hot_precision(args.show),
+        "scale": scale(args.n),
+    }
     print(json.dumps(result, ensure_ascii=False, indent=2))
 
 
