@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from html import unescape
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy import func, select
 from support import testing_config
 
 from citizenvoice import create_app
+from citizenvoice.blueprints.public.views import local_time
 from citizenvoice.extensions import db
 from citizenvoice.models import Department, OutboxMessage, StatusEvent, Submission
 from citizenvoice.seed_data import DEMO_DEPARTMENTS
@@ -477,6 +479,27 @@ def test_the_tracking_page_shows_kind_department_status_and_timeline(client, fil
     timeline = re.search(r'<ol class="[^"]*timeline.*?</ol>', html, re.S).group(0)
     assert "已受理" in timeline
     assert "诉求已受理" in timeline
+
+
+def test_the_tracking_page_shows_times_in_china_standard_time(seeded, client, filed):
+    # Filed at 04:15 Beijing time on 29 November, which is still 28 November in UTC.
+    filed_at = datetime(2026, 11, 28, 20, 15, tzinfo=UTC)
+    with seeded.app_context():
+        submission = db.session.scalar(select(Submission).where(Submission.tracking_code == filed))
+        submission.created_at = filed_at
+        for event in submission.events:
+            event.created_at = filed_at
+        db.session.commit()
+    html = client.get(f"/track/{filed}").text
+    assert '<dd class="col-8">2026-11-29 04:15</dd>' in html
+    assert re.search(r"<small[^>]*>11-29 04:15</small>", html)
+    assert "20:15" not in html
+
+
+def test_local_time_treats_naive_times_as_utc():
+    # SQLite (the development database) hands back naive datetimes for UTC columns.
+    assert local_time(datetime(2026, 1, 1, 16, 0)) == "2026-01-02 00:00"
+    assert local_time(datetime(2026, 1, 1, 16, 0, tzinfo=UTC), "%H:%M") == "00:00"
 
 
 @pytest.mark.parametrize("page", ["/track/{code}", "/submitted/{code}"])
