@@ -45,6 +45,9 @@ def _build_table() -> dict[int, str | None]:
 
 
 _TABLE = _build_table()
+# str.translate looks every character up in the table; most messages have nothing to map (their
+# only full-width characters are the kept Chinese punctuation), so a regex check comes first.
+_NEEDS_TRANSLATE = re.compile("[" + re.escape("".join(chr(c) for c in _TABLE)) + "]")
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -64,7 +67,7 @@ def normalize(text: str) -> str:
 
     The function is idempotent: ``normalize(normalize(t)) == normalize(t)``.
     """
-    out = text.translate(_TABLE)
+    out = text.translate(_TABLE) if _NEEDS_TRANSLATE.search(text) else text
     out = _WHITESPACE.sub(" ", out).strip()
     if not _TRAD_ONLY.isdisjoint(out):
         out = _zhconv.convert(out, "zh-hans")

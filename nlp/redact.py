@@ -111,8 +111,8 @@ _MOBILE = re.compile(
     r"(?<![0-9])(?<!\d\.)(?:(?:\+|00)?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?![0-9]|\.\d)"
 )
 _LANDLINE = re.compile(
-    r"(?=[(0])(?<![0-9])(?:\(0(?:10|2\d|[3-9]\d{2})\)|0(?:10|2\d|[3-9]\d{2}))[ -]?[2-9]\d{6,7}"
-    r"(?![0-9])"
+    r"(?=[(（0])(?<![0-9])(?:[(（]0(?:10|2\d|[3-9]\d{2})[)）]|0(?:10|2\d|[3-9]\d{2}))"
+    r"[ -]?[2-9]\d{6,7}(?![0-9])"
 )
 _EMAIL = re.compile(
     r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
@@ -156,7 +156,7 @@ def _mask_mobile(piece: str) -> str:
 
 
 def _mask_landline(piece: str) -> str:
-    m = re.match(r"\(?0(?:10|2\d|[3-9]\d{2})\)?[ -]?", piece)
+    m = re.match(r"[(（]?0(?:10|2\d|[3-9]\d{2})[)）]?[ -]?", piece)
     head = m.end() if m else 0
     return piece[:head] + _mask_digits(piece[head:], 0, 4)
 
@@ -210,8 +210,15 @@ _FINDERS: tuple[tuple[str, Callable[[str], list[tuple[int, int]]], Callable[[str
     ("address", _find_address, _mask_all_digits),
 )
 
-# Cheap pre-checks: most kinds need a digit or an "@"; plates need an ASCII capital letter.
+# Cheap pre-checks. Most kinds need a digit or an "@". Phone, ID and card numbers need at least
+# seven digits with at most one separator between neighbours (dates such as 2019年12月30日 do
+# not have them, so most messages skip those four patterns); house numbers need one of the
+# unit words; plates need a capital ASCII letter.
 _HAS_DIGIT = re.compile(r"\d")
+_LONG_NUMBER = re.compile(r"\d(?:[ ()（）+-]?\d){6}")
+_ADDRESS_WORDS = ("号", "栋", "幢", "座", "单元", "室", "房")
+_CAPITAL = re.compile(r"[A-HJ-NP-Z]")
+_NEEDS_LONG_NUMBER = frozenset({"id_card", "bank_card", "mobile", "landline"})
 
 
 def redact(text: str) -> Redaction:
@@ -223,12 +230,22 @@ def redact(text: str) -> Redaction:
     has_digit = _HAS_DIGIT.search(text) is not None
     if not has_digit and "@" not in text:
         return Redaction(text=text, spans=())
+    skip: set[str] = set()
+    if not has_digit:
+        skip = {kind for kind, _, _ in _FINDERS if kind != "email"}
+    else:
+        if _LONG_NUMBER.search(text) is None:
+            skip |= _NEEDS_LONG_NUMBER
+        if not any(word in text for word in _ADDRESS_WORDS):
+            skip.add("address")
+        if _CAPITAL.search(text) is None:
+            skip.add("plate")
+    if "@" not in text:
+        skip.add("email")
     taken = bytearray(len(text))
     chosen: list[tuple[int, int, str, Callable[[str], str]]] = []
     for kind, finder, masker in _FINDERS:
-        if kind == "email" and "@" not in text:
-            continue
-        if kind != "email" and not has_digit:
+        if kind in skip:
             continue
         for start, end in finder(text):
             if any(taken[start:end]):
