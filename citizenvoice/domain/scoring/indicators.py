@@ -123,9 +123,15 @@ def _proportion(
     if invert:
         rate, ci = 1.0 - rate, Interval(1.0 - ci.high, 1.0 - ci.low)
     return IndicatorResult(
-        indicator, n, rate, _PERCENT * rate, _PERCENT * ci.low, _PERCENT * ci.high,
-        IntervalMethod.WILSON, sufficient,
-    )  # fmt: skip
+        indicator,
+        n,
+        rate,
+        _PERCENT * rate,
+        _PERCENT * ci.low,
+        _PERCENT * ci.high,
+        IntervalMethod.WILSON,
+        sufficient,
+    )
 
 
 def _unit_mean(
@@ -136,9 +142,15 @@ def _unit_mean(
     mean = min(max(total / n, 0.0), 1.0)
     ci = mean_interval(n, total, total_sq, 0.0, 1.0)
     return IndicatorResult(
-        indicator, n, mean, _PERCENT * mean, _PERCENT * ci.low, _PERCENT * ci.high,
-        IntervalMethod.T, n >= settings.min_n_for(indicator),
-    )  # fmt: skip
+        indicator,
+        n,
+        mean,
+        _PERCENT * mean,
+        _PERCENT * ci.low,
+        _PERCENT * ci.high,
+        IntervalMethod.T,
+        n >= settings.min_n_for(indicator),
+    )
 
 
 def _rating(
@@ -158,10 +170,15 @@ def _rating(
     score = min(max((centre - RATING_MIN) * factor, 0.0), _PERCENT)
     scaled = ci.scaled(RATING_MIN, factor)
     return IndicatorResult(
-        Indicator.RATING, r.n, r.total / r.n, score,
-        max(0.0, min(scaled.low, score)), min(_PERCENT, max(scaled.high, score)),
-        IntervalMethod.BAYES_NORMAL, r.n >= settings.min_n_for(Indicator.RATING),
-    )  # fmt: skip
+        Indicator.RATING,
+        r.n,
+        r.total / r.n,
+        score,
+        max(0.0, min(scaled.low, score)),
+        min(_PERCENT, max(scaled.high, score)),
+        IntervalMethod.BAYES_NORMAL,
+        r.n >= settings.min_n_for(Indicator.RATING),
+    )
 
 
 def compute_indicators(
@@ -184,7 +201,10 @@ def compute_indicators(
         _proportion(Indicator.REPEAT, c.repeat_cases, c.cases, settings, invert=True),
         _proportion(Indicator.ON_TIME, c.on_time_cases, c.due_cases, settings),
         _unit_mean(
-            Indicator.REPLY_QUALITY, c.reply_quality.n, c.reply_quality.total,
-            c.reply_quality.total_sq, settings,
+            Indicator.REPLY_QUALITY,
+            c.reply_quality.n,
+            c.reply_quality.total,
+            c.reply_quality.total_sq,
+            settings,
         ),
-    )  # fmt: skip
+    )

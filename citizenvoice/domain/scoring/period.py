@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from citizenvoice.domain.scoring.appraisal import (
     BEIJING_12345_INDEX,
@@ -158,6 +158,15 @@ def compute_period(period_input: PeriodInput) -> PeriodResult:
     totals = compute_totals(
         settings.index, dict(period_input.groups), scores, dict(period_input.bonuses)
     )
+    if has_citizen:
+        # Say why the citizen dimension is missing (样本不足 ...) rather than just "missing".
+        why = {c.department: c.reason for c in citizen if c.score is None and c.reason}
+        totals = tuple(
+            replace(t, reason=why[t.department])
+            if t.rank is None and t.department in why and t.total is None
+            else t
+            for t in totals
+        )
     return PeriodResult(ALGORITHM_VERSION, period_input, prior, citizen, totals)
 
 

@@ -136,10 +136,17 @@ class DepartmentCounts:
     def __post_init__(self) -> None:
         """Counts that contradict each other mean a wrong query: fail loudly."""
         counts = (
-            self.follow_ups, self.contacted, self.resolved, self.satisfied,
-            self.basically_satisfied, self.dissatisfied, self.cases, self.repeat_cases,
-            self.due_cases, self.on_time_cases,
-        )  # fmt: skip
+            self.follow_ups,
+            self.contacted,
+            self.resolved,
+            self.satisfied,
+            self.basically_satisfied,
+            self.dissatisfied,
+            self.cases,
+            self.repeat_cases,
+            self.due_cases,
+            self.on_time_cases,
+        )
         if min(counts) < 0:
             raise ValueError(f"{self.department}: 计数不能为负")
         answered = self.satisfied + self.basically_satisfied + self.dissatisfied
