@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
@@ -51,7 +52,14 @@ def create_feedback() -> Any:
     """Accept a complaint, rating or suggestion; answer 201 with the tracking code."""
     if not request.is_json:
         abort(415)
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+        # "\ud800" is valid JSON but not text PostgreSQL (or our own answer) can encode.
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except RecursionError:  # deeply nested arrays: not a ValueError, so "silent" lets it out
+        payload = None
+    except UnicodeEncodeError:
+        return api_error(400, "请求体包含无效的字符", code="invalid_json")
     if payload is None:
         return api_error(400, "请求体不是有效的 JSON", code="invalid_json")
     if not isinstance(payload, dict):
