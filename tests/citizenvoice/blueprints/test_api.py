@@ -425,6 +425,40 @@ def test_a_body_that_is_not_a_json_object_is_a_400(seeded, client, data, message
     assert added_rows(seeded, before) == NOTHING
 
 
+def test_deeply_nested_json_is_a_400_not_a_server_error(seeded, client):
+    response = client.post("/api/v1/feedback", data="[" * 50_000, content_type="application/json")
+    error = assert_json_error(response, 400, "invalid_json")
+    assert error["message"] == "请求体不是有效的 JSON"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param('{"kind": "complaint", "text": "路灯坏了很久了\\ud800"}', id="text"),
+        pytest.param(
+            '{"kind": "complaint", "text": "路灯坏了很久了", "title": "\\ud83d"}', id="title"
+        ),
+        pytest.param(
+            '{"kind": "complaint", "text": "路灯坏了很久了", "department": "zjj\\udfff"}', id="dept"
+        ),
+        pytest.param('{"kind": "complaint", "text": "路灯坏了很久了", "\\ud800": 1}', id="key"),
+    ],
+)
+def test_a_lone_surrogate_escape_is_a_400_not_a_server_error(seeded, client, body):
+    # Valid JSON, but not text PostgreSQL can store or our JSON answer can encode.
+    before = row_counts(seeded)
+    response = client.post("/api/v1/feedback", data=body, content_type="application/json")
+    error = assert_json_error(response, 400, "invalid_json")
+    assert error["message"] == "请求体包含无效的字符"
+    assert added_rows(seeded, before) == NOTHING
+
+
+def test_an_emoji_written_as_a_surrogate_pair_escape_is_fine(seeded, client):
+    body = '{"kind": "complaint", "text": "路灯坏了很久了\\ud83d\\ude21"}'
+    response = client.post("/api/v1/feedback", data=body, content_type="application/json")
+    assert response.status_code == 201
+
+
 # ---------------------------------------------------------------------------- HTTP errors
 
 
