@@ -11,8 +11,10 @@ refused. Checks:
 * 连续满分: a run of consecutive top ratings in a department (in time order) so long that it
   is implausible given how often the department gets top ratings otherwise: with p the
   department's top share outside the run, smoothed toward the city's share, a run of length
-  L in N ratings is flagged when N x p^L < ``top_run_alpha`` (N x p^L bounds the expected
-  number of such runs by chance) and L >= ``top_run_min_length``.
+  L in N ratings is flagged when D x N x p^L < ``top_run_alpha`` and L >= ``top_run_min_length``.
+  N x p^L bounds the expected number of such runs by chance in one department; times the
+  number D of rated departments it bounds the city-wide number, so ``top_run_alpha`` = 0.01
+  means about one false hold in a hundred periods for the whole city, not per department.
 * 评价量异常: the department's rating count is above median + k x scale of its past periods,
   with the robust scale max(1.4826 x MAD, sqrt(median)) (MAD for outliers in the history,
   the Poisson floor because counts vary by at least sqrt(mean)). All its ratings are held.
@@ -49,7 +51,8 @@ DEFAULT_BURST_WINDOW = timedelta(minutes=10)
 DEFAULT_BURST_MIN_COUNT = 5
 
 # Runs shorter than 10 are never flagged (they happen by chance in any good department), and
-# longer ones only when chance explains them less than once in 100 periods.
+# longer ones only when chance would produce one anywhere in the city less than once in 100
+# periods.
 DEFAULT_TOP_RUN_MIN_LENGTH = 10
 DEFAULT_TOP_RUN_ALPHA = 0.01
 # The department's top share is smoothed with this many pseudo-ratings at the city share, so a
@@ -208,7 +211,7 @@ def _top_runs(ratings: Sequence[RatingRecord], settings: IntegritySettings) -> l
             share = (outside_top + TOP_SHARE_PRIOR_WEIGHT * city_share) / (
                 outside_n + TOP_SHARE_PRIOR_WEIGHT
             )
-            if n * share**length < settings.top_run_alpha:
+            if len(by_department) * n * share**length < settings.top_run_alpha:
                 reason = f"连续 {length} 条满分评价，本部门其余评价满分占比 {share:.0%}"
                 flags.extend(
                     AnomalyFlag(r.rating_id, AnomalyKind.TOP_RUN, reason) for r in items[begin:end]
