@@ -97,7 +97,8 @@ class WorkflowSettings:
     calendar: WorkCalendar = field(default_factory=china_calendar)
 
     def __post_init__(self) -> None:
-        """Refuse limits that would make deadlines meaningless."""
+        """Refuse limits that would make deadlines meaningless; accept the clock by name."""
+        object.__setattr__(self, "urgent_clock", Clock(self.urgent_clock))
         for name in (
             "sign_working_days",
             "reply_working_days",
