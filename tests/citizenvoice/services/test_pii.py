@@ -85,8 +85,8 @@ def test_an_empty_secret_is_refused():
 
 
 @pytest.fixture
-def make_app(app: Flask) -> Iterator[Callable[..., Flask]]:
-    """Build extra apps with environment overrides (``app`` readies the database first)."""
+def make_app() -> Iterator[Callable[..., Flask]]:
+    """Build apps with environment overrides; building one touches neither database nor Redis."""
     built: list[Flask] = []
 
     def build(**overrides: str) -> Flask:
