@@ -243,6 +243,21 @@ def test_a_nul_byte_in_any_text_field_is_not_a_server_error(seeded, client):
     assert error["fields"] == {"department": "所选部门不存在，请重新选择"}
 
 
+def test_a_failure_after_the_submission_was_flushed_leaves_nothing_behind(
+    seeded, client, monkeypatch
+):
+    # The outbox row is written after the submission and its event have been flushed; if it
+    # fails, the whole case must go, or the analysis pipeline would never hear of it.
+    def broken_outbox(**_kwargs: Any) -> None:
+        raise RuntimeError("outbox table unavailable")
+
+    monkeypatch.setattr("citizenvoice.services.feedback.OutboxMessage", broken_outbox)
+    before = row_counts(seeded)
+    response = client.post("/api/v1/feedback", json=complaint())
+    assert_json_error(response, 500, "internal_error")
+    assert added_rows(seeded, before) == NOTHING
+
+
 # ---------------------------------------------------------------------------- read
 
 

@@ -345,6 +345,18 @@ def test_a_nul_byte_in_the_form_is_removed_not_a_server_error(seeded, client):
     assert (row["text"], row["location"]) == (COMPLAINT, "人民路")
 
 
+def test_a_failure_half_way_through_storing_leaves_nothing_behind(seeded, client, monkeypatch):
+    def broken_outbox(**_kwargs: Any) -> None:
+        raise RuntimeError("outbox table unavailable")
+
+    monkeypatch.setattr("citizenvoice.services.feedback.OutboxMessage", broken_outbox)
+    before = row_counts(seeded)
+    response = post_form(client, "complaint")
+    assert response.status_code == 500
+    assert "服务器出错，请稍后再试" in response.text
+    assert row_counts(seeded) == before
+
+
 # ---------------------------------------------------------------------------- validation
 
 FORM_ERRORS = [
