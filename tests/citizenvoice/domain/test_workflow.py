@@ -31,6 +31,7 @@ from citizenvoice.domain.workflow import (
     allowed_actions,
     apply,
     check,
+    new_case,
 )
 
 S = CaseStatus
@@ -271,6 +272,20 @@ def test_every_action_and_role_has_a_chinese_label():
     assert all(CJK.search(a.label) for a in Action)
     assert all(CJK.search(r.label) for r in ActorRole)
     assert all(CJK.search(s.label) for s in CaseStatus)
+
+
+def test_a_new_case_starts_the_sign_clock_only_when_it_has_a_department():
+    chosen = new_case(at(4, 3, 16), HOME)
+    assert (chosen.status, chosen.department, chosen.assigned_at) == (
+        S.RECEIVED,
+        HOME,
+        at(4, 3, 16),
+    )
+    assert chosen.sign_due_at == at(4, 7, 17)
+    assert new_case(at(4, 3, 16), HOME, urgent=True).sign_due_at == at(4, 7, 10)
+    unrouted = new_case(at(4, 3, 16), complex_case=True)
+    assert (unrouted.department, unrouted.sign_due_at, unrouted.complex) == (None, None, True)
+    assert allowed_actions(unrouted, SYSTEM, at(4, 3, 16)) == [A.ASSIGN, A.MARK_URGENT]
 
 
 # -- timed paths ----------------------------------------------------------------------------
