@@ -23,6 +23,11 @@ class CitizenScore:
 
     department: str
     score: float | None
+    # A conservative band: the same weighted sum over the indicators' interval ends. If every
+    # indicator lies in its 95% interval the score lies in the band (coverage >= 95% per
+    # indicator, not an exact 95% for the sum); None when there is no score.
+    low: float | None
+    high: float | None
     indicators: tuple[IndicatorResult, ...]
     # The weights actually applied (after re-weighting, if that rule is on).
     applied_weights: tuple[tuple[Indicator, float], ...]
@@ -47,7 +52,7 @@ def citizen_score(
     missing = [by_indicator[i] for i, _ in weighted if not by_indicator[i].sufficient]
     if missing and settings.insufficient_rule is InsufficientRule.NOT_RANKED:
         why = "样本不足，不参与排名：" + "；".join(_shortfall(r, settings) for r in missing)
-        return CitizenScore(department, None, indicators, (), why)
+        return CitizenScore(department, None, None, None, indicators, (), why)
     usable = [(i, w) for i, w in weighted if by_indicator[i].sufficient]
     covered = math.fsum(w for _, w in usable)
     if not usable or covered < settings.min_covered_weight - 1e-12:
@@ -55,18 +60,33 @@ def citizen_score(
             f"样本不足，不参与排名：有效指标权重仅占 {covered:.0%}，"
             f"低于 {settings.min_covered_weight:.0%}"
         )
-        return CitizenScore(department, None, indicators, (), shortfall)
+        return CitizenScore(department, None, None, None, indicators, (), shortfall)
     applied = tuple((i, w / covered) for i, w in usable)
     total = math.fsum(w * _score(by_indicator[i]) for i, w in applied)
     score = min(max(total, 0.0), 100.0)
+    low = math.fsum(w * _end(by_indicator[i].low) for i, w in applied)
+    high = math.fsum(w * _end(by_indicator[i].high) for i, w in applied)
     reason: str | None = None
     if missing:
         reason = "部分指标样本不足，按其余指标重新分配权重：" + "；".join(
             _shortfall(r, settings) for r in missing
         )
-    return CitizenScore(department, score, indicators, applied, reason)
+    return CitizenScore(
+        department,
+        score,
+        max(0.0, min(low, score)),
+        min(100.0, max(high, score)),
+        indicators,
+        applied,
+        reason,
+    )
 
 
 def _score(result: IndicatorResult) -> float:
     assert result.score is not None  # sufficient implies n >= 1, hence a score
     return result.score
+
+
+def _end(value: float | None) -> float:
+    assert value is not None  # sufficient implies an interval
+    return value

@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections import defaultdict
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from citizenvoice.domain.scoring.records import RATING_MAX, RatingRecord
+from citizenvoice.domain.scoring.records import RATING_MAX, RatingRecord, RecordId
 
 __all__ = [
     "AnomalyFlag",
@@ -116,7 +116,7 @@ class IntegritySettings:
 class AnomalyFlag:
     """One reason one rating is held."""
 
-    rating_id: Hashable
+    rating_id: RecordId
     kind: AnomalyKind
     reason: str
 
@@ -140,35 +140,40 @@ class IntegrityReport:
     volume_checks: tuple[VolumeCheck, ...]
 
     @property
-    def held(self) -> frozenset[Hashable]:
+    def held(self) -> frozenset[RecordId]:
         """Ids of the ratings held for review."""
         return frozenset(f.rating_id for f in self.flags)
 
-    def reasons(self, rating_id: Hashable) -> tuple[str, ...]:
+    def reasons(self, rating_id: RecordId) -> tuple[str, ...]:
         """The Chinese reasons ``rating_id`` is held (empty if it is not)."""
         return tuple(f.reason for f in self.flags if f.rating_id == rating_id)
 
 
-def _order(r: RatingRecord) -> tuple[object, str]:
-    return (r.submitted_at, str(r.rating_id))
+def _order(r: RatingRecord) -> tuple[datetime, RecordId]:
+    """Time order, ties broken by id, so results never depend on the input order."""
+    return (r.submitted_at, r.rating_id)
 
 
 def _bursts(ratings: Sequence[RatingRecord], settings: IntegritySettings) -> list[AnomalyFlag]:
+    """Sliding-window bursts per IP hash and per device; ``ratings`` sorted by time."""
     flags: list[AnomalyFlag] = []
     keyed = (
         (AnomalyKind.BURST_IP, "IP", "ip_hash"),
         (AnomalyKind.BURST_DEVICE, "设备", "device_hash"),
     )
     for kind, what, attribute in keyed:
+        # Most sources rate once or twice: count first, collect only the busy ones.
+        sizes = Counter(getattr(r, attribute) for r in ratings)
+        busy = {
+            k for k, size in sizes.items() if k is not None and size >= settings.burst_min_count
+        }
         by_key: dict[str, list[RatingRecord]] = defaultdict(list)
-        for r in ratings:
-            k: str | None = getattr(r, attribute)
-            if k is not None:
-                by_key[k].append(r)
-        for items in by_key.values():
-            if len(items) < settings.burst_min_count:
-                continue
-            items.sort(key=_order)
+        if busy:
+            for r in ratings:
+                k: str | None = getattr(r, attribute)
+                if k is not None and k in busy:
+                    by_key[k].append(r)
+        for items in by_key.values():  # already in time order: ``ratings`` is sorted
             start, marked_to = 0, -1
             for end in range(len(items)):
                 while items[end].submitted_at - items[start].submitted_at > settings.burst_window:
@@ -190,8 +195,7 @@ def _top_runs(ratings: Sequence[RatingRecord], settings: IntegritySettings) -> l
     for r in ratings:
         by_department[r.department].append(r)
     flags: list[AnomalyFlag] = []
-    for items in by_department.values():
-        items.sort(key=_order)
+    for items in by_department.values():  # in time order: ``ratings`` is sorted
         n = len(items)
         n_top = sum(r.stars >= top for r in items)
         runs: list[tuple[int, int]] = []
@@ -244,7 +248,7 @@ def detect_anomalies(
     settings = settings or IntegritySettings()
     items = sorted(ratings, key=_order)
     flags: list[AnomalyFlag] = []
-    first_of_case: dict[Hashable, RatingRecord] = {}
+    first_of_case: dict[RecordId, RatingRecord] = {}
     for r in items:
         first = first_of_case.setdefault(r.case_id, r)
         if first is not r:
@@ -277,7 +281,7 @@ def detect_anomalies(
 class Exclusion:
     """The office's decision to exclude one rating from scoring; a reason is mandatory."""
 
-    rating_id: Hashable
+    rating_id: RecordId
     reason: str
 
     def __post_init__(self) -> None:
@@ -291,14 +295,14 @@ class ScoredSelection:
     """Which ratings count: scored ones, those still held, and the excluded with reasons."""
 
     scored: tuple[RatingRecord, ...]
-    held: tuple[Hashable, ...]
+    held: tuple[RecordId, ...]
     excluded: tuple[Exclusion, ...]
 
 
 def select_scored(
     ratings: Iterable[RatingRecord],
-    held: Iterable[Hashable] = (),
-    released: Iterable[Hashable] = (),
+    held: Iterable[RecordId] = (),
+    released: Iterable[RecordId] = (),
     exclusions: Iterable[Exclusion] = (),
 ) -> ScoredSelection:
     """Apply review decisions: excluded never count, held count only once released.

@@ -25,8 +25,13 @@ __all__ = [
     "FollowUpRecord",
     "MomentSums",
     "RatingRecord",
+    "RecordId",
     "aggregate",
 ]
+
+#: Ids of records: database primary keys or codes. Within one kind of record use one type
+#: (all int or all str): records are ordered by (time, id) to break ties deterministically.
+RecordId = int | str
 
 #: Service ratings are whole stars from 1 to 5.
 RATING_MIN = 1
@@ -52,8 +57,8 @@ class FollowUpRecord:
 class RatingRecord:
     """One 1-5 service rating given through a case's tracking code."""
 
-    rating_id: Hashable
-    case_id: Hashable
+    rating_id: RecordId
+    case_id: RecordId
     department: str
     stars: int
     submitted_at: datetime
@@ -80,6 +85,13 @@ class CaseRecord:
     sentiment: float | None = None
     reply_quality: float | None = None
     duplicate_group: Hashable | None = None
+
+    def __post_init__(self) -> None:
+        """Model outputs outside [0, 1] are a bug upstream, not data."""
+        for name in ("sentiment", "reply_quality"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must lie in [0, 1]: {value}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -257,7 +257,10 @@ def test_every_score_is_in_0_100_and_every_interval_contains_its_estimate(fu, ra
                 assert r.score is None and not r.sufficient
                 continue
             assert 0.0 <= r.low <= r.score <= r.high <= 100.0
-        assert citizen.score is None or 0.0 <= citizen.score <= 100.0
+        if citizen.score is None:
+            assert citizen.low is None and citizen.high is None
+        else:
+            assert 0.0 <= citizen.low <= citizen.score <= citizen.high <= 100.0
     for total in result.totals:
         assert total.bonus <= 3.0
         assert total.total is None or 0.0 <= total.total <= 103.0

@@ -157,3 +157,49 @@ def test_select_scored_applies_holds_releases_and_exclusions():
         select_scored(ratings, exclusions=[Exclusion("nope", "理由")])
     with pytest.raises(ValueError, match="既放行又排除"):
         select_scored(ratings, released={"r3"}, exclusions=[Exclusion("r3", "理由")])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    size=st.integers(5, 15),
+    gaps=st.lists(st.integers(0, 60), min_size=14, max_size=14),
+    start_minute=st.integers(0, 30 * 24 * 60),
+    stars=st.integers(1, 5),
+    by_device=st.booleans(),
+)
+def test_any_constructed_burst_inside_the_window_is_held_whole(
+    size, gaps, start_minute, stars, by_device
+):
+    # size ratings from one source, consecutive gaps of at most a minute: span <= 14 minutes,
+    # so shrink the gaps to fit the 10-minute window.
+    offsets = [0]
+    for gap in gaps[: size - 1]:
+        offsets.append(offsets[-1] + gap)
+    scale = min(1.0, 600 / max(offsets[-1], 1))
+    start = START + timedelta(minutes=start_minute)
+    burst = [
+        RatingRecord(
+            f"b{i}",
+            f"cb{i}",
+            "D2",
+            stars,
+            start + timedelta(seconds=int(o * scale)),
+            ip_hash=None if by_device else "one-ip",
+            device_hash="one-device" if by_device else None,
+        )
+        for i, o in enumerate(offsets)
+    ]
+    report = detect_anomalies([*background(n=100), *burst])
+    assert {r.rating_id for r in burst} <= report.held
+    kind = AnomalyKind.BURST_DEVICE if by_device else AnomalyKind.BURST_IP
+    assert all(
+        any(f.kind is kind for f in report.flags if f.rating_id == r.rating_id) for r in burst
+    )
+
+
+def test_four_ratings_in_the_window_are_not_a_burst():
+    few = [
+        RatingRecord(f"f{i}", f"cf{i}", "D1", 5, START + timedelta(minutes=i), ip_hash="x")
+        for i in range(4)
+    ]
+    assert not (detect_anomalies([*background(), *few]).held & {"f0", "f1", "f2", "f3"})
