@@ -8,6 +8,20 @@ Flow (what the services call, see each module for the formulas and their reasons
    citizen score (weighted sum), totals with the capped bonus, competition ranks per group.
 3. ``PeriodResult.canonical_json()`` is stored on publication with ``ALGORITHM_VERSION``;
    ``verify_period`` compares a recomputation with it.
+
+Decisions (reasons next to each constant):
+
+* Intervals: Wilson for rates (基本满意 0.9 makes the satisfaction count fractional; the
+  binomial variance bounds it, so it is conservative); Student t for mean sentiment and reply
+  quality (computable from GROUP BY sums, reproducible, unlike a bootstrap); a normal credible
+  interval for the Bayesian rating average. The citizen score carries the weighted sum of the
+  indicator interval ends as a conservative band.
+* Ratings: Bayesian average with m = 15 ratings at the city mean (``DEFAULT_RATING_PRIOR_WEIGHT``).
+* 样本不足: below ``min_n`` (30) an indicator cannot carry a rank; by default a department
+  with any weighted indicator short is not ranked (re-weighting is opt-in).
+* Ranks: standard competition ranking (1, 1, 3) within groups on totals rounded to 2 decimals.
+* Determinism: exactly rounded sums (``math.fsum``), sorted inputs and outputs, canonical JSON
+  with floats rounded to 6 decimals.
 """
 
 from citizenvoice.domain.scoring.appraisal import (
