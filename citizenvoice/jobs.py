@@ -237,22 +237,14 @@ def get_analyzer() -> Any:
     return _analyzer_for(current_app.config.get("NLP_MODEL_DIR"))
 
 
-@lru_cache(maxsize=1)
-def _standalone_app() -> Flask:
-    from citizenvoice import create_app
-
-    return create_app()
-
-
 @contextmanager
 def _app_context() -> Iterator[Flask]:
-    """The current app, or the process's own app when a job runs outside any context."""
-    if has_app_context():
-        yield current_app._get_current_object()  # type: ignore[attr-defined]
-        return
-    app = _standalone_app()
-    with app.app_context():
-        yield app
+    """The app the worker (or the in-process runner) pushed; jobs never build their own."""
+    if not has_app_context():
+        raise RuntimeError(
+            "CitizenVoice jobs run inside an app context: start workers with python worker.py"
+        )
+    yield current_app._get_current_object()  # type: ignore[attr-defined]
 
 
 def _log_job(name: str, started: float, **fields: Any) -> None:

@@ -5,6 +5,7 @@ from citizenvoice.models.audit import AuditEntry
 from citizenvoice.models.base import utcnow
 from citizenvoice.models.casework import CategoryCorrection, ReplyTemplate
 from citizenvoice.models.department import Department
+from citizenvoice.models.follow_up import CaseReply, FollowUp
 from citizenvoice.models.outbox import OutboxMessage, OutboxStatus
 from citizenvoice.models.submission import StatusEvent, Submission
 from citizenvoice.models.user import User
@@ -12,10 +13,12 @@ from citizenvoice.models.user import User
 __all__ = [
     "Analysis",
     "AuditEntry",
+    "CaseReply",
     "CategoryCorrection",
     "CategoryRoute",
     "Department",
     "DuplicateBand",
+    "FollowUp",
     "OutboxMessage",
     "OutboxStatus",
     "ReplyTemplate",

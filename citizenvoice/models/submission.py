@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from citizenvoice.domain.analysis import AnalysisStatus, Routing
@@ -63,6 +74,25 @@ class Submission(Base):
         String(16), default=Routing.RESIDENT.value, server_default=Routing.RESIDENT.value
     )
 
+    # Workflow state (a stored citizenvoice.domain.cases.CaseSnapshot; see services.workflow).
+    # Deadlines are stored, not recomputed: an approved extension moves them, and the inbox
+    # sorts and filters on them.
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    is_complex: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sign_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reply_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reply_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closure: Mapped[str | None] = mapped_column(String(16))
+    pending: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    extensions_used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    supervise_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    redo_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+
     department: Mapped[Department | None] = relationship()
     analysis: Mapped[Analysis | None] = relationship(uselist=False, viewonly=True)
     events: Mapped[list[StatusEvent]] = relationship(
@@ -90,8 +120,11 @@ class StatusEvent(Base):
         ForeignKey("submission.id", ondelete="CASCADE"), index=True
     )
     status: Mapped[str] = mapped_column(String(24))
-    # Public note shown on the tracking page; never personal data.
-    note: Mapped[str] = mapped_column(String(500), default="")
+    # The workflow action that made this event (citizenvoice.domain.workflow.Action), if any.
+    action: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+    # Shown on the resident's tracking page; internal coordination (notes, requests) is not.
+    public: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     actor: Mapped[str] = mapped_column(String(64), default="system")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -18,20 +18,21 @@ from citizenvoice.domain.analysis import (
     Routing,
     decide_routing,
 )
-from citizenvoice.domain.cases import CaseStatus
+from citizenvoice.domain.workflow import Action, WorkflowError, check
 from citizenvoice.extensions import db
 from citizenvoice.models import (
     Analysis,
     CategoryCorrection,
     CategoryRoute,
+    Department,
     OutboxMessage,
     OutboxStatus,
-    StatusEvent,
     Submission,
 )
 from citizenvoice.models.base import utcnow
 from citizenvoice.services.duplicates import assign_duplicate_group
 from citizenvoice.services.outbox import ANALYSE_TOPIC
+from citizenvoice.services.workflow import SYSTEM, perform, snapshot_of
 
 __all__ = [
     "AnalysisOutcome",
@@ -161,34 +162,43 @@ def _store_nothing_to_analyse(analysis: Analysis, text: str) -> None:
 
 
 def _route(submission: Submission, analysis: Analysis, min_confidence: float) -> str | None:
-    """Give a 不确定 case a department when the classifier is sure; else flag it for the office."""
-    if submission.department_id is not None or submission.routing == Routing.OFFICE.value:
-        return None
-    route = (
-        db.session.scalar(select(CategoryRoute).where(CategoryRoute.category == analysis.category))
-        if analysis.category
-        else None
-    )
-    decision = decide_routing(
-        analysis.category,
-        analysis.category_confidence,
-        analysis.category_uncertain,
-        route is not None,
-        min_confidence,
-    )
-    submission.routing = decision.routing.value
-    if decision.routing is Routing.CLASSIFIER and route is not None:
-        submission.department_id = route.department_id
-        db.session.flush()
-        db.session.refresh(submission, ["department"])
-        name = submission.department.name if submission.department else ""
-        submission.events.append(
-            StatusEvent(
-                status=CaseStatus.RECEIVED.value, note=f"已自动分派至{name}", actor="classifier"
+    """Give a 不确定 case a department when the classifier is sure; else flag it for the office.
+
+    Also marks the case urgent (the system's 标记紧急) when the analysis found it urgent.
+    """
+    routed_to = None
+    if submission.department_id is None and submission.routing != Routing.OFFICE.value:
+        route = (
+            db.session.scalar(
+                select(CategoryRoute).where(CategoryRoute.category == analysis.category)
             )
+            if analysis.category
+            else None
         )
-        return name
-    return None
+        decision = decide_routing(
+            analysis.category,
+            analysis.category_confidence,
+            analysis.category_uncertain,
+            route is not None,
+            min_confidence,
+        )
+        submission.routing = decision.routing.value
+        if decision.routing is Routing.CLASSIFIER and route is not None:
+            department = db.session.get(Department, route.department_id)
+            if department is not None and _may(submission, Action.ASSIGN):
+                perform(submission, Action.ASSIGN, SYSTEM, department=department.code)
+                routed_to = department.name
+    if analysis.urgent and not submission.urgent and _may(submission, Action.MARK_URGENT):
+        perform(submission, Action.MARK_URGENT, SYSTEM, note="；".join(analysis.urgency_reasons))
+    return routed_to
+
+
+def _may(submission: Submission, action: Action) -> bool:
+    try:
+        check(snapshot_of(submission), action, SYSTEM, utcnow())
+    except WorkflowError:
+        return False
+    return True
 
 
 def mark_analysis_failed(submission_id: int, error: str) -> bool:

@@ -20,6 +20,7 @@ from citizenvoice.models import OutboxMessage, StatusEvent, Submission
 from citizenvoice.services.departments import department_by_code
 from citizenvoice.services.outbox import ANALYSE_TOPIC
 from citizenvoice.services.pii import PiiProtector
+from citizenvoice.services.workflow import start_case
 
 __all__ = ["ANALYSE_TOPIC", "submission_by_tracking_code", "submit_feedback"]
 
@@ -67,6 +68,7 @@ def submit_feedback(feedback: FeedbackInput, *, channel: Channel, pii: PiiProtec
             if attempt + 1 == _TRACKING_CODE_ATTEMPTS:
                 raise
             continue
+        start_case(submission, submission.created_at)
         db.session.add(
             OutboxMessage(
                 topic=ANALYSE_TOPIC,

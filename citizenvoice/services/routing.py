@@ -1,13 +1,15 @@
-"""Routing cases the classifier left to the office (不确定 and not confident)."""
+"""Routing by hand: cases the classifier left to the office, and cases a department returned."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from citizenvoice.domain.analysis import Routing
 from citizenvoice.domain.cases import CaseStatus
+from citizenvoice.domain.workflow import Action, WorkflowError
 from citizenvoice.extensions import db
-from citizenvoice.models import Department, StatusEvent, Submission
+from citizenvoice.models import Department, Submission, User
+from citizenvoice.services.workflow import actor_for, perform
 
 __all__ = ["RoutingError", "assign_department", "cases_awaiting_routing"]
 
@@ -17,13 +19,18 @@ class RoutingError(ValueError):
 
 
 def cases_awaiting_routing(limit: int = 200) -> list[Submission]:
-    """Cases without a department that the classifier flagged for the office, oldest first."""
+    """Unrouted cases flagged for the office, and returned (退单) cases, oldest first."""
     return list(
         db.session.scalars(
             select(Submission)
             .where(
-                Submission.department_id.is_(None),
-                Submission.routing == Routing.OFFICE_NEEDED.value,
+                or_(
+                    and_(
+                        Submission.department_id.is_(None),
+                        Submission.routing == Routing.OFFICE_NEEDED.value,
+                    ),
+                    Submission.status == CaseStatus.RETURNED.value,
+                )
             )
             .order_by(Submission.created_at, Submission.id)
             .limit(limit)
@@ -31,8 +38,8 @@ def cases_awaiting_routing(limit: int = 200) -> list[Submission]:
     )
 
 
-def assign_department(submission_id: int, department_code: str, actor: str) -> Submission:
-    """Give a case its department by hand and note it on the timeline. Flushes."""
+def assign_department(submission_id: int, department_code: str, user: User) -> Submission:
+    """Give a case its department by hand (分派, also after 退单). Raises RoutingError. Flushes."""
     submission = db.session.get(Submission, submission_id)
     if submission is None:
         raise RoutingError("诉求不存在")
@@ -41,12 +48,10 @@ def assign_department(submission_id: int, department_code: str, actor: str) -> S
     )
     if department is None:
         raise RoutingError("部门不存在")
-    submission.department = department
+    try:
+        perform(submission, Action.ASSIGN, actor_for(user), department=department.code)
+    except WorkflowError as exc:
+        raise RoutingError(exc.message) from exc
     submission.routing = Routing.OFFICE.value
-    submission.events.append(
-        StatusEvent(
-            status=CaseStatus.RECEIVED.value, note=f"已分派至{department.name}", actor=actor
-        )
-    )
     db.session.flush()
     return submission

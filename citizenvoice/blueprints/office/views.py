@@ -156,7 +156,9 @@ def route_case(submission_id: int) -> Response:
     if form.validate_on_submit():
         try:
             assign_department(
-                submission_id, request.form.get("department", ""), actor=current_user.username
+                submission_id,
+                request.form.get("department", ""),
+                current_user._get_current_object(),
             )
         except RoutingError as exc:
             db.session.rollback()
