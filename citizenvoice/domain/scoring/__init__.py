@@ -52,12 +52,9 @@ from citizenvoice.domain.scoring.indicators import (
 from citizenvoice.domain.scoring.integrity import (
     AnomalyFlag,
     AnomalyKind,
-    Exclusion,
     IntegrityReport,
     IntegritySettings,
-    ScoredSelection,
     detect_anomalies,
-    select_scored,
 )
 from citizenvoice.domain.scoring.period import (
     ALGORITHM_VERSION,
@@ -77,6 +74,7 @@ from citizenvoice.domain.scoring.records import (
     RatingRecord,
     aggregate,
 )
+from citizenvoice.domain.scoring.review import Exclusion, ScoredSelection, select_scored
 from citizenvoice.domain.scoring.settings import (
     BEIJING_12345_WEIGHTS,
     CITIZENVOICE_WEIGHTS,

@@ -1,9 +1,8 @@
-"""Integrity of ratings: anomaly flags that hold ratings for review, and reasoned exclusions.
+"""Integrity of ratings: anomaly flags that hold ratings for review.
 
 Nothing here deletes anything. ``detect_anomalies`` says which ratings are held and why (in
-Chinese, for the review screen); ``select_scored`` applies the office's decisions: a held rating
-is scored only once released, an excluded one never, and an exclusion without a reason is
-refused. Checks:
+Chinese, for the review screen); ``review.select_scored`` then applies the office's decisions.
+Checks:
 
 * 同一案件重复评价: one scored rating per case; later ratings of the same case are held.
 * 同一 IP / 同一设备集中评价: at least ``burst_min_count`` ratings from one IP hash or device
@@ -35,14 +34,12 @@ from citizenvoice.domain.scoring.records import RATING_MAX, RatingRecord, Record
 __all__ = [
     "AnomalyFlag",
     "AnomalyKind",
-    "Exclusion",
     "IntegrityReport",
     "IntegritySettings",
-    "ScoredSelection",
     "VolumeCheck",
     "check_volume",
     "detect_anomalies",
-    "select_scored",
+    "order_key",
 ]
 
 # Five or more ratings from one IP or device inside ten minutes: a family sharing a router
@@ -149,7 +146,7 @@ class IntegrityReport:
         return tuple(f.reason for f in self.flags if f.rating_id == rating_id)
 
 
-def _order(r: RatingRecord) -> tuple[datetime, RecordId]:
+def order_key(r: RatingRecord) -> tuple[datetime, RecordId]:
     """Time order, ties broken by id, so results never depend on the input order."""
     return (r.submitted_at, r.rating_id)
 
@@ -246,7 +243,7 @@ def detect_anomalies(
     The result does not depend on the order of ``ratings`` (ties in time are broken by id).
     """
     settings = settings or IntegritySettings()
-    items = sorted(ratings, key=_order)
+    items = sorted(ratings, key=order_key)
     flags: list[AnomalyFlag] = []
     first_of_case: dict[RecordId, RatingRecord] = {}
     for r in items:
@@ -275,55 +272,3 @@ def detect_anomalies(
             )
     unique = {(str(f.rating_id), f.kind.value): f for f in flags}
     return IntegrityReport(tuple(unique[k] for k in sorted(unique)), tuple(checks))
-
-
-@dataclass(frozen=True)
-class Exclusion:
-    """The office's decision to exclude one rating from scoring; a reason is mandatory."""
-
-    rating_id: RecordId
-    reason: str
-
-    def __post_init__(self) -> None:
-        """Refuse an exclusion without a reason (it goes to the audit log as given)."""
-        if not isinstance(self.reason, str) or not self.reason.strip():
-            raise ValueError("排除评价必须填写理由")
-
-
-@dataclass(frozen=True)
-class ScoredSelection:
-    """Which ratings count: scored ones, those still held, and the excluded with reasons."""
-
-    scored: tuple[RatingRecord, ...]
-    held: tuple[RecordId, ...]
-    excluded: tuple[Exclusion, ...]
-
-
-def select_scored(
-    ratings: Iterable[RatingRecord],
-    held: Iterable[RecordId] = (),
-    released: Iterable[RecordId] = (),
-    exclusions: Iterable[Exclusion] = (),
-) -> ScoredSelection:
-    """Apply review decisions: excluded never count, held count only once released.
-
-    Raises ``ValueError`` for an exclusion of an unknown rating or one rating both released
-    and excluded (a contradictory decision).
-    """
-    items = sorted(ratings, key=_order)
-    ids = {r.rating_id for r in items}
-    excluded = {e.rating_id: e for e in exclusions}
-    unknown = set(excluded) - ids
-    if unknown:
-        raise ValueError(f"要排除的评价不存在：{'、'.join(sorted(map(str, unknown)))}")
-    released_set = set(released)
-    both = released_set & set(excluded)
-    if both:
-        raise ValueError(f"同一评价不能既放行又排除：{'、'.join(sorted(map(str, both)))}")
-    pending = set(held) - released_set
-    scored = tuple(r for r in items if r.rating_id not in excluded and r.rating_id not in pending)
-    still_held = tuple(
-        r.rating_id for r in items if r.rating_id in pending and r.rating_id not in excluded
-    )
-    ordered_exclusions = tuple(excluded[r.rating_id] for r in items if r.rating_id in excluded)
-    return ScoredSelection(scored, still_held, ordered_exclusions)
