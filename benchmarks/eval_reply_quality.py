@@ -10,7 +10,8 @@ There are no quality labels, so the evaluation is indirect:
     message" ranks the true reply higher. Reported for the combined relevance and for each
     signal alone; also with every quoted span “…” removed from the reply, because replies
     usually quote the message title, which makes the task easier than it is in general;
-(b) distributions of score, components and parts found;
+(b) distributions of score, components and parts found (``parts_found_rate`` over all replies;
+    consultations are not required to report measures or a result);
 (c) reply delay (reply_time - time) distribution and its Spearman correlation with timeliness
     (negative by construction: this checks the parsing and the curve, not the model);
 (d) the lowest and highest scored replies, to read.
@@ -35,6 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nlp.datasets import load_messages, load_replies
 from nlp.reply_quality import (
+    CONSULTATION,
+    CONSULTATION_HEAD_CHARS,
     COSINE_FULL,
     IDF_PATH,
     PART_PATTERNS,
@@ -154,6 +157,9 @@ def main() -> None:
             p: round(sum(p in r.parts for r in results) / n, 4) for p in PART_PATTERNS
         },
         "template_only_rate": round(sum(r.template_only for r in results) / n, 4),
+        "consultation_share": round(
+            sum(bool(CONSULTATION.search(t[:CONSULTATION_HEAD_CHARS])) for t in msg_text) / n, 4
+        ),
         "reasons_top": dict(sorted(reason_counts.items(), key=lambda kv: -kv[1])[:12]),
         "delay": {
             "with_both_times": len(tl),

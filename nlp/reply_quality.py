@@ -13,6 +13,8 @@ resident or the appraisal office, and warnings a department sees before sending.
 * Completeness: the parts a Chinese government reply is expected to contain, found by phrase
   patterns and weighted by ``PART_WEIGHTS``: facts found (经调查/核实), measures taken
   (已责成/整改), result (已解决/办结), basis (根据《…》/依据), contact (联系电话/咨询).
+  A consultation (the title asks 咨询/请问/能否 ...) is judged on facts, basis and contact
+  only (``CONSULTATION_PARTS``); ``missing_parts`` and the reasons list required parts only.
   A reply whose content beyond courtesy formulas is shorter than ``MIN_SUBSTANCE_CHARS`` is
   template-only and its completeness is capped at ``TEMPLATE_CAP``.
 * Timeliness (only when both timestamps are given): 1 within ``REPLY_LIMIT_DAYS`` (7 calendar
@@ -38,6 +40,9 @@ from nlp.segment import default_segmenter
 
 __all__ = [
     "COMPLEX_LIMIT_DAYS",
+    "CONSULTATION",
+    "CONSULTATION_HEAD_CHARS",
+    "CONSULTATION_PARTS",
     "COSINE_FULL",
     "IDF_PATH",
     "KEYWORDS_TOP_N",
@@ -100,7 +105,15 @@ PART_PATTERNS: dict[str, re.Pattern[str]] = {
         r"|联系方式|前来.{0,10}咨询|可(?:向|到|至).{0,20}咨询"
     ),
 }
-#: Weight of each part in completeness (sums to 1).
+#: A message whose first ``CONSULTATION_HEAD_CHARS`` characters (the title, as the app and the
+#: data put it first) ask a question is a consultation: its reply is judged on
+#: ``CONSULTATION_PARTS`` only, since a policy answer has no measures or result to report.
+CONSULTATION = re.compile(
+    r"咨询|请问|能否|是否|可否|可不可以|能不能|何时|什么时候|怎么办|如何|吗[？?]"
+)
+CONSULTATION_HEAD_CHARS = 40
+CONSULTATION_PARTS: tuple[str, ...] = ("facts", "basis", "contact")
+#: Weight of each part in completeness (sums to 1; renormalised over the required parts).
 PART_WEIGHTS: dict[str, float] = {
     "facts": 0.25,
     "measures": 0.25,
@@ -191,6 +204,13 @@ def load_idf(path: Path = IDF_PATH) -> IdfTable:
         return IdfTable(n_docs=0, df={})
     data = json.loads(path.read_text(encoding="utf-8"))
     return IdfTable(n_docs=int(data["n_docs"]), df={str(k): int(v) for k, v in data["df"].items()})
+
+
+def _required_parts(message: str) -> tuple[str, ...]:
+    """Parts expected in the reply: a question needs no measures or result, an answer."""
+    if CONSULTATION.search(message[:CONSULTATION_HEAD_CHARS]):
+        return CONSULTATION_PARTS
+    return tuple(PART_PATTERNS)
 
 
 def _check_text(name: str, text: str) -> None:
@@ -303,7 +323,9 @@ def score_reply(
     if not reply.strip():
         reasons.insert(0, "答复内容为空")
         warnings.append("答复内容为空")
-        return _result(0.0, 0.0, timeliness, (), reasons, warnings, delay, True)
+        return _result(
+            0.0, 0.0, timeliness, (), reasons, warnings, delay, True, _required_parts(message)
+        )
 
     signals = relevance_signals(message, reply, message_tokens, reply_tokens)
     coverage = float(signals["coverage"] or 0.0)
@@ -313,7 +335,10 @@ def score_reply(
     relevance = sum(parts_rel) / len(parts_rel) if message.strip() else 0.0
 
     parts = tuple(name for name, pat in PART_PATTERNS.items() if pat.search(reply))
-    completeness = sum(PART_WEIGHTS[p] for p in parts)
+    required = _required_parts(message)
+    completeness = sum(PART_WEIGHTS[p] for p in parts if p in required) / sum(
+        PART_WEIGHTS[p] for p in required
+    )
     template_only = len(substance) < MIN_SUBSTANCE_CHARS
     if template_only:
         completeness = min(completeness, TEMPLATE_CAP)
@@ -330,17 +355,25 @@ def score_reply(
         warnings.append(f"相关度低：答复未提及留言中的关键内容{hint}")
     if echo is not None and echo == 0.0:
         reasons.append("答复未提及留言中的地点")
-    for name in PART_PATTERNS:
+    for name in required:
         if name not in parts:
             reasons.append(_PART_REASONS[name])
-    missing_labels = [_PART_LABELS[n] for n in PART_PATTERNS if n not in parts]
+    missing_labels = [_PART_LABELS[n] for n in required if n not in parts]
     if missing_labels:
         warnings.append("缺少：" + "、".join(missing_labels))
     if len(reply.strip()) < SHORT_REPLY_CHARS:
         reasons.append("答复过于简短")
         warnings.append(f"答复过短（少于{SHORT_REPLY_CHARS}字）")
     return _result(
-        relevance, completeness, timeliness, parts, reasons, warnings, delay, template_only
+        relevance,
+        completeness,
+        timeliness,
+        parts,
+        reasons,
+        warnings,
+        delay,
+        template_only,
+        required,
     )
 
 
@@ -353,6 +386,7 @@ def _result(
     warnings: list[str],
     delay: float | None,
     template_only: bool,
+    required: tuple[str, ...],
 ) -> ReplyQuality:
     weights = dict(WEIGHTS)
     values = {"relevance": relevance, "completeness": completeness}
@@ -367,7 +401,7 @@ def _result(
         completeness=round(min(max(completeness, 0.0), 1.0), 4),
         timeliness=None if timeliness is None else round(timeliness, 4),
         parts=parts,
-        missing_parts=tuple(n for n in PART_PATTERNS if n not in parts),
+        missing_parts=tuple(n for n in required if n not in parts),
         reasons=tuple(dict.fromkeys(reasons)),
         warnings=tuple(dict.fromkeys(warnings)),
         delay_days=None if delay is None else round(delay, 3),

@@ -140,3 +140,16 @@ def test_true_reply_ranks_above_random_reply_on_real_data() -> None:
         wins += true > fake
     # Full evaluation (benchmarks/eval_reply_quality.py): AUC 0.93 on all 2,816 replies.
     assert wins / len(replies) > 0.8
+
+
+def test_consultation_needs_no_measures_or_result() -> None:
+    question = "咨询A市住房公积金提取的问题\n请问在A市买二手房可以提取公积金吗？需要哪些材料？"
+    answer = (
+        "网友：您好！根据《A市住房公积金提取管理办法》第八条规定，购买二手房可凭购房合同、"
+        "契税完税证明申请提取住房公积金。详情请咨询住房公积金管理中心，联系电话：12329。"
+    )
+    q = score_reply(question, answer)
+    assert q.missing_parts == ("facts",)
+    assert "缺少处理结果" not in q.reasons and "未说明采取的措施" not in q.reasons
+    complaint = score_reply("投诉A市某小区噪音扰民\n" + MESSAGE, answer)
+    assert "缺少处理结果" in complaint.reasons
