@@ -8,7 +8,7 @@ Formulas (score = 100 x value unless stated):
 * 诉求情感指数 SENTIMENT = mean sentiment in [0, 1]; 答复质量 REPLY_QUALITY = mean reply
   quality in [0, 1]; both with a t interval.
 * 重复投诉控制 REPEAT = 1 - share of cases in duplicate groups of size >= 2 (lower repeat
-  rate is better); 按时办结率 ON_TIME = on-time cases / cases with a time limit.
+  rate is better); 按时答复率 ON_TIME = replied in time / cases with a decided verdict.
 Proportions get Wilson intervals. Below the minimum n an indicator is 样本不足 (``sufficient``
 False); its score is still shown when n > 0, but it cannot carry a rank.
 """

@@ -75,8 +75,9 @@ class RatingRecord:
 class CaseRecord:
     """What the case itself says: timeliness, text signals and its duplicate group.
 
-    ``on_time`` is None while no time limit applies; ``sentiment`` (0 negative .. 1 positive)
-    and ``reply_quality`` (0..1, nlp.reply_quality) are None when not analysed or not replied.
+    ``on_time`` is the verdict of ``timelimits.replied_on_time`` at the period end (None while
+    undecided); ``sentiment`` (0 negative .. 1 positive) and ``reply_quality`` (0..1,
+    nlp.reply_quality) are None when not analysed or not replied.
     """
 
     case_id: Hashable

@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+# The follow-up answers have one home (the case vocabulary); scoring only gives them credit.
+from citizenvoice.domain.cases import Satisfaction
+
 __all__ = [
     "BEIJING_12345_WEIGHTS",
     "CITIZENVOICE_WEIGHTS",
@@ -77,25 +80,12 @@ _INDICATOR_LABELS: dict[Indicator, str] = {
     Indicator.RATING: "服务评分",
     Indicator.SENTIMENT: "诉求情感指数",
     Indicator.REPEAT: "重复投诉控制",
-    Indicator.ON_TIME: "按时办结率",
+    Indicator.ON_TIME: "按时答复率",
     Indicator.REPLY_QUALITY: "答复质量",
 }
 
 #: Stable order of indicators in every output (the order of the enum).
 INDICATOR_ORDER: tuple[Indicator, ...] = tuple(Indicator)
-
-
-class Satisfaction(StrEnum):
-    """A resident's answer to the follow-up (回访) satisfaction question."""
-
-    SATISFIED = "satisfied"
-    BASIC = "basic"
-    DISSATISFIED = "dissatisfied"
-
-    @property
-    def label(self) -> str:
-        """The Chinese answer as read to the resident."""
-        return {"satisfied": "满意", "basic": "基本满意", "dissatisfied": "不满意"}[self.value]
 
 
 class InsufficientRule(StrEnum):
