@@ -40,6 +40,7 @@ from nlp.reply_quality import (
     CONSULTATION_HEAD_CHARS,
     COSINE_FULL,
     IDF_PATH,
+    LOW_RELEVANCE,
     PART_PATTERNS,
     fit_idf,
     relevance_signals,
@@ -144,6 +145,21 @@ def main() -> None:
         "scoring_ms_per_reply": round(score_seconds / n * 1000, 3),
         "auc_true_vs_random_reply": auc(sig_true, sig_fake),
         "auc_true_vs_random_reply_quotes_removed": auc(sig_true_q, sig_fake_q),
+        "low_relevance_flag_rate": {
+            "threshold": LOW_RELEVANCE,
+            "true_reply": round(sum(_relevance(x) < LOW_RELEVANCE for x in sig_true) / n, 4),
+            "true_reply_200_chars_or_more": round(
+                sum(
+                    _relevance(x) < LOW_RELEVANCE and len(replies[i].reply) >= 200
+                    for i, x in enumerate(sig_true)
+                )
+                / n,
+                4,
+            ),
+            "reply_of_other_message": round(
+                sum(_relevance(x) < LOW_RELEVANCE for x in sig_fake) / n, 4
+            ),
+        },
         "score_quantiles": dict(
             zip(map(str, q), np.quantile(scores, q).round(3).tolist(), strict=True)
         ),

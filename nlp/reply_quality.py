@@ -80,8 +80,10 @@ MIN_SUBSTANCE_CHARS = 40
 TEMPLATE_CAP = 0.1
 #: Replies shorter than this many characters draw a "too short" warning.
 SHORT_REPLY_CHARS = 80
-#: Relevance below this is "did not answer the points raised".
-LOW_RELEVANCE = 0.3
+#: Relevance below this is "did not answer the points raised". On tipdm2020c replies, 97.8% of
+#: replies paired with another message fall below 0.15, and 18.5% of the true replies (mostly
+#: short acknowledgements: 3.1% of true replies of 200+ characters) do.
+LOW_RELEVANCE = 0.15
 #: Longest input accepted; longer texts raise ValueError (a reply is never a book).
 MAX_CHARS = 200_000
 
