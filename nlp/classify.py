@@ -1,0 +1,276 @@
+"""First-level category of a citizen message, with calibrated probabilities and top-3.
+
+The model is linear: sublinear TF-IDF over hashed character n-grams of the text, an extra block
+for the first characters (the title comes first in the pipeline's text) and word n-grams of the
+pipeline's content tokens (see :class:`nlp.modelio.HashedNgramVectorizer`), scored by a linear
+SVM. Probabilities are a softmax of the SVM scores with one temperature fitted on out-of-fold
+scores of the training data (a one-parameter calibration that keeps the model storable as plain
+arrays). The committed default model lives in ``nlp/models/category`` with its MODEL_CARD.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from nlp.modelio import (
+    HashedNgramVectorizer,
+    LinearScorer,
+    fit_temperature,
+    load_arrays,
+    save_arrays,
+)
+
+__all__ = [
+    "DEFAULT_MODEL_DIR",
+    "UNCERTAIN_THRESHOLD",
+    "CategoryClassifier",
+    "CategoryPrediction",
+    "load_default_classifier",
+]
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models" / "category"
+MODEL_KIND = "category-linear-svm/1"
+
+# Below this calibrated confidence a prediction is flagged ``uncertain`` (its label is still the
+# best class). Chosen on out-of-fold predictions of the training split of the committed model:
+# the smallest threshold at which the precision of the predictions kept (confidence >= it)
+# reaches 0.97. A retrained model stores its own value, found the same way, in model.json.
+UNCERTAIN_THRESHOLD = 0.5
+TARGET_KEPT_PRECISION = 0.97
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryPrediction:
+    """Best category, its probability, the three most likely categories, and a doubt flag."""
+
+    label: str
+    confidence: float
+    top3: tuple[tuple[str, float], ...]
+    uncertain: bool
+
+
+def _check_inputs(texts: Sequence[str], tokens: Sequence[Sequence[str]]) -> None:
+    if len(texts) != len(tokens):
+        raise ValueError(f"got {len(texts)} texts but {len(tokens)} token lists")
+    for text in texts:
+        if not isinstance(text, str):
+            raise TypeError(f"texts must be str, got {type(text).__name__}")
+
+
+class CategoryClassifier:
+    """Linear SVM over hashed n-gram TF-IDF with temperature-calibrated probabilities.
+
+    Parameters follow scikit-learn conventions; learned state ends in ``_``.
+    """
+
+    def __init__(
+        self,
+        char_orders: tuple[int, ...] = (1, 2, 3),
+        word_orders: tuple[int, ...] = (1, 2),
+        head_chars: int = 25,
+        head_weight: float = 1.0,
+        max_chars: int = 1000,
+        hash_bits: int = 20,
+        min_df: int = 2,
+        C: float = 1.0,
+        calibration_folds: int = 5,
+        random_state: int = 0,
+        version: str = "unversioned",
+    ) -> None:
+        self.char_orders = char_orders
+        self.word_orders = word_orders
+        self.head_chars = head_chars
+        self.head_weight = head_weight
+        self.max_chars = max_chars
+        self.hash_bits = hash_bits
+        self.min_df = min_df
+        self.C = C
+        self.calibration_folds = calibration_folds
+        self.random_state = random_state
+        self.version = version
+
+    def _new_vectorizer(self) -> HashedNgramVectorizer:
+        return HashedNgramVectorizer(
+            char_orders=self.char_orders,
+            word_orders=self.word_orders,
+            head_chars=self.head_chars,
+            head_orders=self.char_orders,
+            max_chars=self.max_chars,
+            hash_bits=self.hash_bits,
+            min_df=self.min_df,
+            head_weight=self.head_weight,
+        )
+
+    def _fit_scorer(
+        self, texts: Sequence[str], tokens: Sequence[Sequence[str]], y: npt.NDArray[np.int64]
+    ) -> tuple[HashedNgramVectorizer, npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        from sklearn.svm import LinearSVC
+
+        vectorizer = self._new_vectorizer()
+        x = vectorizer.fit_transform(texts, tokens)
+        svm = LinearSVC(C=self.C, random_state=self.random_state).fit(x, y)
+        return vectorizer, svm.coef_.astype(np.float32), svm.intercept_.astype(np.float32)
+
+    def fit(
+        self, texts: Sequence[str], tokens: Sequence[Sequence[str]], labels: Sequence[str]
+    ) -> CategoryClassifier:
+        """Fit on documents and their labels; calibrate on out-of-fold scores."""
+        from sklearn.model_selection import StratifiedKFold
+
+        _check_inputs(texts, tokens)
+        if len(labels) != len(texts):
+            raise ValueError("labels must match texts")
+        classes = sorted(set(labels))
+        if len(classes) < 2:
+            raise ValueError("need at least two classes")
+        index = {c: i for i, c in enumerate(classes)}
+        y = np.array([index[label] for label in labels], dtype=np.int64)
+        oof = np.zeros((len(texts), len(classes)), dtype=np.float64)
+        folds = StratifiedKFold(
+            self.calibration_folds, shuffle=True, random_state=self.random_state
+        )
+        for train_idx, test_idx in folds.split(np.zeros(len(y)), y):
+            vec, coef, intercept = self._fit_scorer(
+                [texts[i] for i in train_idx], [tokens[i] for i in train_idx], y[train_idx]
+            )
+            x_test = vec.transform([texts[i] for i in test_idx], [tokens[i] for i in test_idx])
+            oof[test_idx] = LinearScorer(coef, intercept).decision(x_test)
+        temperature = fit_temperature(oof, y)
+        self.vectorizer_, coef, intercept = self._fit_scorer(texts, tokens, y)
+        self.scorer_ = LinearScorer(coef, intercept, temperature)
+        self.classes_: list[str] = classes
+        self.uncertain_threshold_ = kept_precision_threshold(
+            oof.argmax(axis=1) == y,
+            _softmax_max(oof, temperature),
+            TARGET_KEPT_PRECISION,
+        )
+        return self
+
+    def predict_proba(
+        self, texts: Sequence[str], tokens: Sequence[Sequence[str]]
+    ) -> npt.NDArray[np.float64]:
+        """Calibrated class probabilities, columns in the order of ``classes_``."""
+        _check_inputs(texts, tokens)
+        if not texts:
+            return np.zeros((0, len(self.classes_)), dtype=np.float64)
+        return self.scorer_.proba(self.vectorizer_.transform_fast(texts, tokens))
+
+    def predict(
+        self, texts: Sequence[str], tokens: Sequence[Sequence[str]]
+    ) -> list[CategoryPrediction]:
+        """Predict the category of each text; ``tokens`` are its content tokens.
+
+        An empty text gets the prior-driven best class with ``uncertain=True`` at most; inputs
+        that are not strings raise TypeError, mismatched lengths ValueError.
+        """
+        proba = self.predict_proba(texts, tokens)
+        order = np.argsort(-proba, axis=1)[:, :3]
+        out: list[CategoryPrediction] = []
+        for row, top in zip(proba, order, strict=True):
+            best = int(top[0])
+            confidence = float(row[best])
+            out.append(
+                CategoryPrediction(
+                    label=self.classes_[best],
+                    confidence=confidence,
+                    top3=tuple((self.classes_[int(k)], float(row[int(k)])) for k in top),
+                    uncertain=confidence < self.uncertain_threshold_,
+                )
+            )
+        return out
+
+    def params(self) -> dict[str, Any]:
+        """Constructor parameters as JSON-friendly values."""
+        return {
+            "char_orders": list(self.char_orders),
+            "word_orders": list(self.word_orders),
+            "head_chars": self.head_chars,
+            "head_weight": self.head_weight,
+            "max_chars": self.max_chars,
+            "hash_bits": self.hash_bits,
+            "min_df": self.min_df,
+            "C": self.C,
+            "calibration_folds": self.calibration_folds,
+            "random_state": self.random_state,
+            "version": self.version,
+        }
+
+    def save(self, directory: Path) -> None:
+        """Store the fitted model as npz + JSON (no pickle) in ``directory``."""
+        arrays, vec_meta = self.vectorizer_.to_arrays("vec_")
+        arrays["coef"] = self.scorer_.coef.astype(np.float16)
+        arrays["intercept"] = self.scorer_.intercept
+        meta = {
+            "kind": MODEL_KIND,
+            "params": self.params(),
+            "classes": self.classes_,
+            "temperature": self.scorer_.temperature,
+            "uncertain_threshold": self.uncertain_threshold_,
+            "vectorizer": vec_meta,
+        }
+        save_arrays(directory, arrays, meta)
+
+    @classmethod
+    def load(cls, directory: Path) -> CategoryClassifier:
+        """Load a model stored by :meth:`save`."""
+        arrays, meta = load_arrays(directory)
+        if meta.get("kind") != MODEL_KIND:
+            raise ValueError(f"{directory} does not hold a {MODEL_KIND} model")
+        p = meta["params"]
+        model = cls(
+            char_orders=tuple(int(v) for v in p["char_orders"]),
+            word_orders=tuple(int(v) for v in p["word_orders"]),
+            head_chars=int(p["head_chars"]),
+            head_weight=float(p["head_weight"]),
+            max_chars=int(p["max_chars"]),
+            hash_bits=int(p["hash_bits"]),
+            min_df=int(p["min_df"]),
+            C=float(p["C"]),
+            calibration_folds=int(p["calibration_folds"]),
+            random_state=int(p["random_state"]),
+            version=str(p["version"]),
+        )
+        model.vectorizer_ = HashedNgramVectorizer.from_arrays(arrays, meta["vectorizer"], "vec_")
+        model.scorer_ = LinearScorer(
+            arrays["coef"].astype(np.float32), arrays["intercept"], float(meta["temperature"])
+        )
+        model.classes_ = [str(c) for c in meta["classes"]]
+        model.uncertain_threshold_ = float(meta["uncertain_threshold"])
+        return model
+
+
+def _softmax_max(scores: npt.NDArray[np.float64], temperature: float) -> npt.NDArray[np.float64]:
+    z = scores / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return np.asarray(e.max(axis=1) / e.sum(axis=1), dtype=np.float64)
+
+
+def kept_precision_threshold(
+    correct: npt.NDArray[np.bool_], confidence: npt.NDArray[np.float64], target: float
+) -> float:
+    """Smallest confidence threshold whose kept predictions reach ``target`` precision.
+
+    Predictions are sorted by confidence, highest first; the threshold is the confidence of the
+    last prediction in the longest prefix whose precision is at least ``target``.
+    """
+    if confidence.shape[0] == 0:
+        return UNCERTAIN_THRESHOLD
+    order = np.argsort(-confidence, kind="stable")
+    hits = np.cumsum(correct[order])
+    precision = hits / np.arange(1, order.shape[0] + 1)
+    ok = np.flatnonzero(precision >= target)
+    if ok.size == 0:
+        return float(confidence.max())
+    return float(confidence[order[ok[-1]]])
+
+
+def load_default_classifier(model_dir: Path | None = None) -> CategoryClassifier:
+    """Load the committed default category model, or the one stored in ``model_dir``."""
+    return CategoryClassifier.load(model_dir if model_dir is not None else DEFAULT_MODEL_DIR)

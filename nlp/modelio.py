@@ -1,0 +1,367 @@
+"""Safe model storage and the numpy building blocks our linear text models are made of.
+
+Nothing here can run code when a model is loaded: arrays live in a compressed ``.npz`` read with
+``allow_pickle=False`` and everything else (parameters, labels, vocabularies) in JSON. A stored
+model is reconstructed from those arrays into plain numpy/scipy objects.
+
+Two building blocks are shared by the category and sentiment models:
+
+``HashedNgramVectorizer``
+    TF-IDF over character n-grams of the text and word n-grams of the pipeline's tokens, with
+    n-grams hashed to 64-bit keys in vectorised numpy (no Python loop over characters), folded
+    into ``2**hash_bits`` buckets, and only buckets seen in at least ``min_df`` training
+    documents kept. Each block (chars, head chars, words) is L2-normalised on its own and
+    scaled by its weight, like a scikit-learn ``FeatureUnion`` of ``TfidfVectorizer(
+    sublinear_tf=True)``. The "head" block repeats the character n-grams of the first
+    ``head_chars`` characters: the title comes first in the pipeline's text, so this weights
+    the title without needing it as a separate field.
+``LinearScorer``
+    ``X @ coef.T + intercept`` and a temperature-scaled softmax (or sigmoid) for probabilities.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+__all__ = [
+    "ARRAYS_FILE",
+    "META_FILE",
+    "HashedNgramVectorizer",
+    "LinearScorer",
+    "load_arrays",
+    "save_arrays",
+]
+
+ARRAYS_FILE = "arrays.npz"
+META_FILE = "model.json"
+
+FloatArray = npt.NDArray[np.float32]
+IntArray = npt.NDArray[np.int64]
+
+# 64-bit FNV-1a style mixing; uint64 arithmetic wraps around, which is what a hash wants.
+_PRIME = np.uint64(1099511628211)
+_SEED = 1469598103934665603
+# Block tags keep character, head and word n-grams of the same content in different keys.
+_TAG_CHAR = 1
+_TAG_HEAD = 2
+_TAG_WORD = 3
+
+
+def save_arrays(
+    directory: Path, arrays: Mapping[str, npt.NDArray[Any]], meta: Mapping[str, Any]
+) -> None:
+    """Write ``arrays`` to ``directory/arrays.npz`` (compressed) and ``meta`` to ``model.json``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, array in arrays.items():
+        if array.dtype == object:
+            raise TypeError(f"array {name!r} has dtype object, which would need pickle")
+    np.savez_compressed(directory / ARRAYS_FILE, **dict(arrays))  # type: ignore[arg-type]
+    (directory / META_FILE).write_text(
+        json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+    )
+
+
+def load_arrays(directory: Path) -> tuple[dict[str, npt.NDArray[Any]], dict[str, Any]]:
+    """Read what :func:`save_arrays` wrote; pickled content is refused by numpy."""
+    arrays_path = directory / ARRAYS_FILE
+    meta_path = directory / META_FILE
+    if not arrays_path.is_file() or not meta_path.is_file():
+        raise FileNotFoundError(f"no model in {directory} (need {ARRAYS_FILE} and {META_FILE})")
+    with np.load(arrays_path, allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files}
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    if not isinstance(meta, dict):
+        raise ValueError(f"{meta_path} does not hold a JSON object")
+    return arrays, meta
+
+
+def _mix(keys: npt.NDArray[np.uint64], values: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    return (keys ^ values) * _PRIME
+
+
+def _ngram_keys(
+    codes: npt.NDArray[np.uint64],
+    doc: IntArray,
+    orders: Sequence[int],
+    tag: int,
+    valid: npt.NDArray[np.bool_] | None,
+) -> list[tuple[npt.NDArray[np.uint64], IntArray]]:
+    """Hash, per order, every n-gram that stays inside one document (and is all ``valid``)."""
+    out: list[tuple[npt.NDArray[np.uint64], IntArray]] = []
+    length = codes.shape[0]
+    for n in orders:
+        m = length - n + 1
+        if m <= 0:
+            out.append((np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)))
+            continue
+        keys = np.full(m, np.uint64(_SEED + 131 * tag + n), dtype=np.uint64)
+        for j in range(n):
+            keys = _mix(keys, codes[j : j + m])
+        keep = doc[:m] == doc[n - 1 : n - 1 + m]
+        if valid is not None:
+            for j in range(n):
+                keep &= valid[j : j + m]
+        out.append((keys[keep], doc[:m][keep]))
+    return out
+
+
+def _codes(texts: Sequence[str]) -> tuple[npt.NDArray[np.uint64], IntArray]:
+    """Concatenate the code points of ``texts`` with the index of the document of each."""
+    joined = "".join(texts)
+    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    doc = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+    return codes, doc
+
+
+class HashedNgramVectorizer:
+    """Sublinear TF-IDF over hashed character and word n-grams (see the module docstring)."""
+
+    def __init__(
+        self,
+        char_orders: tuple[int, ...] = (1, 2, 3),
+        word_orders: tuple[int, ...] = (1, 2),
+        head_chars: int = 0,
+        head_orders: tuple[int, ...] = (1, 2, 3),
+        max_chars: int = 1000,
+        hash_bits: int = 20,
+        min_df: int = 2,
+        char_weight: float = 1.0,
+        head_weight: float = 0.5,
+        word_weight: float = 1.0,
+    ) -> None:
+        self.char_orders = char_orders
+        self.word_orders = word_orders
+        self.head_chars = head_chars
+        self.head_orders = head_orders
+        self.max_chars = max_chars
+        self.hash_bits = hash_bits
+        self.min_df = min_df
+        self.char_weight = char_weight
+        self.head_weight = head_weight
+        self.word_weight = word_weight
+
+    # -- hashing -------------------------------------------------------------------------
+
+    def _blocks(
+        self, texts: Sequence[str], tokens: Sequence[Sequence[str]], words: Mapping[str, int] | None
+    ) -> list[tuple[list[tuple[IntArray, IntArray]], float]]:
+        """Per block: (bucket, doc) arrays per n-gram order (doc sorted), and the block weight."""
+        mask = np.uint64((1 << self.hash_bits) - 1)
+        blocks: list[tuple[list[tuple[IntArray, IntArray]], float]] = []
+        clipped = [t[: self.max_chars] for t in texts]
+        if self.char_orders:
+            codes, doc = _codes(clipped)
+            parts = _ngram_keys(codes, doc, self.char_orders, _TAG_CHAR, None)
+            blocks.append(([((k & mask).astype(np.int64), d) for k, d in parts], self.char_weight))
+        if self.head_chars > 0 and self.head_orders:
+            codes, doc = _codes([t[: self.head_chars] for t in clipped])
+            parts = _ngram_keys(codes, doc, self.head_orders, _TAG_HEAD, None)
+            blocks.append(([((k & mask).astype(np.int64), d) for k, d in parts], self.head_weight))
+        if self.word_orders and words is not None:
+            get = words.get
+            ids = [get(w, -1) for doc_tokens in tokens for w in doc_tokens]
+            flat = np.array(ids, dtype=np.int64)
+            doc = np.repeat(
+                np.arange(len(tokens), dtype=np.int64),
+                np.fromiter((len(t) for t in tokens), dtype=np.int64, count=len(tokens)),
+            )
+            # an n-gram containing an unknown word (id -1) is dropped
+            parts = _ngram_keys(flat.astype(np.uint64), doc, self.word_orders, _TAG_WORD, flat >= 0)
+            blocks.append(([((k & mask).astype(np.int64), d) for k, d in parts], self.word_weight))
+        return blocks
+
+    # -- fitting -------------------------------------------------------------------------
+
+    def fit(self, texts: Sequence[str], tokens: Sequence[Sequence[str]]) -> HashedNgramVectorizer:
+        """Learn the word list, the kept buckets and their IDF from training documents."""
+        if len(texts) != len(tokens):
+            raise ValueError("texts and tokens must have the same length")
+        df_words: dict[str, int] = {}
+        for doc_tokens in tokens:
+            for w in set(doc_tokens):
+                df_words[w] = df_words.get(w, 0) + 1
+        self.words_: list[str] = sorted(w for w, c in df_words.items() if c >= self.min_df)
+        word_index = {w: i for i, w in enumerate(self.words_)}
+        size = 1 << self.hash_bits
+        df = np.zeros(size, dtype=np.int64)
+        for parts, _ in self._blocks(texts, tokens, word_index):
+            for bucket, doc in parts:
+                pair = np.unique(doc * size + bucket)
+                df += np.bincount(pair % size, minlength=size)
+        kept = np.flatnonzero(df >= self.min_df)
+        self.buckets_: IntArray = kept.astype(np.int64)
+        n_docs = len(texts)
+        self.idf_: FloatArray = (np.log((1 + n_docs) / (1 + df[kept])) + 1).astype(np.float32)
+        self._build_lookup()
+        return self
+
+    def _build_lookup(self) -> None:
+        lookup = np.full(1 << self.hash_bits, -1, dtype=np.int32)
+        lookup[self.buckets_] = np.arange(self.buckets_.shape[0], dtype=np.int32)
+        self._lookup = lookup
+        self._word_index = {w: i for i, w in enumerate(self.words_)}
+
+    @property
+    def n_features(self) -> int:
+        """Number of columns of the transformed matrix."""
+        return int(self.buckets_.shape[0])
+
+    # -- transform -----------------------------------------------------------------------
+
+    def transform(self, texts: Sequence[str], tokens: Sequence[Sequence[str]]) -> sp.csr_matrix:
+        """Return the TF-IDF matrix, one row per document, in canonical CSR form."""
+        x = self.transform_fast(texts, tokens)
+        x.sum_duplicates()
+        return x
+
+    def transform_fast(
+        self, texts: Sequence[str], tokens: Sequence[Sequence[str]]
+    ) -> sp.csr_matrix:
+        """Like :meth:`transform` but may repeat a column within a row (products are equal).
+
+        Each n-gram occurrence adds ``idf * weight / norm`` to its column, where ``norm`` is
+        ``sqrt(sum over occurrences of idf**2)`` within the block: raw term frequency with a
+        length normalisation that needs no de-duplication, so prediction never sorts n-grams.
+        """
+        if len(texts) != len(tokens):
+            raise ValueError("texts and tokens must have the same length")
+        n_docs = len(texts)
+        all_data: list[FloatArray] = []
+        all_cols: list[npt.NDArray[np.int32]] = []
+        all_docs: list[IntArray] = []
+        for parts, weight in self._blocks(texts, tokens, self._word_index):
+            mapped: list[tuple[npt.NDArray[np.int32], IntArray, FloatArray]] = []
+            sq = np.zeros(n_docs, dtype=np.float64)
+            for bucket, doc in parts:
+                raw = self._lookup[bucket]
+                known = raw >= 0
+                col, kdoc = raw[known], doc[known]
+                w = self.idf_[col]
+                sq += np.bincount(kdoc, weights=w * w, minlength=n_docs)
+                mapped.append((col, kdoc, w))
+            scale = np.zeros(n_docs, dtype=np.float64)
+            nonzero = sq > 0
+            scale[nonzero] = weight / np.sqrt(sq[nonzero])
+            for col, kdoc, w in mapped:
+                all_data.append((w * scale[kdoc]).astype(np.float32))
+                all_cols.append(col)
+                all_docs.append(kdoc)
+        if not all_docs:
+            return sp.csr_matrix((n_docs, self.n_features), dtype=np.float32)
+        docs = np.concatenate(all_docs)
+        # each part is sorted by document, so a stable sort only merges a few runs
+        order = np.argsort(docs, kind="stable")
+        indptr = np.zeros(n_docs + 1, dtype=np.int64)
+        np.cumsum(np.bincount(docs, minlength=n_docs), out=indptr[1:])
+        return sp.csr_matrix(
+            (np.concatenate(all_data)[order], np.concatenate(all_cols)[order], indptr),
+            shape=(n_docs, self.n_features),
+        )
+
+    def fit_transform(self, texts: Sequence[str], tokens: Sequence[Sequence[str]]) -> sp.csr_matrix:
+        """Fit, then transform the same documents."""
+        return self.fit(texts, tokens).transform(texts, tokens)
+
+    # -- storage -------------------------------------------------------------------------
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor parameters as JSON-friendly values."""
+        return {
+            "char_orders": list(self.char_orders),
+            "word_orders": list(self.word_orders),
+            "head_chars": self.head_chars,
+            "head_orders": list(self.head_orders),
+            "max_chars": self.max_chars,
+            "hash_bits": self.hash_bits,
+            "min_df": self.min_df,
+            "char_weight": self.char_weight,
+            "head_weight": self.head_weight,
+            "word_weight": self.word_weight,
+        }
+
+    def to_arrays(self, prefix: str) -> tuple[dict[str, npt.NDArray[Any]], dict[str, Any]]:
+        """Learned state as arrays plus JSON metadata (the word list is stored as JSON)."""
+        arrays = {f"{prefix}buckets": self.buckets_.astype(np.int32), f"{prefix}idf": self.idf_}
+        return arrays, {"params": self.get_params(), "words": self.words_}
+
+    @classmethod
+    def from_arrays(
+        cls, arrays: Mapping[str, npt.NDArray[Any]], meta: Mapping[str, Any], prefix: str
+    ) -> HashedNgramVectorizer:
+        """Rebuild a fitted vectorizer from :meth:`to_arrays` output."""
+        p = meta["params"]
+        vec = cls(
+            char_orders=tuple(int(x) for x in p["char_orders"]),
+            word_orders=tuple(int(x) for x in p["word_orders"]),
+            head_chars=int(p["head_chars"]),
+            head_orders=tuple(int(x) for x in p["head_orders"]),
+            max_chars=int(p["max_chars"]),
+            hash_bits=int(p["hash_bits"]),
+            min_df=int(p["min_df"]),
+            char_weight=float(p["char_weight"]),
+            head_weight=float(p["head_weight"]),
+            word_weight=float(p["word_weight"]),
+        )
+        vec.words_ = [str(w) for w in meta["words"]]
+        vec.buckets_ = np.asarray(arrays[f"{prefix}buckets"], dtype=np.int64)
+        vec.idf_ = np.asarray(arrays[f"{prefix}idf"], dtype=np.float32)
+        vec._build_lookup()
+        return vec
+
+
+class LinearScorer:
+    """Linear decision function with temperature-scaled softmax/sigmoid probabilities."""
+
+    def __init__(self, coef: FloatArray, intercept: FloatArray, temperature: float = 1.0) -> None:
+        self.coef = np.ascontiguousarray(coef, dtype=np.float32)
+        self.intercept = np.asarray(intercept, dtype=np.float32)
+        self.temperature = float(temperature)
+        # (n_features, n_classes) contiguous: sparse @ dense without copying per call
+        self._coef_t = np.ascontiguousarray(self.coef.T)
+
+    def decision(self, x: sp.csr_matrix) -> npt.NDArray[np.float64]:
+        """Raw scores, shape (n_docs, n_classes) or (n_docs,) for a binary model."""
+        scores = np.asarray(x @ self._coef_t, dtype=np.float64) + self.intercept
+        return scores[:, 0] if self.coef.shape[0] == 1 else scores
+
+    def proba(self, x: sp.csr_matrix) -> npt.NDArray[np.float64]:
+        """Class probabilities (multi-class) or P(positive class) (binary)."""
+        return scores_to_proba(self.decision(x), self.temperature)
+
+
+def scores_to_proba(scores: npt.NDArray[np.float64], temperature: float) -> npt.NDArray[np.float64]:
+    """Softmax of ``scores / temperature`` by row, or the sigmoid for a 1-d score vector."""
+    z = scores / temperature
+    if z.ndim == 1:
+        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))), dtype=np.float64)
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return np.asarray(e / e.sum(axis=1, keepdims=True), dtype=np.float64)
+
+
+def fit_temperature(scores: npt.NDArray[np.float64], y: npt.NDArray[np.int64]) -> float:
+    """Temperature minimising the log loss of out-of-fold ``scores`` (golden-section search)."""
+
+    def nll(t: float) -> float:
+        p = scores_to_proba(scores, t)
+        py = np.where(y == 1, p, 1 - p) if p.ndim == 1 else p[np.arange(y.shape[0]), y]
+        return float(-np.mean(np.log(np.clip(py, 1e-12, 1.0))))
+
+    lo, hi = np.log(1e-3), np.log(1e2)
+    ratio = (np.sqrt(5) - 1) / 2
+    for _ in range(60):
+        a = hi - ratio * (hi - lo)
+        b = lo + ratio * (hi - lo)
+        if nll(float(np.exp(a))) < nll(float(np.exp(b))):
+            hi = b
+        else:
+            lo = a
+    return float(np.exp((lo + hi) / 2))

@@ -1,0 +1,209 @@
+"""Sentiment of comments, ratings and suggestions: a score in [0, 1] and a three-way label.
+
+The model is a logistic regression over hashed character n-grams and word unigrams (the
+pipeline's content tokens), see :class:`nlp.modelio.HashedNgramVectorizer`. Domain shift is the
+hard part (review corpora are about food delivery and products; residents write about public
+services), so training can average per-domain models: one logistic regression per source
+domain on the shared features, coefficients averaged. Features that carry sentiment in every
+domain (好, 不错, 太差, 不满意 ...) keep their weight; words that signal polarity in one domain
+only (a product's name, 送餐) are diluted. The committed default model lives in
+``nlp/models/sentiment`` with its MODEL_CARD.md.
+
+Labels: the corpora are binary, so ``neutral`` is a band of the score, not a learned class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from nlp.modelio import HashedNgramVectorizer, LinearScorer, load_arrays, save_arrays
+
+__all__ = [
+    "DEFAULT_MODEL_DIR",
+    "NEUTRAL_BAND",
+    "SentimentModel",
+    "SentimentResult",
+    "label_for_score",
+    "load_default_sentiment",
+]
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models" / "sentiment"
+MODEL_KIND = "sentiment-linear-lr/1"
+
+# Scores in [0.4, 0.6) are "neutral": the model is trained on binary labels, and on held-out
+# reviews the accuracy of predictions inside this band is close to chance, so calling them
+# positive or negative would be a guess. Outside it the label follows the score.
+NEUTRAL_BAND = (0.4, 0.6)
+
+
+@dataclass(frozen=True, slots=True)
+class SentimentResult:
+    """Probability that the text is positive, and its negative/neutral/positive label."""
+
+    score: float
+    label: str
+
+
+def label_for_score(score: float) -> str:
+    """Map a positive-probability score to 'negative', 'neutral' or 'positive'."""
+    low, high = NEUTRAL_BAND
+    if score < low:
+        return "negative"
+    if score >= high:
+        return "positive"
+    return "neutral"
+
+
+class SentimentModel:
+    """Domain-averaged logistic regression on hashed n-gram TF-IDF (scikit-learn style)."""
+
+    def __init__(
+        self,
+        char_orders: tuple[int, ...] = (1, 2, 3),
+        word_orders: tuple[int, ...] = (1,),
+        max_chars: int = 300,
+        hash_bits: int = 20,
+        min_df: int = 2,
+        C: float = 10.0,
+        domain_average: bool = True,
+        random_state: int = 0,
+        version: str = "unversioned",
+    ) -> None:
+        self.char_orders = char_orders
+        self.word_orders = word_orders
+        self.max_chars = max_chars
+        self.hash_bits = hash_bits
+        self.min_df = min_df
+        self.C = C
+        self.domain_average = domain_average
+        self.random_state = random_state
+        self.version = version
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        tokens: Sequence[Sequence[str]],
+        labels: Sequence[int],
+        domains: Sequence[str] | None = None,
+    ) -> SentimentModel:
+        """Fit on texts labelled 1 (positive) / 0 (negative), optionally with their domains."""
+        from sklearn.linear_model import LogisticRegression
+
+        if not (len(texts) == len(tokens) == len(labels)):
+            raise ValueError("texts, tokens and labels must have the same length")
+        y = np.asarray(labels, dtype=np.int64)
+        if set(np.unique(y).tolist()) != {0, 1}:
+            raise ValueError("labels must be 0 and 1, both present")
+        self.vectorizer_ = HashedNgramVectorizer(
+            char_orders=self.char_orders,
+            word_orders=self.word_orders,
+            max_chars=self.max_chars,
+            hash_bits=self.hash_bits,
+            min_df=self.min_df,
+        )
+        x = self.vectorizer_.fit_transform(texts, tokens)
+        groups = np.asarray(domains if domains is not None else ["all"] * len(y))
+        names = sorted(set(groups.tolist())) if self.domain_average else ["all"]
+        coefs: list[npt.NDArray[np.float64]] = []
+        intercepts: list[float] = []
+        for name in names:
+            rows = np.flatnonzero(groups == name) if name != "all" else np.arange(len(y))
+            if len(set(y[rows].tolist())) < 2:
+                continue  # a one-class domain cannot teach polarity on its own
+            lr = LogisticRegression(
+                C=self.C, class_weight="balanced", max_iter=3000, random_state=self.random_state
+            ).fit(x[rows], y[rows])
+            coefs.append(lr.coef_[0])
+            intercepts.append(float(lr.intercept_[0]))
+        self.domains_: list[str] = names
+        self.scorer_ = LinearScorer(
+            np.mean(coefs, axis=0, keepdims=True).astype(np.float32),
+            np.array([np.mean(intercepts)], dtype=np.float32),
+        )
+        return self
+
+    def score(
+        self, texts: Sequence[str], tokens: Sequence[Sequence[str]]
+    ) -> npt.NDArray[np.float64]:
+        """Probability of positive sentiment per text."""
+        if len(texts) != len(tokens):
+            raise ValueError(f"got {len(texts)} texts but {len(tokens)} token lists")
+        for text in texts:
+            if not isinstance(text, str):
+                raise TypeError(f"texts must be str, got {type(text).__name__}")
+        if not texts:
+            return np.zeros(0, dtype=np.float64)
+        return self.scorer_.proba(self.vectorizer_.transform_fast(texts, tokens))
+
+    def predict(
+        self, texts: Sequence[str], tokens: Sequence[Sequence[str]]
+    ) -> list[SentimentResult]:
+        """Score and label each text (see :data:`NEUTRAL_BAND`)."""
+        return [
+            SentimentResult(score=float(s), label=label_for_score(float(s)))
+            for s in self.score(texts, tokens)
+        ]
+
+    def params(self) -> dict[str, Any]:
+        """Constructor parameters as JSON-friendly values."""
+        return {
+            "char_orders": list(self.char_orders),
+            "word_orders": list(self.word_orders),
+            "max_chars": self.max_chars,
+            "hash_bits": self.hash_bits,
+            "min_df": self.min_df,
+            "C": self.C,
+            "domain_average": self.domain_average,
+            "random_state": self.random_state,
+            "version": self.version,
+        }
+
+    def save(self, directory: Path) -> None:
+        """Store the fitted model as npz + JSON (no pickle) in ``directory``."""
+        arrays, vec_meta = self.vectorizer_.to_arrays("vec_")
+        arrays["coef"] = self.scorer_.coef.astype(np.float16)
+        arrays["intercept"] = self.scorer_.intercept
+        meta = {
+            "kind": MODEL_KIND,
+            "params": self.params(),
+            "domains": self.domains_,
+            "temperature": self.scorer_.temperature,
+            "vectorizer": vec_meta,
+        }
+        save_arrays(directory, arrays, meta)
+
+    @classmethod
+    def load(cls, directory: Path) -> SentimentModel:
+        """Load a model stored by :meth:`save`."""
+        arrays, meta = load_arrays(directory)
+        if meta.get("kind") != MODEL_KIND:
+            raise ValueError(f"{directory} does not hold a {MODEL_KIND} model")
+        p = meta["params"]
+        model = cls(
+            char_orders=tuple(int(v) for v in p["char_orders"]),
+            word_orders=tuple(int(v) for v in p["word_orders"]),
+            max_chars=int(p["max_chars"]),
+            hash_bits=int(p["hash_bits"]),
+            min_df=int(p["min_df"]),
+            C=float(p["C"]),
+            domain_average=bool(p["domain_average"]),
+            random_state=int(p["random_state"]),
+            version=str(p["version"]),
+        )
+        model.vectorizer_ = HashedNgramVectorizer.from_arrays(arrays, meta["vectorizer"], "vec_")
+        model.scorer_ = LinearScorer(
+            arrays["coef"].astype(np.float32), arrays["intercept"], float(meta["temperature"])
+        )
+        model.domains_ = [str(d) for d in meta["domains"]]
+        return model
+
+
+def load_default_sentiment(model_dir: Path | None = None) -> SentimentModel:
+    """Load the committed default sentiment model, or the one stored in ``model_dir``."""
+    return SentimentModel.load(model_dir if model_dir is not None else DEFAULT_MODEL_DIR)
