@@ -191,7 +191,7 @@ def test_hot_messages_groups_known_reposts() -> None:
     index.add_many((m.message_id, f"{m.title}\n{m.text}") for m in hot)
     groups = index.groups()
     multi = [g for g in groups.values() if len(g) > 1]
-    # Measured: 4,081 groups, 197 with more than one message (benchmarks/bench_dedup.py).
+    # Measured: 4,067 groups, 210 with more than one message (benchmarks/bench_dedup.py).
     assert 3900 <= len(groups) <= 4250
     assert 150 <= len(multi) <= 260
     by_id = {m.message_id: m for m in hot}
