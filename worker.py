@@ -29,6 +29,7 @@ from citizenvoice.extensions import db
 from citizenvoice.jobs import (
     QUEUE_NAMES,
     SCHEDULED,
+    auto_close_job,
     get_analyzer,
     refresh_duplicate_groups_job,
     relay_outbox_job,
@@ -42,6 +43,8 @@ REQUIRED_EVICTION_POLICY = "noeviction"
 # within a minute of Redis coming back), duplicate groups hourly.
 RELAY_INTERVAL_SECONDS = int(os.environ.get("CITIZENVOICE_RELAY_INTERVAL", "60"))
 DUPLICATE_REFRESH_CRON = "7 * * * *"
+# Unanswered follow-ups close as "no response" once a night, outside office hours.
+AUTO_CLOSE_CRON = "30 1 * * *"
 
 
 class RedisSettingsError(RuntimeError):
@@ -101,6 +104,13 @@ def main(argv: list[str] | None = None) -> int:
             refresh_duplicate_groups_job,
             SCHEDULED.queue,
             cron=DUPLICATE_REFRESH_CRON,
+            job_timeout=SCHEDULED.timeout,
+            failure_ttl=SCHEDULED.failure_ttl,
+        )
+        scheduler.register(
+            auto_close_job,
+            SCHEDULED.queue,
+            cron=AUTO_CLOSE_CRON,
             job_timeout=SCHEDULED.timeout,
             failure_ttl=SCHEDULED.failure_ttl,
         )

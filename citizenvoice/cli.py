@@ -17,6 +17,7 @@ from citizenvoice.domain.accounts import Role
 from citizenvoice.domain.feedback import Channel, FeedbackValidationError, validate_feedback
 from citizenvoice.extensions import db
 from citizenvoice.jobs import (
+    auto_close_job,
     enqueue_reanalyse_all,
     job_progress,
     reanalyse_all_job,
@@ -44,6 +45,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(outbox_group)
     app.cli.add_command(analysis_group)
     app.cli.add_command(users_group)
+    app.cli.add_command(cases_group)
 
 
 @click.command("seed")
@@ -242,6 +244,19 @@ def analysis_refresh_duplicates_command(days: int) -> None:
     """Rebuild near-duplicate groups of the last DAYS days from stored signatures."""
     result = refresh_duplicate_groups_job(days)
     click.echo(f"{result['changed']} analyses changed duplicate group")
+
+
+@click.group("cases")
+def cases_group() -> None:
+    """Case workflow housekeeping."""
+
+
+@cases_group.command("auto-close")
+@with_appcontext
+def cases_auto_close_command() -> None:
+    """Close replied cases whose follow-up window passed without an answer."""
+    result = auto_close_job()
+    click.echo(f"closed {result['closed']} cases without follow-up")
 
 
 @click.group("users")

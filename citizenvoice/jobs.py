@@ -35,6 +35,7 @@ from citizenvoice.models.base import utcnow
 from citizenvoice.services import analysis as analysis_service
 from citizenvoice.services import outbox as outbox_service
 from citizenvoice.services.duplicates import regroup_window
+from citizenvoice.services.workflow import close_unanswered
 
 __all__ = [
     "ANALYSIS",
@@ -44,6 +45,7 @@ __all__ = [
     "JobSpec",
     "analyse_submission_job",
     "analysis_job_id",
+    "auto_close_job",
     "enqueue_analysis",
     "get_analyzer",
     "refresh_duplicate_groups_job",
@@ -405,6 +407,17 @@ def job_progress(connection: redis.Redis[bytes], job_id: str) -> dict[str, Any] 
         if result is not None and result.exc_string
         else None,
     }
+
+
+def auto_close_job() -> dict[str, int]:
+    """Daily: close replied cases the resident did not follow up in time ("no response")."""
+    started = time.perf_counter()
+    with _app_context():
+        closed = close_unanswered()
+        db.session.commit()
+        db.session.remove()
+    _log_job("auto_close", started, closed=len(closed))
+    return {"closed": len(closed)}
 
 
 def refresh_duplicate_groups_job(days: int = 30) -> dict[str, int]:

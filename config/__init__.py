@@ -73,6 +73,10 @@ class BaseConfig:
         self.SUBMISSION_RATE_LIMIT = env.get("CITIZENVOICE_SUBMISSION_LIMIT", "10/minute;200/day")
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
+        # A Redis outage must not turn submissions into 500s: the limiter falls back to
+        # per-process memory and the submission is saved (the outbox relays it later).
+        self.RATELIMIT_SWALLOW_ERRORS = True
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
         # Run analysis in the web process after commit (embedded default) instead of in RQ.
         self.ANALYSIS_IN_PROCESS = not self.REDIS_URL
         self.DATA_DIR: str | None = env.get("CITIZENVOICE_DATA_DIR") or _shared_data_dir()

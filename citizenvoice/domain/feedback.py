@@ -98,14 +98,16 @@ SUB_RATING_FIELDS: dict[str, str] = {
 
 
 def clean_text(raw: str) -> str:
-    """Normalise to NFC, drop invisible and control characters, trim surrounding whitespace.
+    """Normalise to NFC and LF line breaks, drop invisible and control characters, trim.
 
     Invisible means Unicode category Cf (format): zero-width space and joiners, BOM, word
     joiner, soft hyphen, direction marks, invisible operators ... text made only of them
-    renders as nothing and must count as empty.
+    renders as nothing and must count as empty. Browsers send a textarea's line breaks as
+    CRLF but count them as one character against ``maxlength``; so do we.
     """
+    lf = raw.replace("\r\n", "\n").replace("\r", "\n")
     visible = "".join(
-        ch for ch in unicodedata.normalize("NFC", raw) if unicodedata.category(ch) != "Cf"
+        ch for ch in unicodedata.normalize("NFC", lf) if unicodedata.category(ch) != "Cf"
     )
     return _CONTROL.sub("", visible).strip()
 

@@ -15,10 +15,13 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, and_, func, literal_column, or_, select
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import selectinload
 
+from citizenvoice.domain.cases import CaseStatus
 from citizenvoice.extensions import db
-from citizenvoice.models import Analysis, Submission, User
+from citizenvoice.models import Analysis, CaseReply, Submission, User
+from citizenvoice.models.base import utcnow
 from citizenvoice.services.audit import record
 
 __all__ = [
@@ -26,8 +29,11 @@ __all__ = [
     "InboxFilters",
     "InboxPage",
     "case_for",
+    "case_replies",
     "inbox",
+    "overdue_condition",
     "query_tokens",
+    "running_due",
     "visible_cases",
 ]
 
@@ -73,6 +79,15 @@ def case_for(user: User, case_id: int, *, purpose: str = "view") -> Submission:
     return case
 
 
+def case_replies(case_id: int) -> list[CaseReply]:
+    """The replies of a case, oldest first (call only after case_for allowed the case)."""
+    return list(
+        db.session.scalars(
+            select(CaseReply).where(CaseReply.submission_id == case_id).order_by(CaseReply.id)
+        )
+    )
+
+
 @lru_cache(maxsize=1)
 def _segmenter() -> Any:
     from nlp.segment import Segmenter
@@ -99,6 +114,7 @@ class InboxFilters:
     date_from: date | None = None
     date_to: date | None = None
     q: str | None = None
+    overdue: bool | None = None
     sort: str = "newest"
     page: int = 1
     per_page: int = PER_PAGE_DEFAULT
@@ -114,6 +130,29 @@ class InboxPage:
     page: int
     pages: int
     tokens: list[str]
+
+
+def running_due() -> Any:
+    """SQL for the deadline running now (the SQL twin of domain.timelimits.due_at)."""
+    return sql_case(
+        (
+            and_(
+                Submission.status == CaseStatus.RECEIVED.value,
+                Submission.department_id.is_not(None),
+            ),
+            Submission.sign_due_at,
+        ),
+        (
+            Submission.status.in_([CaseStatus.SIGNED.value, CaseStatus.IN_PROGRESS.value]),
+            Submission.reply_due_at,
+        ),
+        else_=None,
+    )
+
+
+def overdue_condition(now: datetime) -> Any:
+    """SQL: the running deadline has passed at ``now``."""
+    return and_(running_due().is_not(None), running_due() < now)
 
 
 def _search_condition(tokens: list[str]) -> Any:
@@ -149,6 +188,9 @@ def inbox(user: User, filters: InboxFilters, max_per_page: int = PER_PAGE_MAX) -
             Submission.created_at
             < datetime.combine(filters.date_to + timedelta(days=1), time.min).astimezone()
         )
+    if filters.overdue is not None:
+        condition = overdue_condition(utcnow())
+        query = query.where(condition if filters.overdue else ~condition)
     tokens = query_tokens(filters.q) if filters.q else []
     if filters.q and not tokens:
         return InboxPage([], 0, 1, 1, [])

@@ -7,7 +7,7 @@ and names who acted.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -39,6 +39,7 @@ __all__ = [
     "RESIDENT",
     "SYSTEM",
     "actor_for",
+    "close_unanswered",
     "perform",
     "snapshot_of",
     "start_case",
@@ -73,13 +74,20 @@ def _code_of(case: Submission) -> str | None:
     return case.department.code if case.department else None
 
 
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
 def snapshot_of(case: Submission) -> CaseSnapshot:
     """The workflow snapshot stored on a case row."""
     pending = None
     if case.pending:
         pending = PendingRequest(
             kind=PendingKind(case.pending["kind"]),
-            requested_at=datetime.fromisoformat(case.pending["requested_at"]),
+            requested_at=_aware(datetime.fromisoformat(case.pending["requested_at"])) or utcnow(),
             reason=case.pending.get("reason", ""),
             department=case.pending.get("department"),
         )
@@ -88,13 +96,13 @@ def snapshot_of(case: Submission) -> CaseSnapshot:
         department=_code_of(case),
         urgent=bool(case.urgent),
         complex=bool(case.is_complex),
-        assigned_at=case.assigned_at,
-        sign_due_at=case.sign_due_at,
-        signed_at=case.signed_at,
-        reply_started_at=case.reply_started_at,
-        reply_due_at=case.reply_due_at,
-        replied_at=case.replied_at,
-        closed_at=case.closed_at,
+        assigned_at=_aware(case.assigned_at),
+        sign_due_at=_aware(case.sign_due_at),
+        signed_at=_aware(case.signed_at),
+        reply_started_at=_aware(case.reply_started_at),
+        reply_due_at=_aware(case.reply_due_at),
+        replied_at=_aware(case.replied_at),
+        closed_at=_aware(case.closed_at),
         closure=ClosureKind(case.closure) if case.closure else None,
         pending=pending,
         extensions_used=case.extensions_used or 0,
@@ -221,3 +229,23 @@ def perform(
         )
     db.session.flush()
     return transition
+
+
+def close_unanswered(
+    now: datetime | None = None, settings: WorkflowSettings = DEFAULT_SETTINGS
+) -> list[int]:
+    """Auto-close replied cases whose follow-up window passed ("no response"). Flushes."""
+    from citizenvoice.domain.timelimits import follow_up_due_at
+
+    moment = now or utcnow()
+    closed = []
+    for case in db.session.scalars(
+        select(Submission)
+        .where(Submission.status == CaseStatus.REPLIED.value)
+        .with_for_update(skip_locked=True)
+    ):
+        due = follow_up_due_at(snapshot_of(case), settings)
+        if due is not None and moment >= due:
+            perform(case, Action.AUTO_CLOSE, SYSTEM, at=moment, settings=settings)
+            closed.append(case.id)
+    return closed

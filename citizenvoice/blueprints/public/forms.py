@@ -13,7 +13,7 @@ from wtforms.validators import Optional
 
 from citizenvoice.domain.feedback import MAX_TEXT_LENGTH
 
-__all__ = ["FeedbackForm", "SelectChoice", "TrackForm"]
+__all__ = ["FeedbackForm", "FollowUpForm", "SelectChoice", "TrackForm"]
 
 _SCORE_CHOICES = [SelectChoice(str(i), str(i)) for i in range(5, 0, -1)]
 
@@ -44,3 +44,29 @@ class TrackForm(FlaskForm):  # type: ignore[misc]
         csrf = False  # a GET lookup changes nothing
 
     code = StringField("查询码")
+
+
+class FollowUpForm(FlaskForm):  # type: ignore[misc]
+    """The resident's follow-up (回访) of a replied case."""
+
+    contacted = RadioField(
+        "办理单位是否与您联系？",
+        choices=[SelectChoice("yes", "是"), SelectChoice("no", "否")],
+        validate_choice=False,
+    )
+    resolved = RadioField(
+        "您反映的问题是否已解决？",
+        choices=[SelectChoice("yes", "是"), SelectChoice("no", "否")],
+        validate_choice=False,
+    )
+    satisfaction = RadioField(
+        "您对办理结果是否满意？",
+        choices=[
+            SelectChoice("satisfied", "满意"),
+            SelectChoice("basic", "基本满意"),
+            SelectChoice("dissatisfied", "不满意"),
+        ],
+        validate_choice=False,
+    )
+    comment = TextAreaField("意见（选填）", render_kw={"maxlength": 500, "rows": 3})
+    wants_redo = BooleanField("不满意，申请重新办理")

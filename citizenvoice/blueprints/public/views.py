@@ -5,20 +5,24 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from citizenvoice.blueprints.public.forms import FeedbackForm, SelectChoice, TrackForm
+from citizenvoice.blueprints.public.forms import FeedbackForm, FollowUpForm, SelectChoice, TrackForm
+from citizenvoice.domain.cases import CaseStatus, Satisfaction
 from citizenvoice.domain.feedback import (
     Channel,
     FeedbackKind,
     FeedbackValidationError,
     validate_feedback,
 )
+from citizenvoice.domain.workflow import FollowUp, WorkflowError
 from citizenvoice.extensions import db, limiter
 from citizenvoice.jobs import request_analysis
+from citizenvoice.services.cases import case_replies
 from citizenvoice.services.departments import active_departments
 from citizenvoice.services.feedback import submission_by_tracking_code, submit_feedback
+from citizenvoice.services.follow_up import FollowUpError, follow_up_of, record_follow_up
 
 __all__ = ["public_blueprint"]
 
@@ -106,10 +110,68 @@ def track_lookup() -> Response | str:
     return render_template("public/track_lookup.html", form=form)
 
 
+def _render_track(submission: Any, form: FollowUpForm | None = None, status: int = 200) -> Any:
+    """The tracking page: public timeline, replies, and the follow-up form when it is due."""
+    existing = follow_up_of(submission.id)
+    can_follow_up = submission.status == CaseStatus.REPLIED.value and existing is None
+    return (
+        render_template(
+            "public/track.html",
+            submission=submission,
+            events=[e for e in submission.events if e.public],
+            replies=case_replies(submission.id),
+            follow_up=existing,
+            form=form or (FollowUpForm() if can_follow_up else None),
+        ),
+        status,
+    )
+
+
 @public_blueprint.get("/track/<code>")
-def track(code: str) -> str:
-    """Kind, department, status and timeline of one case; never personal data."""
+def track(code: str) -> Any:
+    """Kind, department, status, timeline, replies; never personal data."""
     submission = submission_by_tracking_code(code)
     if submission is None:
         abort(404)
-    return render_template("public/track.html", submission=submission)
+    return _render_track(submission)
+
+
+@public_blueprint.post("/track/<code>/follow-up")
+@limiter.limit(_submission_limit)
+def follow_up(code: str) -> Any:
+    """Record the resident's follow-up, once per case."""
+    submission = submission_by_tracking_code(code)
+    if submission is None:
+        abort(404)
+    form = FollowUpForm()
+    if not form.validate_on_submit():
+        return _render_track(submission, form, 400)
+    errors = {}
+    for name in ("contacted", "resolved"):
+        if form[name].data not in ("yes", "no"):
+            errors[name] = "请选择是或否"
+    try:
+        satisfaction = Satisfaction(form.satisfaction.data or "")
+    except ValueError:
+        errors["satisfaction"] = "请选择满意程度"
+    if errors:
+        for name, message in errors.items():
+            form[name].errors = [message]
+        return _render_track(submission, form, 400)
+    try:
+        answers = FollowUp(
+            contacted=form.contacted.data == "yes",
+            resolved=form.resolved.data == "yes",
+            satisfaction=satisfaction,
+            wants_redo=bool(form.wants_redo.data),
+            comment=form.comment.data or "",
+        )
+        pii = current_app.extensions["citizenvoice.pii"]
+        record_follow_up(submission.id, answers, pii.fingerprint(request.remote_addr or ""))
+    except (WorkflowError, FollowUpError) as exc:
+        db.session.rollback()
+        flash(getattr(exc, "message", str(exc)), "warning")
+        return redirect(url_for("public.track", code=code), code=303)
+    db.session.commit()
+    flash("感谢您的评价！", "success")
+    return redirect(url_for("public.track", code=code), code=303)

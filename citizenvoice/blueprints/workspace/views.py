@@ -20,13 +20,29 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from citizenvoice.blueprints.auth import role_required
+from citizenvoice.charts import bar_chart, line_chart
 from citizenvoice.domain.accounts import Role
 from citizenvoice.domain.cases import CaseStatus
 from citizenvoice.domain.feedback import FeedbackKind
+from citizenvoice.domain.timelimits import due_at, is_overdue
+from citizenvoice.domain.workflow import NOTE_REQUIRED, Action, WorkflowError, allowed_actions
 from citizenvoice.extensions import db
-from citizenvoice.services.cases import CaseNotVisible, InboxFilters, case_for, inbox
+from citizenvoice.models.base import utcnow
+from citizenvoice.services.cases import CaseNotVisible, InboxFilters, case_for, case_replies, inbox
 from citizenvoice.services.casework import CATEGORIES, CaseworkError, correct_category, reveal_phone
+from citizenvoice.services.dashboard import dashboard_for
+from citizenvoice.services.departments import active_departments
 from citizenvoice.services.export import cases_to_csv, cases_to_xlsx
+from citizenvoice.services.replies import (
+    MAX_REPLY_LENGTH,
+    MIN_REPLY_LENGTH,
+    TemplateError,
+    check_reply,
+    create_template,
+    delete_template,
+    templates_for,
+)
+from citizenvoice.services.workflow import actor_for, perform, snapshot_of
 
 __all__ = ["workspace_blueprint"]
 
@@ -34,6 +50,8 @@ workspace_blueprint = Blueprint("workspace", __name__)
 STAFF_ROLES = tuple(Role)
 # An export holds at most this many cases (a month of a busy department); narrow the filters.
 EXPORT_LIMIT = 10_000
+# Actions whose form needs a target department.
+DEPARTMENT_ACTIONS = frozenset({Action.ASSIGN, Action.REQUEST_TRANSFER})
 
 
 class ActionForm(FlaskForm):  # type: ignore[misc]
@@ -60,6 +78,7 @@ def _filters(per_page: int | None = None) -> InboxFilters:
         date_from=_date("from"),
         date_to=_date("to"),
         q=(args.get("q") or "").strip() or None,
+        overdue={"1": True, "0": False}.get(args.get("overdue", "")),
         sort=args.get("sort", "newest"),
         page=args.get("page", 1, type=int) or 1,
         per_page=per_page or args.get("per_page", 30, type=int) or 30,
@@ -90,14 +109,106 @@ def inbox_page() -> str:
     )
 
 
+def _render_case(
+    case: Any, *, phone: str | None = None, draft: str = "", quality: dict[str, Any] | None = None
+) -> str:
+    """The case page with the actions this user may take now."""
+    user = current_user._get_current_object()
+    now = utcnow()
+    snapshot = snapshot_of(case)
+    actions = allowed_actions(snapshot, actor_for(user), now)
+    templates = templates_for(user)
+    template_id = request.args.get("template", type=int)
+    if not draft and template_id:
+        draft = next((t.body for t in templates if t.id == template_id), "")
+    similar = []
+    if case.analysis and case.analysis.duplicate_group:
+        group = InboxFilters(duplicate_group=case.analysis.duplicate_group, per_page=10)
+        similar = [c for c in inbox(user, group).items if c.id != case.id]
+    return render_template(
+        "workspace/case.html",
+        case=case,
+        categories=CATEGORIES,
+        form=ActionForm(),
+        phone=phone,
+        actions=[a for a in actions if a not in (Action.REPLY, Action.FOLLOW_UP)],
+        can_reply=Action.REPLY in actions,
+        note_required=NOTE_REQUIRED,
+        department_actions=DEPARTMENT_ACTIONS,
+        departments=active_departments(),
+        templates=templates,
+        draft=draft,
+        quality=quality,
+        overdue=is_overdue(snapshot, now),
+        due=due_at(snapshot),
+        replies=case_replies(case.id),
+        similar=similar,
+    )
+
+
 @workspace_blueprint.get("/cases/<int:case_id>")
 @role_required(*STAFF_ROLES)
 def case_page(case_id: int) -> str:
-    """Masked text, analysis, similar cases, timeline."""
-    case = _case(case_id)
-    return render_template(
-        "workspace/case.html", case=case, categories=CATEGORIES, form=ActionForm(), phone=None
-    )
+    """Masked text, analysis, similar cases, timeline, due times and the allowed actions."""
+    return _render_case(_case(case_id))
+
+
+@workspace_blueprint.post("/cases/<int:case_id>/action")
+@role_required(*STAFF_ROLES)
+def case_action(case_id: int) -> Any:
+    """Take one workflow action (签收, 办理说明, 退单, 转办, 延期, 审批, 督办, 重办, 办结)."""
+    case = _case(case_id, purpose="action")
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        action = Action(request.form.get("action", ""))
+    except ValueError:
+        abort(400)
+    if action in (Action.REPLY, Action.FOLLOW_UP):
+        abort(400)  # replies go through the quality check; follow-ups come from residents
+    try:
+        perform(
+            case,
+            action,
+            actor_for(current_user._get_current_object()),
+            note=request.form.get("note", ""),
+            department=request.form.get("department") or None,
+        )
+    except WorkflowError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        db.session.commit()
+        flash(f"已{action.label}", "success")
+    return redirect(url_for("workspace.case_page", case_id=case_id), code=303)
+
+
+@workspace_blueprint.post("/cases/<int:case_id>/reply")
+@role_required(*STAFF_ROLES)
+def case_reply(case_id: int) -> Any:
+    """Send a reply; the nlp quality check warns first, and the sender may confirm anyway."""
+    case = _case(case_id, purpose="reply")
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    body = (request.form.get("body") or "").strip()
+    if len(body) < MIN_REPLY_LENGTH or len(body) > MAX_REPLY_LENGTH:
+        flash(f"答复内容须为 {MIN_REPLY_LENGTH} 到 {MAX_REPLY_LENGTH} 个字", "danger")
+        return _render_case(case, draft=body), 400
+    quality = check_reply(case, body)
+    if quality["warnings"] and request.form.get("confirm") != "1":
+        return _render_case(case, draft=body, quality=quality)
+    user = current_user._get_current_object()
+    try:
+        perform(
+            case, Action.REPLY, actor_for(user), reply_body=body, author=user, reply_quality=quality
+        )
+    except WorkflowError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        db.session.commit()
+        flash("答复已发送，等待市民回访", "success")
+    return redirect(url_for("workspace.case_page", case_id=case_id), code=303)
 
 
 @workspace_blueprint.post("/cases/<int:case_id>/reveal-phone")
@@ -116,11 +227,7 @@ def reveal_phone_page(case_id: int) -> Any:
         flash(str(exc), "danger")
         return redirect(url_for("workspace.case_page", case_id=case_id), code=303)
     db.session.commit()
-    response = Response(
-        render_template(
-            "workspace/case.html", case=case, categories=CATEGORIES, form=ActionForm(), phone=phone
-        )
-    )
+    response = Response(_render_case(case, phone=phone))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -160,3 +267,50 @@ def export(fmt: str) -> Response:
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f"attachment; filename=cases.{fmt}"
     return response
+
+
+@workspace_blueprint.get("/dashboard")
+@role_required(*STAFF_ROLES)
+def dashboard() -> str:
+    """Counts by state and category, overdue cases, rates with their n, duplicates, trends."""
+    figures = dashboard_for(current_user._get_current_object())
+    statuses = {s.value: s.label for s in CaseStatus}
+    rates = [(r.label, r.value) for r in figures.rates if r.value is not None]
+    return render_template(
+        "workspace/dashboard.html",
+        figures=figures,
+        status_chart=bar_chart(
+            [(statuses.get(k, k), v) for k, v in sorted(figures.by_status.items())]
+        ),
+        category_chart=bar_chart([(k, float(v)) for k, v in figures.by_category]),
+        rate_chart=bar_chart(rates, max_value=100, unit="%"),
+        volume_chart=line_chart(figures.trend_labels, [("诉求量", figures.trend_counts)]),
+        satisfaction_chart=line_chart(
+            figures.trend_labels, [("满意率", figures.trend_satisfaction)], max_value=100
+        ),
+    )
+
+
+@workspace_blueprint.route("/templates", methods=["GET", "POST"])
+@role_required(*STAFF_ROLES)
+def templates_page() -> Any:
+    """Reply templates of the department (the department admin maintains them)."""
+    user = current_user._get_current_object()
+    if request.method == "POST":
+        if not ActionForm().validate_on_submit():
+            abort(400)
+        try:
+            if request.form.get("delete"):
+                delete_template(user, int(request.form["delete"]))
+            else:
+                create_template(user, request.form.get("title", ""), request.form.get("body", ""))
+        except (TemplateError, ValueError) as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash("已保存", "success")
+        return redirect(url_for("workspace.templates_page"), code=303)
+    return render_template(
+        "workspace/templates.html", templates=templates_for(user), form=ActionForm()
+    )

@@ -586,12 +586,6 @@ def test_the_rate_limit_counts_live_in_redis(limited, redis_client):
     assert any(b"api.create_feedback" in key for key in keys), keys
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Flask-Limiter raises on a Redis outage (RATELIMIT_SWALLOW_ERRORS is not set in "
-    "config/), so every submission is a 500 while Redis is down; the architecture says the "
-    "submission must still be saved and the outbox relay enqueues it later",
-)
 def test_a_submission_is_still_accepted_while_redis_is_down(app):
     application = create_app(testing_config(REDIS_URL="redis://127.0.0.1:9/0"))
     try:

@@ -1,0 +1,44 @@
+"""The resident's follow-up (回访) through the tracking code: once per case."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from citizenvoice.domain.workflow import Action, FollowUp, WorkflowError
+from citizenvoice.extensions import db
+from citizenvoice.models import FollowUp as FollowUpRow
+from citizenvoice.models import Submission
+from citizenvoice.services.workflow import RESIDENT, perform
+
+__all__ = ["FollowUpError", "follow_up_of", "record_follow_up"]
+
+ALREADY_DONE = "该诉求已经评价过了，每个诉求只能评价一次。感谢您的反馈！"
+
+
+class FollowUpError(ValueError):
+    """The follow-up cannot be recorded (message in Chinese, shown to the resident)."""
+
+
+def follow_up_of(submission_id: int) -> FollowUpRow | None:
+    """The stored follow-up of a case, if any."""
+    return db.session.scalar(select(FollowUpRow).where(FollowUpRow.submission_id == submission_id))
+
+
+def record_follow_up(case_id: int, answers: FollowUp, client_fingerprint: str | None) -> Submission:
+    """Record the resident's answers; a second attempt gets a clear message. Flushes."""
+    case = db.session.scalar(select(Submission).where(Submission.id == case_id).with_for_update())
+    if case is None:
+        raise FollowUpError("诉求不存在")
+    if follow_up_of(case.id) is not None:
+        raise FollowUpError(ALREADY_DONE)
+    try:
+        perform(
+            case,
+            Action.FOLLOW_UP,
+            RESIDENT,
+            follow_up=answers,
+            client_fingerprint=client_fingerprint,
+        )
+    except WorkflowError as exc:
+        raise FollowUpError(exc.message) from exc
+    return case
