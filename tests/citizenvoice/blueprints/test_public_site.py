@@ -326,6 +326,15 @@ def test_text_of_5_to_2000_characters_is_accepted_and_stored_trimmed(seeded, cli
     assert stored(seeded, code)["text"] == kept
 
 
+def test_a_full_textarea_with_line_breaks_is_accepted(seeded, client):
+    # The browser counts each line break once against maxlength=2000 but sends it as CRLF.
+    lines = ["第" + str(i) + "条：" + "路" * 190 for i in range(10)]
+    typed = "\n".join(lines).ljust(2000, "。")
+    assert len(typed) == 2000
+    code = tracking_code_of(post_form(client, "complaint", text=typed.replace("\n", "\r\n")))
+    assert stored(seeded, code)["text"] == typed
+
+
 @pytest.mark.parametrize("phone", ["138 0000 1234", "138-0000-1234", "13800001234"])
 def test_a_valid_phone_with_spaces_or_dashes_is_stored_protected(seeded, client, phone):
     code = tracking_code_of(post_form(client, "complaint", contact_phone=phone))

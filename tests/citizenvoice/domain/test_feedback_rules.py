@@ -193,6 +193,15 @@ def test_text_keeps_its_inner_line_breaks():
     assert validate_feedback(complaint(text=text)).text == text
 
 
+def test_crlf_line_breaks_count_as_one_character_like_the_browser_counts_them():
+    # A textarea with maxlength=2000 lets the resident type 2000 characters counting each
+    # line break once, then sends every line break as CRLF.
+    typed = ("路" * 199 + "\n") * 10  # 2000 characters as the browser counts them
+    feedback = validate_feedback(complaint(text=typed.replace("\n", "\r\n")))
+    assert feedback.text == typed.strip()
+    assert "\r" not in validate_feedback(complaint(text="第一行\r第二行内容")).text
+
+
 def test_nul_and_other_control_characters_are_removed_from_text():
     # PostgreSQL refuses NUL in a text column: left in, it turned a submission into a 500.
     feedback = validate_feedback(
