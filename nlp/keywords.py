@@ -20,10 +20,12 @@ that are never useful keywords). Single characters and numbers are rarely useful
 from __future__ import annotations
 
 import gzip
+import heapq
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 
 __all__ = [
@@ -85,14 +87,23 @@ class KeywordExtractor:
     def tfidf(self, tokens: Sequence[str], top_k: int = 10) -> list[tuple[str, float]]:
         """Return the ``top_k`` tokens by TF-IDF (term frequency normalised by length)."""
         counts = Counter(tokens)  # count first: far fewer distinct words than tokens
-        kept = [(w, c) for w, c in counts.items() if is_candidate(w)]
-        if not kept:
+        idf_get, default = self.idf_.get, self.default_idf_
+        scored: list[tuple[str, float]] = []
+        total = 0
+        for w, c in counts.items():
+            # Words in the table are candidates (fit keeps candidates only); others are checked.
+            v = idf_get(w)
+            if v is None:
+                if not is_candidate(w):
+                    continue
+                v = default
+            total += c
+            scored.append((w, c * v))
+        if not scored:
             return []
-        total = sum(c for _, c in kept)
-        idf, default = self.idf_, self.default_idf_
-        scored = [(w, c / total * idf.get(w, default)) for w, c in kept]
-        scored.sort(key=lambda x: (-x[1], x[0]))
-        return [(w, round(s, 6)) for w, s in scored[:top_k]]
+        scored.sort()  # by word first, so equal weights come out in word order
+        best = heapq.nlargest(top_k, scored, key=itemgetter(1))
+        return [(w, round(s / total, 6)) for w, s in best]
 
     def save(self, path: Path) -> None:
         """Write the IDF table as gzip TSV, sorted by word (reproducible bytes)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -88,3 +89,80 @@ def test_progress_bar_draws_to_its_stream() -> None:
     assert "10/10" in out
     assert "100%" in out
     assert out.endswith("\n")
+
+
+@pytest.fixture(scope="module")
+def real_rows() -> list[tuple[str, str, str]]:
+    from nlp.datasets import data_dir, load_messages
+
+    if data_dir(required=False) is None:
+        pytest.skip("shared data not available")
+    msgs = [m for m in load_messages() if m.text_source == "original"]
+    return [(m.title, m.text, m.label) for m in msgs[::150][:40]]
+
+
+def test_predict_writes_every_row_with_the_contract_columns(
+    tmp_path: Path, real_rows: list[tuple[str, str, str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [[t, x] for t, x, _ in real_rows]
+    rows[1][0] = ""  # title may be empty
+    rows.append(["我的电话", "请联系我13812345678，小区噪音扰民"])
+    rows.append(list(rows[2]))  # an exact duplicate
+    rows.append(["", "😀😀"])  # nothing to analyse
+    src = _write_csv(tmp_path / "in.csv", ["title", "text"], rows)
+    out = tmp_path / "out.csv"
+    assert main(["predict", "--input", str(src), "--output", str(out), "--batch-size", "16"]) == 0
+    err = capsys.readouterr().err
+    assert f"{len(rows)}/{len(rows)}" in err  # progress bar on stderr
+    assert "1 row(s) had nothing to analyse" in err
+    with out.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        assert reader.fieldnames == [
+            "title",
+            "text",
+            "category",
+            "category_confidence",
+            "sentiment",
+            "sentiment_label",
+            "urgency",
+            "keywords",
+            "redacted_text",
+            "duplicate_group",
+        ]
+        written = list(reader)
+    assert len(written) == len(rows)
+    assert [r["text"] for r in written] == [r[1] for r in rows]  # input repeated as is
+    for r in written[:-1]:
+        assert r["category"]
+        assert 0.0 <= float(r["category_confidence"]) <= 1.0
+        assert 0.0 <= float(r["sentiment"]) <= 1.0
+        assert r["sentiment_label"] in {"negative", "neutral", "positive"}
+        assert r["urgency"] in {"none", "elevated", "high", "critical"}
+        assert r["keywords"]
+    assert written[-1]["category"] == ""
+    phone_row = written[len(real_rows)]
+    assert "13812345678" not in phone_row["redacted_text"]
+    assert "138****5678" in phone_row["redacted_text"]
+    assert written[len(real_rows) + 1]["duplicate_group"] == written[2]["duplicate_group"]
+    assert written[0]["duplicate_group"] != written[2]["duplicate_group"]
+    accuracy = sum(
+        w["category"] == label for w, (_, _, label) in zip(written, real_rows, strict=False)
+    ) / len(real_rows)
+    assert accuracy > 0.7
+
+
+def test_evaluate_prints_one_json_object(
+    tmp_path: Path, real_rows: list[tuple[str, str, str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = _write_csv(tmp_path / "d.csv", ["title", "text", "label"], [list(r) for r in real_rows])
+    assert main(["evaluate", "--data", str(src)]) == 0
+    out = capsys.readouterr().out.strip()
+    assert len(out.splitlines()) == 1
+    metrics = json.loads(out)
+    for key in ("accuracy", "macro_f1", "per_class_f1", "confusion_matrix"):
+        assert key in metrics
+    labels = metrics["confusion_matrix"]["labels"]
+    matrix = metrics["confusion_matrix"]["matrix"]
+    assert len(matrix) == len(labels)
+    assert sum(map(sum, matrix)) == len(real_rows)
+    assert 0.0 <= metrics["macro_f1"] <= 1.0
