@@ -118,7 +118,7 @@ def test_sign_reply_follow_up_close_with_the_quality_check_on_the_way(case):
     tracking = app.test_client().get(f"/track/{case['code']}").get_data(as_text=True)
     assert "已取缔占道摊位" in tracking and 'id="follow-up"' in tracking, tracking
 
-    response, client = _follow_up(
+    response, _ = _follow_up(
         app, case["code"], contacted="yes", resolved="yes", satisfaction="satisfied"
     )
     assert response.status_code == 303
