@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per aggregate; imported here so Alembic sees them all."""
 
 from citizenvoice.models.analysis import Analysis, CategoryRoute, DuplicateBand
+from citizenvoice.models.appraisal import DimensionScore, Period, RatingReview, RectificationTask
 from citizenvoice.models.audit import AuditEntry
 from citizenvoice.models.base import utcnow
 from citizenvoice.models.casework import CategoryCorrection, ReplyTemplate
@@ -17,10 +18,14 @@ __all__ = [
     "CategoryCorrection",
     "CategoryRoute",
     "Department",
+    "DimensionScore",
     "DuplicateBand",
     "FollowUp",
     "OutboxMessage",
     "OutboxStatus",
+    "Period",
+    "RatingReview",
+    "RectificationTask",
     "ReplyTemplate",
     "StatusEvent",
     "Submission",
