@@ -1,5 +1,7 @@
-"""The performance office's records: periods with their index settings and frozen results,
-imported dimension scores, rating reviews (integrity), and rectification tasks (整改).
+"""The performance office's records.
+
+Periods with their index settings and frozen results, imported dimension scores, rating
+reviews (integrity), and rectification tasks (整改).
 """
 
 from __future__ import annotations

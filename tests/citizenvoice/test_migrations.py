@@ -25,6 +25,12 @@ EXPECTED_TABLES = {
     "audit_entry",
     "category_correction",
     "reply_template",
+    "case_reply",
+    "follow_up",
+    "period",
+    "dimension_score",
+    "rating_review",
+    "rectification_task",
 }
 
 
