@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+from datasketch import MinHash, MinHashLSH
 
 __all__ = [
     "LSH_SLACK",
@@ -162,6 +162,7 @@ class NearDuplicateIndex:
         self._digests: list[str] = []
         self._by_digest: dict[str, list[int]] = {}
         self._members: dict[str, list[str]] = {}
+        self._indexed: list[bool] = []
         self._sigs: npt.NDArray[np.uint32] = np.empty((64, num_perm), dtype=np.uint32)
 
     # ------------------------------------------------------------------ signatures
@@ -264,22 +265,29 @@ class NearDuplicateIndex:
                 continue
             if not norms[i]:
                 # Nothing comparable (empty, punctuation or emoji only): a group of its own.
-                out.append(self._append(key, dig, key, empty, indexed=False))
+                out.append(self._append(key, dig, key, empty, None))
                 continue
             same = self._by_digest.get(dig)
             if same:
                 first = same[0]
-                out.append(self._append(key, dig, self._group[first], self._sigs[first], False))
+                out.append(self._append(key, dig, self._group[first], self._sigs[first], None))
                 continue
             sig = sig_of[i]
-            best = self._best_match(sig)
-            group = self._group[best] if best is not None else key
-            out.append(self._append(key, dig, group, sig, indexed=True))
+            bands = self._band_keys(sig)
+            found = self._candidates(sig, bands)
+            group = self._group[found[0][1]] if found else key
+            out.append(self._append(key, dig, group, sig, bands))
         return out
 
     def _append(
-        self, key: str, dig: str, group: str, sig: npt.NDArray[np.uint32], indexed: bool
+        self,
+        key: str,
+        dig: str,
+        group: str,
+        sig: npt.NDArray[np.uint32],
+        bands: list[bytes] | None,
     ) -> str:
+        """Store one message; ``bands`` (its LSH band keys) puts it in the LSH index."""
         row = len(self._keys)
         if row >= self._sigs.shape[0]:
             grown = np.empty((self._sigs.shape[0] * 2, self.num_perm), dtype=np.uint32)
@@ -293,16 +301,28 @@ class NearDuplicateIndex:
         if dig != _EMPTY_DIGEST:
             self._by_digest.setdefault(dig, []).append(row)
         self._members.setdefault(group, []).append(key)
-        if indexed:
-            self._lsh.insert(row, self._lean(sig), check_duplication=False)
+        self._indexed.append(bands is not None)
+        if bands is not None:
+            # What MinHashLSH.insert does, with the band keys computed once for query and insert.
+            self._lsh.keys.insert(row, *bands)
+            for band, table in zip(bands, self._lsh.hashtables, strict=True):
+                table.insert(band, row)
         return group
 
-    def _lean(self, sig: npt.NDArray[np.uint32]) -> LeanMinHash:
-        return LeanMinHash(seed=self.random_state, hashvalues=sig, scheme=_SCHEME)
+    def _band_keys(self, sig: npt.NDArray[np.uint32]) -> list[bytes]:
+        """LSH band keys exactly as datasketch derives them (byte-swapped hash-value slices)."""
+        swapped = sig.byteswap()
+        return [swapped[lo:hi].tobytes() for lo, hi in self._lsh.hashranges]
 
-    def _candidates(self, sig: npt.NDArray[np.uint32]) -> list[tuple[float, int]]:
+    def _candidates(
+        self, sig: npt.NDArray[np.uint32], bands: list[bytes] | None = None
+    ) -> list[tuple[float, int]]:
         """Verified LSH candidates as (estimated Jaccard, row), best first."""
-        rows = self._lsh.query(self._lean(sig))
+        rows: set[int] = set()
+        for band, table in zip(
+            bands if bands is not None else self._band_keys(sig), self._lsh.hashtables, strict=True
+        ):
+            rows.update(table.get(band))
         if not rows:
             return []
         idx = np.fromiter((int(r) for r in rows), dtype=np.int64, count=len(rows))
@@ -310,10 +330,6 @@ class NearDuplicateIndex:
         keep = sim >= self.threshold - 1e-12
         ranked = sorted(zip((-sim[keep]).tolist(), idx[keep].tolist(), strict=True))
         return [(-s, r) for s, r in ranked]
-
-    def _best_match(self, sig: npt.NDArray[np.uint32]) -> int | None:
-        found = self._candidates(sig)
-        return found[0][1] if found else None
 
     # ------------------------------------------------------------------ read API
     def group_of(self, key: str) -> str:
@@ -358,7 +374,6 @@ class NearDuplicateIndex:
         Metadata lists are in insertion order; ``indexed`` marks rows in the LSH index.
         """
         n = len(self._keys)
-        indexed_rows = {int(r) for r in self._lsh.keys}
         return {
             "version": STATE_VERSION,
             "params": {
@@ -370,7 +385,7 @@ class NearDuplicateIndex:
             "keys": list(self._keys),
             "groups": list(self._group),
             "digests": list(self._digests),
-            "indexed": [i in indexed_rows for i in range(n)],
+            "indexed": list(self._indexed),
             "signatures": self._sigs[:n].copy(),
         }
 
@@ -393,13 +408,11 @@ class NearDuplicateIndex:
             raise ValueError("dedup state is inconsistent: lengths differ")
         if sigs.ndim != 2 or (sigs.shape[0] and sigs.shape[1] != index.num_perm):
             raise ValueError("dedup state signatures do not match num_perm")
-        with index._lsh.insertion_session() as session:
-            for row, (key, group, dig, flag) in enumerate(
-                zip(keys, groups, digests, indexed, strict=True)
-            ):
-                index._append(str(key), str(dig), str(group), sigs[row], indexed=False)
-                if flag:
-                    session.insert(row, index._lean(sigs[row]), check_duplication=False)
+        for row, (key, group, dig, flag) in enumerate(
+            zip(keys, groups, digests, indexed, strict=True)
+        ):
+            bands = index._band_keys(sigs[row]) if flag else None
+            index._append(str(key), str(dig), str(group), sigs[row], bands)
         return index
 
     def save(self, path: str | Path) -> None:

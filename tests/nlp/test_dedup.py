@@ -202,3 +202,19 @@ def test_hot_messages_groups_known_reposts() -> None:
         if by_id[k].user == by_id[g[0]].user or by_id[k].title == by_id[g[0]].title
     )
     assert same_user_or_title / sum(len(g) - 1 for g in multi) > 0.5
+
+
+def test_band_lookup_matches_datasketch_query() -> None:
+    from datasketch import LeanMinHash
+
+    index = NearDuplicateIndex()
+    items = _variants(11, 40)
+    index.add_many(items)
+    for _, text in items[:10]:
+        sig = index.signatures([text])[0]
+        lean = LeanMinHash(seed=index.random_state, hashvalues=sig, scheme="affine32")
+        expected = set(index._lsh.query(lean))
+        found: set[int] = set()
+        for band, table in zip(index._band_keys(sig), index._lsh.hashtables, strict=True):
+            found.update(table.get(band))
+        assert found == expected
