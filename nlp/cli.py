@@ -3,16 +3,20 @@
 Contract (later checks call it as written):
 
 ``python -m nlp predict --input IN.csv --output OUT.csv [--model-dir DIR] [--batch-size N]``
-    IN is UTF-8 CSV with columns ``title`` and ``text`` (title may be empty). OUT repeats every
-    input column and adds category, category_confidence, sentiment, sentiment_label, urgency
-    (the level: none / elevated / high / critical; high and critical are urgent), keywords
-    (space-separated, best first), redacted_text and duplicate_group (near-duplicate group id:
-    the row number, counted from 0, of the group's first message). A progress bar goes to
-    stderr. Rows with nothing to analyse (empty, whitespace, emoji only) are written with the
-    added columns empty and counted in a warning on stderr.
-``python -m nlp evaluate --data FILE.csv [--model-dir DIR]``
+    IN is UTF-8 CSV (optionally gzip-compressed, ``.gz``) with columns ``title`` and ``text``
+    (title may be empty). OUT repeats every input column and adds category,
+    category_confidence, sentiment, sentiment_label, urgency (the level: none / elevated /
+    high / critical; high and critical are urgent), keywords (space-separated, best first),
+    redacted_text and duplicate_group (near-duplicate group id: the row number, counted from
+    0, of the group's first message). A progress bar goes to stderr. Rows with nothing to
+    analyse (empty, whitespace, emoji only) are written with the added columns empty and
+    counted in a warning on stderr.
+``python -m nlp evaluate --data FILE.csv [--model-dir DIR] [--task category|sentiment]``
     Prints one JSON object of category metrics (accuracy, macro_f1, per_class_f1,
-    confusion_matrix with labels) for a labelled CSV (title, text, label).
+    confusion_matrix with labels) for a labelled CSV (title, text, label); with
+    ``--task sentiment`` the sentiment model's metrics on a CSV with text (or review) and a
+    0/1 label. ``--model-dir`` is the same directory ``predict`` takes (with ``category/`` and
+    ``sentiment/`` inside), or a directory written by ``train ... --out DIR``.
 ``python -m nlp train category --out DIR [--data CSV] [--random-state N]``
 ``python -m nlp train sentiment --out DIR [...]``
 ``python -m nlp train keywords --out FILE``
@@ -34,10 +38,11 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gzip
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -104,7 +109,8 @@ def _read_csv(path: Path, required: Sequence[str]) -> tuple[list[str], list[dict
     if not path.is_file():
         raise InputError(f"input file {path} does not exist or is not a file")
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
             fields = list(reader.fieldnames or [])
             missing = [c for c in required if c not in fields]
@@ -115,7 +121,7 @@ def _read_csv(path: Path, required: Sequence[str]) -> tuple[list[str], list[dict
             rows = [{k: (v or "") for k, v in row.items() if k is not None} for row in reader]
     except UnicodeDecodeError as exc:
         raise InputError(f"{path} is not UTF-8 text: {exc.reason} at byte {exc.start}") from exc
-    except csv.Error as exc:
+    except (csv.Error, gzip.BadGzipFile, EOFError) as exc:
         raise InputError(f"{path} is not a readable CSV file: {exc}") from exc
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from exc
@@ -185,13 +191,32 @@ def _predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def _evaluate(args: argparse.Namespace) -> int:
-    from nlp.training import evaluate_category
+def _component_dir(model_dir: Path | None, name: str) -> Path | None:
+    """``DIR`` itself when it holds a model (``train --out DIR``), else ``DIR/name``."""
+    if model_dir is None:
+        return None
+    if (model_dir / "model.json").is_file():
+        return model_dir
+    return model_dir / name
 
+
+def _evaluate(args: argparse.Namespace) -> int:
     if not args.data.is_file():
         raise InputError(f"data file {args.data} does not exist or is not a file")
-    _read_csv(args.data, ("title", "text", "label"))  # clear errors before loading models
-    metrics = evaluate_category(args.data, args.model_dir)
+    if args.task == "sentiment":
+        from nlp.training import evaluate_sentiment
+
+        fields, _ = _read_csv(args.data, ("label",))
+        if "text" not in fields and "review" not in fields:
+            raise InputError(f"{args.data} lacks a text (or review) column")
+        model_dir = _component_dir(args.model_dir, "sentiment")
+        metrics = evaluate_sentiment(args.data, model_dir)
+    else:
+        from nlp.training import evaluate_category
+
+        _read_csv(args.data, ("title", "text", "label"))  # clear errors before loading models
+        model_dir = _component_dir(args.model_dir, "category")
+        metrics = evaluate_category(args.data, model_dir)
     print(json.dumps(metrics, ensure_ascii=False))
     return 0
 
@@ -229,15 +254,9 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _train_sentiment(args: argparse.Namespace) -> dict[str, Any]:
-    import nlp.training as training
+    from nlp.training import train_sentiment
 
-    train: Callable[..., dict[str, Any]] | None = getattr(training, "train_sentiment", None)
-    if train is None:
-        raise InputError("sentiment training is not available in this version of nlp.training")
-    kwargs: dict[str, Any] = {"random_state": args.random_state}
-    if args.data is not None:
-        kwargs["data"] = args.data
-    return train(out_dir=args.out, **kwargs)
+    return train_sentiment(args.data, args.out, random_state=args.random_state)
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -273,7 +292,8 @@ def _parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("evaluate", help="category metrics on a labelled CSV (title, text, label)")
     e.add_argument("--data", type=Path, required=True)
-    e.add_argument("--model-dir", type=Path, default=None)
+    e.add_argument("--model-dir", type=Path, default=None, help="directory holding category/")
+    e.add_argument("--task", choices=("category", "sentiment"), default="category")
     e.set_defaults(func=_evaluate)
 
     t = sub.add_parser("train", help="train a model directory (category, sentiment, keywords)")
