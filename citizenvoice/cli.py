@@ -25,10 +25,21 @@ from citizenvoice.jobs import (
     relay_outbox,
     worker_redis,
 )
-from citizenvoice.models import CategoryRoute, Department, Submission, User
+from citizenvoice.models import CategoryRoute, Department, Period, Submission, User
 from citizenvoice.seed_data import DEMO_DEPARTMENTS, SAMPLE_MESSAGES
 from citizenvoice.services.accounts import AccountError, create_user, disable_user
 from citizenvoice.services.analysis import reset_failed_analysis
+from citizenvoice.services.appraisal import (
+    AppraisalError,
+    compute,
+    ensure_periods,
+    period_by_code,
+    publish,
+    verify,
+)
+from citizenvoice.services.audit import verify_chain
+from citizenvoice.services.dimension_import import apply as import_apply
+from citizenvoice.services.dimension_import import preview as import_preview
 from citizenvoice.services.feedback import submit_feedback
 from citizenvoice.services.outbox import outbox_backlog
 
@@ -46,6 +57,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(analysis_group)
     app.cli.add_command(users_group)
     app.cli.add_command(cases_group)
+    app.cli.add_command(appraisal_group)
+    app.cli.add_command(audit_group)
 
 
 @click.command("seed")
@@ -87,6 +100,7 @@ def seed_demo_data(message_count: int | None = None) -> tuple[int, int, str]:
             department.name, department.group = spec["name"], spec["group"]
     db.session.flush()
     _seed_category_routes()
+    ensure_periods()
 
     already = db.session.scalar(
         select(func.count()).select_from(Submission).where(Submission.channel == Channel.SEED.value)
@@ -244,6 +258,118 @@ def analysis_refresh_duplicates_command(days: int) -> None:
     """Rebuild near-duplicate groups of the last DAYS days from stored signatures."""
     result = refresh_duplicate_groups_job(days)
     click.echo(f"{result['changed']} analyses changed duplicate group")
+
+
+@click.group("appraisal")
+def appraisal_group() -> None:
+    """The performance appraisal: compute, verify, publish, import other dimensions."""
+
+
+def _period(code: str) -> Period:
+    try:
+        return period_by_code(code)
+    except AppraisalError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@appraisal_group.command("compute")
+@click.option("--period", "code", required=True, help="Period code, e.g. 2026-11, 2026-Q4, 2026.")
+@with_appcontext
+def appraisal_compute_command(code: str) -> None:
+    """Compute a period from the raw rows and store the result (refused once published)."""
+    period = _period(code)
+    try:
+        result = compute(period, actor="cli")
+    except AppraisalError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    ranked = sum(1 for t in result.totals if t.rank is not None)
+    click.echo(
+        f"computed {code}: {len(result.totals)} departments, {ranked} ranked, "
+        f"sha256 {period.result_sha256}"
+    )
+
+
+@appraisal_group.command("verify")
+@click.option("--period", "code", required=True)
+@with_appcontext
+def appraisal_verify_command(code: str) -> None:
+    """Recompute a period from the raw rows; exit 1 on any difference from the stored result."""
+    period = _period(code)
+    try:
+        differences = verify(period)
+    except AppraisalError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if differences:
+        for line in differences:
+            click.echo(line, err=True)
+        raise click.ClickException(f"{code}: {len(differences)} differences from the stored result")
+    click.echo(
+        f"{code}: the stored result ({period.status}, sha256 {period.result_sha256}) "
+        "recomputes exactly"
+    )
+
+
+@appraisal_group.command("publish")
+@click.option("--period", "code", required=True)
+@with_appcontext
+def appraisal_publish_command(code: str) -> None:
+    """Freeze a computed period and make its results public."""
+    period = _period(code)
+    try:
+        publish(period, actor="cli")
+    except AppraisalError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"published {code}")
+
+
+@appraisal_group.command("import")
+@click.option("--period", "code", required=True)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--confirm", is_flag=True, help="Apply the file (without it: preview only).")
+@with_appcontext
+def appraisal_import_command(code: str, file: str, confirm: bool) -> None:
+    """Preview (and with --confirm apply) a CSV/XLSX of other dimensions' scores."""
+    period = _period(code)
+    try:
+        result = import_preview(period, Path(file).name, Path(file).read_bytes())
+    except AppraisalError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for error in result.file_errors:
+        click.echo(f"文件错误：{error}", err=True)
+    for row in result.rows:
+        status = "；".join(row.errors) if row.errors else "OK"
+        click.echo(f"第{row.line}行 {row.department} {row.dimension} {row.score}: {status}")
+    if not result.ok:
+        raise click.ClickException("文件有错误，未导入任何数据")
+    if confirm:
+        changed = import_apply(period, result, actor="cli")
+        db.session.commit()
+        click.echo(f"imported: {changed} scores changed")
+    else:
+        click.echo("preview only: run again with --confirm to apply")
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The hash-chained audit log."""
+
+
+@audit_group.command("verify")
+@with_appcontext
+def audit_verify_command() -> None:
+    """Check the whole audit chain; fail (exit 1) at the first tampered entry."""
+    checked, breaks = verify_chain()
+    if breaks:
+        for item in breaks:
+            click.echo(f"entry {item.entry_id}: {item.reason}", err=True)
+        raise click.ClickException(
+            f"audit chain broken: {len(breaks)} problems in {checked} entries"
+        )
+    click.echo(f"audit chain intact: {checked} entries")
 
 
 @click.group("cases")

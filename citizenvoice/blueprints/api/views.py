@@ -6,12 +6,14 @@ import json
 from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
+from sqlalchemy import select
 
 from citizenvoice.blueprints.errors import api_error
 from citizenvoice.domain.feedback import Channel, FeedbackValidationError, validate_feedback
 from citizenvoice.extensions import db, limiter
 from citizenvoice.jobs import request_analysis
-from citizenvoice.models import Submission
+from citizenvoice.models import Period, Submission
+from citizenvoice.services.appraisal import result_rows
 from citizenvoice.services.departments import active_departments
 from citizenvoice.services.feedback import submission_by_tracking_code, submit_feedback
 
@@ -123,3 +125,42 @@ def public_case_view(submission: Submission) -> dict[str, Any]:
             for event in submission.events
         ],
     }
+
+
+@api_blueprint.get("/periods")
+def periods() -> Any:
+    """Appraisal periods: [{code, name, start, end, status}] (end is exclusive)."""
+    rows = db.session.scalars(select(Period).order_by(Period.starts_on.desc(), Period.code))
+    return jsonify(
+        [
+            {
+                "code": p.code,
+                "name": p.name,
+                "kind": p.kind,
+                "start": p.starts_on.isoformat(),
+                "end": p.ends_on.isoformat(),
+                "status": p.status,
+            }
+            for p in rows
+        ]
+    )
+
+
+@api_blueprint.get("/periods/<code>/scores")
+def period_scores(code: str) -> Any:
+    """Published results of a period: per department dimensions, indicators with n, total, rank."""
+    period = db.session.scalar(select(Period).where(Period.code == code))
+    if period is None:
+        return api_error(404, "考核周期不存在")
+    if period.status != "published":
+        return api_error(404, "该周期的结果尚未发布", code="not_published")
+    return jsonify(
+        {
+            "period": period.code,
+            "name": period.name,
+            "algorithm_version": period.algorithm_version,
+            "result_sha256": period.result_sha256,
+            "published_at": period.published_at.isoformat() if period.published_at else None,
+            "rows": result_rows(period),
+        }
+    )

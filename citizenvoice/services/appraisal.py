@@ -1,0 +1,494 @@
+"""The appraisal: periods and their index settings, computing, publishing and verifying results.
+
+The formulas live in citizenvoice.domain.scoring; this module gathers the raw rows with SQL
+GROUP BY into ``DepartmentCounts``, stores results, and checks that a published period can be
+recomputed exactly from the raw rows (``verify``). Every change to settings, results and
+publication is written to the hash-chained audit log.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import Float, and_, case, cast, func, select
+
+from citizenvoice.domain.scoring import (
+    ALGORITHM_VERSION,
+    BEIJING_12345_PERIOD,
+    HANGZHOU_PERIOD,
+    DepartmentCounts,
+    Dimension,
+    IndexSystem,
+    MomentSums,
+    PeriodInput,
+    PeriodResult,
+    PeriodSettings,
+    ScoringSettings,
+    canonical_sha256,
+    compute_period,
+    verify_period,
+)
+from citizenvoice.domain.scoring.settings import CitizenWeights, Indicator
+from citizenvoice.domain.workdays import SHANGHAI
+from citizenvoice.extensions import db
+from citizenvoice.models import (
+    Analysis,
+    CaseReply,
+    Department,
+    DimensionScore,
+    FollowUp,
+    Period,
+    RatingReview,
+    Submission,
+)
+from citizenvoice.models.base import utcnow
+from citizenvoice.services.audit import record
+
+__all__ = [
+    "PRESETS",
+    "AppraisalError",
+    "build_input",
+    "compute",
+    "ensure_periods",
+    "gather_counts",
+    "period_by_code",
+    "period_settings",
+    "publish",
+    "result_rows",
+    "settings_json",
+    "update_settings",
+    "verify",
+]
+
+PRESETS: dict[str, tuple[str, PeriodSettings]] = {
+    "hangzhou": (
+        "杭州综合考评式（社会评价 50 / 目标考核 45 / 领导考评 5 + 创新创优）",
+        HANGZHOU_PERIOD,
+    ),
+    "beijing12345": ("北京12345接诉即办式（响应 10% / 解决 50% / 满意 40%）", BEIJING_12345_PERIOD),
+}
+DEFAULT_PRESET = "hangzhou"
+
+
+class AppraisalError(ValueError):
+    """An appraisal action that cannot be done (message in Chinese)."""
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def settings_json(settings: PeriodSettings, preset: str) -> dict[str, Any]:
+    """The JSON form of a period's settings (what is stored, edited and audited)."""
+    return {
+        "preset": preset,
+        "citizen_weights": {
+            indicator.value: weight for indicator, weight in settings.scoring.weights.weights
+        },
+        "basic_satisfied_credit": settings.scoring.basic_satisfied_credit,
+        "min_n": settings.scoring.min_n,
+        "rating_prior_weight": settings.scoring.rating_prior_weight,
+        "dimensions": [[d.code, d.name, d.weight] for d in settings.index.dimensions],
+        "bonus_name": settings.index.bonus_name,
+        "bonus_cap": settings.index.bonus_cap,
+    }
+
+
+def period_settings(period: Period) -> PeriodSettings:
+    """Rebuild the domain settings from the stored JSON (raises AppraisalError if invalid)."""
+    raw = period.settings or settings_json(PRESETS[DEFAULT_PRESET][1], DEFAULT_PRESET)
+    try:
+        weights = CitizenWeights.of(
+            {Indicator(k): float(v) for k, v in raw["citizen_weights"].items()}
+        )
+        scoring = ScoringSettings(
+            weights=weights,
+            basic_satisfied_credit=float(raw["basic_satisfied_credit"]),
+            min_n=int(raw["min_n"]),
+            rating_prior_weight=float(raw["rating_prior_weight"]),
+        )
+        index = IndexSystem(
+            dimensions=tuple(Dimension(str(c), str(n), float(w)) for c, n, w in raw["dimensions"]),
+            bonus_name=str(raw["bonus_name"]),
+            bonus_cap=float(raw["bonus_cap"]),
+        )
+    except (KeyError, TypeError) as exc:
+        raise AppraisalError(f"考核设置不完整：{exc}") from exc
+    except ValueError as exc:
+        raise AppraisalError(str(exc)) from exc
+    return PeriodSettings(scoring, index)
+
+
+def update_settings(period: Period, new: dict[str, Any], actor: str) -> None:
+    """Replace a period's settings after validating them; refused once published. Audited."""
+    if period.status == "published":
+        raise AppraisalError("该周期已发布，考核设置已冻结")
+    before = period.settings
+    period.settings = new
+    period_settings(period)  # validates; raises AppraisalError
+    period.settings_version = (period.settings_version or 0) + 1
+    if period.status == "computed":
+        period.status, period.result_json, period.result_sha256 = "open", None, None
+    record(
+        actor,
+        "period_settings",
+        "period",
+        period.code,
+        {"before": before, "after": new, "version": period.settings_version},
+    )
+    db.session.flush()
+
+
+# --------------------------------------------------------------------------- periods
+
+
+def _month_bounds(year: int, month: int) -> tuple[date, date]:
+    start = date(year, month, 1)
+    end = date(year + (month == 12), month % 12 + 1, 1)
+    return start, end
+
+
+def ensure_periods(today: date | None = None) -> list[Period]:
+    """Create the current month, quarter and year (with the default preset) if missing."""
+    today = today or utcnow().astimezone(SHANGHAI).date()
+    quarter = (today.month - 1) // 3 + 1
+    q_start = date(today.year, 3 * (quarter - 1) + 1, 1)
+    q_end = _month_bounds(today.year, 3 * quarter)[1]
+    wanted = [
+        (
+            f"{today.year}-{today.month:02d}",
+            f"{today.year}年{today.month}月",
+            "month",
+            *_month_bounds(today.year, today.month),
+        ),
+        (f"{today.year}-Q{quarter}", f"{today.year}年第{quarter}季度", "quarter", q_start, q_end),
+        (
+            f"{today.year}",
+            f"{today.year}年度",
+            "year",
+            date(today.year, 1, 1),
+            date(today.year + 1, 1, 1),
+        ),
+    ]
+    out = []
+    for code, name, kind, start, end in wanted:
+        period = db.session.scalar(select(Period).where(Period.code == code))
+        if period is None:
+            period = Period(
+                code=code,
+                name=name,
+                kind=kind,
+                starts_on=start,
+                ends_on=end,
+                status="open",
+                settings=settings_json(PRESETS[DEFAULT_PRESET][1], DEFAULT_PRESET),
+                settings_version=1,
+            )
+            db.session.add(period)
+        out.append(period)
+    db.session.flush()
+    return out
+
+
+def period_by_code(code: str) -> Period:
+    """The period with this code, or AppraisalError."""
+    period = db.session.scalar(select(Period).where(Period.code == code))
+    if period is None:
+        raise AppraisalError(f"考核周期不存在：{code}")
+    return period
+
+
+def _instant(day: date) -> datetime:
+    """Midnight Beijing time of ``day``, as an aware datetime (periods are local calendar days)."""
+    return datetime.combine(day, time.min, tzinfo=SHANGHAI).astimezone(UTC)
+
+
+# --------------------------------------------------------------------------- counts
+
+
+def _moments(value: Any) -> tuple[Any, Any, Any]:
+    as_float = cast(value, Float)
+    return (
+        func.count(value),
+        func.coalesce(func.sum(as_float), 0.0),
+        func.coalesce(func.sum(as_float * as_float), 0.0),
+    )
+
+
+def gather_counts(period: Period) -> list[DepartmentCounts]:
+    """Every department's sufficient statistics for the period, by SQL GROUP BY on raw rows.
+
+    Follow-ups count by when they were given; ratings, text signals, repeat complaints and
+    timeliness by when the case came in. Ratings held for review or excluded do not count.
+    """
+    start, end = _instant(period.starts_on), _instant(period.ends_on)
+    codes = dict(db.session.execute(select(Department.id, Department.code)).tuples().all())
+    acc: dict[int, dict[str, Any]] = {}
+
+    def slot(department_id: int) -> dict[str, Any]:
+        return acc.setdefault(department_id, {})
+
+    follow = db.session.execute(
+        select(
+            FollowUp.department_id,
+            func.count(),
+            func.sum(case((FollowUp.contacted.is_(True), 1), else_=0)),
+            func.sum(case((FollowUp.resolved.is_(True), 1), else_=0)),
+            func.sum(case((FollowUp.satisfaction == "satisfied", 1), else_=0)),
+            func.sum(case((FollowUp.satisfaction == "basic", 1), else_=0)),
+            func.sum(case((FollowUp.satisfaction == "dissatisfied", 1), else_=0)),
+        )
+        .where(
+            FollowUp.created_at >= start,
+            FollowUp.created_at < end,
+            FollowUp.no_response.is_(False),
+            FollowUp.department_id.is_not(None),
+        )
+        .group_by(FollowUp.department_id)
+    ).all()
+    for dept, n, contacted, resolved, sat, basic, dis in follow:
+        slot(dept).update(
+            follow_ups=n,
+            contacted=int(contacted or 0),
+            resolved=int(resolved or 0),
+            satisfied=int(sat or 0),
+            basically_satisfied=int(basic or 0),
+            dissatisfied=int(dis or 0),
+        )
+
+    in_period = and_(
+        Submission.created_at >= start,
+        Submission.created_at < end,
+        Submission.department_id.is_not(None),
+    )
+    held = select(RatingReview.submission_id).where(RatingReview.status.in_(("held", "excluded")))
+    for dept, n, total, total_sq in db.session.execute(
+        select(Submission.department_id, *_moments(Submission.rating))
+        .where(
+            in_period,
+            Submission.kind == "rating",
+            Submission.rating.is_not(None),
+            Submission.id.not_in(held),
+        )
+        .group_by(Submission.department_id)
+    ).all():
+        slot(dept)["ratings"] = MomentSums(int(n), float(total), float(total_sq))
+
+    for dept, n, total, total_sq in db.session.execute(
+        select(Submission.department_id, *_moments(Analysis.sentiment))
+        .join(Analysis, Analysis.submission_id == Submission.id)
+        .where(in_period, Analysis.sentiment.is_not(None))
+        .group_by(Submission.department_id)
+    ).all():
+        slot(dept)["sentiment"] = MomentSums(int(n), float(total), float(total_sq))
+
+    for dept, n, total, total_sq in db.session.execute(
+        select(Submission.department_id, *_moments(CaseReply.quality_score))
+        .join(CaseReply, CaseReply.submission_id == Submission.id)
+        .where(in_period, CaseReply.quality_score.is_not(None))
+        .group_by(Submission.department_id)
+    ).all():
+        slot(dept)["reply_quality"] = MomentSums(int(n), float(total), float(total_sq))
+
+    group_sizes = (
+        select(Analysis.duplicate_group.label("grp"), func.count().label("size"))
+        .join(Submission, Submission.id == Analysis.submission_id)
+        .where(
+            Submission.created_at >= start,
+            Submission.created_at < end,
+            Analysis.duplicate_group.is_not(None),
+        )
+        .group_by(Analysis.duplicate_group)
+        .subquery()
+    )
+    period_end = end
+    for dept, cases, repeats, due, on_time in db.session.execute(
+        select(
+            Submission.department_id,
+            func.count(),
+            func.sum(case((group_sizes.c.size >= 2, 1), else_=0)),
+            func.sum(
+                case(
+                    (
+                        and_(
+                            Submission.reply_due_at.is_not(None), Submission.replied_at.is_not(None)
+                        ),
+                        1,
+                    ),
+                    (
+                        and_(
+                            Submission.reply_due_at.is_not(None),
+                            Submission.reply_due_at < period_end,
+                        ),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ),
+            func.sum(
+                case(
+                    (
+                        and_(
+                            Submission.replied_at.is_not(None),
+                            Submission.replied_at <= Submission.reply_due_at,
+                        ),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ),
+        )
+        .outerjoin(Analysis, Analysis.submission_id == Submission.id)
+        .outerjoin(group_sizes, group_sizes.c.grp == Analysis.duplicate_group)
+        .where(in_period)
+        .group_by(Submission.department_id)
+    ).all():
+        slot(dept).update(
+            cases=int(cases),
+            repeat_cases=int(repeats or 0),
+            due_cases=int(due or 0),
+            on_time_cases=int(on_time or 0),
+        )
+
+    return [
+        DepartmentCounts(department=codes[dept], **values)
+        for dept, values in acc.items()
+        if dept in codes
+    ]
+
+
+def _imported(period: Period) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    codes = dict(db.session.execute(select(Department.id, Department.code)).tuples().all())
+    bonus_name = (period.settings or {}).get("bonus_name", "bonus")
+    imported: dict[str, dict[str, float]] = {}
+    bonuses: dict[str, float] = {}
+    for row in db.session.scalars(
+        select(DimensionScore).where(DimensionScore.period_id == period.id)
+    ):
+        code = codes[row.department_id]
+        if row.dimension in ("bonus", bonus_name):
+            bonuses[code] = row.score
+        else:
+            imported.setdefault(code, {})[row.dimension] = row.score
+    return imported, bonuses
+
+
+def build_input(period: Period) -> PeriodInput:
+    """Everything the period's result depends on, read from the raw rows now."""
+    groups = dict(
+        db.session.execute(
+            select(Department.code, Department.group).where(Department.active.is_(True))
+        )
+        .tuples()
+        .all()
+    )
+    imported, bonuses = _imported(period)
+    counts = [c for c in gather_counts(period) if c.department in groups]
+    try:
+        return PeriodInput.build(
+            period.code, period_settings(period), groups, counts, imported, bonuses
+        )
+    except ValueError as exc:
+        raise AppraisalError(str(exc)) from exc
+
+
+# --------------------------------------------------------------------------- results
+
+
+def compute(period: Period, actor: str) -> PeriodResult:
+    """Compute the period from the raw rows and store the (draft) result. Audited. Flushes."""
+    if period.status == "published":
+        raise AppraisalError("该周期已发布，结果已冻结；请用 appraisal verify 复核")
+    result = compute_period(build_input(period))
+    period.result_json = result.canonical_json()
+    period.result_sha256 = canonical_sha256(result)
+    period.algorithm_version = result.algorithm_version
+    period.computed_at = utcnow()
+    period.status = "computed"
+    record(
+        actor,
+        "period_compute",
+        "period",
+        period.code,
+        {"sha256": period.result_sha256, "settings_version": period.settings_version},
+    )
+    db.session.flush()
+    return result
+
+
+def publish(period: Period, actor: str) -> None:
+    """Freeze a computed period: settings and result no longer change. Audited. Flushes."""
+    if period.status == "published":
+        raise AppraisalError("该周期已发布")
+    if period.status != "computed" or not period.result_json:
+        raise AppraisalError("请先计算该周期的结果")
+    differences = verify(period)
+    if differences:
+        raise AppraisalError(
+            "数据在计算后已变化，请重新计算后再发布：" + "；".join(differences[:3])
+        )
+    period.status = "published"
+    period.published_at = utcnow()
+    record(
+        actor,
+        "period_publish",
+        "period",
+        period.code,
+        {"sha256": period.result_sha256, "algorithm": period.algorithm_version},
+    )
+    db.session.flush()
+
+
+def verify(period: Period) -> list[str]:
+    """Recompute from the raw rows and list every difference from the stored result."""
+    if not period.result_json:
+        raise AppraisalError("该周期还没有结果")
+    if period.algorithm_version and period.algorithm_version != ALGORITHM_VERSION:
+        return [f"算法版本不同：存档 {period.algorithm_version}，当前 {ALGORITHM_VERSION}"]
+    return verify_period(period.result_json, compute_period(build_input(period)))
+
+
+def result_rows(period: Period) -> list[dict[str, Any]]:
+    """The stored result as public rows: department, group, dimensions, indicators, total, rank."""
+    import json
+
+    if not period.result_json:
+        return []
+    data = json.loads(period.result_json)
+    names = dict(db.session.execute(select(Department.code, Department.name)).tuples().all())
+    citizen = {c["department"]: c for c in data.get("citizen", [])}
+    rows = []
+    for total in data.get("totals", []):
+        code = total["department"]
+        score = citizen.get(code, {})
+        rows.append(
+            {
+                "department": code,
+                "department_name": names.get(code, code),
+                "group": total["group"],
+                "dimensions": dict(total["dimension_scores"]),
+                "bonus": total.get("bonus"),
+                "citizen": {
+                    "score": score.get("score"),
+                    "low": score.get("low"),
+                    "high": score.get("high"),
+                    "indicators": [
+                        {
+                            "indicator": ind["indicator"],
+                            "label": Indicator(ind["indicator"]).label,
+                            "score": ind["score"],
+                            "n": ind["n"],
+                            "low": ind["low"],
+                            "high": ind["high"],
+                            "sufficient": ind["sufficient"],
+                        }
+                        for ind in score.get("indicators", [])
+                    ],
+                },
+                "total": total["total"],
+                "rank": total["rank"],
+                "reason": total.get("reason"),
+            }
+        )
+    rows.sort(key=lambda r: (r["group"], r["rank"] is None, r["rank"] or 0, r["department"]))
+    return rows
