@@ -1,5 +1,7 @@
-"""The performance office's pages (queue monitor, routing; appraisal comes with issue 6)."""
+"""The performance office's pages: queue monitor, routing, appraisal, rectification."""
 
 from citizenvoice.blueprints.office.views import office_blueprint
 
 __all__ = ["office_blueprint"]
+from citizenvoice.blueprints.office import appraisal as _appraisal  # noqa: F401  (registers routes)
+from citizenvoice.blueprints.office import rectification as _rectification  # noqa: F401  (routes)

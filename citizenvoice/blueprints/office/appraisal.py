@@ -1,0 +1,221 @@
+"""Office pages of the appraisal: periods, index settings, compute / publish / verify, import."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from citizenvoice.blueprints.auth import role_required
+from citizenvoice.blueprints.office.views import OFFICE_ROLES, ActionForm, office_blueprint
+from citizenvoice.charts import bar_chart
+from citizenvoice.domain.scoring.settings import Indicator
+from citizenvoice.extensions import db
+from citizenvoice.models import Period
+from citizenvoice.services.appraisal import (
+    PRESETS,
+    AppraisalError,
+    compute,
+    ensure_periods,
+    period_by_code,
+    period_settings,
+    publish,
+    result_rows,
+    settings_json,
+    update_settings,
+    verify,
+)
+from citizenvoice.services.dimension_import import apply as import_apply
+from citizenvoice.services.dimension_import import preview as import_preview
+
+__all__: list[str] = []
+
+
+def _period_or_404(code: str) -> Period:
+    try:
+        return period_by_code(code)
+    except AppraisalError:
+        abort(404)
+
+
+@office_blueprint.get("/periods")
+@role_required(*OFFICE_ROLES)
+def periods() -> str:
+    """All appraisal periods, newest first."""
+    rows = list(db.session.scalars(select(Period).order_by(Period.starts_on.desc(), Period.code)))
+    return render_template("office/periods.html", periods=rows, form=ActionForm())
+
+
+@office_blueprint.post("/periods/ensure")
+@role_required(*OFFICE_ROLES)
+def ensure_current_periods() -> Response:
+    """Create the current month, quarter and year if they are missing."""
+    if ActionForm().validate_on_submit():
+        ensure_periods()
+        db.session.commit()
+    return redirect(url_for("office.periods"), code=303)
+
+
+@office_blueprint.get("/periods/<code>")
+@role_required(*OFFICE_ROLES)
+def period_page(code: str) -> str:
+    """Settings, status, results by group with ranks, charts, and the actions."""
+    period = _period_or_404(code)
+    rows = result_rows(period)
+    settings = period_settings(period)
+    focus = request.args.get("department") or (rows[0]["department"] if rows else None)
+    focus_row = next((r for r in rows if r["department"] == focus), None)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(row["group"], []).append(row)
+    ranking_charts = {
+        group: bar_chart(
+            [(r["department_name"], r["total"]) for r in members if r["total"] is not None],
+            max_value=100,
+        )
+        for group, members in groups.items()
+    }
+    indicator_chart = (
+        bar_chart(
+            [
+                (i["label"], i["score"])
+                for i in focus_row["citizen"]["indicators"]
+                if i["score"] is not None
+            ],
+            max_value=100,
+        )
+        if focus_row
+        else None
+    )
+    return render_template(
+        "office/period.html",
+        period=period,
+        groups=groups,
+        ranking_charts=ranking_charts,
+        focus=focus_row,
+        indicator_chart=indicator_chart,
+        settings=settings,
+        raw_settings=period.settings,
+        presets=PRESETS,
+        indicators=list(Indicator),
+        form=ActionForm(),
+    )
+
+
+@office_blueprint.post("/periods/<code>/settings")
+@role_required(*OFFICE_ROLES)
+def period_settings_page(code: str) -> Response:
+    """Apply a preset, or save edited weights (validated; versioned and audited)."""
+    period = _period_or_404(code)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    preset = request.form.get("preset")
+    try:
+        if preset:
+            if preset not in PRESETS:
+                raise AppraisalError("未知的预设方案")
+            new = settings_json(PRESETS[preset][1], preset)
+        else:
+            new = dict(period.settings)
+            new["preset"] = "custom"
+            new["citizen_weights"] = {
+                i.value: float(request.form.get(f"w_{i.value}") or 0)
+                for i in Indicator
+                if float(request.form.get(f"w_{i.value}") or 0) > 0
+            }
+            new["dimensions"] = [
+                [c, n, float(request.form.get(f"d_{c}") or 0)]
+                for c, n, _ in period.settings["dimensions"]
+            ]
+            new["min_n"] = int(request.form.get("min_n") or new["min_n"])
+        update_settings(period, new, current_user.username)
+    except (AppraisalError, ValueError) as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+    else:
+        db.session.commit()
+        flash("考核设置已保存（版本已更新，需重新计算）", "success")
+    return redirect(url_for("office.period_page", code=code), code=303)
+
+
+@office_blueprint.post("/periods/<code>/<action>")
+@role_required(*OFFICE_ROLES)
+def period_action(code: str, action: str) -> Response:
+    """计算 / 发布 / 复核 a period."""
+    period = _period_or_404(code)
+    if not ActionForm().validate_on_submit() or action not in {"compute", "publish", "verify"}:
+        abort(400)
+    try:
+        if action == "compute":
+            compute(period, current_user.username)
+            message = "已计算"
+        elif action == "publish":
+            publish(period, current_user.username)
+            message = "已发布，结果已冻结并公开"
+        else:
+            differences = verify(period)
+            message = (
+                "复核通过：从原始数据重新计算的结果与存档完全一致"
+                if not differences
+                else "复核发现差异：" + "；".join(differences[:5])
+            )
+    except AppraisalError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+    else:
+        db.session.commit()
+        flash(message, "success" if "差异" not in message else "danger")
+    return redirect(url_for("office.period_page", code=code), code=303)
+
+
+@office_blueprint.route("/periods/<code>/import", methods=["GET", "POST"])
+@role_required(*OFFICE_ROLES)
+def period_import(code: str) -> Any:
+    """Upload a CSV/XLSX of other dimensions: preview with per-row errors, then confirm."""
+    period = _period_or_404(code)
+    form = ActionForm()
+    if request.method == "GET":
+        return render_template("office/import.html", period=period, preview=None, form=form)
+    if not form.validate_on_submit():
+        abort(400)
+    if request.form.get("confirm"):
+        data = base64.b64decode(request.form.get("payload", ""), validate=True)
+        if hashlib.sha256(data).hexdigest() != request.form.get("sha256"):
+            abort(400)
+        filename = request.form.get("filename", "upload.csv")
+    else:
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            flash("请选择文件", "danger")
+            return render_template(
+                "office/import.html", period=period, preview=None, form=form
+            ), 400
+        filename, data = upload.filename, upload.read()
+    try:
+        result = import_preview(period, filename, data)
+        if request.form.get("confirm"):
+            changed = import_apply(period, result, current_user.username)
+            db.session.commit()
+            flash(
+                f"导入完成：{changed} 项得分有变化"
+                if changed
+                else "导入完成：数据与已有记录相同，没有变化",
+                "success",
+            )
+            return redirect(url_for("office.period_page", code=code), code=303)
+    except AppraisalError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+        return render_template("office/import.html", period=period, preview=None, form=form), 400
+    return render_template(
+        "office/import.html",
+        period=period,
+        preview=result,
+        payload=base64.b64encode(data).decode("ascii"),
+        form=form,
+    )
