@@ -1,0 +1,327 @@
+"""The performance office's appraisal: periods API, compute / publish / verify, imports, audit."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import select, text, update
+from support import file_submission
+
+from citizenvoice.extensions import db
+from citizenvoice.models import AuditEntry, Department, DimensionScore, FollowUp, Period, Submission
+from citizenvoice.services.appraisal import (
+    PRESETS,
+    AppraisalError,
+    compute,
+    ensure_periods,
+    period_by_code,
+    publish,
+    settings_json,
+    update_settings,
+)
+from citizenvoice.services.dimension_import import apply as import_apply
+from citizenvoice.services.dimension_import import preview as import_preview
+
+PASSWORD = "correct-horse-battery"
+
+
+def _current_month(app) -> Period:
+    return next(p for p in ensure_periods() if p.kind == "month")
+
+
+def _follow_ups(app, department: str, satisfied: int, dissatisfied: int) -> None:
+    """Raw follow-up rows for a department (as residents would leave them), in this month."""
+    total = satisfied + dissatisfied
+    case_ids = [
+        file_submission(
+            app, f"{department} 第{i}件诉求：小区门口路灯坏了很久没人修。", department=department
+        )
+        for i in range(total)
+    ]
+    with app.app_context():
+        dept = db.session.scalar(select(Department).where(Department.code == department))
+        for i, case_id in enumerate(case_ids):
+            db.session.add(
+                FollowUp(
+                    submission_id=case_id,
+                    department_id=dept.id,
+                    contacted=True,
+                    resolved=i < satisfied,
+                    satisfaction="satisfied" if i < satisfied else "dissatisfied",
+                )
+            )
+        db.session.commit()
+
+
+@pytest.fixture
+def beijing_month(seeded):
+    """This month's period with the Beijing 12345 preset (三率 only), and two departments' follow-ups."""
+    with seeded.app_context():
+        period = _current_month(seeded)
+        update_settings(period, settings_json(PRESETS["beijing12345"][1], "beijing12345"), "test")
+        db.session.commit()
+        code = period.code
+    _follow_ups(seeded, "jtys", satisfied=30, dissatisfied=5)
+    _follow_ups(seeded, "jyty", satisfied=20, dissatisfied=15)
+    return code
+
+
+def test_seed_creates_the_current_month_quarter_and_year(seeded, client):
+    body = client.get("/api/v1/periods").get_json()
+    kinds = {row["code"]: row for row in body}
+    assert len(body) == 3
+    assert all(set(row) >= {"code", "name", "start", "end", "status"} for row in body)
+    assert sorted(row["status"] for row in body) == ["open", "open", "open"]
+    assert any(re.fullmatch(r"\d{4}-Q[1-4]", code) for code in kinds)
+
+
+def test_compute_ranks_within_groups_and_verify_recomputes_exactly(seeded, beijing_month):
+    runner = seeded.test_cli_runner()
+    computed = runner.invoke(args=["appraisal", "compute", "--period", beijing_month])
+    assert computed.exit_code == 0, computed.output
+    assert "2 ranked" in computed.output
+    verified = runner.invoke(args=["appraisal", "verify", "--period", beijing_month])
+    assert verified.exit_code == 0, verified.output
+    with seeded.app_context():
+        from citizenvoice.services.appraisal import result_rows
+
+        rows = {r["department"]: r for r in result_rows(period_by_code(beijing_month))}
+    assert rows["jtys"]["rank"] == 1 and rows["jyty"]["rank"] == 2  # both 公共服务
+    satisfaction = next(
+        i for i in rows["jtys"]["citizen"]["indicators"] if i["indicator"] == "satisfaction"
+    )
+    assert (
+        satisfaction["n"] == 35
+        and satisfaction["low"] <= satisfaction["score"] <= satisfaction["high"]
+    )
+    assert rows["zjj"]["rank"] is None and "样本不足" in rows["zjj"]["reason"]
+
+
+def test_scores_are_public_only_after_publication_and_frozen_then(seeded, beijing_month, client):
+    runner = seeded.test_cli_runner()
+    assert client.get(f"/api/v1/periods/{beijing_month}/scores").status_code == 404
+    runner.invoke(args=["appraisal", "compute", "--period", beijing_month])
+    published = runner.invoke(args=["appraisal", "publish", "--period", beijing_month])
+    assert published.exit_code == 0, published.output
+    body = client.get(f"/api/v1/periods/{beijing_month}/scores").get_json()
+    first = next(r for r in body["rows"] if r["department"] == "jtys")
+    assert set(first) >= {
+        "department",
+        "department_name",
+        "group",
+        "dimensions",
+        "citizen",
+        "total",
+        "rank",
+    }
+    assert first["citizen"]["indicators"][0]["n"] == 35
+    assert body["algorithm_version"] and len(body["result_sha256"]) == 64
+    again = runner.invoke(args=["appraisal", "compute", "--period", beijing_month])
+    assert again.exit_code != 0 and "已发布" in again.output
+    with seeded.app_context():
+        period = period_by_code(beijing_month)
+        with pytest.raises(AppraisalError, match="冻结"):
+            update_settings(period, settings_json(PRESETS["hangzhou"][1], "hangzhou"), "test")
+
+
+def test_verify_fails_when_a_raw_row_changes_after_publication(seeded, beijing_month):
+    runner = seeded.test_cli_runner()
+    runner.invoke(args=["appraisal", "compute", "--period", beijing_month])
+    runner.invoke(args=["appraisal", "publish", "--period", beijing_month])
+    with seeded.app_context():
+        db.session.execute(
+            update(FollowUp)
+            .where(FollowUp.satisfaction == "dissatisfied")
+            .values(satisfaction="satisfied")
+        )
+        db.session.commit()
+    result = runner.invoke(args=["appraisal", "verify", "--period", beijing_month])
+    assert result.exit_code != 0
+    assert "differences" in result.output
+
+
+def test_settings_changes_are_versioned_validated_and_audited(seeded):
+    with seeded.app_context():
+        period = _current_month(seeded)
+        version = period.settings_version
+        bad = settings_json(PRESETS["hangzhou"][1], "hangzhou")
+        bad["dimensions"] = [
+            ["citizen", "社会评价", 60.0],
+            ["goals", "目标考核", 45.0],
+            ["leadership", "领导考评", 5.0],
+        ]
+        with pytest.raises(AppraisalError):
+            update_settings(period, bad, "office1")
+        db.session.rollback()
+        period = _current_month(seeded)
+        update_settings(
+            period, settings_json(PRESETS["beijing12345"][1], "beijing12345"), "office1"
+        )
+        db.session.commit()
+        assert period.settings_version == version + 1
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "period_settings"))
+        assert entry.actor == "office1" and entry.details["after"]["preset"] == "beijing12345"
+
+
+def _csv(rows: list[str]) -> bytes:
+    return ("\n".join(["部门代码,维度,得分,周期", *rows]) + "\n").encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("nope,目标考核,80,{code}", "部门代码不存在"),
+        ("zjj,目标考核,180,{code}", "得分超出范围"),
+        ("zjj,目标考核,abc,{code}", "得分不是数字"),
+        ("zjj,目标考核,80,2020-01", "周期不符"),
+        ("zjj,不存在的维度,80,{code}", "没有该维度"),
+        ("zjj,社会评价,80,{code}", "市民评价维度由系统计算"),
+        ("zjj,创新创优,9,{code}", "得分超出范围"),
+    ],
+)
+def test_import_reports_each_error_per_row_in_chinese_and_applies_nothing(seeded, line, message):
+    with seeded.app_context():
+        period = _current_month(seeded)
+        result = import_preview(
+            period,
+            "scores.csv",
+            _csv([line.format(code=period.code), f"jtys,目标考核,90,{period.code}"]),
+        )
+        assert not result.ok
+        assert any(message in e for e in result.rows[0].errors)
+        assert result.rows[1].errors == ()
+        with pytest.raises(AppraisalError):
+            import_apply(period, result, "office1")
+        assert db.session.scalar(select(DimensionScore.id)) is None
+
+
+def test_import_of_a_duplicate_row_is_refused(seeded):
+    with seeded.app_context():
+        period = _current_month(seeded)
+        result = import_preview(
+            period, "s.csv", _csv([f"zjj,目标考核,80,{period.code}", f"zjj,goals,85,{period.code}"])
+        )
+        assert "重复行" in "".join(result.rows[1].errors)
+
+
+def test_xlsx_import_applies_once_and_a_reimport_changes_nothing(seeded):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["部门代码", "维度", "得分"])
+    sheet.append(["jtys", "目标考核", 88.5])
+    sheet.append(["jtys", "领导考评", 90])
+    sheet.append(["jtys", "创新创优", 2])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with seeded.app_context():
+        period = _current_month(seeded)
+        first = import_preview(period, "scores.xlsx", buffer.getvalue())
+        assert first.ok, first.rows
+        assert import_apply(period, first, "office1") == 3
+        db.session.commit()
+        assert (
+            import_apply(
+                period, import_preview(period, "scores.xlsx", buffer.getvalue()), "office1"
+            )
+            == 0
+        )
+        db.session.commit()
+        stored = dict(
+            db.session.execute(select(DimensionScore.dimension, DimensionScore.score))
+            .tuples()
+            .all()
+        )
+        assert stored == {"goals": 88.5, "leadership": 90.0, "bonus": 2.0}
+
+
+def test_the_import_page_previews_before_it_applies(seeded, client):
+    assert (
+        seeded.test_cli_runner()
+        .invoke(
+            args=[
+                "users",
+                "create",
+                "--username",
+                "office1",
+                "--password",
+                PASSWORD,
+                "--role",
+                "office",
+            ]
+        )
+        .exit_code
+        == 0
+    )
+    token = re.search(
+        r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/login").get_data(as_text=True)
+    ).group(1)
+    client.post("/login", data={"username": "office1", "password": PASSWORD, "csrf_token": token})
+    with seeded.app_context():
+        code = _current_month(seeded).code
+    page = client.get(f"/office/periods/{code}/import").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    preview = client.post(
+        f"/office/periods/{code}/import",
+        data={
+            "csrf_token": token,
+            "file": (io.BytesIO(_csv([f"zjj,目标考核,80,{code}"])), "s.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert preview.status_code == 200 and 'id="confirm-import"' in preview.get_data(as_text=True)
+    with seeded.app_context():
+        assert db.session.scalar(select(DimensionScore.id)) is None  # nothing before confirmation
+    html = preview.get_data(as_text=True)
+    fields = dict(
+        re.findall(r'name="(payload|sha256|filename|csrf_token)"[^>]*value="([^"]*)"', html)
+    )
+    confirmed = client.post(f"/office/periods/{code}/import", data={**fields, "confirm": "1"})
+    assert confirmed.status_code == 303
+    with seeded.app_context():
+        assert db.session.scalar(select(DimensionScore.score)) == 80.0
+    assert "绩效考评" in client.get(f"/office/periods/{code}").get_data(as_text=True)
+
+
+def test_audit_verify_detects_tampering(seeded, beijing_month):
+    runner = seeded.test_cli_runner()
+    runner.invoke(args=["appraisal", "compute", "--period", beijing_month])
+    intact = runner.invoke(args=["audit", "verify"])
+    assert intact.exit_code == 0 and "intact" in intact.output
+    with seeded.app_context():
+        db.session.execute(
+            text(
+                "UPDATE audit_entry SET actor = 'someone-else' WHERE id = (SELECT min(id) FROM audit_entry)"
+            )
+        )
+        db.session.commit()
+    broken = runner.invoke(args=["audit", "verify"])
+    assert broken.exit_code != 0 and "broken" in broken.output
+
+
+def test_publish_refuses_when_raw_rows_changed_since_compute(seeded, beijing_month):
+    with seeded.app_context():
+        period = period_by_code(beijing_month)
+        compute(period, "office1")
+        db.session.commit()
+        db.session.execute(update(FollowUp).values(resolved=True))
+        db.session.commit()
+        with pytest.raises(AppraisalError, match="重新计算"):
+            publish(period_by_code(beijing_month), "office1")
+
+
+def test_follow_ups_outside_the_period_do_not_count(seeded, beijing_month):
+    with seeded.app_context():
+        period = period_by_code(beijing_month)
+        db.session.execute(
+            update(FollowUp).values(created_at=FollowUp.created_at - timedelta(days=400))
+        )
+        db.session.execute(
+            update(Submission).values(created_at=Submission.created_at - timedelta(days=400))
+        )
+        db.session.commit()
+        result = compute(period, "office1")
+        assert all(t.rank is None for t in result.totals)
