@@ -303,8 +303,8 @@ class NearDuplicateIndex:
         self._members.setdefault(group, []).append(key)
         self._indexed.append(bands is not None)
         if bands is not None:
-            # What MinHashLSH.insert does, with the band keys computed once for query and insert.
-            self._lsh.keys.insert(row, *bands)
+            # MinHashLSH.insert without its key->bands map (only remove() needs it; ~100 MB at
+            # 100k messages), band keys computed once for query and insert.
             for band, table in zip(bands, self._lsh.hashtables, strict=True):
                 table.insert(band, row)
         return group
