@@ -36,12 +36,14 @@ __all__ = [
     "SOURCE_KINDS",
     "STATUS_LABELS",
     "BeforeAfter",
+    "ProgressEntry",
     "RectificationError",
     "TaskNotVisible",
     "WindowFigures",
     "before_after",
     "close_task",
     "open_task",
+    "progress_entries",
     "report_progress",
     "source_condition",
     "suggest_department",
@@ -247,6 +249,29 @@ def task_for(user: User, task_id: int, *, purpose: str = "view") -> Rectificatio
             )
         raise TaskNotVisible(task_id)
     return task
+
+
+@dataclass(frozen=True)
+class ProgressEntry:
+    """One entry of a task's progress: a department report or the office's closing note."""
+
+    at: datetime
+    by: str
+    text: str
+    closing: bool
+
+
+def progress_entries(task: RectificationTask) -> list[ProgressEntry]:
+    """The task's progress entries, oldest first, with their times parsed."""
+    return [
+        ProgressEntry(
+            datetime.fromisoformat(str(p["at"])),
+            str(p.get("by", "")),
+            str(p.get("text", "")),
+            p.get("kind") == "close",
+        )
+        for p in task.progress or []
+    ]
 
 
 def task_overdue(task: RectificationTask, today: date | None = None) -> bool:
