@@ -484,4 +484,3 @@ def test_before_after_on_really_analysed_cases_and_shown_with_charts(world, anal
     assert "整改前" in html and "整改后" in html and "诉求量变化：-1 件" in html
     staff_html = _login(world, "cg_staff").get(f"/workspace/rectification/{task_id}")
     assert 'id="before-after"' in staff_html.get_data(as_text=True)
-
