@@ -71,10 +71,15 @@ def test_confident_unsure_case_is_routed_once_with_a_timeline_note(seeded, analy
         assert outcome.routed_to == "市教育体育局"
         assert submission.department.code == "jyty"
         assert submission.routing == Routing.CLASSIFIER.value
-        notes = list(
-            db.session.scalars(select(StatusEvent.note).where(StatusEvent.submission_id == case_id))
+        assigned = list(
+            db.session.scalars(
+                select(StatusEvent.note).where(
+                    StatusEvent.submission_id == case_id, StatusEvent.action == "assign"
+                )
+            )
         )
-        assert notes.count("已自动分派至市教育体育局") == 1
+        assert len(assigned) == 1 and assigned[0].startswith("已分派至市教育体育局")
+        assert submission.sign_due_at is not None
 
 
 def test_unconfident_case_is_left_for_the_office(seeded, analyzer, file_case):
