@@ -7,6 +7,8 @@ import random
 from datetime import datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nlp.datasets import data_dir, load_replies
 from nlp.reply_quality import (
@@ -153,3 +155,19 @@ def test_consultation_needs_no_measures_or_result() -> None:
     assert "缺少处理结果" not in q.reasons and "未说明采取的措施" not in q.reasons
     complaint = score_reply("投诉A市某小区噪音扰民\n" + MESSAGE, answer)
     assert "缺少处理结果" in complaint.reasons
+
+
+@settings(max_examples=30, deadline=None)
+@given(message=st.text(max_size=200), reply=st.text(max_size=300), days=st.floats(-5, 500))
+def test_scores_stay_in_range_for_any_text(message: str, reply: str, days: float) -> None:
+    q = score_reply(message, reply, T0, T0 + timedelta(days=days))
+    for value in (q.score, q.relevance, q.completeness):
+        assert 0.0 <= value <= 1.0
+    assert q.timeliness is None or 0.0 <= q.timeliness <= 1.0
+    assert set(q.parts) | set(q.missing_parts) <= {
+        "facts",
+        "measures",
+        "result",
+        "basis",
+        "contact",
+    }

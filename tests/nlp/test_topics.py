@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nlp.datasets import data_dir, load_messages
 from nlp.hot_issues import (
@@ -186,3 +188,26 @@ def test_topics_on_real_messages_relate_to_categories() -> None:
     nmi = normalized_mutual_info_score([m.label for m in messages], model.labels_)
     # On the full 10,000-document benchmark NMI is about 0.4; a random split scores ~0.
     assert nmi > 0.2
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    offsets=st.lists(st.floats(0, 90), min_size=1, max_size=20),
+    likes=st.lists(st.integers(0, 5000), min_size=1, max_size=20),
+    extra=st.integers(1, 1000),
+)
+def test_more_likes_or_messages_never_lower_the_index(
+    offsets: list[float], likes: list[int], extra: int
+) -> None:
+    records = [
+        HotRecord("k", NOW - timedelta(days=d), likes[i % len(likes)])
+        for i, d in enumerate(offsets)
+    ]
+    base = hot_issue_index(records, now=NOW)[0]
+    liked = hot_issue_index(
+        [*records[:-1], HotRecord("k", records[-1].time, records[-1].likes + extra)], now=NOW
+    )[0]
+    assert liked.index >= base.index
+    more = hot_issue_index([*records, HotRecord("k", NOW, 0)], now=NOW)[0]
+    assert more.index >= base.index
+    assert base.index >= 0
