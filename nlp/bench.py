@@ -22,7 +22,8 @@ replied messages (the department's replies are not used), in file order; when ``
 what exists the list is repeated (reported as ``n_distinct``). One core: the process pins itself
 to one CPU with ``os.sched_setaffinity`` (where the OS supports it) before any timing, so
 numpy/BLAS threads cannot use more. Each timed pass runs once, after a short warm-up pass on
-the first 200 messages; absolute figures on a shared machine are noisy, the ratio less so.
+the first 200 messages; absolute figures on a shared machine are noisy, the ratio less so, so
+the 1-minute load average before and after the run is reported with them.
 """
 
 from __future__ import annotations
@@ -106,12 +107,21 @@ def snownlp_figures(texts: list[str]) -> dict[str, Any]:
     return figures
 
 
+def _loadavg() -> float | None:
+    """The 1-minute load average (None where the OS has none): other load skews timings."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
 def run_bench(n: int = 10_000, snownlp_sample: int = 300, batch_size: int = 256) -> dict[str, Any]:
     """Measure and return every figure described in the module docstring."""
     from nlp.pipeline import Analyzer, is_analyzable
     from nlp.training import compose_text
 
     cpu = pin_to_one_core()
+    load_before = _loadavg()
     messages, distinct = bench_messages(n)
     messages = [m for m in messages if is_analyzable(*m)]
 
@@ -161,6 +171,8 @@ def run_bench(n: int = 10_000, snownlp_sample: int = 300, batch_size: int = 256)
         },
         "ratio_full_to_segmentation": round(full_rate / seg_rate, 3),
         "model_version": analyzer.model_version,
+        "loadavg_1m_before_after": [load_before, _loadavg()],
+        "cpus_online": os.cpu_count(),
     }
     if snownlp_sample > 0:
         sample = [compose_text(t.strip(), x) for t, x in messages[:snownlp_sample]]

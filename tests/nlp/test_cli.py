@@ -166,3 +166,27 @@ def test_evaluate_prints_one_json_object(
     assert len(matrix) == len(labels)
     assert sum(map(sum, matrix)) == len(real_rows)
     assert 0.0 <= metrics["macro_f1"] <= 1.0
+
+
+def test_bench_prints_one_json_object_with_every_figure(
+    real_rows: list[tuple[str, str, str]],
+) -> None:
+    # A subprocess: the benchmark pins its process to one CPU.
+    proc = _run("bench", "--n", "150", "--snownlp-sample", "0", "--batch-size", "50")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["n_messages"] == 150
+    assert result["segmentation"]["chars_per_s"] > 0
+    assert result["full"]["messages_per_s"] > 0
+    assert set(result["full"]["mean_ms_per_step"]) == {
+        "normalize",
+        "redact",
+        "segment",
+        "classify",
+        "sentiment",
+        "keywords",
+        "urgency",
+    }
+    assert 0 < result["ratio_full_to_segmentation"] <= 1.5
+    assert result["load_s"] > 0
+    assert "category=" in result["model_version"]
