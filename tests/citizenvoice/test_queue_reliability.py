@@ -218,8 +218,10 @@ def test_a_sigkilled_worker_is_recovered_and_every_submission_has_one_analysis(
 ):
     """Kill the worker mid-queue with SIGKILL; a new worker finishes every job exactly once.
 
-    The analysis timeout is shortened to 5 s for this test, so RQ's bound on noticing the dead
-    worker (timeout + 60 s, then a maintenance run) is about 70 s instead of about 2.5 minutes.
+    The jobs are queued from this process with the real 60-s analysis timeout, so this checks
+    the documented production bound: RQ notices the dead worker when the job's heartbeat
+    (timeout + 60 s) expires and the next maintenance run (every 5 s here) retries it, about
+    2 to 2.5 minutes after the kill.
     """
     connection = worker_redis(private_redis.url)
     for i in range(60):
@@ -252,14 +254,14 @@ def test_a_sigkilled_worker_is_recovered_and_every_submission_has_one_analysis(
         with queued_app.app_context():
             total = db.session.scalar(select(func.count()).select_from(Submission))
             db.session.remove()
-        wait_for(lambda: _analysis_counts(queued_app)[1] == total, timeout=150, interval=1)
+        wait_for(lambda: _analysis_counts(queued_app)[1] == total, timeout=240, interval=1)
         recovered_after = time.monotonic() - killed_at
     finally:
         rescuer.send_signal(signal.SIGTERM)
         rescuer.wait(timeout=30)
     rows, distinct = _analysis_counts(queued_app)
     assert rows == distinct == total
-    assert recovered_after < 150
+    assert recovered_after < 180
     print(f"killed job {killed_mid_job} recovered after {recovered_after:.0f} s", file=sys.stderr)
 
 
