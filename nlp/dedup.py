@@ -3,24 +3,25 @@
 Residents post the same issue many times, with small edits. ``NearDuplicateIndex`` gives every
 message a duplicate-group id, incrementally:
 
-1. The text is normalised for comparison only (``_normalise``: NFKC folds full-width forms,
-   case is folded, and everything that is not a letter or digit, i.e. punctuation, whitespace
-   and emoji, is dropped). Traditional-to-simplified conversion is left to ``nlp.normalize``
-   upstream: it is too slow to run here on every message.
+1. The text is normalised for comparison only (``normalise_for_dedup``: NFKC folds full-width
+   forms, case is folded, and everything that is not a letter or digit, i.e. punctuation,
+   whitespace and emoji, is dropped). Traditional-to-simplified conversion is left to
+   ``nlp.normalize`` upstream: it is too slow to run here on every message.
 2. Exact pass: a BLAKE2b digest of the normalised text; an identical text joins the group of the
    first message with that digest without touching the LSH index.
 3. Near pass: a MinHash signature of the set of character shingles (``shingle_size`` characters)
-   is looked up in a ``datasketch.MinHashLSH`` index tuned for ``threshold - LSH_SLACK``;
-   candidates are
+   is looked up in a ``datasketch.MinHashLSH`` index tuned for ``threshold - LSH_SLACK``
+   (band keys computed once per message and used for query and insert alike); candidates are
    verified by the MinHash estimate of their Jaccard similarity (at least ``threshold``) and the
-   message joins the group of the most similar one (ties: the earliest added).
+   message joins the group of the most similar one (ties: the earliest added). A text with
+   nothing left after normalisation (empty, emoji only) is a group of its own.
 
 The first message of a group gives the group its id (its key); later members never move a group
 and groups are never merged, so a stored group id stays valid as the stream grows.
 
 Signatures follow datasketch's ``affine32`` scheme exactly (permutations from
 ``MinHash(num_perm, seed=random_state, scheme="affine32")``, MurmurHash3 pre-mix, ``a*h+b mod
-2**32``), computed for many messages at once with numpy: ``_shingle_hash`` is the 32-bit hash of
+2**32``), computed for many messages at once with numpy: ``shingle_hash`` is the 32-bit hash of
 one shingle and a ``datasketch.MinHash`` fed with it yields the same hash values. Persist with
 ``to_state()/from_state()`` (JSON-able metadata plus one ``uint32`` array) or ``save/load`` (one
 ``.npz`` file, read with ``allow_pickle=False``).
