@@ -299,7 +299,8 @@ def score_reply(
     """Score a department's ``reply`` to a citizen ``message`` (see the module docstring).
 
     Tokens from ``Segmenter.content_tokens`` may be passed to skip segmentation. Raises
-    ValueError for texts over ``MAX_CHARS`` characters; an empty reply scores 0 with reasons.
+    ValueError for texts over ``MAX_CHARS`` characters or for one naive and one timezone-aware
+    timestamp; an empty reply scores 0 with reasons.
     """
     _check_text("message", message)
     _check_text("reply", reply)
@@ -308,6 +309,8 @@ def score_reply(
     delay: float | None = None
     timeliness: float | None = None
     if message_time is not None and reply_time is not None:
+        if (message_time.tzinfo is None) != (reply_time.tzinfo is None):
+            raise ValueError("message_time and reply_time must both be naive or both be aware")
         delay = (reply_time - message_time).total_seconds() / 86400.0
         if delay < 0:
             warnings.append("答复时间早于留言时间，请核对时间")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -171,3 +171,11 @@ def test_scores_stay_in_range_for_any_text(message: str, reply: str, days: float
         "basis",
         "contact",
     }
+
+
+def test_mixed_naive_and_aware_times_are_a_clear_error() -> None:
+    aware = datetime(2019, 5, 1, 10, 0, tzinfo=UTC)
+    with pytest.raises(ValueError, match="naive"):
+        score_reply(MESSAGE, GOOD_REPLY, T0, aware)
+    q = score_reply(MESSAGE, GOOD_REPLY, T0.replace(tzinfo=UTC), aware)
+    assert q.delay_days == pytest.approx(6.02, abs=0.01)
