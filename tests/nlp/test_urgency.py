@@ -72,7 +72,9 @@ def test_programmes_drills_and_hyperbole_are_ignored(detector: UrgencyDetector) 
 
 
 def test_past_events_are_elevated(detector: UrgencyDetector) -> None:
-    assert detector.detect("2011年10月30日学校停车场发生火灾").level == "elevated"
+    assert detector.detect("去年学校停车场发生火灾").level == "elevated"
+    text = "2011年10月30日学校停车场发生火灾。2014年学校还没有装监控"
+    assert detector.detect(text).level == "elevated"
 
 
 def test_matches_deep_in_a_long_letter_are_not_urgent(detector: UrgencyDetector) -> None:
@@ -120,3 +122,11 @@ def test_first_character_prefilter_is_exact(tmp_path: Path) -> None:
     extra = tmp_path / "extra.tsv"
     extra.write_text("critical\t*\t任意\t\\w{2}塌了\n", encoding="utf-8")
     assert UrgencyDetector(lexicon_paths=[extra]).detect("房子塌了").reasons == ("任意: 房子塌了",)
+
+
+def test_background_events_years_before_the_message_are_past(detector: UrgencyDetector) -> None:
+    text = "2011年10月30日凌晨学校的车辆全部起火。2014年学校至今没有装监控，请领导重视"
+    assert detector.detect(text).level == "elevated"
+    assert detector.detect("村民房屋倒塌多年，为何不能申请危房改造").level == "elevated"
+    # The same year as the latest one mentioned is "now": still urgent.
+    assert detector.detect("2019年12月30日晚小区3栋起火，2019年底还没人处理").urgent
