@@ -161,3 +161,22 @@ def test_real_messages_are_mostly_untouched() -> None:
     rng.shuffle(samples)
     for text in samples:
         assert redact(text).text == text
+
+
+@st.composite
+def _formatted_mobiles(draw: st.DrawFn) -> str:
+    digits = draw(_mobiles())
+    sep = draw(st.sampled_from(["", " ", "-"]))
+    prefix = draw(st.sampled_from(["", "+86", "+86 ", "86-", "0086 "]))
+    return prefix + digits[:3] + sep + digits[3:7] + sep + digits[7:]
+
+
+@settings(max_examples=200, deadline=None)
+@given(before=_CJK, phone=_formatted_mobiles(), after=_CJK)
+def test_property_formatted_mobile_numbers_are_always_masked(
+    before: str, phone: str, after: str
+) -> None:
+    _assert_only_inserted_part_masked(before, phone, after, "mobile")
+    # The national number's middle four digits are always hidden.
+    masked = redact(before + phone + after).text[len(before) : len(before) + len(phone)]
+    assert masked.replace(" ", "").replace("-", "")[-8:-4] == "****"
