@@ -31,20 +31,27 @@ class Analysis(Base):
     """What nlp/ found in one submission; upserted by submission id (jobs may run twice)."""
 
     __tablename__ = "analysis"
+    __table_args__ = (
+        # Inbox filters: each index also holds submission_id, so counting a filtered inbox
+        # joins to submission without reading this wide table (index-only scans).
+        Index("ix_analysis_category_submission", "category", "submission_id"),
+        Index("ix_analysis_sentiment_submission", "sentiment_label", "submission_id"),
+        Index("ix_analysis_urgent_submission", "urgent", "submission_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(
         ForeignKey("submission.id", ondelete="CASCADE"), unique=True
     )
     model_version: Mapped[str] = mapped_column(String(200))
-    category: Mapped[str | None] = mapped_column(String(32), index=True)
+    category: Mapped[str | None] = mapped_column(String(32))
     category_confidence: Mapped[float | None] = mapped_column(Float)
     category_top3: Mapped[list[Any]] = mapped_column(JSON, default=list)
     category_uncertain: Mapped[bool] = mapped_column(Boolean, default=False)
     sentiment: Mapped[float | None] = mapped_column(Float)
-    sentiment_label: Mapped[str | None] = mapped_column(String(16), index=True)
+    sentiment_label: Mapped[str | None] = mapped_column(String(16))
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
-    urgent: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     urgency_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     redacted_text: Mapped[str] = mapped_column(Text, default="")
     duplicate_group: Mapped[str | None] = mapped_column(String(40), index=True)

@@ -37,7 +37,12 @@ class Submission(Base):
         CheckConstraint("kind IN ('complaint', 'rating', 'suggestion')", name="kind_valid"),
         CheckConstraint("rating IS NULL OR (rating BETWEEN 1 AND 5)", name="rating_range"),
         CheckConstraint("kind <> 'rating' OR rating IS NOT NULL", name="rating_required"),
-        Index("ix_submission_department_created", "department_id", "created_at"),
+        # The department inbox: its newest page is a plain backward scan (id breaks ties in
+        # the ORDER BY), and counts join to analysis from this index alone (index-only scan).
+        Index("ix_submission_department_created_id", "department_id", "created_at", "id"),
+        # Overdue cases: a case in progress whose reply deadline has passed (see
+        # services.cases.overdue_condition); the reply_due_at index alone serves date ranges.
+        Index("ix_submission_status_reply_due", "status", "reply_due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

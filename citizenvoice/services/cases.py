@@ -151,8 +151,25 @@ def running_due() -> Any:
 
 
 def overdue_condition(now: datetime) -> Any:
-    """SQL: the running deadline has passed at ``now``."""
-    return and_(running_due().is_not(None), running_due() < now)
+    """SQL: the running deadline has passed at ``now``.
+
+    The same cases as ``running_due() < now`` (never NULL, so its negation is exact), written
+    branch by branch so PostgreSQL can answer from the status and (status, reply_due_at)
+    indexes instead of evaluating the CASE on every row.
+    """
+    return or_(
+        and_(
+            Submission.status == CaseStatus.RECEIVED.value,
+            Submission.department_id.is_not(None),
+            Submission.sign_due_at.is_not(None),
+            Submission.sign_due_at < now,
+        ),
+        and_(
+            Submission.status.in_([CaseStatus.SIGNED.value, CaseStatus.IN_PROGRESS.value]),
+            Submission.reply_due_at.is_not(None),
+            Submission.reply_due_at < now,
+        ),
+    )
 
 
 def _search_condition(tokens: list[str]) -> Any:
