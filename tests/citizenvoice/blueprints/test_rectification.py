@@ -7,9 +7,11 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from flask_migrate import upgrade
 from sqlalchemy import func, select
 from support import file_submission
 
+from citizenvoice import create_app
 from citizenvoice.extensions import db
 from citizenvoice.models import Analysis, AuditEntry, RectificationTask, Submission, User
 from citizenvoice.services.analysis import analyse_submission
@@ -25,6 +27,7 @@ from citizenvoice.services.rectification import (
     task_for,
     tasks_for,
 )
+from config import DevelopmentConfig
 
 PASSWORD = "correct-horse-battery"
 GROUP = "dup-night-market"
@@ -482,5 +485,30 @@ def test_before_after_on_really_analysed_cases_and_shown_with_charts(world, anal
     html = _login(world, "office1").get(f"/office/rectification/{task_id}").get_data(as_text=True)
     assert 'id="before-after"' in html and html.count("<svg") == 2
     assert "整改前" in html and "整改后" in html and "诉求量变化：-1 件" in html
+    assert not re.search(r"<style|\sstyle=|<script(?![^>]*\bsrc=)", html)  # the CSP holds
     staff_html = _login(world, "cg_staff").get(f"/workspace/rectification/{task_id}")
     assert 'id="before-after"' in staff_html.get_data(as_text=True)
+
+
+def test_keywords_and_before_after_also_work_on_the_embedded_sqlite_database(tmp_path):
+    config = DevelopmentConfig({"DATABASE_URL": f"sqlite:///{tmp_path / 'embedded.sqlite3'}"})
+    config.DATA_DIR = None
+    app = create_app(config)
+    with app.app_context():
+        upgrade()
+    assert app.test_cli_runner().invoke(args=["seed", "--messages", "0"]).exit_code == 0
+    opened = datetime(2026, 2, 1, tzinfo=UTC)
+    _analysed_case(app, NOISE, group=None, keywords=["油烟"], created_at=opened - timedelta(1))
+    _analysed_case(app, NOISE, group=None, tokens=" 油烟 ", created_at=opened + timedelta(1))
+    _analysed_case(app, NOISE, group=None, tokens=" 油烟机 ", created_at=opened + timedelta(1))
+    with app.app_context():
+        office = User(username="office1", role="office", password_hash="x", session_token="t")
+        db.session.add(office)
+        db.session.flush()
+        task = open_task(office, "cgzf", "油烟", "减少", "keyword", "油烟", FUTURE_DATE)
+        task.created_at = opened
+        db.session.commit()
+        task = db.session.get(RectificationTask, task.id)  # read back: SQLite drops the zone
+        figures = before_after(task, now=opened + timedelta(days=5))
+    assert (figures.before.volume, figures.after.volume) == (1, 1)
+    assert figures.before.mean_sentiment == pytest.approx(0.2)
