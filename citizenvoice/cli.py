@@ -41,6 +41,7 @@ from citizenvoice.services.audit import verify_chain
 from citizenvoice.services.dimension_import import apply as import_apply
 from citizenvoice.services.dimension_import import preview as import_preview
 from citizenvoice.services.feedback import submit_feedback
+from citizenvoice.services.integrity import check_period
 from citizenvoice.services.outbox import outbox_backlog
 
 __all__ = ["init_app", "seed_demo_data"]
@@ -351,6 +352,21 @@ def appraisal_import_command(code: str, file: str, confirm: bool) -> None:
         click.echo(f"imported: {changed} scores changed")
     else:
         click.echo("preview only: run again with --confirm to apply")
+
+
+@appraisal_group.command("check")
+@click.option("--period", "code", required=True)
+@with_appcontext
+def appraisal_check_command(code: str) -> None:
+    """Run the anomaly checks and hold flagged follow-ups for the office's review."""
+    period = _period(code)
+    try:
+        outcome = check_period(period, actor="cli")
+    except AppraisalError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"checked {outcome.checked} follow-ups, {outcome.newly_held} newly held for review")
 
 
 @click.group("audit")

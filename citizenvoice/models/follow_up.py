@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, DateTime, Float, ForeignKey, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from citizenvoice.extensions import Base
@@ -41,6 +51,7 @@ class FollowUp(Base):
             "satisfaction IS NULL OR satisfaction IN ('satisfied', 'basic', 'dissatisfied')",
             name="satisfaction_valid",
         ),
+        CheckConstraint("rating IS NULL OR (rating BETWEEN 1 AND 5)", name="rating_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,6 +64,9 @@ class FollowUp(Base):
     contacted: Mapped[bool | None] = mapped_column(Boolean)
     resolved: Mapped[bool | None] = mapped_column(Boolean)
     satisfaction: Mapped[str | None] = mapped_column(String(24))
+    # The one scored 1-5 service rating of a case (服务评分), given with the follow-up through the
+    # tracking code; open 评价 submissions are shown to departments but never scored.
+    rating: Mapped[int | None] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(Text, default="")
     wants_redo: Mapped[bool] = mapped_column(Boolean, default=False)
     no_response: Mapped[bool] = mapped_column(Boolean, default=False)

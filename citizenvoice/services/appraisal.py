@@ -218,8 +218,10 @@ def _moments(value: Any) -> tuple[Any, Any, Any]:
 def gather_counts(period: Period) -> list[DepartmentCounts]:
     """Every department's sufficient statistics for the period, by SQL GROUP BY on raw rows.
 
-    Follow-ups count by when they were given; ratings, text signals, repeat complaints and
-    timeliness by when the case came in. Ratings held for review or excluded do not count.
+    Follow-ups (三率 and the 1-5 service rating given with them through the tracking code: one
+    scored judgement per case) count by when they were given; text signals, repeat complaints
+    and timeliness by when the case came in. Follow-ups held for review or excluded do not
+    count; open 评价 submissions are shown to departments but never scored.
     """
     start, end = _instant(period.starts_on), _instant(period.ends_on)
     codes = dict(db.session.execute(select(Department.id, Department.code)).tuples().all())
@@ -228,6 +230,14 @@ def gather_counts(period: Period) -> list[DepartmentCounts]:
     def slot(department_id: int) -> dict[str, Any]:
         return acc.setdefault(department_id, {})
 
+    held = select(RatingReview.submission_id).where(RatingReview.status.in_(("held", "excluded")))
+    scored_follow_ups = (
+        FollowUp.created_at >= start,
+        FollowUp.created_at < end,
+        FollowUp.no_response.is_(False),
+        FollowUp.department_id.is_not(None),
+        FollowUp.submission_id.not_in(held),
+    )
     follow = db.session.execute(
         select(
             FollowUp.department_id,
@@ -238,12 +248,7 @@ def gather_counts(period: Period) -> list[DepartmentCounts]:
             func.sum(case((FollowUp.satisfaction == "basic", 1), else_=0)),
             func.sum(case((FollowUp.satisfaction == "dissatisfied", 1), else_=0)),
         )
-        .where(
-            FollowUp.created_at >= start,
-            FollowUp.created_at < end,
-            FollowUp.no_response.is_(False),
-            FollowUp.department_id.is_not(None),
-        )
+        .where(*scored_follow_ups)
         .group_by(FollowUp.department_id)
     ).all()
     for dept, n, contacted, resolved, sat, basic, dis in follow:
@@ -261,16 +266,10 @@ def gather_counts(period: Period) -> list[DepartmentCounts]:
         Submission.created_at < end,
         Submission.department_id.is_not(None),
     )
-    held = select(RatingReview.submission_id).where(RatingReview.status.in_(("held", "excluded")))
     for dept, n, total, total_sq in db.session.execute(
-        select(Submission.department_id, *_moments(Submission.rating))
-        .where(
-            in_period,
-            Submission.kind == "rating",
-            Submission.rating.is_not(None),
-            Submission.id.not_in(held),
-        )
-        .group_by(Submission.department_id)
+        select(FollowUp.department_id, *_moments(FollowUp.rating))
+        .where(*scored_follow_ups, FollowUp.rating.is_not(None))
+        .group_by(FollowUp.department_id)
     ).all():
         slot(dept)["ratings"] = MomentSums(int(n), float(total), float(total_sq))
 

@@ -24,11 +24,15 @@ def follow_up_of(submission_id: int) -> FollowUpRow | None:
     return db.session.scalar(select(FollowUpRow).where(FollowUpRow.submission_id == submission_id))
 
 
-def record_follow_up(case_id: int, answers: FollowUp, client_fingerprint: str | None) -> Submission:
+def record_follow_up(
+    case_id: int, answers: FollowUp, client_fingerprint: str | None, rating: int | None = None
+) -> Submission:
     """Record the resident's answers; a second attempt gets a clear message. Flushes."""
     case = db.session.scalar(select(Submission).where(Submission.id == case_id).with_for_update())
     if case is None:
         raise FollowUpError("诉求不存在")
+    if rating is not None and not 1 <= rating <= 5:
+        raise FollowUpError("服务评分须为 1 到 5 分")
     if follow_up_of(case.id) is not None:
         raise FollowUpError(ALREADY_DONE)
     try:

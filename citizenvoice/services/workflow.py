@@ -167,6 +167,7 @@ def perform(
     author: User | None = None,
     reply_quality: dict[str, Any] | None = None,
     client_fingerprint: str | None = None,
+    follow_up_rating: int | None = None,
     settings: WorkflowSettings = DEFAULT_SETTINGS,
 ) -> Transition:
     """Apply one action to a stored case and record its effects. Raises WorkflowError. Flushes."""
@@ -220,6 +221,7 @@ def perform(
                 satisfaction=follow_up.satisfaction.value,
                 comment=follow_up.comment,
                 wants_redo=follow_up.wants_redo,
+                rating=follow_up_rating,
                 client_fingerprint=client_fingerprint,
             )
         )

@@ -42,6 +42,13 @@ def _follow_ups(app, department: str, satisfied: int, dissatisfied: int) -> None
         )
         for i in range(total)
     ]
+    # Dissatisfied answers spread evenly, as real ones are (a long run of identical top
+    # scores is itself an anomaly the integrity check holds).
+    unhappy = (
+        {round((k + 0.5) * total / dissatisfied) for k in range(dissatisfied)}
+        if dissatisfied
+        else set()
+    )
     with app.app_context():
         dept = db.session.scalar(select(Department).where(Department.code == department))
         for i, case_id in enumerate(case_ids):
@@ -50,8 +57,8 @@ def _follow_ups(app, department: str, satisfied: int, dissatisfied: int) -> None
                     submission_id=case_id,
                     department_id=dept.id,
                     contacted=True,
-                    resolved=i < satisfied,
-                    satisfaction="satisfied" if i < satisfied else "dissatisfied",
+                    resolved=i not in unhappy,
+                    satisfaction="dissatisfied" if i in unhappy else "satisfied",
                 )
             )
         db.session.commit()
@@ -325,3 +332,55 @@ def test_follow_ups_outside_the_period_do_not_count(seeded, beijing_month):
         db.session.commit()
         result = compute(period, "office1")
         assert all(t.rank is None for t in result.totals)
+
+
+def test_a_burst_from_one_client_is_held_then_released_or_excluded_with_a_reason(
+    seeded, beijing_month
+):
+    from citizenvoice.models import RatingReview
+    from citizenvoice.services.appraisal import gather_counts
+    from citizenvoice.services.integrity import check_period, decide
+
+    with seeded.app_context():
+        jtys = db.session.scalar(select(Department.id).where(Department.code == "jtys"))
+        burst = list(
+            db.session.scalars(select(FollowUp).where(FollowUp.department_id == jtys).limit(6))
+        )
+        for row in burst:
+            row.client_fingerprint = "same-phone"
+        db.session.commit()
+        period = period_by_code(beijing_month)
+        outcome = check_period(period, "office1")
+        db.session.commit()
+        assert outcome.newly_held == 6
+        reasons = [reason for found in outcome.reasons.values() for reason in found]
+        assert all("分钟内提交" in reason for reason in reasons)
+        counts = {c.department: c for c in gather_counts(period)}
+        assert counts["jtys"].follow_ups == 35 - 6
+        review = db.session.scalar(select(RatingReview).limit(1))
+        with pytest.raises(AppraisalError, match="理由"):
+            decide(review.id, "exclude", "  ", "office1")
+        decide(review.id, "release", "核实为同一家庭的多件诉求", "office1")
+        db.session.commit()
+        assert {c.department: c for c in gather_counts(period)}["jtys"].follow_ups == 35 - 5
+        other = db.session.scalar(
+            select(RatingReview).where(RatingReview.status == "held").limit(1)
+        )
+        decide(other.id, "exclude", "同一设备批量刷评", "office1")
+        db.session.commit()
+        actions = set(db.session.scalars(select(AuditEntry.action)))
+        assert {"integrity_check", "integrity_release", "integrity_exclude"} <= actions
+
+
+def test_only_follow_up_ratings_are_scored_and_open_ratings_are_not(seeded, beijing_month):
+    from citizenvoice.services.appraisal import gather_counts
+
+    file_submission(
+        seeded, "政务服务中心办事很快，工作人员态度很好。", kind="rating", department="jtys"
+    )
+    with seeded.app_context():
+        db.session.execute(update(FollowUp).values(rating=5))
+        db.session.commit()
+        counts = {c.department: c for c in gather_counts(period_by_code(beijing_month))}
+        assert counts["jtys"].ratings.n == 35  # the follow-ups' ratings, not the open 评价
+        assert counts["jtys"].ratings.total == 175.0

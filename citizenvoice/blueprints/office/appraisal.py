@@ -16,7 +16,7 @@ from citizenvoice.blueprints.office.views import OFFICE_ROLES, ActionForm, offic
 from citizenvoice.charts import bar_chart
 from citizenvoice.domain.scoring.settings import Indicator
 from citizenvoice.extensions import db
-from citizenvoice.models import Period
+from citizenvoice.models import Period, RatingReview
 from citizenvoice.services.appraisal import (
     PRESETS,
     AppraisalError,
@@ -32,6 +32,7 @@ from citizenvoice.services.appraisal import (
 )
 from citizenvoice.services.dimension_import import apply as import_apply
 from citizenvoice.services.dimension_import import preview as import_preview
+from citizenvoice.services.integrity import check_period, decide
 
 __all__: list[str] = []
 
@@ -219,3 +220,41 @@ def period_import(code: str) -> Any:
         payload=base64.b64encode(data).decode("ascii"),
         form=form,
     )
+
+
+@office_blueprint.route("/periods/<code>/integrity", methods=["GET", "POST"])
+@role_required(*OFFICE_ROLES)
+def period_integrity(code: str) -> Any:
+    """Anomaly checks: held follow-ups with their reasons; release, or exclude with a reason."""
+    period = _period_or_404(code)
+    form = ActionForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            if request.form.get("run"):
+                outcome = check_period(period, current_user.username)
+                flash(
+                    f"已检查 {outcome.checked} 条回访评价，新增待核实 {outcome.newly_held} 条",
+                    "success",
+                )
+            else:
+                decide(
+                    int(request.form.get("review_id", "0")),
+                    request.form.get("decision", ""),
+                    request.form.get("reason", ""),
+                    current_user.username,
+                )
+                flash("已处理", "success")
+        except (AppraisalError, ValueError) as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+        return redirect(url_for("office.period_integrity", code=code), code=303)
+    reviews = list(
+        db.session.scalars(
+            select(RatingReview).order_by(RatingReview.status, RatingReview.id.desc()).limit(500)
+        )
+    )
+    return render_template("office/integrity.html", period=period, reviews=reviews, form=form)

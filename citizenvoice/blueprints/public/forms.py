@@ -68,5 +68,6 @@ class FollowUpForm(FlaskForm):  # type: ignore[misc]
         ],
         validate_choice=False,
     )
+    rating = RadioField("服务评分（选填，1-5 分）", choices=_SCORE_CHOICES, validate_choice=False)
     comment = TextAreaField("意见（选填）", render_kw={"maxlength": 500, "rows": 3})
     wants_redo = BooleanField("不满意，申请重新办理")

@@ -154,6 +154,12 @@ def follow_up(code: str) -> Any:
         satisfaction = Satisfaction(form.satisfaction.data or "")
     except ValueError:
         errors["satisfaction"] = "请选择满意程度"
+    rating = None
+    if form.rating.data not in (None, "", "None"):
+        if str(form.rating.data) in {"1", "2", "3", "4", "5"}:
+            rating = int(form.rating.data)
+        else:
+            errors["rating"] = "服务评分须为 1 到 5 分"
     if errors:
         for name, message in errors.items():
             form[name].errors = [message]
@@ -167,7 +173,7 @@ def follow_up(code: str) -> Any:
             comment=form.comment.data or "",
         )
         pii = current_app.extensions["citizenvoice.pii"]
-        record_follow_up(submission.id, answers, pii.fingerprint(request.remote_addr or ""))
+        record_follow_up(submission.id, answers, pii.fingerprint(request.remote_addr or ""), rating)
     except (WorkflowError, FollowUpError) as exc:
         db.session.rollback()
         flash(getattr(exc, "message", str(exc)), "warning")

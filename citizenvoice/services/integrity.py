@@ -1,0 +1,139 @@
+"""Integrity of scored judgements: anomalies hold follow-ups for review; exclusion needs a reason.
+
+The checks are the domain's (``domain.scoring.detect_anomalies``): bursts from one client
+fingerprint, runs of identical top scores, a second judgement of one case, and a department's
+volume far above its past periods. Held follow-ups do not count until the office releases
+them; excluded ones never count. Nothing is deleted; every decision is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from citizenvoice.domain.scoring import RatingRecord, detect_anomalies
+from citizenvoice.domain.scoring.review import Exclusion
+from citizenvoice.extensions import db
+from citizenvoice.models import Department, FollowUp, Period, RatingReview
+from citizenvoice.models.base import utcnow
+from citizenvoice.services.appraisal import AppraisalError, _instant
+from citizenvoice.services.audit import record
+
+__all__ = ["HISTORY_PERIODS", "IntegrityOutcome", "check_period", "decide"]
+
+# Past periods of the same length the volume check compares a department with.
+HISTORY_PERIODS = 6
+# A follow-up without a star rating still has a satisfaction answer; map it for the top-run check.
+_STARS_FROM_SATISFACTION = {"satisfied": 5, "basic": 4, "dissatisfied": 1}
+
+
+@dataclass(frozen=True)
+class IntegrityOutcome:
+    """What a check found: follow-ups checked, newly held, and the reasons by follow-up id."""
+
+    checked: int
+    newly_held: int
+    reasons: dict[int, tuple[str, ...]]
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def check_period(period: Period, actor: str) -> IntegrityOutcome:
+    """Run the anomaly checks over the period's follow-ups and hold the flagged ones. Audited."""
+    if period.status == "published":
+        raise AppraisalError("该周期已发布，不能再调整计分数据")
+    start, end = _instant(period.starts_on), _instant(period.ends_on)
+    codes = dict(db.session.execute(select(Department.id, Department.code)).tuples().all())
+    rows = list(
+        db.session.scalars(
+            select(FollowUp).where(
+                FollowUp.created_at >= start,
+                FollowUp.created_at < end,
+                FollowUp.no_response.is_(False),
+                FollowUp.department_id.is_not(None),
+            )
+        )
+    )
+    records = [
+        RatingRecord(
+            rating_id=row.id,
+            case_id=row.submission_id,
+            department=codes[int(row.department_id or 0)],
+            stars=row.rating or _STARS_FROM_SATISFACTION.get(row.satisfaction or "", 3),
+            submitted_at=_aware(row.created_at),
+            ip_hash=row.client_fingerprint,
+        )
+        for row in rows
+    ]
+    span = end - start
+    history: dict[str, list[int]] = {}
+    for back in range(1, HISTORY_PERIODS + 1):
+        lo, hi = start - span * back, start - span * (back - 1)
+        for dept, n in db.session.execute(
+            select(FollowUp.department_id, func.count())
+            .where(
+                FollowUp.created_at >= lo,
+                FollowUp.created_at < hi,
+                FollowUp.department_id.is_not(None),
+            )
+            .group_by(FollowUp.department_id)
+        ).tuples():
+            history.setdefault(codes[int(dept or 0)], []).append(int(n))
+    report = detect_anomalies(records, history)
+    by_id = {row.id: row for row in rows}
+    newly = 0
+    reasons: dict[int, tuple[str, ...]] = {}
+    for rating_id in sorted(report.held, key=str):
+        row = by_id[int(rating_id)]
+        reasons[row.id] = report.reasons(rating_id)
+        if db.session.scalar(
+            select(RatingReview).where(RatingReview.submission_id == row.submission_id)
+        ):
+            continue
+        db.session.add(
+            RatingReview(
+                submission_id=row.submission_id, status="held", flags=list(reasons[row.id])
+            )
+        )
+        newly += 1
+    record(
+        actor,
+        "integrity_check",
+        "period",
+        period.code,
+        {"checked": len(records), "newly_held": newly},
+    )
+    db.session.flush()
+    return IntegrityOutcome(len(records), newly, reasons)
+
+
+def decide(review_id: int, decision: str, reason: str, actor: str) -> RatingReview:
+    """Release a held follow-up (it counts again) or exclude it (a reason is required). Audited."""
+    review = db.session.get(RatingReview, review_id)
+    if review is None:
+        raise AppraisalError("待核实记录不存在")
+    if decision == "exclude":
+        try:
+            Exclusion(rating_id=review.submission_id, reason=reason)
+        except ValueError as exc:
+            raise AppraisalError(str(exc)) from exc
+        review.status = "excluded"
+    elif decision == "release":
+        review.status = "released"
+    else:
+        raise AppraisalError("未知的处理方式")
+    review.reason = reason.strip()
+    review.decided_by, review.decided_at = actor, utcnow()
+    record(
+        actor,
+        f"integrity_{decision}",
+        "submission",
+        review.submission_id,
+        {"reason": review.reason, "flags": review.flags},
+    )
+    db.session.flush()
+    return review
