@@ -77,6 +77,9 @@ class BaseConfig:
         # per-process memory and the submission is saved (the outbox relays it later).
         self.RATELIMIT_SWALLOW_ERRORS = True
         self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        # Reverse proxies in front of the app (nginx, a load balancer): how many to trust for
+        # the client address (X-Forwarded-For). 0 = none: rate limits then key on the socket peer.
+        self.PROXY_COUNT = int(env.get("CITIZENVOICE_PROXY_COUNT", "0"))
         # Run analysis in the web process after commit (embedded default) instead of in RQ.
         self.ANALYSIS_IN_PROCESS = not self.REDIS_URL
         self.DATA_DIR: str | None = env.get("CITIZENVOICE_DATA_DIR") or _shared_data_dir()

@@ -54,9 +54,18 @@ def _migrated_database() -> str:
 
 
 def _truncate_all(app: Flask) -> None:
+    """Empty every table. DELETE in dependency order costs milliseconds on small tables where
+    TRUNCATE costs ~0.3 s; after bulk loads (more than a few thousand rows) TRUNCATE is faster."""
     with app.app_context():
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        big = db.session.execute(
+            text("SELECT count(*) FROM (SELECT 1 FROM submission LIMIT 5001) s")
+        ).scalar()
+        if big and big > 5000:
+            db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                db.session.execute(text(f"DELETE FROM {table}"))
         db.session.commit()
 
 
@@ -64,6 +73,9 @@ def _truncate_all(app: Flask) -> None:
 def app(_migrated_database: str, redis_client: redis.Redis) -> Iterator[Flask]:
     """The app in the Testing config, on empty tables and an empty Redis database."""
     redis_client.flushdb()
+    from citizenvoice.extensions import limiter
+
+    limiter._storage_dead = False  # a previous test's Redis outage must not leak into this one
     application = create_app(testing_config())
     _truncate_all(application)
     yield application

@@ -219,12 +219,15 @@ def inbox(user: User, filters: InboxFilters, max_per_page: int = PER_PAGE_MAX) -
     )
     pages = max(1, -(-total // per_page))
     page = max(1, min(filters.page, pages))
-    order = (
-        Submission.created_at.asc() if filters.sort == "oldest" else Submission.created_at.desc()
-    )
+    orders: dict[str, tuple[Any, ...]] = {
+        "oldest": (Submission.created_at.asc(),),
+        # The deadline running now, soonest first; cases with no running clock last.
+        "due": (running_due().asc().nulls_last(), Submission.created_at.asc()),
+    }
+    order = orders.get(filters.sort, (Submission.created_at.desc(),))
     items = list(
         db.session.scalars(
-            query.order_by(order, Submission.id.desc())
+            query.order_by(*order, Submission.id.desc())
             .options(selectinload(Submission.analysis), selectinload(Submission.department))
             .limit(per_page)
             .offset((page - 1) * per_page)
