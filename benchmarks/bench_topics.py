@@ -1,6 +1,7 @@
 """Benchmark nlp.topics on 10,000 real messages; compare NMF with gensim LDA; hot issues.
 
-Prints one JSON object. Run: ``.venv/bin/python benchmarks/bench_topics.py``.
+Prints one JSON object. Run: ``.venv/bin/python benchmarks/bench_topics.py`` (add
+``--k-stability`` to refit with two other coherence samples and with all documents).
 
 Corpus: the 8,438 labelled messages of tipdm2020c (title + text; for the 865 rows that only
 have the pre-segmented ``segmented`` column, the title's tokens plus those words) and the first
@@ -16,6 +17,7 @@ Hot issues: the index of nlp.hot_issues over the 4,326 hot messages, once per NM
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -51,6 +53,13 @@ def nmi(labels: list[str], topics: list[int]) -> float:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--k-stability",
+        action="store_true",
+        help="also refit with other coherence samples (random_state 2, 3) and with all documents",
+    )
+    args = parser.parse_args()
     seg = default_segmenter()
     messages = load_messages()
     hot = load_hot_messages()
@@ -168,6 +177,22 @@ def main() -> None:
             for h in per_group[:5]
         ],
     }
+    if args.k_stability:
+        runs = []
+        for seed, sample in ((2, 4000), (3, 4000), (1, None)):
+            start = time.perf_counter()
+            other = TopicModel(random_state=seed, coherence_docs=sample).fit(docs)
+            runs.append(
+                {
+                    "random_state": seed,
+                    "coherence_docs": sample,
+                    "chosen_k": other.k_,
+                    "nmi": nmi(labels, other.labels_[:n_lab].tolist()),
+                    "fit_seconds": round(time.perf_counter() - start, 2),
+                    "coherence_per_k": {str(k): v for k, v in sorted(other.coherence_.items())},
+                }
+            )
+        result["k_stability"] = runs
     print(json.dumps(result, ensure_ascii=False, indent=2))
 
 
