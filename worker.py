@@ -27,11 +27,14 @@ from rq.cron import CronScheduler
 from citizenvoice import create_app
 from citizenvoice.extensions import db
 from citizenvoice.jobs import (
+    BATCH,
     QUEUE_NAMES,
     SCHEDULED,
     auto_close_job,
     get_analyzer,
     refresh_duplicate_groups_job,
+    refresh_hot_issues_job,
+    refresh_topics_job,
     relay_outbox_job,
     worker_redis,
 )
@@ -45,6 +48,9 @@ RELAY_INTERVAL_SECONDS = int(os.environ.get("CITIZENVOICE_RELAY_INTERVAL", "60")
 DUPLICATE_REFRESH_CRON = "7 * * * *"
 # Unanswered follow-ups close as "no response" once a night, outside office hours.
 AUTO_CLOSE_CRON = "30 1 * * *"
+# Topics nightly (a minute of CPU for a month of messages); hot issues hourly (cheap).
+TOPICS_CRON = "15 2 * * *"
+HOT_ISSUES_CRON = "37 * * * *"
 
 
 class RedisSettingsError(RuntimeError):
@@ -114,6 +120,17 @@ def main(argv: list[str] | None = None) -> int:
             job_timeout=SCHEDULED.timeout,
             failure_ttl=SCHEDULED.failure_ttl,
         )
+        for function, schedule, spec in (
+            (refresh_topics_job, TOPICS_CRON, BATCH),
+            (refresh_hot_issues_job, HOT_ISSUES_CRON, SCHEDULED),
+        ):
+            scheduler.register(
+                function,
+                spec.queue,
+                cron=schedule,
+                job_timeout=spec.timeout,
+                failure_ttl=spec.failure_ttl,
+            )
         scheduler.start()  # type: ignore[no-untyped-call]
         return 0
 

@@ -22,6 +22,7 @@ from citizenvoice.jobs import (
     job_progress,
     reanalyse_all_job,
     refresh_duplicate_groups_job,
+    refresh_topics_job,
     relay_outbox,
     worker_redis,
 )
@@ -250,6 +251,15 @@ def _follow_progress(connection: Any, job_id: str, poll_seconds: float = 1.0) ->
     )
     if progress["status"] != "finished":
         raise SystemExit(1)
+
+
+@analysis_group.command("refresh-topics")
+@click.option("--days", default=30, show_default=True)
+@with_appcontext
+def analysis_refresh_topics_command(days: int) -> None:
+    """Fit topics over the last DAYS days, label the messages, rank hot issues."""
+    result = refresh_topics_job(days)
+    click.echo(f"{result['topics']} topics over {result['documents']} messages")
 
 
 @analysis_group.command("refresh-duplicates")

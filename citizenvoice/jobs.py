@@ -35,6 +35,7 @@ from citizenvoice.models.base import utcnow
 from citizenvoice.services import analysis as analysis_service
 from citizenvoice.services import outbox as outbox_service
 from citizenvoice.services.duplicates import regroup_window
+from citizenvoice.services.topics import refresh_hot_issues, refresh_topics
 from citizenvoice.services.workflow import close_unanswered
 
 __all__ = [
@@ -49,6 +50,8 @@ __all__ = [
     "enqueue_analysis",
     "get_analyzer",
     "refresh_duplicate_groups_job",
+    "refresh_hot_issues_job",
+    "refresh_topics_job",
     "relay_outbox",
     "relay_outbox_job",
     "request_analysis",
@@ -407,6 +410,42 @@ def job_progress(connection: redis.Redis[bytes], job_id: str) -> dict[str, Any] 
         if result is not None and result.exc_string
         else None,
     }
+
+
+def refresh_topics_job(days: int = 30) -> dict[str, Any]:
+    """Nightly: fit the topic model over the last ``days`` days and label the messages."""
+    started = time.perf_counter()
+    job = get_current_job()
+    with _app_context():
+        snapshot = refresh_topics(days)
+        db.session.commit()
+        result: dict[str, Any] = (
+            {"documents": snapshot.documents, "topics": snapshot.n_topics}
+            if snapshot
+            else {"documents": 0, "topics": 0}
+        )
+        db.session.remove()
+    if job is not None:
+        job.meta.update({"done": 1, "total": 1})
+        job.save_meta()  # type: ignore[no-untyped-call]
+    _log_job("refresh_topics", started, **result)
+    return result
+
+
+def refresh_hot_issues_job() -> dict[str, int]:
+    """Hourly: recompute the hot-issue index of topics and duplicate groups."""
+    started = time.perf_counter()
+    with _app_context():
+        snapshot = refresh_hot_issues()
+        db.session.commit()
+        counts = (
+            {"hot_topics": len(snapshot.hot_topics), "hot_groups": len(snapshot.hot_groups)}
+            if snapshot
+            else {}
+        )
+        db.session.remove()
+    _log_job("refresh_hot_issues", started, **counts)
+    return counts
 
 
 def auto_close_job() -> dict[str, int]:

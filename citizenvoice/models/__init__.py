@@ -9,6 +9,7 @@ from citizenvoice.models.department import Department
 from citizenvoice.models.follow_up import CaseReply, FollowUp
 from citizenvoice.models.outbox import OutboxMessage, OutboxStatus
 from citizenvoice.models.submission import StatusEvent, Submission
+from citizenvoice.models.topics import TopicSnapshot
 from citizenvoice.models.user import User
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "ReplyTemplate",
     "StatusEvent",
     "Submission",
+    "TopicSnapshot",
     "User",
     "utcnow",
 ]

@@ -59,6 +59,8 @@ class Analysis(Base):
     minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
     # Title and text segmented with the government dictionary, space-separated: the staff's
     # keyword search runs on it (PostgreSQL full text on a generated tsvector; LIKE on SQLite).
+    # Label of the message's topic in the newest topic snapshot (nightly refresh).
+    topic_label: Mapped[str | None] = mapped_column(String(100), index=True)
     search_tokens: Mapped[str] = mapped_column(Text, default="", server_default="")
     timings_ms: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     runs: Mapped[int] = mapped_column(Integer, default=1)

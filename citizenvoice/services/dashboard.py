@@ -15,6 +15,7 @@ from citizenvoice.extensions import db
 from citizenvoice.models import Analysis, FollowUp, Submission, User
 from citizenvoice.models.base import utcnow
 from citizenvoice.services.cases import overdue_condition, running_due, visible_cases
+from citizenvoice.services.topics import current_snapshot
 from citizenvoice.services.workflow import snapshot_of
 
 __all__ = ["Dashboard", "RateFigure", "dashboard_for", "month_start"]
@@ -49,6 +50,8 @@ class Dashboard:
     rates: list[RateFigure]
     top_groups: list[tuple[str, int]]
     top_keywords: list[tuple[str, int]]
+    top_topics: list[tuple[str, int]] = field(default_factory=list)
+    hot_topics: list[dict[str, object]] = field(default_factory=list)
     trend_labels: list[str] = field(default_factory=list)
     trend_counts: list[float | None] = field(default_factory=list)
     trend_satisfaction: list[float | None] = field(default_factory=list)
@@ -140,6 +143,19 @@ def dashboard_for(user: User, now: datetime | None = None) -> Dashboard:
         select(Analysis.keywords).join(scope, scope.c.id == Analysis.submission_id).limit(5000)
     )
     keywords = Counter(word for row in keyword_rows for word in (row or [])[:5])
+    top_topics = [
+        (str(label), int(n))
+        for label, n in db.session.execute(
+            select(Analysis.topic_label, func.count())
+            .join(scope, scope.c.id == Analysis.submission_id)
+            .where(Analysis.topic_label.is_not(None))
+            .group_by(Analysis.topic_label)
+            .order_by(func.count().desc())
+            .limit(10)
+        ).tuples()
+    ]
+    snapshot = current_snapshot()
+    hot_topics = list(snapshot.hot_topics[:10]) if snapshot else []
 
     labels: list[str] = []
     counts: list[float | None] = []
@@ -172,6 +188,8 @@ def dashboard_for(user: User, now: datetime | None = None) -> Dashboard:
         rates=rates,
         top_groups=[(str(g), int(n)) for g, n in top_groups],
         top_keywords=keywords.most_common(15),
+        top_topics=top_topics,
+        hot_topics=hot_topics,
         trend_labels=labels,
         trend_counts=counts,
         trend_satisfaction=satisfaction,
