@@ -31,6 +31,7 @@ EXPECTED_TABLES = {
     "dimension_score",
     "rating_review",
     "rectification_task",
+    "topic_snapshot",
 }
 
 
