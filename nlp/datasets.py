@@ -171,7 +171,10 @@ def load_sentiment(domain: str, base: Path | None = None) -> list[SentimentRevie
 
     For the shopping corpus ``domain`` of each record is ``shopping/<cat>``.
     """
-    files = {"waimai": "sentiment/waimai_10k.csv.gz", "shopping": "sentiment/online_shopping_9_cats.csv.gz"}
+    files = {
+        "waimai": "sentiment/waimai_10k.csv.gz",
+        "shopping": "sentiment/online_shopping_9_cats.csv.gz",
+    }
     if domain not in files:
         raise ValueError(f"unknown sentiment corpus {domain!r}; choose from {sorted(files)}")
     out = []
