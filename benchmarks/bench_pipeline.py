@@ -213,11 +213,11 @@ def main() -> None:
             [sys.executable, "worker.py", "--queues", "analysis", "--burst"],
             env=env,
             cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         first_seen = wait_until(
-            lambda: count(db_url, "SELECT count(*) FROM analysis") > 0, 120, 0.05
+            lambda: count(db_url, "SELECT count(*) FROM analysis") > 0, 600, 0.05
         )
         t0 = time.perf_counter()
         wait_until(lambda: count(db_url, "SELECT count(*) FROM analysis") >= drain, 3600, 0.2)

@@ -28,6 +28,7 @@ __all__ = [
     "testing_config",
     "wait_for",
     "worker_env",
+    "worker_log",
 ]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -143,15 +144,35 @@ def worker_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str
     return env
 
 
-def start_worker(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
-    """Start ``python worker.py ARGS`` as a real process; its output goes to the test log."""
-    return subprocess.Popen(
+def start_worker(env: dict[str, str], *args: str, capture: bool = False) -> subprocess.Popen[bytes]:
+    """Start ``python worker.py ARGS`` as a real process.
+
+    With ``capture`` its output comes back through ``communicate()`` (burst workers); otherwise
+    it goes to a log file (``process.log_path``), so a long-running worker never blocks on a
+    full pipe that nobody reads.
+    """
+    import tempfile
+
+    log = (
+        None
+        if capture
+        else tempfile.NamedTemporaryFile(prefix="cv-worker-", suffix=".log", delete=False)  # noqa: SIM115 (the worker process owns it)
+    )
+    process = subprocess.Popen(
         [sys.executable, str(PROJECT_ROOT / "worker.py"), *args],
         env=env,
         cwd=PROJECT_ROOT,
-        stdout=subprocess.PIPE,
+        stdout=subprocess.PIPE if capture else log,
         stderr=subprocess.STDOUT,
     )
+    process.log_path = log.name if log else None  # type: ignore[attr-defined]
+    return process
+
+
+def worker_log(process: subprocess.Popen[bytes]) -> str:
+    """What a worker started without ``capture`` has written so far."""
+    path = getattr(process, "log_path", None)
+    return Path(path).read_text(encoding="utf-8", errors="replace") if path else ""
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.2) -> float:

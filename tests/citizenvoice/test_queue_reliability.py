@@ -26,6 +26,7 @@ from support import (
     testing_config,
     wait_for,
     worker_env,
+    worker_log,
 )
 
 from citizenvoice import create_app
@@ -85,7 +86,9 @@ def _analysis_counts(app) -> tuple[int, int]:
 
 
 def _run_burst_worker(env: dict[str, str], timeout: float = 180) -> str:
-    process = start_worker(env, "--burst", "--queues", "analysis", "scheduled", "batch")
+    process = start_worker(
+        env, "--burst", "--queues", "analysis", "scheduled", "batch", capture=True
+    )
     output, _ = process.communicate(timeout=timeout)
     assert process.returncode == 0, output.decode(errors="replace")
     return output.decode(errors="replace")
@@ -129,7 +132,11 @@ def test_redis_down_submission_is_saved_fast_and_analysed_after_redis_returns(
                 db.session.remove()
             return status == "done"
 
-        wait_for(analysed, timeout=60)
+        try:
+            wait_for(analysed, timeout=60)
+        except BaseException:
+            print(worker_log(cron), worker_log(worker), file=sys.stderr)
+            raise
     finally:
         for process in (worker, cron):
             process.send_signal(signal.SIGTERM)
@@ -176,7 +183,7 @@ def test_duplicate_enqueues_and_two_relays_at_once_give_one_analysis_each(
     assert Queue(ANALYSIS.queue, connection=connection).count == len(ids)
 
     env = worker_env(TEST_DATABASE_URL, private_redis.url)
-    workers = [start_worker(env, "--burst") for _ in range(2)]
+    workers = [start_worker(env, "--burst", capture=True) for _ in range(2)]
     for process in workers:
         output, _ = process.communicate(timeout=180)
         assert process.returncode == 0, output.decode(errors="replace")
