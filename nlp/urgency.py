@@ -34,8 +34,8 @@ the window):
 ``消防通道被占`` (blocked fire lane) mentions no fire at all and is not matched.
 
 Evaluation on the tipdm2020c labelled messages (8,438), with the gold category standing in for
-the classifier's; regenerate with ``python -m nlp.urgency`` (prints the counts and a seeded
-sample of 30 urgent messages, seed 0):
+the classifier's; regenerate with ``python -m nlp urgency-report`` (prints the counts and a
+seeded sample of 30 urgent messages, seed 0; ``--sample 0`` prints all of them):
 
 * flagged urgent (high + critical): 75 of 8,438 (0.89%): 71 critical, 4 high; 213 more are
   ``elevated``. By category: 城乡建设 36, 环境保护 11, 教育文体 9, 商贸旅游 8, 卫生计生 5,
@@ -81,6 +81,7 @@ __all__ = [
     "Urgency",
     "UrgencyDetector",
     "load_lexicon",
+    "print_tipdm_report",
 ]
 
 DEFAULT_LEXICON = Path(__file__).resolve().parent / "data" / "urgency_lexicon.tsv"
@@ -317,8 +318,11 @@ class UrgencyDetector:
         return level, ""
 
 
-def _evaluate(sample_size: int = 30, seed: int = 0) -> None:
-    """Print flag counts on the tipdm messages and a seeded sample of flagged ones."""
+def print_tipdm_report(sample_size: int = 30, seed: int = 0) -> None:
+    """Print flag counts on the tipdm messages and a seeded sample of flagged ones.
+
+    ``sample_size=0`` prints every urgent message (for reading them all).
+    """
     import random
     from collections import Counter
 
@@ -337,11 +341,14 @@ def _evaluate(sample_size: int = 30, seed: int = 0) -> None:
     print(f"messages: {len(results)}; levels: {dict(sorted(levels.items()))}")
     print(f"urgent (high + critical): {len(urgent)} ({len(urgent) / len(results):.2%})")
     print(f"urgent by category: {dict(Counter(m.label for m, _, _ in urgent).most_common())}")
-    sample = random.Random(seed).sample(urgent, min(sample_size, len(urgent)))  # noqa: S311
+    if sample_size:
+        sample = random.Random(seed).sample(urgent, min(sample_size, len(urgent)))  # noqa: S311
+    else:
+        sample = urgent
     for m, text, u in sample:
         print(f"--- row {m.row} [{m.label}] {u.level} {'; '.join(u.reasons)}")
         print(f"    {text[:240]}")
 
 
 if __name__ == "__main__":
-    _evaluate()
+    print_tipdm_report()
