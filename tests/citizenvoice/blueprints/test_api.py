@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -21,7 +20,6 @@ from support import testing_config
 from citizenvoice import create_app
 from citizenvoice.extensions import db, limiter
 from citizenvoice.models import Department, OutboxMessage, StatusEvent, Submission
-from citizenvoice.seed_data import DEMO_DEPARTMENTS
 
 COMPLAINT = "小区门口的路灯坏了一个多月，晚上出行很不安全，请尽快派人维修。"
 PHONE = "13800001234"
@@ -71,38 +69,6 @@ def assert_json_error(response, status: int, code: str | None = None) -> dict[st
     if code is not None:
         assert body["error"]["code"] == code
     return body["error"]
-
-
-# ---------------------------------------------------------------------------- fast fixtures
-# Stand-ins for conftest's ``app`` and ``seeded`` in this module. conftest empties the tables
-# with TRUNCATE, about 0.3 s a test on PostgreSQL with fsync; DELETE on these few rows takes a
-# few milliseconds, and this module has dozens of database tests. Same contract otherwise: a
-# fresh app on empty tables and an empty Redis database; ``seeded`` adds the demo departments.
-
-
-@pytest.fixture
-def app(_migrated_database: str, redis_client: redis.Redis) -> Iterator[Flask]:
-    redis_client.flushdb()
-    application = create_app(testing_config())
-    with application.app_context():
-        for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(table.delete())
-        db.session.commit()
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture
-def seeded(app: Flask) -> Flask:
-    with app.app_context():
-        db.session.add_all(
-            Department(code=d["code"], name=d["name"], group=d["group"], active=True)
-            for d in DEMO_DEPARTMENTS
-        )
-        db.session.commit()
-    return app
 
 
 # ---------------------------------------------------------------------------- departments

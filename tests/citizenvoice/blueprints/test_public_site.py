@@ -7,13 +7,11 @@ HTML, POST it back with the fields. The database is checked after every POST, ac
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from html import unescape
 from typing import Any
 
 import pytest
-import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -23,7 +21,6 @@ from citizenvoice import create_app
 from citizenvoice.blueprints.public.views import local_time
 from citizenvoice.extensions import db
 from citizenvoice.models import Department, OutboxMessage, StatusEvent, Submission
-from citizenvoice.seed_data import DEMO_DEPARTMENTS
 
 COMPLAINT = "A1区人民路夜市每天晚上占道经营到凌晨，噪音和油烟严重影响居民休息，请尽快处理。"
 RATING = "在政务服务中心办理营业执照，窗口工作人员一次性告知所需材料，半天就拿到了执照。"
@@ -104,38 +101,6 @@ def tracking_code_of(response) -> str:
 
 def error_messages(html: str) -> list[str]:
     return re.findall(r'<div class="invalid-feedback[^"]*" role="alert">([^<]+)</div>', html)
-
-
-# ---------------------------------------------------------------------------- fast fixtures
-# Stand-ins for conftest's ``app`` and ``seeded`` in this module. conftest empties the tables
-# with TRUNCATE, about 0.3 s a test on PostgreSQL with fsync; DELETE on these few rows takes a
-# few milliseconds, and this module has dozens of database tests. Same contract otherwise: a
-# fresh app on empty tables and an empty Redis database; ``seeded`` adds the demo departments.
-
-
-@pytest.fixture
-def app(_migrated_database: str, redis_client: redis.Redis) -> Iterator[Flask]:
-    redis_client.flushdb()
-    application = create_app(testing_config())
-    with application.app_context():
-        for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(table.delete())
-        db.session.commit()
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture
-def seeded(app: Flask) -> Flask:
-    with app.app_context():
-        db.session.add_all(
-            Department(code=d["code"], name=d["name"], group=d["group"], active=True)
-            for d in DEMO_DEPARTMENTS
-        )
-        db.session.commit()
-    return app
 
 
 # ---------------------------------------------------------------------------- home

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -21,8 +20,7 @@ from support import testing_config
 
 from citizenvoice import create_app
 from citizenvoice.extensions import db
-from citizenvoice.models import Department, OutboxMessage, StatusEvent, Submission
-from citizenvoice.seed_data import DEMO_DEPARTMENTS
+from citizenvoice.models import OutboxMessage, StatusEvent, Submission
 from config import MAX_BODY_BYTES, DevelopmentConfig, ProductionConfig, TestingConfig, config_for
 
 COMPLAINT = "幸福家园小区5栋电梯一个月内坏了四次，物业一直不修，老人上下楼很困难。"
@@ -76,38 +74,6 @@ def row_counts(app: Flask) -> dict[str, int]:
             model.__tablename__: db.session.scalar(select(func.count()).select_from(model))
             for model in (Submission, StatusEvent, OutboxMessage)
         }
-
-
-# ---------------------------------------------------------------------------- fast fixtures
-# Stand-ins for conftest's ``app`` and ``seeded`` in this module. conftest empties the tables
-# with TRUNCATE, about 0.3 s a test on PostgreSQL with fsync; DELETE on these few rows takes a
-# few milliseconds. Same contract otherwise: a fresh app on empty tables and an empty Redis
-# database; ``seeded`` adds the demo departments.
-
-
-@pytest.fixture
-def app(_migrated_database: str, redis_client: redis.Redis) -> Iterator[Flask]:
-    redis_client.flushdb()
-    application = create_app(testing_config())
-    with application.app_context():
-        for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(table.delete())
-        db.session.commit()
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture
-def seeded(app: Flask) -> Flask:
-    with app.app_context():
-        db.session.add_all(
-            Department(code=d["code"], name=d["name"], group=d["group"], active=True)
-            for d in DEMO_DEPARTMENTS
-        )
-        db.session.commit()
-    return app
 
 
 @pytest.fixture

@@ -10,13 +10,10 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-import redis
 from flask import Flask, current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from support import testing_config
 
-from citizenvoice import create_app
 from citizenvoice.domain.feedback import (
     UNKNOWN_DEPARTMENT_MESSAGE,
     Channel,
@@ -33,22 +30,6 @@ from citizenvoice.services.feedback import (
 )
 
 TEXT = "人民路夜市每天晚上占道经营到凌晨，噪音和油烟严重影响居民休息，请尽快处理。"
-
-
-# Stand-in for conftest's ``app``: it empties the tables with TRUNCATE, about 0.3 s a test on
-# PostgreSQL with fsync; DELETE on these few rows takes milliseconds. Same contract otherwise.
-@pytest.fixture
-def app(_migrated_database: str, redis_client: redis.Redis) -> Iterator[Flask]:
-    redis_client.flushdb()
-    application = create_app(testing_config())
-    with application.app_context():
-        for table in reversed(db.metadata.sorted_tables):
-            db.session.execute(table.delete())
-        db.session.commit()
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture
