@@ -384,3 +384,40 @@ def test_only_follow_up_ratings_are_scored_and_open_ratings_are_not(seeded, beij
         counts = {c.department: c for c in gather_counts(period_by_code(beijing_month))}
         assert counts["jtys"].ratings.n == 35  # the follow-ups' ratings, not the open 评价
         assert counts["jtys"].ratings.total == 175.0
+
+
+def test_office_page_explains_a_department_and_exports_results(seeded, beijing_month, client):
+    from openpyxl import load_workbook
+
+    runner = seeded.test_cli_runner()
+    runner.invoke(args=["appraisal", "compute", "--period", beijing_month])
+    assert (
+        runner.invoke(
+            args=[
+                "users",
+                "create",
+                "--username",
+                "office1",
+                "--password",
+                PASSWORD,
+                "--role",
+                "office",
+            ]
+        ).exit_code
+        == 0
+    )
+    token = re.search(
+        r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/login").get_data(as_text=True)
+    ).group(1)
+    client.post("/login", data={"username": "office1", "password": PASSWORD, "csrf_token": token})
+    page = client.get(f"/office/periods/{beijing_month}?department=jyty").get_data(as_text=True)
+    assert 'id="explanation"' in page and "最弱的指标" in page
+    assert "不满意或负面情绪的诉求 15 件" in page
+    csv_body = client.get(f"/office/periods/{beijing_month}/results.csv").data.decode("utf-8-sig")
+    assert "市交通运输局" in csv_body and "满意率 n" in csv_body
+    sheet = load_workbook(
+        io.BytesIO(client.get(f"/office/periods/{beijing_month}/results.xlsx").data)
+    ).active
+    header = [c.value for c in sheet[1]]
+    assert header[:4] == ["组别", "排名", "部门代码", "部门"]
+    assert sheet.max_row == 1 + 19  # every demo department has a row

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
+import io
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from werkzeug.wrappers import Response
 
 from citizenvoice.blueprints.auth import role_required
 from citizenvoice.blueprints.office.views import OFFICE_ROLES, ActionForm, office_blueprint
-from citizenvoice.charts import bar_chart
+from citizenvoice.charts import bar_chart, line_chart
+from citizenvoice.domain.export import neutralise_cell
 from citizenvoice.domain.scoring.settings import Indicator
 from citizenvoice.extensions import db
 from citizenvoice.models import Period, RatingReview
@@ -22,10 +24,12 @@ from citizenvoice.services.appraisal import (
     AppraisalError,
     compute,
     ensure_periods,
+    explain_department,
     period_by_code,
     period_settings,
     publish,
     result_rows,
+    result_table,
     settings_json,
     update_settings,
     verify,
@@ -54,7 +58,7 @@ def periods() -> str:
 
 @office_blueprint.post("/periods/ensure")
 @role_required(*OFFICE_ROLES)
-def ensure_current_periods() -> Response:
+def ensure_current_periods() -> Any:
     """Create the current month, quarter and year if they are missing."""
     if ActionForm().validate_on_submit():
         ensure_periods()
@@ -81,6 +85,13 @@ def period_page(code: str) -> str:
         )
         for group, members in groups.items()
     }
+    explanation = None
+    if focus_row:
+        try:
+            explanation = explain_department(period, focus_row["department"])
+        except AppraisalError:
+            explanation = None
+    trend = _monthly_trend(period, focus_row["department"] if focus_row else None)
     indicator_chart = (
         bar_chart(
             [
@@ -100,6 +111,8 @@ def period_page(code: str) -> str:
         ranking_charts=ranking_charts,
         focus=focus_row,
         indicator_chart=indicator_chart,
+        explanation=explanation,
+        trend_chart=trend,
         settings=settings,
         raw_settings=period.settings,
         presets=PRESETS,
@@ -108,9 +121,69 @@ def period_page(code: str) -> str:
     )
 
 
+def _monthly_trend(period: Period, department: str | None) -> Any:
+    """Citizen score and total of a department over the computed monthly periods (line chart)."""
+    if department is None:
+        return None
+    months = list(
+        db.session.scalars(
+            select(Period)
+            .where(
+                Period.kind == "month",
+                Period.result_json.is_not(None),
+                Period.starts_on <= period.starts_on,
+            )
+            .order_by(Period.starts_on.desc())
+            .limit(12)
+        )
+    )[::-1]
+    citizen: list[float | None] = []
+    totals: list[float | None] = []
+    for month in months:
+        row = next((r for r in result_rows(month) if r["department"] == department), None)
+        citizen.append(row["citizen"]["score"] if row else None)
+        totals.append(row["total"] if row else None)
+    return line_chart(
+        [m.code for m in months], [("市民评价", citizen), ("总分", totals)], max_value=100
+    )
+
+
+@office_blueprint.get("/periods/<code>/results.<fmt>")
+@role_required(*OFFICE_ROLES)
+def period_results_export(code: str, fmt: str) -> Response:
+    """The period's results as CSV or XLSX (dimensions, indicators with n, totals, ranks)."""
+    period = _period_or_404(code)
+    if fmt not in {"csv", "xlsx"} or not period.result_json:
+        abort(404)
+    header, rows = result_table(period)
+    safe_rows = [[neutralise_cell(v) for v in row] for row in rows]
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        writer.writerows(safe_rows)
+        body, mimetype = ("\ufeff" + buffer.getvalue()).encode("utf-8"), "text/csv; charset=utf-8"
+    else:
+        from openpyxl import Workbook
+
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.title = period.code
+        sheet.append(header)
+        for row in safe_rows:
+            sheet.append(row)
+        out = io.BytesIO()
+        workbook.save(out)
+        body = out.getvalue()
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f"attachment; filename=appraisal-{period.code}.{fmt}"
+    return response
+
+
 @office_blueprint.post("/periods/<code>/settings")
 @role_required(*OFFICE_ROLES)
-def period_settings_page(code: str) -> Response:
+def period_settings_page(code: str) -> Any:
     """Apply a preset, or save edited weights (validated; versioned and audited)."""
     period = _period_or_404(code)
     if not ActionForm().validate_on_submit():
@@ -146,7 +219,7 @@ def period_settings_page(code: str) -> Response:
 
 @office_blueprint.post("/periods/<code>/<action>")
 @role_required(*OFFICE_ROLES)
-def period_action(code: str, action: str) -> Response:
+def period_action(code: str, action: str) -> Any:
     """计算 / 发布 / 复核 a period."""
     period = _period_or_404(code)
     if not ActionForm().validate_on_submit() or action not in {"compute", "publish", "verify"}:
