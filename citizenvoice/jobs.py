@@ -87,6 +87,8 @@ ANALYSIS = JobSpec(
 )
 # Re-analysing everything, retraining, topic refresh: long, reported through job.meta.
 BATCH = JobSpec(queue="batch", timeout=3 * 3600, retry_intervals=(), failure_ttl=30 * 24 * 3600)
+# How many pending submissions one analysis job takes along (one transaction, one model pass).
+ANALYSIS_BATCH_SIZE = 50
 # Periodic housekeeping (relay sweep, duplicate refresh): cheap, and the next run repairs a miss.
 SCHEDULED = JobSpec(
     queue="scheduled", timeout=15 * 60, retry_intervals=(), failure_ttl=7 * 24 * 3600
@@ -259,13 +261,17 @@ def _log_job(name: str, started: float, **fields: Any) -> None:
 
 
 def analyse_submission_job(submission_id: int) -> dict[str, Any]:
-    """Analyse one submission (idempotent). After the last retry a failure is recorded."""
+    """Analyse a submission, with other pending ones in the same transaction (idempotent).
+
+    After the last retry a failure is recorded on the submission (analysis_failed).
+    """
     started = time.perf_counter()
     with _app_context() as app:
         try:
-            outcome = analysis_service.analyse_submission(
+            outcomes = analysis_service.analyse_pending_batch(
                 submission_id,
                 get_analyzer(),
+                batch_size=int(app.config.get("ANALYSIS_BATCH_SIZE", ANALYSIS_BATCH_SIZE)),
                 min_confidence=float(app.config.get("ROUTING_MIN_CONFIDENCE", 0.85)),
             )
             db.session.commit()
@@ -288,19 +294,21 @@ def analyse_submission_job(submission_id: int) -> dict[str, Any]:
             raise
         finally:
             db.session.remove()
+    own = outcomes[0]
     _log_job(
         "analyse_submission",
         started,
         submission=submission_id,
-        outcome=outcome.status,
-        category=outcome.category,
-        group=outcome.duplicate_group,
-        runs=outcome.runs,
+        outcome=own.status,
+        category=own.category,
+        group=own.duplicate_group,
+        batch=len(outcomes),
     )
     return {
-        "status": outcome.status,
-        "category": outcome.category,
-        "group": outcome.duplicate_group,
+        "status": own.status,
+        "category": own.category,
+        "group": own.duplicate_group,
+        "batch": len(outcomes),
     }
 
 

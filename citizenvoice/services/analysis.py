@@ -37,6 +37,7 @@ from citizenvoice.services.workflow import SYSTEM, perform, snapshot_of
 __all__ = [
     "AnalysisOutcome",
     "TextAnalyzer",
+    "analyse_pending_batch",
     "analyse_submission",
     "mark_analysis_failed",
     "reset_failed_analysis",
@@ -88,42 +89,100 @@ def analyse_submission(
     min_confidence: float = DEFAULT_ROUTING_MIN_CONFIDENCE,
 ) -> AnalysisOutcome:
     """Analyse one submission by id and store the result. Flushes, never commits."""
-    # Imported here: the web process only needs this module's other functions, not the models.
-    from nlp.pipeline import is_analyzable
-
     submission = _locked_submission(submission_id)
     if submission is None:
         _mark_outbox(submission_id, OutboxStatus.DONE, "submission no longer exists")
         return AnalysisOutcome(submission_id, "missing")
+    return _analyse_locked([submission], analyzer, min_confidence)[0]
 
-    analysis = db.session.scalar(select(Analysis).where(Analysis.submission_id == submission_id))
-    if analysis is None:
-        analysis = Analysis(submission_id=submission_id, runs=0)
-        db.session.add(analysis)
-    if is_analyzable(submission.title or "", submission.text):
-        _store_result(analysis, analyzer.analyze(submission.title or "", submission.text))
-    else:
-        _store_nothing_to_analyse(analysis, submission.text)
-    corrected = db.session.scalar(
-        select(CategoryCorrection.corrected)
-        .where(CategoryCorrection.submission_id == submission_id)
-        .order_by(CategoryCorrection.id.desc())
-        .limit(1)
-    )
-    if corrected is not None:  # staff know better than the model: a correction survives re-analysis
-        analysis.category, analysis.category_uncertain = corrected, False
-    analysis.runs = (analysis.runs or 0) + 1
-    analysis.analysed_at = utcnow()
-    db.session.flush()
 
-    routed_to = _route(submission, analysis, min_confidence)
-    group = assign_duplicate_group(submission, analysis, f"{submission.title}\n{submission.text}")
-    submission.analysis_status = AnalysisStatus.DONE.value
-    _mark_outbox(submission_id, OutboxStatus.DONE)
-    db.session.flush()
-    return AnalysisOutcome(
-        submission_id, "analysed", analysis.category, routed_to, group, analysis.runs
+def analyse_pending_batch(
+    submission_id: int,
+    analyzer: TextAnalyzer,
+    *,
+    batch_size: int = 50,
+    min_confidence: float = DEFAULT_ROUTING_MIN_CONFIDENCE,
+) -> list[AnalysisOutcome]:
+    """Analyse a submission together with up to ``batch_size - 1`` other pending ones.
+
+    One database transaction and one model pass for the whole batch: per-message commits (a
+    WAL flush each on PostgreSQL) and per-message model calls cost several times the analysis
+    itself. The other submissions are claimed with FOR UPDATE SKIP LOCKED, so concurrent
+    workers take disjoint batches; their own queued jobs later find them done and return at
+    once. A submission already analysed is not analysed again (use ``analyse_submission`` to
+    force a re-run). Flushes, never commits.
+    """
+    first = _locked_submission(submission_id)
+    if first is None:
+        _mark_outbox(submission_id, OutboxStatus.DONE, "submission no longer exists")
+        return [AnalysisOutcome(submission_id, "missing")]
+    if first.analysis_status == AnalysisStatus.DONE.value:
+        return [AnalysisOutcome(submission_id, "already_analysed")]
+    others = list(
+        db.session.scalars(
+            select(Submission)
+            .where(
+                Submission.analysis_status == AnalysisStatus.PENDING.value,
+                Submission.id != submission_id,
+            )
+            .order_by(Submission.id)
+            .limit(max(0, batch_size - 1))
+            .with_for_update(skip_locked=True)
+        )
     )
+    return _analyse_locked([first, *others], analyzer, min_confidence)
+
+
+def _analyse_locked(
+    submissions: list[Submission], analyzer: TextAnalyzer, min_confidence: float
+) -> list[AnalysisOutcome]:
+    """Analyse locked submissions (one model pass) and store every result, in id order."""
+    # Imported here: the web process only needs this module's other functions, not the models.
+    from nlp.pipeline import is_analyzable
+
+    analysable = [s for s in submissions if is_analyzable(s.title or "", s.text)]
+    results: dict[int, Any] = {}
+    if analysable:
+        batch = getattr(analyzer, "analyze_batch", None)
+        items = [(s.title or "", s.text) for s in analysable]
+        found = batch(items) if batch is not None else [analyzer.analyze(t, x) for t, x in items]
+        results = {s.id: r for s, r in zip(analysable, found, strict=True)}
+    outcomes = []
+    for submission in sorted(submissions, key=lambda s: s.id):
+        analysis = db.session.scalar(
+            select(Analysis).where(Analysis.submission_id == submission.id)
+        )
+        if analysis is None:
+            analysis = Analysis(submission_id=submission.id, runs=0)
+            db.session.add(analysis)
+        if submission.id in results:
+            _store_result(analysis, results[submission.id])
+        else:
+            _store_nothing_to_analyse(analysis, submission.text)
+        corrected = db.session.scalar(
+            select(CategoryCorrection.corrected)
+            .where(CategoryCorrection.submission_id == submission.id)
+            .order_by(CategoryCorrection.id.desc())
+            .limit(1)
+        )
+        if corrected is not None:  # staff know better than the model: it survives re-analysis
+            analysis.category, analysis.category_uncertain = corrected, False
+        analysis.runs = (analysis.runs or 0) + 1
+        analysis.analysed_at = utcnow()
+        db.session.flush()
+        routed_to = _route(submission, analysis, min_confidence)
+        group = assign_duplicate_group(
+            submission, analysis, f"{submission.title}\n{submission.text}"
+        )
+        submission.analysis_status = AnalysisStatus.DONE.value
+        _mark_outbox(submission.id, OutboxStatus.DONE)
+        db.session.flush()
+        outcomes.append(
+            AnalysisOutcome(
+                submission.id, "analysed", analysis.category, routed_to, group, analysis.runs
+            )
+        )
+    return outcomes
 
 
 def _store_result(analysis: Analysis, result: Any) -> None:
