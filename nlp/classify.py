@@ -76,9 +76,10 @@ class CategoryClassifier:
         head_chars: int = 25,
         head_weight: float = 1.0,
         max_chars: int = 1000,
-        hash_bits: int = 20,
+        hash_bits: int = 22,
         min_df: int = 2,
         C: float = 1.0,
+        class_weight: str | None = "balanced",
         calibration_folds: int = 5,
         random_state: int = 0,
         version: str = "unversioned",
@@ -91,6 +92,7 @@ class CategoryClassifier:
         self.hash_bits = hash_bits
         self.min_df = min_df
         self.C = C
+        self.class_weight = class_weight
         self.calibration_folds = calibration_folds
         self.random_state = random_state
         self.version = version
@@ -114,7 +116,8 @@ class CategoryClassifier:
 
         vectorizer = self._new_vectorizer()
         x = vectorizer.fit_transform(texts, tokens)
-        svm = LinearSVC(C=self.C, random_state=self.random_state).fit(x, y)
+        svm = LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
+        svm.fit(x, y)
         return vectorizer, svm.coef_.astype(np.float32), svm.intercept_.astype(np.float32)
 
     def fit(
@@ -196,6 +199,7 @@ class CategoryClassifier:
             "hash_bits": self.hash_bits,
             "min_df": self.min_df,
             "C": self.C,
+            "class_weight": self.class_weight,
             "calibration_folds": self.calibration_folds,
             "random_state": self.random_state,
             "version": self.version,
@@ -232,6 +236,7 @@ class CategoryClassifier:
             hash_bits=int(p["hash_bits"]),
             min_df=int(p["min_df"]),
             C=float(p["C"]),
+            class_weight=p.get("class_weight"),
             calibration_folds=int(p["calibration_folds"]),
             random_state=int(p["random_state"]),
             version=str(p["version"]),

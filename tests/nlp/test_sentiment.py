@@ -1,0 +1,137 @@
+"""Sentiment model: bands, interface, determinism, storage round trip, odd inputs, committed model."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nlp.datasets import data_dir, load_sentiment
+from nlp.segment import Segmenter
+from nlp.sentiment import (
+    DEFAULT_MODEL_DIR,
+    NEUTRAL_BAND,
+    SentimentModel,
+    SentimentResult,
+    label_for_score,
+    load_default_sentiment,
+)
+
+
+@pytest.fixture(scope="module")
+def default_model() -> SentimentModel:
+    return load_default_sentiment()
+
+
+@pytest.fixture(scope="module")
+def small_reviews(segmenter: Segmenter) -> tuple[list[str], list[list[str]], list[int], list[str]]:
+    """300 real waimai and 300 real shopping reviews, both labels in each."""
+    if data_dir(required=False) is None:
+        pytest.skip("shared data not available")
+    picked = []
+    for corpus in ("waimai", "shopping"):
+        rows = load_sentiment(corpus)
+        picked += [r for r in rows if r.label == 1][:150] + [r for r in rows if r.label == 0][:150]
+    texts = [r.text for r in picked]
+    return (
+        texts,
+        [segmenter.content_tokens(t) for t in texts],
+        [r.label for r in picked],
+        [r.domain.split("/")[0] for r in picked],
+    )
+
+
+def test_neutral_band() -> None:
+    low, high = NEUTRAL_BAND
+    assert label_for_score(0.0) == "negative"
+    assert label_for_score(low - 1e-9) == "negative"
+    assert label_for_score(low) == "neutral"
+    assert label_for_score(high - 1e-9) == "neutral"
+    assert label_for_score(high) == "positive"
+    assert label_for_score(1.0) == "positive"
+
+
+def test_default_model_reads_real_service_comments(
+    default_model: SentimentModel, segmenter: Segmenter
+) -> None:
+    texts = [
+        "工作人员态度很好，办事效率高，非常满意",
+        "服务态度太差了，打了好几次电话都没人管，非常失望",
+        "房间干净，前台服务热情，下次还会再来",
+        "等了两个小时还没办好，推来推去，太不负责任了",
+    ]
+    results = default_model.predict(texts, [segmenter.content_tokens(t) for t in texts])
+    assert all(isinstance(r, SentimentResult) for r in results)
+    assert [r.label for r in results] == ["positive", "negative", "positive", "negative"]
+    assert all(0.0 <= r.score <= 1.0 for r in results)
+
+
+def test_fit_is_deterministic_and_round_trips(
+    tmp_path: Path, small_reviews: tuple[list[str], list[list[str]], list[int], list[str]]
+) -> None:
+    texts, tokens, labels, domains = small_reviews
+    first = SentimentModel(random_state=3).fit(texts, tokens, labels, domains)
+    second = SentimentModel(random_state=3).fit(texts, tokens, labels, domains)
+    np.testing.assert_array_equal(first.scorer_.coef, second.scorer_.coef)
+    assert first.domains_ == ["shopping", "waimai"]
+    first.save(tmp_path)
+    loaded = SentimentModel.load(tmp_path)
+    np.testing.assert_allclose(loaded.score(texts, tokens), first.score(texts, tokens), atol=2e-3)
+    np.testing.assert_array_equal(
+        loaded.score(texts, tokens), SentimentModel.load(tmp_path).score(texts, tokens)
+    )
+    accuracy = np.mean((loaded.score(texts, tokens) >= 0.5) == np.array(labels))
+    # training data: domain averaging halves each domain's signal, so the fit is loose
+    assert accuracy > 0.8
+
+
+def test_fit_rejects_a_single_class(segmenter: Segmenter) -> None:
+    with pytest.raises(ValueError, match="0 and 1"):
+        SentimentModel().fit(["很好", "不错"], [["很好"], ["不错"]], [1, 1])
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [("", []), ("  \t\n", []), ("👍👍😡", []), ("服务很好" * 25_000, ["服务"] * 25_000)],
+    ids=["empty", "whitespace", "emoji", "100k-chars"],
+)
+def test_odd_inputs_give_a_result(
+    default_model: SentimentModel, text: str, tokens: list[str]
+) -> None:
+    [result] = default_model.predict([text], [tokens])
+    assert 0.0 <= result.score <= 1.0
+    assert result.label in {"negative", "neutral", "positive"}
+
+
+def test_bad_inputs_raise_clear_errors(default_model: SentimentModel) -> None:
+    with pytest.raises(ValueError, match="token lists"):
+        default_model.predict(["好"], [])
+    with pytest.raises(TypeError, match="str"):
+        default_model.predict([3], [[]])  # type: ignore[list-item]
+    assert default_model.predict([], []) == []
+
+
+def test_default_model_loads_fast() -> None:
+    started = time.perf_counter()
+    model = load_default_sentiment()
+    assert time.perf_counter() - started < 4.0  # target < 2 s; slack for a busy machine
+    assert model.version.startswith("sentiment-")
+
+
+@pytest.mark.slow
+def test_committed_model_reproduces_its_card(
+    default_model: SentimentModel, segmenter: Segmenter
+) -> None:
+    if data_dir(required=False) is None:
+        pytest.skip("shared data not available")
+    card = json.loads((DEFAULT_MODEL_DIR / "card.json").read_text(encoding="utf-8"))
+    expected = card["stored_model_check"]
+    rows = load_sentiment("waimai")
+    texts = [r.text for r in rows]
+    scores = default_model.score(texts, [segmenter.content_tokens(t) for t in texts])
+    accuracy = float(np.mean((scores >= 0.5) == np.array([r.label for r in rows])))
+    assert expected["data"] == "waimai"
+    assert accuracy == pytest.approx(expected["accuracy"], abs=0.005)
