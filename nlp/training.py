@@ -263,7 +263,8 @@ def classification_metrics(
 
     names = sorted(set(y_true) | set(y_pred)) if labels is None else list(labels)
     per_class = f1_score(y_true, y_pred, labels=names, average=None, zero_division=0)
-    present = [k for k, name in enumerate(names) if name in set(y_true)]
+    seen = set(y_true) | set(y_pred)  # as scikit-learn: classes in truth or predictions
+    present = [k for k, name in enumerate(names) if name in seen]
     return {
         "accuracy": round(float(accuracy_score(y_true, y_pred)), 4),
         "macro_f1": round(float(np.mean([per_class[k] for k in present])), 4),
