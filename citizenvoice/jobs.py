@@ -294,6 +294,10 @@ def analyse_submission_job(submission_id: int) -> dict[str, Any]:
             raise
         finally:
             db.session.remove()
+    taken_along = [o.submission_id for o in outcomes[1:] if o.status == "analysed"]
+    job = get_current_job()
+    if job is not None and taken_along:
+        _drop_queued_analysis_jobs(job.connection, taken_along)
     own = outcomes[0]
     _log_job(
         "analyse_submission",
@@ -310,6 +314,29 @@ def analyse_submission_job(submission_id: int) -> dict[str, Any]:
         "group": own.duplicate_group,
         "batch": len(outcomes),
     }
+
+
+def _drop_queued_analysis_jobs(connection: redis.Redis[bytes], submission_ids: list[int]) -> None:
+    """Remove the still-queued jobs of submissions a batch already analysed.
+
+    Only jobs still waiting in the queue list are removed (LREM), and only their hashes are
+    deleted; a job a worker already took runs and finds its submission done. Best effort: a
+    Redis error here costs only the no-op runs it would have saved.
+    """
+    queue_key = Queue(ANALYSIS.queue, connection=connection).key
+    job_ids = [analysis_job_id(i) for i in submission_ids]
+    try:
+        with connection.pipeline(transaction=False) as pipe:
+            for job_id in job_ids:
+                pipe.lrem(queue_key, 0, job_id)
+            removed = pipe.execute()
+        with connection.pipeline(transaction=False) as pipe:
+            for job_id, count in zip(job_ids, removed, strict=True):
+                if count:
+                    pipe.delete(Job.key_for(job_id))
+            pipe.execute()
+    except redis.RedisError as exc:
+        log.warning("could not drop queued jobs of a batch: %s", exc)
 
 
 def relay_outbox(connection: redis.Redis[bytes] | None, limit: int = 500) -> dict[str, int]:
