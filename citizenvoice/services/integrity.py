@@ -85,11 +85,18 @@ def check_period(period: Period, actor: str) -> IntegrityOutcome:
             history.setdefault(codes[int(dept or 0)], []).append(int(n))
     report = detect_anomalies(records, history)
     by_id = {row.id: row for row in rows}
+    similar = _near_duplicate_comments(rows)
+    held_ids = {int(r) for r in report.held} | set(similar)
     newly = 0
     reasons: dict[int, tuple[str, ...]] = {}
-    for rating_id in sorted(report.held, key=str):
-        row = by_id[int(rating_id)]
-        reasons[row.id] = report.reasons(rating_id)
+    for follow_up_id in sorted(held_ids):
+        row = by_id[follow_up_id]
+        found = (
+            report.reasons(follow_up_id) if follow_up_id in {int(r) for r in report.held} else ()
+        )
+        reasons[row.id] = tuple(found) + (
+            (similar[follow_up_id],) if follow_up_id in similar else ()
+        )
         if db.session.scalar(
             select(RatingReview).where(RatingReview.submission_id == row.submission_id)
         ):
@@ -109,6 +116,31 @@ def check_period(period: Period, actor: str) -> IntegrityOutcome:
     )
     db.session.flush()
     return IntegrityOutcome(len(records), newly, reasons)
+
+
+# Comments this similar (Jaccard of character 3-grams) read as one text pasted many times.
+COMMENT_SIMILARITY = 0.8
+# A group of at least this many near-identical comments is held (two can be coincidence).
+MIN_SIMILAR_COMMENTS = 3
+MIN_COMMENT_LENGTH = 8
+
+
+def _near_duplicate_comments(rows: list[FollowUp]) -> dict[int, str]:
+    """Follow-ups whose comments nearly repeat at least two others (copy-paste campaigns)."""
+    from nlp.dedup import NearDuplicateIndex
+
+    index = NearDuplicateIndex(threshold=COMMENT_SIMILARITY)
+    groups: dict[str, list[int]] = {}
+    for row in rows:
+        comment = (row.comment or "").strip()
+        if len(comment) >= MIN_COMMENT_LENGTH:
+            groups.setdefault(index.add(str(row.id), comment), []).append(row.id)
+    flagged: dict[int, str] = {}
+    for members in groups.values():
+        if len(members) >= MIN_SIMILAR_COMMENTS:
+            for member in members:
+                flagged[member] = f"评价意见与本期另外 {len(members) - 1} 条高度相似，疑似批量提交"
+    return flagged
 
 
 def decide(review_id: int, decision: str, reason: str, actor: str) -> RatingReview:

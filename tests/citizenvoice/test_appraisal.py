@@ -421,3 +421,22 @@ def test_office_page_explains_a_department_and_exports_results(seeded, beijing_m
     header = [c.value for c in sheet[1]]
     assert header[:4] == ["组别", "排名", "部门代码", "部门"]
     assert sheet.max_row == 1 + 19  # every demo department has a row
+
+
+def test_near_identical_comments_are_held_as_a_campaign(seeded, beijing_month):
+    from citizenvoice.services.integrity import check_period
+
+    with seeded.app_context():
+        jyty = db.session.scalar(select(Department.id).where(Department.code == "jyty"))
+        rows = list(
+            db.session.scalars(select(FollowUp).where(FollowUp.department_id == jyty).limit(4))
+        )
+        for i, row in enumerate(rows):
+            row.comment = "教育局办事效率高，态度非常好，给满分！" + ("！" * i)
+        db.session.commit()
+        outcome = check_period(period_by_code(beijing_month), "office1")
+        db.session.commit()
+        held = {
+            fid for fid, reasons in outcome.reasons.items() if any("高度相似" in r for r in reasons)
+        }
+        assert held == {row.id for row in rows}
