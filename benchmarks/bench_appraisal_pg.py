@@ -1,8 +1,9 @@
-"""Benchmark: a full appraisal period on PostgreSQL, 100 departments, 1M follow-ups + 1M ratings.
+"""Benchmark: a full appraisal period on PostgreSQL: 100 departments, 1M follow-ups with ratings.
 
 Loads the rows with server-side generate_series (realistic shapes: three department groups,
-satisfaction mostly positive, ratings skewed to 4-5 stars, analysis rows with sentiment and
-duplicate groups), then times:
+satisfaction mostly positive, the follow-ups' 1-5 ratings skewed to 4-5 stars, analysis rows with
+sentiment and duplicate groups, replies with quality scores, deadlines met or not, plus 1M open
+评价 submissions that must not be scored), then times:
 
 - ``plain_group_by_s``: the bare GROUP BY over follow-ups and ratings (the floor: what any
   query that reads the rows must spend);
@@ -96,10 +97,10 @@ def main() -> None:
             text(
                 """
                 INSERT INTO follow_up (submission_id, department_id, contacted, resolved, satisfaction, comment,
-                    wants_redo, no_response, created_at)
-                SELECT s.id, s.department_id, (s.id % 10) <> 0, (s.id % 4) <> 0,
-                    CASE WHEN s.id % 10 < 7 THEN 'satisfied' WHEN s.id % 10 < 9 THEN 'basic' ELSE 'dissatisfied' END,
-                    '', false, false, now()
+                    wants_redo, no_response, created_at, rating)
+                SELECT s.id, s.department_id, (s.id * 7919 % 10) <> 0, (s.id * 104729 % 4) <> 0,
+                    CASE WHEN s.id * 31 % 10 < 7 THEN 'satisfied' WHEN s.id * 31 % 10 < 9 THEN 'basic' ELSE 'dissatisfied' END,
+                    '', false, false, now() - (s.id % 20) * interval '1 minute', 5 - (s.id * 13 % 7) / 3
                 FROM submission s WHERE s.kind = 'complaint'
                 """
             )
@@ -119,6 +120,21 @@ def main() -> None:
         db.session.execute(
             text(
                 """
+                INSERT INTO case_reply (submission_id, department_id, body, quality_score, quality, created_at)
+                SELECT s.id, s.department_id, '经调查核实，已处理。', ((s.id * 13) % 100) / 100.0, '{}', now()
+                FROM submission s WHERE s.kind = 'complaint'
+                """
+            )
+        )
+        db.session.execute(
+            text(
+                "UPDATE submission SET reply_due_at = now() + interval '1 day', "
+                "replied_at = now() - (id % 3) * interval '1 hour' WHERE kind = 'complaint'"
+            )
+        )
+        db.session.execute(
+            text(
+                """
                 INSERT INTO submission (tracking_code, kind, department_id, title, text, rating, location, anonymous,
                     status, channel, created_at, analysis_status, routing, urgent, is_complex,
                     extensions_used, supervise_count, reopen_count, redo_requested)
@@ -128,6 +144,15 @@ def main() -> None:
                 """
             ),
             {"d": n_dept, "n": args.ratings},
+        )
+        # The other dimensions of the Hangzhou index, as the office would import them.
+        db.session.execute(
+            text(
+                "INSERT INTO dimension_score (period_id, department_id, dimension, score, source_sha256, imported_at) "
+                "SELECT :p, d.id, dim, 60 + (d.id * 37 % 40), 'bench', now() FROM department d, "
+                "unnest(ARRAY['goals', 'leadership']) AS dim"
+            ),
+            {"p": period.id},
         )
         db.session.commit()
         db.session.execute(text("ANALYZE"))
@@ -166,6 +191,8 @@ def main() -> None:
         differences = verify(period)
         results["verify_s"] = round(time.perf_counter() - t0, 2)
         results["verify_differences"] = len(differences)
+        if differences:
+            results["first_differences"] = differences[:3]
         db.engine.dispose()
     print(json.dumps(results, ensure_ascii=False))
 

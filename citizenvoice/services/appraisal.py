@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, func, select
+from sqlalchemy import Numeric, and_, case, cast, func, select
 
 from citizenvoice.domain.scoring import (
     ALGORITHM_VERSION,
@@ -209,11 +209,17 @@ def _instant(day: date) -> datetime:
 
 
 def _moments(value: Any) -> tuple[Any, Any, Any]:
-    as_float = cast(value, Float)
+    """count, sum and sum of squares in exact NUMERIC arithmetic.
+
+    Float sums depend on the order PostgreSQL (parallel workers included) adds the rows in, so
+    a recomputation could differ in the last bits from the published result; NUMERIC sums are
+    exact, whatever the order.
+    """
+    exact = cast(value, Numeric(38, 12))
     return (
         func.count(value),
-        func.coalesce(func.sum(as_float), 0.0),
-        func.coalesce(func.sum(as_float * as_float), 0.0),
+        func.coalesce(func.sum(exact), 0),
+        func.coalesce(func.sum(exact * exact), 0),
     )
 
 
