@@ -78,6 +78,7 @@ class CategoryClassifier:
         word_orders: tuple[int, ...] = (1, 2),
         head_chars: int = 25,
         head_weight: float = 1.0,
+        word_weight: float = 1.0,
         max_chars: int = 1000,
         hash_bits: int = 22,
         min_df: int = 2,
@@ -91,6 +92,7 @@ class CategoryClassifier:
         self.word_orders = word_orders
         self.head_chars = head_chars
         self.head_weight = head_weight
+        self.word_weight = word_weight
         self.max_chars = max_chars
         self.hash_bits = hash_bits
         self.min_df = min_df
@@ -110,6 +112,7 @@ class CategoryClassifier:
             hash_bits=self.hash_bits,
             min_df=self.min_df,
             head_weight=self.head_weight,
+            word_weight=self.word_weight,
         )
 
     def _fit_scorer(
@@ -198,6 +201,7 @@ class CategoryClassifier:
             "word_orders": list(self.word_orders),
             "head_chars": self.head_chars,
             "head_weight": self.head_weight,
+            "word_weight": self.word_weight,
             "max_chars": self.max_chars,
             "hash_bits": self.hash_bits,
             "min_df": self.min_df,
@@ -235,6 +239,7 @@ class CategoryClassifier:
             word_orders=tuple(int(v) for v in p["word_orders"]),
             head_chars=int(p["head_chars"]),
             head_weight=float(p["head_weight"]),
+            word_weight=float(p.get("word_weight", 1.0)),
             max_chars=int(p["max_chars"]),
             hash_bits=int(p["hash_bits"]),
             min_df=int(p["min_df"]),
