@@ -98,9 +98,9 @@ def main() -> None:
                 """
                 INSERT INTO follow_up (submission_id, department_id, contacted, resolved, satisfaction, comment,
                     wants_redo, no_response, created_at, rating)
-                SELECT s.id, s.department_id, (s.id * 7919 % 10) <> 0, (s.id * 104729 % 4) <> 0,
-                    CASE WHEN s.id * 31 % 10 < 7 THEN 'satisfied' WHEN s.id * 31 % 10 < 9 THEN 'basic' ELSE 'dissatisfied' END,
-                    '', false, false, now() - (s.id % 20) * interval '1 minute', 5 - (s.id * 13 % 7) / 3
+                SELECT s.id, s.department_id, (s.id::bigint * 7919 % 10) <> 0, (s.id::bigint * 104729 % 4) <> 0,
+                    CASE WHEN s.id::bigint * 31 % 10 < 7 THEN 'satisfied' WHEN s.id::bigint * 31 % 10 < 9 THEN 'basic' ELSE 'dissatisfied' END,
+                    '', false, false, now() - (s.id % 20) * interval '1 minute', 5 - (s.id::bigint * 13 % 7)::int / 3
                 FROM submission s WHERE s.kind = 'complaint'
                 """
             )

