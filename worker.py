@@ -106,21 +106,9 @@ def main(argv: list[str] | None = None) -> int:
             job_timeout=SCHEDULED.timeout,
             failure_ttl=SCHEDULED.failure_ttl,
         )
-        scheduler.register(
-            refresh_duplicate_groups_job,
-            SCHEDULED.queue,
-            cron=DUPLICATE_REFRESH_CRON,
-            job_timeout=SCHEDULED.timeout,
-            failure_ttl=SCHEDULED.failure_ttl,
-        )
-        scheduler.register(
-            auto_close_job,
-            SCHEDULED.queue,
-            cron=AUTO_CLOSE_CRON,
-            job_timeout=SCHEDULED.timeout,
-            failure_ttl=SCHEDULED.failure_ttl,
-        )
         for function, schedule, spec in (
+            (refresh_duplicate_groups_job, DUPLICATE_REFRESH_CRON, SCHEDULED),
+            (auto_close_job, AUTO_CLOSE_CRON, SCHEDULED),
             (refresh_topics_job, TOPICS_CRON, BATCH),
             (refresh_hot_issues_job, HOT_ISSUES_CRON, SCHEDULED),
         ):
