@@ -30,7 +30,7 @@ from citizenvoice.models import (
     Submission,
 )
 from citizenvoice.models.base import utcnow
-from citizenvoice.services.duplicates import assign_duplicate_group
+from citizenvoice.services.duplicates import assign_duplicate_groups
 from citizenvoice.services.outbox import ANALYSE_TOPIC
 from citizenvoice.services.workflow import SYSTEM, perform, snapshot_of
 
@@ -147,11 +147,30 @@ def _analyse_locked(
         items = [(s.title or "", s.text) for s in analysable]
         found = batch(items) if batch is not None else [analyzer.analyze(t, x) for t, x in items]
         results = {s.id: r for s, r in zip(analysable, found, strict=True)}
-    outcomes = []
-    for submission in sorted(submissions, key=lambda s: s.id):
-        analysis = db.session.scalar(
-            select(Analysis).where(Analysis.submission_id == submission.id)
+    ordered = sorted(submissions, key=lambda s: s.id)
+    ids = [s.id for s in ordered]
+    existing = {
+        a.submission_id: a
+        for a in db.session.scalars(select(Analysis).where(Analysis.submission_id.in_(ids)))
+    }
+    corrected = dict(
+        db.session.execute(
+            select(CategoryCorrection.submission_id, CategoryCorrection.corrected)
+            .where(CategoryCorrection.submission_id.in_(ids))
+            .order_by(CategoryCorrection.id)
         )
+        .tuples()
+        .all()
+    )  # the latest correction of each case wins
+    routes = dict(
+        db.session.execute(select(CategoryRoute.category, CategoryRoute.department_id))
+        .tuples()
+        .all()
+    )
+    now = utcnow()
+    analyses: list[Analysis] = []
+    for submission in ordered:
+        analysis = existing.get(submission.id)
         if analysis is None:
             analysis = Analysis(submission_id=submission.id, runs=0)
             db.session.add(analysis)
@@ -159,30 +178,30 @@ def _analyse_locked(
             _store_result(analysis, results[submission.id])
         else:
             _store_nothing_to_analyse(analysis, submission.text)
-        corrected = db.session.scalar(
-            select(CategoryCorrection.corrected)
-            .where(CategoryCorrection.submission_id == submission.id)
-            .order_by(CategoryCorrection.id.desc())
-            .limit(1)
-        )
-        if corrected is not None:  # staff know better than the model: it survives re-analysis
-            analysis.category, analysis.category_uncertain = corrected, False
+        if submission.id in corrected:  # staff know better than the model: it survives re-analysis
+            analysis.category, analysis.category_uncertain = corrected[submission.id], False
         analysis.runs = (analysis.runs or 0) + 1
-        analysis.analysed_at = utcnow()
-        db.session.flush()
-        routed_to = _route(submission, analysis, min_confidence)
-        group = assign_duplicate_group(
-            submission, analysis, f"{submission.title}\n{submission.text}"
-        )
+        analysis.analysed_at = now
+        analyses.append(analysis)
+    db.session.flush()
+    routed = {
+        s.id: _route(s, a, min_confidence, routes) for s, a in zip(ordered, analyses, strict=True)
+    }
+    groups = assign_duplicate_groups(
+        [(s, a, f"{s.title}\n{s.text}") for s, a in zip(ordered, analyses, strict=True)]
+    )
+    for submission in ordered:
         submission.analysis_status = AnalysisStatus.DONE.value
-        _mark_outbox(submission.id, OutboxStatus.DONE)
-        db.session.flush()
-        outcomes.append(
-            AnalysisOutcome(
-                submission.id, "analysed", analysis.category, routed_to, group, analysis.runs
-            )
-        )
-    return outcomes
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.topic == ANALYSE_TOPIC, OutboxMessage.aggregate_id.in_(ids))
+        .values(status=OutboxStatus.DONE.value, last_error=None)
+    )
+    db.session.flush()
+    return [
+        AnalysisOutcome(s.id, "analysed", a.category, routed[s.id], group, a.runs)
+        for s, a, group in zip(ordered, analyses, groups, strict=True)
+    ]
 
 
 def _store_result(analysis: Analysis, result: Any) -> None:
@@ -220,30 +239,26 @@ def _store_nothing_to_analyse(analysis: Analysis, text: str) -> None:
     analysis.search_tokens = ""
 
 
-def _route(submission: Submission, analysis: Analysis, min_confidence: float) -> str | None:
+def _route(
+    submission: Submission, analysis: Analysis, min_confidence: float, routes: dict[str, int]
+) -> str | None:
     """Give a 不确定 case a department when the classifier is sure; else flag it for the office.
 
     Also marks the case urgent (the system's 标记紧急) when the analysis found it urgent.
     """
     routed_to = None
     if submission.department_id is None and submission.routing != Routing.OFFICE.value:
-        route = (
-            db.session.scalar(
-                select(CategoryRoute).where(CategoryRoute.category == analysis.category)
-            )
-            if analysis.category
-            else None
-        )
+        route_department = routes.get(analysis.category) if analysis.category else None
         decision = decide_routing(
             analysis.category,
             analysis.category_confidence,
             analysis.category_uncertain,
-            route is not None,
+            route_department is not None,
             min_confidence,
         )
         submission.routing = decision.routing.value
-        if decision.routing is Routing.CLASSIFIER and route is not None:
-            department = db.session.get(Department, route.department_id)
+        if decision.routing is Routing.CLASSIFIER and route_department is not None:
+            department = db.session.get(Department, route_department)
             if department is not None and _may(submission, Action.ASSIGN):
                 perform(submission, Action.ASSIGN, SYSTEM, department=department.code)
                 routed_to = department.name

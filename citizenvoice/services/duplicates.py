@@ -12,13 +12,14 @@ concurrent workers could not see of each other.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
 from datasketch import LeanMinHash, MinHashLSH
-from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy import delete, insert, select, tuple_, update
 
 from citizenvoice.extensions import db
 from citizenvoice.models import Analysis, DuplicateBand, Submission
@@ -27,6 +28,7 @@ from nlp.dedup import NearDuplicateIndex
 __all__ = [
     "DUPLICATE_THRESHOLD",
     "assign_duplicate_group",
+    "assign_duplicate_groups",
     "band_buckets",
     "regroup_window",
     "signature_of",
@@ -75,43 +77,74 @@ def _is_empty(signature: npt.NDArray[np.uint32]) -> bool:
 
 def assign_duplicate_group(submission: Submission, analysis: Analysis, text: str) -> str:
     """Compute the signature, store its bands and set ``analysis.duplicate_group``; flush."""
-    signature = signature_of(text)
-    analysis.minhash = signature.astype("<u4").tobytes()
-    db.session.execute(delete(DuplicateBand).where(DuplicateBand.submission_id == submission.id))
-    if _is_empty(signature):
-        analysis.duplicate_group = f"g{submission.id}"
-        return analysis.duplicate_group
-    buckets = band_buckets(signature)
-    candidate_ids = set(
-        db.session.scalars(
-            select(DuplicateBand.submission_id)
-            .where(tuple_(DuplicateBand.band, DuplicateBand.bucket).in_(buckets))
-            .where(DuplicateBand.submission_id != submission.id)
-        )
-    )
-    best: tuple[float, int, str] | None = None
-    if candidate_ids:
-        rows = db.session.execute(
-            select(Analysis.submission_id, Analysis.minhash, Analysis.duplicate_group).where(
-                Analysis.submission_id.in_(candidate_ids)
+    return assign_duplicate_groups([(submission, analysis, text)])[0]
+
+
+def assign_duplicate_groups(items: Sequence[tuple[Submission, Analysis, str]]) -> list[str]:
+    """Group a batch of submissions (in id order) against the stored ones and each other.
+
+    Set-based: one signature pass, one DELETE of the batch's old bands, one SELECT of every
+    candidate sharing a bucket, one SELECT of their signatures, one bulk INSERT of the new
+    bands. Within the batch a later submission also joins an earlier one's group, exactly as
+    if they had been analysed one after the other. Flushes.
+    """
+    ordered = sorted(items, key=lambda item: item[0].id)
+    if not ordered:
+        return []
+    ids = [submission.id for submission, _, _ in ordered]
+    signatures = _index().signatures([text for _, _, text in ordered])
+    db.session.execute(delete(DuplicateBand).where(DuplicateBand.submission_id.in_(ids)))
+    buckets: dict[int, list[tuple[int, int]]] = {
+        sid: ([] if _is_empty(sig) else band_buckets(sig))
+        for sid, sig in zip(ids, signatures, strict=True)
+    }
+    wanted = sorted({bucket for found in buckets.values() for bucket in found})
+    by_bucket: dict[tuple[int, int], set[int]] = {}
+    for chunk in range(0, len(wanted), 500):
+        for other_id, band, bucket in db.session.execute(
+            select(DuplicateBand.submission_id, DuplicateBand.band, DuplicateBand.bucket).where(
+                tuple_(DuplicateBand.band, DuplicateBand.bucket).in_(wanted[chunk : chunk + 500]),
+                DuplicateBand.submission_id.not_in(ids),
             )
-        )
-        for other_id, other_minhash, other_group in rows:
-            if other_minhash is None or other_group is None:
+        ).tuples():
+            by_bucket.setdefault((int(band), int(bucket)), set()).add(int(other_id))
+    stored_ids = set().union(*by_bucket.values()) if by_bucket else set()
+    known: dict[int, tuple[npt.NDArray[np.uint32], str]] = {}
+    if stored_ids:
+        for other_id, other_minhash, other_group in db.session.execute(
+            select(Analysis.submission_id, Analysis.minhash, Analysis.duplicate_group).where(
+                Analysis.submission_id.in_(stored_ids)
+            )
+        ).tuples():
+            if other_minhash is not None and other_group is not None:
+                known[int(other_id)] = (np.frombuffer(other_minhash, dtype="<u4"), other_group)
+    groups: list[str] = []
+    new_bands: list[dict[str, int]] = []
+    for (submission, analysis, _), signature in zip(ordered, signatures, strict=True):
+        analysis.minhash = signature.astype("<u4").tobytes()
+        own = buckets[submission.id]
+        candidates = set().union(*(by_bucket.get(b, set()) for b in own)) if own else set()
+        best: tuple[float, int, str] | None = None
+        for other_id in candidates:
+            if other_id not in known:
                 continue
-            other = np.frombuffer(other_minhash, dtype="<u4")
+            other, other_group = known[other_id]
             similarity = float(np.mean(other == signature))
             if similarity >= DUPLICATE_THRESHOLD and (
                 best is None or (-similarity, other_id) < (-best[0], best[1])
             ):
                 best = (similarity, other_id, other_group)
-    analysis.duplicate_group = best[2] if best else f"g{submission.id}"
-    db.session.add_all(
-        DuplicateBand(submission_id=submission.id, band=band, bucket=bucket)
-        for band, bucket in buckets
-    )
+        analysis.duplicate_group = best[2] if best else f"g{submission.id}"
+        groups.append(analysis.duplicate_group)
+        # Later members of this batch see this one as a stored submission.
+        known[submission.id] = (signature, analysis.duplicate_group)
+        for key in own:
+            by_bucket.setdefault(key, set()).add(submission.id)
+            new_bands.append({"submission_id": submission.id, "band": key[0], "bucket": key[1]})
+    if new_bands:
+        db.session.execute(insert(DuplicateBand), new_bands)
     db.session.flush()
-    return analysis.duplicate_group
+    return groups
 
 
 def regroup_window(start: datetime, end: datetime) -> int:
