@@ -88,7 +88,7 @@ ANALYSIS = JobSpec(
 # Re-analysing everything, retraining, topic refresh: long, reported through job.meta.
 BATCH = JobSpec(queue="batch", timeout=3 * 3600, retry_intervals=(), failure_ttl=30 * 24 * 3600)
 # How many pending submissions one analysis job takes along (one transaction, one model pass).
-ANALYSIS_BATCH_SIZE = 50
+ANALYSIS_BATCH_SIZE = 200
 # Periodic housekeeping (relay sweep, duplicate refresh): cheap, and the next run repairs a miss.
 SCHEDULED = JobSpec(
     queue="scheduled", timeout=15 * 60, retry_intervals=(), failure_ttl=7 * 24 * 3600
