@@ -23,6 +23,7 @@ from citizenvoice.jobs import (
     reanalyse_all_job,
     refresh_duplicate_groups_job,
     refresh_topics_job,
+    relay_connection,
     relay_outbox,
     worker_redis,
 )
@@ -157,11 +158,7 @@ def outbox_group() -> None:
 @with_appcontext
 def outbox_relay_command(limit: int) -> None:
     """Queue pending analyses (and re-queue lost ones); in-process without Redis."""
-    connection = (
-        None
-        if current_app.config.get("ANALYSIS_IN_PROCESS")
-        else worker_redis(current_app.config["REDIS_URL"])
-    )
+    connection = relay_connection()
     total: dict[str, int] = {}
     while True:
         counts = relay_outbox(connection, limit=limit)
@@ -194,11 +191,7 @@ def analysis_retry_failed_command(submission_ids: tuple[int, ...]) -> None:
     db.session.commit()
     click.echo(f"{len(ids)} failed analyses reset to pending")
     if ids:
-        connection = (
-            None
-            if current_app.config.get("ANALYSIS_IN_PROCESS")
-            else worker_redis(current_app.config["REDIS_URL"])
-        )
+        connection = relay_connection()
         counts = relay_outbox(connection)
         click.echo(" ".join(f"{key}={value}" for key, value in counts.items()))
 

@@ -52,6 +52,7 @@ __all__ = [
     "refresh_duplicate_groups_job",
     "refresh_hot_issues_job",
     "refresh_topics_job",
+    "relay_connection",
     "relay_outbox",
     "relay_outbox_job",
     "request_analysis",
@@ -118,6 +119,14 @@ def worker_redis(url: str) -> redis.Redis[bytes]:
     return redis.Redis.from_url(
         url, socket_timeout=30, socket_connect_timeout=5, health_check_interval=30
     )
+
+
+def relay_connection() -> redis.Redis[bytes] | None:
+    """Redis for commands and office pages; None in the embedded default (in-process analysis)."""
+    url = current_app.config.get("REDIS_URL")
+    if current_app.config.get("ANALYSIS_IN_PROCESS") or not url:
+        return None
+    return worker_redis(url)
 
 
 def analysis_job_id(submission_id: int) -> str:

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from openpyxl import Workbook
 
 from citizenvoice.domain.export import neutralise_cell
 from citizenvoice.models import Submission
 
-__all__ = ["EXPORT_COLUMNS", "cases_to_csv", "cases_to_xlsx", "export_rows"]
+__all__ = [
+    "EXPORT_COLUMNS",
+    "cases_to_csv",
+    "cases_to_xlsx",
+    "export_rows",
+    "table_to_csv",
+    "table_to_xlsx",
+]
 
 EXPORT_COLUMNS = [
     "编号",
@@ -56,26 +63,36 @@ def export_rows(cases: Iterable[Submission]) -> list[list[object]]:
     return rows
 
 
-def cases_to_csv(cases: Iterable[Submission]) -> bytes:
-    """UTF-8 CSV with a BOM (so Excel opens Chinese correctly)."""
+def table_to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    """UTF-8 CSV with a BOM (so Excel opens Chinese correctly); every cell neutralised."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(EXPORT_COLUMNS)
-    writer.writerows(export_rows(cases))
+    writer.writerow(header)
+    writer.writerows([neutralise_cell(v) for v in row] for row in rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def cases_to_xlsx(cases: Iterable[Submission]) -> bytes:
-    """An XLSX workbook with one sheet of cases; neutralised strings are stored as text."""
+def table_to_xlsx(header: Sequence[str], rows: Iterable[Sequence[object]], title: str) -> bytes:
+    """An XLSX workbook with one sheet; neutralised strings are stored as text, never formulas."""
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = "诉求"
-    sheet.append(EXPORT_COLUMNS)
-    for row in export_rows(cases):
-        sheet.append(row)
+    sheet.title = title
+    sheet.append(list(header))
+    for row in rows:
+        sheet.append([neutralise_cell(v) for v in row])
         for cell in sheet[sheet.max_row]:
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # never a formula, whatever it starts with
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def cases_to_csv(cases: Iterable[Submission]) -> bytes:
+    """The cases as CSV (see :func:`table_to_csv`)."""
+    return table_to_csv(EXPORT_COLUMNS, export_rows(cases))
+
+
+def cases_to_xlsx(cases: Iterable[Submission]) -> bytes:
+    """The cases as XLSX (see :func:`table_to_xlsx`)."""
+    return table_to_xlsx(EXPORT_COLUMNS, export_rows(cases), "诉求")

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from citizenvoice.extensions import db
 from citizenvoice.models import Analysis, Submission, TopicSnapshot
-from citizenvoice.models.base import utcnow
+from citizenvoice.models.base import as_utc, utcnow
 
 __all__ = ["MIN_DOCUMENTS", "current_snapshot", "refresh_hot_issues", "refresh_topics"]
 
@@ -44,12 +44,6 @@ def _window_rows(start: datetime, end: datetime) -> list[tuple[int, str, datetim
             .order_by(Submission.id)
         ).tuples()
     ]
-
-
-def _aware(moment: datetime) -> datetime:
-    from datetime import UTC
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _hot(records: list[tuple[Any, datetime, int]], now: datetime) -> list[dict[str, Any]]:
@@ -129,7 +123,7 @@ def refresh_hot_issues(
     if snapshot is None:
         return None
     end = now or utcnow()
-    start = _aware(snapshot.window_start)
+    start = as_utc(snapshot.window_start)
     topic_rows = db.session.execute(
         select(Analysis.topic_label, Submission.created_at)
         .join(Submission, Submission.id == Analysis.submission_id)
@@ -139,8 +133,8 @@ def refresh_hot_issues(
             Analysis.topic_label.is_not(None),
         )
     ).tuples()
-    snapshot.hot_topics = _hot([(label, _aware(created), 0) for label, created in topic_rows], end)
-    group_rows = [(g, _aware(c), 0) for _, _, c, g in _window_rows(start, end) if g]
+    snapshot.hot_topics = _hot([(label, as_utc(created), 0) for label, created in topic_rows], end)
+    group_rows = [(g, as_utc(c), 0) for _, _, c, g in _window_rows(start, end) if g]
     sizes: dict[str, int] = {}
     for group, _, _ in group_rows:
         sizes[group] = sizes.get(group, 0) + 1

@@ -7,7 +7,7 @@ and names who acted.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -32,7 +32,7 @@ from citizenvoice.domain.workflow import (
 from citizenvoice.extensions import db
 from citizenvoice.models import CaseReply, Department, StatusEvent, Submission, User
 from citizenvoice.models import FollowUp as FollowUpRow
-from citizenvoice.models.base import utcnow
+from citizenvoice.models.base import as_utc, utcnow
 
 __all__ = [
     "INTERNAL_ACTIONS",
@@ -75,10 +75,8 @@ def _code_of(case: Submission) -> str | None:
 
 
 def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
+    """as_utc for the optional snapshot fields."""
+    return as_utc(moment) if moment is not None else None
 
 
 def snapshot_of(case: Submission) -> CaseSnapshot:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import base64
-import csv
 import hashlib
-import io
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -15,7 +13,6 @@ from sqlalchemy import select
 from citizenvoice.blueprints.auth import role_required
 from citizenvoice.blueprints.office.views import OFFICE_ROLES, ActionForm, office_blueprint
 from citizenvoice.charts import bar_chart, line_chart
-from citizenvoice.domain.export import neutralise_cell
 from citizenvoice.domain.scoring.settings import Indicator
 from citizenvoice.extensions import db
 from citizenvoice.models import Period, RatingReview
@@ -36,6 +33,7 @@ from citizenvoice.services.appraisal import (
 )
 from citizenvoice.services.dimension_import import apply as import_apply
 from citizenvoice.services.dimension_import import preview as import_preview
+from citizenvoice.services.export import table_to_csv, table_to_xlsx
 from citizenvoice.services.integrity import check_period, decide
 
 __all__: list[str] = []
@@ -156,25 +154,10 @@ def period_results_export(code: str, fmt: str) -> Response:
     if fmt not in {"csv", "xlsx"} or not period.result_json:
         abort(404)
     header, rows = result_table(period)
-    safe_rows = [[neutralise_cell(v) for v in row] for row in rows]
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(header)
-        writer.writerows(safe_rows)
-        body, mimetype = ("\ufeff" + buffer.getvalue()).encode("utf-8"), "text/csv; charset=utf-8"
+        body, mimetype = table_to_csv(header, rows), "text/csv; charset=utf-8"
     else:
-        from openpyxl import Workbook
-
-        workbook = Workbook()
-        sheet = workbook.active
-        sheet.title = period.code
-        sheet.append(header)
-        for row in safe_rows:
-            sheet.append(row)
-        out = io.BytesIO()
-        workbook.save(out)
-        body = out.getvalue()
+        body = table_to_xlsx(header, rows, period.code)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f"attachment; filename=appraisal-{period.code}.{fmt}"

@@ -21,9 +21,9 @@ from citizenvoice.jobs import (
     batch_progress,
     enqueue_reanalyse_all,
     queue_overview,
+    relay_connection,
     relay_outbox,
     requeue_failed_job,
-    worker_redis,
 )
 from citizenvoice.models import Submission
 from citizenvoice.services.analysis import reset_failed_analysis
@@ -41,16 +41,11 @@ class ActionForm(FlaskForm):  # type: ignore[misc]
     """An empty form: CSRF for the action buttons."""
 
 
-def _redis() -> Any:
-    url = current_app.config.get("REDIS_URL")
-    return worker_redis(url) if url and not current_app.config.get("ANALYSIS_IN_PROCESS") else None
-
-
 @office_blueprint.get("/queue")
 @role_required(*OFFICE_ROLES)
 def queue() -> str:
     """Queued, started and failed jobs, outbox backlog, worker heartbeats, failed analyses."""
-    connection = _redis()
+    connection = relay_connection()
     counts: list[QueueCounts] = []
     workers: list[WorkerBeat] = []
     failed_jobs: list[FailedJob] = []
@@ -103,7 +98,7 @@ def retry_analyses() -> Response:
     ids = reset_failed_analysis([submission_id] if submission_id else None)
     db.session.commit()
     try:
-        relay_outbox(_redis())
+        relay_outbox(relay_connection())
     except Exception as exc:
         current_app.logger.warning(
             "relay after retry failed, the periodic relay will retry: %s", exc
@@ -117,7 +112,7 @@ def retry_analyses() -> Response:
 def reanalyse() -> Response:
     """Start the batch re-analysis of every submission (after a model update)."""
     form = ActionForm()
-    connection = _redis()
+    connection = relay_connection()
     if form.validate_on_submit() and connection is not None:
         enqueue_reanalyse_all(connection)
         flash("已开始重新分析全部诉求，进度见下方", "success")
@@ -129,7 +124,7 @@ def reanalyse() -> Response:
 def requeue_job() -> Response:
     """Requeue one failed RQ job by id."""
     form = ActionForm()
-    connection = _redis()
+    connection = relay_connection()
     if form.validate_on_submit() and connection is not None:
         ok = requeue_failed_job(connection, request.form.get("job_id", ""))
         flash("已重新排队" if ok else "该任务不存在或未失败", "success" if ok else "warning")
