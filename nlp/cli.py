@@ -20,10 +20,10 @@ Contract (later checks call it as written):
 ``python -m nlp train category --out DIR [--data CSV] [--random-state N]``
 ``python -m nlp train sentiment --out DIR [...]``
 ``python -m nlp train keywords --out FILE``
-    Train a model directory with ``MODEL_CARD.md`` (category, sentiment: ``nlp.training``) or
-    refit the keyword IDF table. Put retrained models in one directory (``DIR/category``,
-    ``DIR/sentiment``, ``DIR/keywords/idf.tsv.gz``) and point ``CITIZENVOICE_NLP_MODEL_DIR``
-    or ``--model-dir`` at it.
+    Train a model directory with ``MODEL_CARD.md`` (category: ``nlp.training``, sentiment:
+    ``nlp.sentiment_training``) or refit the keyword IDF table. Put retrained models in one
+    directory (``DIR/category``, ``DIR/sentiment``, ``DIR/keywords/idf.tsv.gz``) and point
+    ``CITIZENVOICE_NLP_MODEL_DIR`` or ``--model-dir`` at it.
 ``python -m nlp bench [--n 10000] [--snownlp-sample 300]``
     Prints throughput figures as JSON (see ``nlp.bench``).
 ``python -m nlp urgency-report [--sample 30] [--seed 0]``
@@ -206,7 +206,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if not args.data.is_file():
         raise InputError(f"data file {args.data} does not exist or is not a file")
     if args.task == "sentiment":
-        from nlp.training import evaluate_sentiment
+        from nlp.sentiment_training import evaluate_sentiment
 
         fields, _ = _read_csv(args.data, ("label",))
         if "text" not in fields and "review" not in fields:
@@ -256,7 +256,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _train_sentiment(args: argparse.Namespace) -> dict[str, Any]:
-    from nlp.training import train_sentiment
+    from nlp.sentiment_training import train_sentiment
 
     return train_sentiment(args.data, args.out, random_state=args.random_state)
 

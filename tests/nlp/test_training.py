@@ -9,15 +9,14 @@ from pathlib import Path
 import pytest
 
 from nlp.datasets import LabelledMessage, data_dir, load_sentiment
+from nlp.sentiment_training import evaluate_sentiment, train_sentiment
 from nlp.training import (
     classification_metrics,
     compose_text,
     duplicate_groups,
     evaluate_category,
-    evaluate_sentiment,
     grouped_split,
     train_category,
-    train_sentiment,
 )
 
 BODY = (
