@@ -1,11 +1,17 @@
 """First-level category of a citizen message, with calibrated probabilities and top-3.
 
-The model is linear: sublinear TF-IDF over hashed character n-grams of the text, an extra block
-for the first characters (the title comes first in the pipeline's text) and word n-grams of the
-pipeline's content tokens (see :class:`nlp.modelio.HashedNgramVectorizer`), scored by a linear
-SVM. Probabilities are a softmax of the SVM scores with one temperature fitted on out-of-fold
-scores of the training data (a one-parameter calibration that keeps the model storable as plain
-arrays). The committed default model lives in ``nlp/models/category`` with its MODEL_CARD.md.
+The model is linear: TF-IDF over hashed character n-grams of the text, an extra block for the
+first characters (the title comes first in the pipeline's text) and word n-grams of the
+pipeline's content tokens (see :class:`nlp.modelio.HashedNgramVectorizer`), scored by linear
+SVMs. The default estimator is NBSVM (Wang and Manning, 2012) in one-vs-rest form: for each
+class the features are scaled by their log-count ratio (how much more often a feature occurs
+in messages of the class than in the others, with additive smoothing), a binary linear SVM is
+fitted on the scaled features, and the ratio is folded back into its weights -- so the stored
+model is still one weight vector per class and prediction costs the same as a plain linear
+SVM. ``estimator="svm"`` gives the plain multi-class LinearSVC of earlier models.
+Probabilities are a softmax of the scores with one temperature fitted on out-of-fold scores of
+the training data (a one-parameter calibration that keeps the model storable as plain arrays).
+The committed default model lives in ``nlp/models/category`` with its MODEL_CARD.md.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
 from nlp.modelio import (
     HashedNgramVectorizer,
@@ -32,10 +39,14 @@ __all__ = [
     "CategoryClassifier",
     "CategoryPrediction",
     "load_default_classifier",
+    "log_count_ratios",
 ]
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models" / "category"
+# The stored format (hashed vectorizer, one weight vector per class, temperature) is the same
+# for both estimators, so the kind is unchanged; ``params.estimator`` says which one it is.
 MODEL_KIND = "category-linear-svm/1"
+ESTIMATORS = ("nbsvm", "svm")
 
 # Below this calibrated confidence a prediction is flagged ``uncertain`` (its label is still the
 # best class). How it was chosen: on the out-of-fold predictions of the training split of the
@@ -66,10 +77,35 @@ def _check_inputs(texts: Sequence[str], tokens: Sequence[Sequence[str]]) -> None
             raise TypeError(f"texts must be str, got {type(text).__name__}")
 
 
-class CategoryClassifier:
-    """Linear SVM over hashed n-gram TF-IDF with temperature-calibrated probabilities.
+def log_count_ratios(
+    x: sp.csr_matrix, y: npt.NDArray[np.int64], n_classes: int, alpha: float = 1.0
+) -> npt.NDArray[np.float64]:
+    """One-vs-rest log-count ratios of binarised features, shape (n_classes, n_features).
 
-    Parameters follow scikit-learn conventions; learned state ends in ``_``.
+    For class ``c``: ``log((p + alpha) / |p + alpha|_1) - log((q + alpha) / |q + alpha|_1)``,
+    where ``p`` counts, per feature, the documents of class ``c`` that contain it and ``q`` the
+    documents of the other classes that do.
+    """
+    if alpha <= 0:
+        raise ValueError("alpha must be positive")
+    present = sp.csr_matrix((np.ones_like(x.data, dtype=np.float64), x.indices, x.indptr), x.shape)
+    onehot = sp.csr_matrix(
+        (np.ones(y.shape[0]), (y, np.arange(y.shape[0]))), shape=(n_classes, y.shape[0])
+    )
+    p = np.asarray((onehot @ present).todense(), dtype=np.float64) + alpha
+    q = np.asarray(present.sum(axis=0), dtype=np.float64) + 2 * alpha - p
+    return np.asarray(
+        np.log(p / p.sum(axis=1, keepdims=True)) - np.log(q / q.sum(axis=1, keepdims=True)),
+        dtype=np.float64,
+    )
+
+
+class CategoryClassifier:
+    """NBSVM (or plain linear SVM) over hashed n-gram TF-IDF, temperature-calibrated.
+
+    Parameters follow scikit-learn conventions; learned state ends in ``_``. ``estimator`` is
+    ``"nbsvm"`` (one-vs-rest SVMs on log-count-ratio scaled features, smoothing ``nb_alpha``)
+    or ``"svm"`` (one multi-class LinearSVC).
     """
 
     def __init__(
@@ -82,7 +118,9 @@ class CategoryClassifier:
         max_chars: int = 1000,
         hash_bits: int = 22,
         min_df: int = 2,
-        C: float = 1.0,
+        estimator: str = "nbsvm",
+        C: float = 0.3,
+        nb_alpha: float = 1.0,
         class_weight: str | None = "balanced",
         calibration_folds: int = 5,
         random_state: int = 0,
@@ -96,7 +134,11 @@ class CategoryClassifier:
         self.max_chars = max_chars
         self.hash_bits = hash_bits
         self.min_df = min_df
+        if estimator not in ESTIMATORS:
+            raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
+        self.estimator = estimator
         self.C = C
+        self.nb_alpha = nb_alpha
         self.class_weight = class_weight
         self.calibration_folds = calibration_folds
         self.random_state = random_state
@@ -122,9 +164,25 @@ class CategoryClassifier:
 
         vectorizer = self._new_vectorizer()
         x = vectorizer.fit_transform(texts, tokens)
-        svm = LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
-        svm.fit(x, y)
-        return vectorizer, svm.coef_.astype(np.float32), svm.intercept_.astype(np.float32)
+        if self.estimator == "svm":
+            svm = LinearSVC(
+                C=self.C, class_weight=self.class_weight, random_state=self.random_state
+            )
+            svm.fit(x, y)
+            return vectorizer, svm.coef_.astype(np.float32), svm.intercept_.astype(np.float32)
+        n_classes = int(y.max()) + 1
+        ratios = log_count_ratios(x, y, n_classes, self.nb_alpha)
+        coef = np.zeros((n_classes, x.shape[1]), dtype=np.float32)
+        intercept = np.zeros(n_classes, dtype=np.float32)
+        for c in range(n_classes):
+            svm = LinearSVC(
+                C=self.C, class_weight=self.class_weight, random_state=self.random_state
+            )
+            svm.fit(x @ sp.diags(ratios[c]), (y == c).astype(np.int64))
+            # x * r scored by w equals x scored by w * r: fold the ratio into the weights
+            coef[c] = svm.coef_.ravel() * ratios[c]
+            intercept[c] = svm.intercept_[0]
+        return vectorizer, coef, intercept
 
     def fit(
         self, texts: Sequence[str], tokens: Sequence[Sequence[str]], labels: Sequence[str]
@@ -205,7 +263,9 @@ class CategoryClassifier:
             "max_chars": self.max_chars,
             "hash_bits": self.hash_bits,
             "min_df": self.min_df,
+            "estimator": self.estimator,
             "C": self.C,
+            "nb_alpha": self.nb_alpha,
             "class_weight": self.class_weight,
             "calibration_folds": self.calibration_folds,
             "random_state": self.random_state,
@@ -243,7 +303,9 @@ class CategoryClassifier:
             max_chars=int(p["max_chars"]),
             hash_bits=int(p["hash_bits"]),
             min_df=int(p["min_df"]),
+            estimator=str(p.get("estimator", "svm")),  # models before NBSVM were plain SVMs
             C=float(p["C"]),
+            nb_alpha=float(p.get("nb_alpha", 1.0)),
             class_weight=p.get("class_weight"),
             calibration_folds=int(p["calibration_folds"]),
             random_state=int(p["random_state"]),

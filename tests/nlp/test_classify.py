@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from nlp.classify import (
     DEFAULT_MODEL_DIR,
@@ -15,6 +16,7 @@ from nlp.classify import (
     CategoryPrediction,
     kept_precision_threshold,
     load_default_classifier,
+    log_count_ratios,
 )
 from nlp.datasets import LabelledMessage
 from nlp.segment import Segmenter
@@ -155,6 +157,61 @@ def test_kept_precision_threshold() -> None:
     assert kept_precision_threshold(correct, confidence, 1.0) == 0.9
     assert kept_precision_threshold(correct, confidence, 0.8) == 0.7
     assert kept_precision_threshold(correct, confidence, 0.0) == 0.6
+
+
+def test_log_count_ratios_by_hand() -> None:
+    # three documents, two classes; feature 0 only in class 0, feature 1 everywhere,
+    # feature 2 only in class 1 (the TF-IDF values do not matter, only presence)
+    x = sp.csr_matrix(np.array([[0.5, 0.2, 0.0], [0.7, 0.0, 0.0], [0.0, 0.9, 0.3]]))
+    y = np.array([0, 0, 1])
+    r = log_count_ratios(x, y, 2, alpha=1.0)
+    p0 = np.array([3.0, 2.0, 1.0])  # class 0 document counts + 1
+    q0 = np.array([1.0, 2.0, 2.0])  # class 1 document counts + 1
+    expected0 = np.log(p0 / p0.sum()) - np.log(q0 / q0.sum())
+    np.testing.assert_allclose(r[0], expected0)
+    np.testing.assert_allclose(r[1], -expected0)  # two classes: the ratios are opposite
+    assert r[0, 0] > 0 > r[0, 2]
+    with pytest.raises(ValueError, match="alpha"):
+        log_count_ratios(x, y, 2, alpha=0.0)
+
+
+def test_nbsvm_folds_the_ratios_into_linear_weights(
+    small_corpus: tuple[list[str], list[list[str]], list[str]], segmenter: Segmenter
+) -> None:
+    """The stored NBSVM weights score raw TF-IDF exactly as the per-class scaled SVMs do."""
+    from sklearn.svm import LinearSVC
+
+    texts, tokens, labels = small_corpus
+    model = CategoryClassifier(calibration_folds=3, random_state=0)
+    assert model.estimator == "nbsvm"
+    classes = sorted(set(labels))
+    y = np.array([classes.index(label) for label in labels], dtype=np.int64)
+    vec, coef, intercept = model._fit_scorer(texts, tokens, y)
+    x = vec.transform(texts, tokens)
+    ratios = log_count_ratios(x, y, len(classes), model.nb_alpha)
+    query = "小区旁边工厂排放废气\n附近化工厂夜间偷排废气，气味刺鼻，请环保局查处。"
+    xq = vec.transform([query], [segmenter.content_tokens(query)])
+    for c in range(len(classes)):
+        svm = LinearSVC(C=model.C, class_weight="balanced", random_state=0)
+        svm.fit(x @ sp.diags(ratios[c]), (y == c).astype(np.int64))
+        direct = float(svm.decision_function(xq @ sp.diags(ratios[c]))[0])
+        assert float((xq @ coef[c])[0] + intercept[c]) == pytest.approx(direct, abs=1e-4)
+    assert classes[int(np.argmax(xq @ coef.T + intercept))] == "环境保护"
+
+
+def test_plain_svm_estimator_still_works_and_round_trips(
+    tmp_path: Path, small_corpus: tuple[list[str], list[list[str]], list[str]]
+) -> None:
+    texts, tokens, labels = small_corpus
+    model = CategoryClassifier(estimator="svm", C=1.0, calibration_folds=3).fit(
+        texts, tokens, labels
+    )
+    model.save(tmp_path)
+    loaded = CategoryClassifier.load(tmp_path)
+    assert loaded.estimator == "svm"
+    assert [p.label for p in loaded.predict(texts, tokens)] == labels  # training data
+    with pytest.raises(ValueError, match="estimator"):
+        CategoryClassifier(estimator="forest")
 
 
 @pytest.mark.slow
