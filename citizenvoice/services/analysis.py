@@ -8,9 +8,11 @@ once, and the duplicate bands are replaced.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any, Protocol, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, Table, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from citizenvoice.domain.analysis import (
     DEFAULT_ROUTING_MIN_CONFIDENCE,
@@ -18,13 +20,12 @@ from citizenvoice.domain.analysis import (
     Routing,
     decide_routing,
 )
-from citizenvoice.domain.workflow import Action, WorkflowError, check
+from citizenvoice.domain.workflow import Action
 from citizenvoice.extensions import db
 from citizenvoice.models import (
     Analysis,
     CategoryCorrection,
     CategoryRoute,
-    Department,
     OutboxMessage,
     OutboxStatus,
     Submission,
@@ -32,7 +33,7 @@ from citizenvoice.models import (
 from citizenvoice.models.base import utcnow
 from citizenvoice.services.duplicates import assign_duplicate_groups
 from citizenvoice.services.outbox import ANALYSE_TOPIC
-from citizenvoice.services.workflow import SYSTEM, perform, snapshot_of
+from citizenvoice.services.workflow import SYSTEM, SystemActionBatch, expire_cached
 
 __all__ = [
     "AnalysisOutcome",
@@ -46,6 +47,10 @@ __all__ = [
 
 # model_version of an analysis that found no letters or digits to work on.
 NOTHING_TO_ANALYSE = "nothing-to-analyse"
+# Batches are read and written with Core statements: ORM objects and their per-row flushes
+# cost more than the analysis itself.
+_SUBMISSIONS = cast(Table, Submission.__table__)
+_ANALYSES = cast(Table, Analysis.__table__)
 
 
 class TextAnalyzer(Protocol):
@@ -82,18 +87,28 @@ def _mark_outbox(submission_id: int, status: OutboxStatus, error: str | None = N
     )
 
 
+def _locked_rows(
+    *where: Any, limit: int | None = None, skip_locked: bool = False
+) -> list[Row[Any]]:
+    """Submission rows (Core, no ORM objects), locked FOR UPDATE until the transaction ends."""
+    query = select(_SUBMISSIONS).where(*where).order_by(_SUBMISSIONS.c.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.execute(query.with_for_update(skip_locked=skip_locked)))
+
+
 def analyse_submission(
     submission_id: int,
     analyzer: TextAnalyzer,
     *,
     min_confidence: float = DEFAULT_ROUTING_MIN_CONFIDENCE,
 ) -> AnalysisOutcome:
-    """Analyse one submission by id and store the result. Flushes, never commits."""
-    submission = _locked_submission(submission_id)
-    if submission is None:
+    """Analyse one submission by id and store the result (again, if it was analysed before)."""
+    rows = _locked_rows(_SUBMISSIONS.c.id == submission_id)
+    if not rows:
         _mark_outbox(submission_id, OutboxStatus.DONE, "submission no longer exists")
         return AnalysisOutcome(submission_id, "missing")
-    return _analyse_locked([submission], analyzer, min_confidence)[0]
+    return _analyse_locked(rows, analyzer, min_confidence)[0]
 
 
 def analyse_pending_batch(
@@ -110,33 +125,33 @@ def analyse_pending_batch(
     itself. The other submissions are claimed with FOR UPDATE SKIP LOCKED, so concurrent
     workers take disjoint batches; their own queued jobs later find them done and return at
     once. A submission already analysed is not analysed again (use ``analyse_submission`` to
-    force a re-run). Flushes, never commits.
+    force a re-run). Writes with a constant number of statements per batch; never commits.
     """
-    first = _locked_submission(submission_id)
-    if first is None:
+    rows = _locked_rows(_SUBMISSIONS.c.id == submission_id)
+    if not rows:
         _mark_outbox(submission_id, OutboxStatus.DONE, "submission no longer exists")
         return [AnalysisOutcome(submission_id, "missing")]
-    if first.analysis_status == AnalysisStatus.DONE.value:
+    if rows[0].analysis_status == AnalysisStatus.DONE.value:
         return [AnalysisOutcome(submission_id, "already_analysed")]
-    others = list(
-        db.session.scalars(
-            select(Submission)
-            .where(
-                Submission.analysis_status == AnalysisStatus.PENDING.value,
-                Submission.id != submission_id,
-            )
-            .order_by(Submission.id)
-            .limit(max(0, batch_size - 1))
-            .with_for_update(skip_locked=True)
-        )
+    others = _locked_rows(
+        _SUBMISSIONS.c.analysis_status == AnalysisStatus.PENDING.value,
+        _SUBMISSIONS.c.id != submission_id,
+        limit=max(0, batch_size - 1),
+        skip_locked=True,
     )
-    return _analyse_locked([first, *others], analyzer, min_confidence)
+    return _analyse_locked([*rows, *others], analyzer, min_confidence)
 
 
 def _analyse_locked(
-    submissions: list[Submission], analyzer: TextAnalyzer, min_confidence: float
+    submissions: list[Row[Any]], analyzer: TextAnalyzer, min_confidence: float
 ) -> list[AnalysisOutcome]:
-    """Analyse locked submissions (one model pass) and store every result, in id order."""
+    """Analyse locked submissions (one model pass) and store every result, the first first.
+
+    Set-based, with Core statements: a handful of reads (corrections, routes, departments,
+    duplicate candidates), one upsert of every analysis row, one executemany UPDATE of the
+    submissions (analysis status, routing, workflow state of 分派 / 标记紧急), one INSERT of
+    their timeline events and one UPDATE of the outbox, whatever the batch size.
+    """
     # Imported here: the web process only needs this module's other functions, not the models.
     from nlp.pipeline import is_analyzable
 
@@ -149,10 +164,6 @@ def _analyse_locked(
         results = {s.id: r for s, r in zip(analysable, found, strict=True)}
     ordered = sorted(submissions, key=lambda s: s.id)
     ids = [s.id for s in ordered]
-    existing = {
-        a.submission_id: a
-        for a in db.session.scalars(select(Analysis).where(Analysis.submission_id.in_(ids)))
-    }
     corrected = dict(
         db.session.execute(
             select(CategoryCorrection.submission_id, CategoryCorrection.corrected)
@@ -162,117 +173,164 @@ def _analyse_locked(
         .tuples()
         .all()
     )  # the latest correction of each case wins
-    routes = dict(
-        db.session.execute(select(CategoryRoute.category, CategoryRoute.department_id))
-        .tuples()
-        .all()
-    )
+    groups = assign_duplicate_groups([(s.id, f"{s.title}\n{s.text}") for s in ordered])
     now = utcnow()
-    analyses: list[Analysis] = []
+    values: list[dict[str, Any]] = []
     for submission in ordered:
-        analysis = existing.get(submission.id)
-        if analysis is None:
-            analysis = Analysis(submission_id=submission.id, runs=0)
-            db.session.add(analysis)
-        if submission.id in results:
-            _store_result(analysis, results[submission.id])
-        else:
-            _store_nothing_to_analyse(analysis, submission.text)
+        row = (
+            _result_values(results[submission.id])
+            if submission.id in results
+            else _nothing_to_analyse_values(submission.text)
+        )
         if submission.id in corrected:  # staff know better than the model: it survives re-analysis
-            analysis.category, analysis.category_uncertain = corrected[submission.id], False
-        analysis.runs = (analysis.runs or 0) + 1
-        analysis.analysed_at = now
-        analyses.append(analysis)
-    db.session.flush()
-    routed = {
-        s.id: _route(s, a, min_confidence, routes) for s, a in zip(ordered, analyses, strict=True)
-    }
-    groups = assign_duplicate_groups(
-        [(s, a, f"{s.title}\n{s.text}") for s, a in zip(ordered, analyses, strict=True)]
-    )
-    for submission in ordered:
-        submission.analysis_status = AnalysisStatus.DONE.value
+            row["category"], row["category_uncertain"] = corrected[submission.id], False
+        duplicate = groups[submission.id]
+        row.update(
+            submission_id=submission.id,
+            duplicate_group=duplicate.group,
+            minhash=duplicate.minhash,
+            analysed_at=now,
+        )
+        values.append(row)
+    runs = _upsert_analyses(values)
+    routed = _route_batch(ordered, values, min_confidence, now)
     db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.topic == ANALYSE_TOPIC, OutboxMessage.aggregate_id.in_(ids))
         .values(status=OutboxStatus.DONE.value, last_error=None)
     )
-    db.session.flush()
-    return [
-        AnalysisOutcome(s.id, "analysed", a.category, routed[s.id], group, a.runs)
-        for s, a, group in zip(ordered, analyses, groups, strict=True)
-    ]
-
-
-def _store_result(analysis: Analysis, result: Any) -> None:
-    """Copy an nlp.pipeline.Analysis onto the row."""
-    analysis.model_version = str(result.model_version)[:200]
-    analysis.category = result.category
-    analysis.category_confidence = float(result.category_confidence)
-    analysis.category_top3 = [[label, float(p)] for label, p in result.category_top3]
-    analysis.category_uncertain = bool(result.category_uncertain)
-    analysis.sentiment = float(result.sentiment)
-    analysis.sentiment_label = result.sentiment_label
-    analysis.keywords = [str(word) for word, _weight in result.keywords][:20]
-    analysis.urgent = bool(result.urgent)
-    analysis.urgency_reasons = [str(r) for r in result.urgency_reasons]
-    analysis.redacted_text = result.text
-    analysis.timings_ms = {str(k): round(float(v), 3) for k, v in result.timings_ms}
-    # Padded with spaces so the SQLite fallback can match whole tokens with LIKE.
-    analysis.search_tokens = f" {' '.join(result.tokens)} " if result.tokens else ""
-
-
-def _store_nothing_to_analyse(analysis: Analysis, text: str) -> None:
-    """A message of emoji or symbols only: kept, shown, routed by hand; nothing to mine."""
-    analysis.model_version = NOTHING_TO_ANALYSE
-    analysis.category = None
-    analysis.category_confidence = None
-    analysis.category_top3 = []
-    analysis.category_uncertain = True
-    analysis.sentiment = None
-    analysis.sentiment_label = None
-    analysis.keywords = []
-    analysis.urgent = False
-    analysis.urgency_reasons = []
-    analysis.redacted_text = text
-    analysis.timings_ms = {}
-    analysis.search_tokens = ""
-
-
-def _route(
-    submission: Submission, analysis: Analysis, min_confidence: float, routes: dict[str, int]
-) -> str | None:
-    """Give a 不确定 case a department when the classifier is sure; else flag it for the office.
-
-    Also marks the case urgent (the system's 标记紧急) when the analysis found it urgent.
-    """
-    routed_to = None
-    if submission.department_id is None and submission.routing != Routing.OFFICE.value:
-        route_department = routes.get(analysis.category) if analysis.category else None
-        decision = decide_routing(
-            analysis.category,
-            analysis.category_confidence,
-            analysis.category_uncertain,
-            route_department is not None,
-            min_confidence,
+    expire_cached(Submission, ids)
+    _expire_cached_analyses(set(ids))
+    outcomes = {
+        s.id: AnalysisOutcome(
+            s.id, "analysed", row["category"], routed.get(s.id), row["duplicate_group"], runs[s.id]
         )
-        submission.routing = decision.routing.value
-        if decision.routing is Routing.CLASSIFIER and route_department is not None:
-            department = db.session.get(Department, route_department)
-            if department is not None and _may(submission, Action.ASSIGN):
-                perform(submission, Action.ASSIGN, SYSTEM, department=department.code)
-                routed_to = department.name
-    if analysis.urgent and not submission.urgent and _may(submission, Action.MARK_URGENT):
-        perform(submission, Action.MARK_URGENT, SYSTEM, note="；".join(analysis.urgency_reasons))
-    return routed_to
+        for s, row in zip(ordered, values, strict=True)
+    }
+    return [outcomes[s.id] for s in submissions]
 
 
-def _may(submission: Submission, action: Action) -> bool:
-    try:
-        check(snapshot_of(submission), action, SYSTEM, utcnow())
-    except WorkflowError:
-        return False
-    return True
+def _upsert_analyses(values: list[dict[str, Any]]) -> dict[int, int]:
+    """Insert or update the analysis row of each submission; returns ``runs`` by submission id.
+
+    One INSERT ... ON CONFLICT (submission_id) DO UPDATE (PostgreSQL and SQLite both have it):
+    a new row starts at runs = 1, an existing one keeps its id and its topic label, takes the
+    new values and counts one more run.
+    """
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement: Any = postgresql.insert(_ANALYSES)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(_ANALYSES)
+    else:  # pragma: no cover - the app runs on PostgreSQL or SQLite only
+        raise RuntimeError(f"no upsert for database dialect {dialect!r}")
+    updated = {column: statement.excluded[column] for column in values[0] if column != "runs"}
+    del updated["submission_id"]
+    updated["runs"] = func.coalesce(_ANALYSES.c.runs, 0) + 1
+    statement = statement.on_conflict_do_update(
+        index_elements=[_ANALYSES.c.submission_id], set_=updated
+    ).returning(_ANALYSES.c.submission_id, _ANALYSES.c.runs)
+    rows = db.session.execute(statement, [{**row, "runs": 1} for row in values])
+    return {int(submission_id): int(runs) for submission_id, runs in rows.tuples()}
+
+
+def _expire_cached_analyses(submission_ids: set[int]) -> None:
+    """Expire Analysis objects of these submissions the session holds (rows written by Core)."""
+    for instance in list(db.session.identity_map.values()):
+        if isinstance(instance, Analysis) and (
+            instance.__dict__.get("submission_id", None) in submission_ids
+        ):
+            db.session.expire(instance)
+
+
+def _result_values(result: Any) -> dict[str, Any]:
+    """The analysis columns of an nlp.pipeline.Analysis."""
+    return {
+        "model_version": str(result.model_version)[:200],
+        "category": result.category,
+        "category_confidence": float(result.category_confidence),
+        "category_top3": [[label, float(p)] for label, p in result.category_top3],
+        "category_uncertain": bool(result.category_uncertain),
+        "sentiment": float(result.sentiment),
+        "sentiment_label": result.sentiment_label,
+        "keywords": [str(word) for word, _weight in result.keywords][:20],
+        "urgent": bool(result.urgent),
+        "urgency_reasons": [str(r) for r in result.urgency_reasons],
+        "redacted_text": result.text,
+        "timings_ms": {str(k): round(float(v), 3) for k, v in result.timings_ms},
+        # Padded with spaces so the SQLite fallback can match whole tokens with LIKE.
+        "search_tokens": f" {' '.join(result.tokens)} " if result.tokens else "",
+    }
+
+
+def _nothing_to_analyse_values(text: str) -> dict[str, Any]:
+    """A message of emoji or symbols only: kept, shown, routed by hand; nothing to mine."""
+    return {
+        "model_version": NOTHING_TO_ANALYSE,
+        "category": None,
+        "category_confidence": None,
+        "category_top3": [],
+        "category_uncertain": True,
+        "sentiment": None,
+        "sentiment_label": None,
+        "keywords": [],
+        "urgent": False,
+        "urgency_reasons": [],
+        "redacted_text": text,
+        "timings_ms": {},
+        "search_tokens": "",
+    }
+
+
+def _route_batch(
+    submissions: list[Row[Any]], values: list[dict[str, Any]], min_confidence: float, now: datetime
+) -> dict[int, str]:
+    """Route the batch's 不确定 cases, mark urgent ones, set every one analysed.
+
+    Returns the names of the departments cases were routed to, by submission id.
+
+    A case without a department that the office has not routed gets the department mapped from
+    its category when the classifier is sure (分派 by the system), else it is flagged for the
+    office. A case the analysis found urgent is marked so (the system's 标记紧急) when the rules
+    allow it. Reads the routes once and writes each submission row once (executemany).
+    """
+    routes = dict(
+        db.session.execute(select(CategoryRoute.category, CategoryRoute.department_id))
+        .tuples()
+        .all()
+    )
+    actions = SystemActionBatch(SYSTEM, at=now)
+    # Every submission of the batch is written once, with its workflow changes if any.
+    columns: dict[int, dict[str, Any]] = {
+        s.id: {"analysis_status": AnalysisStatus.DONE.value} for s in submissions
+    }
+    routed: dict[int, str] = {}
+    for submission, analysis in zip(submissions, values, strict=True):
+        category = analysis["category"]
+        if submission.department_id is None and submission.routing != Routing.OFFICE.value:
+            route_department = routes.get(category) if category else None
+            decision = decide_routing(
+                category,
+                analysis["category_confidence"],
+                analysis["category_uncertain"],
+                route_department is not None,
+                min_confidence,
+            )
+            if decision.routing.value != submission.routing:
+                columns[submission.id]["routing"] = decision.routing.value
+            code = actions.department_code(route_department)
+            if (
+                decision.routing is Routing.CLASSIFIER
+                and code is not None
+                and actions.attempt(submission, Action.ASSIGN, department=code) is not None
+            ):
+                routed[submission.id] = actions.department_name(code)
+        if analysis["urgent"] and not actions.snapshot(submission).urgent:
+            actions.attempt(
+                submission, Action.MARK_URGENT, note="；".join(analysis["urgency_reasons"])
+            )
+    actions.write(also=columns)
+    return routed
 
 
 def mark_analysis_failed(submission_id: int, error: str) -> bool:

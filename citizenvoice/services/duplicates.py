@@ -12,14 +12,32 @@ concurrent workers could not see of each other.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
+from typing import cast as typed
 
 import numpy as np
 import numpy.typing as npt
 from datasketch import LeanMinHash, MinHashLSH
-from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    SmallInteger,
+    Table,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from citizenvoice.extensions import db
 from citizenvoice.models import Analysis, DuplicateBand, Submission
@@ -27,6 +45,7 @@ from nlp.dedup import NearDuplicateIndex
 
 __all__ = [
     "DUPLICATE_THRESHOLD",
+    "DuplicateAssignment",
     "assign_duplicate_group",
     "assign_duplicate_groups",
     "band_buckets",
@@ -39,6 +58,8 @@ __all__ = [
 DUPLICATE_THRESHOLD = 0.8
 NUM_PERM = 128
 _RANDOM_STATE = 1
+# Written with Core statements: the ORM's per-row bookkeeping costs more than the rows.
+_BANDS = typed(Table, DuplicateBand.__table__)
 
 
 @lru_cache(maxsize=1)
@@ -75,54 +96,59 @@ def _is_empty(signature: npt.NDArray[np.uint32]) -> bool:
     return bool(np.all(signature == np.uint32(0xFFFFFFFF)))
 
 
-def assign_duplicate_group(submission: Submission, analysis: Analysis, text: str) -> str:
-    """Compute the signature, store its bands and set ``analysis.duplicate_group``; flush."""
-    return assign_duplicate_groups([(submission, analysis, text)])[0]
+@dataclass(frozen=True)
+class DuplicateAssignment:
+    """A submission's near-duplicate group and MinHash signature, to store on its analysis."""
+
+    group: str
+    minhash: bytes  # NUM_PERM uint32 values, little-endian
 
 
-def assign_duplicate_groups(items: Sequence[tuple[Submission, Analysis, str]]) -> list[str]:
-    """Group a batch of submissions (in id order) against the stored ones and each other.
+def assign_duplicate_group(submission_id: int, text: str) -> DuplicateAssignment:
+    """Group one submission against the stored ones and store its bands."""
+    return assign_duplicate_groups([(submission_id, text)])[submission_id]
+
+
+def assign_duplicate_groups(items: Sequence[tuple[int, str]]) -> dict[int, DuplicateAssignment]:
+    """Group a batch of submissions (id, text) against the stored ones and each other.
 
     Set-based: one signature pass, one DELETE of the batch's old bands, one SELECT of every
-    candidate sharing a bucket, one SELECT of their signatures, one bulk INSERT of the new
-    bands. Within the batch a later submission also joins an earlier one's group, exactly as
-    if they had been analysed one after the other. Flushes.
+    candidate sharing a bucket (in chunks of 500 buckets), one SELECT of their signatures, one
+    bulk INSERT of the new bands. Submissions are taken in id order, and a later one also joins
+    an earlier one's group, exactly as if they had been analysed one after the other. The
+    caller stores each returned group and signature on the analysis row. Writes with Core
+    statements at once (nothing left to flush).
     """
-    ordered = sorted(items, key=lambda item: item[0].id)
+    ordered = sorted(items)
     if not ordered:
-        return []
-    ids = [submission.id for submission, _, _ in ordered]
-    signatures = _index().signatures([text for _, _, text in ordered])
-    db.session.execute(delete(DuplicateBand).where(DuplicateBand.submission_id.in_(ids)))
+        return {}
+    ids = [submission_id for submission_id, _ in ordered]
+    signatures = _index().signatures([text for _, text in ordered])
+    db.session.execute(delete(_BANDS).where(_BANDS.c.submission_id.in_(ids)))
     buckets: dict[int, list[tuple[int, int]]] = {
         sid: ([] if _is_empty(sig) else band_buckets(sig))
         for sid, sig in zip(ids, signatures, strict=True)
     }
     wanted = sorted({bucket for found in buckets.values() for bucket in found})
     by_bucket: dict[tuple[int, int], set[int]] = {}
-    for chunk in range(0, len(wanted), 500):
-        for other_id, band, bucket in db.session.execute(
-            select(DuplicateBand.submission_id, DuplicateBand.band, DuplicateBand.bucket).where(
-                tuple_(DuplicateBand.band, DuplicateBand.bucket).in_(wanted[chunk : chunk + 500]),
-                DuplicateBand.submission_id.not_in(ids),
-            )
-        ).tuples():
+    for other_id, band, bucket in _sharing_buckets(wanted):
+        if other_id not in buckets:  # the batch's own old bands are gone already
             by_bucket.setdefault((int(band), int(bucket)), set()).add(int(other_id))
     stored_ids = set().union(*by_bucket.values()) if by_bucket else set()
     known: dict[int, tuple[npt.NDArray[np.uint32], str]] = {}
     if stored_ids:
+        analyses = typed(Table, Analysis.__table__)
         for other_id, other_minhash, other_group in db.session.execute(
-            select(Analysis.submission_id, Analysis.minhash, Analysis.duplicate_group).where(
-                Analysis.submission_id.in_(stored_ids)
+            select(analyses.c.submission_id, analyses.c.minhash, analyses.c.duplicate_group).where(
+                analyses.c.submission_id.in_(stored_ids)
             )
         ).tuples():
             if other_minhash is not None and other_group is not None:
                 known[int(other_id)] = (np.frombuffer(other_minhash, dtype="<u4"), other_group)
-    groups: list[str] = []
+    assigned: dict[int, DuplicateAssignment] = {}
     new_bands: list[dict[str, int]] = []
-    for (submission, analysis, _), signature in zip(ordered, signatures, strict=True):
-        analysis.minhash = signature.astype("<u4").tobytes()
-        own = buckets[submission.id]
+    for submission_id, signature in zip(ids, signatures, strict=True):
+        own = buckets[submission_id]
         candidates = set().union(*(by_bucket.get(b, set()) for b in own)) if own else set()
         best: tuple[float, int, str] | None = None
         for other_id in candidates:
@@ -134,17 +160,73 @@ def assign_duplicate_groups(items: Sequence[tuple[Submission, Analysis, str]]) -
                 best is None or (-similarity, other_id) < (-best[0], best[1])
             ):
                 best = (similarity, other_id, other_group)
-        analysis.duplicate_group = best[2] if best else f"g{submission.id}"
-        groups.append(analysis.duplicate_group)
+        group = best[2] if best else f"g{submission_id}"
+        assigned[submission_id] = DuplicateAssignment(group, signature.astype("<u4").tobytes())
         # Later members of this batch see this one as a stored submission.
-        known[submission.id] = (signature, analysis.duplicate_group)
+        known[submission_id] = (signature, group)
         for key in own:
-            by_bucket.setdefault(key, set()).add(submission.id)
-            new_bands.append({"submission_id": submission.id, "band": key[0], "bucket": key[1]})
-    if new_bands:
-        db.session.execute(insert(DuplicateBand), new_bands)
-    db.session.flush()
-    return groups
+            by_bucket.setdefault(key, set()).add(submission_id)
+            new_bands.append({"submission_id": submission_id, "band": key[0], "bucket": key[1]})
+    _insert_bands(new_bands)
+    return assigned
+
+
+def _unnest(**arrays: tuple[list[int], Any]) -> Any:
+    """PostgreSQL: ``unnest(:a, :b, ...) AS t(a, b, ...)`` over typed array parameters.
+
+    One short statement with one parameter per column, whatever the number of rows: the
+    statement is prepared once, where an IN list or a VALUES list of a few thousand
+    placeholders would be rendered and parsed again for every batch.
+    """
+    columns = [
+        cast(bindparam(name, values, type_=ARRAY(item_type)), ARRAY(item_type))
+        for name, (values, item_type) in arrays.items()
+    ]
+    return func.unnest(*columns).table_valued(*arrays).render_derived()
+
+
+def _sharing_buckets(wanted: list[tuple[int, int]]) -> Iterable[tuple[int, int, int]]:
+    """(submission id, band, bucket) of every stored band in one of the wanted buckets."""
+    if not wanted:
+        return
+    columns = (_BANDS.c.submission_id, _BANDS.c.band, _BANDS.c.bucket)
+    if db.engine.dialect.name == "postgresql":
+        pairs = _unnest(
+            band=([band for band, _ in wanted], SmallInteger()),
+            bucket=([bucket for _, bucket in wanted], BigInteger()),
+        )
+        yield from db.session.execute(
+            select(*columns).join(
+                pairs, and_(_BANDS.c.band == pairs.c.band, _BANDS.c.bucket == pairs.c.bucket)
+            )
+        ).tuples()
+        return
+    for chunk in range(0, len(wanted), 500):
+        yield from db.session.execute(
+            select(*columns).where(
+                tuple_(_BANDS.c.band, _BANDS.c.bucket).in_(wanted[chunk : chunk + 500])
+            )
+        ).tuples()
+
+
+def _insert_bands(bands: list[dict[str, int]]) -> None:
+    """One INSERT of the bands (PostgreSQL: from unnest; SQLite: executemany)."""
+    if not bands:
+        return
+    if db.engine.dialect.name == "postgresql":
+        rows = _unnest(
+            submission_id=([b["submission_id"] for b in bands], Integer()),
+            band=([b["band"] for b in bands], SmallInteger()),
+            bucket=([b["bucket"] for b in bands], BigInteger()),
+        )
+        db.session.execute(
+            insert(_BANDS).from_select(
+                ["submission_id", "band", "bucket"],
+                select(rows.c.submission_id, rows.c.band, rows.c.bucket),
+            )
+        )
+    else:
+        db.session.execute(insert(_BANDS), bands)
 
 
 def regroup_window(start: datetime, end: datetime) -> int:

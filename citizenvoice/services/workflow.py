@@ -7,10 +7,11 @@ and names who acted.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select, update
 
 from citizenvoice.domain.cases import (
     CaseSnapshot,
@@ -26,7 +27,9 @@ from citizenvoice.domain.workflow import (
     ActorRole,
     FollowUp,
     Transition,
+    WorkflowError,
     apply,
+    check,
     new_case,
 )
 from citizenvoice.extensions import db
@@ -38,8 +41,10 @@ __all__ = [
     "INTERNAL_ACTIONS",
     "RESIDENT",
     "SYSTEM",
+    "SystemActionBatch",
     "actor_for",
     "close_unanswered",
+    "expire_cached",
     "perform",
     "snapshot_of",
     "start_case",
@@ -81,6 +86,14 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 def snapshot_of(case: Submission) -> CaseSnapshot:
     """The workflow snapshot stored on a case row."""
+    return _snapshot(case, _code_of(case))
+
+
+def _snapshot(case: Any, department: str | None) -> CaseSnapshot:
+    """The snapshot of a case given as its workflow columns and its department's code.
+
+    ``case`` is anything with the submission's columns as attributes: an ORM object or a Core row.
+    """
     pending = None
     if case.pending:
         pending = PendingRequest(
@@ -91,7 +104,7 @@ def snapshot_of(case: Submission) -> CaseSnapshot:
         )
     return CaseSnapshot(
         status=CaseStatus(case.status),
-        department=_code_of(case),
+        department=department,
         urgent=bool(case.urgent),
         complex=bool(case.is_complex),
         assigned_at=_aware(case.assigned_at),
@@ -110,6 +123,37 @@ def snapshot_of(case: Submission) -> CaseSnapshot:
     )
 
 
+def _state_values(snap: CaseSnapshot) -> dict[str, Any]:
+    """The submission columns a snapshot sets, department aside (always the same keys)."""
+    return {
+        "status": snap.status.value,
+        "urgent": snap.urgent,
+        "is_complex": snap.complex,
+        "assigned_at": snap.assigned_at,
+        "sign_due_at": snap.sign_due_at,
+        "signed_at": snap.signed_at,
+        "reply_started_at": snap.reply_started_at,
+        "reply_due_at": snap.reply_due_at,
+        "replied_at": snap.replied_at,
+        "closed_at": snap.closed_at,
+        "closure": snap.closure.value if snap.closure else None,
+        "pending": (
+            {
+                "kind": snap.pending.kind.value,
+                "requested_at": snap.pending.requested_at.isoformat(),
+                "reason": snap.pending.reason,
+                "department": snap.pending.department,
+            }
+            if snap.pending
+            else None
+        ),
+        "extensions_used": snap.extensions_used,
+        "supervise_count": snap.supervise_count,
+        "reopen_count": snap.reopen_count,
+        "redo_requested": snap.redo_requested,
+    }
+
+
 def _store(case: Submission, snap: CaseSnapshot) -> None:
     if snap.department != _code_of(case):
         case.department = (
@@ -117,28 +161,30 @@ def _store(case: Submission, snap: CaseSnapshot) -> None:
             if snap.department
             else None
         )
-    case.status = snap.status.value
-    case.urgent, case.is_complex = snap.urgent, snap.complex
-    case.assigned_at, case.sign_due_at, case.signed_at = (
-        snap.assigned_at,
-        snap.sign_due_at,
-        snap.signed_at,
-    )
-    case.reply_started_at, case.reply_due_at = snap.reply_started_at, snap.reply_due_at
-    case.replied_at, case.closed_at = snap.replied_at, snap.closed_at
-    case.closure = snap.closure.value if snap.closure else None
-    case.pending = (
-        {
-            "kind": snap.pending.kind.value,
-            "requested_at": snap.pending.requested_at.isoformat(),
-            "reason": snap.pending.reason,
-            "department": snap.pending.department,
-        }
-        if snap.pending
-        else None
-    )
-    case.extensions_used, case.supervise_count = snap.extensions_used, snap.supervise_count
-    case.reopen_count, case.redo_requested = snap.reopen_count, snap.redo_requested
+    for column, value in _state_values(snap).items():
+        setattr(case, column, value)
+
+
+def _event_values(transition: Transition, names: dict[str, str]) -> list[dict[str, Any]]:
+    """The status_event columns of a transition's timeline events (department codes named)."""
+    rows = []
+    for event in transition.events:
+        text = event.note
+        for code in filter(
+            None, (event.department, transition.before.department, transition.after.department)
+        ):
+            text = text.replace(code, names.get(code, code))
+        rows.append(
+            {
+                "status": event.status.value,
+                "action": event.action.value,
+                "note": text,
+                "actor": event.actor.name or event.actor.role.label,
+                "public": event.action not in INTERNAL_ACTIONS,
+                "created_at": event.at,
+            }
+        )
+    return rows
 
 
 def _department_names() -> dict[str, str]:
@@ -181,23 +227,8 @@ def perform(
         follow_up=follow_up,
     )
     _store(case, transition.after)
-    names = _department_names()
-    for event in transition.events:
-        text = event.note
-        for code in filter(
-            None, (event.department, transition.before.department, transition.after.department)
-        ):
-            text = text.replace(code, names.get(code, code))
-        case.events.append(
-            StatusEvent(
-                status=event.status.value,
-                action=event.action.value,
-                note=text,
-                actor=event.actor.name or event.actor.role.label,
-                public=event.action not in INTERNAL_ACTIONS,
-                created_at=event.at,
-            )
-        )
+    for values in _event_values(transition, _department_names()):
+        case.events.append(StatusEvent(**values))
     if action is Action.REPLY:
         db.session.add(
             CaseReply(
@@ -249,3 +280,114 @@ def close_unanswered(
             perform(case, Action.AUTO_CLOSE, SYSTEM, at=moment, settings=settings)
             closed.append(case.id)
     return closed
+
+
+class SystemActionBatch:
+    """System actions on many stored cases with a constant number of statements.
+
+    For jobs that act on a batch of cases (the analysis job's 分派 and 标记紧急): the rules
+    are the same as ``perform``'s (``check`` then ``apply``, timeline notes with department
+    names), but the cases are Core rows, the departments are read once, and ``write`` stores
+    every changed case with one executemany UPDATE and every timeline event with one INSERT.
+    Objects of these cases already in the session are expired by ``write``.
+    """
+
+    def __init__(
+        self,
+        actor: Actor = SYSTEM,
+        *,
+        at: datetime | None = None,
+        settings: WorkflowSettings = DEFAULT_SETTINGS,
+    ) -> None:
+        self.actor = actor
+        self.at = at or utcnow()
+        self.settings = settings
+        departments = db.session.execute(
+            select(Department.id, Department.code, Department.name)
+        ).tuples()
+        self._code_of: dict[int, str] = {}
+        self._id_of: dict[str, int] = {}
+        self._names: dict[str, str] = {}
+        for department_id, code, name in departments:
+            self._code_of[department_id], self._id_of[code] = code, department_id
+            self._names[code] = name
+        self._after: dict[int, CaseSnapshot] = {}
+        self._events: list[dict[str, Any]] = []
+
+    def department_code(self, department_id: int | None) -> str | None:
+        """The code of a department id (None for none or an unknown id)."""
+        return self._code_of.get(department_id) if department_id is not None else None
+
+    def department_name(self, code: str) -> str:
+        """The name of a department code."""
+        return self._names.get(code, code)
+
+    def snapshot(self, case: Any) -> CaseSnapshot:
+        """The current snapshot of a case row (with this batch's earlier actions applied)."""
+        return self._after.get(case.id) or _snapshot(case, self.department_code(case.department_id))
+
+    def attempt(
+        self, case: Any, action: Action, *, note: str = "", department: str | None = None
+    ) -> Transition | None:
+        """Take ``action`` if the rules allow it now; None (nothing recorded) if they do not.
+
+        As ``perform`` after a successful ``check``: an invalid note or department still
+        raises WorkflowError.
+        """
+        before = self.snapshot(case)
+        try:
+            check(before, action, self.actor, self.at, self.settings)
+        except WorkflowError:
+            return None
+        transition = apply(
+            before, action, self.actor, self.at, self.settings, note=note, department=department
+        )
+        self._after[case.id] = transition.after
+        self._events.extend(
+            {"submission_id": case.id, **values}
+            for values in _event_values(transition, self._names)
+        )
+        return transition
+
+    def write(self, also: Mapping[int, Mapping[str, Any]] | None = None) -> int:
+        """Store the changed cases and their timeline events; returns how many cases changed.
+
+        ``also`` gives other columns to set on cases in the same UPDATE (a case listed only
+        there gets just those), so each row is written once: on PostgreSQL every new row
+        version of ``submission`` costs an entry in each of its indexes. Rows with the same
+        columns go in one executemany.
+        """
+        table = cast(Table, Submission.__table__)
+        rows: dict[int, dict[str, Any]] = {
+            case_id: dict(values) for case_id, values in (also or {}).items()
+        }
+        for case_id, snap in self._after.items():
+            rows.setdefault(case_id, {}).update(
+                department_id=self._id_of.get(snap.department) if snap.department else None,
+                **_state_values(snap),
+            )
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for case_id, values in rows.items():
+            if values:
+                by_columns.setdefault(tuple(values), []).append({"case_id": case_id, **values})
+        for columns, params in by_columns.items():
+            db.session.execute(
+                update(table)
+                .where(table.c.id == bindparam("case_id"))
+                .values({column: bindparam(column) for column in columns}),
+                params,
+            )
+        if self._events:
+            db.session.execute(insert(cast(Table, StatusEvent.__table__)), self._events)
+        expire_cached(Submission, rows)
+        changed = len(self._after)
+        self._after, self._events = {}, []
+        return changed
+
+
+def expire_cached(model: type[Any], ids: Iterable[int]) -> None:
+    """Expire the session's objects of ``model`` with these primary keys (written with Core)."""
+    for primary_key in ids:
+        instance = db.session.identity_map.get(db.session.identity_key(model, primary_key))
+        if instance is not None:
+            db.session.expire(instance)
