@@ -28,6 +28,7 @@ from redis.retry import Retry as RedisRetry
 from rq import Queue, Retry, get_current_job
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.timeouts import JobTimeoutException
 
 from citizenvoice.extensions import db
 from citizenvoice.models import OutboxMessage, Submission
@@ -260,7 +261,24 @@ def _app_context() -> Iterator[Flask]:
         raise RuntimeError(
             "CitizenVoice jobs run inside an app context: start workers with python worker.py"
         )
-    yield current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        yield current_app._get_current_object()  # type: ignore[attr-defined]
+    except JobTimeoutException:
+        _discard_transaction_after(JobTimeoutException())
+        raise
+
+
+def _discard_transaction_after(exc: BaseException) -> None:
+    """Roll back a failed job's transaction; after a timeout, throw its connection away.
+
+    RQ's timeout is an exception raised from a signal handler: when it strikes while psycopg
+    waits for a result, the connection is left mid-command and cannot even roll back (nor be
+    used by the next job of this worker), so the session invalidates it instead.
+    """
+    if isinstance(exc, JobTimeoutException):
+        db.session().invalidate()
+    else:
+        db.session.rollback()
 
 
 def _log_job(name: str, started: float, **fields: Any) -> None:
@@ -285,7 +303,7 @@ def analyse_submission_job(submission_id: int) -> dict[str, Any]:
             )
             db.session.commit()
         except Exception as exc:
-            db.session.rollback()
+            _discard_transaction_after(exc)
             job = get_current_job()
             final = job is None or not job.retries_left
             if final:
