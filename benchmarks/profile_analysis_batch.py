@@ -1,0 +1,204 @@
+"""Profile the storage side of batch analysis: everything ``analyse_pending_batch`` does outside nlp.
+
+Files N real TipDM messages through ``submit_feedback`` (department 不确定, so routing runs) into a
+fresh PostgreSQL database ``citizenvoice_profile`` (or a SQLite file with ``--sqlite``), runs
+the nlp pipeline on them once up front, then drains them with ``analyse_pending_batch`` in
+batches (one commit each, as the worker does) with an analyzer that hands back the precomputed
+results. So the figures are the per-message cost of the database work alone: loading and
+locking, the analysis upsert, routing and its status events, duplicate groups, the outbox, the
+commit. Prints ms per message for nlp and for storage, and the cProfile top by cumulative time.
+
+Usage: .venv/bin/python benchmarks/profile_analysis_batch.py [--n 2000] [--batch 200] [--sqlite]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT)]
+
+PROFILE_DB = "citizenvoice_profile"
+
+
+class CachedAnalyzer:
+    """Hands back precomputed nlp results, so only the storage side is timed."""
+
+    def __init__(self, results: dict[tuple[str, str], Any]) -> None:
+        self._results = results
+
+    def analyze(self, title: str, text: str) -> Any:
+        """The stored result of one message."""
+        return self._results[(title, text)]
+
+    def analyze_batch(self, items: list[tuple[str, str]]) -> list[Any]:
+        """The stored results of a batch."""
+        return [self._results[item] for item in items]
+
+
+def _time_steps(steps: dict[str, float]) -> None:
+    """Wrap the service's steps so their wall-clock time adds up in ``steps``."""
+    import functools
+
+    from citizenvoice.services import analysis, duplicates, workflow
+
+    def timed(owner: Any, name: str, label: str) -> None:
+        inner = getattr(owner, name)
+
+        @functools.wraps(inner)
+        def wrapper(*a: Any, **k: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return inner(*a, **k)
+            finally:
+                steps[label] = steps.get(label, 0.0) + time.perf_counter() - t0
+
+        setattr(owner, name, wrapper)
+
+    timed(analysis, "_locked_rows", "load and lock submissions")
+    timed(analysis, "assign_duplicate_groups", "duplicate groups (signatures, bands)")
+    timed(duplicates._index(), "signatures", "  of which MinHash signatures")
+    timed(analysis, "_upsert_analyses", "analysis upsert")
+    timed(analysis, "_route_batch", "routing (decisions, workflow batch)")
+    timed(workflow.SystemActionBatch, "write", "  of which workflow writes")
+    timed(analysis, "_analyse_locked", "whole batch (analyse_pending_batch)")
+
+
+def _database_url(use_sqlite: bool) -> str:
+    if use_sqlite:
+        path = Path(tempfile.mkdtemp(prefix="cv-profile-")) / "profile.sqlite3"
+        return f"sqlite:///{path}"
+    import psycopg
+
+    base = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    admin = base.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{PROFILE_DB}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{PROFILE_DB}"')
+    return admin.rsplit("/", 1)[0] + "/" + PROFILE_DB
+
+
+def main() -> None:
+    """Fill, precompute, drain under cProfile, print the figures."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--batch", type=int, default=200)
+    parser.add_argument("--sqlite", action="store_true")
+    parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--no-profile", action="store_true", help="time only (no cProfile)")
+    parser.add_argument(
+        "--steps", action="store_true", help="time the service's steps (wall clock, no cProfile)"
+    )
+    args = parser.parse_args()
+
+    url = _database_url(args.sqlite)
+    env = dict(os.environ)
+    env.update(
+        {
+            "CITIZENVOICE_ENV": "development" if args.sqlite else "production",
+            "SECRET_KEY": "profile-only-secret",
+            "DATABASE_URL": url,
+            "REDIS_URL": "" if args.sqlite else "redis://127.0.0.1:6379/14",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    for command in (["db", "upgrade"], ["seed", "--messages", "0"]):
+        subprocess.run(
+            [str(ROOT / ".venv/bin/flask"), "--app", "wsgi", *command],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    os.environ.update(env)
+
+    from citizenvoice import create_app
+    from citizenvoice.domain.feedback import Channel, validate_feedback
+    from citizenvoice.extensions import db
+    from citizenvoice.models import Submission
+    from citizenvoice.services.analysis import analyse_pending_batch
+    from citizenvoice.services.feedback import submit_feedback
+    from nlp.datasets import load_messages
+    from nlp.pipeline import Analyzer
+
+    messages = [
+        m
+        for m in load_messages()
+        if m.text_source != "segmented_only" and 5 <= len(m.text.strip()) <= 2000
+    ]
+    texts = [
+        (m.title[:100], m.text.strip())
+        for m in (messages * (args.n // len(messages) + 1))[: args.n]
+    ]
+    app = create_app()
+    with app.app_context():
+        for title, text in texts:
+            feedback = validate_feedback(
+                {"kind": "complaint", "text": text, "title": title, "department": None}
+            )
+            submit_feedback(feedback, channel=Channel.API, pii=app.extensions["citizenvoice.pii"])
+        db.session.commit()
+        stored = [(s.title or "", s.text) for s in db.session.scalars(db.select(Submission)).all()]
+        db.session.remove()
+
+    analyzer = Analyzer.load()
+    t0 = time.perf_counter()
+    found = []
+    for start in range(0, len(stored), 500):
+        found.extend(analyzer.analyze_batch(stored[start : start + 500]))
+    nlp_seconds = time.perf_counter() - t0
+    cached = CachedAnalyzer(dict(zip(stored, found, strict=True)))
+
+    steps: dict[str, float] = {}
+    if args.steps:
+        args.no_profile = True
+        _time_steps(steps)
+    profiler = cProfile.Profile()
+    with app.app_context():
+        ids = list(db.session.scalars(db.select(Submission.id).order_by(Submission.id)))
+        db.session.remove()
+        t0 = time.perf_counter()
+        if not args.no_profile:
+            profiler.enable()
+        done = 0
+        # As in the worker: a batch drops the queued jobs it took along, so the next job is
+        # the next submission still pending.
+        for submission_id in ids[:: args.batch]:
+            outcomes = analyse_pending_batch(submission_id, cached, batch_size=args.batch)
+            t1 = time.perf_counter()
+            db.session.commit()
+            steps["commit"] = steps.get("commit", 0.0) + time.perf_counter() - t1
+            db.session.remove()
+            done += sum(o.status == "analysed" for o in outcomes)
+        profiler.disable()
+        storage_seconds = time.perf_counter() - t0
+    assert done == len(ids), (done, len(ids))
+    print(
+        f"database: {'sqlite' if args.sqlite else 'postgresql'}  n={len(ids)} batch={args.batch}"
+        f"  load average {os.getloadavg()[0]:.2f}"
+    )
+    print(f"nlp analyze_batch: {1000 * nlp_seconds / len(ids):.3f} ms per message")
+    print(f"storage (analyse_pending_batch + commit): {1000 * storage_seconds / len(ids):.3f} ms")
+    for step, seconds in steps.items():
+        print(f"  {step}: {1000 * seconds / len(ids):.3f} ms per message")
+    if not args.no_profile:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
+        print(out.getvalue())
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(args.top)
+        print(out.getvalue())
+
+
+if __name__ == "__main__":
+    main()
