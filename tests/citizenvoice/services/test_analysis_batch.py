@@ -1,0 +1,192 @@
+"""Batch analysis writes set-based (Core upsert, one UPDATE per submission row, one INSERT of
+timeline events) on PostgreSQL and on the embedded SQLite database, with the same results as
+analysing the cases one by one."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import func, select, update
+from support import file_submission
+
+from citizenvoice import create_app
+from citizenvoice.domain.analysis import AnalysisStatus, Routing
+from citizenvoice.extensions import db
+from citizenvoice.models import Analysis, OutboxMessage, StatusEvent, Submission
+from citizenvoice.services.accounts import create_user
+from citizenvoice.services.analysis import analyse_pending_batch, analyse_submission
+from citizenvoice.services.casework import correct_category
+from config import DevelopmentConfig
+
+SCHOOL_FEES = "A4区某中学初三年级要求学生周末到校补课，每人收取补课费八百元，家长负担很重，这种做法是否符合教育局规定？"
+ELEVATOR = "A3区幸福家园小区5栋电梯一个月内坏了四次，物业说没有维修资金，老人小孩上下楼非常困难，请住建部门督促解决。"
+ELEVATOR_AGAIN = "A3区幸福家园小区5栋电梯一个月内坏了四次，物业说没有维修资金，老人小孩上下楼非常困难，请住建部门督促解决！！"
+FIRE = "A2区锦绣小区地下车库今晚发生火灾，浓烟很大，有人员被困，消防通道被杂物堵死，请马上处理！"
+WAGES = "公司拖欠我们二十多名农民工三个月工资，请人社部门帮忙讨薪。"
+EMOJI = "😡😡😡😡😡😡"
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[Flask]:
+    """The seeded app on PostgreSQL (the test database) or on an embedded SQLite file."""
+    if request.param == "postgresql":
+        yield request.getfixturevalue("seeded")
+        return
+    from citizenvoice.cli import seed_demo_data
+
+    config = DevelopmentConfig({"DATABASE_URL": f"sqlite:///{tmp_path / 'batch.sqlite3'}"})
+    config.DATA_DIR = None
+    app = create_app(config)
+    with app.app_context():
+        upgrade()
+        seed_demo_data(0)
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _reset_to_pending(ids: list[int]) -> None:
+    db.session.execute(
+        update(Submission)
+        .where(Submission.id.in_(ids))
+        .values(analysis_status=AnalysisStatus.PENDING.value)
+    )
+    db.session.commit()
+
+
+def test_a_batch_analysed_twice_keeps_one_row_per_case_and_counts_its_runs(store, analyzer):
+    ids = [file_submission(store, text) for text in (SCHOOL_FEES, ELEVATOR, WAGES)]
+    with store.app_context():
+        first = analyse_pending_batch(ids[0], analyzer, batch_size=10)
+        db.session.commit()
+        assert [(o.submission_id, o.status, o.runs) for o in first] == [
+            (i, "analysed", 1) for i in ids
+        ]
+        row_ids = dict(db.session.execute(select(Analysis.submission_id, Analysis.id)).all())
+        db.session.execute(
+            update(Analysis).where(Analysis.submission_id == ids[1]).values(topic_label="电梯")
+        )
+        db.session.commit()
+        _reset_to_pending(ids)
+        second = analyse_pending_batch(ids[2], analyzer, batch_size=10)
+        db.session.commit()
+        assert sorted((o.submission_id, o.runs) for o in second) == [(i, 2) for i in ids]
+        rows = {a.submission_id: a for a in db.session.scalars(select(Analysis))}
+        assert set(rows) == set(ids)  # one row per case, the same rows as before
+        assert {i: a.id for i, a in rows.items()} == row_ids
+        assert rows[ids[1]].topic_label == "电梯"  # the nightly topic label is not re-analysis's
+        assert all(a.runs == 2 and a.category and a.minhash for a in rows.values())
+        statuses = set(db.session.scalars(select(OutboxMessage.status)))
+        assert statuses == {"done"}
+
+
+def test_a_staff_correction_survives_batch_reanalysis(store, analyzer):
+    case_id = file_submission(store, SCHOOL_FEES, department="jyty")
+    with store.app_context():
+        analyse_pending_batch(case_id, analyzer)
+        db.session.commit()
+        clerk = create_user("clerk", "a-long-enough-password", "office")
+        case = db.session.get(Submission, case_id)
+        correct_category(clerk, case, "环境保护")
+        db.session.commit()
+        _reset_to_pending([case_id])
+        (outcome,) = analyse_pending_batch(case_id, analyzer)
+        db.session.commit()
+        row = db.session.scalar(select(Analysis).where(Analysis.submission_id == case_id))
+        assert outcome.category == row.category == "环境保护"
+        assert row.category_uncertain is False and row.runs == 2
+
+
+def _timeline(submission_id: int) -> list[tuple[str | None, str, bool, str]]:
+    """A case's timeline with the clock times masked (the two runs happen moments apart)."""
+    events = db.session.execute(
+        select(StatusEvent.action, StatusEvent.note, StatusEvent.public, StatusEvent.actor)
+        .where(StatusEvent.submission_id == submission_id)
+        .order_by(StatusEvent.id)
+    ).all()
+    return [
+        (action, re.sub(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "<time>", note), public, actor)
+        for action, note, public, actor in events
+    ]
+
+
+def _case_state(submission_id: int) -> tuple[object, ...]:
+    submission = db.session.get(Submission, submission_id)
+    analysis = db.session.scalar(select(Analysis).where(Analysis.submission_id == submission_id))
+    assert submission is not None and analysis is not None
+    return (
+        submission.status,
+        submission.department.code if submission.department else None,
+        submission.routing,
+        submission.urgent,
+        submission.sign_due_at is not None,
+        submission.analysis_status,
+        analysis.category,
+        analysis.category_uncertain,
+        analysis.urgent,
+        analysis.keywords,
+        _timeline(submission_id),
+    )
+
+
+def test_a_batch_routes_and_marks_urgent_exactly_as_one_by_one_analysis(store, analyzer):
+    cases = [(SCHOOL_FEES, None), (FIRE, None), (WAGES, "zjj"), (ELEVATOR, None), (EMOJI, None)]
+    alone = [file_submission(store, text, department=code) for text, code in cases]
+    together = [file_submission(store, text, department=code) for text, code in cases]
+    with store.app_context():
+        for case_id in alone:
+            analyse_submission(case_id, analyzer, min_confidence=0.0)
+            db.session.commit()
+        outcomes = analyse_pending_batch(together[0], analyzer, batch_size=10, min_confidence=0.0)
+        db.session.commit()
+        assert [o.submission_id for o in outcomes] == together
+        for one, batched in zip(alone, together, strict=True):
+            assert _case_state(batched) == _case_state(one)
+        school, fire, wages, _, emoji = (_case_state(i) for i in together)
+        assert school[1] == "jyty" and school[2] == Routing.CLASSIFIER.value
+        assert [event[0] for event in school[-1]] == [None, "assign"]
+        assert school[-1][1][1].startswith("已分派至市教育体育局")
+        assert fire[3] is True and "mark_urgent" in [event[0] for event in fire[-1]]
+        assert wages[1] == "zjj" and wages[2] == Routing.RESIDENT.value  # the resident's choice
+        assert emoji[2] == Routing.OFFICE_NEEDED.value and emoji[1] is None
+        assert {o.routed_to for o in outcomes} >= {"市教育体育局"}
+
+
+def test_near_duplicates_in_one_batch_join_the_earlier_ones_group(store, analyzer):
+    first, again, other = (
+        file_submission(store, text) for text in (ELEVATOR, ELEVATOR_AGAIN, SCHOOL_FEES)
+    )
+    with store.app_context():
+        outcomes = analyse_pending_batch(again, analyzer, batch_size=10)
+        db.session.commit()
+        groups = {o.submission_id: o.duplicate_group for o in outcomes}
+        assert groups == {again: f"g{first}", first: f"g{first}", other: f"g{other}"}
+        stored = dict(
+            db.session.execute(select(Analysis.submission_id, Analysis.duplicate_group)).all()
+        )
+        assert stored == groups
+
+
+def test_objects_already_in_the_session_see_what_the_batch_wrote(store, analyzer):
+    case_id = file_submission(store, SCHOOL_FEES)
+    with store.app_context():
+        submission = db.session.get(Submission, case_id)
+        assert submission is not None and submission.analysis_status == "pending"
+        analyse_submission(case_id, analyzer, min_confidence=0.0)
+        # No commit: the Core writes expired the loaded object, so it reloads in this transaction.
+        assert submission.analysis_status == AnalysisStatus.DONE.value
+        assert submission.department is not None and submission.department.code == "jyty"
+        assert submission.analysis is not None and submission.analysis.runs == 1
+        count = db.session.scalar(
+            select(func.count())
+            .select_from(StatusEvent)
+            .where(StatusEvent.submission_id == case_id)
+        )
+        assert count == 2 and len(submission.events) == 2
+        db.session.commit()
