@@ -7,11 +7,12 @@ once, and the duplicate bands are replaced.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Row, Table, func, select, update
+from sqlalchemy import JSON, Row, Table, Text, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from citizenvoice.domain.analysis import (
@@ -31,6 +32,7 @@ from citizenvoice.models import (
     Submission,
 )
 from citizenvoice.models.base import utcnow
+from citizenvoice.services.bulk import in_ids, is_postgresql, unnest
 from citizenvoice.services.duplicates import assign_duplicate_groups
 from citizenvoice.services.outbox import ANALYSE_TOPIC
 from citizenvoice.services.workflow import SYSTEM, SystemActionBatch, expire_cached
@@ -167,7 +169,7 @@ def _analyse_locked(
     corrected = dict(
         db.session.execute(
             select(CategoryCorrection.submission_id, CategoryCorrection.corrected)
-            .where(CategoryCorrection.submission_id.in_(ids))
+            .where(in_ids(CategoryCorrection.submission_id, ids))
             .order_by(CategoryCorrection.id)
         )
         .tuples()
@@ -196,7 +198,7 @@ def _analyse_locked(
     routed = _route_batch(ordered, values, min_confidence, now)
     db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.topic == ANALYSE_TOPIC, OutboxMessage.aggregate_id.in_(ids))
+        .where(OutboxMessage.topic == ANALYSE_TOPIC, in_ids(OutboxMessage.aggregate_id, ids))
         .values(status=OutboxStatus.DONE.value, last_error=None)
     )
     expire_cached(Submission, ids)
@@ -215,23 +217,39 @@ def _upsert_analyses(values: list[dict[str, Any]]) -> dict[int, int]:
 
     One INSERT ... ON CONFLICT (submission_id) DO UPDATE (PostgreSQL and SQLite both have it):
     a new row starts at runs = 1, an existing one keeps its id and its topic label, takes the
-    new values and counts one more run.
+    new values and counts one more run. PostgreSQL gets the rows as one array per column
+    (``services.bulk.unnest``), SQLite as a multi-row VALUES.
     """
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        statement: Any = postgresql.insert(_ANALYSES)
-    elif dialect == "sqlite":
+    names = [*values[0], "runs"]
+    if is_postgresql():
+        json_columns = {n for n in names if isinstance(_ANALYSES.c[n].type, JSON)}
+        rows = unnest(
+            **{
+                name: (
+                    [json.dumps(v[name]) for v in values]
+                    if name in json_columns
+                    else [v.get(name, 1) for v in values],  # runs: 1 for a new row
+                    Text() if name in json_columns else _ANALYSES.c[name].type,
+                    _ANALYSES.c[name].type,
+                )
+                for name in names
+            }
+        )
+        statement: Any = postgresql.insert(_ANALYSES).from_select(
+            names, select(*[rows.c[name] for name in names])
+        )
+        parameters: Any = None
+    else:
         statement = sqlite.insert(_ANALYSES)
-    else:  # pragma: no cover - the app runs on PostgreSQL or SQLite only
-        raise RuntimeError(f"no upsert for database dialect {dialect!r}")
-    updated = {column: statement.excluded[column] for column in values[0] if column != "runs"}
+        parameters = [{**row, "runs": 1} for row in values]
+    updated = {name: statement.excluded[name] for name in names}
     del updated["submission_id"]
     updated["runs"] = func.coalesce(_ANALYSES.c.runs, 0) + 1
     statement = statement.on_conflict_do_update(
         index_elements=[_ANALYSES.c.submission_id], set_=updated
     ).returning(_ANALYSES.c.submission_id, _ANALYSES.c.runs)
-    rows = db.session.execute(statement, [{**row, "runs": 1} for row in values])
-    return {int(submission_id): int(runs) for submission_id, runs in rows.tuples()}
+    result = db.session.execute(statement, parameters)
+    return {int(submission_id): int(runs) for submission_id, runs in result.tuples()}
 
 
 def _expire_cached_analyses(submission_ids: set[int]) -> None:

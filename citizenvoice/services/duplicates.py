@@ -16,7 +16,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
 from typing import cast as typed
 
 import numpy as np
@@ -28,19 +27,16 @@ from sqlalchemy import (
     SmallInteger,
     Table,
     and_,
-    bindparam,
-    cast,
     delete,
-    func,
     insert,
     select,
     tuple_,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 
 from citizenvoice.extensions import db
 from citizenvoice.models import Analysis, DuplicateBand, Submission
+from citizenvoice.services.bulk import in_ids, is_postgresql, unnest
 from nlp.dedup import NearDuplicateIndex
 
 __all__ = [
@@ -124,7 +120,7 @@ def assign_duplicate_groups(items: Sequence[tuple[int, str]]) -> dict[int, Dupli
         return {}
     ids = [submission_id for submission_id, _ in ordered]
     signatures = _index().signatures([text for _, text in ordered])
-    db.session.execute(delete(_BANDS).where(_BANDS.c.submission_id.in_(ids)))
+    db.session.execute(delete(_BANDS).where(in_ids(_BANDS.c.submission_id, ids)))
     buckets: dict[int, list[tuple[int, int]]] = {
         sid: ([] if _is_empty(sig) else band_buckets(sig))
         for sid, sig in zip(ids, signatures, strict=True)
@@ -171,29 +167,15 @@ def assign_duplicate_groups(items: Sequence[tuple[int, str]]) -> dict[int, Dupli
     return assigned
 
 
-def _unnest(**arrays: tuple[list[int], Any]) -> Any:
-    """PostgreSQL: ``unnest(:a, :b, ...) AS t(a, b, ...)`` over typed array parameters.
-
-    One short statement with one parameter per column, whatever the number of rows: the
-    statement is prepared once, where an IN list or a VALUES list of a few thousand
-    placeholders would be rendered and parsed again for every batch.
-    """
-    columns = [
-        cast(bindparam(name, values, type_=ARRAY(item_type)), ARRAY(item_type))
-        for name, (values, item_type) in arrays.items()
-    ]
-    return func.unnest(*columns).table_valued(*arrays).render_derived()
-
-
 def _sharing_buckets(wanted: list[tuple[int, int]]) -> Iterable[tuple[int, int, int]]:
     """(submission id, band, bucket) of every stored band in one of the wanted buckets."""
     if not wanted:
         return
     columns = (_BANDS.c.submission_id, _BANDS.c.band, _BANDS.c.bucket)
-    if db.engine.dialect.name == "postgresql":
-        pairs = _unnest(
-            band=([band for band, _ in wanted], SmallInteger()),
-            bucket=([bucket for _, bucket in wanted], BigInteger()),
+    if is_postgresql():
+        pairs = unnest(
+            band=([band for band, _ in wanted], SmallInteger(), SmallInteger()),
+            bucket=([bucket for _, bucket in wanted], BigInteger(), BigInteger()),
         )
         yield from db.session.execute(
             select(*columns).join(
@@ -213,11 +195,11 @@ def _insert_bands(bands: list[dict[str, int]]) -> None:
     """One INSERT of the bands (PostgreSQL: from unnest; SQLite: executemany)."""
     if not bands:
         return
-    if db.engine.dialect.name == "postgresql":
-        rows = _unnest(
-            submission_id=([b["submission_id"] for b in bands], Integer()),
-            band=([b["band"] for b in bands], SmallInteger()),
-            bucket=([b["bucket"] for b in bands], BigInteger()),
+    if is_postgresql():
+        rows = unnest(
+            submission_id=([b["submission_id"] for b in bands], Integer(), Integer()),
+            band=([b["band"] for b in bands], SmallInteger(), SmallInteger()),
+            bucket=([b["bucket"] for b in bands], BigInteger(), BigInteger()),
         )
         db.session.execute(
             insert(_BANDS).from_select(

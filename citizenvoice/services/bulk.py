@@ -1,0 +1,51 @@
+"""Set-based SQL for batches: id lists and row sets as array parameters on PostgreSQL.
+
+psycopg parses a statement's placeholders in Python and caches the result only for statements
+of at most 50 parameters and 4 kB, and PostgreSQL prepares only statements it sees again. An
+``IN (...)`` of 200 ids or a ``VALUES`` list of 200 rows is neither, so every batch paid for
+parsing and planning it again. On PostgreSQL these helpers pass one array per column instead
+(``= ANY(:ids)``, ``unnest(:a, :b, ...)``): a short statement whatever the batch size. SQLite
+(the embedded default) has no arrays and no network; it gets the plain forms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, any_, bindparam, cast, func
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.types import TypeEngine
+
+from citizenvoice.extensions import db
+
+__all__ = ["in_ids", "is_postgresql", "unnest"]
+
+
+def is_postgresql() -> bool:
+    """Whether the app's database is PostgreSQL (else the embedded SQLite)."""
+    return bool(db.engine.dialect.name == "postgresql")
+
+
+def in_ids(column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
+    """``column`` is one of ``ids``: ``= ANY(:array)`` on PostgreSQL, ``IN (...)`` elsewhere."""
+    condition: ColumnElement[bool]
+    if is_postgresql():
+        array = cast(bindparam(None, list(ids), type_=ARRAY(Integer)), ARRAY(Integer))
+        condition = column == any_(array)
+    else:
+        condition = column.in_(list(ids))
+    return condition
+
+
+def unnest(**columns: tuple[list[Any], TypeEngine[Any], TypeEngine[Any]]) -> Any:
+    """PostgreSQL: ``unnest(CAST(:a AS t[]), ...) AS anon(a, ...)``, a row set from arrays.
+
+    Each keyword is a column: (values, type of the bound array's items, SQL item type). They
+    differ for JSON: the values go as JSON text (``text[]``) and are cast to ``json[]``.
+    """
+    arrays = [
+        cast(bindparam(name, values, type_=ARRAY(bound)), ARRAY(sql_type))
+        for name, (values, bound, sql_type) in columns.items()
+    ]
+    return func.unnest(*arrays).table_valued(*columns).render_derived()
