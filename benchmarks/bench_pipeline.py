@@ -18,11 +18,11 @@ included, exactly as in production), after 200 warm-up messages; one burst worke
 their jobs (the warm-up batch first, untimed: a long-running worker has long paid its first
 job's one-time costs), and its time runs from the first timed job's ``started_at`` to the last
 job's ``ended_at`` as RQ records them (model loading excluded, as ``Analyzer.load`` is
-excluded in-process). The same texts are analysed
-in-process right before (even rounds) or right after (odd rounds) the worker, so a change of
-machine load (other engineers train models on these 2 cores) hits both sides alike; each round
-prints its ratio and load average. PostgreSQL works for the worker during its time, as it must:
-storing is part of the queued path.
+excluded in-process). The same texts are analysed in-process right before and right after
+the worker (the mean is the round's in-process time), so a change of machine load (other
+engineers train models on these 2 cores) hits both sides alike; each round prints its ratio
+and load average. PostgreSQL works for the worker during its time, as it must: storing is part
+of the queued path.
 
 The earlier figure is printed as ``old_method``: it re-analysed messages that were already
 routed (no 分派 / 标记紧急 work, no timeline rows) and started its clock at the first visible
@@ -260,7 +260,7 @@ def main() -> None:
 
         # Fair method: new messages (first analysis, routing included), one worker draining
         # them, timed from its jobs' own start and end times; the same texts analysed
-        # in-process right before or after (alternating), so load changes hit both alike.
+        # in-process right before and right after, so load changes hit both alike.
         rounds = []
         fresh_texts = texts[drain:] + texts[:drain]
         per_round = max(1, drain // args.rounds)
@@ -269,9 +269,7 @@ def main() -> None:
             if not chunk:
                 break
             loads = [os.getloadavg()[0]]
-            inprocess_first = number % 2 == 0
-            if inprocess_first:
-                inprocess_seconds = _in_process_seconds(analyzer, chunk)
+            before = _in_process_seconds(analyzer, chunk)
             # A fresh burst worker's first job pays one-time costs (database connection,
             # statement compilation and preparation, lazy imports) that a long-running worker
             # paid long ago: a warm-up batch of other messages goes first and is not timed.
@@ -290,23 +288,24 @@ def main() -> None:
             worker = _start_worker(env, burst=True)
             worker.wait(timeout=3600)
             worker_seconds, jobs = _worker_seconds(connection, round_ids)
-            if not inprocess_first:
-                inprocess_seconds = _in_process_seconds(analyzer, chunk)
+            after = _in_process_seconds(analyzer, chunk)
+            inprocess_seconds = (before + after) / 2
             loads.append(os.getloadavg()[0])
             rounds.append(
                 {
                     "messages": len(chunk),
                     "jobs": jobs,
                     "worker_seconds": round(worker_seconds, 3),
-                    "in_process_seconds": round(inprocess_seconds, 3),
+                    "in_process_seconds_before_after": [round(before, 3), round(after, 3)],
                     "ratio": round(inprocess_seconds / worker_seconds, 3),
-                    "in_process_first": inprocess_first,
                     "load_average_1min": round(sum(loads) / len(loads), 2),
                 }
             )
         messages = sum(r["messages"] for r in rounds)
         queued_rate = messages / sum(r["worker_seconds"] for r in rounds)
-        inprocess_rate = messages / sum(r["in_process_seconds"] for r in rounds)
+        inprocess_rate = messages / sum(
+            sum(r["in_process_seconds_before_after"]) / 2 for r in rounds
+        )
         results["one_worker_messages_per_second"] = round(queued_rate, 1)
         results["in_process_messages_per_second"] = round(inprocess_rate, 1)
         results["in_process_one_by_one_messages_per_second"] = round(per_message_rate, 1)
