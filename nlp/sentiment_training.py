@@ -27,6 +27,7 @@ __all__ = [
     "HOTEL_DOMAIN",
     "Reviews",
     "artefact_figures",
+    "citizen_message_label_shares",
     "evaluate_sentiment",
     "leave_one_domain_out",
     "load_sentiment_csv",
@@ -433,6 +434,7 @@ def train_sentiment(
             "stored artefact reproduces, not how well it generalises",
         }
         extra["artefact"] = artefact_figures(out_dir, texts, segmenter)
+        extra["tipdm_label_shares"] = citizen_message_label_shares(stored, segmenter)
     card: dict[str, Any] = {
         "model": "sentiment",
         "version": version,
@@ -456,6 +458,34 @@ def train_sentiment(
     card["notes"] = sentiment_notes()
     write_sentiment_card(out_dir, card)
     return card
+
+
+def citizen_message_label_shares(
+    model: SentimentModel, segmenter: Segmenter | None = None
+) -> dict[str, Any]:
+    """Share of each label on the TipDM citizen messages (unlabelled for sentiment).
+
+    A product sanity check, not an accuracy: the messages are mostly complaints, so a model
+    that calls many of them positive has carried a review-domain cue (length, formal style)
+    into the product's domain. Empty when the shared data is missing.
+    """
+    from nlp.datasets import data_dir, load_messages
+    from nlp.normalize import normalize
+    from nlp.training import compose_text
+
+    if data_dir(required=False) is None:
+        return {}
+    seg = segmenter if segmenter is not None else Segmenter()
+    texts = [normalize(compose_text(m.title, m.text or m.segmented)) for m in load_messages()]
+    results = model.predict(texts, [seg.content_tokens(t) for t in texts])
+    n = max(1, len(results))
+    return {
+        "n": len(results),
+        **{
+            label: round(sum(r.label == label for r in results) / n, 4)
+            for label in ("negative", "neutral", "positive")
+        },
+    }
 
 
 def artefact_figures(
@@ -541,6 +571,13 @@ def write_sentiment_card(out_dir: Path, card: Mapping[str, Any]) -> None:
                     f"| {key} | {v['mean_accuracy']:.4f} | {v['min_accuracy']:.4f} | "
                     f"{v['mean_macro_f1']:.4f} | {v['min_macro_f1']:.4f} |"
                 )
+    if extra.get("tipdm_label_shares"):
+        shares = extra["tipdm_label_shares"]
+        lines += ["", "## Product sanity check: labels on the TipDM citizen messages", ""]
+        lines.append(
+            f"- n {shares['n']}: negative {shares['negative']}, neutral {shares['neutral']}, "
+            f"positive {shares['positive']} (mostly complaints; no sentiment labels)"
+        )
     if "artefact" in extra:
         a = extra["artefact"]
         lines += ["", "## Artefact", ""]

@@ -170,7 +170,9 @@ def test_pooled_model_does_not_learn_a_domain_prior(segmenter: Segmenter) -> Non
     labels = [1] + [0] * 12 + [1] * 12 + [0]
     domains = ["waimai"] * 13 + ["shopping/衣服"] * 13
     tokens = [segmenter.content_tokens(t) for t in texts]
-    model = SentimentModel(min_df=1, random_state=0).fit(texts, tokens, labels, domains)
+    model = SentimentModel(min_df=1, domain_average=False, random_state=0).fit(
+        texts, tokens, labels, domains
+    )
     w = balanced_sample_weights(labels, domains)
     assert w[:13][np.array(labels[:13]) == 1].sum() == pytest.approx(w[:13].sum() / 2)
     probe = ["服务很好，非常满意", "太差了，很失望"]
@@ -178,17 +180,24 @@ def test_pooled_model_does_not_learn_a_domain_prior(segmenter: Segmenter) -> Non
     assert results[0].score > 0.5 > results[1].score
 
 
-def test_legacy_domain_average_still_fits_and_round_trips(
+def test_pooled_scheme_is_deterministic_and_round_trips(
     tmp_path: Path, small_reviews: tuple[list[str], list[list[str]], list[int], list[str]]
 ) -> None:
     texts, tokens, labels, domains = small_reviews
-    legacy = SentimentModel(
-        word_orders=(1,), domain_average=True, service_weight=3.0, random_state=0
-    ).fit(texts, tokens, labels, domains)
-    legacy.save(tmp_path)
+
+    def pooled() -> SentimentModel:
+        return SentimentModel(
+            word_orders=(1, 2), domain_average=False, service_weight=1.0, random_state=0
+        ).fit(texts, tokens, labels, domains)
+
+    first = pooled()
+    np.testing.assert_array_equal(first.scorer_.coef, pooled().scorer_.coef)
+    first.save(tmp_path)
     loaded = SentimentModel.load(tmp_path)
-    assert loaded.domain_average and loaded.word_orders == (1,)
-    np.testing.assert_allclose(loaded.score(texts, tokens), legacy.score(texts, tokens), atol=2e-3)
+    assert not loaded.domain_average and loaded.word_orders == (1, 2)
+    np.testing.assert_allclose(loaded.score(texts, tokens), first.score(texts, tokens), atol=2e-3)
+    accuracy = np.mean((loaded.score(texts, tokens) >= 0.5) == np.array(labels))
+    assert accuracy > 0.9  # training data, one model on all of it
 
 
 def test_text_without_features_is_neutral(default_model: SentimentModel) -> None:
@@ -209,7 +218,7 @@ def test_committed_card_reports_the_full_lodo_table() -> None:
         assert entry["snownlp_on_sample"]["n"] == entry["model_on_snownlp_sample"]["n"]
     artefact = card["extra"]["artefact"]
     assert artefact["size_mb"] < 30
-    assert card["params"]["domain_average"] is False
+    assert card["params"]["domain_average"] is True  # see the card's notes for why
     calibration = card["extra"]["calibration_out_of_fold"]
     # the neutral band is where the model guesses
     assert calibration["accuracy_in_neutral_band"] < calibration["accuracy_outside_neutral_band"]

@@ -115,3 +115,16 @@ def test_sentiment_card_has_the_table(tiny_reviews: Reviews, tmp_path: Path) -> 
     text = (tmp_path / "MODEL_CARD.md").read_text(encoding="utf-8")
     assert "| shopping/衣服 |" in text and "mean macro-F1" in text
     assert (tmp_path / "card.json").is_file()
+
+
+@pytest.mark.slow
+def test_committed_model_calls_most_citizen_complaints_negative(segmenter: Segmenter) -> None:
+    """The TipDM board is mostly complaints: negatives must outnumber positives by far."""
+    from nlp.datasets import data_dir
+    from nlp.sentiment import load_default_sentiment
+
+    if data_dir(required=False) is None:
+        pytest.skip("shared data not available")
+    shares = st.citizen_message_label_shares(load_default_sentiment(), segmenter)
+    assert shares["negative"] + shares["neutral"] + shares["positive"] == pytest.approx(1, abs=2e-4)
+    assert shares["negative"] > 0.5 > 0.1 > shares["positive"]
