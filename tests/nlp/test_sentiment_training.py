@@ -128,3 +128,56 @@ def test_committed_model_calls_most_citizen_complaints_negative(segmenter: Segme
     shares = st.citizen_message_label_shares(load_default_sentiment(), segmenter)
     assert shares["negative"] + shares["neutral"] + shares["positive"] == pytest.approx(1, abs=2e-4)
     assert shares["negative"] > 0.5 > 0.1 > shares["positive"]
+
+
+def test_pseudo_label_keeps_only_confident_texts(
+    tiny_reviews: Reviews, segmenter: Segmenter
+) -> None:
+    teacher = SentimentModel(min_df=1, random_state=0).fit(
+        tiny_reviews.texts, tiny_reviews.tokens, tiny_reviews.labels, tiny_reviews.domains
+    )
+    texts = ["小区噪音扰民，投诉多次没人管，太失望了", "工作人员态度很好，非常满意", "", "请问"]
+    pool = st.Unlabelled(texts, [segmenter.content_tokens(t) for t in texts])
+    pseudo, stats = st.pseudo_label(teacher, pool)
+    scores = teacher.score(pool.texts, pool.tokens)
+    confident = [
+        t
+        for t, s in zip(texts, scores, strict=True)
+        if s < st.PSEUDO_NEGATIVE_BELOW or s >= st.PSEUDO_POSITIVE_FROM
+    ]
+    assert pseudo.texts == confident
+    assert "" not in pseudo.texts  # the empty text scores 0.5: never a pseudo-label
+    assert set(pseudo.domains) <= {st.PSEUDO_DOMAIN}
+    assert stats["n_pseudo"] == len(confident) == len(pseudo.labels)
+    for text, label in zip(pseudo.texts, pseudo.labels, strict=True):
+        assert label == int(scores[texts.index(text)] >= st.PSEUDO_POSITIVE_FROM)
+
+
+def test_self_training_recipe_is_deterministic(
+    tiny_reviews: Reviews, segmenter: Segmenter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(st, "TEACHER_PARAMS", {**st.TEACHER_PARAMS, "min_df": 1})
+    texts = ["投诉物业乱收费，太差了", "感谢社区工作人员，服务很好", "路灯坏了很久没人修"]
+    pool = st.Unlabelled(texts, [segmenter.content_tokens(t) for t in texts])
+    params = {**st.STUDENT_PARAMS, "min_df": 1}
+    first = st._fit_sentiment(tiny_reviews, 0, "t", params, pool)
+    second = st._fit_sentiment(tiny_reviews, 0, "t", params, pool)
+    np.testing.assert_array_equal(first.scorer_.coef, second.scorer_.coef)
+    assert not first.domain_average and first.word_orders == (1, 2)
+    assert HOTEL_DOMAIN in first.domains_  # tiny_reviews holds hotel lines; the caller drops them
+
+
+@pytest.mark.slow
+def test_citizen_messages_split_in_two_disjoint_halves(segmenter: Segmenter) -> None:
+    from nlp.datasets import data_dir, load_messages
+
+    if data_dir(required=False) is None:
+        pytest.skip("shared data not available")
+    halves = st.citizen_messages(segmenter, random_state=0)
+    assert halves is not None
+    pool, check = halves
+    assert abs(len(pool.texts) - len(check.texts)) <= 1
+    assert len(pool.texts) + len(check.texts) == len(load_messages())
+    assert len(pool.tokens) == len(pool.texts)
+    again = st.citizen_messages(segmenter, random_state=0)
+    assert again is not None and again[0].texts == pool.texts
