@@ -210,7 +210,9 @@ def test_a_job_for_a_deleted_submission_finishes_cleanly(queued_app, private_red
 
 
 def test_a_batch_job_past_its_timeout_fails_visibly(queued_app, private_redis):
-    for i in range(400):
+    # Enough cases that re-analysing them one by one takes several times the 1-s timeout
+    # (400 took about 1 s once the writes were set-based, and the job sometimes finished).
+    for i in range(1500):
         file_submission(queued_app, f"{MESSAGES[i % len(MESSAGES)]} 编号{i}")
     connection = worker_redis(private_redis.url)
     job = enqueue_reanalyse_all(connection, timeout=1)
