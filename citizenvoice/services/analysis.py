@@ -40,7 +40,6 @@ from citizenvoice.services.workflow import SYSTEM, SystemActionBatch, expire_cac
 __all__ = [
     "AnalysisOutcome",
     "TextAnalyzer",
-    "analyse_next_pending_batch",
     "analyse_pending_batch",
     "analyse_submission",
     "mark_analysis_failed",
@@ -143,26 +142,6 @@ def analyse_pending_batch(
         skip_locked=True,
     )
     return _analyse_locked([*rows, *others], analyzer, min_confidence)
-
-
-def analyse_next_pending_batch(
-    analyzer: TextAnalyzer,
-    *,
-    batch_size: int = 50,
-    min_confidence: float = DEFAULT_ROUTING_MIN_CONFIDENCE,
-) -> list[AnalysisOutcome]:
-    """Analyse the oldest ``batch_size`` pending submissions no other transaction holds.
-
-    The backlog-draining twin of :func:`analyse_pending_batch`: rows are claimed with FOR
-    UPDATE SKIP LOCKED, so workers (and threads of one worker) take disjoint batches. Returns
-    no outcome when nothing is pending; never commits.
-    """
-    rows = _locked_rows(
-        _SUBMISSIONS.c.analysis_status == AnalysisStatus.PENDING.value,
-        limit=max(1, batch_size),
-        skip_locked=True,
-    )
-    return _analyse_locked(rows, analyzer, min_confidence) if rows else []
 
 
 def _analyse_locked(
