@@ -2,13 +2,14 @@
 
 See :func:`train_sentiment`: leave-one-domain-out figures on the shared review corpora (the
 honest measure of domain shift), SnowNLP compared on the same reviews, and a model directory
-with ``MODEL_CARD.md`` and ``card.json`` (written by :func:`nlp.training.write_card`).
+with ``MODEL_CARD.md`` and ``card.json`` (begun by :func:`nlp.training.card_head`).
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -21,7 +22,7 @@ import numpy.typing as npt
 
 from nlp.segment import Segmenter
 from nlp.sentiment import SentimentModel, load_default_sentiment
-from nlp.training import _NON_WORD, _open_text, classification_metrics
+from nlp.training import _NON_WORD, _open_text, card_head, classification_metrics
 
 __all__ = [
     "HOTEL_DOMAIN",
@@ -645,21 +646,7 @@ def _table_rows(card: Mapping[str, Any]) -> list[str]:
 
 def write_sentiment_card(out_dir: Path, card: Mapping[str, Any]) -> None:
     """Write ``card.json`` and ``MODEL_CARD.md`` (with the leave-one-domain-out table)."""
-    import json
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "card.json").write_text(
-        json.dumps(card, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
-    )
-    lines = [f"# Model card: {card['model']} ({card['version']})", ""]
-    for key in ("date", "random_state", "data", "n_documents"):
-        if key in card:
-            lines.append(f"- {key}: {card[key]}")
-    lines += ["", "## Reproduce", ""]
-    lines.append(
-        f"- train: `python -m nlp train sentiment --out DIR --random-state "
-        f"{card['random_state']}` (shared data when --data is omitted)"
-    )
+    lines = card_head(out_dir, card)
     lines.append(
         "- evaluate the stored model on a labelled CSV (text or review, label 1/0): "
         "`python -m nlp evaluate --task sentiment --data FILE.csv [--model-dir DIR]`"

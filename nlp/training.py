@@ -8,8 +8,8 @@ A stratified group split holds out 20% as the dev set, touched only for the fina
 5-fold grouped cross-validation on the training part gives the tuning figures. The stored model
 is trained on the training part only, so its card's dev metrics can be reproduced.
 
-Sentiment training lives in :mod:`nlp.sentiment_training`; both write their model directory's
-``MODEL_CARD.md`` and ``card.json`` with :func:`write_card`.
+Sentiment training lives in :mod:`nlp.sentiment_training`; both models' cards begin with
+:func:`card_head` (``card.json`` and the first lines of ``MODEL_CARD.md``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import datetime as dt
 import json
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from nlp.sentiment import load_default_sentiment
 __all__ = [
     "CARD_FILE",
     "Documents",
+    "card_head",
     "classification_metrics",
     "compose_text",
     "duplicate_groups",
@@ -383,8 +384,12 @@ def evaluate_category(data: Path, model_dir: Path | None = None) -> dict[str, An
     return evaluate_documents(model, load_category_csv(data))
 
 
-def write_card(out_dir: Path, card: dict[str, Any]) -> None:
-    """Write ``card.json`` and a human-readable ``MODEL_CARD.md`` beside the model."""
+def card_head(out_dir: Path, card: Mapping[str, Any]) -> list[str]:
+    """Write ``card.json`` and return the lines every ``MODEL_CARD.md`` starts with.
+
+    Those are the title, the facts (date, random state, data, size) and how to retrain.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / CARD_FILE).write_text(
         json.dumps(card, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
     )
@@ -397,6 +402,12 @@ def write_card(out_dir: Path, card: dict[str, Any]) -> None:
         f"- train: `python -m nlp train {card['model']} --out DIR --random-state "
         f"{card['random_state']}` (shared data when --data is omitted)"
     )
+    return lines
+
+
+def write_card(out_dir: Path, card: dict[str, Any]) -> None:
+    """Write ``card.json`` and a human-readable ``MODEL_CARD.md`` beside the model."""
+    lines = card_head(out_dir, card)
     if card["model"] == "category":
         lines.append(
             "- dev figures of the stored model: `pytest tests/nlp/test_classify.py -k dev`"
