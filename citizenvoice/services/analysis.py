@@ -194,7 +194,7 @@ def _analyse_locked(
             analysed_at=now,
         )
         values.append(row)
-    runs = _upsert_analyses(values)
+    stored = _upsert_analyses(values)
     routed = _route_batch(ordered, values, min_confidence, now)
     db.session.execute(
         update(OutboxMessage)
@@ -202,18 +202,25 @@ def _analyse_locked(
         .values(status=OutboxStatus.DONE.value, last_error=None)
     )
     expire_cached(Submission, ids)
-    _expire_cached_analyses(set(ids))
+    expire_cached(Analysis, (analysis_id for analysis_id, _runs in stored.values()))
     outcomes = {
         s.id: AnalysisOutcome(
-            s.id, "analysed", row["category"], routed.get(s.id), row["duplicate_group"], runs[s.id]
+            s.id,
+            "analysed",
+            row["category"],
+            routed.get(s.id),
+            row["duplicate_group"],
+            stored[s.id][1],
         )
         for s, row in zip(ordered, values, strict=True)
     }
     return [outcomes[s.id] for s in submissions]
 
 
-def _upsert_analyses(values: list[dict[str, Any]]) -> dict[int, int]:
-    """Insert or update the analysis row of each submission; returns ``runs`` by submission id.
+def _upsert_analyses(values: list[dict[str, Any]]) -> dict[int, tuple[int, int]]:
+    """Insert or update the analysis row of each submission.
+
+    Returns (analysis id, runs) by submission id.
 
     One INSERT ... ON CONFLICT (submission_id) DO UPDATE (PostgreSQL and SQLite both have it):
     a new row starts at runs = 1, an existing one keeps its id and its topic label, takes the
@@ -247,18 +254,12 @@ def _upsert_analyses(values: list[dict[str, Any]]) -> dict[int, int]:
     updated["runs"] = func.coalesce(_ANALYSES.c.runs, 0) + 1
     statement = statement.on_conflict_do_update(
         index_elements=[_ANALYSES.c.submission_id], set_=updated
-    ).returning(_ANALYSES.c.submission_id, _ANALYSES.c.runs)
+    ).returning(_ANALYSES.c.submission_id, _ANALYSES.c.id, _ANALYSES.c.runs)
     result = db.session.execute(statement, parameters)
-    return {int(submission_id): int(runs) for submission_id, runs in result.tuples()}
-
-
-def _expire_cached_analyses(submission_ids: set[int]) -> None:
-    """Expire Analysis objects of these submissions the session holds (rows written by Core)."""
-    for instance in list(db.session.identity_map.values()):
-        if isinstance(instance, Analysis) and (
-            instance.__dict__.get("submission_id", None) in submission_ids
-        ):
-            db.session.expire(instance)
+    return {
+        int(submission_id): (int(analysis_id), int(runs))
+        for submission_id, analysis_id, runs in result.tuples()
+    }
 
 
 def _result_values(result: Any) -> dict[str, Any]:

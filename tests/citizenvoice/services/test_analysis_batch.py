@@ -190,3 +190,16 @@ def test_objects_already_in_the_session_see_what_the_batch_wrote(store, analyzer
         )
         assert count == 2 and len(submission.events) == 2
         db.session.commit()
+
+
+def test_a_loaded_analysis_sees_its_re_analysis(store, analyzer):
+    case_id = file_submission(store, ELEVATOR)
+    with store.app_context():
+        analyse_submission(case_id, analyzer)
+        db.session.commit()
+        analysis = db.session.scalar(select(Analysis).where(Analysis.submission_id == case_id))
+        assert analysis is not None and analysis.runs == 1
+        analyse_submission(case_id, analyzer)
+        # No commit: the upsert expired the loaded row, so it reloads in this transaction.
+        assert analysis.runs == 2
+        db.session.commit()
