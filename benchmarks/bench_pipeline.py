@@ -65,6 +65,20 @@ LOST_SQL = (
 )
 
 
+def submittable_texts(n: int) -> list[tuple[str, str]]:
+    """``n`` (title, text) pairs of real TipDM messages the site accepts.
+
+    Messages with their posted text and 5-2,000 characters, repeated in order when ``n``
+    exceeds them.
+    """
+    messages = [
+        m
+        for m in load_messages()
+        if m.text_source != "segmented_only" and 5 <= len(m.text.strip()) <= 2000
+    ]
+    return [(m.title[:100], m.text.strip()) for m in (messages * (n // len(messages) + 1))[:n]]
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -159,15 +173,7 @@ def main() -> None:
     flask(env, "db", "upgrade")
     flask(env, "seed", "--messages", "0")
 
-    messages = [
-        m
-        for m in load_messages()
-        if m.text_source != "segmented_only" and 5 <= len(m.text.strip()) <= 2000
-    ]
-    texts = [
-        (m.title[:100], m.text.strip())
-        for m in (messages * (args.n // len(messages) + 1))[: args.n]
-    ]
+    texts = submittable_texts(args.n)
     bodies = [_body(t, x) for t, x in texts]
 
     port = free_port()

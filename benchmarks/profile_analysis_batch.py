@@ -159,24 +159,17 @@ def main() -> None:
         )
     os.environ.update(env)
 
+    from bench_pipeline import submittable_texts
+
     from citizenvoice import create_app
     from citizenvoice.domain.feedback import Channel, validate_feedback
     from citizenvoice.extensions import db
     from citizenvoice.models import Submission
     from citizenvoice.services.analysis import analyse_pending_batch
     from citizenvoice.services.feedback import submit_feedback
-    from nlp.datasets import load_messages
     from nlp.pipeline import Analyzer
 
-    messages = [
-        m
-        for m in load_messages()
-        if m.text_source != "segmented_only" and 5 <= len(m.text.strip()) <= 2000
-    ]
-    texts = [
-        (m.title[:100], m.text.strip())
-        for m in (messages * (args.n // len(messages) + 1))[: args.n]
-    ]
+    texts = submittable_texts(args.n)
     app = create_app()
     with app.app_context():
         for title, text in texts:
