@@ -7,12 +7,11 @@ once, and the duplicate bands are replaced.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import JSON, Row, Table, Text, func, select, update
+from sqlalchemy import Row, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from citizenvoice.domain.analysis import (
@@ -32,7 +31,7 @@ from citizenvoice.models import (
     Submission,
 )
 from citizenvoice.models.base import utcnow
-from citizenvoice.services.bulk import in_ids, is_postgresql, unnest
+from citizenvoice.services.bulk import in_ids, is_postgresql, json_rows
 from citizenvoice.services.duplicates import assign_duplicate_groups
 from citizenvoice.services.outbox import ANALYSE_TOPIC
 from citizenvoice.services.workflow import SYSTEM, SystemActionBatch, expire_cached
@@ -229,19 +228,7 @@ def _upsert_analyses(values: list[dict[str, Any]]) -> dict[int, tuple[int, int]]
     """
     names = [*values[0], "runs"]
     if is_postgresql():
-        json_columns = {n for n in names if isinstance(_ANALYSES.c[n].type, JSON)}
-        rows = unnest(
-            **{
-                name: (
-                    [json.dumps(v[name]) for v in values]
-                    if name in json_columns
-                    else [v.get(name, 1) for v in values],  # runs: 1 for a new row
-                    Text() if name in json_columns else _ANALYSES.c[name].type,
-                    _ANALYSES.c[name].type,
-                )
-                for name in names
-            }
-        )
+        rows = json_rows(_ANALYSES, names, [{"runs": 1, **row} for row in values])
         statement: Any = postgresql.insert(_ANALYSES).from_select(
             names, select(*[rows.c[name] for name in names])
         )

@@ -10,16 +10,18 @@ parsing and planning it again. On PostgreSQL these helpers pass one array per co
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, any_, bindparam, cast, func
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import ColumnElement, Integer, Table, Text, any_, bindparam, cast, column, func
+from sqlalchemy.dialects.postgresql import ARRAY, JSON
 from sqlalchemy.types import TypeEngine
 
 from citizenvoice.extensions import db
 
-__all__ = ["in_ids", "is_postgresql", "unnest"]
+__all__ = ["in_ids", "is_postgresql", "json_rows", "unnest"]
 
 
 def is_postgresql() -> bool:
@@ -49,3 +51,31 @@ def unnest(**columns: tuple[list[Any], TypeEngine[Any], TypeEngine[Any]]) -> Any
         for name, (values, bound, sql_type) in columns.items()
     ]
     return func.unnest(*arrays).table_valued(*columns).render_derived()
+
+
+def _json_value(value: Any) -> Any:
+    """JSON for the values json_to_recordset casts from text: timestamps, bytea as hex."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return "\\x" + value.hex()
+    raise TypeError(f"cannot send {type(value).__name__} as a JSON row value")
+
+
+def json_rows(table: Table, names: Sequence[str], rows: Sequence[dict[str, Any]]) -> Any:
+    """PostgreSQL: ``json_to_recordset(:rows) AS anon(a type, ...)``, a row set from one document.
+
+    For wide rows with JSON and text columns: psycopg quotes every element of a text array with
+    a regular expression in Python (every quote of a JSON value escaped once more), while the
+    whole batch as one JSON document is a single ``json.dumps``. Columns take their types from
+    ``table``; JSON columns keep their nested values.
+    """
+    document = json.dumps(
+        [{name: row.get(name) for name in names} for row in rows],
+        ensure_ascii=False,
+        default=_json_value,
+    )
+    recordset = func.json_to_recordset(cast(bindparam(None, document, type_=Text()), JSON()))
+    return recordset.table_valued(
+        *[column(name, table.c[name].type) for name in names]
+    ).render_derived(with_types=True)

@@ -125,22 +125,7 @@ def assign_duplicate_groups(items: Sequence[tuple[int, str]]) -> dict[int, Dupli
         sid: ([] if _is_empty(sig) else band_buckets(sig))
         for sid, sig in zip(ids, signatures, strict=True)
     }
-    wanted = sorted({bucket for found in buckets.values() for bucket in found})
-    by_bucket: dict[tuple[int, int], set[int]] = {}
-    for other_id, band, bucket in _sharing_buckets(wanted):
-        if other_id not in buckets:  # the batch's own old bands are gone already
-            by_bucket.setdefault((int(band), int(bucket)), set()).add(int(other_id))
-    stored_ids = set().union(*by_bucket.values()) if by_bucket else set()
-    known: dict[int, tuple[npt.NDArray[np.uint32], str]] = {}
-    if stored_ids:
-        analyses = typed(Table, Analysis.__table__)
-        for other_id, other_minhash, other_group in db.session.execute(
-            select(analyses.c.submission_id, analyses.c.minhash, analyses.c.duplicate_group).where(
-                analyses.c.submission_id.in_(stored_ids)
-            )
-        ).tuples():
-            if other_minhash is not None and other_group is not None:
-                known[int(other_id)] = (np.frombuffer(other_minhash, dtype="<u4"), other_group)
+    by_bucket, known = _stored_signatures(buckets)
     assigned: dict[int, DuplicateAssignment] = {}
     new_bands: list[dict[str, int]] = []
     for submission_id, signature in zip(ids, signatures, strict=True):
@@ -165,6 +150,33 @@ def assign_duplicate_groups(items: Sequence[tuple[int, str]]) -> dict[int, Dupli
             new_bands.append({"submission_id": submission_id, "band": key[0], "bucket": key[1]})
     _insert_bands(new_bands)
     return assigned
+
+
+def _stored_signatures(
+    buckets: dict[int, list[tuple[int, int]]],
+) -> tuple[dict[tuple[int, int], set[int]], dict[int, tuple[npt.NDArray[np.uint32], str]]]:
+    """The stored submissions sharing a bucket with the batch, and their signatures and groups.
+
+    Returns the stored ids by (band, bucket), and (signature, group) by stored id. The batch's
+    own submissions (``buckets``' keys) are left out.
+    """
+    wanted = sorted({bucket for found in buckets.values() for bucket in found})
+    by_bucket: dict[tuple[int, int], set[int]] = {}
+    for other_id, band, bucket in _sharing_buckets(wanted):
+        if other_id not in buckets:  # the batch's own old bands are gone already
+            by_bucket.setdefault((int(band), int(bucket)), set()).add(int(other_id))
+    stored_ids = set().union(*by_bucket.values()) if by_bucket else set()
+    known: dict[int, tuple[npt.NDArray[np.uint32], str]] = {}
+    if stored_ids:
+        analyses = typed(Table, Analysis.__table__)
+        for other_id, other_minhash, other_group in db.session.execute(
+            select(analyses.c.submission_id, analyses.c.minhash, analyses.c.duplicate_group).where(
+                in_ids(analyses.c.submission_id, sorted(stored_ids))
+            )
+        ).tuples():
+            if other_minhash is not None and other_group is not None:
+                known[int(other_id)] = (np.frombuffer(other_minhash, dtype="<u4"), other_group)
+    return by_bucket, known
 
 
 def _sharing_buckets(wanted: list[tuple[int, int]]) -> Iterable[tuple[int, int, int]]:

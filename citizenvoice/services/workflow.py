@@ -36,6 +36,7 @@ from citizenvoice.extensions import db
 from citizenvoice.models import CaseReply, Department, StatusEvent, Submission, User
 from citizenvoice.models import FollowUp as FollowUpRow
 from citizenvoice.models.base import as_utc, utcnow
+from citizenvoice.services.bulk import is_postgresql, json_rows
 
 __all__ = [
     "INTERNAL_ACTIONS",
@@ -371,18 +372,47 @@ class SystemActionBatch:
             if values:
                 by_columns.setdefault(tuple(values), []).append({"case_id": case_id, **values})
         for columns, params in by_columns.items():
-            db.session.execute(
-                update(table)
-                .where(table.c.id == bindparam("case_id"))
-                .values({column: bindparam(column) for column in columns}),
-                params,
-            )
+            _update_rows(table, columns, params)
         if self._events:
-            db.session.execute(insert(cast(Table, StatusEvent.__table__)), self._events)
+            _insert_rows(cast(Table, StatusEvent.__table__), self._events)
         expire_cached(Submission, rows)
         changed = len(self._after)
         self._after, self._events = {}, []
         return changed
+
+
+def _update_rows(table: Table, columns: tuple[str, ...], params: list[dict[str, Any]]) -> None:
+    """Set ``columns`` on the rows whose id is each param's ``case_id``: one statement.
+
+    PostgreSQL: UPDATE ... FROM json_to_recordset (one statement, planned once, whatever the
+    batch size); SQLite: an executemany.
+    """
+    if is_postgresql():
+        rows = json_rows(table, ["id", *columns], [{"id": p["case_id"], **p} for p in params])
+        db.session.execute(
+            update(table)
+            .where(table.c.id == rows.c.id)
+            .values({column: rows.c[column] for column in columns})
+        )
+        return
+    db.session.execute(
+        update(table)
+        .where(table.c.id == bindparam("case_id"))
+        .values({column: bindparam(column) for column in columns}),
+        params,
+    )
+
+
+def _insert_rows(table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows (all with the same keys): one INSERT ... SELECT on PostgreSQL."""
+    if is_postgresql():
+        names = list(rows[0])
+        source = json_rows(table, names, rows)
+        db.session.execute(
+            insert(table).from_select(names, select(*[source.c[name] for name in names]))
+        )
+        return
+    db.session.execute(insert(table), rows)
 
 
 def expire_cached(model: type[Any], ids: Iterable[int]) -> None:
