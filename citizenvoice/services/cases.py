@@ -14,8 +14,9 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, and_, func, literal_column, or_, select
+from sqlalchemy import Select, Text, and_, cast, func, literal, literal_column, or_, select
 from sqlalchemy import case as sql_case
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import selectinload
 
 from citizenvoice.domain.cases import CaseStatus
@@ -172,9 +173,18 @@ def overdue_condition(now: datetime) -> Any:
     )
 
 
+def _tsquery_lexeme(token: str) -> str:
+    """A token as a quoted tsquery lexeme: lower-cased, quotes doubled, backslashes escaped."""
+    escaped = token.lower().replace("\\", "\\\\").replace("'", "''")
+    return f"'{escaped}'"
+
+
 def _search_condition(tokens: list[str]) -> Any:
     if db.engine.dialect.name == "postgresql":
-        tsquery = func.to_tsquery("simple", " & ".join(tokens))
+        # The search vector holds the stored tokens as they are, lower-cased (migration 0010):
+        # the query is made of whole lexemes too, quoted so PostgreSQL does not parse them.
+        lexemes = " & ".join(_tsquery_lexeme(token) for token in tokens)
+        tsquery = cast(literal(lexemes, Text()), TSQUERY)
         return literal_column("analysis.search_vector").op("@@")(tsquery)
     return and_(*[Analysis.search_tokens.contains(f" {token} ") for token in tokens])
 

@@ -132,6 +132,21 @@ def test_inbox_search_understands_chinese_words_and_filters(world):
     assert "共 0 条" in by_kind
 
 
+def test_inbox_search_matches_whole_tokens_whatever_their_case(world, analyzer):
+    app = world["app"]
+    case_id = file_submission(
+        app, "图书馆的WiFi信号很差，自习室里根本连不上网，希望尽快更换路由器。", department="cgzf"
+    )
+    with app.app_context():
+        analyse_submission(case_id, analyzer)
+        db.session.commit()
+    client = _login(app, "office1")
+    for query in ("WiFi", "wifi", "WIFI 信号"):
+        assert "WiFi信号很差" in client.get(f"/workspace/?q={query}").get_data(as_text=True)
+    # A quote in a query is a lexeme character, never tsquery syntax.
+    assert "共 0 条" in client.get("/workspace/?q=WiFi'|'x").get_data(as_text=True)
+
+
 def test_case_page_masks_the_phone_and_reveal_is_permitted_and_audited(world):
     staff = _login(world["app"], "cg_staff")
     page = staff.get(f"/workspace/cases/{world['noise']}").get_data(as_text=True)
