@@ -12,17 +12,18 @@ with PostgreSQL, a private Redis server and W worker processes, and prints one J
   after the 10,000 and again at the end (``final_*``).
 
 How the per-worker rate is measured (``one_worker_messages_per_second``, ``rounds``): with
-gunicorn idle and no other worker, ``--rounds`` times: ``--drain / --rounds`` new messages are
-submitted through the API (so they are analysed for the first time, routing and 标记紧急
-included, exactly as in production), after 200 warm-up messages; one burst worker drains
-their jobs (the warm-up batch first, untimed: a long-running worker has long paid its first
-job's one-time costs), and its time runs from the first timed job's ``started_at`` to the last
-job's ``ended_at`` as RQ records them (model loading excluded, as ``Analyzer.load`` is
-excluded in-process). The same texts are analysed in-process right before and right after
-the worker (the mean is the round's in-process time), so a change of machine load (other
-engineers train models on these 2 cores) hits both sides alike; each round prints its ratio
-and load average. PostgreSQL works for the worker during its time, as it must: storing is part
-of the queued path.
+gunicorn idle and one worker process running (no other), ``--rounds`` times: 200 warm-up
+messages are submitted and analysed first, untimed (a long-running worker has long paid its
+first job's one-time costs); then the worker is paused (SIGSTOP) while
+``--drain / --rounds`` new messages arrive through the API (so they are analysed for the first
+time, routing and 标记紧急 included, exactly as in production) and resumed (SIGCONT), so the jobs meet the
+backlog a burst of submissions leaves. The worker's time runs from the first of the round's jobs'
+``started_at`` to the last one's ``ended_at`` as RQ records them (model loading excluded, as
+``Analyzer.load`` is excluded in-process; a job that drains the backlog ends after its drain).
+The same texts are analysed in-process right before and right after the worker (the mean is the
+round's in-process time), so a change of machine load (other engineers train models on these 2
+cores) hits both sides alike; each round prints its ratio and load average. PostgreSQL works
+for the worker during its time, as it must: storing is part of the queued path.
 
 The earlier figure is printed as ``old_method``: it re-analysed messages that were already
 routed (no 分派 / 标记紧急 work, no timeline rows) and started its clock at the first visible
@@ -57,8 +58,9 @@ from support import RedisServer  # noqa: E402
 from nlp.datasets import load_messages  # noqa: E402
 
 BENCH_DB = "citizenvoice_bench"
-# Messages a burst worker analyses before the timed ones of a round (one analysis batch).
+# Messages the worker analyses before the timed ones of a round (one analysis batch).
 WARM_UP = 200
+PENDING_SQL = "SELECT count(*) FROM submission WHERE analysis_status = 'pending'"
 LOST_SQL = (
     "SELECT count(*) FROM submission s LEFT JOIN analysis a ON a.submission_id = s.id "
     "WHERE a.id IS NULL"
@@ -269,6 +271,8 @@ def main() -> None:
         # in-process right before and right after, so load changes hit both alike.
         rounds = []
         fresh_texts = texts[drain:] + texts[:drain]
+        workers = [_start_worker(env)]
+        time.sleep(8)  # models load before the worker takes jobs
         per_round = max(1, drain // args.rounds)
         for number in range(args.rounds):
             chunk = fresh_texts[number * per_round : (number + 1) * per_round]
@@ -276,11 +280,18 @@ def main() -> None:
                 break
             loads = [os.getloadavg()[0]]
             before = _in_process_seconds(analyzer, chunk)
-            # A fresh burst worker's first job pays one-time costs (database connection,
+            # A worker that has just started pays one-time costs (database connection,
             # statement compilation and preparation, lazy imports) that a long-running worker
             # paid long ago: a warm-up batch of other messages goes first and is not timed.
             warm_up = fresh_texts[-(number + 1) * WARM_UP :][:WARM_UP]
             post_all(port, [_body(t, x) for t, x in warm_up], args.threads)
+            wait_until(lambda: count(db_url, PENDING_SQL) == 0, 600, 0.1)
+            wait_until(lambda: _worker_idle(connection), 600, 0.1)
+            # The worker is paused (SIGSTOP) while the round's messages arrive, so its jobs
+            # meet the whole backlog, as they would behind a burst of submissions. (``rq
+            # suspend`` is not enough: a worker already blocked waiting for a job takes the
+            # first one queued and drains the backlog while it is still arriving.)
+            workers[0].send_signal(signal.SIGSTOP)
             first_new = count(db_url, "SELECT coalesce(max(id), 0) FROM submission") + 1
             post_all(port, [_body(t, x) for t, x in chunk], args.threads)
             with psycopg.connect(db_url) as conn:
@@ -291,8 +302,9 @@ def main() -> None:
                     )
                 ]
             assert len(round_ids) == len(chunk), (len(round_ids), len(chunk))
-            worker = _start_worker(env, burst=True)
-            worker.wait(timeout=3600)
+            workers[0].send_signal(signal.SIGCONT)
+            wait_until(lambda: count(db_url, PENDING_SQL) == 0, 3600, 0.1)
+            wait_until(lambda: _worker_idle(connection), 600, 0.1)
             worker_seconds, jobs = _worker_seconds(connection, round_ids)
             after = _in_process_seconds(analyzer, chunk)
             inprocess_seconds = (before + after) / 2
@@ -338,12 +350,15 @@ def _body(title: str, text: str) -> bytes:
 
 
 def _start_worker(env: dict[str, str], burst: bool = False) -> subprocess.Popen[bytes]:
+    """A worker on the analysis queue; its log goes to $BENCH_WORKER_LOG if that is set."""
+    log_path = os.environ.get("BENCH_WORKER_LOG")
+    log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     return subprocess.Popen(
         [sys.executable, "worker.py", "--queues", "analysis", *(["--burst"] if burst else [])],
         env=env,
         cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
     )
 
 
@@ -374,6 +389,17 @@ def _worker_seconds(connection: object, submission_ids: list[int]) -> tuple[floa
     started = min(job.started_at for job in jobs)  # type: ignore[type-var]
     ended = max(job.ended_at for job in jobs)  # type: ignore[type-var]
     return (ended - started).total_seconds(), len(jobs)
+
+
+def _worker_idle(connection: object) -> bool:
+    """No analysis job queued or running (a finished job has its ``ended_at`` recorded)."""
+    from rq import Queue
+    from rq.registry import StartedJobRegistry
+
+    from citizenvoice.jobs import ANALYSIS
+
+    queue = Queue(ANALYSIS.queue, connection=connection)  # type: ignore[arg-type]
+    return queue.count == 0 and StartedJobRegistry(queue=queue).count == 0
 
 
 def _port_open(port: int) -> bool:

@@ -15,7 +15,7 @@ import time
 import traceback
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -91,6 +91,12 @@ ANALYSIS = JobSpec(
 BATCH = JobSpec(queue="batch", timeout=3 * 3600, retry_intervals=(), failure_ttl=30 * 24 * 3600)
 # How many pending submissions one analysis job takes along (one transaction, one model pass).
 ANALYSIS_BATCH_SIZE = 200
+# After its own batch, an analysis job on PostgreSQL drains the backlog for at most this long,
+# on its own thread and one more: while one batch waits for PostgreSQL (the upsert, its
+# full-text and other indexes, the commit), the other runs the text mining, so the worker's
+# core is not idle while the database works. A third of the job timeout, so a drain never
+# makes a job time out; 0 turns draining off.
+ANALYSIS_DRAIN_SECONDS = ANALYSIS.timeout / 3
 # Periodic housekeeping (relay sweep, duplicate refresh): cheap, and the next run repairs a miss.
 SCHEDULED = JobSpec(
     queue="scheduled", timeout=15 * 60, retry_intervals=(), failure_ttl=7 * 24 * 3600
@@ -287,21 +293,41 @@ def _log_job(name: str, started: float, **fields: Any) -> None:
     log.info("job=%s duration_ms=%.1f %s", name, (time.perf_counter() - started) * 1000, parts)
 
 
+def _cpu_ms(started_cpu: float) -> float:
+    """Milliseconds of CPU this process used (all its threads) since ``started_cpu``."""
+    return round((time.process_time() - started_cpu) * 1000, 1)
+
+
 def analyse_submission_job(submission_id: int) -> dict[str, Any]:
     """Analyse a submission, with other pending ones in the same transaction (idempotent).
 
     After the last retry a failure is recorded on the submission (analysis_failed).
     """
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
+    drained: list[int] = []
     with _app_context() as app:
+        batch_size = int(app.config.get("ANALYSIS_BATCH_SIZE", ANALYSIS_BATCH_SIZE))
+        min_confidence = float(app.config.get("ROUTING_MIN_CONFIDENCE", 0.85))
+        drain: tuple[Future[list[int]], float] | None = None
+
+        def start_drain() -> None:
+            # The own batch is locked and mined now: the drain thread cannot take its cases,
+            # and its first text mining overlaps this batch's database work (starting both
+            # threads at once would keep them in step, waiting for PostgreSQL together).
+            nonlocal drain
+            drain = _start_backlog_drain(app, batch_size, min_confidence)
+
         try:
             outcomes = analysis_service.analyse_pending_batch(
                 submission_id,
                 get_analyzer(),
-                batch_size=int(app.config.get("ANALYSIS_BATCH_SIZE", ANALYSIS_BATCH_SIZE)),
-                min_confidence=float(app.config.get("ROUTING_MIN_CONFIDENCE", 0.85)),
+                batch_size=batch_size,
+                min_confidence=min_confidence,
+                before_storing=start_drain,
             )
             db.session.commit()
+            if drain is not None:
+                drained = _drain_backlog(app, batch_size, min_confidence, drain[1])
         except Exception as exc:
             _discard_transaction_after(exc)
             job = get_current_job()
@@ -321,7 +347,9 @@ def analyse_submission_job(submission_id: int) -> dict[str, Any]:
             raise
         finally:
             db.session.remove()
-    taken_along = [o.submission_id for o in outcomes[1:] if o.status == "analysed"]
+            if drain is not None:
+                drained += drain[0].result()
+    taken_along = [o.submission_id for o in outcomes[1:] if o.status == "analysed"] + drained
     job = get_current_job()
     if job is not None and taken_along:
         _drop_queued_analysis_jobs(job.connection, taken_along)
@@ -334,13 +362,74 @@ def analyse_submission_job(submission_id: int) -> dict[str, Any]:
         category=own.category,
         group=own.duplicate_group,
         batch=len(outcomes),
+        drained=len(drained),
+        cpu_ms=_cpu_ms(started_cpu),
     )
     return {
         "status": own.status,
         "category": own.category,
         "group": own.duplicate_group,
         "batch": len(outcomes),
+        "drained": len(drained),
     }
+
+
+def _start_backlog_drain(
+    app: Flask, batch_size: int, min_confidence: float
+) -> tuple[Future[list[int]], float] | None:
+    """Start draining the backlog on a second thread (PostgreSQL workers only).
+
+    Returns the thread's future and the deadline both drain loops share, or None.
+
+    SQLite (the embedded default) takes one writer at a time, so there the job stays on its
+    own batch; the in-process runner never drains either.
+    """
+    seconds = float(app.config.get("ANALYSIS_DRAIN_SECONDS", ANALYSIS_DRAIN_SECONDS))
+    if seconds <= 0 or app.config.get("ANALYSIS_IN_PROCESS"):
+        return None
+    if db.engine.dialect.name != "postgresql":
+        return None
+    deadline = time.monotonic() + seconds
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis-drain")
+    future = executor.submit(_drain_backlog, app, batch_size, min_confidence, deadline, True)
+    executor.shutdown(wait=False)
+    return future, deadline
+
+
+def _drain_backlog(
+    app: Flask,
+    batch_size: int,
+    min_confidence: float,
+    deadline: float,
+    own_context: bool = False,
+) -> list[int]:
+    """Analyse pending batches (SKIP LOCKED) until none is left or ``deadline`` passes.
+
+    Each batch commits on its own; a failing batch is rolled back, logged and ends this drain
+    (its submissions stay pending for their own queued jobs, which retry and record failures).
+    Returns the ids analysed, whose queued jobs the caller removes.
+    """
+    done: list[int] = []
+    context = app.app_context() if own_context else nullcontext()
+    with context:
+        try:
+            while time.monotonic() < deadline:
+                outcomes = analysis_service.analyse_next_pending_batch(
+                    get_analyzer(), batch_size=batch_size, min_confidence=min_confidence
+                )
+                if not outcomes:
+                    break
+                db.session.commit()
+                done += [o.submission_id for o in outcomes if o.status == "analysed"]
+        except JobTimeoutException:
+            raise  # the job's own timeout (main thread): _app_context discards the connection
+        except Exception as exc:  # a drain is extra work: it must never fail the job
+            db.session.rollback()
+            log.warning("backlog drain stopped: %s", exc)
+        finally:
+            if own_context:
+                db.session.remove()
+    return done
 
 
 def _drop_queued_analysis_jobs(connection: redis.Redis[bytes], submission_ids: list[int]) -> None:

@@ -7,6 +7,7 @@ once, and the duplicate bands are replaced.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
@@ -39,6 +40,7 @@ from citizenvoice.services.workflow import SYSTEM, SystemActionBatch, expire_cac
 __all__ = [
     "AnalysisOutcome",
     "TextAnalyzer",
+    "analyse_next_pending_batch",
     "analyse_pending_batch",
     "analyse_submission",
     "mark_analysis_failed",
@@ -118,6 +120,7 @@ def analyse_pending_batch(
     *,
     batch_size: int = 50,
     min_confidence: float = DEFAULT_ROUTING_MIN_CONFIDENCE,
+    before_storing: Callable[[], None] | None = None,
 ) -> list[AnalysisOutcome]:
     """Analyse a submission together with up to ``batch_size - 1`` other pending ones.
 
@@ -127,6 +130,9 @@ def analyse_pending_batch(
     workers take disjoint batches; their own queued jobs later find them done and return at
     once. A submission already analysed is not analysed again (use ``analyse_submission`` to
     force a re-run). Writes with a constant number of statements per batch; never commits.
+    ``before_storing`` is called once the batch's text mining is done, before its database
+    work (the worker starts its backlog drain there: the batch is locked, so the drain never
+    claims it, and the drain's first text mining overlaps this batch's database work).
     """
     rows = _locked_rows(_SUBMISSIONS.c.id == submission_id)
     if not rows:
@@ -140,11 +146,34 @@ def analyse_pending_batch(
         limit=max(0, batch_size - 1),
         skip_locked=True,
     )
-    return _analyse_locked([*rows, *others], analyzer, min_confidence)
+    return _analyse_locked([*rows, *others], analyzer, min_confidence, before_storing)
+
+
+def analyse_next_pending_batch(
+    analyzer: TextAnalyzer,
+    *,
+    batch_size: int = 50,
+    min_confidence: float = DEFAULT_ROUTING_MIN_CONFIDENCE,
+) -> list[AnalysisOutcome]:
+    """Analyse the oldest ``batch_size`` pending submissions no other transaction holds.
+
+    The backlog-draining twin of :func:`analyse_pending_batch`: rows are claimed with FOR
+    UPDATE SKIP LOCKED, so workers (and threads of one worker) take disjoint batches. Returns
+    no outcome when nothing is pending; never commits.
+    """
+    rows = _locked_rows(
+        _SUBMISSIONS.c.analysis_status == AnalysisStatus.PENDING.value,
+        limit=max(1, batch_size),
+        skip_locked=True,
+    )
+    return _analyse_locked(rows, analyzer, min_confidence) if rows else []
 
 
 def _analyse_locked(
-    submissions: list[Row[Any]], analyzer: TextAnalyzer, min_confidence: float
+    submissions: list[Row[Any]],
+    analyzer: TextAnalyzer,
+    min_confidence: float,
+    before_storing: Callable[[], None] | None = None,
 ) -> list[AnalysisOutcome]:
     """Analyse locked submissions (one model pass) and store every result, the first first.
 
@@ -163,6 +192,8 @@ def _analyse_locked(
         items = [(s.title or "", s.text) for s in analysable]
         found = batch(items) if batch is not None else [analyzer.analyze(t, x) for t, x in items]
         results = {s.id: r for s, r in zip(analysable, found, strict=True)}
+    if before_storing is not None:
+        before_storing()
     ordered = sorted(submissions, key=lambda s: s.id)
     ids = [s.id for s in ordered]
     corrected = dict(

@@ -3,9 +3,11 @@
 psycopg parses a statement's placeholders in Python and caches the result only for statements
 of at most 50 parameters and 4 kB, and PostgreSQL prepares only statements it sees again. An
 ``IN (...)`` of 200 ids or a ``VALUES`` list of 200 rows is neither, so every batch paid for
-parsing and planning it again. On PostgreSQL these helpers pass one array per column instead
-(``= ANY(:ids)``, ``unnest(:a, :b, ...)``): a short statement whatever the batch size. SQLite
-(the embedded default) has no arrays and no network; it gets the plain forms.
+parsing and planning it again. On PostgreSQL these helpers pass integer columns as one array
+literal each (``= ANY(:ids)``, ``unnest(:a, :b, ...)``) and wide rows as one JSON document
+(``json_to_recordset(:rows)``): a short statement whatever the batch size, and one string for
+psycopg to send instead of thousands of values to adapt one by one. SQLite (the embedded
+default) has no arrays and no network; it gets the plain forms.
 """
 
 from __future__ import annotations
@@ -29,27 +31,34 @@ def is_postgresql() -> bool:
     return bool(db.engine.dialect.name == "postgresql")
 
 
+def _integer_array(values: Sequence[int], item_type: TypeEngine[Any]) -> ColumnElement[Any]:
+    """``CAST(:literal AS item[])`` from an array literal written here (``{1,2,3}``).
+
+    psycopg's text dumper of a Python list checks every element against a regular expression
+    for quoting; a batch's bands are thousands of integers, so the literal is built with one
+    ``join`` instead. Only integers, so nothing needs quoting.
+    """
+    literal = "{" + ",".join(str(int(value)) for value in values) + "}"
+    return cast(bindparam(None, literal, type_=Text()), ARRAY(item_type))
+
+
 def in_ids(column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
     """``column`` is one of ``ids``: ``= ANY(:array)`` on PostgreSQL, ``IN (...)`` elsewhere."""
     condition: ColumnElement[bool]
     if is_postgresql():
-        array = cast(bindparam(None, list(ids), type_=ARRAY(Integer)), ARRAY(Integer))
-        condition = column == any_(array)
+        condition = column == any_(_integer_array(ids, Integer()))
     else:
         condition = column.in_(list(ids))
     return condition
 
 
-def unnest(**columns: tuple[list[Any], TypeEngine[Any], TypeEngine[Any]]) -> Any:
+def unnest(**columns: tuple[Sequence[int], TypeEngine[Any]]) -> Any:
     """PostgreSQL: ``unnest(CAST(:a AS t[]), ...) AS anon(a, ...)``, a row set from arrays.
 
-    Each keyword is a column: (values, type of the bound array's items, SQL item type). They
-    differ for JSON: the values go as JSON text (``text[]``) and are cast to ``json[]``.
+    Each keyword is an integer column: (values, SQL item type). Wider rows (text, JSON,
+    timestamps) go as one JSON document instead (``json_rows``).
     """
-    arrays = [
-        cast(bindparam(name, values, type_=ARRAY(bound)), ARRAY(sql_type))
-        for name, (values, bound, sql_type) in columns.items()
-    ]
+    arrays = [_integer_array(values, item_type) for values, item_type in columns.values()]
     return func.unnest(*arrays).table_valued(*columns).render_derived()
 
 

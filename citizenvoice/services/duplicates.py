@@ -186,8 +186,8 @@ def _sharing_buckets(wanted: list[tuple[int, int]]) -> Iterable[tuple[int, int, 
     columns = (_BANDS.c.submission_id, _BANDS.c.band, _BANDS.c.bucket)
     if is_postgresql():
         pairs = unnest(
-            band=([band for band, _ in wanted], SmallInteger(), SmallInteger()),
-            bucket=([bucket for _, bucket in wanted], BigInteger(), BigInteger()),
+            band=([band for band, _ in wanted], SmallInteger()),
+            bucket=([bucket for _, bucket in wanted], BigInteger()),
         )
         yield from db.session.execute(
             select(*columns).join(
@@ -209,9 +209,9 @@ def _insert_bands(bands: list[dict[str, int]]) -> None:
         return
     if is_postgresql():
         rows = unnest(
-            submission_id=([b["submission_id"] for b in bands], Integer(), Integer()),
-            band=([b["band"] for b in bands], SmallInteger(), SmallInteger()),
-            bucket=([b["bucket"] for b in bands], BigInteger(), BigInteger()),
+            submission_id=([b["submission_id"] for b in bands], Integer()),
+            band=([b["band"] for b in bands], SmallInteger()),
+            bucket=([b["bucket"] for b in bands], BigInteger()),
         )
         db.session.execute(
             insert(_BANDS).from_select(

@@ -417,6 +417,8 @@ def _insert_rows(table: Table, rows: list[dict[str, Any]]) -> None:
 
 def expire_cached(model: type[Any], ids: Iterable[int]) -> None:
     """Expire the session's objects of ``model`` with these primary keys (written with Core)."""
+    if not db.session.identity_map:  # a worker's batch session holds no objects
+        return
     for primary_key in ids:
         instance = db.session.identity_map.get(db.session.identity_key(model, primary_key))
         if instance is not None:

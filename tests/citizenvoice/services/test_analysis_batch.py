@@ -203,3 +203,75 @@ def test_a_loaded_analysis_sees_its_re_analysis(store, analyzer):
         # No commit: the upsert expired the loaded row, so it reloads in this transaction.
         assert analysis.runs == 2
         db.session.commit()
+
+
+BACKLOG = [SCHOOL_FEES, ELEVATOR, FIRE, WAGES, ELEVATOR_AGAIN, f"{SCHOOL_FEES}补课时间太长", EMOJI]
+
+
+def _analysis_counts() -> tuple[int, int, int]:
+    """(analysis rows, submissions still pending, analysis rows run more than once)."""
+    rows = db.session.scalar(select(func.count()).select_from(Analysis))
+    pending = db.session.scalar(
+        select(func.count())
+        .select_from(Submission)
+        .where(Submission.analysis_status == AnalysisStatus.PENDING.value)
+    )
+    twice = db.session.scalar(select(func.count()).select_from(Analysis).where(Analysis.runs > 1))
+    return int(rows or 0), int(pending or 0), int(twice or 0)
+
+
+def test_a_job_on_postgresql_drains_the_backlog_after_its_own_batch(seeded):
+    from citizenvoice.jobs import analyse_submission_job
+
+    seeded.config["ANALYSIS_BATCH_SIZE"] = 2
+    ids = [file_submission(seeded, text) for text in BACKLOG]
+    with seeded.app_context():
+        result = analyse_submission_job(ids[0])
+        assert result["status"] == "analysed"
+        assert result["batch"] == 2  # its own batch: the case and one taken along
+        assert result["drained"] == len(ids) - 2  # the rest, in batches of 2 on two threads
+        assert _analysis_counts() == (len(ids), 0, 0)
+        # every case drained is analysed as its own job would have: routed, categorised
+        fire = db.session.scalar(select(Analysis).where(Analysis.submission_id == ids[2]))
+        assert fire is not None and fire.urgent
+        # the jobs still queued for drained cases find them done
+        again = analyse_submission_job(ids[-1])
+        assert again["status"] == "already_analysed" and again["drained"] == 0
+        assert _analysis_counts() == (len(ids), 0, 0)
+
+
+def test_draining_is_off_when_its_budget_is_zero(seeded):
+    from citizenvoice.jobs import analyse_submission_job
+
+    seeded.config.update(ANALYSIS_BATCH_SIZE=2, ANALYSIS_DRAIN_SECONDS=0)
+    ids = [file_submission(seeded, text) for text in BACKLOG]
+    with seeded.app_context():
+        result = analyse_submission_job(ids[0])
+        assert (result["batch"], result["drained"]) == (2, 0)
+        assert _analysis_counts() == (2, len(ids) - 2, 0)
+
+
+def test_the_embedded_sqlite_database_is_never_drained(tmp_path, analyzer):
+    """SQLite takes one writer at a time: a job there keeps to its own batch."""
+    from citizenvoice.cli import seed_demo_data
+    from citizenvoice.jobs import analyse_submission_job
+
+    config = DevelopmentConfig({"DATABASE_URL": f"sqlite:///{tmp_path / 'drain.sqlite3'}"})
+    config.DATA_DIR = None
+    config.ANALYSIS_IN_PROCESS = False  # as a worker would run it, were one pointed at SQLite
+    config.ANALYSIS_BATCH_SIZE = 2
+    app = create_app(config)
+    with app.app_context():
+        upgrade()
+        seed_demo_data(0)
+        db.session.commit()
+    try:
+        ids = [file_submission(app, text) for text in BACKLOG]
+        with app.app_context():
+            result = analyse_submission_job(ids[0])
+            assert (result["batch"], result["drained"]) == (2, 0)
+            assert _analysis_counts() == (2, len(ids) - 2, 0)
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
