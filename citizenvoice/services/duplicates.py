@@ -131,17 +131,8 @@ def assign_duplicate_groups(items: Sequence[tuple[int, str]]) -> dict[int, Dupli
     for submission_id, signature in zip(ids, signatures, strict=True):
         own = buckets[submission_id]
         candidates = set().union(*(by_bucket.get(b, set()) for b in own)) if own else set()
-        best: tuple[float, int, str] | None = None
-        for other_id in candidates:
-            if other_id not in known:
-                continue
-            other, other_group = known[other_id]
-            similarity = float(np.mean(other == signature))
-            if similarity >= DUPLICATE_THRESHOLD and (
-                best is None or (-similarity, other_id) < (-best[0], best[1])
-            ):
-                best = (similarity, other_id, other_group)
-        group = best[2] if best else f"g{submission_id}"
+        group = _most_similar_group(signature, [c for c in candidates if c in known], known)
+        group = group or f"g{submission_id}"
         assigned[submission_id] = DuplicateAssignment(group, signature.astype("<u4").tobytes())
         # Later members of this batch see this one as a stored submission.
         known[submission_id] = (signature, group)
@@ -150,6 +141,24 @@ def assign_duplicate_groups(items: Sequence[tuple[int, str]]) -> dict[int, Dupli
             new_bands.append({"submission_id": submission_id, "band": key[0], "bucket": key[1]})
     _insert_bands(new_bands)
     return assigned
+
+
+def _most_similar_group(
+    signature: npt.NDArray[np.uint32],
+    candidates: list[int],
+    known: dict[int, tuple[npt.NDArray[np.uint32], str]],
+) -> str | None:
+    """The group of the most similar candidate at or above the threshold (ties: the oldest).
+
+    One comparison of the signature with all candidates' signatures at once: a message posted
+    many times has dozens of stored copies as candidates.
+    """
+    if not candidates:
+        return None
+    candidates = sorted(candidates)  # argmax takes the first of equals: the oldest
+    similarity = (np.stack([known[c][0] for c in candidates]) == signature).mean(axis=1)
+    best = int(np.argmax(similarity))
+    return known[candidates[best]][1] if similarity[best] >= DUPLICATE_THRESHOLD else None
 
 
 def _stored_signatures(
