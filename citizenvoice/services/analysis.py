@@ -32,7 +32,7 @@ from citizenvoice.models import (
     Submission,
 )
 from citizenvoice.models.base import utcnow
-from citizenvoice.services.bulk import in_ids, is_postgresql, json_rows
+from citizenvoice.services.bulk import in_ids, is_postgresql, json_select
 from citizenvoice.services.duplicates import assign_duplicate_groups
 from citizenvoice.services.outbox import ANALYSE_TOPIC
 from citizenvoice.services.workflow import SYSTEM, SystemActionBatch, expire_cached
@@ -259,10 +259,8 @@ def _upsert_analyses(values: list[dict[str, Any]]) -> dict[int, tuple[int, int]]
     """
     names = [*values[0], "runs"]
     if is_postgresql():
-        rows = json_rows(_ANALYSES, names, [{"runs": 1, **row} for row in values])
-        statement: Any = postgresql.insert(_ANALYSES).from_select(
-            names, select(*[rows.c[name] for name in names])
-        )
+        rows = json_select(_ANALYSES, names, [{"runs": 1, **row} for row in values])
+        statement: Any = postgresql.insert(_ANALYSES).from_select(names, rows)
         parameters: Any = None
     else:
         statement = sqlite.insert(_ANALYSES)

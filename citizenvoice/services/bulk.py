@@ -17,13 +17,34 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Table, Text, any_, bindparam, cast, column, func
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Table,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    column,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSON
 from sqlalchemy.types import TypeEngine
 
 from citizenvoice.extensions import db
 
-__all__ = ["in_ids", "is_postgresql", "json_rows", "unnest"]
+__all__ = [
+    "in_ids",
+    "insert_rows",
+    "is_postgresql",
+    "json_rows",
+    "json_select",
+    "unnest",
+    "update_by_id",
+]
 
 
 def is_postgresql() -> bool:
@@ -88,3 +109,40 @@ def json_rows(table: Table, names: Sequence[str], rows: Sequence[dict[str, Any]]
     return recordset.table_valued(
         *[column(name, table.c[name].type) for name in names]
     ).render_derived(with_types=True)
+
+
+def json_select(table: Table, names: Sequence[str], rows: Sequence[dict[str, Any]]) -> Any:
+    """PostgreSQL: ``SELECT a, b, ... FROM json_to_recordset(:rows)``, for INSERT ... SELECT."""
+    source = json_rows(table, names, rows)
+    return select(*[source.c[name] for name in names])
+
+
+def insert_rows(table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows (all with the same keys): one INSERT ... SELECT on PostgreSQL."""
+    if is_postgresql():
+        names = list(rows[0])
+        db.session.execute(insert(table).from_select(names, json_select(table, names, rows)))
+        return
+    db.session.execute(insert(table), rows)
+
+
+def update_by_id(table: Table, columns: Sequence[str], params: list[dict[str, Any]]) -> None:
+    """Set ``columns`` on the rows whose ``id`` is each param's ``case_id``: one statement.
+
+    PostgreSQL: UPDATE ... FROM json_to_recordset (one statement, planned once, whatever the
+    batch size); SQLite: an executemany.
+    """
+    if is_postgresql():
+        rows = json_rows(table, ["id", *columns], [{"id": p["case_id"], **p} for p in params])
+        db.session.execute(
+            update(table)
+            .where(table.c.id == rows.c.id)
+            .values({column: rows.c[column] for column in columns})
+        )
+        return
+    db.session.execute(
+        update(table)
+        .where(table.c.id == bindparam("case_id"))
+        .values({column: bindparam(column) for column in columns}),
+        params,
+    )

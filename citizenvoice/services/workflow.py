@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, select
 
 from citizenvoice.domain.cases import (
     CaseSnapshot,
@@ -36,7 +36,7 @@ from citizenvoice.extensions import db
 from citizenvoice.models import CaseReply, Department, StatusEvent, Submission, User
 from citizenvoice.models import FollowUp as FollowUpRow
 from citizenvoice.models.base import as_utc, utcnow
-from citizenvoice.services.bulk import is_postgresql, json_rows
+from citizenvoice.services.bulk import insert_rows, update_by_id
 
 __all__ = [
     "INTERNAL_ACTIONS",
@@ -372,47 +372,13 @@ class SystemActionBatch:
             if values:
                 by_columns.setdefault(tuple(values), []).append({"case_id": case_id, **values})
         for columns, params in by_columns.items():
-            _update_rows(table, columns, params)
+            update_by_id(table, columns, params)
         if self._events:
-            _insert_rows(cast(Table, StatusEvent.__table__), self._events)
+            insert_rows(cast(Table, StatusEvent.__table__), self._events)
         expire_cached(Submission, rows)
         changed = len(self._after)
         self._after, self._events = {}, []
         return changed
-
-
-def _update_rows(table: Table, columns: tuple[str, ...], params: list[dict[str, Any]]) -> None:
-    """Set ``columns`` on the rows whose id is each param's ``case_id``: one statement.
-
-    PostgreSQL: UPDATE ... FROM json_to_recordset (one statement, planned once, whatever the
-    batch size); SQLite: an executemany.
-    """
-    if is_postgresql():
-        rows = json_rows(table, ["id", *columns], [{"id": p["case_id"], **p} for p in params])
-        db.session.execute(
-            update(table)
-            .where(table.c.id == rows.c.id)
-            .values({column: rows.c[column] for column in columns})
-        )
-        return
-    db.session.execute(
-        update(table)
-        .where(table.c.id == bindparam("case_id"))
-        .values({column: bindparam(column) for column in columns}),
-        params,
-    )
-
-
-def _insert_rows(table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows (all with the same keys): one INSERT ... SELECT on PostgreSQL."""
-    if is_postgresql():
-        names = list(rows[0])
-        source = json_rows(table, names, rows)
-        db.session.execute(
-            insert(table).from_select(names, select(*[source.c[name] for name in names]))
-        )
-        return
-    db.session.execute(insert(table), rows)
 
 
 def expire_cached(model: type[Any], ids: Iterable[int]) -> None:
