@@ -8,7 +8,11 @@ results. So the figures are the per-message cost of the database work alone: loa
 locking, the analysis upsert, routing and its status events, duplicate groups, the outbox, the
 commit. Prints ms per message for nlp and for storage, and the cProfile top by cumulative time.
 
+``--stored K`` files and analyses K more messages first, untimed, to see how the cost grows
+with the rows already stored.
+
 Usage: .venv/bin/python benchmarks/profile_analysis_batch.py [--n 2000] [--batch 200] [--sqlite]
+[--stored K]
 """
 
 from __future__ import annotations
@@ -130,6 +134,12 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--sqlite", action="store_true")
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument(
+        "--stored",
+        type=int,
+        default=0,
+        help="messages filed and analysed (untimed) before the N timed ones: a fuller database",
+    )
     parser.add_argument("--no-profile", action="store_true", help="time only (no cProfile)")
     parser.add_argument(
         "--steps", action="store_true", help="time the service's steps (wall clock, no cProfile)"
@@ -172,7 +182,7 @@ def main() -> None:
     from citizenvoice.services.feedback import submit_feedback
     from nlp.pipeline import Analyzer
 
-    texts = submittable_texts(args.n)
+    texts = submittable_texts(args.stored + args.n)
     app = create_app()
     with app.app_context():
         for title, text in texts:
@@ -203,6 +213,12 @@ def main() -> None:
     with app.app_context():
         ids = list(db.session.scalars(db.select(Submission.id).order_by(Submission.id)))
         db.session.remove()
+        for submission_id in ids[: args.stored : args.batch]:
+            analyse_pending_batch(submission_id, cached, batch_size=args.batch)
+            db.session.commit()
+            db.session.remove()
+        ids = ids[args.stored :]
+        steps.clear()
         t0, cpu0 = time.perf_counter(), time.process_time()
         if not args.no_profile:
             profiler.enable()

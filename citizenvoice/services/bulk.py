@@ -53,14 +53,20 @@ def is_postgresql() -> bool:
 
 
 def _integer_array(values: Sequence[int], item_type: TypeEngine[Any]) -> ColumnElement[Any]:
-    """``CAST(:literal AS item[])`` from an array literal written here (``{1,2,3}``).
+    """``CAST(string_to_array(:list, ',') AS item[])`` from a list written here (``1,2,3``).
 
     psycopg's text dumper of a Python list checks every element against a regular expression
-    for quoting; a batch's bands are thousands of integers, so the literal is built with one
+    for quoting; a batch's bands are thousands of integers, so the list is built with one
     ``join`` instead. Only integers, so nothing needs quoting.
+
+    Not ``CAST(:literal AS item[])``: that cast goes through ``array_in``, which is only STABLE,
+    so PostgreSQL neither folds it nor hoists it out of a sequential scan's filter. Until a
+    connection's statement has a generic plan, ``id = ANY(...)`` then parsed the whole literal
+    once per row scanned: 2.3 s for a DELETE over 108,000 duplicate bands with 500 ids, against
+    8 ms with ``string_to_array``, whose element casts are immutable (measured 2026-12-02).
     """
-    literal = "{" + ",".join(str(int(value)) for value in values) + "}"
-    return cast(bindparam(None, literal, type_=Text()), ARRAY(item_type))
+    literal = ",".join(str(int(value)) for value in values)
+    return cast(func.string_to_array(bindparam(None, literal, type_=Text()), ","), ARRAY(item_type))
 
 
 def in_ids(column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
