@@ -1,7 +1,7 @@
 """Scratch screening of two sentiment candidates on leave-one-domain-out review folds.
 
-Not part of the product and not yet run end to end (written on 2026-12-02, when core 1 was
-unavailable; see nlp/data/sentiment_notes.md). Scratch protocol, as in the notes: a teacher
+Not part of the product; its 2026-12-02 figures on four folds are in nlp/data/sentiment_notes.md.
+Scratch protocol, as in the notes: a teacher
 with the averaged scheme, trained on every non-hotel review, pseudo-labels the first TipDM half.
 The vectorizer (char 1-3 + word 1-2) is fit once on the reviews plus those messages. Per fold,
 a pooled LR (C=10, balanced (domain, class) weights) is trained without the held-out domain.
