@@ -15,6 +15,7 @@ import time
 
 import pytest
 import redis
+from flask import Flask
 from rq import Queue
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 from sqlalchemy import func, select
@@ -164,9 +165,12 @@ def test_duplicate_enqueues_and_two_relays_at_once_give_one_analysis_each(
         enqueue_analysis(connection, submission_id)
 
     errors: list[BaseException] = []
+    # Each relay is its own app (its own engine and connections), built here: CPython 3.11.7's
+    # ast.parse, which werkzeug uses to compile URL rules, is not thread-safe ("AST
+    # constructor recursion depth mismatch" when two threads build an app at once).
+    apps = [create_app(testing_config(REDIS_URL=private_redis.url)) for _ in range(2)]
 
-    def relay() -> None:
-        app = create_app(testing_config(REDIS_URL=private_redis.url))
+    def relay(app: Flask) -> None:
         try:
             with app.app_context():
                 relay_outbox(worker_redis(private_redis.url))
@@ -174,7 +178,7 @@ def test_duplicate_enqueues_and_two_relays_at_once_give_one_analysis_each(
         except BaseException as exc:  # surfaced below
             errors.append(exc)
 
-    threads = [threading.Thread(target=relay) for _ in range(2)]
+    threads = [threading.Thread(target=relay, args=(app,)) for app in apps]
     for thread in threads:
         thread.start()
     for thread in threads:
