@@ -113,7 +113,7 @@ def _time_steps(steps: dict[str, float]) -> None:
     timed(analysis, "_analyse_locked", "whole batch (analyse_pending_batch)")
 
 
-def _database_url(use_sqlite: bool) -> str:
+def _database_url(use_sqlite: bool, name: str) -> str:
     if use_sqlite:
         path = Path(tempfile.mkdtemp(prefix="cv-profile-")) / "profile.sqlite3"
         return f"sqlite:///{path}"
@@ -122,9 +122,56 @@ def _database_url(use_sqlite: bool) -> str:
     base = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     admin = base.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{PROFILE_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{PROFILE_DB}"')
-    return admin.rsplit("/", 1)[0] + "/" + PROFILE_DB
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return admin.rsplit("/", 1)[0] + "/" + name
+
+
+def prepare_database(name: str = PROFILE_DB, use_sqlite: bool = False) -> None:
+    """Recreate a profiling database (PostgreSQL ``name``, or a SQLite file), migrate and seed it.
+
+    Points this process's environment at it, so ``create_app()`` afterwards uses it.
+    """
+    env = dict(os.environ)
+    env.update(
+        {
+            "CITIZENVOICE_ENV": "development" if use_sqlite else "production",
+            "SECRET_KEY": "profile-only-secret",
+            "DATABASE_URL": _database_url(use_sqlite, name),
+            "REDIS_URL": "" if use_sqlite else "redis://127.0.0.1:6379/14",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    for command in (["db", "upgrade"], ["seed", "--messages", "0"]):
+        subprocess.run(
+            [str(ROOT / ".venv/bin/flask"), "--app", "wsgi", *command],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    os.environ.update(env)
+
+
+def file_messages(app: Any, texts: list[tuple[str, str]]) -> list[int]:
+    """Submit (title, text) pairs as complaints without a department, in one commit; their ids."""
+    from citizenvoice.domain.feedback import Channel, validate_feedback
+    from citizenvoice.extensions import db
+    from citizenvoice.services.feedback import submit_feedback
+
+    with app.app_context():
+        ids = []
+        for title, text in texts:
+            feedback = validate_feedback(
+                {"kind": "complaint", "text": text, "title": title, "department": None}
+            )
+            submission = submit_feedback(
+                feedback, channel=Channel.API, pii=app.extensions["citizenvoice.pii"]
+            )
+            ids.append(submission.id)
+        db.session.commit()
+        db.session.remove()
+    return ids
 
 
 def main() -> None:
@@ -151,46 +198,20 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    url = _database_url(args.sqlite)
-    env = dict(os.environ)
-    env.update(
-        {
-            "CITIZENVOICE_ENV": "development" if args.sqlite else "production",
-            "SECRET_KEY": "profile-only-secret",
-            "DATABASE_URL": url,
-            "REDIS_URL": "" if args.sqlite else "redis://127.0.0.1:6379/14",
-            "PYTHONPATH": str(ROOT),
-        }
-    )
-    for command in (["db", "upgrade"], ["seed", "--messages", "0"]):
-        subprocess.run(
-            [str(ROOT / ".venv/bin/flask"), "--app", "wsgi", *command],
-            env=env,
-            cwd=ROOT,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-    os.environ.update(env)
+    prepare_database(PROFILE_DB, args.sqlite)
 
     from bench_pipeline import submittable_texts
 
     from citizenvoice import create_app
-    from citizenvoice.domain.feedback import Channel, validate_feedback
     from citizenvoice.extensions import db
     from citizenvoice.models import Submission
     from citizenvoice.services.analysis import analyse_pending_batch
-    from citizenvoice.services.feedback import submit_feedback
     from nlp.pipeline import Analyzer
 
     texts = submittable_texts(args.stored + args.n)
     app = create_app()
+    file_messages(app, texts)
     with app.app_context():
-        for title, text in texts:
-            feedback = validate_feedback(
-                {"kind": "complaint", "text": text, "title": title, "department": None}
-            )
-            submit_feedback(feedback, channel=Channel.API, pii=app.extensions["citizenvoice.pii"])
-        db.session.commit()
         stored = [(s.title or "", s.text) for s in db.session.scalars(db.select(Submission)).all()]
         db.session.remove()
 
@@ -213,8 +234,9 @@ def main() -> None:
     with app.app_context():
         ids = list(db.session.scalars(db.select(Submission.id).order_by(Submission.id)))
         db.session.remove()
-        for submission_id in ids[: args.stored : args.batch]:
-            analyse_pending_batch(submission_id, cached, batch_size=args.batch)
+        for start in range(0, args.stored, args.batch):
+            size = min(args.batch, args.stored - start)  # never into the timed messages
+            analyse_pending_batch(ids[start], cached, batch_size=size)
             db.session.commit()
             db.session.remove()
         ids = ids[args.stored :]

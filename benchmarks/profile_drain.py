@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -33,19 +32,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
+from profile_analysis_batch import file_messages, prepare_database  # noqa: E402
+
 DRAIN_DB = "citizenvoice_drain"
-
-
-def _database_url() -> str:
-    """Recreate the benchmark database and return its URL."""
-    import psycopg
-
-    base = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    admin = base.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DRAIN_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DRAIN_DB}"')
-    return admin.rsplit("/", 1)[0] + "/" + DRAIN_DB
 
 
 def _nlp_seconds(analyzer: Any, texts: list[tuple[str, str]]) -> float:
@@ -54,27 +43,6 @@ def _nlp_seconds(analyzer: Any, texts: list[tuple[str, str]]) -> float:
     for start in range(0, len(texts), 500):
         analyzer.analyze_batch(texts[start : start + 500])
     return time.perf_counter() - started
-
-
-def _file(app: Any, texts: list[tuple[str, str]]) -> list[int]:
-    """Submit ``texts`` as complaints without a department; return their ids."""
-    from citizenvoice.domain.feedback import Channel, validate_feedback
-    from citizenvoice.extensions import db
-    from citizenvoice.services.feedback import submit_feedback
-
-    with app.app_context():
-        ids = []
-        for title, text in texts:
-            feedback = validate_feedback(
-                {"kind": "complaint", "text": text, "title": title, "department": None}
-            )
-            submission = submit_feedback(
-                feedback, channel=Channel.API, pii=app.extensions["citizenvoice.pii"]
-            )
-            ids.append(submission.id)
-        db.session.commit()
-        db.session.remove()
-    return ids
 
 
 def main() -> None:
@@ -91,27 +59,7 @@ def main() -> None:
     if args.switch_interval is not None:
         sys.setswitchinterval(args.switch_interval)
 
-    url = _database_url()
-    env = dict(os.environ)
-    env.update(
-        {
-            "CITIZENVOICE_ENV": "production",
-            "SECRET_KEY": "profile-only-secret",
-            "DATABASE_URL": url,
-            "REDIS_URL": "redis://127.0.0.1:6379/14",
-            "PYTHONPATH": str(ROOT),
-        }
-    )
-    for command in (["db", "upgrade"], ["seed", "--messages", "0"]):
-        subprocess.run(
-            [str(ROOT / ".venv/bin/flask"), "--app", "wsgi", *command],
-            env=env,
-            cwd=ROOT,
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-    os.environ.update(env)
+    prepare_database(DRAIN_DB)
 
     import gc
 
@@ -130,7 +78,7 @@ def main() -> None:
         analyzer = get_analyzer()
     gc.collect()
     gc.freeze()  # as worker.py does after loading the models
-    stored_ids = _file(app, texts[: args.stored])
+    stored_ids = file_messages(app, texts[: args.stored])
     with app.app_context():
         for first in stored_ids[::200]:
             analyse_pending_batch(first, analyzer, batch_size=200)
@@ -141,7 +89,7 @@ def main() -> None:
     for number in range(args.rounds):
         chunk = texts[args.stored + number * args.n :][: args.n]
         before = _nlp_seconds(analyzer, chunk)
-        ids = _file(app, chunk)
+        ids = file_messages(app, chunk)
         load = os.getloadavg()[0]
         with app.app_context():
             t0, cpu0 = time.perf_counter(), time.process_time()
