@@ -2,7 +2,8 @@
 
 The model is linear: TF-IDF over hashed character n-grams of the text, an extra block for the
 first characters (the title comes first in the pipeline's text) and word n-grams of the
-pipeline's content tokens (see :class:`nlp.modelio.HashedNgramVectorizer`), scored by linear
+pipeline's content tokens (see :class:`nlp.modelio.HashedNgramVectorizer`; an optional block
+of taxonomy phrases, ``terms``, is off in the default model), scored by linear
 SVMs. The default estimator is NBSVM (Wang and Manning, 2012) in one-vs-rest form: for each
 class the features are scaled by their log-count ratio (how much more often a feature occurs
 in messages of the class than in the others, with additive smoothing), a binary linear SVM is
@@ -126,6 +127,8 @@ class CategoryClassifier:
         calibration_folds: int = 5,
         random_state: int = 0,
         version: str = "unversioned",
+        terms: Sequence[str] = (),
+        terms_weight: float = 0.5,
     ) -> None:
         self.char_orders = char_orders
         self.word_orders = word_orders
@@ -144,6 +147,8 @@ class CategoryClassifier:
         self.calibration_folds = calibration_folds
         self.random_state = random_state
         self.version = version
+        self.terms = tuple(terms)
+        self.terms_weight = terms_weight
 
     def _new_vectorizer(self) -> HashedNgramVectorizer:
         return HashedNgramVectorizer(
@@ -156,6 +161,8 @@ class CategoryClassifier:
             min_df=self.min_df,
             head_weight=self.head_weight,
             word_weight=self.word_weight,
+            terms=self.terms,
+            terms_weight=self.terms_weight,
         )
 
     def _fit_scorer(
@@ -271,6 +278,8 @@ class CategoryClassifier:
             "calibration_folds": self.calibration_folds,
             "random_state": self.random_state,
             "version": self.version,
+            "terms_weight": self.terms_weight,
+            "n_terms": len(self.terms),
         }
 
     def save(self, directory: Path) -> None:
@@ -311,6 +320,8 @@ class CategoryClassifier:
             calibration_folds=int(p["calibration_folds"]),
             random_state=int(p["random_state"]),
             version=str(p["version"]),
+            terms=[str(t) for t in meta["vectorizer"].get("terms", [])],
+            terms_weight=float(p.get("terms_weight", 0.5)),
         )
         model.vectorizer_ = HashedNgramVectorizer.from_arrays(arrays, meta["vectorizer"], "vec_")
         model.scorer_ = LinearScorer(

@@ -14,7 +14,13 @@ Two building blocks are shared by the category and sentiment models:
     scaled by its weight, like a scikit-learn ``FeatureUnion`` of ``TfidfVectorizer(
     sublinear_tf=True)``. The "head" block repeats the character n-grams of the first
     ``head_chars`` characters: the title comes first in the pipeline's text, so this weights
-    the title without needing it as a separate field.
+    the title without needing it as a separate field. An optional "terms" block has one column
+    per phrase of a fixed list (the category taxonomy's names), set when the phrase occurs in
+    the clipped text, L2-normalised over the block and scaled by its weight.
+``TermMatcher``
+    Finds which phrases of a fixed list occur in each text, vectorised over code points: only
+    positions whose two characters start some phrase (a hashed bit table) are followed, one
+    rolling hash step per character, and matched against the phrases' hashes of that length.
 ``LinearScorer``
     ``X @ coef.T + intercept`` and a temperature-scaled softmax (or sigmoid) for probabilities.
 """
@@ -35,6 +41,7 @@ __all__ = [
     "META_FILE",
     "HashedNgramVectorizer",
     "LinearScorer",
+    "TermMatcher",
     "load_arrays",
     "save_arrays",
 ]
@@ -121,6 +128,86 @@ def _codes(texts: Sequence[str]) -> tuple[npt.NDArray[np.uint64], IntArray]:
     return codes, doc
 
 
+_START_BITS = 22
+
+
+def _start_slot(first: Any, second: Any) -> Any:
+    """Bit-table slot of a phrase's first two code points (scalars or uint64 arrays)."""
+    mixed = (np.uint64(first) if isinstance(first, int) else first) * np.uint64(0x9E3779B1)
+    second = np.uint64(second) if isinstance(second, int) else second
+    return ((mixed ^ second) & np.uint64((1 << _START_BITS) - 1)).astype(np.int64)
+
+
+class TermMatcher:
+    """Which phrases of a fixed list occur in each text (see the module docstring).
+
+    A phrase matches wherever its exact characters occur inside one text, overlapping or nested
+    occurrences included. Phrases shorter than two characters are ignored.
+    """
+
+    def __init__(self, terms: Sequence[str]) -> None:
+        self.terms: list[str] = sorted({t for t in terms if len(t) >= 2})
+        self._starts = np.zeros(1 << _START_BITS, dtype=np.bool_)
+        by_length: dict[int, list[tuple[int, int]]] = {}
+        for index, term in enumerate(self.terms):
+            self._starts[_start_slot(ord(term[0]), ord(term[1]))] = True
+            codes = np.frombuffer(term.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+            key = np.full(1, np.uint64(_SEED), dtype=np.uint64)
+            for c in codes:
+                key = _mix(key, c)
+            by_length.setdefault(len(term), []).append((int(key[0]), index))
+        self._lengths: list[tuple[int, npt.NDArray[np.uint64], IntArray]] = []
+        for length in sorted(by_length):
+            pairs = sorted(by_length[length])
+            self._lengths.append(
+                (
+                    length,
+                    np.array([k for k, _ in pairs], dtype=np.uint64),
+                    np.array([i for _, i in pairs], dtype=np.int64),
+                )
+            )
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def find(self, codes: npt.NDArray[np.uint64], doc: IntArray) -> tuple[IntArray, IntArray]:
+        """(term index, document index) of every phrase present, each pair once, by document.
+
+        ``codes`` and ``doc`` are the concatenated code points of the texts and the document
+        of each, as made by ``_codes``.
+        """
+        empty = np.zeros(0, dtype=np.int64)
+        if not self.terms or codes.shape[0] == 0:
+            return empty, empty
+        total = codes.shape[0]
+        slots = _start_slot(codes[:-1], codes[1:])
+        pos = np.flatnonzero(self._starts[slots] & (doc[:-1] == doc[1:]))
+        keys = np.full(pos.shape[0], np.uint64(_SEED), dtype=np.uint64)
+        found_terms: list[IntArray] = []
+        found_docs: list[IntArray] = []
+        reached = 0
+        for length, term_keys, term_index in self._lengths:
+            while reached < length:
+                # extend every candidate by one character; drop those that leave the text
+                nxt = pos + reached
+                alive = (nxt < total) & (doc[np.minimum(nxt, total - 1)] == doc[pos])
+                pos, keys, nxt = pos[alive], keys[alive], nxt[alive]
+                keys = _mix(keys, codes[nxt])
+                reached += 1
+            if pos.shape[0] == 0:
+                break
+            slot = np.searchsorted(term_keys, keys)
+            slot = np.minimum(slot, term_keys.shape[0] - 1)
+            hit = term_keys[slot] == keys
+            found_terms.append(term_index[slot[hit]])
+            found_docs.append(doc[pos[hit]])
+        if not found_docs:
+            return empty, empty
+        size = len(self.terms)
+        pair = np.unique(np.concatenate(found_docs) * size + np.concatenate(found_terms))
+        return pair % size, pair // size
+
+
 class HashedNgramVectorizer:
     """Sublinear TF-IDF over hashed character and word n-grams (see the module docstring)."""
 
@@ -136,6 +223,8 @@ class HashedNgramVectorizer:
         char_weight: float = 1.0,
         head_weight: float = 0.5,
         word_weight: float = 1.0,
+        terms: Sequence[str] = (),
+        terms_weight: float = 0.5,
     ) -> None:
         self.char_orders = char_orders
         self.word_orders = word_orders
@@ -147,6 +236,9 @@ class HashedNgramVectorizer:
         self.char_weight = char_weight
         self.head_weight = head_weight
         self.word_weight = word_weight
+        self.terms = tuple(terms)
+        self.terms_weight = terms_weight
+        self._matcher = TermMatcher(self.terms)
 
     # -- hashing -------------------------------------------------------------------------
 
@@ -211,8 +303,21 @@ class HashedNgramVectorizer:
 
     @property
     def n_features(self) -> int:
-        """Number of columns of the transformed matrix."""
-        return int(self.buckets_.shape[0])
+        """Number of columns of the transformed matrix (hashed buckets, then the terms)."""
+        return int(self.buckets_.shape[0]) + len(self._matcher)
+
+    def _terms_block(
+        self, texts: Sequence[str]
+    ) -> tuple[FloatArray, npt.NDArray[np.int32], IntArray] | None:
+        """Data, columns and documents of the terms block, or None without terms."""
+        if not len(self._matcher) or self.terms_weight == 0:
+            return None
+        codes, doc = _codes([t[: self.max_chars] for t in texts])
+        term, tdoc = self._matcher.find(codes, doc)
+        counts = np.bincount(tdoc, minlength=len(texts))
+        data = (self.terms_weight / np.sqrt(counts[tdoc])).astype(np.float32)
+        cols = (term + self.buckets_.shape[0]).astype(np.int32)
+        return data, cols, tdoc
 
     # -- transform -----------------------------------------------------------------------
 
@@ -254,6 +359,11 @@ class HashedNgramVectorizer:
                 all_data.append((w * scale[kdoc]).astype(np.float32))
                 all_cols.append(col)
                 all_docs.append(kdoc)
+        terms_block = self._terms_block(texts)
+        if terms_block is not None:
+            all_data.append(terms_block[0])
+            all_cols.append(terms_block[1])
+            all_docs.append(terms_block[2])
         if not all_docs:
             return sp.csr_matrix((n_docs, self.n_features), dtype=np.float32)
         docs = np.concatenate(all_docs)
@@ -285,12 +395,14 @@ class HashedNgramVectorizer:
             "char_weight": self.char_weight,
             "head_weight": self.head_weight,
             "word_weight": self.word_weight,
+            "terms_weight": self.terms_weight,
         }
 
     def to_arrays(self, prefix: str) -> tuple[dict[str, npt.NDArray[Any]], dict[str, Any]]:
         """Learned state as arrays plus JSON metadata (the word list is stored as JSON)."""
         arrays = {f"{prefix}buckets": self.buckets_.astype(np.int32), f"{prefix}idf": self.idf_}
-        return arrays, {"params": self.get_params(), "words": self.words_}
+        meta = {"params": self.get_params(), "words": self.words_, "terms": list(self.terms)}
+        return arrays, meta
 
     @classmethod
     def from_arrays(
@@ -309,6 +421,8 @@ class HashedNgramVectorizer:
             char_weight=float(p["char_weight"]),
             head_weight=float(p["head_weight"]),
             word_weight=float(p["word_weight"]),
+            terms=[str(t) for t in meta.get("terms", [])],
+            terms_weight=float(p.get("terms_weight", 0.5)),
         )
         vec.words_ = [str(w) for w in meta["words"]]
         vec.buckets_ = np.asarray(arrays[f"{prefix}buckets"], dtype=np.int64)

@@ -120,6 +120,35 @@ class Documents:
         )
 
 
+_TERM_PARTS = re.compile(r"[和与及、]")
+
+
+def taxonomy_terms(rows: Sequence[tuple[str, str, str]]) -> list[str]:
+    """The phrases of the terms feature block, from taxonomy rows (level1, level2, level3).
+
+    Every level-2 and level-3 name, and its parts split at 和/与/及/、, of two or more
+    characters, sorted and without repeats (530 phrases for the shared taxonomy).
+    """
+    terms: set[str] = set()
+    for _, level2, level3 in rows:
+        for name in (level2.strip(), level3.strip()):
+            if not name:
+                continue
+            terms.add(name)
+            terms.update(part.strip() for part in _TERM_PARTS.split(name))
+    return sorted(t for t in terms if len(t) >= 2)
+
+
+def shared_taxonomy_terms() -> list[str]:
+    """``taxonomy_terms`` of the shared taxonomy.csv, or [] where the shared data is missing."""
+    from nlp.datasets import load_taxonomy
+
+    try:
+        return taxonomy_terms(load_taxonomy())
+    except FileNotFoundError:
+        return []
+
+
 def compose_text(title: str, text: str) -> str:
     """The model's text for a message: title and body joined by a newline (title may be empty)."""
     title = title.strip()

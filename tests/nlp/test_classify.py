@@ -94,6 +94,25 @@ def test_save_load_round_trip_gives_identical_predictions(
     assert again.predict(texts, tokens) == second
 
 
+def test_terms_block_is_stored_with_the_model(
+    tmp_path: Path, small_corpus: tuple[list[str], list[list[str]], list[str]]
+) -> None:
+    texts, tokens, labels = small_corpus
+    terms = ["补课", "噪音扰民", "交通事故", "垃圾处理", "停车"]
+    model = CategoryClassifier(
+        calibration_folds=3, random_state=0, terms=terms, terms_weight=0.5
+    ).fit(texts, tokens, labels)
+    plain = CategoryClassifier(calibration_folds=3, random_state=0).fit(texts, tokens, labels)
+    assert model.scorer_.coef.shape[1] == plain.scorer_.coef.shape[1] + len(terms)
+    model.save(tmp_path)
+    loaded = CategoryClassifier.load(tmp_path)
+    assert loaded.terms == tuple(terms)
+    assert loaded.params()["n_terms"] == len(terms)
+    np.testing.assert_allclose(
+        loaded.predict_proba(texts, tokens), model.predict_proba(texts, tokens), atol=2e-3
+    )
+
+
 def test_loading_another_kind_of_model_is_refused(tmp_path: Path) -> None:
     (tmp_path / "arrays.npz").write_bytes((DEFAULT_MODEL_DIR / "arrays.npz").read_bytes())
     meta = json.loads((DEFAULT_MODEL_DIR / "model.json").read_text(encoding="utf-8"))

@@ -10,6 +10,8 @@ import pytest
 from nlp.modelio import (
     HashedNgramVectorizer,
     LinearScorer,
+    TermMatcher,
+    _codes,
     fit_temperature,
     load_arrays,
     save_arrays,
@@ -93,6 +95,60 @@ def test_vectorizer_round_trip(tmp_path: Path) -> None:
     np.testing.assert_array_equal(
         again.transform(TEXTS, TOKENS).toarray(), vec.transform(TEXTS, TOKENS).toarray()
     )
+
+
+def _found(matcher: TermMatcher, texts: list[str]) -> set[tuple[int, str]]:
+    codes, doc = _codes(texts)
+    term, where = matcher.find(codes, doc)
+    return {(int(d), matcher.terms[int(t)]) for t, d in zip(term, where, strict=True)}
+
+
+def test_term_matcher_finds_nested_and_overlapping_phrases_inside_one_text() -> None:
+    matcher = TermMatcher(
+        ["噪音扰民", "噪音", "扰民", "劳动关系与劳动争议", "劳动争议", "物业", "乱"]
+    )
+    assert matcher.terms == sorted(
+        ["噪音扰民", "噪音", "扰民", "劳动关系与劳动争议", "劳动争议", "物业"]
+    )
+    texts = ["小区噪音扰民严重", "劳动关系与劳动争议调解", "物", "业主反映", "", "噪音"]
+    assert _found(matcher, texts) == {
+        (0, "噪音扰民"),
+        (0, "噪音"),
+        (0, "扰民"),
+        (1, "劳动关系与劳动争议"),
+        (1, "劳动争议"),
+        (5, "噪音"),
+    }
+    # a phrase never matches across the boundary of two texts ("物" + "业主")
+    assert not any(term == "物业" for _, term in _found(matcher, texts))
+
+
+def test_term_matcher_agrees_with_substring_search_on_real_phrases() -> None:
+    phrases = ["停车费", "物业管理", "物业", "违规补课", "补课", "收费", "施工噪音", "居民"]
+    matcher = TermMatcher(phrases)
+    expected = {(i, p) for i, t in enumerate(TEXTS) for p in phrases if p in t}
+    assert _found(matcher, TEXTS) == expected
+
+
+def test_terms_block_adds_one_column_per_phrase_and_round_trips(tmp_path: Path) -> None:
+    terms = ["停车费", "物业", "补课", "噪音扰民"]
+    vec = HashedNgramVectorizer(min_df=1, terms=terms, terms_weight=0.5).fit(TEXTS, TOKENS)
+    plain = HashedNgramVectorizer(min_df=1).fit(TEXTS, TOKENS)
+    assert vec.n_features == plain.n_features + 4
+    x = vec.transform(TEXTS, TOKENS).toarray()
+    block = x[:, plain.n_features :]
+    # text 0 has 物业 and 停车费 (not 噪音扰民): two columns of 0.5 / sqrt(2)
+    np.testing.assert_allclose(np.sort(block[0])[-2:], [0.5 / np.sqrt(2)] * 2, rtol=1e-6)
+    assert np.count_nonzero(block[2]) == 1  # 噪音扰民
+    assert np.count_nonzero(block[4]) == 0  # empty text
+    np.testing.assert_allclose(x[:, : plain.n_features], plain.transform(TEXTS, TOKENS).toarray())
+    np.testing.assert_allclose(vec.transform_fast(TEXTS, TOKENS).toarray(), x, rtol=1e-6)
+    arrays, meta = vec.to_arrays("v_")
+    save_arrays(tmp_path, arrays, {"vec": meta})
+    loaded, loaded_meta = load_arrays(tmp_path)
+    again = HashedNgramVectorizer.from_arrays(loaded, loaded_meta["vec"], "v_")
+    assert again.terms == tuple(terms)
+    np.testing.assert_array_equal(again.transform(TEXTS, TOKENS).toarray(), x)
 
 
 def test_scorer_probabilities() -> None:

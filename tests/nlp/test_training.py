@@ -16,6 +16,8 @@ from nlp.training import (
     duplicate_groups,
     evaluate_category,
     grouped_split,
+    shared_taxonomy_terms,
+    taxonomy_terms,
     train_category,
 )
 
@@ -28,6 +30,37 @@ BODY = (
 def test_compose_text() -> None:
     assert compose_text(" 标题 ", "正文") == "标题\n正文"
     assert compose_text("", "正文") == "正文"
+
+
+def test_taxonomy_terms_are_names_and_their_parts() -> None:
+    rows = [
+        ("劳动和社会保障", "劳动关系与劳动争议", "拖欠工资"),
+        ("城乡建设", "住房保障与房地产", "物业管理、服务"),
+        ("城乡建设", "住房保障与房地产", ""),
+    ]
+    assert taxonomy_terms(rows) == sorted(
+        [
+            "劳动关系与劳动争议",
+            "劳动关系",
+            "劳动争议",
+            "拖欠工资",
+            "住房保障与房地产",
+            "住房保障",
+            "房地产",
+            "物业管理、服务",
+            "物业管理",
+            "服务",
+        ]
+    )
+
+
+def test_shared_taxonomy_gives_530_terms() -> None:
+    if data_dir(required=False) is None:
+        pytest.skip("shared data not available")
+    terms = shared_taxonomy_terms()
+    assert len(terms) == 530
+    assert {"住房公积金", "交通事故", "仲裁与调解", "仲裁"} <= set(terms)
+    assert all(len(t) >= 2 for t in terms) and terms == sorted(set(terms))
 
 
 def test_duplicate_groups_join_copies_and_keep_strangers_apart() -> None:
