@@ -131,11 +131,10 @@ def _codes(texts: Sequence[str]) -> tuple[npt.NDArray[np.uint64], IntArray]:
 _START_BITS = 22
 
 
-def _start_slot(first: Any, second: Any) -> Any:
-    """Bit-table slot of a phrase's first two code points (scalars or uint64 arrays)."""
-    mixed = (np.uint64(first) if isinstance(first, int) else first) * np.uint64(0x9E3779B1)
-    second = np.uint64(second) if isinstance(second, int) else second
-    return ((mixed ^ second) & np.uint64((1 << _START_BITS) - 1)).astype(np.int64)
+def _start_slot(first: npt.NDArray[np.uint64], second: npt.NDArray[np.uint64]) -> IntArray:
+    """Bit-table slots of pairs of code points (the first two characters of a phrase)."""
+    mixed = (first * np.uint64(0x9E3779B1)) ^ second
+    return (mixed & np.uint64((1 << _START_BITS) - 1)).astype(np.int64)
 
 
 class TermMatcher:
@@ -150,8 +149,8 @@ class TermMatcher:
         self._starts = np.zeros(1 << _START_BITS, dtype=np.bool_)
         by_length: dict[int, list[tuple[int, int]]] = {}
         for index, term in enumerate(self.terms):
-            self._starts[_start_slot(ord(term[0]), ord(term[1]))] = True
             codes = np.frombuffer(term.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+            self._starts[_start_slot(codes[:1], codes[1:2])] = True
             key = np.full(1, np.uint64(_SEED), dtype=np.uint64)
             for c in codes:
                 key = _mix(key, c)
