@@ -65,7 +65,7 @@ def _integer_array(values: Sequence[int], item_type: TypeEngine[Any]) -> ColumnE
     once per row scanned: 2.3 s for a DELETE over 108,000 duplicate bands with 500 ids, against
     8 ms with ``string_to_array``, whose element casts are immutable (measured 2026-12-02).
     """
-    literal = ",".join(str(int(value)) for value in values)
+    literal = ",".join(map(str, map(int, values)))
     return cast(func.string_to_array(bindparam(None, literal, type_=Text()), ","), ARRAY(item_type))
 
 

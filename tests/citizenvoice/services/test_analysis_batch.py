@@ -275,3 +275,43 @@ def test_the_embedded_sqlite_database_is_never_drained(tmp_path, analyzer):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_band_buckets_keep_the_stored_hash_definition():
+    """Buckets stored by earlier versions must still match: blake2b-64 of each band's bytes.
+
+    The reference below is the definition written out one band at a time (the batch form
+    builds the bytes once for all rows); an empty signature (nothing to compare) has no bands.
+    """
+    import hashlib
+
+    import numpy as np
+
+    from citizenvoice.services import duplicates
+
+    bands, rows = duplicates._bands()
+    texts = [SCHOOL_FEES, ELEVATOR, ELEVATOR_AGAIN, FIRE, WAGES, EMOJI, "短"]
+    signatures = duplicates._index().signatures(texts)
+
+    def reference(signature: np.ndarray) -> list[tuple[int, int]]:
+        if np.all(signature == np.uint32(0xFFFFFFFF)):
+            return []
+        out = []
+        for band in range(bands):
+            chunk = signature[band * rows : (band + 1) * rows].astype("<u4").tobytes()
+            digest = hashlib.blake2b(chunk, digest_size=8).digest()
+            out.append((band, int.from_bytes(digest, "little", signed=True) >> 1))
+        return out
+
+    expected = [reference(signature) for signature in signatures]
+    assert duplicates._batch_band_buckets(signatures) == expected
+    assert expected[texts.index(EMOJI)] == []
+    assert all(len(found) == bands for i, found in enumerate(expected) if texts[i] != EMOJI)
+    assert duplicates.band_buckets(signatures[0]) == expected[0]
+    # The hash of a fixed signature, written down: a change of definition fails here.
+    fixed = np.arange(duplicates.NUM_PERM, dtype=np.uint32)
+    first = hashlib.blake2b(np.arange(rows, dtype="<u4").tobytes(), digest_size=8).digest()
+    assert duplicates.band_buckets(fixed)[0] == (
+        0,
+        int.from_bytes(first, "little", signed=True) >> 1,
+    )
