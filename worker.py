@@ -32,6 +32,7 @@ from citizenvoice.jobs import (
     QUEUE_NAMES,
     SCHEDULED,
     auto_close_job,
+    clean_search_index_job,
     get_analyzer,
     refresh_duplicate_groups_job,
     refresh_hot_issues_job,
@@ -52,6 +53,8 @@ AUTO_CLOSE_CRON = "30 1 * * *"
 # Topics nightly (a minute of CPU for a month of messages); hot issues hourly (cheap).
 TOPICS_CRON = "15 2 * * *"
 HOT_ISSUES_CRON = "37 * * * *"
+# The search index's pending list is merged hourly (migration 0011), besides autovacuum.
+SEARCH_INDEX_CRON = "47 * * * *"
 
 
 class RedisSettingsError(RuntimeError):
@@ -112,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             (auto_close_job, AUTO_CLOSE_CRON, SCHEDULED),
             (refresh_topics_job, TOPICS_CRON, BATCH),
             (refresh_hot_issues_job, HOT_ISSUES_CRON, SCHEDULED),
+            (clean_search_index_job, SEARCH_INDEX_CRON, SCHEDULED),
         ):
             scheduler.register(
                 function,

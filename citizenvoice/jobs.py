@@ -35,6 +35,7 @@ from citizenvoice.models import OutboxMessage, Submission
 from citizenvoice.models.base import utcnow
 from citizenvoice.services import analysis as analysis_service
 from citizenvoice.services import outbox as outbox_service
+from citizenvoice.services.cases import merge_search_index
 from citizenvoice.services.duplicates import regroup_window
 from citizenvoice.services.topics import refresh_hot_issues, refresh_topics
 from citizenvoice.services.workflow import close_unanswered
@@ -48,6 +49,7 @@ __all__ = [
     "analyse_submission_job",
     "analysis_job_id",
     "auto_close_job",
+    "clean_search_index_job",
     "enqueue_analysis",
     "get_analyzer",
     "refresh_duplicate_groups_job",
@@ -600,6 +602,17 @@ def refresh_hot_issues_job() -> dict[str, int]:
         db.session.remove()
     _log_job("refresh_hot_issues", started, **counts)
     return counts
+
+
+def clean_search_index_job() -> dict[str, int]:
+    """Hourly: merge the search index's pending list (new analyses only append to it)."""
+    started = time.perf_counter()
+    with _app_context():
+        pages = merge_search_index()
+        db.session.commit()
+        db.session.remove()
+    _log_job("clean_search_index", started, pages=pages)
+    return {"pages": pages}
 
 
 def auto_close_job() -> dict[str, int]:

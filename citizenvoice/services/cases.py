@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Select, Text, and_, cast, func, literal, literal_column, or_, select
 from sqlalchemy import case as sql_case
-from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.dialects.postgresql import REGCLASS, TSQUERY
 from sqlalchemy.orm import selectinload
 
 from citizenvoice.domain.cases import CaseStatus
@@ -32,6 +32,7 @@ __all__ = [
     "case_for",
     "case_replies",
     "inbox",
+    "merge_search_index",
     "overdue_condition",
     "query_tokens",
     "running_due",
@@ -187,6 +188,25 @@ def _search_condition(tokens: list[str]) -> Any:
         tsquery = cast(literal(lexemes, Text()), TSQUERY)
         return literal_column("analysis.search_vector").op("@@")(tsquery)
     return and_(*[Analysis.search_tokens.contains(f" {token} ") for token in tokens])
+
+
+SEARCH_INDEX = "ix_analysis_search_vector"
+
+
+def merge_search_index() -> int:
+    """Merge the search index's pending list into the index; the pages merged (0 on SQLite).
+
+    New analyses only append their lexemes to the GIN index's pending list (migration 0011),
+    so analysis batches never wait for a merge; this is where the merge happens instead, on a
+    schedule, besides autovacuum. A search reads the unmerged list row by row, so merging
+    keeps searches fast.
+    """
+    if db.engine.dialect.name != "postgresql":
+        return 0
+    merged = db.session.execute(
+        select(func.gin_clean_pending_list(cast(literal(SEARCH_INDEX), REGCLASS)))
+    ).scalar_one()
+    return int(merged)
 
 
 def inbox(user: User, filters: InboxFilters, max_per_page: int = PER_PAGE_MAX) -> InboxPage:

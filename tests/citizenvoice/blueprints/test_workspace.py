@@ -9,10 +9,11 @@ import re
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from support import file_submission
 
 from citizenvoice.extensions import db
+from citizenvoice.jobs import clean_search_index_job
 from citizenvoice.models import AuditEntry, CategoryCorrection, Submission
 from citizenvoice.services.analysis import analyse_submission
 
@@ -145,6 +146,29 @@ def test_inbox_search_matches_whole_tokens_whatever_their_case(world, analyzer):
         assert "WiFi信号很差" in client.get(f"/workspace/?q={query}").get_data(as_text=True)
     # A quote in a query is a lexeme character, never tsquery syntax.
     assert "共 0 条" in client.get("/workspace/?q=WiFi'|'x").get_data(as_text=True)
+
+
+def test_search_finds_new_analyses_before_and_after_the_index_merge(world, analyzer):
+    app = world["app"]
+    with app.app_context():
+        options = db.session.scalar(
+            text("SELECT reloptions FROM pg_class WHERE relname = 'ix_analysis_search_vector'")
+        )
+        assert options == ["gin_pending_list_limit=16384"]  # migration 0011
+        case_id = file_submission(
+            app, "河滨公园的健身器材锈蚀断裂，老人锻炼时差点受伤，请尽快维修。", department="cgzf"
+        )
+        analyse_submission(case_id, analyzer)
+        db.session.commit()
+    client = _login(app, "office1")
+    # Not merged yet: the new analysis is in the index's pending list, and search finds it.
+    assert "健身器材锈蚀" in client.get("/workspace/?q=健身器材").get_data(as_text=True)
+    with app.app_context():
+        merged = clean_search_index_job()
+        assert merged["pages"] >= 1
+        assert clean_search_index_job() == {"pages": 0}  # nothing left to merge
+    assert "健身器材锈蚀" in client.get("/workspace/?q=健身器材").get_data(as_text=True)
+    assert "共 0 条" in client.get("/workspace/?q=健身器材 夜市").get_data(as_text=True)
 
 
 def test_case_page_masks_the_phone_and_reveal_is_permitted_and_audited(world):
