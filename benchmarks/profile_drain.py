@@ -8,7 +8,7 @@ them (untimed, a fuller database), then per round:
 1. nlp alone (``Analyzer.analyze_batch`` in batches of 500, as ``python -m nlp bench``) on the
    round's texts;
 2. ``analyse_submission_job`` on the round's first pending submission, which analyses it and
-   drains the rest of the backlog exactly as a worker's job does (two threads on PostgreSQL);
+   drains the rest of the backlog exactly as a worker's job does (on PostgreSQL);
 3. nlp alone again.
 
 Prints, per round and overall, the job's wall-clock and CPU seconds, nlp's mean seconds, and

@@ -15,7 +15,7 @@ import time
 import traceback
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext, suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -97,10 +97,10 @@ BATCH = JobSpec(queue="batch", timeout=3 * 3600, retry_intervals=(), failure_ttl
 # messages of at most 2,000 characters is still a second or two of a 60 s job timeout.
 ANALYSIS_BATCH_SIZE = 500
 # After its own batch, an analysis job on PostgreSQL drains the backlog for at most this long,
-# on its own thread and one more: while one batch waits for PostgreSQL (the upsert, its
-# full-text and other indexes, the commit), the other runs the text mining, so the worker's
-# core is not idle while the database works. A third of the job timeout, so a drain never
-# makes a job time out; 0 turns draining off.
+# batch after batch on its own thread. (A second draining thread, mining while the first waited
+# for PostgreSQL, cost more CPU in GIL contention than it saved once the search index stopped
+# merging inside the analysis INSERT: benchmarks/profile_drain.py, 2026-12-03.) A third of the
+# job timeout, so a drain never makes a job time out; 0 turns draining off.
 ANALYSIS_DRAIN_SECONDS = ANALYSIS.timeout / 3
 # Periodic housekeeping (relay sweep, duplicate refresh): cheap, and the next run repairs a miss.
 SCHEDULED = JobSpec(
@@ -313,26 +313,17 @@ def analyse_submission_job(submission_id: int) -> dict[str, Any]:
     with _app_context() as app:
         batch_size = int(app.config.get("ANALYSIS_BATCH_SIZE", ANALYSIS_BATCH_SIZE))
         min_confidence = float(app.config.get("ROUTING_MIN_CONFIDENCE", 0.85))
-        drain: tuple[Future[list[int]], float] | None = None
-
-        def start_drain() -> None:
-            # The own batch is locked and mined now: the drain thread cannot take its cases,
-            # and its first text mining overlaps this batch's database work (starting both
-            # threads at once would keep them in step, waiting for PostgreSQL together).
-            nonlocal drain
-            drain = _start_backlog_drain(app, batch_size, min_confidence)
-
         try:
             outcomes = analysis_service.analyse_pending_batch(
                 submission_id,
                 get_analyzer(),
                 batch_size=batch_size,
                 min_confidence=min_confidence,
-                before_storing=start_drain,
             )
             db.session.commit()
-            if drain is not None:
-                drained = _drain_backlog(app, batch_size, min_confidence, drain[1])
+            deadline = _drain_deadline(app)
+            if deadline is not None:
+                drained = _drain_backlog(batch_size, min_confidence, deadline)
         except Exception as exc:
             _discard_transaction_after(exc)
             job = get_current_job()
@@ -352,8 +343,6 @@ def analyse_submission_job(submission_id: int) -> dict[str, Any]:
             raise
         finally:
             db.session.remove()
-            if drain is not None:
-                drained += drain[0].result()
     taken_along = [o.submission_id for o in outcomes[1:] if o.status == "analysed"] + drained
     job = get_current_job()
     if job is not None and taken_along:
@@ -379,35 +368,21 @@ def analyse_submission_job(submission_id: int) -> dict[str, Any]:
     }
 
 
-def _start_backlog_drain(
-    app: Flask, batch_size: int, min_confidence: float
-) -> tuple[Future[list[int]], float] | None:
-    """Start draining the backlog on a second thread (PostgreSQL workers only).
+def _drain_deadline(app: Flask) -> float | None:
+    """When a job's backlog drain must stop (``time.monotonic``), or None for no drain.
 
-    Returns the thread's future and the deadline both drain loops share, or None.
-
-    SQLite (the embedded default) takes one writer at a time, so there the job stays on its
-    own batch; the in-process runner never drains either.
+    Only workers on PostgreSQL drain. SQLite (the embedded default) takes one writer at a
+    time, so there a job stays on its own batch; the in-process runner never drains either.
     """
     seconds = float(app.config.get("ANALYSIS_DRAIN_SECONDS", ANALYSIS_DRAIN_SECONDS))
     if seconds <= 0 or app.config.get("ANALYSIS_IN_PROCESS"):
         return None
     if db.engine.dialect.name != "postgresql":
         return None
-    deadline = time.monotonic() + seconds
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="analysis-drain")
-    future = executor.submit(_drain_backlog, app, batch_size, min_confidence, deadline, True)
-    executor.shutdown(wait=False)
-    return future, deadline
+    return time.monotonic() + seconds
 
 
-def _drain_backlog(
-    app: Flask,
-    batch_size: int,
-    min_confidence: float,
-    deadline: float,
-    own_context: bool = False,
-) -> list[int]:
+def _drain_backlog(batch_size: int, min_confidence: float, deadline: float) -> list[int]:
     """Analyse pending batches (SKIP LOCKED) until none is left or ``deadline`` passes.
 
     Each batch commits on its own; a failing batch is rolled back, logged and ends this drain
@@ -415,25 +390,20 @@ def _drain_backlog(
     Returns the ids analysed, whose queued jobs the caller removes.
     """
     done: list[int] = []
-    context = app.app_context() if own_context else nullcontext()
-    with context:
-        try:
-            while time.monotonic() < deadline:
-                outcomes = analysis_service.analyse_next_pending_batch(
-                    get_analyzer(), batch_size=batch_size, min_confidence=min_confidence
-                )
-                if not outcomes:
-                    break
-                db.session.commit()
-                done += [o.submission_id for o in outcomes if o.status == "analysed"]
-        except JobTimeoutException:
-            raise  # the job's own timeout (main thread): _app_context discards the connection
-        except Exception as exc:  # a drain is extra work: it must never fail the job
-            db.session.rollback()
-            log.warning("backlog drain stopped: %s", exc)
-        finally:
-            if own_context:
-                db.session.remove()
+    try:
+        while time.monotonic() < deadline:
+            outcomes = analysis_service.analyse_next_pending_batch(
+                get_analyzer(), batch_size=batch_size, min_confidence=min_confidence
+            )
+            if not outcomes:
+                break
+            db.session.commit()
+            done += [o.submission_id for o in outcomes if o.status == "analysed"]
+    except JobTimeoutException:
+        raise  # the job's own timeout: _app_context discards the connection
+    except Exception as exc:  # a drain is extra work: it must never fail the job
+        db.session.rollback()
+        log.warning("backlog drain stopped: %s", exc)
     return done
 
 

@@ -7,7 +7,6 @@ once, and the duplicate bands are replaced.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
@@ -120,7 +119,6 @@ def analyse_pending_batch(
     *,
     batch_size: int = 50,
     min_confidence: float = DEFAULT_ROUTING_MIN_CONFIDENCE,
-    before_storing: Callable[[], None] | None = None,
 ) -> list[AnalysisOutcome]:
     """Analyse a submission together with up to ``batch_size - 1`` other pending ones.
 
@@ -130,9 +128,6 @@ def analyse_pending_batch(
     workers take disjoint batches; their own queued jobs later find them done and return at
     once. A submission already analysed is not analysed again (use ``analyse_submission`` to
     force a re-run). Writes with a constant number of statements per batch; never commits.
-    ``before_storing`` is called once the batch's text mining is done, before its database
-    work (the worker starts its backlog drain there: the batch is locked, so the drain never
-    claims it, and the drain's first text mining overlaps this batch's database work).
     """
     rows = _locked_rows(_SUBMISSIONS.c.id == submission_id)
     if not rows:
@@ -146,7 +141,7 @@ def analyse_pending_batch(
         limit=max(0, batch_size - 1),
         skip_locked=True,
     )
-    return _analyse_locked([*rows, *others], analyzer, min_confidence, before_storing)
+    return _analyse_locked([*rows, *others], analyzer, min_confidence)
 
 
 def analyse_next_pending_batch(
@@ -173,7 +168,6 @@ def _analyse_locked(
     submissions: list[Row[Any]],
     analyzer: TextAnalyzer,
     min_confidence: float,
-    before_storing: Callable[[], None] | None = None,
 ) -> list[AnalysisOutcome]:
     """Analyse locked submissions (one model pass) and store every result, the first first.
 
@@ -192,8 +186,6 @@ def _analyse_locked(
         items = [(s.title or "", s.text) for s in analysable]
         found = batch(items) if batch is not None else [analyzer.analyze(t, x) for t, x in items]
         results = {s.id: r for s, r in zip(analysable, found, strict=True)}
-    if before_storing is not None:
-        before_storing()
     ordered = sorted(submissions, key=lambda s: s.id)
     ids = [s.id for s in ordered]
     corrected = dict(

@@ -229,7 +229,7 @@ def test_a_job_on_postgresql_drains_the_backlog_after_its_own_batch(seeded):
         result = analyse_submission_job(ids[0])
         assert result["status"] == "analysed"
         assert result["batch"] == 2  # its own batch: the case and one taken along
-        assert result["drained"] == len(ids) - 2  # the rest, in batches of 2 on two threads
+        assert result["drained"] == len(ids) - 2  # the rest, in batches of 2
         assert _analysis_counts() == (len(ids), 0, 0)
         # every case drained is analysed as its own job would have: routed, categorised
         fire = db.session.scalar(select(Analysis).where(Analysis.submission_id == ids[2]))
