@@ -105,9 +105,9 @@ def flask(env: dict[str, str], *args: str) -> None:
 
 
 def count(db_url: str, sql: str) -> int:
+    """One integer from ``sql`` over a new connection."""
     with psycopg.connect(db_url) as conn:
-        row = conn.execute(sql).fetchone()
-        return int(row[0]) if row else 0
+        return _scalar(conn, sql)
 
 
 def _scalar(conn: psycopg.Connection, sql: str) -> int:
