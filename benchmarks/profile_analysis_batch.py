@@ -11,8 +11,11 @@ commit. Prints ms per message for nlp and for storage, and the cProfile top by c
 ``--stored K`` files and analyses K more messages first, untimed, to see how the cost grows
 with the rows already stored.
 
+``--sql`` times each SQL statement of the timed batches instead (from execute to result, so
+the database's own work and the round trip).
+
 Usage: .venv/bin/python benchmarks/profile_analysis_batch.py [--n 2000] [--batch 200] [--sqlite]
-[--stored K]
+[--stored K] [--steps | --sql]
 """
 
 from __future__ import annotations
@@ -113,6 +116,26 @@ def _time_steps(steps: dict[str, float]) -> None:
     timed(analysis, "_analyse_locked", "whole batch (analyse_pending_batch)")
 
 
+def _time_statements(engine: Any, statements: dict[str, list[float]]) -> None:
+    """Add each SQL statement's wall-clock time (from execute to its result) to ``statements``.
+
+    Keyed by the statement's first 100 characters, whitespace collapsed; each value is
+    [executions, seconds]. The caller clears the dict where the timing should start.
+    """
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        conn.info["statement_started"] = time.perf_counter()
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _after(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        seconds = time.perf_counter() - conn.info.pop("statement_started")
+        found = statements.setdefault(" ".join(statement.split())[:100], [0, 0.0])
+        found[0] += 1
+        found[1] += seconds
+
+
 def _database_url(use_sqlite: bool, name: str) -> str:
     if use_sqlite:
         path = Path(tempfile.mkdtemp(prefix="cv-profile-")) / "profile.sqlite3"
@@ -192,6 +215,9 @@ def main() -> None:
         "--steps", action="store_true", help="time the service's steps (wall clock, no cProfile)"
     )
     parser.add_argument(
+        "--sql", action="store_true", help="time each SQL statement (wall clock, no cProfile)"
+    )
+    parser.add_argument(
         "--interleaved",
         action="store_true",
         help="batch by batch, time nlp alone and the whole service with the real models",
@@ -230,6 +256,11 @@ def main() -> None:
     if args.steps:
         args.no_profile = True
         _time_steps(steps)
+    statements: dict[str, list[float]] = {}
+    if args.sql:
+        args.no_profile = True
+        with app.app_context():
+            _time_statements(db.engine, statements)
     profiler = cProfile.Profile()
     with app.app_context():
         ids = list(db.session.scalars(db.select(Submission.id).order_by(Submission.id)))
@@ -241,6 +272,7 @@ def main() -> None:
             db.session.remove()
         ids = ids[args.stored :]
         steps.clear()
+        statements.clear()
         t0, cpu0 = time.perf_counter(), time.process_time()
         if not args.no_profile:
             profiler.enable()
@@ -270,6 +302,11 @@ def main() -> None:
     )
     for step, seconds in steps.items():
         print(f"  {step}: {1000 * seconds / len(ids):.3f} ms per message")
+    for statement, (executions, seconds) in sorted(statements.items(), key=lambda kv: -kv[1][1]):
+        print(
+            f"  {1000 * seconds / len(ids):.3f} ms per message, {executions:4d} executions: "
+            f"{statement}"
+        )
     if not args.no_profile:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
