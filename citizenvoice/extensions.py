@@ -42,7 +42,8 @@ login_manager.session_protection = "strong"
 
 # Objects the migrations create on PostgreSQL only and the models do not declare
 # (the generated full-text column and its GIN index): autogenerate must leave them alone.
-DATABASE_ONLY_OBJECTS = frozenset({"search_vector", "ix_analysis_search_vector"})
+SEARCH_INDEX = "ix_analysis_search_vector"
+DATABASE_ONLY_OBJECTS = frozenset({"search_vector", SEARCH_INDEX})
 
 
 def include_in_autogenerate(

@@ -20,10 +20,11 @@ from sqlalchemy.dialects.postgresql import REGCLASS, TSQUERY
 from sqlalchemy.orm import selectinload
 
 from citizenvoice.domain.cases import CaseStatus
-from citizenvoice.extensions import db
+from citizenvoice.extensions import SEARCH_INDEX, db
 from citizenvoice.models import Analysis, CaseReply, Submission, User
 from citizenvoice.models.base import utcnow
 from citizenvoice.services.audit import record
+from citizenvoice.services.bulk import is_postgresql
 
 __all__ = [
     "CaseNotVisible",
@@ -190,9 +191,6 @@ def _search_condition(tokens: list[str]) -> Any:
     return and_(*[Analysis.search_tokens.contains(f" {token} ") for token in tokens])
 
 
-SEARCH_INDEX = "ix_analysis_search_vector"
-
-
 def merge_search_index() -> int:
     """Merge the search index's pending list into the index; the pages merged (0 on SQLite).
 
@@ -201,7 +199,7 @@ def merge_search_index() -> int:
     schedule, besides autovacuum. A search reads the unmerged list row by row, so merging
     keeps searches fast.
     """
-    if db.engine.dialect.name != "postgresql":
+    if not is_postgresql():
         return 0
     merged = db.session.execute(
         select(func.gin_clean_pending_list(cast(literal(SEARCH_INDEX), REGCLASS)))
