@@ -13,6 +13,8 @@
   each step (from ``Analysis.timings_ms``);
 * ``ratio_full_to_segmentation``: full messages/s divided by segmentation messages/s (target
   >= 0.70: the models should add little beyond tokenising);
+* ``long_text_s``: one ``Analyzer.analyze`` of a 100,000-character text (the longest a
+  submission may be is far shorter; this bounds the worst case of every step);
 * ``snownlp``: SnowNLP's sentiment on the first ``snownlp_sample`` messages in a fresh
   subprocess (same CPU pinning): import time, resident memory added by the import, and
   milliseconds per message, for comparison with our sentiment step.
@@ -150,6 +152,11 @@ def run_bench(n: int = 10_000, snownlp_sample: int = 300, batch_size: int = 256)
             for step, ms in analysis.timings_ms:
                 step_totals[step] = step_totals.get(step, 0.0) + ms
 
+    long_text = (messages[0][1] or messages[0][0]) * (100_000 // max(1, len(messages[0][1])) + 1)
+    t0 = time.perf_counter()
+    analyzer.analyze(messages[0][0], long_text[:100_000])
+    long_text_s = time.perf_counter() - t0
+
     seg_rate = len(messages) / seg_s
     full_rate = len(messages) / full_s
     result: dict[str, Any] = {
@@ -170,6 +177,7 @@ def run_bench(n: int = 10_000, snownlp_sample: int = 300, batch_size: int = 256)
             "mean_ms_per_step": {k: round(v / len(messages), 4) for k, v in step_totals.items()},
         },
         "ratio_full_to_segmentation": round(full_rate / seg_rate, 3),
+        "long_text_s": round(long_text_s, 3),
         "model_version": analyzer.model_version,
         "loadavg_1m_before_after": [load_before, _loadavg()],
         "cpus_online": os.cpu_count(),

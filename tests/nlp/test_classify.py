@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -122,13 +121,10 @@ def test_loading_another_kind_of_model_is_refused(tmp_path: Path) -> None:
         CategoryClassifier.load(tmp_path)
 
 
-def test_default_model_loads_fast_and_has_a_version() -> None:
-    started = time.perf_counter()
-    model = load_default_classifier()
-    elapsed = time.perf_counter() - started
+def test_default_model_loads_and_has_a_version() -> None:
+    model = load_default_classifier()  # its load time is in load_s of ``python -m nlp bench``
     assert model.version.startswith("category-")
     assert len(model.classes_) == 7
-    assert elapsed < 4.0  # target < 2 s; slack for a busy shared test machine
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -109,9 +108,7 @@ def test_title_only_message_is_analysed(analyzer: Analyzer) -> None:
 def test_100000_character_text_returns_a_result(analyzer: Analyzer) -> None:
     text = "小区楼下餐馆油烟扰民，噪音很大，晚上无法休息。" * 4_348  # ~100,000 characters
     assert len(text) >= 100_000
-    t0 = time.perf_counter()
-    a = analyzer.analyze("油烟扰民", text)
-    assert time.perf_counter() - t0 < 20
+    a = analyzer.analyze("油烟扰民", text)  # its time: long_text_s of ``python -m nlp bench``
     assert len(a.text) == len(text)  # redaction and normalisation cover the whole text
     assert a.category in CATEGORIES
     assert a.keywords

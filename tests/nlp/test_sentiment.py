@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -115,10 +114,8 @@ def test_bad_inputs_raise_clear_errors(default_model: SentimentModel) -> None:
     assert default_model.predict([], []) == []
 
 
-def test_default_model_loads_fast() -> None:
-    started = time.perf_counter()
-    model = load_default_sentiment()
-    assert time.perf_counter() - started < 4.0  # target < 2 s; slack for a busy machine
+def test_default_model_loads_and_has_a_version() -> None:
+    model = load_default_sentiment()  # its load time is in load_s of ``python -m nlp bench``
     assert model.version.startswith("sentiment-")
 
 
