@@ -313,17 +313,24 @@ def analyse_submission_job(submission_id: int) -> dict[str, Any]:
     with _app_context() as app:
         batch_size = int(app.config.get("ANALYSIS_BATCH_SIZE", ANALYSIS_BATCH_SIZE))
         min_confidence = float(app.config.get("ROUTING_MIN_CONFIDENCE", 0.85))
+        analyzer = get_analyzer()
+        read_ahead = _ReadAhead(analyzer, batch_size)
+        deadline: float | None = None
         try:
-            outcomes = analysis_service.analyse_pending_batch(
-                submission_id,
-                get_analyzer(),
-                batch_size=batch_size,
-                min_confidence=min_confidence,
-            )
+            claimed = analysis_service.claim_batch_of(submission_id, batch_size)
+            if isinstance(claimed, analysis_service.AnalysisOutcome):
+                outcomes = [claimed]
+            else:
+                mined = analysis_service.mine(claimed, analyzer)
+                deadline = _drain_deadline(app)
+                if deadline is not None:
+                    read_ahead.start()  # the backlog's next batch, mined while this one is stored
+                outcomes = analysis_service.analyse_claimed(
+                    claimed, analyzer, mined, min_confidence=min_confidence
+                )
             db.session.commit()
-            deadline = _drain_deadline(app)
-            if deadline is not None:
-                drained = _drain_backlog(batch_size, min_confidence, deadline)
+            if deadline is not None and read_ahead.started:
+                drained = _drain_backlog(read_ahead, batch_size, min_confidence, deadline)
         except Exception as exc:
             _discard_transaction_after(exc)
             job = get_current_job()
@@ -342,6 +349,7 @@ def analyse_submission_job(submission_id: int) -> dict[str, Any]:
             )
             raise
         finally:
+            read_ahead.close()
             db.session.remove()
     taken_along = [o.submission_id for o in outcomes[1:] if o.status == "analysed"] + drained
     job = get_current_job()
@@ -382,21 +390,31 @@ def _drain_deadline(app: Flask) -> float | None:
     return time.monotonic() + seconds
 
 
-def _drain_backlog(batch_size: int, min_confidence: float, deadline: float) -> list[int]:
-    """Analyse pending batches (SKIP LOCKED) until none is left or ``deadline`` passes.
+def _drain_backlog(
+    read_ahead: _ReadAhead, batch_size: int, min_confidence: float, deadline: float
+) -> list[int]:
+    """Analyse the backlog batch by batch (SKIP LOCKED) until none is left or ``deadline`` passes.
 
-    Each batch commits on its own; a failing batch is rolled back, logged and ends this drain
-    (its submissions stay pending for their own queued jobs, which retry and record failures).
-    Returns the ids analysed, whose queued jobs the caller removes.
+    Starts from the batch ``read_ahead`` holds; while each batch is stored the next is read
+    ahead, so PostgreSQL's share of a batch overlaps nlp's work on the next. Each batch commits
+    on its own; a failing batch is rolled back, logged and ends this drain (its submissions stay
+    pending for their own queued jobs, which retry and record failures). Returns the ids
+    analysed, whose queued jobs the caller removes.
     """
+    analyzer = get_analyzer()
     done: list[int] = []
     try:
-        while time.monotonic() < deadline:
-            outcomes = analysis_service.analyse_next_pending_batch(
-                get_analyzer(), batch_size=batch_size, min_confidence=min_confidence
-            )
-            if not outcomes:
+        while read_ahead.started:
+            ids, ahead = read_ahead.finish()
+            rows = analysis_service.claim_pending(batch_size, ids=ids) if ids else []
+            if not rows:
                 break
+            mined = analysis_service.mine(rows, analyzer, ahead)
+            if time.monotonic() < deadline:
+                read_ahead.start()
+            outcomes = analysis_service.analyse_claimed(
+                rows, analyzer, mined, min_confidence=min_confidence
+            )
             db.session.commit()
             done += [o.submission_id for o in outcomes if o.status == "analysed"]
     except JobTimeoutException:
@@ -405,6 +423,61 @@ def _drain_backlog(batch_size: int, min_confidence: float, deadline: float) -> l
         db.session.rollback()
         log.warning("backlog drain stopped: %s", exc)
     return done
+
+
+class _ReadAhead:
+    """The next backlog batch, locked on a connection of its own and mined on a helper thread.
+
+    ``start`` locks the next pending batch (SKIP LOCKED: not the batch the session holds, not
+    another worker's) in a second transaction and hands its texts to one helper thread; only
+    nlp runs there, never the database. ``finish`` waits for the results, then ends the second
+    transaction so the session can claim the same rows; a row another worker takes in that
+    instant is skipped, and one whose text changed is mined again (``analysis_service.mine``).
+    Mining overlaps the session's storing of the previous batch, never other mining.
+    """
+
+    def __init__(self, analyzer: Any, batch_size: int) -> None:
+        self._analyzer = analyzer
+        self._batch_size = batch_size
+        self._connection: Any = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._ids: list[int] = []
+        self._future: Future[analysis_service.Mined] | None = None
+
+    @property
+    def started(self) -> bool:
+        """Whether a read-ahead is under way (``start`` called, ``finish`` not yet)."""
+        return self._future is not None
+
+    def start(self) -> None:
+        """Lock the next pending batch and start mining it; finds nothing when none is left."""
+        if self._connection is None:
+            self._connection = db.engine.connect()
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead")
+        rows = analysis_service.claim_pending(self._batch_size, connection=self._connection)
+        self._ids = [row.id for row in rows]
+        self._future = self._executor.submit(analysis_service.mine, rows, self._analyzer)
+
+    def finish(self) -> tuple[list[int], analysis_service.Mined]:
+        """The read-ahead batch's ids and nlp results; its rows are unlocked for the session."""
+        assert self._future is not None, "finish() without start()"
+        future, self._future = self._future, None
+        try:
+            mined = future.result()
+        finally:
+            self._connection.rollback()
+        return self._ids, mined
+
+    def close(self) -> None:
+        """End the second transaction and the helper thread (after an error too)."""
+        self._future = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._connection is not None:
+            with suppress(Exception):  # after a job timeout its state is unknown: drop it
+                self._connection.invalidate()
+            self._connection.close()
 
 
 def _drop_queued_analysis_jobs(connection: redis.Redis[bytes], submission_ids: list[int]) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Row, Table, func, select, update
+from sqlalchemy import Connection, Row, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from citizenvoice.domain.analysis import (
@@ -38,11 +38,16 @@ from citizenvoice.services.workflow import SYSTEM, SystemActionBatch, expire_cac
 
 __all__ = [
     "AnalysisOutcome",
+    "Mined",
     "TextAnalyzer",
+    "analyse_claimed",
     "analyse_next_pending_batch",
     "analyse_pending_batch",
     "analyse_submission",
+    "claim_batch_of",
+    "claim_pending",
     "mark_analysis_failed",
+    "mine",
     "reset_failed_analysis",
 ]
 
@@ -73,6 +78,10 @@ class AnalysisOutcome:
     routed_to: str | None = None
     duplicate_group: str | None = None
     runs: int = 0
+
+
+# nlp results of submissions by id, each with the (title, text) it was computed from.
+Mined = dict[int, tuple[tuple[str, str], Any]]
 
 
 def _locked_submission(submission_id: int) -> Submission | None:
@@ -129,19 +138,32 @@ def analyse_pending_batch(
     once. A submission already analysed is not analysed again (use ``analyse_submission`` to
     force a re-run). Writes with a constant number of statements per batch; never commits.
     """
+    claimed = claim_batch_of(submission_id, batch_size)
+    if isinstance(claimed, AnalysisOutcome):
+        return [claimed]
+    return _analyse_locked(claimed, analyzer, min_confidence)
+
+
+def claim_batch_of(submission_id: int, batch_size: int) -> list[Row[Any]] | AnalysisOutcome:
+    """Lock a submission and up to ``batch_size - 1`` other pending ones, it first.
+
+    The claim of :func:`analyse_pending_batch`, for a caller that mines and stores the rows
+    itself (:func:`mine`, :func:`analyse_claimed`). Returns the outcome instead when there is
+    nothing to do: ``missing`` (its outbox row is marked done) or ``already_analysed``.
+    """
     rows = _locked_rows(_SUBMISSIONS.c.id == submission_id)
     if not rows:
         _mark_outbox(submission_id, OutboxStatus.DONE, "submission no longer exists")
-        return [AnalysisOutcome(submission_id, "missing")]
+        return AnalysisOutcome(submission_id, "missing")
     if rows[0].analysis_status == AnalysisStatus.DONE.value:
-        return [AnalysisOutcome(submission_id, "already_analysed")]
+        return AnalysisOutcome(submission_id, "already_analysed")
     others = _locked_rows(
         _SUBMISSIONS.c.analysis_status == AnalysisStatus.PENDING.value,
         _SUBMISSIONS.c.id != submission_id,
         limit=max(0, batch_size - 1),
         skip_locked=True,
     )
-    return _analyse_locked([*rows, *others], analyzer, min_confidence)
+    return [*rows, *others]
 
 
 def analyse_next_pending_batch(
@@ -156,18 +178,81 @@ def analyse_next_pending_batch(
     UPDATE SKIP LOCKED, so workers (and threads of one worker) take disjoint batches. Returns
     no outcome when nothing is pending; never commits.
     """
-    rows = _locked_rows(
-        _SUBMISSIONS.c.analysis_status == AnalysisStatus.PENDING.value,
-        limit=max(1, batch_size),
-        skip_locked=True,
-    )
+    rows = claim_pending(batch_size)
     return _analyse_locked(rows, analyzer, min_confidence) if rows else []
+
+
+def claim_pending(
+    limit: int, *, ids: list[int] | None = None, connection: Connection | None = None
+) -> list[Row[Any]]:
+    """Lock up to ``limit`` pending submissions no other transaction holds (SKIP LOCKED).
+
+    The oldest first, or only those of ``ids``. On ``connection`` (a transaction of its own)
+    when given, else in the session's transaction; the rows stay locked until it ends.
+    """
+    where = [_SUBMISSIONS.c.analysis_status == AnalysisStatus.PENDING.value]
+    if ids is not None:
+        where.append(in_ids(_SUBMISSIONS.c.id, ids))
+    query = (
+        select(_SUBMISSIONS)
+        .where(*where)
+        .order_by(_SUBMISSIONS.c.id)
+        .limit(max(1, limit))
+        .with_for_update(skip_locked=True)
+    )
+    return list((connection or db.session).execute(query))
+
+
+def mine(submissions: list[Row[Any]], analyzer: TextAnalyzer, known: Mined | None = None) -> Mined:
+    """The nlp results of the analysable submissions (one model pass); touches no database.
+
+    Results in ``known`` are reused where they were computed from the row's current title and
+    text; the rest are mined now.
+    """
+    # Imported here: the web process only needs this module's other functions, not the models.
+    from nlp.pipeline import is_analyzable
+
+    results: Mined = {}
+    todo: list[tuple[int, tuple[str, str]]] = []
+    for submission in submissions:
+        item = (submission.title or "", submission.text)
+        if not is_analyzable(*item):
+            continue
+        ahead = (known or {}).get(submission.id)
+        if ahead is not None and ahead[0] == item:
+            results[submission.id] = ahead
+        else:
+            todo.append((submission.id, item))
+    if todo:
+        items = [item for _id, item in todo]
+        batch = getattr(analyzer, "analyze_batch", None)
+        found = batch(items) if batch is not None else [analyzer.analyze(t, x) for t, x in items]
+        for (submission_id, item), result in zip(todo, found, strict=True):
+            results[submission_id] = (item, result)
+    return results
+
+
+def analyse_claimed(
+    submissions: list[Row[Any]],
+    analyzer: TextAnalyzer,
+    mined: Mined,
+    *,
+    min_confidence: float = DEFAULT_ROUTING_MIN_CONFIDENCE,
+) -> list[AnalysisOutcome]:
+    """Store the analysis of submissions this transaction claimed, from results mined earlier.
+
+    For a caller that mines one batch while the previous one is stored (the worker's backlog
+    drain): ``mined`` should come from :func:`mine` on these rows; anything it lacks or mined
+    from other text is mined here. Never commits.
+    """
+    return _analyse_locked(submissions, analyzer, min_confidence, mined)
 
 
 def _analyse_locked(
     submissions: list[Row[Any]],
     analyzer: TextAnalyzer,
     min_confidence: float,
+    mined: Mined | None = None,
 ) -> list[AnalysisOutcome]:
     """Analyse locked submissions (one model pass) and store every result, the first first.
 
@@ -176,16 +261,10 @@ def _analyse_locked(
     submissions (analysis status, routing, workflow state of 分派 / 标记紧急), one INSERT of
     their timeline events and one UPDATE of the outbox, whatever the batch size.
     """
-    # Imported here: the web process only needs this module's other functions, not the models.
-    from nlp.pipeline import is_analyzable
-
-    analysable = [s for s in submissions if is_analyzable(s.title or "", s.text)]
-    results: dict[int, Any] = {}
-    if analysable:
-        batch = getattr(analyzer, "analyze_batch", None)
-        items = [(s.title or "", s.text) for s in analysable]
-        found = batch(items) if batch is not None else [analyzer.analyze(t, x) for t, x in items]
-        results = {s.id: r for s, r in zip(analysable, found, strict=True)}
+    results = {
+        submission_id: result
+        for submission_id, (_item, result) in mine(submissions, analyzer, mined).items()
+    }
     ordered = sorted(submissions, key=lambda s: s.id)
     ids = [s.id for s in ordered]
     corrected = dict(

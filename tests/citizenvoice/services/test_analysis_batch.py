@@ -315,3 +315,54 @@ def test_band_buckets_keep_the_stored_hash_definition():
         0,
         int.from_bytes(first, "little", signed=True) >> 1,
     )
+
+
+def test_the_drain_leaves_a_case_another_transaction_holds_and_analyses_every_other(seeded):
+    """The read-ahead claims with SKIP LOCKED on its own connection: a held case is left."""
+    from sqlalchemy import create_engine, text
+
+    from citizenvoice.jobs import analyse_submission_job
+    from config import normalise_database_url
+
+    seeded.config["ANALYSIS_BATCH_SIZE"] = 2
+    ids = [file_submission(seeded, text) for text in BACKLOG]
+    held = ids[3]
+    engine = create_engine(normalise_database_url(seeded.config["SQLALCHEMY_DATABASE_URI"]))
+    try:
+        with engine.connect() as other, seeded.app_context():
+            other.execute(text("SELECT id FROM submission WHERE id = :id FOR UPDATE"), {"id": held})
+            result = analyse_submission_job(ids[0])
+            other.rollback()
+            assert (result["batch"], result["drained"]) == (2, len(ids) - 3)
+            assert _analysis_counts() == (len(ids) - 1, 1, 0)
+            status = db.session.scalar(
+                select(Submission.analysis_status).where(Submission.id == held)
+            )
+            assert status == AnalysisStatus.PENDING.value
+            # and no lock of the drain outlives the job: the held case's own job takes it now
+            assert analyse_submission_job(held)["status"] == "analysed"
+            assert _analysis_counts() == (len(ids), 0, 0)
+    finally:
+        engine.dispose()
+
+
+def test_results_mined_ahead_are_used_only_for_the_text_they_were_mined_from(store, analyzer):
+    from citizenvoice.services.analysis import analyse_claimed, claim_batch_of, mine
+
+    ids = [file_submission(store, text) for text in (SCHOOL_FEES, ELEVATOR, EMOJI)]
+    with store.app_context():
+        rows = claim_batch_of(ids[0], 3)
+        assert isinstance(rows, list) and [r.id for r in rows] == ids
+        ahead = mine(rows, analyzer)
+        assert set(ahead) == set(ids[:2])  # emoji only: nothing to mine
+        stale = {ids[0]: ahead[ids[0]], ids[1]: (("", FIRE), ahead[ids[0]][1])}
+        again = mine(rows, analyzer, stale)
+        assert again[ids[0]][1] is ahead[ids[0]][1]  # same text: reused as it is
+        assert again[ids[1]][0] == ("", ELEVATOR)  # mined from other text: mined again
+        assert again[ids[1]][1].category == ahead[ids[1]][1].category
+        outcomes = analyse_claimed(rows, analyzer, stale)
+        db.session.commit()
+        assert [o.status for o in outcomes] == ["analysed"] * 3
+        elevator = db.session.scalar(select(Analysis).where(Analysis.submission_id == ids[1]))
+        assert elevator is not None and "电梯" in elevator.redacted_text
+        assert elevator.category == ahead[ids[1]][1].category
