@@ -159,7 +159,7 @@ def assign_duplicate_groups(items: Sequence[tuple[int, str]]) -> dict[int, Dupli
     new_bands: list[dict[str, int]] = []
     for submission_id, signature in zip(ids, signatures, strict=True):
         own = buckets[submission_id]
-        candidates = set().union(*(by_bucket.get(b, set()) for b in own)) if own else set()
+        candidates = set().union(*filter(None, map(by_bucket.get, own)))
         group = _most_similar_group(signature, [c for c in candidates if c in known], known)
         group = group or f"g{submission_id}"
         assigned[submission_id] = DuplicateAssignment(group, signature.astype("<u4").tobytes())
