@@ -41,7 +41,6 @@ __all__ = [
     "Mined",
     "TextAnalyzer",
     "analyse_claimed",
-    "analyse_next_pending_batch",
     "analyse_pending_batch",
     "analyse_submission",
     "claim_batch_of",
@@ -164,22 +163,6 @@ def claim_batch_of(submission_id: int, batch_size: int) -> list[Row[Any]] | Anal
         skip_locked=True,
     )
     return [*rows, *others]
-
-
-def analyse_next_pending_batch(
-    analyzer: TextAnalyzer,
-    *,
-    batch_size: int = 50,
-    min_confidence: float = DEFAULT_ROUTING_MIN_CONFIDENCE,
-) -> list[AnalysisOutcome]:
-    """Analyse the oldest ``batch_size`` pending submissions no other transaction holds.
-
-    The backlog-draining twin of :func:`analyse_pending_batch`: rows are claimed with FOR
-    UPDATE SKIP LOCKED, so workers (and threads of one worker) take disjoint batches. Returns
-    no outcome when nothing is pending; never commits.
-    """
-    rows = claim_pending(batch_size)
-    return _analyse_locked(rows, analyzer, min_confidence) if rows else []
 
 
 def claim_pending(
