@@ -12,7 +12,8 @@ them (untimed, a fuller database), then per round:
 3. nlp alone again.
 
 Prints, per round and overall, the job's wall-clock and CPU seconds, nlp's mean seconds, and
-their ratio (the target of the queued path is 0.70 of the in-process rate). Worker process
+their ratio (the target of the queued path is 0.70 of the in-process rate), and the cyclic
+garbage collector's collections and seconds in the job and in the nlp run after it. Worker process
 start-up, Redis and RQ's own bookkeeping are not in these figures; ``bench_pipeline.py``
 measures the whole path.
 
@@ -25,6 +26,7 @@ import argparse
 import json
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,30 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 from profile_analysis_batch import file_messages, prepare_database  # noqa: E402
 
 DRAIN_DB = "citizenvoice_drain"
+
+
+class GcClock:
+    """Seconds the cyclic garbage collector ran, by generation, while it is installed."""
+
+    def __init__(self) -> None:
+        self.seconds = [0.0, 0.0, 0.0]
+        self.collections = [0, 0, 0]
+        self._started: dict[int, float] = {}
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        """The ``gc.callbacks`` hook."""
+        now = time.perf_counter()
+        key = threading.get_ident()
+        if phase == "start":
+            self._started[key] = now
+            return
+        generation = int(info["generation"])
+        self.collections[generation] += 1
+        self.seconds[generation] += now - self._started.pop(key, now)
+
+    def reset(self) -> None:
+        """Start counting again from zero."""
+        self.seconds, self.collections = [0.0, 0.0, 0.0], [0, 0, 0]
 
 
 def _nlp_seconds(analyzer: Any, texts: list[tuple[str, str]]) -> float:
@@ -78,6 +104,8 @@ def main() -> None:
         analyzer = get_analyzer()
     gc.collect()
     gc.freeze()  # as worker.py does after loading the models
+    gc_clock = GcClock()
+    gc.callbacks.append(gc_clock)
     stored_ids = file_messages(app, texts[: args.stored])
     with app.app_context():
         for first in stored_ids[::200]:
@@ -91,12 +119,16 @@ def main() -> None:
         before = _nlp_seconds(analyzer, chunk)
         ids = file_messages(app, chunk)
         load = os.getloadavg()[0]
+        gc_clock.reset()
         with app.app_context():
             t0, cpu0 = time.perf_counter(), time.process_time()
             result = analyse_submission_job(ids[0])
             job_seconds, job_cpu = time.perf_counter() - t0, time.process_time() - cpu0
             db.session.remove()
+        job_gc = (list(gc_clock.collections), sum(gc_clock.seconds))
+        gc_clock.reset()
         after = _nlp_seconds(analyzer, chunk)
+        nlp_gc = (list(gc_clock.collections), sum(gc_clock.seconds))
         analysed = 1 + int(result["batch"]) - 1 + int(result["drained"])
         rounds.append(
             {
@@ -107,6 +139,8 @@ def main() -> None:
                 "nlp_seconds_before_after": [round(before, 3), round(after, 3)],
                 "ratio": round((before + after) / 2 / job_seconds, 3),
                 "load_average_1min": round(load, 2),
+                "job_gc_collections_seconds": [job_gc[0], round(job_gc[1], 3)],
+                "nlp_after_gc_collections_seconds": [nlp_gc[0], round(nlp_gc[1], 3)],
             }
         )
         print(json.dumps(rounds[-1]), file=sys.stderr)

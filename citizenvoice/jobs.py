@@ -480,27 +480,55 @@ class _ReadAhead:
             self._connection.close()
 
 
-def _drop_queued_analysis_jobs(connection: redis.Redis[bytes], submission_ids: list[int]) -> None:
-    """Remove the still-queued jobs of submissions a batch already analysed.
+# KEYS[1]: the queue's list; KEYS[2..]: the job hashes of ARGV[1..], the job ids to drop.
+# One pass over the list (LREM per job scans it once each: 2,000 jobs behind a burst cost
+# 0.15 s, inside the job's time); atomic, so a worker popping meanwhile sees before or after.
+_DROP_QUEUED_JOBS_LUA = """
+local drop = {}
+for index, job_id in ipairs(ARGV) do drop[job_id] = KEYS[index + 1] end
+local queued = redis.call('LRANGE', KEYS[1], 0, -1)
+local kept, dropped = {}, {}
+for _, job_id in ipairs(queued) do
+  if drop[job_id] then dropped[job_id] = drop[job_id] else kept[#kept + 1] = job_id end
+end
+if #kept == #queued then return 0 end
+redis.call('DEL', KEYS[1])
+for first = 1, #kept, 1000 do
+  redis.call('RPUSH', KEYS[1], unpack(kept, first, math.min(first + 999, #kept)))
+end
+local removed = 0
+for _, job_key in pairs(dropped) do
+  redis.call('DEL', job_key)
+  removed = removed + 1
+end
+return removed
+"""
 
-    Only jobs still waiting in the queue list are removed (LREM), and only their hashes are
-    deleted; a job a worker already took runs and finds its submission done. Best effort: a
-    Redis error here costs only the no-op runs it would have saved.
+
+def _drop_queued_analysis_jobs(connection: redis.Redis[bytes], submission_ids: list[int]) -> int:
+    """Remove the still-queued jobs of submissions a batch already analysed; returns how many.
+
+    Only jobs still waiting in the queue list are removed (every copy of their id), and only
+    their hashes are deleted; a job a worker already took runs and finds its submission done.
+    One server-side script, one pass over the queue. Best effort: a Redis error here costs
+    only the no-op runs it would have saved.
     """
+    if not submission_ids:
+        return 0
     queue_key = Queue(ANALYSIS.queue, connection=connection).key
     job_ids = [analysis_job_id(i) for i in submission_ids]
     try:
-        with connection.pipeline(transaction=False) as pipe:
-            for job_id in job_ids:
-                pipe.lrem(queue_key, 0, job_id)
-            removed = pipe.execute()
-        with connection.pipeline(transaction=False) as pipe:
-            for job_id, count in zip(job_ids, removed, strict=True):
-                if count:
-                    pipe.delete(Job.key_for(job_id))
-            pipe.execute()
+        removed = connection.eval(  # type: ignore[no-untyped-call]
+            _DROP_QUEUED_JOBS_LUA,
+            1 + len(job_ids),
+            queue_key,
+            *[Job.key_for(job_id) for job_id in job_ids],
+            *job_ids,
+        )
     except redis.RedisError as exc:
         log.warning("could not drop queued jobs of a batch: %s", exc)
+        return 0
+    return int(removed)
 
 
 def relay_outbox(connection: redis.Redis[bytes] | None, limit: int = 500) -> dict[str, int]:
