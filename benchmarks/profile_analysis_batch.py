@@ -119,6 +119,8 @@ def _time_steps(steps: dict[str, float]) -> None:
     timed(analysis, "_upsert_analyses", "analysis upsert")
     timed(analysis, "_route_batch", "routing (decisions, workflow batch)")
     timed(workflow.SystemActionBatch, "write", "  of which workflow writes")
+    timed(workflow.SystemActionBatch, "attempt", "  of which workflow rules (attempt)")
+    timed(analysis, "_result_values", "result columns")
     timed(analysis, "_analyse_locked", "whole batch (analyse_pending_batch)")
 
 
@@ -301,7 +303,7 @@ def main() -> None:
         f"database: {'sqlite' if args.sqlite else 'postgresql'}  n={len(ids)} batch={args.batch}"
         f"  load average {os.getloadavg()[0]:.2f}"
     )
-    print(f"nlp analyze_batch: {1000 * nlp_seconds / len(ids):.3f} ms per message")
+    print(f"nlp analyze_batch: {1000 * nlp_seconds / len(stored):.3f} ms per message")
     print(f"storage (analyse_pending_batch + commit): {1000 * storage_seconds / len(ids):.3f} ms")
     print(
         f"  of which this process's CPU (the Python side): "

@@ -156,18 +156,22 @@ def assign_duplicate_groups(items: Sequence[tuple[int, str]]) -> dict[int, Dupli
     )
     by_bucket, known = _stored_signatures(buckets)
     assigned: dict[int, DuplicateAssignment] = {}
-    new_bands: list[dict[str, int]] = []
-    for submission_id, signature in zip(ids, signatures, strict=True):
+    new_bands: list[tuple[int, int, int]] = []  # (submission id, band, bucket)
+    raw = np.ascontiguousarray(signatures, dtype="<u4").tobytes()
+    width = signatures.shape[1] * 4  # bytes of one signature
+    for index, (submission_id, signature) in enumerate(zip(ids, signatures, strict=True)):
         own = buckets[submission_id]
         candidates = set().union(*filter(None, map(by_bucket.get, own)))
         group = _most_similar_group(signature, [c for c in candidates if c in known], known)
         group = group or f"g{submission_id}"
-        assigned[submission_id] = DuplicateAssignment(group, signature.astype("<u4").tobytes())
+        assigned[submission_id] = DuplicateAssignment(
+            group, raw[index * width : (index + 1) * width]
+        )
         # Later members of this batch see this one as a stored submission.
         known[submission_id] = (signature, group)
         for key in own:
             by_bucket.setdefault(key, set()).add(submission_id)
-            new_bands.append({"submission_id": submission_id, "band": key[0], "bucket": key[1]})
+        new_bands.extend((submission_id, band, bucket) for band, bucket in own)
     _insert_bands(new_bands)
     return assigned
 
@@ -241,15 +245,16 @@ def _sharing_buckets(wanted: list[tuple[int, int]]) -> Iterable[tuple[int, int, 
         ).tuples()
 
 
-def _insert_bands(bands: list[dict[str, int]]) -> None:
-    """One INSERT of the bands (PostgreSQL: from unnest; SQLite: executemany)."""
+def _insert_bands(bands: list[tuple[int, int, int]]) -> None:
+    """One INSERT of the (submission id, band, bucket) rows (PostgreSQL: from unnest)."""
     if not bands:
         return
     if is_postgresql():
+        submission_ids, band_numbers, buckets = zip(*bands, strict=True)
         rows = unnest(
-            submission_id=([b["submission_id"] for b in bands], Integer()),
-            band=([b["band"] for b in bands], SmallInteger()),
-            bucket=([b["bucket"] for b in bands], BigInteger()),
+            submission_id=(submission_ids, Integer()),
+            band=(band_numbers, SmallInteger()),
+            bucket=(buckets, BigInteger()),
         )
         db.session.execute(
             insert(_BANDS).from_select(
@@ -258,7 +263,10 @@ def _insert_bands(bands: list[dict[str, int]]) -> None:
             )
         )
     else:
-        db.session.execute(insert(_BANDS), bands)
+        db.session.execute(
+            insert(_BANDS),
+            [{"submission_id": s, "band": b, "bucket": k} for s, b, k in bands],
+        )
 
 
 def regroup_window(start: datetime, end: datetime) -> int:
