@@ -18,6 +18,7 @@ start-up, Redis and RQ's own bookkeeping are not in these figures; ``bench_pipel
 measures the whole path.
 
 Usage: .venv/bin/python benchmarks/profile_drain.py [--n 2000] [--stored 8000] [--rounds 2]
+[--batch-size 500] [--switch-interval 0.001]
 """
 
 from __future__ import annotations
@@ -78,12 +79,13 @@ def main() -> None:
     parser.add_argument("--stored", type=int, default=8000)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument(
-        "--switch-interval", type=float, default=None, help="sys.setswitchinterval for the run"
+        "--switch-interval",
+        type=float,
+        default=None,
+        help="ANALYSIS_DRAIN_SWITCH_INTERVAL: the GIL switch interval while a read-ahead runs",
     )
     parser.add_argument("--batch-size", type=int, default=None, help="ANALYSIS_BATCH_SIZE")
     args = parser.parse_args()
-    if args.switch_interval is not None:
-        sys.setswitchinterval(args.switch_interval)
 
     prepare_database(DRAIN_DB)
 
@@ -100,6 +102,8 @@ def main() -> None:
     app = create_app()
     if args.batch_size is not None:
         app.config["ANALYSIS_BATCH_SIZE"] = args.batch_size
+    if args.switch_interval is not None:
+        app.config["ANALYSIS_DRAIN_SWITCH_INTERVAL"] = args.switch_interval
     with app.app_context():
         analyzer = get_analyzer()
     gc.collect()

@@ -11,6 +11,7 @@ recovery can all run a job again), so every job is idempotent.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 import traceback
 from collections.abc import Iterator
@@ -102,6 +103,12 @@ ANALYSIS_BATCH_SIZE = 500
 # merging inside the analysis INSERT: benchmarks/profile_drain.py, 2026-12-03.) A third of the
 # job timeout, so a drain never makes a job time out; 0 turns draining off.
 ANALYSIS_DRAIN_SECONDS = ANALYSIS.timeout / 3
+# While a read-ahead mines on the helper thread, the job's thread needs the GIL back after
+# every database call; with CPython's default 5 ms switch interval it waited up to that long
+# each time, and a stored batch stretched past the helper's mining, leaving the CPU idle.
+# 1 ms while a read-ahead runs (restored after): the job ran on 94.6% of a core's CPU against
+# 93.2% (benchmarks/profile_drain.py, 2026-12-03; nlp/PERF_NOTES.md).
+ANALYSIS_DRAIN_SWITCH_INTERVAL = 0.001
 # Periodic housekeeping (relay sweep, duplicate refresh): cheap, and the next run repairs a miss.
 SCHEDULED = JobSpec(
     queue="scheduled", timeout=15 * 60, retry_intervals=(), failure_ttl=7 * 24 * 3600
@@ -314,7 +321,11 @@ def analyse_submission_job(submission_id: int) -> dict[str, Any]:
         batch_size = int(app.config.get("ANALYSIS_BATCH_SIZE", ANALYSIS_BATCH_SIZE))
         min_confidence = float(app.config.get("ROUTING_MIN_CONFIDENCE", 0.85))
         analyzer = get_analyzer()
-        read_ahead = _ReadAhead(analyzer, batch_size)
+        read_ahead = _ReadAhead(
+            analyzer,
+            batch_size,
+            float(app.config.get("ANALYSIS_DRAIN_SWITCH_INTERVAL", ANALYSIS_DRAIN_SWITCH_INTERVAL)),
+        )
         deadline: float | None = None
         try:
             claimed = analysis_service.claim_batch_of(submission_id, batch_size)
@@ -433,12 +444,17 @@ class _ReadAhead:
     nlp runs there, never the database. ``finish`` waits for the results, then ends the second
     transaction so the session can claim the same rows; a row another worker takes in that
     instant is skipped, and one whose text changed is mined again (``analysis_service.mine``).
-    Mining overlaps the session's storing of the previous batch, never other mining.
+    Mining overlaps the session's storing of the previous batch, never other mining. While
+    the helper runs, the interpreter's GIL switch interval is ``switch_interval`` seconds
+    (restored by ``close``), so the session's thread gets the GIL back soon after each
+    database call.
     """
 
-    def __init__(self, analyzer: Any, batch_size: int) -> None:
+    def __init__(self, analyzer: Any, batch_size: int, switch_interval: float) -> None:
         self._analyzer = analyzer
         self._batch_size = batch_size
+        self._switch_interval = switch_interval
+        self._previous_switch_interval: float | None = None
         self._connection: Any = None
         self._executor: ThreadPoolExecutor | None = None
         self._ids: list[int] = []
@@ -455,6 +471,8 @@ class _ReadAhead:
             self._connection = db.engine.connect()
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead")
+            self._previous_switch_interval = sys.getswitchinterval()
+            sys.setswitchinterval(self._switch_interval)
         rows = analysis_service.claim_pending(self._batch_size, connection=self._connection)
         self._ids = [row.id for row in rows]
         self._future = self._executor.submit(analysis_service.mine, rows, self._analyzer)
@@ -474,6 +492,9 @@ class _ReadAhead:
         self._future = None
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._previous_switch_interval is not None:
+            sys.setswitchinterval(self._previous_switch_interval)
+            self._previous_switch_interval = None
         if self._connection is not None:
             with suppress(Exception):  # after a job timeout its state is unknown: drop it
                 self._connection.invalidate()

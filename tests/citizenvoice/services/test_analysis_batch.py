@@ -366,3 +366,30 @@ def test_results_mined_ahead_are_used_only_for_the_text_they_were_mined_from(sto
         elevator = db.session.scalar(select(Analysis).where(Analysis.submission_id == ids[1]))
         assert elevator is not None and "电梯" in elevator.redacted_text
         assert elevator.category == ahead[ids[1]][1].category
+
+
+def test_the_gil_switches_faster_only_while_a_read_ahead_runs(seeded, analyzer):
+    """The job's thread gets the GIL back soon after each database call while the helper mines;
+    the interpreter's own interval is back once the read-ahead ends, after an error too."""
+    import sys
+
+    from citizenvoice.jobs import _ReadAhead
+
+    ids = [file_submission(seeded, text) for text in BACKLOG[:3]]
+    before = sys.getswitchinterval()
+    with seeded.app_context():
+        read_ahead = _ReadAhead(analyzer, 2, 0.0005)
+        try:
+            assert sys.getswitchinterval() == before  # nothing started yet
+            read_ahead.start()
+            assert sys.getswitchinterval() == pytest.approx(0.0005)
+            claimed, mined = read_ahead.finish()
+            assert claimed == ids[:2] and set(mined) == set(ids[:2])
+            read_ahead.start()  # the next batch: still the fast interval
+            assert sys.getswitchinterval() == pytest.approx(0.0005)
+        finally:
+            read_ahead.close()  # without finish(), as after a failed batch
+        assert sys.getswitchinterval() == pytest.approx(before)
+        read_ahead.close()  # closing twice changes nothing
+        assert sys.getswitchinterval() == pytest.approx(before)
+        db.session.remove()
