@@ -92,7 +92,7 @@ class BaseConfig:
         self.WORKER_TTL = int(env.get("CITIZENVOICE_WORKER_TTL", "30"))
         self.WORKER_MAINTENANCE_INTERVAL = int(env.get("CITIZENVOICE_WORKER_MAINTENANCE", "15"))
         # How many real messages `flask seed` turns into demo submissions when DATA_DIR exists.
-        self.SEED_MESSAGE_COUNT = int(env.get("CITIZENVOICE_SEED_MESSAGES", "300"))
+        self.SEED_MESSAGE_COUNT = int(env.get("CITIZENVOICE_SEED_MESSAGES", "900"))
 
     def validate(self) -> None:
         """Raise ConfigError when a required setting is missing."""

@@ -239,6 +239,7 @@ def perform(
                 author_id=author.id if author else None,
                 quality_score=(reply_quality or {}).get("score"),
                 quality=reply_quality or {},
+                created_at=moment,
             )
         )
     elif action is Action.FOLLOW_UP and follow_up is not None:
@@ -253,11 +254,17 @@ def perform(
                 wants_redo=follow_up.wants_redo,
                 rating=follow_up_rating,
                 client_fingerprint=client_fingerprint,
+                created_at=moment,
             )
         )
     elif action is Action.AUTO_CLOSE:
         db.session.add(
-            FollowUpRow(submission_id=case.id, department_id=case.department_id, no_response=True)
+            FollowUpRow(
+                submission_id=case.id,
+                department_id=case.department_id,
+                no_response=True,
+                created_at=moment,
+            )
         )
     db.session.flush()
     return transition
