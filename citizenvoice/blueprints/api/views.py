@@ -15,7 +15,11 @@ from citizenvoice.jobs import request_analysis
 from citizenvoice.models import Period, Submission
 from citizenvoice.services.appraisal import result_rows
 from citizenvoice.services.departments import active_departments
-from citizenvoice.services.feedback import submission_by_tracking_code, submit_feedback
+from citizenvoice.services.feedback import (
+    public_timeline,
+    submission_by_tracking_code,
+    submit_feedback,
+)
 
 __all__ = ["api_blueprint", "public_case_view"]
 
@@ -115,6 +119,7 @@ def public_case_view(submission: Submission) -> dict[str, Any]:
         # Only the category of the analysis is public; never its text, keywords or scores.
         "category": submission.analysis.category if submission.analysis else None,
         "created_at": submission.created_at.isoformat(),
+        # The same public-event rule and masking as the tracking page (services.feedback).
         "events": [
             {
                 "status": event.status,
@@ -122,7 +127,7 @@ def public_case_view(submission: Submission) -> dict[str, Any]:
                 "note": event.note,
                 "at": event.created_at.isoformat(),
             }
-            for event in submission.events
+            for event in public_timeline(submission)
         ],
     }
 

@@ -21,7 +21,11 @@ from citizenvoice.extensions import db, limiter
 from citizenvoice.jobs import request_analysis
 from citizenvoice.services.cases import case_replies
 from citizenvoice.services.departments import active_departments
-from citizenvoice.services.feedback import submission_by_tracking_code, submit_feedback
+from citizenvoice.services.feedback import (
+    public_timeline,
+    submission_by_tracking_code,
+    submit_feedback,
+)
 from citizenvoice.services.follow_up import FollowUpError, follow_up_of, record_follow_up
 
 __all__ = ["public_blueprint"]
@@ -118,7 +122,7 @@ def _render_track(submission: Any, form: FollowUpForm | None = None, status: int
         render_template(
             "public/track.html",
             submission=submission,
-            events=[e for e in submission.events if e.public],
+            events=public_timeline(submission),
             replies=case_replies(submission.id),
             follow_up=existing,
             form=form or (FollowUpForm() if can_follow_up else None),
