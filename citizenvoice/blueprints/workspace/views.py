@@ -33,6 +33,7 @@ from citizenvoice.services.casework import CATEGORIES, CaseworkError, correct_ca
 from citizenvoice.services.dashboard import dashboard_for
 from citizenvoice.services.departments import active_departments
 from citizenvoice.services.export import cases_to_csv, cases_to_xlsx
+from citizenvoice.services.redaction import redact_for_staff
 from citizenvoice.services.replies import (
     MAX_REPLY_LENGTH,
     MIN_REPLY_LENGTH,
@@ -52,6 +53,11 @@ STAFF_ROLES = tuple(Role)
 EXPORT_LIMIT = 10_000
 # Actions whose form needs a target department.
 DEPARTMENT_ACTIONS = frozenset({Action.ASSIGN, Action.REQUEST_TRANSFER})
+
+
+# Every free text a resident or a colleague typed (title, location, notes, reasons) is shown
+# to staff through this filter: personal data masked, a phone's last four digits kept.
+workspace_blueprint.add_app_template_filter(redact_for_staff, "staff_text")
 
 
 class ActionForm(FlaskForm):  # type: ignore[misc]
