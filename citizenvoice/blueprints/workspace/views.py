@@ -20,6 +20,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from citizenvoice.blueprints.auth import role_required
+from citizenvoice.blueprints.security import no_store
 from citizenvoice.charts import bar_chart, line_chart
 from citizenvoice.domain.accounts import Role
 from citizenvoice.domain.cases import CaseStatus
@@ -48,6 +49,7 @@ from citizenvoice.services.workflow import actor_for, perform, snapshot_of
 __all__ = ["workspace_blueprint"]
 
 workspace_blueprint = Blueprint("workspace", __name__)
+workspace_blueprint.after_request(no_store)  # every page and export holds case data
 STAFF_ROLES = tuple(Role)
 # An export holds at most this many cases (a month of a busy department); narrow the filters.
 EXPORT_LIMIT = 10_000
