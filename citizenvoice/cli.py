@@ -37,6 +37,7 @@ from citizenvoice.services.appraisal import (
     ensure_periods,
     period_by_code,
     publish,
+    publish_summary,
     verify,
 )
 from citizenvoice.services.audit import verify_chain
@@ -315,14 +316,37 @@ def appraisal_verify_command(code: str) -> None:
     )
 
 
+def _interactive() -> bool:
+    """True when a person can answer a prompt (stdin is a terminal)."""
+    return sys.stdin.isatty()
+
+
 @appraisal_group.command("publish")
 @click.option("--period", "code", required=True)
+@click.option("--force", is_flag=True, help="Publish a period that has not ended (needs --reason).")
+@click.option("--reason", default=None, help="Why a period that has not ended is published.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @with_appcontext
-def appraisal_publish_command(code: str) -> None:
-    """Freeze a computed period and make its results public."""
+def appraisal_publish_command(code: str, force: bool, reason: str | None, yes: bool) -> None:
+    """Freeze a computed period and make its results public.
+
+    Shows how many departments are ranked and how many are 样本不足 first, and asks for
+    confirmation in a terminal. Without a terminal (cron, CI, a pipe) nothing can answer a
+    prompt, so the explicit command is taken as the decision and it proceeds, as with --yes.
+    A period that has not ended is refused unless --force with --reason (audited).
+    """
     period = _period(code)
+    if period.status == "computed" and period.result_json:
+        summary = publish_summary(period)
+        click.echo(
+            f"{code}: {summary.departments} departments, {summary.ranked} ranked, "
+            f"{summary.insufficient} 样本不足"
+            + ("" if summary.ended else " (the period has not ended)")
+        )
+        if not yes and _interactive() and not click.confirm("Publish and freeze?", default=False):
+            raise click.ClickException("not published")
     try:
-        publish(period, actor="cli")
+        publish(period, actor="cli", force=force, reason=reason)
     except AppraisalError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc

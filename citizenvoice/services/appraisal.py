@@ -8,7 +8,8 @@ publication is written to the hash-chained audit log.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Numeric, and_, case, cast, func, select
@@ -29,6 +30,7 @@ from citizenvoice.domain.scoring import (
     compute_period,
     verify_period,
 )
+from citizenvoice.domain.scoring.indicators import INSUFFICIENT_LABEL
 from citizenvoice.domain.scoring.settings import CitizenWeights, Indicator
 from citizenvoice.domain.workdays import SHANGHAI
 from citizenvoice.extensions import db
@@ -48,6 +50,7 @@ from citizenvoice.services.audit import record
 __all__ = [
     "PRESETS",
     "AppraisalError",
+    "PublishSummary",
     "build_input",
     "compute",
     "ensure_periods",
@@ -56,6 +59,7 @@ __all__ = [
     "period_by_code",
     "period_settings",
     "publish",
+    "publish_summary",
     "result_rows",
     "result_table",
     "settings_json",
@@ -423,12 +427,62 @@ def compute(period: Period, actor: str) -> PeriodResult:
     return result
 
 
-def publish(period: Period, actor: str) -> None:
-    """Freeze a computed period: settings and result no longer change. Audited. Flushes."""
+@dataclass(frozen=True)
+class PublishSummary:
+    """What publishing a period would freeze: shown before the office confirms."""
+
+    departments: int
+    ranked: int
+    insufficient: int  # departments not ranked because of 样本不足
+    ended: bool  # the period's last day is before today (Asia/Shanghai)
+
+
+def _today() -> date:
+    return utcnow().astimezone(SHANGHAI).date()
+
+
+def publish_summary(period: Period, today: date | None = None) -> PublishSummary:
+    """How many departments the stored result ranks, how many are 样本不足, and if it ended."""
+    rows = result_rows(period)
+    return PublishSummary(
+        departments=len(rows),
+        ranked=sum(1 for r in rows if r["rank"] is not None),
+        insufficient=sum(
+            1 for r in rows if r["rank"] is None and INSUFFICIENT_LABEL in (r["reason"] or "")
+        ),
+        # ends_on is exclusive (the first day after the period), so it ended once today reaches it
+        ended=(today or _today()) >= period.ends_on,
+    )
+
+
+def publish(
+    period: Period,
+    actor: str,
+    *,
+    force: bool = False,
+    reason: str | None = None,
+    today: date | None = None,
+) -> PublishSummary:
+    """Freeze a computed period: settings and result no longer change. Audited. Flushes.
+
+    A period that has not ended yet is refused: cases still arrive and follow-ups are still
+    given, so its figures would be frozen half-way. ``force`` publishes it anyway, only with a
+    reason, and the audit entry records both.
+    """
     if period.status == "published":
         raise AppraisalError("该周期已发布")
     if period.status != "computed" or not period.result_json:
         raise AppraisalError("请先计算该周期的结果")
+    summary = publish_summary(period, today)
+    reason = (reason or "").strip()
+    if not summary.ended:
+        if not force:
+            raise AppraisalError(
+                f"该周期尚未结束（截至 {period.ends_on - timedelta(days=1):%Y-%m-%d}），"
+                "不能发布；如确需提前发布，请选择强制发布并填写原因"
+            )
+        if not reason:
+            raise AppraisalError("强制发布未结束的周期须填写原因")
     differences = verify(period)
     if differences:
         raise AppraisalError(
@@ -436,14 +490,17 @@ def publish(period: Period, actor: str) -> None:
         )
     period.status = "published"
     period.published_at = utcnow()
-    record(
-        actor,
-        "period_publish",
-        "period",
-        period.code,
-        {"sha256": period.result_sha256, "algorithm": period.algorithm_version},
-    )
+    details: dict[str, Any] = {
+        "sha256": period.result_sha256,
+        "algorithm": period.algorithm_version,
+        "ranked": summary.ranked,
+        "insufficient": summary.insufficient,
+    }
+    if not summary.ended:
+        details.update(forced=True, reason=reason)
+    record(actor, "period_publish", "period", period.code, details)
     db.session.flush()
+    return summary
 
 
 def verify(period: Period) -> list[str]:

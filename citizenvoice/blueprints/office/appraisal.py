@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from datetime import timedelta
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -25,6 +26,7 @@ from citizenvoice.services.appraisal import (
     period_by_code,
     period_settings,
     publish,
+    publish_summary,
     result_rows,
     result_table,
     settings_json,
@@ -212,7 +214,15 @@ def period_action(code: str, action: str) -> Any:
             compute(period, current_user.username)
             message = "已计算"
         elif action == "publish":
-            publish(period, current_user.username)
+            if not request.form.get("confirmed"):
+                # Publishing freezes the result: only from the confirm step, which shows counts.
+                return redirect(url_for("office.period_publish_confirm", code=code), code=303)
+            publish(
+                period,
+                current_user.username,
+                force=bool(request.form.get("force")),
+                reason=request.form.get("reason"),
+            )
             message = "已发布，结果已冻结并公开"
         else:
             differences = verify(period)
@@ -228,6 +238,23 @@ def period_action(code: str, action: str) -> Any:
         db.session.commit()
         flash(message, "success" if "差异" not in message else "danger")
     return redirect(url_for("office.period_page", code=code), code=303)
+
+
+@office_blueprint.get("/periods/<code>/publish")
+@role_required(*OFFICE_ROLES)
+def period_publish_confirm(code: str) -> Any:
+    """The confirm step before publishing: counts, and a reason field to force an open period."""
+    period = _period_or_404(code)
+    if period.status != "computed":
+        flash("请先计算该周期的结果" if period.status == "open" else "该周期已发布", "warning")
+        return redirect(url_for("office.period_page", code=code), code=303)
+    return render_template(
+        "office/publish.html",
+        period=period,
+        summary=publish_summary(period),
+        last_day=period.ends_on - timedelta(days=1),
+        form=ActionForm(),
+    )
 
 
 @office_blueprint.route("/periods/<code>/import", methods=["GET", "POST"])
