@@ -370,7 +370,11 @@ def appraisal_import_command(code: str, file: str, confirm: bool) -> None:
         click.echo(f"文件错误：{error}", err=True)
     for row in result.rows:
         status = "；".join(row.errors) if row.errors else "OK"
-        click.echo(f"第{row.line}行 {row.department} {row.dimension} {row.score}: {status}")
+        score = row.score if row.score is not None else row.score_text
+        click.echo(
+            f"第{row.line}行 {row.department_name or row.department} "
+            f"{row.dimension_name or row.dimension} {score}: {status}"
+        )
     if not result.ok:
         raise click.ClickException("文件有错误，未导入任何数据")
     if confirm:

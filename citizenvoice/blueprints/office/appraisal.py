@@ -34,6 +34,7 @@ from citizenvoice.services.appraisal import (
     verify,
 )
 from citizenvoice.services.dimension_import import apply as import_apply
+from citizenvoice.services.dimension_import import importable_dimensions as import_dimensions
 from citizenvoice.services.dimension_import import preview as import_preview
 from citizenvoice.services.export import table_to_csv, table_to_xlsx
 from citizenvoice.services.integrity import check_period, decide
@@ -264,7 +265,13 @@ def period_import(code: str) -> Any:
     period = _period_or_404(code)
     form = ActionForm()
     if request.method == "GET":
-        return render_template("office/import.html", period=period, preview=None, form=form)
+        return render_template(
+            "office/import.html",
+            period=period,
+            dimension_names=import_dimensions(period),
+            preview=None,
+            form=form,
+        )
     if not form.validate_on_submit():
         abort(400)
     if request.form.get("confirm"):
@@ -277,7 +284,11 @@ def period_import(code: str) -> Any:
         if upload is None or not upload.filename:
             flash("请选择文件", "danger")
             return render_template(
-                "office/import.html", period=period, preview=None, form=form
+                "office/import.html",
+                period=period,
+                dimension_names=import_dimensions(period),
+                preview=None,
+                form=form,
             ), 400
         filename, data = upload.filename, upload.read()
     try:
@@ -295,10 +306,17 @@ def period_import(code: str) -> Any:
     except AppraisalError as exc:
         db.session.rollback()
         flash(str(exc), "danger")
-        return render_template("office/import.html", period=period, preview=None, form=form), 400
+        return render_template(
+            "office/import.html",
+            period=period,
+            dimension_names=import_dimensions(period),
+            preview=None,
+            form=form,
+        ), 400
     return render_template(
         "office/import.html",
         period=period,
+        dimension_names=import_dimensions(period),
         preview=result,
         payload=base64.b64encode(data).decode("ascii"),
         form=form,
