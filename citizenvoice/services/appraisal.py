@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Numeric, and_, case, cast, func, select
 
+from citizenvoice.domain.feedback import FeedbackKind
 from citizenvoice.domain.scoring import (
     ALGORITHM_VERSION,
     BEIJING_12345_PERIOD,
@@ -571,7 +572,13 @@ def explain_department(period: Period, department_code: str, examples: int = 3) 
         raise AppraisalError("该部门没有本期结果")
     start, end = _instant(period.starts_on), _instant(period.ends_on)
     indicators = [i for i in row["citizen"]["indicators"] if i["score"] is not None]
-    weakest = sorted(indicators, key=lambda i: i["score"])[:3]
+    # "Weakest" is relative to the department itself: an indicator at or above its own mean is
+    # not a weakness, even if it is the lowest of three strong ones.
+    mean = sum(i["score"] for i in indicators) / len(indicators) if indicators else None
+    weakest = sorted(
+        (i for i in indicators if mean is not None and i["score"] < mean),
+        key=lambda i: i["score"],
+    )[:3]
     unhappy = (
         select(Submission.id)
         .join(FollowUp, FollowUp.submission_id == Submission.id)
@@ -590,6 +597,9 @@ def explain_department(period: Period, department_code: str, examples: int = 3) 
             Submission.created_at >= start,
             Submission.created_at < end,
             Analysis.sentiment_label == "negative",
+            # Only complaints: the sentiment model leans negative on texts unlike its training
+            # data, and a suggestion or a rating (praise) is not a resident's dissatisfaction.
+            Submission.kind == FeedbackKind.COMPLAINT.value,
         )
     )
     concern_ids = set(db.session.scalars(unhappy.union(negative)))
@@ -611,6 +621,7 @@ def explain_department(period: Period, department_code: str, examples: int = 3) 
     return {
         "row": row,
         "weakest": weakest,
+        "indicator_mean": mean,
         "categories": sorted(categories.items(), key=lambda kv: -kv[1])[:5],
         "topics": sorted(topics.items(), key=lambda kv: -kv[1])[:5],
         "examples": [a.redacted_text[:200] for a in concerns[:examples] if a.redacted_text],

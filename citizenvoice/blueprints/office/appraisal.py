@@ -79,12 +79,13 @@ def period_page(code: str) -> str:
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(row["group"], []).append(row)
+    # A group where nobody is ranked gets no chart (not a "暂无数据" above a full table).
     ranking_charts = {
-        group: bar_chart(
-            [(r["department_name"], r["total"]) for r in members if r["total"] is not None],
-            max_value=100,
-        )
+        group: bar_chart(ranked, max_value=100) if ranked else None
         for group, members in groups.items()
+        for ranked in [
+            [(r["department_name"], r["total"]) for r in members if r["total"] is not None]
+        ]
     }
     explanation = None
     if focus_row:
@@ -93,18 +94,12 @@ def period_page(code: str) -> str:
         except AppraisalError:
             explanation = None
     trend = _monthly_trend(period, focus_row["department"] if focus_row else None)
-    indicator_chart = (
-        bar_chart(
-            [
-                (i["label"], i["score"])
-                for i in focus_row["citizen"]["indicators"]
-                if i["score"] is not None
-            ],
-            max_value=100,
-        )
-        if focus_row
-        else None
-    )
+    scored = [
+        (i["label"], i["score"])
+        for i in (focus_row["citizen"]["indicators"] if focus_row else [])
+        if i["score"] is not None
+    ]
+    indicator_chart = bar_chart(scored, max_value=100) if scored else None
     return render_template(
         "office/period.html",
         period=period,
@@ -116,6 +111,7 @@ def period_page(code: str) -> str:
         trend_chart=trend,
         settings=settings,
         raw_settings=period.settings,
+        citizen_weights=settings.scoring.weights.as_dict(),
         presets=PRESETS,
         indicators=list(Indicator),
         form=ActionForm(),
@@ -183,8 +179,9 @@ def period_settings_page(code: str) -> Any:
         else:
             new = dict(period.settings)
             new["preset"] = "custom"
+            # The form shows every weight in percent (one unit on the page); stored as fractions.
             new["citizen_weights"] = {
-                i.value: float(request.form.get(f"w_{i.value}") or 0)
+                i.value: float(request.form.get(f"w_{i.value}") or 0) / 100
                 for i in Indicator
                 if float(request.form.get(f"w_{i.value}") or 0) > 0
             }
