@@ -29,6 +29,7 @@ from citizenvoice.jobs import (
 )
 from citizenvoice.models import CategoryRoute, Department, Period, Submission, User
 from citizenvoice.seed_data import DEMO_DEPARTMENTS, SAMPLE_MESSAGES
+from citizenvoice.services.account_admin import reset_password
 from citizenvoice.services.accounts import AccountError, create_user, disable_user
 from citizenvoice.services.analysis import reset_failed_analysis
 from citizenvoice.services.appraisal import (
@@ -458,6 +459,23 @@ def users_create_command(
     click.echo(f"created {user.username} ({user.role})")
 
 
+def _new_password(given: str | None, from_stdin: bool) -> str:
+    """The password from --password, the first line of stdin, or a hidden prompt (twice)."""
+    if given is not None and from_stdin:
+        raise click.UsageError("--password and --password-stdin cannot be used together")
+    if given is not None:
+        return given
+    stdin = sys.stdin  # click.get_text_stream is deprecated (Click 9); CliRunner swaps sys.stdin
+    if from_stdin:
+        return stdin.readline().rstrip("\r\n")
+    if not stdin.isatty():
+        raise click.UsageError(
+            "no password: standard input is not a terminal, so there is no prompt; "
+            "pass --password-stdin (first line of stdin) or --password"
+        )
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
 @users_group.command("list")
 @with_appcontext
 def users_list_command() -> None:
@@ -480,6 +498,38 @@ def users_disable_command(username: str) -> None:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"disabled {username}")
+
+
+@users_group.command("reset-password")
+@click.option("--username", required=True)
+@click.option(
+    "--password",
+    default=None,
+    help=(
+        "For scripts only: a password given here is visible to other local users (ps, "
+        "/proc) and stays in the shell history. Prefer the prompt or --password-stdin."
+    ),
+)
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input.",
+)
+@with_appcontext
+def users_reset_password_command(username: str, password: str | None, password_stdin: bool) -> None:
+    """Set a new password for an account and end its sessions (audited).
+
+    The password is asked for twice at a hidden prompt in a terminal; otherwise it comes from
+    --password-stdin (first line of standard input) or --password, as with ``users create``.
+    """
+    new = _new_password(password, password_stdin)
+    try:
+        reset_password(username, new, actor="cli")
+    except AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"password reset for {username}; its sessions have ended")
 
 
 def _real_messages(data_dir: Path, count: int) -> list[dict[str, object]] | None:

@@ -1,5 +1,7 @@
-"""Publishing a period: counts shown first, no prompt without a terminal, an open period only
-forced with a reason (audited), on the CLI and on the office page alike."""
+"""Publishing a period: counts first, no prompt without a terminal, early only with a reason.
+
+On the CLI and on the office page alike; a forced publication is audited with its reason.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""The office's results page: charts only over ranked rows, weights in one unit, weakest
-indicators relative to the department, and suggestions or praise never counted as unhappy."""
+"""The office's results page: charts, weights, weakest indicators, what counts as unhappy.
+
+Charts only over ranked rows, weights in one unit, weakest indicators relative to the
+department, and suggestions or praise never counted as unhappy.
+"""
 
 from __future__ import annotations
 
