@@ -54,6 +54,7 @@ __all__ = [
     "PublishSummary",
     "build_input",
     "compute",
+    "current_month_code",
     "ensure_periods",
     "explain_department",
     "gather_counts",
@@ -195,6 +196,16 @@ def ensure_periods(today: date | None = None) -> list[Period]:
         out.append(period)
     db.session.flush()
     return out
+
+
+def current_month_code(today: date | None = None) -> str | None:
+    """The code of the month period that contains today (Asia/Shanghai), if it exists."""
+    today = today or _today()
+    return db.session.scalar(
+        select(Period.code).where(
+            Period.kind == "month", Period.starts_on <= today, Period.ends_on > today
+        )
+    )
 
 
 def period_by_code(code: str) -> Period:
