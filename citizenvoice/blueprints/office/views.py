@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from citizenvoice.blueprints.auth import role_required
@@ -37,6 +38,7 @@ __all__ = ["office_blueprint"]
 
 office_blueprint = Blueprint("office", __name__)
 OFFICE_ROLES = (Role.OFFICE, Role.SYSTEM_ADMIN)
+_STAFF_BLUEPRINTS = frozenset({"office", "workspace", "auth"})
 
 
 class ActionForm(FlaskForm):  # type: ignore[misc]
@@ -136,9 +138,19 @@ def requeue_job() -> Response:
 @office_blueprint.app_context_processor
 def _office_counts() -> dict[str, Any]:
     """The counts of what waits for the office, for the navigation of office users only."""
-    if getattr(current_user, "is_authenticated", False) and current_user.role_enum.is_office:
+    # Staff pages only (not the residents' pages or the API), and never at the cost of the page:
+    # an error page rendered after a failed query must still render.
+    if request.blueprint not in _STAFF_BLUEPRINTS or not getattr(
+        current_user, "is_authenticated", False
+    ):
+        return {}
+    if not current_user.role_enum.is_office:
+        return {}
+    try:
         return {"office_counts": office_counts()}
-    return {}
+    except SQLAlchemyError:
+        db.session.rollback()
+        return {}
 
 
 @office_blueprint.get("/inbox")
