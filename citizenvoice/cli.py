@@ -29,6 +29,7 @@ from citizenvoice.jobs import (
 )
 from citizenvoice.models import CategoryRoute, Department, Period, Submission, User
 from citizenvoice.seed_data import DEMO_DEPARTMENTS, SAMPLE_MESSAGES
+from citizenvoice.services.account_admin import reset_password
 from citizenvoice.services.accounts import AccountError, create_user, disable_user
 from citizenvoice.services.analysis import reset_failed_analysis
 from citizenvoice.services.appraisal import (
@@ -37,6 +38,7 @@ from citizenvoice.services.appraisal import (
     ensure_periods,
     period_by_code,
     publish,
+    publish_summary,
     verify,
 )
 from citizenvoice.services.audit import verify_chain
@@ -350,14 +352,37 @@ def appraisal_verify_command(code: str) -> None:
     )
 
 
+def _interactive() -> bool:
+    """True when a person can answer a prompt (stdin is a terminal)."""
+    return sys.stdin.isatty()
+
+
 @appraisal_group.command("publish")
 @click.option("--period", "code", required=True)
+@click.option("--force", is_flag=True, help="Publish a period that has not ended (needs --reason).")
+@click.option("--reason", default=None, help="Why a period that has not ended is published.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @with_appcontext
-def appraisal_publish_command(code: str) -> None:
-    """Freeze a computed period and make its results public."""
+def appraisal_publish_command(code: str, force: bool, reason: str | None, yes: bool) -> None:
+    """Freeze a computed period and make its results public.
+
+    Shows how many departments are ranked and how many are 样本不足 first, and asks for
+    confirmation in a terminal. Without a terminal (cron, CI, a pipe) nothing can answer a
+    prompt, so the explicit command is taken as the decision and it proceeds, as with --yes.
+    A period that has not ended is refused unless --force with --reason (audited).
+    """
     period = _period(code)
+    if period.status == "computed" and period.result_json:
+        summary = publish_summary(period)
+        click.echo(
+            f"{code}: {summary.departments} departments, {summary.ranked} ranked, "
+            f"{summary.insufficient} 样本不足"
+            + ("" if summary.ended else " (the period has not ended)")
+        )
+        if not yes and _interactive() and not click.confirm("Publish and freeze?", default=False):
+            raise click.ClickException("not published")
     try:
-        publish(period, actor="cli")
+        publish(period, actor="cli", force=force, reason=reason)
     except AppraisalError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
@@ -381,7 +406,11 @@ def appraisal_import_command(code: str, file: str, confirm: bool) -> None:
         click.echo(f"文件错误：{error}", err=True)
     for row in result.rows:
         status = "；".join(row.errors) if row.errors else "OK"
-        click.echo(f"第{row.line}行 {row.department} {row.dimension} {row.score}: {status}")
+        score = row.score if row.score is not None else row.score_text
+        click.echo(
+            f"第{row.line}行 {row.department_name or row.department} "
+            f"{row.dimension_name or row.dimension} {score}: {status}"
+        )
     if not result.ok:
         raise click.ClickException("文件有错误，未导入任何数据")
     if confirm:
@@ -465,6 +494,23 @@ def users_create_command(
     click.echo(f"created {user.username} ({user.role})")
 
 
+def _new_password(given: str | None, from_stdin: bool) -> str:
+    """The password from --password, the first line of stdin, or a hidden prompt (twice)."""
+    if given is not None and from_stdin:
+        raise click.UsageError("--password and --password-stdin cannot be used together")
+    if given is not None:
+        return given
+    stdin = sys.stdin  # click.get_text_stream is deprecated (Click 9); CliRunner swaps sys.stdin
+    if from_stdin:
+        return stdin.readline().rstrip("\r\n")
+    if not stdin.isatty():
+        raise click.UsageError(
+            "no password: standard input is not a terminal, so there is no prompt; "
+            "pass --password-stdin (first line of stdin) or --password"
+        )
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
 @users_group.command("list")
 @with_appcontext
 def users_list_command() -> None:
@@ -487,6 +533,38 @@ def users_disable_command(username: str) -> None:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"disabled {username}")
+
+
+@users_group.command("reset-password")
+@click.option("--username", required=True)
+@click.option(
+    "--password",
+    default=None,
+    help=(
+        "For scripts only: a password given here is visible to other local users (ps, "
+        "/proc) and stays in the shell history. Prefer the prompt or --password-stdin."
+    ),
+)
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input.",
+)
+@with_appcontext
+def users_reset_password_command(username: str, password: str | None, password_stdin: bool) -> None:
+    """Set a new password for an account and end its sessions (audited).
+
+    The password is asked for twice at a hidden prompt in a terminal; otherwise it comes from
+    --password-stdin (first line of standard input) or --password, as with ``users create``.
+    """
+    new = _new_password(password, password_stdin)
+    try:
+        reset_password(username, new, actor="cli")
+    except AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"password reset for {username}; its sessions have ended")
 
 
 def _real_messages(data_dir: Path, count: int) -> list[dict[str, object]] | None:
