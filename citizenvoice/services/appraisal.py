@@ -43,7 +43,7 @@ from citizenvoice.models import (
     Submission,
 )
 from citizenvoice.models.base import utcnow
-from citizenvoice.services.audit import record
+from citizenvoice.services.audit import chain_head, record
 
 __all__ = [
     "PRESETS",
@@ -436,13 +436,15 @@ def publish(period: Period, actor: str) -> None:
         )
     period.status = "published"
     period.published_at = utcnow()
-    record(
+    entry = record(
         actor,
         "period_publish",
         "period",
         period.code,
         {"sha256": period.result_sha256, "algorithm": period.algorithm_version},
     )
+    # The head including this publication, frozen with the result (checked by audit verify).
+    period.audit_head = chain_head(entry)
     db.session.flush()
 
 
