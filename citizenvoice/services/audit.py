@@ -114,6 +114,12 @@ def entry_hash(
     return hmac.new(key, canonical.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+def _unkeyed_hash(fields: tuple[str, str, str, str, str, str, dict[str, Any]]) -> str:
+    """The plain SHA-256 of entries written before the chain was keyed (to name them)."""
+    canonical = json.dumps(list(fields), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 def _lock_chain() -> None:
     """Hold the chain's append lock until this transaction ends (see the module docstring)."""
     connection = db.session.connection()
@@ -276,8 +282,7 @@ def verify_chain() -> ChainReport:
         report.checked += 1
         position = report.checked
         at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=utcnow().tzinfo)
-        expected = entry_hash(
-            settings.key,
+        expected_fields = (
             prev,
             at.isoformat(),
             entry.actor,
@@ -286,6 +291,7 @@ def verify_chain() -> ChainReport:
             entry.subject_id,
             entry.details,
         )
+        expected = entry_hash(settings.key, *expected_fields)
         if entry.seq != position:
             report.breaks.append(
                 ChainBreak(entry.id, f"position {entry.seq} found where {position} belongs")
@@ -295,7 +301,15 @@ def verify_chain() -> ChainReport:
                 ChainBreak(entry.id, "prev_hash does not match the previous entry")
             )
         if not hmac.compare_digest(entry.hash, expected):
-            report.breaks.append(ChainBreak(entry.id, "content does not match its HMAC"))
+            legacy = entry.hash == _unkeyed_hash(expected_fields)
+            report.breaks.append(
+                ChainBreak(
+                    entry.id,
+                    "written before the chain was keyed (plain SHA-256, no HMAC)"
+                    if legacy
+                    else "content does not match its HMAC",
+                )
+            )
         if position in anchor and anchor[position] != {entry.hash}:
             report.breaks.append(ChainBreak(entry.id, "differs from the head in the anchor file"))
         for period_code, head in published.get(position, []):
