@@ -4,8 +4,9 @@
 embedded default: a SQLite file under ``instance/`` and analysis in-process, no Redis needed.
 Testing talks to real PostgreSQL and Redis (``DATABASE_URL`` / ``REDIS_URL``, local defaults).
 Production refuses to start without ``SECRET_KEY``, ``DATABASE_URL``, ``REDIS_URL``,
-``CITIZENVOICE_PII_KEY`` and ``CITIZENVOICE_AUDIT_KEY``; development generates the two keys
-into ``instance/`` on first run (never a key anyone else can know), testing uses fixed ones.
+``CITIZENVOICE_PII_KEY`` and ``CITIZENVOICE_AUDIT_KEY``; development generates its keys
+(``SECRET_KEY`` included) into ``instance/`` on first run, never a key anyone else can know;
+testing uses fixed ones.
 
 Settings are read when a config object is built (not at import), so a process or a test that
 changes the environment gets what it set.
@@ -180,7 +181,8 @@ class DevelopmentConfig(BaseConfig):
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         super().__init__(environ)
-        self.SECRET_KEY = self.SECRET_KEY or "dev-only-not-secret-change-me"
+        # Random per installation too: a public default would let anyone forge a session.
+        self.SECRET_KEY = self.SECRET_KEY or instance_key("secret.key")
         self.SQLALCHEMY_DATABASE_URI = (
             self.SQLALCHEMY_DATABASE_URI or f"sqlite:///{INSTANCE_DIR / 'citizenvoice.sqlite3'}"
         )

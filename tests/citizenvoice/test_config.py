@@ -109,7 +109,8 @@ def test_development_keys_are_random_per_installation_and_kept(tmp_path):
     assert (tmp_path / "pii.key").stat().st_mode & 0o077 == 0  # owner only
     config = DevelopmentConfig({})
     assert config.PII_KEY and config.AUDIT_KEY and config.PII_KEY != config.AUDIT_KEY
-    assert config.PII_KEY != config.SECRET_KEY  # not derived from the public default
+    assert len({config.PII_KEY, config.AUDIT_KEY, config.SECRET_KEY}) == 3
+    assert config.SECRET_KEY != "dev-only-not-secret-change-me"  # the old public default
 
 
 def test_generated_keys_stay_out_of_git():
@@ -118,7 +119,7 @@ def test_generated_keys_stay_out_of_git():
     from config import INSTANCE_DIR
 
     DevelopmentConfig({})
-    for name in ("pii.key", "audit.key"):
+    for name in ("pii.key", "audit.key", "secret.key"):
         checked = subprocess.run(
             ["git", "check-ignore", "-q", str(INSTANCE_DIR / name)],
             cwd=INSTANCE_DIR.parent,
