@@ -296,3 +296,68 @@ def test_concurrent_denied_requests_never_fork_the_chain(chain_app):
     result = _verify(chain_app)
     assert result.exit_code == 0, result.output
     assert "intact" in result.output
+
+
+# --------------------------------------------------------------------------- migration
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_the_migration_numbers_existing_entries_in_order(backend, tmp_path):
+    """Rows written before 0012 get positions 1..n in id order; verify names them as unkeyed."""
+    from flask_migrate import downgrade
+    from support import TEST_DATABASE_URL, ensure_postgres_database, testing_config
+
+    anchor = str(tmp_path / "migration.anchor")
+    if backend == "postgresql":
+        url = TEST_DATABASE_URL + "_audit_migration"  # one per test database: parallel runs
+        ensure_postgres_database(url)
+        app = create_app(testing_config(DATABASE_URL=url, CITIZENVOICE_AUDIT_ANCHOR=anchor))
+    else:
+        app = create_app(
+            DevelopmentConfig(
+                {
+                    "DATABASE_URL": f"sqlite:///{tmp_path / 'mig.sqlite3'}",
+                    "CITIZENVOICE_PII_KEY": "k1",
+                    "CITIZENVOICE_AUDIT_KEY": "k2",
+                    "CITIZENVOICE_AUDIT_ANCHOR": anchor,
+                }
+            )
+        )
+    with app.app_context():
+        downgrade(revision="base")
+        upgrade(revision="0011")
+        prev = GENESIS_HASH
+        for number, row_id in enumerate((5, 9, 12)):
+            fields = [prev, "2026-11-01T08:00:00+00:00", "office1", "x", "period", str(number), {}]
+            canonical = json.dumps(
+                fields, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+            )
+            digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+            db.session.execute(
+                text(
+                    "INSERT INTO audit_entry (id, at, actor, action, subject_type, subject_id, "
+                    "details, prev_hash, hash) VALUES (:id, :at, 'office1', 'x', 'period', :sid, "
+                    "'{}', :prev, :hash)"
+                ),
+                {
+                    "id": row_id,
+                    "at": "2026-11-01 08:00:00+00:00"
+                    if backend == "postgresql"
+                    else "2026-11-01 08:00:00.000000",
+                    "sid": str(number),
+                    "prev": prev,
+                    "hash": digest,
+                },
+            )
+            prev = digest
+        db.session.commit()
+        upgrade()
+        positions = db.session.execute(text("SELECT id, seq FROM audit_entry ORDER BY id")).all()
+        db.session.remove()
+    assert [tuple(row) for row in positions] == [(5, 1), (9, 2), (12, 3)]
+    Path(anchor).write_text("", encoding="ascii")
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and "written before the chain was keyed" in result.output
+    with app.app_context():
+        downgrade(revision="base")
+        db.engine.dispose()
