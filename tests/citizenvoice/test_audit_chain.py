@@ -361,3 +361,77 @@ def test_the_migration_numbers_existing_entries_in_order(backend, tmp_path):
     with app.app_context():
         downgrade(revision="base")
         db.engine.dispose()
+
+
+def _http_status(opener, url: str) -> int:
+    import urllib.error
+
+    try:
+        with opener.open(url, timeout=60) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+def test_concurrent_requests_to_a_live_server_never_fork_the_chain(chain_app):
+    """The same over real HTTP: a threaded server on loopback, eight signed-in staff, three
+    rounds of simultaneous denied requests; no 500, the chain verifies."""
+    import http.cookiejar
+    import urllib.parse
+    import urllib.request
+
+    from werkzeug.serving import make_server
+
+    runner = chain_app.test_cli_runner()
+    names = [f"live_staff{n}" for n in range(8)]
+    for username in names:
+        result = runner.invoke(
+            args=[
+                *["users", "create", "--username", username, "--password", PASSWORD],
+                *["--role", "department_staff", "--department", "rsj"],
+            ]
+        )
+        assert result.exit_code == 0, result.output
+    case_id = file_submission(chain_app, CASE_TEXT, department="cgzf")
+    server = make_server("127.0.0.1", 0, chain_app, threaded=True)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        openers = []
+        for username in names:
+            opener = urllib.request.build_opener(
+                urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+            )
+            with opener.open(f"{base}/login", timeout=30) as page:
+                token = _token(page.read().decode("utf-8"))
+            form = urllib.parse.urlencode(
+                {"username": username, "password": PASSWORD, "csrf_token": token}
+            ).encode("ascii")
+            with opener.open(f"{base}/login", data=form, timeout=30) as signed_in:
+                assert "/login" not in signed_in.url
+            openers.append(opener)
+
+        outcomes: list[int] = []
+        lock = threading.Lock()
+        for _round in range(3):
+            barrier = threading.Barrier(len(openers))
+
+            def hit(opener, barrier: threading.Barrier = barrier) -> None:
+                barrier.wait(timeout=60)
+                status = _http_status(opener, f"{base}/workspace/cases/{case_id}")
+                with lock:
+                    outcomes.append(status)
+
+            threads = [threading.Thread(target=hit, args=(o,)) for o in openers]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=120)
+    finally:
+        server.shutdown()
+        serving.join(timeout=10)
+    assert outcomes == [404] * 24
+    result = _verify(chain_app)
+    assert result.exit_code == 0, result.output
+    assert "intact: 24 entries, 24 anchored" in result.output
