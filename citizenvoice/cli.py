@@ -40,6 +40,12 @@ from citizenvoice.services.appraisal import (
     verify,
 )
 from citizenvoice.services.audit import verify_chain
+from citizenvoice.services.demo_history import (
+    build_demo_casework,
+    create_demo_accounts,
+    open_demo_rectification,
+    publish_demo_periods,
+)
 from citizenvoice.services.dimension_import import apply as import_apply
 from citizenvoice.services.dimension_import import preview as import_preview
 from citizenvoice.services.feedback import submit_feedback
@@ -70,13 +76,20 @@ def init_app(app: Flask) -> None:
     "--messages", type=int, default=None, help="How many real demo messages (default: setting)."
 )
 def seed_command(messages: int | None) -> None:
-    """Create the demo departments and demo submissions (idempotent)."""
+    """Create the demo departments and demo submissions with six months of history (idempotent)."""
     created_departments, created_submissions, source = seed_demo_data(messages)
+    history = build_demo_casework() if created_submissions else None
     db.session.commit()
     click.echo(
         f"seeded {created_departments} new departments and "
         f"{created_submissions} demo submissions ({source})"
     )
+    if history is not None:
+        click.echo(
+            f"demo history: {history.replied} replied, {history.followed_up} followed up, "
+            f"{history.returned} returned, {history.extended} extended, "
+            f"{history.reopened} reopened"
+        )
     if created_submissions:
         if current_app.config.get("ANALYSIS_IN_PROCESS"):
             click.echo("analysing the demo submissions in this process ...")
@@ -87,6 +100,28 @@ def seed_command(messages: int | None) -> None:
                 "demo submissions wait in the outbox: "
                 "run `flask --app wsgi outbox relay` and a worker"
             )
+        published = publish_demo_periods()
+        office = _demo_accounts()
+        tasks = open_demo_rectification(office) if office is not None else 0
+        db.session.commit()
+        click.echo(
+            f"published {published} past monthly periods and opened {tasks} 整改 tasks "
+            "of the demo history"
+        )
+
+
+def _demo_accounts() -> User | None:
+    """In development, make the demo staff accounts and show their passwords, this once."""
+    if current_app.config.get("ENV_NAME") != "development":
+        return None
+    made = create_demo_accounts()
+    db.session.commit()
+    if made:
+        click.echo("demo staff accounts (shown only now; sign in at /login):")
+        for username, password, role, department in made:
+            where = f" ({department})" if department else ""
+            click.echo(f"  {username:<16} {password:<14} {role.label}{where}")
+    return db.session.scalar(select(User).where(User.username == "demo-office"))
 
 
 def seed_demo_data(message_count: int | None = None) -> tuple[int, int, str]:
@@ -469,10 +504,6 @@ def _real_messages(data_dir: Path, count: int) -> list[dict[str, object]] | None
         messages = load_messages(data_dir)
     except FileNotFoundError:
         return None
-    by_category: dict[str, list[str]] = {}
-    for spec in DEMO_DEPARTMENTS:
-        for category in spec["categories"]:
-            by_category.setdefault(category, []).append(spec["code"])
     rng = random.Random(_SEED_RANDOM_STATE)  # noqa: S311 (demo sampling, not security)
     usable = [
         m
@@ -480,11 +511,23 @@ def _real_messages(data_dir: Path, count: int) -> list[dict[str, object]] | None
         if m.text_source in _DEMO_TEXT_SOURCES and 5 <= len(m.text.strip()) <= 2000
     ]
     rng.shuffle(usable)
+    by_category: dict[str, list[Any]] = {}
+    for message in usable:
+        by_category.setdefault(message.label, []).append(message)
+    # Departments take turns, each drawing a message of one of its categories, so every
+    # department has a history to rank; a tenth are left "不确定" for the classifier to route.
+    picks: list[tuple[Any, str | None]] = []
+    turn = 0
+    while len(picks) < count and any(by_category.values()):
+        spec = DEMO_DEPARTMENTS[turn % len(DEMO_DEPARTMENTS)]
+        turn += 1
+        pool = [c for c in spec["categories"] if by_category.get(c)]
+        if not pool:
+            continue
+        message = by_category[rng.choice(pool)].pop()
+        picks.append((message, spec["code"] if rng.random() >= 0.1 else None))
     rows: list[dict[str, object]] = []
-    for message in usable[:count]:
-        candidates = by_category.get(message.label, [])
-        # A fifth are left "不确定" so the classifier has routing work to do.
-        department = rng.choice(candidates) if candidates and rng.random() >= 0.2 else None
+    for message, department in picks:
         kind = "suggestion" if "建议" in message.title else "complaint"
         rows.append(
             {

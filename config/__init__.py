@@ -81,6 +81,13 @@ class BaseConfig:
         self.BOOTSTRAP_SERVE_LOCAL = True
         # Submissions per client IP, Flask-Limiter syntax.
         self.SUBMISSION_RATE_LIMIT = env.get("CITIZENVOICE_SUBMISSION_LIMIT", "10/minute;200/day")
+        # Tracking-code lookups (API and tracking page) per client IP, Flask-Limiter syntax:
+        # enough for a resident reloading a page, too few to try codes in bulk.
+        self.LOOKUP_RATE_LIMIT = env.get("CITIZENVOICE_LOOKUP_LIMIT", "120/minute")
+        # Where residents reach the site (https://12345.example.gov.cn), for absolute links in
+        # API answers. Never taken from the request's Host header, which the client chooses;
+        # unset, the API answers relative paths.
+        self.PUBLIC_BASE_URL: str | None = _base_url(env.get("PUBLIC_BASE_URL", ""))
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
         # A Redis outage must not turn submissions into 500s: the limiter falls back to
@@ -102,7 +109,7 @@ class BaseConfig:
         self.WORKER_TTL = int(env.get("CITIZENVOICE_WORKER_TTL", "30"))
         self.WORKER_MAINTENANCE_INTERVAL = int(env.get("CITIZENVOICE_WORKER_MAINTENANCE", "15"))
         # How many real messages `flask seed` turns into demo submissions when DATA_DIR exists.
-        self.SEED_MESSAGE_COUNT = int(env.get("CITIZENVOICE_SEED_MESSAGES", "300"))
+        self.SEED_MESSAGE_COUNT = int(env.get("CITIZENVOICE_SEED_MESSAGES", "900"))
         # The append-only anchor file of the audit chain (count and head HMAC of each append).
         self.AUDIT_ANCHOR: str = env.get("CITIZENVOICE_AUDIT_ANCHOR") or ""
 
@@ -167,6 +174,17 @@ def instance_key(name: str, instance_dir: Path | None = None) -> str:
         handle.flush()
         os.fsync(handle.fileno())
     return key
+
+
+def _base_url(raw: str) -> str | None:
+    """``PUBLIC_BASE_URL`` without its trailing slash; None when unset; an error when not a URL."""
+    value = raw.strip().rstrip("/")
+    if not value:
+        return None
+    scheme, _, rest = value.partition("://")
+    if scheme not in ("http", "https") or not rest or any(c in rest for c in "?#@ "):
+        raise ConfigError(f"PUBLIC_BASE_URL must be an http(s) address like https://host: {raw!r}")
+    return value
 
 
 def _shared_data_dir() -> str | None:

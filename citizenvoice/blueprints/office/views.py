@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from citizenvoice.blueprints.auth import role_required
+from citizenvoice.blueprints.security import no_store
 from citizenvoice.domain.accounts import Role
 from citizenvoice.domain.analysis import AnalysisStatus
 from citizenvoice.extensions import db
@@ -34,6 +35,7 @@ from citizenvoice.services.routing import RoutingError, assign_department, cases
 __all__ = ["office_blueprint"]
 
 office_blueprint = Blueprint("office", __name__)
+office_blueprint.after_request(no_store)  # every office page holds case or appraisal data
 OFFICE_ROLES = (Role.OFFICE, Role.SYSTEM_ADMIN)
 
 
