@@ -46,7 +46,7 @@ from citizenvoice.models import (
     Submission,
 )
 from citizenvoice.models.base import utcnow
-from citizenvoice.services.audit import record
+from citizenvoice.services.audit import chain_head, record
 
 __all__ = [
     "PRESETS",
@@ -510,7 +510,9 @@ def publish(
     }
     if not summary.ended:
         details.update(forced=True, reason=reason)
-    record(actor, "period_publish", "period", period.code, details)
+    entry = record(actor, "period_publish", "period", period.code, details)
+    # The head including this publication, frozen with the result (checked by audit verify).
+    period.audit_head = chain_head(entry)
     db.session.flush()
     return summary
 

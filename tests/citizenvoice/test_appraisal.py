@@ -312,6 +312,26 @@ def test_audit_verify_detects_tampering(seeded, beijing_month):
     assert broken.exit_code != 0 and "broken" in broken.output
 
 
+def test_publication_freezes_the_audit_head_and_verify_holds_the_chain_to_it(seeded, beijing_month):
+    runner = seeded.test_cli_runner()
+    runner.invoke(args=["appraisal", "compute", "--period", beijing_month])
+    published = runner.invoke(args=["appraisal", "publish", "--period", beijing_month])
+    assert published.exit_code == 0, published.output
+    with seeded.app_context():
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "period_publish"))
+        assert period_by_code(beijing_month).audit_head == f"{entry.seq}:{entry.hash}"
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+    with seeded.app_context():
+        db.session.execute(
+            update(Period)
+            .where(Period.code == beijing_month)
+            .values(audit_head=f"{entry.seq}:" + "0" * 64)
+        )
+        db.session.commit()
+    broken = runner.invoke(args=["audit", "verify"])
+    assert broken.exit_code == 1 and f"published with {beijing_month}" in broken.output
+
+
 def test_publish_refuses_when_raw_rows_changed_since_compute(seeded, beijing_month):
     with seeded.app_context():
         period = period_by_code(beijing_month)
