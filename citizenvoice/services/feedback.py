@@ -14,7 +14,7 @@ from citizenvoice.domain.feedback import (
     FeedbackValidationError,
     mask_phone,
 )
-from citizenvoice.domain.tracking import TRACKING_CODE_PATTERN, new_tracking_code
+from citizenvoice.domain.tracking import lookup_candidates, new_tracking_code
 from citizenvoice.extensions import db
 from citizenvoice.models import OutboxMessage, StatusEvent, Submission
 from citizenvoice.services.departments import department_by_code
@@ -24,7 +24,7 @@ from citizenvoice.services.workflow import start_case
 
 __all__ = ["ANALYSE_TOPIC", "submission_by_tracking_code", "submit_feedback"]
 
-# A clash of 144-bit random codes is practically impossible; retry a few times all the same.
+# A clash of 120-bit random codes is practically impossible; retry a few times all the same.
 _TRACKING_CODE_ATTEMPTS = 3
 
 
@@ -82,11 +82,17 @@ def submit_feedback(feedback: FeedbackInput, *, channel: Channel, pii: PiiProtec
 
 
 def submission_by_tracking_code(code: str) -> Submission | None:
-    """Return the submission with this tracking code (events loaded), or None."""
-    if not TRACKING_CODE_PATTERN.fullmatch(code):
+    """Return the submission with this tracking code (events loaded), or None.
+
+    ``code`` is what the resident typed: case, spaces and dashes do not matter for current
+    codes (see citizenvoice.domain.tracking); codes of the old format match exactly.
+    """
+    candidates = lookup_candidates(code)
+    if not candidates:
         return None
     return db.session.scalar(
         select(Submission)
-        .where(Submission.tracking_code == code)
+        .where(Submission.tracking_code.in_(candidates))
         .options(selectinload(Submission.events), selectinload(Submission.department))
+        .limit(1)
     )
