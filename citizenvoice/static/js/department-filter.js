@@ -10,7 +10,7 @@
   var status = document.getElementById("department-search-status");
   var data = document.getElementById("department-data");
   if (!search || !select || !list || !status || !data) { return; }
-  var departments = JSON.parse(data.textContent || "[]");
+  var departments = JSON.parse(data.dataset.departments || "[]");
   var MAX_SHOWN = 6;
   var unsureText = select.options.length ? select.options[0].text : "";
   var isRating = (document.getElementById("feedback-form") || {}).dataset &&
