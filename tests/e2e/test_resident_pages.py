@@ -144,7 +144,7 @@ def test_anonymous_switches_the_phone_off_and_nothing_of_it_is_stored(
     phone.send_keys("13812345678")
     _tap(driver, driver.find_element(By.ID, "anonymous"))
     # The form says so before submitting: the phone field is off and the note explains why.
-    assert not phone.is_enabled()
+    assert not phone.is_enabled() and not phone.is_displayed()
     assert "手机号不会被保存" in driver.find_element(By.ID, "anonymous-note").text
     _shot(driver, screenshot_dir, "anonymous.png")
     _submit(driver)

@@ -252,7 +252,7 @@ def track(code: str) -> Any:
 
 
 @public_blueprint.post("/track/<code>/follow-up")
-@limiter.limit(_submission_limit)
+@limiter.limit(_submission_limit, deduct_when=_accepted)
 def follow_up(code: str) -> Any:
     """Record the resident's follow-up, once per case."""
     submission = submission_by_tracking_code(code)

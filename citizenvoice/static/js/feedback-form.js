@@ -35,6 +35,8 @@
   function updateAnonymous() {
     if (!anonymous || !phone) { return; }
     phone.disabled = anonymous.checked;  // a disabled field is not sent at all
+    var group = document.getElementById("phone-group");
+    if (group) { group.hidden = anonymous.checked; }
     if (note) {
       note.classList.toggle("text-danger", anonymous.checked);
       note.textContent = anonymous.checked

@@ -19,8 +19,10 @@ from support import testing_config
 
 from citizenvoice import create_app
 from citizenvoice.blueprints.public.views import local_time
+from citizenvoice.domain.workflow import Action, Actor, ActorRole
 from citizenvoice.extensions import db
 from citizenvoice.models import Department, OutboxMessage, StatusEvent, Submission
+from citizenvoice.services.workflow import perform
 
 COMPLAINT = "A1区人民路夜市每天晚上占道经营到凌晨，噪音和油烟严重影响居民休息，请尽快处理。"
 RATING = "在政务服务中心办理营业执照，窗口工作人员一次性告知所需材料，半天就拿到了执照。"
@@ -584,3 +586,27 @@ def test_too_many_form_submissions_get_a_chinese_429_page_and_are_not_stored(lim
     assert SUGGESTION in response.text and 'value="第三次提交"' in response.text
     assert row_counts(application) == before
     assert client.get("/submit/complaint").status_code == 200  # reading the form is not limited
+
+
+def test_a_follow_up_refused_by_the_limit_comes_back_with_the_comment_kept(limited_client):
+    application, client = limited_client
+    code = tracking_code_of(post_form(client, "complaint", department="cgzf"))
+    staff = Actor(ActorRole.DEPARTMENT_STAFF, "cgzf", "张三")
+    with application.app_context():
+        case = db.session.scalar(select(Submission).where(Submission.tracking_code == code))
+        perform(case, Action.SIGN, staff)
+        perform(case, Action.REPLY, staff, reply_body="已安排执法队员夜间巡查，摊贩已退回店内。")
+        db.session.commit()
+    token = csrf_token(client, f"/track/{code}")
+    answers = {"csrf_token": token, "contacted": "yes", "resolved": "no"}
+    url = f"/track/{code}/follow-up"
+    for _ in range(3):  # incomplete answers are sent back and do not use up the limit
+        assert client.post(url, data=answers).status_code == 400
+    comment = "巡查只来了一次，摊贩第二天又出来了。"
+    full = {**answers, "satisfaction": "dissatisfied", "comment": comment}
+    assert client.post(url, data=full).status_code == 303
+    assert client.post(url, data=full).status_code == 303  # already answered: a message
+    response = client.post(url, data=full)
+    assert response.status_code == 429
+    assert "提交过于频繁" in response.text
+    assert comment in response.text
