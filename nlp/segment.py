@@ -5,7 +5,8 @@ Interface contract used by every other nlp module (extend, do not break):
 ``Segmenter().content_tokens(text) -> list[str]`` tokens without stopwords, punctuation and
 whitespace, the input of classifiers, keywords, topics and duplicate detection.
 ``Segmenter().content_of(tokens)`` filters an existing ``cut`` result, so a pipeline that needs
-both lists segments once. ``default_segmenter()`` returns one shared instance per process.
+both lists segments once. ``Segmenter().search_terms(tokens)`` adds jieba's search-mode parts
+of long words (垃圾清运 -> 垃圾, 清运), the lexemes of the staff's keyword search. ``default_segmenter()`` returns one shared instance per process.
 
 Dictionaries (plain text, UTF-8, one ``word [freq] [tag]`` a line, ``#`` starts a comment):
 
@@ -127,6 +128,33 @@ class Segmenter:
     def content_tokens(self, text: str) -> list[str]:
         """Return the tokens that carry meaning: no stopwords, punctuation or whitespace."""
         return self.content_of(self.cut(text))
+
+    def search_parts(self, token: str) -> list[str]:
+        """The dictionary words inside a long token, as jieba's search mode finds them.
+
+        jieba keeps 垃圾清运 whole, but a person searching types 垃圾: the same 2- and 3-character
+        sub-words ``cut_for_search`` emits (only those in the dictionary, so no 圾清), without
+        segmenting the text a second time. Tokens of one or two characters have no parts.
+        """
+        freq = self._tokenizer.FREQ
+        parts: list[str] = []
+        for size in (2, 3):
+            if len(token) <= size:
+                break
+            for start in range(len(token) - size + 1):
+                gram = token[start : start + size]
+                if freq.get(gram):
+                    parts.append(gram)
+        return list(dict.fromkeys(parts))
+
+    def search_terms(self, tokens: Iterable[str]) -> list[str]:
+        """Tokens plus their search-mode parts, each once, in first-seen order (see search_parts)."""
+        terms: dict[str, None] = {}
+        for token in tokens:
+            for part in self.search_parts(token):
+                terms.setdefault(part)
+            terms.setdefault(token)
+        return list(terms)
 
 
 def _is_wordlike(token: str) -> bool:
