@@ -32,6 +32,7 @@ __all__ = [
     "InboxPage",
     "case_for",
     "case_replies",
+    "duplicate_group_size",
     "inbox",
     "merge_search_index",
     "overdue_condition",
@@ -89,6 +90,16 @@ def case_replies(case_id: int) -> list[CaseReply]:
             select(CaseReply).where(CaseReply.submission_id == case_id).order_by(CaseReply.id)
         )
     )
+
+
+def duplicate_group_size(user: User, group: str) -> int:
+    """How many cases this user may see in a near-duplicate group (the case itself included)."""
+    query = (
+        visible_cases(user)
+        .join(Analysis, Analysis.submission_id == Submission.id)
+        .where(Analysis.duplicate_group == group)
+    )
+    return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
 @lru_cache(maxsize=1)

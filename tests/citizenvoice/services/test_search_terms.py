@@ -24,7 +24,10 @@ from citizenvoice.services.analysis import analyse_submission
 from citizenvoice.services.cases import InboxFilters, inbox
 from config import DevelopmentConfig
 
-EXAMPLE = ("小区垃圾清运不及时", "我们小区的垃圾清运不及时，垃圾堆了三天没人管，气味很大，请尽快处理。")
+EXAMPLE = (
+    "小区垃圾清运不及时",
+    "我们小区的垃圾清运不及时，垃圾堆了三天没人管，气味很大，请尽快处理。",
+)
 # (query, title, text): real messages where jieba's words hide the query inside a longer word.
 REAL = [
     (
