@@ -20,6 +20,9 @@ resident or the appraisal office, and warnings a department sees before sending.
 * Timeliness (only when both timestamps are given): 1 within ``REPLY_LIMIT_DAYS`` (7 calendar
   days), falling linearly to 0.5 at ``COMPLEX_LIMIT_DAYS`` (15 days, the limit for complex
   cases) and to 0 at ``LATE_ZERO_DAYS``. Calendar days: working-day rules belong to the app.
+* Placeholders: blanks of a template left unfilled ({问题}, ____, XX路, ××, 【 】, empty
+  brackets) are listed in ``placeholders``; the app treats them as a hard warning (the reply
+  cannot be sent until they are filled), because a resident must never read a form.
 * Score: ``WEIGHTS`` over the three components (renormalised without timeliness when it is
   ``None``).
 """
@@ -31,7 +34,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -51,11 +54,13 @@ __all__ = [
     "MIN_SUBSTANCE_CHARS",
     "PART_PATTERNS",
     "PART_WEIGHTS",
+    "PLACEHOLDER",
     "REPLY_LIMIT_DAYS",
     "TEMPLATE_CAP",
     "WEIGHTS",
     "IdfTable",
     "ReplyQuality",
+    "find_placeholders",
     "fit_idf",
     "load_idf",
     "relevance_signals",
@@ -107,6 +112,23 @@ PART_PATTERNS: dict[str, re.Pattern[str]] = {
         r"|联系方式|前来.{0,10}咨询|可(?:向|到|至).{0,20}咨询"
     ),
 }
+#: Blanks of a template that nobody filled. ``XX`` counts only where a template puts it (alone,
+#: or before a unit such as 月/日/路/小区/电话): real replies mask surnames as 贺XX老师.
+PLACEHOLDER = re.compile(
+    r"[{｛]{1,2}\s*[^{}｛｝\n]{0,10}\s*[}｝]{1,2}"
+    r"|_{3,}|＿{2,}|—{4,}"
+    r"|(?<![A-Za-z\u4e00-\u9fff])(?:XX|xx|ＸＸ|X{3,})(?![A-Za-z])"
+    r"|(?:XX|xx|ＸＸ)(?=[年月日号时分路街巷村镇区县市局小区单位部门电话元天个件])"
+    r"|[×╳]{2,}|[○〇]{2,}|\*{2,}(?=[年月日号路])"
+    r"|【\s*】|\[\s*\]|（\s*）|\(\s*\)"
+)
+
+
+def find_placeholders(reply: str) -> tuple[str, ...]:
+    """The unfilled template blanks in a reply, each once, in order of appearance."""
+    return tuple(dict.fromkeys(m.group(0) for m in PLACEHOLDER.finditer(reply)))
+
+
 #: A message whose first ``CONSULTATION_HEAD_CHARS`` characters (the title, as the app and the
 #: data put it first) ask a question is a consultation: its reply is judged on
 #: ``CONSULTATION_PARTS`` only, since a policy answer has no measures or result to report.
@@ -167,6 +189,8 @@ class ReplyQuality:
     warnings: tuple[str, ...]
     delay_days: float | None
     template_only: bool
+    #: Unfilled template blanks ({问题}, ____, XX月XX日 ...): a hard warning, see find_placeholders.
+    placeholders: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,7 +393,11 @@ def score_reply(
     if len(reply.strip()) < SHORT_REPLY_CHARS:
         reasons.append("答复过于简短")
         warnings.append(f"答复过短（少于{SHORT_REPLY_CHARS}字）")
-    return _result(
+    placeholders = find_placeholders(reply)
+    if placeholders:
+        reasons.insert(0, "答复中有未填写的模板占位符")
+        warnings.insert(0, "有未填写的模板占位符：" + " ".join(placeholders) + "，请填写后再发送")
+    result = _result(
         relevance,
         completeness,
         timeliness,
@@ -380,6 +408,7 @@ def score_reply(
         template_only,
         required,
     )
+    return replace(result, placeholders=placeholders)
 
 
 def _result(

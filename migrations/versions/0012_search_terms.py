@@ -1,4 +1,4 @@
-"""search index: words plus their search-mode parts (垃圾清运 -> 垃圾, 清运)
+"""search index: words plus their search-mode parts (垃圾清运 -> 垃圾, 清运); seeded templates
 
 Revision ID: 0012_search_terms
 Revises: 0011
@@ -10,6 +10,9 @@ finds 小区垃圾清运不及时. Rows analysed before keep only whole words: t
 to them. The stored words are enough (no re-segmentation, no models): a few seconds for 100,000
 rows. On PostgreSQL the generated ``search_vector`` follows by itself. Downgrade keeps the added
 terms: they are a superset the old search reads just as well.
+
+``reply_template.created_by`` becomes nullable: ``flask seed`` gives every department starter
+templates that no staff account wrote.
 """
 
 import sqlalchemy as sa
@@ -25,6 +28,12 @@ BATCH = 2000
 
 
 def upgrade():
+    with op.batch_alter_table("reply_template") as batch:
+        batch.alter_column("created_by", existing_type=sa.Integer(), nullable=True)
+    _add_search_parts()
+
+
+def _add_search_parts():
     bind = op.get_bind()
     analysis = sa.table("analysis", sa.column("id", sa.Integer), sa.column("search_tokens"))
     has_rows = bind.execute(
@@ -62,4 +71,6 @@ def upgrade():
 
 
 def downgrade():
-    pass
+    op.execute("DELETE FROM reply_template WHERE created_by IS NULL")
+    with op.batch_alter_table("reply_template") as batch:
+        batch.alter_column("created_by", existing_type=sa.Integer(), nullable=False)

@@ -179,3 +179,22 @@ def test_mixed_naive_and_aware_times_are_a_clear_error() -> None:
         score_reply(MESSAGE, GOOD_REPLY, T0, aware)
     q = score_reply(MESSAGE, GOOD_REPLY, T0.replace(tzinfo=UTC), aware)
     assert q.delay_days == pytest.approx(6.02, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("reply", "blanks"),
+    [
+        ("您好！关于{问题}，经核实已于____处理完毕。", ("{问题}", "____")),
+        ("经查，XX月XX日已修复XX路路灯。", ("XX",)),
+        ("请于××日前到【 】办理，网站（）。", ("××", "【 】", "（）")),
+        ("网友您好，何坳家小学贺XX老师职称评定情况如下。", ()),  # a masked surname, not a blank
+        ("经现场核实，路灯已于12月3日修复，联系电话0731-84001234。", ()),
+    ],
+)
+def test_unfilled_template_blanks_are_found(reply, blanks):
+    from nlp.reply_quality import find_placeholders
+
+    assert find_placeholders(reply) == blanks
+    quality = score_reply(MESSAGE, reply)
+    assert quality.placeholders == blanks
+    assert any("占位符" in w for w in quality.warnings) == bool(blanks)

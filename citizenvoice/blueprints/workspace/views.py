@@ -225,6 +225,9 @@ def case_reply(case_id: int) -> Any:
         flash(f"答复内容须为 {MIN_REPLY_LENGTH} 到 {MAX_REPLY_LENGTH} 个字", "danger")
         return _render_case(case, draft=body), 400
     quality = check_reply(case, body)
+    # Unfilled template blanks are a hard warning: no "send anyway" until they are filled.
+    if quality["placeholders"]:
+        return _render_case(case, draft=body, quality=quality), 422
     if quality["warnings"] and request.form.get("confirm") != "1":
         return _render_case(case, draft=body, quality=quality)
     user = current_user._get_current_object()

@@ -8,7 +8,7 @@ import io
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from support import file_submission
 
 from citizenvoice.extensions import db
@@ -107,3 +107,52 @@ def test_a_department_staff_member_sees_return_disabled_with_the_reason(staff):
     page = admin.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
     button = re.search(r'<button[^>]*data-action="return"[^>]*>', page)
     assert button and "disabled" not in button.group(0)
+
+
+def test_every_department_gets_starter_templates_whose_blanks_block_sending(staff):
+    from citizenvoice.models import CaseReply, Department, ReplyTemplate
+
+    with staff.app_context():
+        departments = db.session.scalars(select(Department)).all()
+        templates = db.session.scalars(select(ReplyTemplate)).all()
+        assert {t.department_id for t in templates} == {d.id for d in departments}
+    case_id = file_submission(staff, FRAGMENTS, department="cgzf", title="垃圾堆积")
+    client, _ = _login(staff, "cg_staff")
+    page = client.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
+    client.post(
+        f"/workspace/cases/{case_id}/action", data={"csrf_token": _token(page), "action": "sign"}
+    )
+    page = client.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
+    assert "办结答复" in page and "政策咨询答复" in page
+    template_id = re.search(r"template=(\d+)\">办结答复", page).group(1)
+    draft = client.get(f"/workspace/cases/{case_id}?template={template_id}").get_data(as_text=True)
+    body = re.search(r'<textarea[^>]*id="reply-body"[^>]*>([^<]*)</textarea>', draft).group(1)
+    assert "{问题}" in body and "市城市管理综合执法局" in body
+    # Sent as it is, even with "send anyway": refused until the blanks are filled.
+    for confirm in ("", "1"):
+        response = client.post(
+            f"/workspace/cases/{case_id}/reply",
+            data={"csrf_token": _token(draft), "body": body, "confirm": confirm},
+        )
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422
+        assert 'id="reply-blocked"' in html and "{问题}" in html
+        assert 'id="confirm-reply"' not in html
+    with staff.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CaseReply)) == 0
+    filled = (
+        body.replace("{问题}", "五里牌小区门口垃圾堆积问题")
+        .replace("{日期}", "12月3日")
+        .replace("{核实情况}", "该处垃圾因清运车辆故障两天未清运")
+        .replace("{采取的措施}", "责成环卫所增派车辆")
+        .replace("{处理结果}", "垃圾已全部清运完毕")
+        .replace("{联系电话}", "0731-84001234")
+        .replace("{联系人}", "张科长")
+    )
+    response = client.post(
+        f"/workspace/cases/{case_id}/reply",
+        data={"csrf_token": _token(draft), "body": filled, "confirm": "1"},
+    )
+    assert response.status_code == 303
+    with staff.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CaseReply)) == 1
