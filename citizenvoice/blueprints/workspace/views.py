@@ -24,7 +24,7 @@ from citizenvoice.charts import bar_chart, line_chart
 from citizenvoice.domain.accounts import Role
 from citizenvoice.domain.cases import CaseStatus
 from citizenvoice.domain.feedback import FeedbackKind
-from citizenvoice.domain.timelimits import due_at, is_overdue
+from citizenvoice.domain.timelimits import DEFAULT_SETTINGS, due_at, is_overdue
 from citizenvoice.domain.workflow import (
     NOTE_REQUIRED,
     Action,
@@ -164,6 +164,7 @@ def _render_case(
         can_reply=Action.REPLY in actions,
         note_required=NOTE_REQUIRED,
         department_actions=DEPARTMENT_ACTIONS,
+        extension_days=DEFAULT_SETTINGS.extension_working_days,
         departments=active_departments(),
         templates=templates,
         draft=draft,
@@ -203,6 +204,7 @@ def case_action(case_id: int) -> Any:
             actor_for(current_user._get_current_object()),
             note=request.form.get("note", ""),
             department=request.form.get("department") or None,
+            days=request.form.get("days", type=int) if action is Action.REQUEST_EXTENSION else None,
         )
     except WorkflowError as exc:
         db.session.rollback()

@@ -156,3 +156,53 @@ def test_every_department_gets_starter_templates_whose_blanks_block_sending(staf
     assert response.status_code == 303
     with staff.app_context():
         assert db.session.scalar(select(func.count()).select_from(CaseReply)) == 1
+
+
+def test_an_extension_request_takes_the_days_asked_for_and_the_log_says_so(staff):
+    from citizenvoice.models import StatusEvent, Submission
+
+    case_id = file_submission(staff, FRAGMENTS, department="cgzf", title="垃圾堆积")
+    admin, _ = _login(staff, "cg_admin")
+    page = admin.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
+    admin.post(
+        f"/workspace/cases/{case_id}/action", data={"csrf_token": _token(page), "action": "sign"}
+    )
+    page = admin.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
+    assert 'id="extension-days"' in page and 'max="5"' in page
+    too_many = admin.post(
+        f"/workspace/cases/{case_id}/action",
+        data={
+            "csrf_token": _token(page),
+            "action": "request_extension",
+            "note": "需等待检测报告",
+            "days": "9",
+        },
+        follow_redirects=True,
+    )
+    assert "延期天数须为 1 到 5 个工作日" in too_many.get_data(as_text=True)
+    admin.post(
+        f"/workspace/cases/{case_id}/action",
+        data={
+            "csrf_token": _token(page),
+            "action": "request_extension",
+            "note": "需等待检测报告",
+            "days": "3",
+        },
+    )
+    with staff.app_context():
+        before = db.session.get(Submission, case_id).reply_due_at
+    office, _ = _login(staff, "office1")
+    page = office.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
+    assert "延期 3 个工作日" in page
+    office.post(
+        f"/workspace/cases/{case_id}/action",
+        data={"csrf_token": _token(page), "action": "approve_extension"},
+    )
+    with staff.app_context():
+        notes = list(
+            db.session.scalars(select(StatusEvent.note).where(StatusEvent.submission_id == case_id))
+        )
+        after = db.session.get(Submission, case_id).reply_due_at
+    assert any("申请延期3个工作日" in note for note in notes)
+    assert any("同意延期3个工作日" in note for note in notes)
+    assert after > before
