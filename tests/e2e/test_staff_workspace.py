@@ -98,6 +98,8 @@ def test_staff_land_on_their_inbox_and_see_deadlines_and_one_active_tab(
         if tab == "统计":
             assert driver.find_elements(By.TAG_NAME, "svg"), "the dashboard draws its charts"
             assert _cut_chart_labels(driver) == []
+            overdue = driver.find_element(By.ID, "overdue-list").text
+            assert f"#{desk['late']} 小区门口的路灯坏了" in overdue  # named, not "#id "
             driver.save_screenshot(os.path.join(screenshot_dir, "staff-dashboard.png"))
         row = driver.find_element(By.TAG_NAME, "body")
 
