@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Final, TypedDict
 
-__all__ = ["DEMO_DEPARTMENTS", "SAMPLE_MESSAGES", "DemoDepartment"]
+__all__ = ["DEMO_DEPARTMENTS", "REPLY_TEMPLATES", "SAMPLE_MESSAGES", "DemoDepartment"]
 
 
 class DemoDepartment(TypedDict):
@@ -269,5 +269,30 @@ SAMPLE_MESSAGES: Final[list[tuple[str, str | None, str, str, int | None]]] = [
         "医保报销流程复杂",
         "异地就医报销需要跑三个地方盖章，材料反复提交，前后用了一个月，希望能简化流程实现网上办理。",
         2,
+    ),
+]
+
+
+#: Starter reply templates every department gets from `flask seed` (title, body). The blanks in
+#: braces must be replaced before sending: the reply-quality check refuses a reply that still
+#: has one. ``{部门}`` is filled with the department's name when seeding. Shaped on the replies
+#: of the TipDM board: facts found, measures, result, basis, contact.
+REPLY_TEMPLATES: Final[list[tuple[str, str]]] = [
+    (
+        "办结答复",
+        "您好！您反映的{问题}已收悉。经{部门}工作人员于{日期}现场调查核实，{核实情况}。"
+        "针对上述问题，我局已{采取的措施}，目前{处理结果}。"
+        "如有疑问，请拨打{联系电话}与{联系人}联系。感谢您对我们工作的支持！",
+    ),
+    (
+        "政策咨询答复",
+        "您好！关于您咨询的{问题}，现答复如下：根据《{政策文件}》第{条款}条规定，{政策内容}。"
+        "您可携带{所需材料}到{办理地点}办理。如需进一步了解，请拨打{部门}咨询电话{联系电话}。",
+    ),
+    (
+        "阶段性答复",
+        "您好！您反映的{问题}已收悉。经{部门}初步核实，{核实情况}。该问题涉及{涉及事项}，"
+        "需要{所需时间}处理，我们已{已采取的措施}，将于{预计完成时间}前办结并再次答复您。"
+        "联系电话：{联系电话}。",
     ),
 ]

@@ -38,5 +38,6 @@ class ReplyTemplate(Base):
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
     title: Mapped[str] = mapped_column(String(100))
     body: Mapped[str] = mapped_column(Text)
-    created_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    # None for the starter templates `flask seed` gives every department.
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

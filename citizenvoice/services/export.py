@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 
 from openpyxl import Workbook
 
+from citizenvoice.domain.analysis import sentiment_label
 from citizenvoice.domain.export import neutralise_cell
 from citizenvoice.models import Submission
 from citizenvoice.services.redaction import redact_for_staff
@@ -54,7 +55,7 @@ def export_rows(cases: Iterable[Submission]) -> list[list[object]]:
                     redact_for_staff(case.title),
                     analysis.redacted_text if analysis else "（待分析，暂不导出原文）",
                     analysis.category if analysis and analysis.category else "",
-                    analysis.sentiment_label if analysis and analysis.sentiment_label else "",
+                    sentiment_label(analysis.sentiment_label) if analysis else "",
                     "是" if analysis and analysis.urgent else "否",
                     case.contact_phone_masked or "",
                     analysis.duplicate_group if analysis and analysis.duplicate_group else "",

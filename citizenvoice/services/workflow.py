@@ -89,6 +89,7 @@ def _snapshot(case: Any, department: str | None) -> CaseSnapshot:
             requested_at=_aware(datetime.fromisoformat(case.pending["requested_at"])) or utcnow(),
             reason=case.pending.get("reason", ""),
             department=case.pending.get("department"),
+            days=case.pending.get("days"),
         )
     return CaseSnapshot(
         status=CaseStatus(case.status),
@@ -131,6 +132,7 @@ def _state_values(snap: CaseSnapshot) -> dict[str, Any]:
                 "requested_at": snap.pending.requested_at.isoformat(),
                 "reason": snap.pending.reason,
                 "department": snap.pending.department,
+                "days": snap.pending.days,
             }
             if snap.pending
             else None
@@ -201,6 +203,7 @@ def perform(
     client_fingerprint: str | None = None,
     follow_up_rating: int | None = None,
     settings: WorkflowSettings = DEFAULT_SETTINGS,
+    days: int | None = None,
 ) -> Transition:
     """Apply one action to a stored case and record its effects. Raises WorkflowError. Flushes."""
     moment = at or utcnow()
@@ -213,6 +216,7 @@ def perform(
         note=note,
         department=department,
         follow_up=follow_up,
+        days=days,
     )
     _store(case, transition.after)
     for values in _event_values(transition, _department_names()):
