@@ -16,7 +16,6 @@ from citizenvoice.services.audit import record
 __all__ = [
     "AccountError",
     "authenticate",
-    "change_password",
     "create_user",
     "disable_user",
     "end_sessions",
@@ -82,20 +81,6 @@ def authenticate(username: str, password: str) -> User | None:
     return user
 
 
-def change_password(user: User, current: str, new: str) -> None:
-    """Set a new password after checking the current one; ends every session. Flushes.
-
-    The audit log records the change (never the passwords).
-    """
-    if not check_password_hash(user.password_hash, current):
-        raise AccountError("当前密码不正确")
-    if len(new) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"新密码至少 {MIN_PASSWORD_LENGTH} 位")
-    if new == current:
-        raise AccountError("新密码不能与当前密码相同")
-    user.password_hash = generate_password_hash(new, method="scrypt")
-    end_sessions(user)
-    record(user.username, "password_changed", "user_account", user.id, {})
 
 
 def end_sessions(user: User) -> None:
