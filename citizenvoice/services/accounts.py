@@ -11,7 +11,6 @@ from citizenvoice.domain.accounts import MIN_PASSWORD_LENGTH, Role
 from citizenvoice.extensions import db
 from citizenvoice.models import Department, User
 from citizenvoice.models.base import utcnow
-from citizenvoice.services.audit import record
 
 __all__ = [
     "AccountError",

@@ -1,7 +1,7 @@
 """search index: words plus their search-mode parts (垃圾清运 -> 垃圾, 清运); seeded templates
 
-Revision ID: 0012_search_terms
-Revises: 0011
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-04 19:00:00
 
 The analysis batch now stores in ``search_tokens`` each word together with the dictionary words
@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0012_search_terms"
-down_revision = "0011"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
