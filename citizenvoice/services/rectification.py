@@ -419,8 +419,6 @@ def before_after(task: RectificationTask, now: datetime | None = None) -> Before
     """
     now = now or utcnow()
     opened = task.created_at
-    if opened.tzinfo is None:  # SQLite drops the zone; stored values are UTC
-        opened = opened.replace(tzinfo=now.tzinfo)
     window = max(timedelta(0), min(now - opened, MAX_WINDOW))
     return BeforeAfter(
         window,

@@ -65,6 +65,12 @@ def _follow_ups(app, department: str, satisfied: int, dissatisfied: int) -> None
 
 
 @pytest.fixture
+def app(db_app):
+    """Every appraisal journey runs on PostgreSQL and on the embedded SQLite (conftest.db_app)."""
+    return db_app
+
+
+@pytest.fixture
 def beijing_month(seeded):
     """This month's period with the Beijing 12345 preset (三率 only), and two departments' follow-ups."""
     with seeded.app_context():

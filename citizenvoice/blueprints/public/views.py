@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -29,17 +28,6 @@ __all__ = ["public_blueprint"]
 public_blueprint = Blueprint("public", __name__)
 
 UNSURE = ""  # the department choice "不确定": the classifier routes it later
-
-# Times are stored in UTC; residents read them in China Standard Time (UTC+8, no DST).
-CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
-
-
-@public_blueprint.app_template_filter("local_time")
-def local_time(value: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """Format a stored time in China Standard Time (naive values, as SQLite gives, are UTC)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(CHINA_STANDARD_TIME).strftime(fmt)
 
 
 def _submission_limit() -> str:
