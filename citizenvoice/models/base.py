@@ -64,6 +64,16 @@ class UTCDateTime(TypeDecorator[datetime]):
             value = datetime.fromisoformat(value)
         return as_utc(value)
 
+    def coerce_compared_value(self, op: Any, value: Any) -> Any:
+        """The type of the other operand in an expression with this column.
+
+        Datetimes go through UTCDateTime; anything else (a timedelta in ``column - delta``)
+        keeps the type DateTime gives it, so interval arithmetic still works on PostgreSQL.
+        """
+        if isinstance(value, datetime):
+            return self
+        return self.impl_instance.coerce_compared_value(op, value)
+
     @property
     def python_type(self) -> type[datetime]:
         """The Python type of the values (datetime)."""
