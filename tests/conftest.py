@@ -6,7 +6,9 @@ them) and every test starts from empty tables and an empty Redis database.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -137,7 +139,7 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(params=BACKENDS)
 def db_app(
-    request: pytest.FixtureRequest, redis_client: redis.Redis, tmp_path: object
+    request: pytest.FixtureRequest, redis_client: redis.Redis, tmp_path: Path
 ) -> Iterator[Flask]:
     """The app in the Testing config on PostgreSQL or on a fresh migrated SQLite file.
 
@@ -147,14 +149,11 @@ def db_app(
     if request.param == "postgresql":
         yield request.getfixturevalue("_postgresql_app")
         return
-    import shutil
-    from pathlib import Path
-
     redis_client.flushdb()
     from citizenvoice.extensions import limiter
 
     limiter._storage_dead = False  # as in _postgresql_app
-    path = Path(str(tmp_path)) / "citizenvoice.sqlite3"
+    path = tmp_path / "citizenvoice.sqlite3"
     shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
     application = create_app(testing_config(DATABASE_URL=f"sqlite:///{path}"))
     yield application
