@@ -30,6 +30,8 @@ def as_utc(moment: datetime) -> datetime:
     Only for values from outside the ORM (a raw SQLite row, an old JSON field): UTCDateTime
     columns hand back aware UTC already.
     """
+    if moment.tzinfo is UTC:  # the common case (psycopg in a UTC session): no new object
+        return moment
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
