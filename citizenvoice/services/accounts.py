@@ -80,8 +80,6 @@ def authenticate(username: str, password: str) -> User | None:
     return user
 
 
-
-
 def end_sessions(user: User) -> None:
     """Invalidate every session of this user (logout). Flushes."""
     user.session_token = secrets.token_hex(16)

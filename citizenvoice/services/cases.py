@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import REGCLASS, TSQUERY
 from sqlalchemy.orm import selectinload
 
 from citizenvoice.domain.cases import CaseStatus
+from citizenvoice.domain.localtime import local_midnight
 from citizenvoice.extensions import SEARCH_INDEX, db
 from citizenvoice.models import Analysis, CaseReply, Submission, User
 from citizenvoice.models.base import utcnow
@@ -270,13 +271,10 @@ def inbox(user: User, filters: InboxFilters, max_per_page: int = PER_PAGE_MAX) -
     if filters.duplicate_group:
         query = query.where(Analysis.duplicate_group == filters.duplicate_group)
     if filters.date_from:
-        query = query.where(
-            Submission.created_at >= datetime.combine(filters.date_from, time.min).astimezone()
-        )
+        query = query.where(Submission.created_at >= local_midnight(filters.date_from))
     if filters.date_to:
         query = query.where(
-            Submission.created_at
-            < datetime.combine(filters.date_to + timedelta(days=1), time.min).astimezone()
+            Submission.created_at < local_midnight(filters.date_to + timedelta(days=1))
         )
     if filters.overdue is not None:
         condition = overdue_condition(utcnow())

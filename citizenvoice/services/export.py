@@ -10,6 +10,7 @@ from openpyxl import Workbook
 
 from citizenvoice.domain.analysis import sentiment_label
 from citizenvoice.domain.export import neutralise_cell
+from citizenvoice.domain.localtime import EXPORT_ZONE_LABEL, local_time
 from citizenvoice.models import Submission
 from citizenvoice.services.redaction import redact_for_staff
 
@@ -27,7 +28,7 @@ EXPORT_COLUMNS = [
     "类型",
     "部门",
     "状态",
-    "提交时间",
+    f"提交时间（{EXPORT_ZONE_LABEL}）",
     "标题",
     "内容（已脱敏）",
     "类别",
@@ -51,7 +52,7 @@ def export_rows(cases: Iterable[Submission]) -> list[list[object]]:
                     case.kind_label,
                     case.department.name if case.department else "",
                     case.status_label,
-                    case.created_at.strftime("%Y-%m-%d %H:%M"),
+                    local_time(case.created_at),
                     redact_for_staff(case.title),
                     analysis.redacted_text if analysis else "（待分析，暂不导出原文）",
                     analysis.category if analysis and analysis.category else "",

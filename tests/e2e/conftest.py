@@ -18,6 +18,12 @@ PHONE_WIDTH, PHONE_HEIGHT = 375, 812  # an iPhone-sized CSS viewport
 
 
 @pytest.fixture
+def app(db_app: Flask) -> Flask:
+    """The browser journeys run on PostgreSQL and on the embedded SQLite (conftest.db_app)."""
+    return db_app
+
+
+@pytest.fixture
 def live_server(seeded: Flask) -> Iterator[str]:
     """Serve the seeded test app on a free loopback port for the duration of one test."""
     server = make_server("127.0.0.1", 0, seeded, threaded=True)

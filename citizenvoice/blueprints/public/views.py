@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -52,14 +52,6 @@ CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
 def _no_store_on_case_pages(response: Response) -> Response:
     """Cache-Control: no-store on the confirmation and tracking pages (see _CASE_PAGES)."""
     return no_store(response) if request.endpoint in _CASE_PAGES else response
-
-
-@public_blueprint.app_template_filter("local_time")
-def local_time(value: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """Format a stored time in China Standard Time (naive values, as SQLite gives, are UTC)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(CHINA_STANDARD_TIME).strftime(fmt)
 
 
 def _submission_limit() -> str:

@@ -15,6 +15,7 @@ from citizenvoice.domain.cases import (
     PendingRequest,
     Satisfaction,
 )
+from citizenvoice.domain.localtime import local_time
 from citizenvoice.domain.timelimits import (
     DEFAULT_SETTINGS,
     WorkflowSettings,
@@ -139,7 +140,9 @@ class _Request:
 
 
 def _when(moment: datetime | None) -> str:
-    return f"{moment:%Y-%m-%d %H:%M}" if moment is not None else "无"
+    # Beijing time whatever zone the moment carries: a value read back from the database is
+    # UTC, and the note must show the same deadline as the case page.
+    return local_time(moment) if moment is not None else "无"
 
 
 def _hand_over(r: _Request, department: str) -> CaseSnapshot:

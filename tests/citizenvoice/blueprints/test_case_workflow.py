@@ -40,6 +40,12 @@ def _login(app, username: str):
 
 
 @pytest.fixture
+def app(db_app):
+    """Every journey here runs on PostgreSQL and on the embedded SQLite (conftest.db_app)."""
+    return db_app
+
+
+@pytest.fixture
 def case(seeded):
     runner = seeded.test_cli_runner()
     for username, role, department in [

@@ -18,7 +18,6 @@ from sqlalchemy import func, select
 from support import testing_config
 
 from citizenvoice import create_app
-from citizenvoice.blueprints.public.views import local_time
 from citizenvoice.domain.workflow import Action, Actor, ActorRole
 from citizenvoice.extensions import db
 from citizenvoice.models import Department, OutboxMessage, StatusEvent, Submission
@@ -487,12 +486,6 @@ def test_the_tracking_page_shows_times_in_china_standard_time(seeded, client, fi
     assert '<dd class="col-8">2026-11-29 04:15</dd>' in html
     assert re.search(r"<small[^>]*>11-29 04:15</small>", html)
     assert "20:15" not in html
-
-
-def test_local_time_treats_naive_times_as_utc():
-    # SQLite (the development database) hands back naive datetimes for UTC columns.
-    assert local_time(datetime(2026, 1, 1, 16, 0)) == "2026-01-02 00:00"
-    assert local_time(datetime(2026, 1, 1, 16, 0, tzinfo=UTC), "%H:%M") == "00:00"
 
 
 @pytest.mark.parametrize("page", ["/track/{code}", "/submitted/{code}"])
