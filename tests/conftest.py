@@ -183,3 +183,41 @@ def _postgresql_app(_migrated_database: str, redis_client: redis.Redis) -> Itera
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+# --- Markers from the services a test needs, read off the fixtures it uses ---
+# ``make check`` deselects every test marked here (and ``slow``) so the inner loop needs no
+# PostgreSQL, Redis, worker process or Chromium; ``make test`` runs them all. Marking by fixture
+# rather than by hand means a new test cannot forget its marker. Worker processes start inside
+# test bodies, not fixtures, so test_queue_reliability marks itself ``worker``; a test that
+# opens a service on its own marks itself too (``make check`` points the URLs at a closed port,
+# so one that forgets stops the run).
+SERVICE_FIXTURES = {
+    "postgres": {"_migrated_database", "_postgresql_app"},
+    "redis": {"redis_client", "private_redis"},
+}
+
+
+def service_markers(item: pytest.Item) -> set[str]:
+    """The service markers an item needs, from its fixture closure and its database parameter."""
+    fixtures = set(getattr(item, "fixturenames", ()))
+    needed = {marker for marker, names in SERVICE_FIXTURES.items() if fixtures & names}
+    # Every Chromium fixture is named *_browser (phone_browser, desk_browser, desktop_browser).
+    if any(name.endswith("_browser") for name in fixtures):
+        needed.add("browser")
+    # The two-database fixtures (db_app and the modules' own) ask for the PostgreSQL app at run
+    # time (getfixturevalue), so the closure does not show it: the parameter "postgresql" says
+    # which database the test runs on. (db_app's SQLite variant still uses Redis: redis_client.)
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and any(
+        isinstance(value, str) and value == "postgresql" for value in callspec.params.values()
+    ):
+        needed.add("postgres")
+    return needed
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test with the services its fixtures need (see SERVICE_FIXTURES)."""
+    for item in items:
+        for marker in sorted(service_markers(item) - {m.name for m in item.iter_markers()}):
+            item.add_marker(marker)

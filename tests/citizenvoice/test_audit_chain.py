@@ -257,6 +257,7 @@ def _at_once(clients: list, path: str) -> list[object]:
     return outcomes
 
 
+@pytest.mark.slow
 def test_concurrent_denied_requests_never_fork_the_chain(chain_app):
     """Eight staff of one department open another department's case at once, five rounds;
     then one user sends six requests at once: every answer is 404, every attempt is audited,
@@ -373,6 +374,7 @@ def _http_status(opener, url: str) -> int:
         return int(exc.code)
 
 
+@pytest.mark.slow
 def test_concurrent_requests_to_a_live_server_never_fork_the_chain(chain_app):
     """The same over real HTTP: a threaded server on loopback, eight signed-in staff, three
     rounds of simultaneous denied requests; no 500, the chain verifies."""

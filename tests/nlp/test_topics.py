@@ -177,6 +177,7 @@ def test_hot_issue_index_edges() -> None:
     assert hot_issue_index([("a", NOW, 1)]) == hot_issue_index([("a", NOW, 1)], now=NOW)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(data_dir(required=False) is None, reason="shared data not available")
 def test_topics_on_real_messages_relate_to_categories() -> None:
     from sklearn.metrics import normalized_mutual_info_score
