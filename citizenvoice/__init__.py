@@ -41,6 +41,7 @@ def create_app(
 
         count = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
+    register_input_cleaning(app)
     register_extensions(app)
     register_background_work(app)
     register_blueprints(app)
@@ -48,6 +49,13 @@ def create_app(
     register_security_headers(app)
     register_commands(app)
     return app
+
+
+def register_input_cleaning(app: Flask) -> None:
+    """Strip control characters from every input before any view or extension reads it."""
+    from citizenvoice.blueprints.inputs import init_app as init_inputs
+
+    init_inputs(app)
 
 
 def register_extensions(app: Flask) -> None:
