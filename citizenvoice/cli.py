@@ -411,16 +411,38 @@ def users_group() -> None:
 
 @users_group.command("create")
 @click.option("--username", required=True)
-@click.option("--password", required=True, help="At least 10 characters.")
+@click.option(
+    "--password",
+    default=None,
+    help=(
+        "For scripts only: a password given here is visible to other local users (ps, "
+        "/proc) and stays in the shell history. Prefer the prompt or --password-stdin."
+    ),
+)
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input.",
+)
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option(
     "--department", "department_code", default=None, help="Department code (department roles)."
 )
 @with_appcontext
 def users_create_command(
-    username: str, password: str, role: str, department_code: str | None
+    username: str,
+    password: str | None,
+    password_stdin: bool,
+    role: str,
+    department_code: str | None,
 ) -> None:
-    """Create a staff account."""
+    """Create a staff account.
+
+    The password is asked for twice at a hidden prompt in a terminal; otherwise it comes
+    from --password-stdin (first line of standard input) or --password. At least 10
+    characters, not a common password, not the username, not one repeated character.
+    """
+    password = _new_password(password, password_stdin)
     try:
         user = create_user(username, password, role, department_code)
     except AccountError as exc:
@@ -428,6 +450,23 @@ def users_create_command(
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"created {user.username} ({user.role})")
+
+
+def _new_password(given: str | None, from_stdin: bool) -> str:
+    """The password from --password, the first line of stdin, or a hidden prompt (twice)."""
+    if given is not None and from_stdin:
+        raise click.UsageError("--password and --password-stdin cannot be used together")
+    if given is not None:
+        return given
+    stdin = sys.stdin  # CliRunner swaps it too, so tests see the same object
+    if from_stdin:
+        return stdin.readline().rstrip("\r\n")
+    if not stdin.isatty():
+        raise click.UsageError(
+            "no password: standard input is not a terminal, so there is no prompt; "
+            "pass --password-stdin (first line of stdin) or --password"
+        )
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
 @users_group.command("list")

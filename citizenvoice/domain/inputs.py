@@ -18,6 +18,7 @@ __all__ = [
     "DateOutOfRange",
     "clean_text",
     "clean_value",
+    "contains_surrogate",
     "has_control_characters",
     "parse_filter_date",
     "safe_redirect_path",
@@ -27,6 +28,7 @@ __all__ = [
 # textarea submits CRLF per the HTML spec), DEL, C1 controls, and UTF-16 surrogates: a lone
 # surrogate (JSON "\ud800") cannot be encoded as UTF-8, and PostgreSQL refuses NUL in text.
 _UNWANTED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # Any control character at all: path parts and redirect targets never need one.
 _ANY_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 # Browsers remove these anywhere in a URL before parsing it (WHATWG URL standard), so
@@ -58,6 +60,17 @@ def clean_value(value: Any) -> Any:
     if isinstance(value, dict):
         return {clean_value(key): clean_value(item) for key, item in value.items()}
     return value
+
+
+def contains_surrogate(value: Any) -> bool:
+    """True when any string inside decoded JSON (keys included) holds a UTF-16 surrogate."""
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, list):
+        return any(contains_surrogate(item) for item in value)
+    if isinstance(value, dict):
+        return any(contains_surrogate(k) or contains_surrogate(v) for k, v in value.items())
+    return False
 
 
 def has_control_characters(value: str) -> bool:
