@@ -99,6 +99,20 @@ def test_sign_in_follows_a_local_next_to_a_page_of_this_app(seeded, target):
     assert unquote(response.headers["Location"]) == target
 
 
+def test_the_login_required_redirect_round_trips_to_the_page_asked_for(seeded):
+    _create_users(seeded)
+    client = seeded.test_client()
+    bounced = client.get("/office/periods?x=1")
+    assert bounced.status_code == 302
+    login_url = bounced.headers["Location"]
+    token = _token(client.get(login_url).get_data(as_text=True))
+    response = client.post(
+        login_url, data={"username": "office1", "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/office/periods?x=1"
+
+
 def test_the_redirect_rule_reads_targets_as_a_browser_does():
     assert safe_redirect_path("/\t/evil.example") is None
     assert safe_redirect_path("/ok/\tpath") == "/ok/path"
