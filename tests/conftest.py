@@ -7,6 +7,7 @@ them) and every test starts from empty tables and an empty Redis database.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -78,6 +79,8 @@ def app(_migrated_database: str, redis_client: redis.Redis) -> Iterator[Flask]:
     limiter._storage_dead = False  # a previous test's Redis outage must not leak into this one
     application = create_app(testing_config())
     _truncate_all(application)
+    # The audit anchor belongs to this (now empty) database: start it afresh too.
+    Path(application.config["AUDIT_ANCHOR"]).unlink(missing_ok=True)
     yield application
     with application.app_context():
         db.session.remove()
