@@ -101,6 +101,10 @@ def register_blueprints(app: Flask) -> None:
     # The API authenticates nothing by cookie, so cross-site request forgery does not apply.
     csrf.exempt(api_blueprint)
     app.register_blueprint(api_blueprint, url_prefix="/api/v1")
+    # One display rule for every page: Beijing time, whatever the server's zone (domain.localtime).
+    from citizenvoice.domain.localtime import local_time
+
+    app.add_template_filter(local_time, "local_time")
 
 
 def register_errorhandlers(app: Flask) -> None:

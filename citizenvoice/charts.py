@@ -17,14 +17,42 @@ PALETTE = ("#0d6efd", "#dc3545", "#198754", "#fd7e14", "#6f42c1", "#20c997", "#6
 NO_DATA = Markup('<p class="text-muted small">暂无数据</p>')
 
 
+FONT_SIZE = 12
+# The longest bar label in pixels; past it a label is shortened (its full text is the tooltip).
+MAX_LABEL_WIDTH = 260
+
+
+def _text_width(content: str) -> float:
+    """Rendered width at FONT_SIZE: CJK glyphs are square, Latin ones about 0.6 em."""
+    return sum(FONT_SIZE if ord(ch) >= 0x2E80 else FONT_SIZE * 0.6 for ch in content)
+
+
+def _fit(content: str, width: float) -> str:
+    """``content`` shortened with an ellipsis so it renders within ``width`` pixels."""
+    if _text_width(content) <= width:
+        return content
+    while content and _text_width(content + "…") > width:
+        content = content[:-1]
+    return content + "…"
+
+
 def _fmt(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def _text(x: float, y: float, content: str, *, anchor: str = "start", fill: str = "#212529") -> str:
+def _text(
+    x: float,
+    y: float,
+    content: str,
+    *,
+    anchor: str = "start",
+    fill: str = "#212529",
+    full: str | None = None,
+) -> str:
+    tooltip = f"<title>{escape(full)}</title>" if full and full != content else ""
     return (
-        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="12" fill="{fill}">'
-        f"{escape(content)}</text>"
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{FONT_SIZE}" '
+        f'fill="{fill}">{tooltip}{escape(content)}</text>'
     )
 
 
@@ -49,14 +77,19 @@ def bar_chart(
     if not items:
         return NO_DATA
     top = max_value if max_value is not None else (max(v for _, v in items) or 1.0)
-    label_width, gap = 150, 6
+    gap = 6
+    # Room for the longest label (never cut at the left edge) and for the value after a full bar.
+    label_width = min(MAX_LABEL_WIDTH, max(_text_width(label) for label, _ in items)) + 12
+    value_width = max(_text_width(_fmt(float(v)) + unit) for _, v in items) + 8
     height = len(items) * (bar_height + gap) + gap
     parts: list[str] = []
     for i, (label, value) in enumerate(items):
         y = gap + i * (bar_height + gap)
-        length = max(0.0, (width - label_width - 60) * (value / top if top else 0.0))
+        share = value / top if top else 0.0
+        length = max(0.0, (width - label_width - value_width) * min(share, 1.0))
         baseline = y + bar_height * 0.7
-        parts.append(_text(label_width - 6, baseline, label, anchor="end"))
+        shown = _fit(label, label_width - 12)
+        parts.append(_text(label_width - 6, baseline, shown, anchor="end", full=label))
         parts.append(
             f'<rect x="{label_width}" y="{y}" width="{length:.1f}" height="{bar_height}" '
             f'fill="{PALETTE[0]}" rx="3"></rect>'
@@ -78,7 +111,10 @@ def line_chart(
     if not labels or not values:
         return NO_DATA
     top = max_value if max_value is not None else (max(values) or 1.0)
-    left, right, bottom, top_pad = 40, 10, 40, 10
+    # The first and last x labels are centred on the plot's edges: keep half of each inside.
+    left = max(40.0, _text_width(labels[0]) / 2 + 4)
+    right = max(10.0, _text_width(labels[-1]) / 2 + 4)
+    bottom, top_pad = 40, 10
     plot_w, plot_h = width - left - right, height - bottom - top_pad
     step = plot_w / max(1, len(labels) - 1)
     axis_y = top_pad + plot_h

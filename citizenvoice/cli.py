@@ -27,8 +27,15 @@ from citizenvoice.jobs import (
     relay_outbox,
     worker_redis,
 )
-from citizenvoice.models import CategoryRoute, Department, Period, Submission, User
-from citizenvoice.seed_data import DEMO_DEPARTMENTS, SAMPLE_MESSAGES
+from citizenvoice.models import (
+    CategoryRoute,
+    Department,
+    Period,
+    ReplyTemplate,
+    Submission,
+    User,
+)
+from citizenvoice.seed_data import DEMO_DEPARTMENTS, REPLY_TEMPLATES, SAMPLE_MESSAGES
 from citizenvoice.services.account_admin import reset_password
 from citizenvoice.services.accounts import AccountError, create_user, disable_user
 from citizenvoice.services.analysis import reset_failed_analysis
@@ -133,13 +140,21 @@ def seed_demo_data(message_count: int | None = None) -> tuple[int, int, str]:
         department = db.session.scalar(select(Department).where(Department.code == spec["code"]))
         if department is None:
             db.session.add(
-                Department(code=spec["code"], name=spec["name"], group=spec["group"], active=True)
+                Department(
+                    code=spec["code"],
+                    name=spec["name"],
+                    group=spec["group"],
+                    aliases=list(spec["aliases"]),
+                    active=True,
+                )
             )
             created += 1
         else:
             department.name, department.group = spec["name"], spec["group"]
+            department.aliases = list(spec["aliases"])
     db.session.flush()
     _seed_category_routes()
+    _seed_reply_templates()
     ensure_periods()
 
     already = db.session.scalar(
@@ -169,6 +184,24 @@ def seed_demo_data(message_count: int | None = None) -> tuple[int, int, str]:
         submit_feedback(feedback, channel=Channel.SEED, pii=pii)
         added += 1
     return created, added, source
+
+
+def _seed_reply_templates() -> None:
+    """Give each department without templates the starter ones (REPLY_TEMPLATES)."""
+    with_templates = set(db.session.scalars(select(ReplyTemplate.department_id).distinct()))
+    for department in db.session.scalars(select(Department).order_by(Department.id)):
+        if department.id in with_templates:
+            continue
+        for title, body in REPLY_TEMPLATES:
+            db.session.add(
+                ReplyTemplate(
+                    department_id=department.id,
+                    title=title,
+                    body=body.replace("{部门}", department.name),
+                    created_by=None,
+                )
+            )
+    db.session.flush()
 
 
 def _seed_category_routes() -> None:

@@ -17,6 +17,19 @@ fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 
+def _render_item(type_, obj, autogen_context):
+    """Write UTCDateTime columns as the plain type it stores (``sa.DateTime(timezone=True)``).
+
+    The conversion to UTC is Python-side only; a migration that imported the app's models
+    would break when the models change later.
+    """
+    from citizenvoice.models.base import UTCDateTime
+
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def get_engine():
     """The app's engine (Flask-SQLAlchemy 3)."""
     return current_app.extensions["migrate"].db.engine
@@ -89,6 +102,7 @@ def run_migrations_online():
     from citizenvoice.extensions import include_in_autogenerate
 
     conf_args.setdefault("include_object", include_in_autogenerate)
+    conf_args.setdefault("render_item", _render_item)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

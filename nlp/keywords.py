@@ -27,13 +27,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
+from typing import Protocol
 
 __all__ = [
     "DEFAULT_IDF_PATH",
     "NON_KEYWORDS",
+    "WHOLE_WORD_TAGS",
     "KeywordExtractor",
     "fit_default_idf",
     "is_candidate",
+    "is_whole_word",
     "textrank",
     "tipdm_documents",
 ]
@@ -48,6 +51,34 @@ _NON_KEYWORDS_TEXT = (
     "非常 及时 合理 正常 重要 认真 积极 明显"
 )
 NON_KEYWORDS = frozenset(_NON_KEYWORDS_TEXT.split())
+
+
+#: Parts of speech a hot keyword may have (jieba's tags, by prefix): nouns (not person names),
+#: verbs, adjectives, idioms, abbreviations. Numerals (五里: m), pronouns, adverbs, place words
+#: of one character and the like are fragments or fillers on a dashboard.
+WHOLE_WORD_TAGS = ("n", "v", "a", "l", "i", "j")
+_PERSON_NAME_TAGS = ("nr",)
+
+
+class _Dictionary(Protocol):
+    def in_dictionary(self, word: str) -> bool: ...
+
+    def word_tag(self, word: str) -> str | None: ...
+
+
+def is_whole_word(word: str, dictionary: _Dictionary) -> bool:
+    """True when ``word`` is a dictionary word of a content part of speech.
+
+    jieba's HMM cuts unknown names into guesses (五里牌镇 -> 五里 牌镇): 牌镇 is in no
+    dictionary, and 五里 is a numeral phrase. Words of our own dictionaries come untagged and
+    are whole by construction.
+    """
+    if not is_candidate(word) or not dictionary.in_dictionary(word):
+        return False
+    tag = dictionary.word_tag(word)
+    if tag is None:
+        return True
+    return tag.startswith(WHOLE_WORD_TAGS) and not tag.startswith(_PERSON_NAME_TAGS)
 
 
 @lru_cache(maxsize=262_144)

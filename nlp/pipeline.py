@@ -89,6 +89,9 @@ class Analysis:
     urgency_reasons: tuple[str, ...]
     model_version: str
     timings_ms: tuple[tuple[str, float], ...]
+    #: ``tokens`` plus their search-mode parts (Segmenter.search_terms): the keyword-search
+    #: lexemes, so 垃圾 finds a message that jieba cut as 垃圾清运.
+    search_terms: tuple[str, ...] = ()
 
 
 def is_analyzable(title: str, text: str) -> bool:
@@ -254,6 +257,7 @@ class Analyzer:
                     urgency_reasons=urgency.reasons,
                     model_version=self.model_version,
                     timings_ms=tuple((step, round(ms[step], 3)) for step in STEPS),
+                    search_terms=tuple(self.segmenter.search_terms(p.content)),
                 )
             )
         return out

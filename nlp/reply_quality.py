@@ -20,6 +20,9 @@ resident or the appraisal office, and warnings a department sees before sending.
 * Timeliness (only when both timestamps are given): 1 within ``REPLY_LIMIT_DAYS`` (7 calendar
   days), falling linearly to 0.5 at ``COMPLEX_LIMIT_DAYS`` (15 days, the limit for complex
   cases) and to 0 at ``LATE_ZERO_DAYS``. Calendar days: working-day rules belong to the app.
+* Placeholders: blanks of a template left unfilled ({问题}, ____, XX路, ××, 【 】, empty
+  brackets) are listed in ``placeholders``; the app treats them as a hard warning (the reply
+  cannot be sent until they are filled), because a resident must never read a form.
 * Score: ``WEIGHTS`` over the three components (renormalised without timeliness when it is
   ``None``).
 """
@@ -31,7 +34,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -51,11 +54,13 @@ __all__ = [
     "MIN_SUBSTANCE_CHARS",
     "PART_PATTERNS",
     "PART_WEIGHTS",
+    "PLACEHOLDER",
     "REPLY_LIMIT_DAYS",
     "TEMPLATE_CAP",
     "WEIGHTS",
     "IdfTable",
     "ReplyQuality",
+    "find_placeholders",
     "fit_idf",
     "load_idf",
     "relevance_signals",
@@ -100,6 +105,32 @@ PART_PATTERNS: dict[str, re.Pattern[str]] = {
     "result": re.compile(
         r"已(?:解决|办结|完成|处理完毕|恢复|修复|拆除|清理|整改到位|到位|落实|退还|发放|支付|兑现"
         r"|办理|疏通|停止|取缔|关停|更换|安装|纳入|列入|停工|开工|批复|下发|妥善处理|处理)|办结|问题得到(?:解决|处理)|已于.{0,12}(?:完成|恢复)"
+        # Tuned on real replies (benchmarks/eval_reply_warnings.py): an action reported done in
+        # other words (已经退费, 已全部将…去除, 已对红绿灯进行了优化) ...
+        # (已将…转相关部门处理 forwards the case: not a result).
+        r"|(?:已经|现已|均已|已全部|已对|已将|已与|已按|已在|已向|已由|已组织|已联系)"
+        r"(?:(?!转|交办|交由|介入)[^。；]){0,30}?"
+        r"(?:解决|完成|完毕|恢复|修复|拆除|清除|清理|清运|去除|整改|退费|退款|退还|发放|支付|停止"
+        r"|取缔|关停|关闭|更换|安装|纳入|列入|暂停|调整|优化|延伸|开通|处罚|查处|立案|签订|接通|移交"
+        r"|劝退|劝离|同意|办理|处理|改造|到位)"
+        # ... a decision with its reason (暂不考虑, 不符合条件, 不在管辖范围, 不建议) ...
+        r"|暂不(?:考虑|具备|纳入|列入|能|予)|暂无[^。；]{0,8}(?:计划|规划)|不予|不符合|不建议|不宜"
+        r"|不属于[^。；]{0,20}(?:范围|职责|管辖)|不在[^。；]{0,20}(?:范围|职责)|无法(?:再次)?[^。；]{0,6}(?:办理|规划|建设|抵押)"
+        # ... what was found, answering the complaint (经查…符合标准 / 不存在 / 属实) ...
+        r"|(?:符合|达到)[^。；]{0,12}(?:标准|要求|规定|条件)|不存在|(?:情况)?(?:属实|不属实)|与实际(?:情况)?不符"
+        # ... the direct answer to a question (可到…办理, 产假应为158天, 即可) ...
+        r"|(?:可|可以|需|须|应)(?:携带|持|到|至|向|申请|办理|提供|在)[^。；]{0,30}(?:办理|申请|咨询|登记|补办|报名|更改)"
+        r"|即可|应为|为\d+(?:元|天|分|个月)|(?:承诺|表示|同意)[^。；]{0,20}(?:尽快|将|会|退|整改|停止)"
+        r"|(?:可|可以)(?:乘坐|换乘|拨打|登录|通过)|(?:正在|有序)推进|已全面|全部完工|即将(?:完工|开通|进场)"
+        # ... enforcement done or ordered (责令停止, 立案调查, 查扣了, 进行关闭, 列入项目) ...
+        r"|责令[^。；]{0,10}(?:停止|拆除|整改|改正)|立案(?:调查|查处)|(?:下达|送达)了?《"
+        r"|(?:查扣|查处|处罚|拆除|清理|关停|取缔|补齐|补发)了|进行了?(?:关闭|拆除|整治|处罚|清理|修复|维修)"
+        r"|将[^。；]{0,20}(?:列入|纳入)[^。；]{0,12}(?:项目|计划)|拟将[^。；]{0,30}(?:调整|改为|设置)"
+        r"|(?:明显|已经|已)好转|取得(?:了)?(?:初步)?成效|得到(?:了)?[^。；]{0,6}(?:理解|认可)"
+        r"|已经?[^。；]{0,20}(?:补齐|补发|补缴|竣工|交付)"
+        r"|(?:将于|将在|计划在)[^。；]{0,20}(?:组织|开展|实施|竣工|交付|建设)"
+        # ... or a dated commitment (预计2018年年中接通, 将于6月份陆续开通).
+        r"|(?:预计|将于|计划于|争取于?|力争)[^。；]{0,30}(?:完成|完工|开通|接通|建成|投入使用|办结|启动|实现|到位)"
     ),
     "basis": re.compile(r"根据《|依据|按照《|《[^》]{2,40}》|第[一二三四五六七八九十百\d]+条|规定"),
     "contact": re.compile(
@@ -107,6 +138,25 @@ PART_PATTERNS: dict[str, re.Pattern[str]] = {
         r"|联系方式|前来.{0,10}咨询|可(?:向|到|至).{0,20}咨询"
     ),
 }
+#: Blanks of a template that nobody filled. ``XX`` counts only where a template puts it (alone,
+#: or before a unit such as 月/日/路/小区/电话): real replies mask surnames as 贺XX老师. Braces
+#: opening with a qualifier (医院{只限肿瘤病人}) are an aside, and 网站（网址） a field name.
+PLACEHOLDER = re.compile(
+    r"[{｛]{1,2}(?![只仅含限注除即如])\s*[^{}｛｝\n]{0,10}\s*[}｝]{1,2}"
+    r"|[（(](?:网址|电话|地址|姓名|日期|时间|联系人|联系方式|联系电话|编号|金额)[）)]"
+    r"|_{3,}|＿{2,}|—{4,}"
+    r"|(?<![A-Za-z\u4e00-\u9fff])(?:XX|xx|ＸＸ|X{3,})(?![A-Za-z])"
+    r"|(?:XX|xx|ＸＸ)(?=[年月日号时分路街巷村镇区县市局小区单位部门电话元天个件])"
+    r"|[×╳]{2,}|[○〇]{2,}"
+    r"|【\s*】|\[\s*\]|（\s*）|\(\s*\)"
+)
+
+
+def find_placeholders(reply: str) -> tuple[str, ...]:
+    """The unfilled template blanks in a reply, each once, in order of appearance."""
+    return tuple(dict.fromkeys(m.group(0) for m in PLACEHOLDER.finditer(reply)))
+
+
 #: A message whose first ``CONSULTATION_HEAD_CHARS`` characters (the title, as the app and the
 #: data put it first) ask a question is a consultation: its reply is judged on
 #: ``CONSULTATION_PARTS`` only, since a policy answer has no measures or result to report.
@@ -167,6 +217,8 @@ class ReplyQuality:
     warnings: tuple[str, ...]
     delay_days: float | None
     template_only: bool
+    #: Unfilled template blanks ({问题}, ____, XX月XX日 ...): a hard warning, see find_placeholders.
+    placeholders: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,7 +421,11 @@ def score_reply(
     if len(reply.strip()) < SHORT_REPLY_CHARS:
         reasons.append("答复过于简短")
         warnings.append(f"答复过短（少于{SHORT_REPLY_CHARS}字）")
-    return _result(
+    placeholders = find_placeholders(reply)
+    if placeholders:
+        reasons.insert(0, "答复中有未填写的模板占位符")
+        warnings.insert(0, "有未填写的模板占位符：" + " ".join(placeholders) + "，请填写后再发送")
+    result = _result(
         relevance,
         completeness,
         timeliness,
@@ -380,6 +436,7 @@ def score_reply(
         template_only,
         required,
     )
+    return replace(result, placeholders=placeholders)
 
 
 def _result(

@@ -5,7 +5,9 @@ Interface contract used by every other nlp module (extend, do not break):
 ``Segmenter().content_tokens(text) -> list[str]`` tokens without stopwords, punctuation and
 whitespace, the input of classifiers, keywords, topics and duplicate detection.
 ``Segmenter().content_of(tokens)`` filters an existing ``cut`` result, so a pipeline that needs
-both lists segments once. ``default_segmenter()`` returns one shared instance per process.
+both lists segments once. ``Segmenter().search_terms(tokens)`` adds jieba's search-mode parts
+of long words (垃圾清运 -> 垃圾, 清运), the lexemes of the staff's keyword search.
+``default_segmenter()`` returns one shared instance per process.
 
 Dictionaries (plain text, UTF-8, one ``word [freq] [tag]`` a line, ``#`` starts a comment):
 
@@ -88,6 +90,7 @@ class Segmenter:
         jieba.setLogLevel(logging.WARNING)
         self.hmm = hmm
         self._tokenizer = jieba.Tokenizer()
+        self._tags: dict[str, str] | None = None
         cache_dir = os.environ.get(CACHE_DIR_ENV)
         if cache_dir:
             self._tokenizer.tmp_dir = cache_dir
@@ -127,6 +130,53 @@ class Segmenter:
     def content_tokens(self, text: str) -> list[str]:
         """Return the tokens that carry meaning: no stopwords, punctuation or whitespace."""
         return self.content_of(self.cut(text))
+
+    def in_dictionary(self, word: str) -> bool:
+        """True when ``word`` is a dictionary word (jieba's or ours), not an HMM guess."""
+        return bool(self._tokenizer.FREQ.get(word))
+
+    def word_tag(self, word: str) -> str | None:
+        """The part-of-speech tag (jieba's: n, v, m ...) of a dictionary word; None if untagged.
+
+        The table (jieba's dictionary plus tags given in our dictionaries) is read on first
+        use, about half a second, and kept.
+        """
+        if self._tags is None:
+            import jieba.posseg
+
+            # A POSTokenizer reads jieba's tagged dictionary; copy its table rather than call
+            # its loader, which would empty the user tags of our shared tokenizer.
+            tags = dict(jieba.posseg.POSTokenizer(self._tokenizer).word_tag_tab)
+            tags.update(self._tokenizer.user_word_tag_tab)
+            self._tags = tags
+        return self._tags.get(word)
+
+    def search_parts(self, token: str) -> list[str]:
+        """The dictionary words inside a long token, as jieba's search mode finds them.
+
+        jieba keeps 垃圾清运 whole, but a person searching types 垃圾: the same 2- and 3-character
+        sub-words ``cut_for_search`` emits (only those in the dictionary, so no 圾清), without
+        segmenting the text a second time. Tokens of one or two characters have no parts.
+        """
+        freq = self._tokenizer.FREQ
+        parts: list[str] = []
+        for size in (2, 3):
+            if len(token) <= size:
+                break
+            for start in range(len(token) - size + 1):
+                gram = token[start : start + size]
+                if freq.get(gram):
+                    parts.append(gram)
+        return list(dict.fromkeys(parts))
+
+    def search_terms(self, tokens: Iterable[str]) -> list[str]:
+        """Tokens plus their search-mode parts, each once, in first-seen order."""
+        terms: dict[str, None] = {}
+        for token in tokens:
+            for part in self.search_parts(token):
+                terms.setdefault(part)
+            terms.setdefault(token)
+        return list(terms)
 
 
 def _is_wordlike(token: str) -> bool:

@@ -6,6 +6,7 @@ them) and every test starts from empty tables and an empty Redis database.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -71,20 +72,9 @@ def _truncate_all(app: Flask) -> None:
 
 
 @pytest.fixture
-def app(_migrated_database: str, redis_client: redis.Redis) -> Iterator[Flask]:
+def app(_postgresql_app: Flask) -> Flask:
     """The app in the Testing config, on empty tables and an empty Redis database."""
-    redis_client.flushdb()
-    from citizenvoice.extensions import limiter
-
-    limiter._storage_dead = False  # a previous test's Redis outage must not leak into this one
-    application = create_app(testing_config())
-    _truncate_all(application)
-    # The audit anchor belongs to this (now empty) database: start it afresh too.
-    Path(application.config["AUDIT_ANCHOR"]).unlink(missing_ok=True)
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    return _postgresql_app
 
 
 @pytest.fixture
@@ -126,3 +116,70 @@ def file_case(seeded: Flask):
         return file_submission(seeded, text, **kwargs)
 
     return _file
+
+
+# --- The same app on either database, for the journeys (workflow, follow-up, appraisal, e2e) ---
+# The embedded default every newcomer runs is SQLite; the journeys run on it as well as on
+# PostgreSQL so a dialect difference (naive datetimes, JSON, bulk SQL) cannot hide. Only the
+# journey modules opt in (they override ``app`` with ``db_app``): the rest of the suite stays
+# on PostgreSQL alone, which keeps the run time down.
+BACKENDS = ["postgresql", "sqlite"]
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite file migrated once with Alembic; each test gets a copy of it."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.sqlite3"
+    app = create_app(testing_config(DATABASE_URL=f"sqlite:///{path}"))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return str(path)
+
+
+@pytest.fixture(params=BACKENDS)
+def db_app(
+    request: pytest.FixtureRequest, redis_client: redis.Redis, tmp_path: Path
+) -> Iterator[Flask]:
+    """The app in the Testing config on PostgreSQL or on a fresh migrated SQLite file.
+
+    SQLite keeps the testing config's Redis queue (analysis is requested, never run on a
+    thread of its own), so the only difference between the two is the database.
+    """
+    if request.param == "postgresql":
+        yield request.getfixturevalue("_postgresql_app")
+        return
+    redis_client.flushdb()
+    from citizenvoice.extensions import limiter
+
+    limiter._storage_dead = False  # as in _postgresql_app
+    path = tmp_path / "citizenvoice.sqlite3"
+    shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
+    application = create_app(
+        testing_config(
+            DATABASE_URL=f"sqlite:///{path}",
+            CITIZENVOICE_AUDIT_ANCHOR=str(tmp_path / "audit.anchor"),
+        )
+    )
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def _postgresql_app(_migrated_database: str, redis_client: redis.Redis) -> Iterator[Flask]:
+    """The app on PostgreSQL, empty tables and an empty Redis database (``app`` by default;
+    under its own name so ``db_app`` can ask for it where a module overrides ``app``)."""
+    redis_client.flushdb()
+    from citizenvoice.extensions import limiter
+
+    limiter._storage_dead = False  # a previous test's Redis outage must not leak into this one
+    application = create_app(testing_config())
+    _truncate_all(application)
+    # The audit anchor belongs to this (now empty) database: start it afresh too.
+    Path(application.config["AUDIT_ANCHOR"]).unlink(missing_ok=True)
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()

@@ -7,10 +7,12 @@ from enum import StrEnum
 
 __all__ = [
     "DEFAULT_ROUTING_MIN_CONFIDENCE",
+    "SENTIMENT_LABELS",
     "AnalysisStatus",
     "Routing",
     "RoutingDecision",
     "decide_routing",
+    "sentiment_label",
 ]
 
 # The classifier routes a 不确定 case by itself only at or above this calibrated confidence;
@@ -18,6 +20,15 @@ __all__ = [
 # 退单 round trip of a day or more) while routing most clear cases; configurable per deployment
 # (ROUTING_MIN_CONFIDENCE).
 DEFAULT_ROUTING_MIN_CONFIDENCE = 0.85
+
+
+#: The Chinese names of the sentiment labels, on screens and in exports alike.
+SENTIMENT_LABELS = {"negative": "负面", "neutral": "中性", "positive": "正面"}
+
+
+def sentiment_label(value: str | None) -> str:
+    """The Chinese name of a stored sentiment label ('' when there is none)."""
+    return SENTIMENT_LABELS.get(value or "", value or "")
 
 
 class AnalysisStatus(StrEnum):

@@ -109,6 +109,8 @@ class PendingRequest:
     requested_at: datetime
     reason: str
     department: str | None = None
+    #: Working days a 延期 asks for (None: the configured extension, for older requests).
+    days: int | None = None
 
 
 @dataclass(frozen=True)

@@ -137,10 +137,15 @@ def reply_due_at(
 
 
 def extended_reply_due_at(
-    current_due: datetime, settings: WorkflowSettings = DEFAULT_SETTINGS
+    current_due: datetime, settings: WorkflowSettings = DEFAULT_SETTINGS, days: int | None = None
 ) -> datetime:
-    """The reply deadline after an approved extension, counted from the current deadline."""
-    return settings.calendar.add_working_days(current_due, settings.extension_working_days)
+    """The reply deadline after an approved extension, counted from the current deadline.
+
+    ``days`` working days (default: the configured extension, which is also the maximum).
+    """
+    return settings.calendar.add_working_days(
+        current_due, settings.extension_working_days if days is None else days
+    )
 
 
 def follow_up_due_at(

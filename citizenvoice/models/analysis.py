@@ -9,7 +9,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -22,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from citizenvoice.extensions import Base
-from citizenvoice.models.base import utcnow
+from citizenvoice.models.base import UTCDateTime, utcnow
 
 __all__ = ["Analysis", "CategoryRoute", "DuplicateBand"]
 
@@ -64,7 +63,7 @@ class Analysis(Base):
     search_tokens: Mapped[str] = mapped_column(Text, default="", server_default="")
     timings_ms: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     runs: Mapped[int] = mapped_column(Integer, default=1)
-    analysed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    analysed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class DuplicateBand(Base):

@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Integer,
@@ -23,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from citizenvoice.extensions import Base
-from citizenvoice.models.base import utcnow
+from citizenvoice.models.base import UTCDateTime, utcnow
 from citizenvoice.models.department import Department
 
 __all__ = ["DimensionScore", "Period", "RatingReview", "RectificationTask"]
@@ -51,8 +50,8 @@ class Period(Base):
     result_json: Mapped[str | None] = mapped_column(Text)
     result_sha256: Mapped[str | None] = mapped_column(String(64))
     algorithm_version: Mapped[str | None] = mapped_column(String(32))
-    computed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The audit chain's head at publication, "<count>:<head HMAC>": one more copy of the head
     # outside the anchor file, frozen with the result (``flask audit verify`` checks it).
     audit_head: Mapped[str | None] = mapped_column(String(80))
@@ -72,7 +71,7 @@ class DimensionScore(Base):
     dimension: Mapped[str] = mapped_column(String(32))
     score: Mapped[float] = mapped_column(Float)
     source_sha256: Mapped[str] = mapped_column(String(64))
-    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class RatingReview(Base):
@@ -88,8 +87,8 @@ class RatingReview(Base):
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     reason: Mapped[str] = mapped_column(Text, default="")
     decided_by: Mapped[str | None] = mapped_column(String(64))
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class RectificationTask(Base):
@@ -108,7 +107,7 @@ class RectificationTask(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")  # open / reported / closed
     progress: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_by: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     department: Mapped[Department] = relationship()

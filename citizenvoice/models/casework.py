@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from citizenvoice.extensions import Base
-from citizenvoice.models.base import utcnow
+from citizenvoice.models.base import UTCDateTime, utcnow
 
 __all__ = ["CategoryCorrection", "ReplyTemplate"]
 
@@ -26,7 +26,7 @@ class CategoryCorrection(Base):
     corrected: Mapped[str] = mapped_column(String(32))
     model_version: Mapped[str | None] = mapped_column(String(200))
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class ReplyTemplate(Base):
@@ -38,5 +38,6 @@ class ReplyTemplate(Base):
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
     title: Mapped[str] = mapped_column(String(100))
     body: Mapped[str] = mapped_column(Text)
-    created_by: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # None for the starter templates `flask seed` gives every department.
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

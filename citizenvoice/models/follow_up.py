@@ -9,7 +9,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
-    DateTime,
     Float,
     ForeignKey,
     Integer,
@@ -19,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from citizenvoice.extensions import Base
-from citizenvoice.models.base import utcnow
+from citizenvoice.models.base import UTCDateTime, utcnow
 
 __all__ = ["CaseReply", "FollowUp"]
 
@@ -39,7 +38,7 @@ class CaseReply(Base):
     # nlp reply-quality check at sending time: score in [0, 1] and its parts and reasons.
     quality_score: Mapped[float | None] = mapped_column(Float)
     quality: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class FollowUp(Base):
@@ -72,6 +71,4 @@ class FollowUp(Base):
     no_response: Mapped[bool] = mapped_column(Boolean, default=False)
     # Keyed hash of the client address, for burst detection; never the address itself.
     client_fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
-    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -9,7 +9,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -23,7 +22,7 @@ from citizenvoice.domain.cases import CaseStatus
 from citizenvoice.domain.feedback import Channel, FeedbackKind
 from citizenvoice.extensions import Base
 from citizenvoice.models.analysis import Analysis
-from citizenvoice.models.base import utcnow
+from citizenvoice.models.base import UTCDateTime, utcnow
 from citizenvoice.models.department import Department
 
 __all__ = ["StatusEvent", "Submission"]
@@ -63,9 +62,7 @@ class Submission(Base):
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(24), default=CaseStatus.RECEIVED.value, index=True)
     channel: Mapped[str] = mapped_column(String(16), default=Channel.WEB.value)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
-    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
     # Text mining: pending -> done, or failed after its retries (visible to staff, retryable).
     analysis_status: Mapped[str] = mapped_column(
@@ -84,13 +81,13 @@ class Submission(Base):
     # sorts and filters on them.
     urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     is_complex: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
-    assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    sign_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
-    signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    reply_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    reply_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
-    replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sign_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reply_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reply_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closure: Mapped[str | None] = mapped_column(String(16))
     pending: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     extensions_used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -131,7 +128,7 @@ class StatusEvent(Base):
     # Shown on the resident's tracking page; internal coordination (notes, requests) is not.
     public: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     actor: Mapped[str] = mapped_column(String(64), default="system")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     submission: Mapped[Submission] = relationship(back_populates="events")
 

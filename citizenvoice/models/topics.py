@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String
+from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from citizenvoice.extensions import Base
-from citizenvoice.models.base import utcnow
+from citizenvoice.models.base import UTCDateTime, utcnow
 
 __all__ = ["TopicSnapshot"]
 
@@ -25,8 +25,8 @@ class TopicSnapshot(Base):
     __tablename__ = "topic_snapshot"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    window_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime())
     documents: Mapped[int] = mapped_column(Integer)
     n_topics: Mapped[int] = mapped_column(Integer)
     model: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # K choice, coherence
@@ -34,5 +34,5 @@ class TopicSnapshot(Base):
     hot_topics: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     hot_groups: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(16), default="done")
-    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    hot_refreshed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    hot_refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -347,8 +347,9 @@ def _result_values(result: Any) -> dict[str, Any]:
         "urgency_reasons": [str(r) for r in result.urgency_reasons],
         "redacted_text": result.text,
         "timings_ms": {str(k): round(float(v), 3) for k, v in result.timings_ms},
-        # Padded with spaces so the SQLite fallback can match whole tokens with LIKE.
-        "search_tokens": f" {' '.join(result.tokens)} " if result.tokens else "",
+        # Words and their search-mode parts (垃圾清运 -> 垃圾, 清运), each once; padded with
+        # spaces so the SQLite fallback can match whole terms with LIKE.
+        "search_tokens": f" {' '.join(result.search_terms)} " if result.search_terms else "",
     }
 
 

@@ -92,6 +92,10 @@ def unnest(**columns: tuple[Sequence[int], TypeEngine[Any]]) -> Any:
 def _json_value(value: Any) -> Any:
     """JSON for the values json_to_recordset casts from text: timestamps, bytea as hex."""
     if isinstance(value, datetime):
+        # The JSON path skips UTCDateTime's check: the same rule here (PostgreSQL would read a
+        # naive value in the session's zone).
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime in a bulk row: make it aware first")
         return value.isoformat()
     if isinstance(value, bytes):
         return "\\x" + value.hex()

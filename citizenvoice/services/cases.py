@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy.dialects.postgresql import REGCLASS, TSQUERY
 from sqlalchemy.orm import selectinload
 
 from citizenvoice.domain.cases import CaseStatus
+from citizenvoice.domain.localtime import local_midnight
 from citizenvoice.extensions import SEARCH_INDEX, db
 from citizenvoice.models import Analysis, CaseReply, Submission, User
 from citizenvoice.models.base import utcnow
@@ -32,6 +33,7 @@ __all__ = [
     "InboxPage",
     "case_for",
     "case_replies",
+    "duplicate_group_size",
     "inbox",
     "merge_search_index",
     "overdue_condition",
@@ -90,6 +92,16 @@ def case_replies(case_id: int) -> list[CaseReply]:
             select(CaseReply).where(CaseReply.submission_id == case_id).order_by(CaseReply.id)
         )
     )
+
+
+def duplicate_group_size(user: User, group: str) -> int:
+    """How many cases this user may see in a near-duplicate group (the case itself included)."""
+    query = (
+        visible_cases(user)
+        .join(Analysis, Analysis.submission_id == Submission.id)
+        .where(Analysis.duplicate_group == group)
+    )
+    return db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
 @lru_cache(maxsize=1)
@@ -182,14 +194,47 @@ def _tsquery_lexeme(token: str) -> str:
     return f"'{escaped}'"
 
 
+def _token_alternatives(token: str) -> list[list[str]]:
+    """A query token matches as itself, or as all of its search-mode parts.
+
+    Analyses index words and their parts (Segmenter.search_terms), so 垃圾 finds 垃圾清运; a
+    query jieba keeps whole (垃圾清运) must also find a message where it was cut in two. Only
+    parts that cover every character of the token stand for it: 垃圾 alone is not 垃圾桶.
+    """
+    parts = _segmenter().search_parts(token)
+    covered: set[int] = set()
+    for part in parts:
+        start = token.find(part)
+        while start != -1:
+            covered.update(range(start, start + len(part)))
+            start = token.find(part, start + 1)
+    return [[token], parts] if parts and len(covered) == len(token) else [[token]]
+
+
 def _search_condition(tokens: list[str]) -> Any:
     if db.engine.dialect.name == "postgresql":
-        # The search vector holds the stored tokens as they are, lower-cased (migration 0010):
+        # The search vector holds the stored terms as they are, lower-cased (migration 0010):
         # the query is made of whole lexemes too, quoted so PostgreSQL does not parse them.
-        lexemes = " & ".join(_tsquery_lexeme(token) for token in tokens)
-        tsquery = cast(literal(lexemes, Text()), TSQUERY)
+        groups = []
+        for token in tokens:
+            options = [
+                " & ".join(_tsquery_lexeme(term) for term in option)
+                for option in _token_alternatives(token)
+            ]
+            groups.append("(" + " | ".join(f"({option})" for option in options) + ")")
+        tsquery = cast(literal(" & ".join(groups), Text()), TSQUERY)
         return literal_column("analysis.search_vector").op("@@")(tsquery)
-    return and_(*[Analysis.search_tokens.contains(f" {token} ") for token in tokens])
+    return and_(
+        *[
+            or_(
+                *[
+                    and_(*[Analysis.search_tokens.contains(f" {term} ") for term in option])
+                    for option in _token_alternatives(token)
+                ]
+            )
+            for token in tokens
+        ]
+    )
 
 
 def merge_search_index() -> int:
@@ -226,13 +271,10 @@ def inbox(user: User, filters: InboxFilters, max_per_page: int = PER_PAGE_MAX) -
     if filters.duplicate_group:
         query = query.where(Analysis.duplicate_group == filters.duplicate_group)
     if filters.date_from:
-        query = query.where(
-            Submission.created_at >= datetime.combine(filters.date_from, time.min).astimezone()
-        )
+        query = query.where(Submission.created_at >= local_midnight(filters.date_from))
     if filters.date_to:
         query = query.where(
-            Submission.created_at
-            < datetime.combine(filters.date_to + timedelta(days=1), time.min).astimezone()
+            Submission.created_at < local_midnight(filters.date_to + timedelta(days=1))
         )
     if filters.overdue is not None:
         condition = overdue_condition(utcnow())

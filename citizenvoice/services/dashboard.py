@@ -25,6 +25,18 @@ BASIC_SATISFACTION_WEIGHT = 0.9
 TREND_MONTHS = 6
 
 
+def _whole_words(keywords: list[str]) -> list[str]:
+    """A message's keywords without fragments of unknown names (五里, 牌镇).
+
+    Hot keywords are dictionary words of a content part of speech (nlp.keywords.is_whole_word).
+    """
+    from nlp.keywords import is_whole_word
+    from nlp.segment import default_segmenter
+
+    segmenter = default_segmenter()
+    return [word for word in keywords if is_whole_word(word, segmenter)]
+
+
 @dataclass(frozen=True)
 class RateFigure:
     """A rate with the counts it comes from (None when nothing was counted)."""
@@ -142,7 +154,7 @@ def dashboard_for(user: User, now: datetime | None = None) -> Dashboard:
     keyword_rows = db.session.scalars(
         select(Analysis.keywords).join(scope, scope.c.id == Analysis.submission_id).limit(5000)
     )
-    keywords = Counter(word for row in keyword_rows for word in (row or [])[:5])
+    keywords = Counter(word for row in keyword_rows for word in _whole_words(row or [])[:5])
     top_topics = [
         (str(label), int(n))
         for label, n in db.session.execute(

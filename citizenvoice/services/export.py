@@ -8,7 +8,9 @@ from collections.abc import Iterable, Sequence
 
 from openpyxl import Workbook
 
+from citizenvoice.domain.analysis import sentiment_label
 from citizenvoice.domain.export import neutralise_cell
+from citizenvoice.domain.localtime import EXPORT_ZONE_LABEL, local_time
 from citizenvoice.models import Submission
 from citizenvoice.services.redaction import redact_for_staff
 
@@ -26,7 +28,7 @@ EXPORT_COLUMNS = [
     "类型",
     "部门",
     "状态",
-    "提交时间",
+    f"提交时间（{EXPORT_ZONE_LABEL}）",
     "标题",
     "内容（已脱敏）",
     "类别",
@@ -50,11 +52,11 @@ def export_rows(cases: Iterable[Submission]) -> list[list[object]]:
                     case.kind_label,
                     case.department.name if case.department else "",
                     case.status_label,
-                    case.created_at.strftime("%Y-%m-%d %H:%M"),
+                    local_time(case.created_at),
                     redact_for_staff(case.title),
                     analysis.redacted_text if analysis else "（待分析，暂不导出原文）",
                     analysis.category if analysis and analysis.category else "",
-                    analysis.sentiment_label if analysis and analysis.sentiment_label else "",
+                    sentiment_label(analysis.sentiment_label) if analysis else "",
                     "是" if analysis and analysis.urgent else "否",
                     case.contact_phone_masked or "",
                     analysis.duplicate_group if analysis and analysis.duplicate_group else "",

@@ -16,7 +16,7 @@ from citizenvoice.domain.scoring import RatingRecord, detect_anomalies
 from citizenvoice.domain.scoring.review import Exclusion
 from citizenvoice.extensions import db
 from citizenvoice.models import Department, FollowUp, Period, RatingReview
-from citizenvoice.models.base import as_utc, utcnow
+from citizenvoice.models.base import utcnow
 from citizenvoice.services.appraisal import AppraisalError, _instant
 from citizenvoice.services.audit import record
 
@@ -59,7 +59,7 @@ def check_period(period: Period, actor: str) -> IntegrityOutcome:
             case_id=row.submission_id,
             department=codes[int(row.department_id or 0)],
             stars=row.rating or _STARS_FROM_SATISFACTION.get(row.satisfaction or "", 3),
-            submitted_at=as_utc(row.created_at),
+            submitted_at=row.created_at,
             ip_hash=row.client_fingerprint,
         )
         for row in rows

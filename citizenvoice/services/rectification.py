@@ -445,8 +445,6 @@ def before_after(
     """
     now = now or utcnow()
     opened = task.created_at
-    if opened.tzinfo is None:  # SQLite drops the zone; stored values are UTC
-        opened = opened.replace(tzinfo=now.tzinfo)
     window = max(timedelta(days=1), min(window, MAX_WINDOW))
     return BeforeAfter(
         window,

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from citizenvoice.extensions import db
 from citizenvoice.models import Analysis, Submission, TopicSnapshot
-from citizenvoice.models.base import as_utc, utcnow
+from citizenvoice.models.base import utcnow
 
 __all__ = ["MIN_DOCUMENTS", "current_snapshot", "refresh_hot_issues", "refresh_topics"]
 
@@ -123,7 +123,7 @@ def refresh_hot_issues(
     if snapshot is None:
         return None
     end = now or utcnow()
-    start = as_utc(snapshot.window_start)
+    start = snapshot.window_start
     topic_rows = db.session.execute(
         select(Analysis.topic_label, Submission.created_at)
         .join(Submission, Submission.id == Analysis.submission_id)
@@ -133,8 +133,8 @@ def refresh_hot_issues(
             Analysis.topic_label.is_not(None),
         )
     ).tuples()
-    snapshot.hot_topics = _hot([(label, as_utc(created), 0) for label, created in topic_rows], end)
-    group_rows = [(g, as_utc(c), 0) for _, _, c, g in _window_rows(start, end) if g]
+    snapshot.hot_topics = _hot([(label, created, 0) for label, created in topic_rows], end)
+    group_rows = [(g, c, 0) for _, _, c, g in _window_rows(start, end) if g]
     sizes: dict[str, int] = {}
     for group, _, _ in group_rows:
         sizes[group] = sizes.get(group, 0) + 1

@@ -67,11 +67,6 @@ def _code_of(case: Submission) -> str | None:
     return case.department.code if case.department else None
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    """as_utc for the optional snapshot fields."""
-    return as_utc(moment) if moment is not None else None
-
-
 def snapshot_of(case: Submission) -> CaseSnapshot:
     """The workflow snapshot stored on a case row."""
     return _snapshot(case, _code_of(case))
@@ -86,22 +81,24 @@ def _snapshot(case: Any, department: str | None) -> CaseSnapshot:
     if case.pending:
         pending = PendingRequest(
             kind=PendingKind(case.pending["kind"]),
-            requested_at=_aware(datetime.fromisoformat(case.pending["requested_at"])) or utcnow(),
+            # JSON, not a UTCDateTime column: an old row may hold a naive (UTC) value
+            requested_at=as_utc(datetime.fromisoformat(case.pending["requested_at"])),
             reason=case.pending.get("reason", ""),
             department=case.pending.get("department"),
+            days=case.pending.get("days"),
         )
     return CaseSnapshot(
         status=CaseStatus(case.status),
         department=department,
         urgent=bool(case.urgent),
         complex=bool(case.is_complex),
-        assigned_at=_aware(case.assigned_at),
-        sign_due_at=_aware(case.sign_due_at),
-        signed_at=_aware(case.signed_at),
-        reply_started_at=_aware(case.reply_started_at),
-        reply_due_at=_aware(case.reply_due_at),
-        replied_at=_aware(case.replied_at),
-        closed_at=_aware(case.closed_at),
+        assigned_at=case.assigned_at,
+        sign_due_at=case.sign_due_at,
+        signed_at=case.signed_at,
+        reply_started_at=case.reply_started_at,
+        reply_due_at=case.reply_due_at,
+        replied_at=case.replied_at,
+        closed_at=case.closed_at,
         closure=ClosureKind(case.closure) if case.closure else None,
         pending=pending,
         extensions_used=case.extensions_used or 0,
@@ -131,6 +128,7 @@ def _state_values(snap: CaseSnapshot) -> dict[str, Any]:
                 "requested_at": snap.pending.requested_at.isoformat(),
                 "reason": snap.pending.reason,
                 "department": snap.pending.department,
+                "days": snap.pending.days,
             }
             if snap.pending
             else None
@@ -201,6 +199,7 @@ def perform(
     client_fingerprint: str | None = None,
     follow_up_rating: int | None = None,
     settings: WorkflowSettings = DEFAULT_SETTINGS,
+    days: int | None = None,
 ) -> Transition:
     """Apply one action to a stored case and record its effects. Raises WorkflowError. Flushes."""
     moment = at or utcnow()
@@ -213,6 +212,7 @@ def perform(
         note=note,
         department=department,
         follow_up=follow_up,
+        days=days,
     )
     _store(case, transition.after)
     for values in _event_values(transition, _department_names()):

@@ -12,7 +12,15 @@ from sqlalchemy import select, text, update
 from support import file_submission
 
 from citizenvoice.extensions import db
-from citizenvoice.models import AuditEntry, Department, DimensionScore, FollowUp, Period, Submission
+from citizenvoice.models import (
+    AuditEntry,
+    Department,
+    DimensionScore,
+    FollowUp,
+    Period,
+    Submission,
+    utcnow,
+)
 from citizenvoice.services.appraisal import (
     PRESETS,
     AppraisalError,
@@ -63,6 +71,12 @@ def _follow_ups(app, department: str, satisfied: int, dissatisfied: int) -> None
                 )
             )
         db.session.commit()
+
+
+@pytest.fixture
+def app(db_app):
+    """Every appraisal journey runs on PostgreSQL and on the embedded SQLite (conftest.db_app)."""
+    return db_app
 
 
 @pytest.fixture
@@ -315,7 +329,9 @@ def test_audit_verify_detects_tampering(seeded, beijing_month):
 def test_publication_freezes_the_audit_head_and_verify_holds_the_chain_to_it(seeded, beijing_month):
     runner = seeded.test_cli_runner()
     runner.invoke(args=["appraisal", "compute", "--period", beijing_month])
-    published = runner.invoke(args=["appraisal", "publish", "--period", beijing_month])
+    published = runner.invoke(
+        args=["appraisal", "publish", "--period", beijing_month, "--force", "--reason", "测试"]
+    )
     assert published.exit_code == 0, published.output
     with seeded.app_context():
         entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "period_publish"))
@@ -346,12 +362,10 @@ def test_publish_refuses_when_raw_rows_changed_since_compute(seeded, beijing_mon
 def test_follow_ups_outside_the_period_do_not_count(seeded, beijing_month):
     with seeded.app_context():
         period = period_by_code(beijing_month)
-        db.session.execute(
-            update(FollowUp).values(created_at=FollowUp.created_at - timedelta(days=400))
-        )
-        db.session.execute(
-            update(Submission).values(created_at=Submission.created_at - timedelta(days=400))
-        )
+        # A moment computed here, not date arithmetic in SQL: SQLite has no interval type.
+        long_ago = utcnow() - timedelta(days=400)
+        db.session.execute(update(FollowUp).values(created_at=long_ago))
+        db.session.execute(update(Submission).values(created_at=long_ago))
         db.session.commit()
         result = compute(period, "office1")
         assert all(t.rank is None for t in result.totals)

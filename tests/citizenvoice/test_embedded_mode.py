@@ -53,3 +53,82 @@ def test_a_complaint_through_the_api_is_analysed_in_process(tmp_path):
     app.extensions["citizenvoice.runner"].shutdown()  # wait for the background analysis
     body = client.get(f"/api/v1/feedback/{code}").get_json()
     assert body["category"] == "劳动和社会保障"
+
+
+def test_make_run_journey_resident_staff_reply_follow_up_office_compute(tmp_path):
+    """What ``make run`` offers a newcomer, end to end on SQLite with in-process analysis.
+
+    Resident files -> staff sign and reply -> resident follows up -> the office computes the
+    month: no error on the way, the reply text kept, the times in one zone.
+    """
+    import re
+
+    from citizenvoice.models import CaseReply, FollowUp
+    from citizenvoice.services.appraisal import compute, ensure_periods
+
+    app = _embedded_app(tmp_path)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed", "--messages", "0"]).exit_code == 0
+    for username, role, extra in [
+        ("cg_staff", "department_staff", ["--department", "cgzf"]),
+        ("office1", "office", []),
+    ]:
+        args = ["users", "create", "--username", username, "--password", "correct-horse-battery"]
+        assert runner.invoke(args=[*args, "--role", role, *extra]).exit_code == 0
+    resident = app.test_client()
+    created = resident.post(
+        "/api/v1/feedback",
+        json={
+            "kind": "complaint",
+            "department": "cgzf",
+            "text": "A1区人民路夜市每天晚上占道经营到凌晨，噪音和油烟严重影响居民休息。",
+        },
+    )
+    assert created.status_code == 201
+    code = created.get_json()["tracking_code"]
+    app.extensions["citizenvoice.runner"].shutdown()  # the in-process analysis is done
+
+    def token(html: str) -> str:
+        return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+    staff = app.test_client()
+    login = token(staff.get("/login").text)
+    staff.post(
+        "/login",
+        data={"username": "cg_staff", "password": "correct-horse-battery", "csrf_token": login},
+    )
+    with app.app_context():
+        case_id = db.session.scalar(select(Submission.id).where(Submission.tracking_code == code))
+    page = staff.get(f"/workspace/cases/{case_id}").text
+    signed = staff.post(
+        f"/workspace/cases/{case_id}/action", data={"csrf_token": token(page), "action": "sign"}
+    )
+    assert signed.status_code == 303
+    reply = (
+        "您好！经调查核实，人民路夜市存在占道经营和油烟扰民问题。我局已联合街道依法整治，"
+        "取缔占道摊位12个，问题已解决。如有疑问请拨打0731-12345678。"
+    )
+    page = staff.get(f"/workspace/cases/{case_id}").text
+    sent = staff.post(
+        f"/workspace/cases/{case_id}/reply",
+        data={"csrf_token": token(page), "body": reply, "confirm": "1"},
+    )
+    assert sent.status_code == 303, sent.text
+    track = resident.get(f"/track/{code}").text
+    answered = resident.post(
+        f"/track/{code}/follow-up",
+        data={
+            "csrf_token": token(track),
+            "contacted": "yes",
+            "resolved": "yes",
+            "satisfaction": "satisfied",
+        },
+    )
+    assert answered.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(CaseReply.body)) == reply
+        assert db.session.scalar(select(func.count()).select_from(FollowUp)) == 1
+        month = next(p for p in ensure_periods() if p.kind == "month")
+        compute(month, "office1")
+        db.session.commit()
+        assert month.computed_at is not None and month.computed_at.tzinfo is not None

@@ -18,6 +18,12 @@ PHONE_WIDTH, PHONE_HEIGHT = 375, 812  # an iPhone-sized CSS viewport
 
 
 @pytest.fixture
+def app(db_app: Flask) -> Flask:
+    """The browser journeys run on PostgreSQL and on the embedded SQLite (conftest.db_app)."""
+    return db_app
+
+
+@pytest.fixture
 def live_server(seeded: Flask) -> Iterator[str]:
     """Serve the seeded test app on a free loopback port for the duration of one test."""
     server = make_server("127.0.0.1", 0, seeded, threaded=True)
@@ -31,6 +37,16 @@ def live_server(seeded: Flask) -> Iterator[str]:
 @pytest.fixture
 def phone_browser() -> Iterator[webdriver.Chrome]:
     """Headless Chromium with a 375-px-wide viewport and the browser console captured."""
+    yield from _chromium(PHONE_WIDTH, PHONE_HEIGHT, mobile=True)
+
+
+@pytest.fixture
+def desk_browser() -> Iterator[webdriver.Chrome]:
+    """Headless Chromium at an office desk's 1280 x 900, as staff use the workspace."""
+    yield from _chromium(1280, 900, mobile=False)
+
+
+def _chromium(width: int, height: int, *, mobile: bool) -> Iterator[webdriver.Chrome]:
     chromium = (
         os.environ.get("CHROMIUM_BIN")
         or shutil.which("chromium")
@@ -55,13 +71,14 @@ def phone_browser() -> Iterator[webdriver.Chrome]:
         "--disable-sync",
         "--disable-dev-shm-usage",
         f"--user-data-dir={profile}",
-        f"--window-size={PHONE_WIDTH},{PHONE_HEIGHT}",
+        f"--window-size={width},{height}",
     ):
         options.add_argument(flag)
-    options.add_experimental_option(
-        "mobileEmulation",
-        {"deviceMetrics": {"width": PHONE_WIDTH, "height": PHONE_HEIGHT, "pixelRatio": 2.0}},
-    )
+    if mobile:
+        options.add_experimental_option(
+            "mobileEmulation",
+            {"deviceMetrics": {"width": width, "height": height, "pixelRatio": 2.0}},
+        )
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
     driver.set_page_load_timeout(30)

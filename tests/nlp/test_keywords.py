@@ -98,3 +98,16 @@ def test_long_input_is_handled(extractor: KeywordExtractor) -> None:
     tokens = ["噪音扰民", "小区", "物业", "停水"] * 25_000
     assert len(extractor.tfidf(tokens)) == 4
     assert len(textrank(tokens)) == 4
+
+
+def test_whole_words_are_dictionary_words_of_a_content_part_of_speech() -> None:
+    from nlp.keywords import is_whole_word
+    from nlp.segment import default_segmenter
+
+    segmenter = default_segmenter()
+    assert segmenter.cut("五里牌镇")[:2] == ["五里", "牌镇"]  # jieba's guesses at a place name
+    assert not is_whole_word("牌镇", segmenter)  # in no dictionary
+    assert not is_whole_word("五里", segmenter)  # a numeral phrase
+    assert not is_whole_word("一个多月", segmenter)
+    for word in ("垃圾", "噪音扰民", "物业", "停车场", "投诉"):
+        assert is_whole_word(word, segmenter), word

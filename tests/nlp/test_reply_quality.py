@@ -179,3 +179,47 @@ def test_mixed_naive_and_aware_times_are_a_clear_error() -> None:
         score_reply(MESSAGE, GOOD_REPLY, T0, aware)
     q = score_reply(MESSAGE, GOOD_REPLY, T0.replace(tzinfo=UTC), aware)
     assert q.delay_days == pytest.approx(6.02, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("reply", "blanks"),
+    [
+        ("您好！关于{问题}，经核实已于____处理完毕。", ("{问题}", "____")),
+        ("经查，XX月XX日已修复XX路路灯。", ("XX",)),
+        ("请于××日前到【 】办理，网站（）。", ("××", "【 】", "（）")),
+        ("网友您好，何坳家小学贺XX老师职称评定情况如下。", ()),  # a masked surname, not a blank
+        ("经现场核实，路灯已于12月3日修复，联系电话0731-84001234。", ()),
+    ],
+)
+def test_unfilled_template_blanks_are_found(reply, blanks):
+    from nlp.reply_quality import find_placeholders
+
+    assert find_placeholders(reply) == blanks
+    quality = score_reply(MESSAGE, reply)
+    assert quality.placeholders == blanks
+    assert any("占位符" in w for w in quality.warnings) == bool(blanks)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [  # real replies of tipdm2020c (shortened) that report a result in their own words
+        "经双方沟通协商，明诚驾校已经退费，双方都表示同意。",
+        "土城社区已全部将相关信息从墙面去除，没有损坏墙面。",
+        "建成后将对您所居住区域形成隔音屏障，所以暂不考虑安装隔音屏。",
+        "我支队荷塘大队已对向阳路新塘路口红绿灯进行了优化配置，优先保证向阳路车辆通行。",
+        "您所述地块已规划为地产开发用地，故无法规划建设社区卫生服务中心。",
+    ],
+)
+def test_a_reply_reporting_a_result_in_other_words_is_not_told_it_lacks_one(reply):
+    assert "result" in score_reply(MESSAGE, reply).parts
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "您的留言已收悉！我们已将您反映的问题转相关部门进行处理，敬请关注后续回复，谢谢！",
+        "目前，市规划局正在编制规划，对于您的意见和建议，将充分论证研究。",
+    ],
+)
+def test_forwarding_or_promising_is_not_a_result(reply):
+    assert "result" not in score_reply(MESSAGE, reply).parts

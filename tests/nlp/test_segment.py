@@ -58,6 +58,17 @@ def test_empty_whitespace_and_long_inputs(segmenter: Segmenter) -> None:
     assert "".join(tokens) == long_text
 
 
+def test_search_terms_add_the_dictionary_words_inside_long_words(segmenter: Segmenter) -> None:
+    tokens = segmenter.content_tokens("小区垃圾清运不及时")
+    assert "垃圾" not in tokens  # jieba keeps 垃圾清运 whole
+    terms = segmenter.search_terms(tokens)
+    assert {"垃圾", "清运", "垃圾清运", "小区"} <= set(terms)
+    assert "圾清" not in terms  # only dictionary words, never arbitrary character pairs
+    assert segmenter.search_terms(terms) == terms  # idempotent: a reindex changes nothing
+    assert segmenter.search_parts("垃圾") == []
+    assert segmenter.search_terms(["垃圾", "垃圾"]) == ["垃圾"]
+
+
 def test_deterministic(segmenter: Segmenter) -> None:
     text = "A市A3区某小区物业公司违规收取停车费，业主多次投诉无果"
     assert segmenter.cut(text) == segmenter.cut(text)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from citizenvoice.blueprints.errors import api_error
 from citizenvoice.blueprints.security import LOOKUP_LIMIT_SCOPE, lookup_limit, no_store
 from citizenvoice.domain.feedback import Channel, FeedbackValidationError, validate_feedback
+from citizenvoice.domain.localtime import iso_local
 from citizenvoice.extensions import db, limiter
 from citizenvoice.jobs import request_analysis
 from citizenvoice.models import Period, Submission
@@ -57,14 +58,22 @@ def _public_url(path: str) -> str:
 
 @api_blueprint.get("/departments")
 def departments() -> Any:
-    """List active departments: [{code, name, group}]."""
+    """List active departments: [{code, name, group, aliases}]."""
     return jsonify(
-        [{"code": d.code, "name": d.name, "group": d.group} for d in active_departments()]
+        [
+            {"code": d.code, "name": d.name, "group": d.group, "aliases": list(d.aliases or [])}
+            for d in active_departments()
+        ]
     )
 
 
+def _created(response: Any) -> bool:
+    """Only a stored submission counts toward the limit, not a request refused as invalid."""
+    return bool(response.status_code == 201)
+
+
 @api_blueprint.post("/feedback")
-@limiter.limit(_submission_limit)
+@limiter.limit(_submission_limit, deduct_when=_created)
 def create_feedback() -> Any:
     """Accept a complaint, rating or suggestion; answer 201 with the tracking code."""
     if not request.is_json:
@@ -130,14 +139,14 @@ def public_case_view(submission: Submission) -> dict[str, Any]:
         "department_name": department.name if department else None,
         # Only the category of the analysis is public; never its text, keywords or scores.
         "category": submission.analysis.category if submission.analysis else None,
-        "created_at": submission.created_at.isoformat(),
+        "created_at": iso_local(submission.created_at),
         # The same public-event rule and masking as the tracking page (services.feedback).
         "events": [
             {
                 "status": event.status,
                 "label": event.status_label,
                 "note": event.note,
-                "at": event.created_at.isoformat(),
+                "at": iso_local(event.created_at),
             }
             for event in public_timeline(submission)
         ],
@@ -177,7 +186,7 @@ def period_scores(code: str) -> Any:
             "name": period.name,
             "algorithm_version": period.algorithm_version,
             "result_sha256": period.result_sha256,
-            "published_at": period.published_at.isoformat() if period.published_at else None,
+            "published_at": iso_local(period.published_at) if period.published_at else None,
             "rows": result_rows(period),
         }
     )

@@ -33,7 +33,7 @@ from citizenvoice.extensions import db, limiter, login_manager
 from citizenvoice.models import User
 from citizenvoice.services.accounts import authenticate, end_sessions, load_session_user
 
-__all__ = ["auth_blueprint", "role_required"]
+__all__ = ["auth_blueprint", "home_for", "role_required"]
 
 auth_blueprint = Blueprint("auth", __name__)
 
@@ -76,6 +76,17 @@ def role_required(*roles: Role) -> Callable[[F], F]:
     return decorate
 
 
+def home_for(user: User) -> str:
+    """Where a user lands after sign-in when no ``next`` was asked for: their work queue.
+
+    The office (and system administrators, who see across departments) start on the analysis
+    queue; department roles on their inbox, where their cases wait.
+    """
+    if user.role_enum.is_office:
+        return url_for("office.queue")
+    return url_for("workspace.inbox_page")
+
+
 def _safe_next(target: str | None) -> str | None:
     """``target`` when it is a local path to a page of this app (GET), else None."""
     path = safe_redirect_path(target)
@@ -111,10 +122,7 @@ def login() -> Any:
                 db.session.commit()
                 session.clear()  # nothing from before sign-in survives into the new session
                 login_user(user)
-                default = (
-                    url_for("office.queue") if user.role_enum.is_office else url_for("auth.home")
-                )
-                return redirect(_safe_next(request.args.get("next")) or default, code=303)
+                return redirect(_safe_next(request.args.get("next")) or home_for(user), code=303)
             db.session.rollback()
             throttle.record_failure(username)  # the next attempt finds the lock, if any
         error = "用户名或密码错误，或账号已停用"

@@ -27,11 +27,24 @@ from citizenvoice.domain.accounts import Role
 from citizenvoice.domain.cases import CaseStatus
 from citizenvoice.domain.feedback import FeedbackKind
 from citizenvoice.domain.inputs import DateOutOfRange, parse_filter_date
-from citizenvoice.domain.timelimits import due_at, is_overdue
-from citizenvoice.domain.workflow import NOTE_REQUIRED, Action, WorkflowError, allowed_actions
+from citizenvoice.domain.timelimits import DEFAULT_SETTINGS, due_at, is_overdue
+from citizenvoice.domain.workflow import (
+    NOTE_REQUIRED,
+    Action,
+    WorkflowError,
+    action_availability,
+    allowed_actions,
+)
 from citizenvoice.extensions import db
 from citizenvoice.models.base import utcnow
-from citizenvoice.services.cases import CaseNotVisible, InboxFilters, case_for, case_replies, inbox
+from citizenvoice.services.cases import (
+    CaseNotVisible,
+    InboxFilters,
+    case_for,
+    case_replies,
+    duplicate_group_size,
+    inbox,
+)
 from citizenvoice.services.casework import CATEGORIES, CaseworkError, correct_category, reveal_phone
 from citizenvoice.services.dashboard import dashboard_for
 from citizenvoice.services.departments import active_departments
@@ -108,9 +121,16 @@ def _case(case_id: int, purpose: str = "view") -> Any:
 def inbox_page() -> str:
     """The department's cases with filters, Chinese keyword search and pagination."""
     page = inbox(current_user._get_current_object(), _filters())
+    now = utcnow()
+    # The deadline running now and whether it has passed, by the same rules as the case page.
+    deadlines = {}
+    for case in page.items:
+        snapshot = snapshot_of(case)
+        deadlines[case.id] = (due_at(snapshot), is_overdue(snapshot, now))
     return render_template(
         "workspace/inbox.html",
         page=page,
+        deadlines=deadlines,
         statuses=list(CaseStatus),
         kinds=list(FeedbackKind),
         categories=CATEGORIES,
@@ -127,24 +147,34 @@ def _render_case(
     now = utcnow()
     snapshot = snapshot_of(case)
     actions = allowed_actions(snapshot, actor_for(user), now)
+    buttons = [
+        (action, reason)
+        for action, reason in action_availability(snapshot, actor_for(user), now)
+        if action is not Action.ADD_NOTE or reason is None
+    ]
     templates = templates_for(user)
     template_id = request.args.get("template", type=int)
     if not draft and template_id:
         draft = next((t.body for t in templates if t.id == template_id), "")
     similar = []
+    group_size = 0
     if case.analysis and case.analysis.duplicate_group:
-        group = InboxFilters(duplicate_group=case.analysis.duplicate_group, per_page=10)
-        similar = [c for c in inbox(user, group).items if c.id != case.id]
+        # Every case starts a group of its own: only a group with other members is one.
+        group_size = duplicate_group_size(user, case.analysis.duplicate_group)
+        if group_size > 1:
+            group = InboxFilters(duplicate_group=case.analysis.duplicate_group, per_page=10)
+            similar = [c for c in inbox(user, group).items if c.id != case.id]
     return render_template(
         "workspace/case.html",
         case=case,
         categories=CATEGORIES,
         form=ActionForm(),
         phone=phone,
-        actions=[a for a in actions if a not in (Action.REPLY, Action.FOLLOW_UP)],
+        actions=buttons,
         can_reply=Action.REPLY in actions,
         note_required=NOTE_REQUIRED,
         department_actions=DEPARTMENT_ACTIONS,
+        extension_days=DEFAULT_SETTINGS.extension_working_days,
         departments=active_departments(),
         templates=templates,
         draft=draft,
@@ -153,6 +183,7 @@ def _render_case(
         due=due_at(snapshot),
         replies=case_replies(case.id),
         similar=similar,
+        group_size=group_size,
     )
 
 
@@ -183,6 +214,7 @@ def case_action(case_id: int) -> Any:
             actor_for(current_user._get_current_object()),
             note=request.form.get("note", ""),
             department=request.form.get("department") or None,
+            days=request.form.get("days", type=int) if action is Action.REQUEST_EXTENSION else None,
         )
     except WorkflowError as exc:
         db.session.rollback()
@@ -205,6 +237,9 @@ def case_reply(case_id: int) -> Any:
         flash(f"答复内容须为 {MIN_REPLY_LENGTH} 到 {MAX_REPLY_LENGTH} 个字", "danger")
         return _render_case(case, draft=body), 400
     quality = check_reply(case, body)
+    # Unfilled template blanks are a hard warning: no "send anyway" until they are filled.
+    if quality["placeholders"]:
+        return _render_case(case, draft=body, quality=quality), 422
     if quality["warnings"] and request.form.get("confirm") != "1":
         return _render_case(case, draft=body, quality=quality)
     user = current_user._get_current_object()

@@ -46,7 +46,13 @@ from citizenvoice.domain.workflow.model import (
     WorkflowError,
     is_public_action,
 )
-from citizenvoice.domain.workflow.rules import RULES, Rule, allowed_actions, check
+from citizenvoice.domain.workflow.rules import (
+    RULES,
+    Rule,
+    action_availability,
+    allowed_actions,
+    check,
+)
 from citizenvoice.domain.workflow.transitions import apply, new_case
 
 __all__ = [
@@ -62,6 +68,7 @@ __all__ = [
     "TimelineEvent",
     "Transition",
     "WorkflowError",
+    "action_availability",
     "allowed_actions",
     "apply",
     "check",

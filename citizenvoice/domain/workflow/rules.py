@@ -16,7 +16,7 @@ from citizenvoice.domain.timelimits import (
 )
 from citizenvoice.domain.workflow.model import Action, Actor, ActorRole, WorkflowError
 
-__all__ = ["RULES", "Rule", "allowed_actions", "check"]
+__all__ = ["RULES", "Rule", "action_availability", "allowed_actions", "check"]
 
 
 @dataclass(frozen=True)
@@ -174,3 +174,43 @@ def allowed_actions(
             continue
         allowed.append(action)
     return allowed
+
+
+# Actions taken on their own path (the reply form, the resident's page, jobs): never buttons.
+_NOT_BUTTONS = frozenset({Action.REPLY, Action.FOLLOW_UP, Action.AUTO_CLOSE})
+_SIDES = (_DEPARTMENT, _OFFICE)
+
+
+def action_availability(
+    case: CaseSnapshot,
+    actor: Actor,
+    at: datetime,
+    settings: WorkflowSettings = DEFAULT_SETTINGS,
+) -> list[tuple[Action, str | None]]:
+    """The buttons to show: each action with None when allowed, else why it is not.
+
+    Besides the allowed actions, lists those of the actor's own side (department or office)
+    that the case's status calls for but the actor may not take now, so a member of staff sees
+    that 退单 exists and needs a department admin instead of wondering where it is.
+    """
+    side = next((roles for roles in _SIDES if actor.role in roles), frozenset({actor.role}))
+    shown: list[tuple[Action, str | None]] = []
+    for action in Action:
+        if action in _NOT_BUTTONS:
+            continue
+        rule = RULES[action]
+        try:
+            check(case, action, actor, at, settings)
+        except WorkflowError as exc:
+            if not (rule.roles & side) or case.status not in rule.statuses:
+                continue
+            if rule.own_department and case.department != actor.department:
+                continue
+            if actor.role not in rule.roles:
+                who = "、".join(role.label for role in ActorRole if role in rule.roles)
+                shown.append((action, f"需由{who}操作"))
+            else:
+                shown.append((action, exc.message))
+            continue
+        shown.append((action, None))
+    return shown

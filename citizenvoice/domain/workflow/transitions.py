@@ -15,6 +15,7 @@ from citizenvoice.domain.cases import (
     PendingRequest,
     Satisfaction,
 )
+from citizenvoice.domain.localtime import local_time
 from citizenvoice.domain.timelimits import (
     DEFAULT_SETTINGS,
     WorkflowSettings,
@@ -73,13 +74,15 @@ def apply(
     note: str = "",
     department: str | None = None,
     follow_up: FollowUp | None = None,
+    days: int | None = None,
 ) -> Transition:
     """Take ``action`` on ``case`` or raise :class:`WorkflowError` with a Chinese message.
 
     ``note`` is the reason or progress note (required for :data:`NOTE_REQUIRED` actions, at
     most :data:`MAX_NOTE_LENGTH` characters); ``department`` is the target of 分派 and 申请转办;
-    ``follow_up`` carries the resident's answers for 回访. Returns the new snapshot (status,
-    deadlines, flags) and the timeline events to append.
+    ``follow_up`` carries the resident's answers for 回访; ``days`` the working days a 申请延期
+    asks for (1 to the configured extension, which is also the default). Returns the new
+    snapshot (status, deadlines, flags) and the timeline events to append.
     """
     check(case, action, actor, at, settings)
     note = note.strip()
@@ -88,6 +91,12 @@ def apply(
     if len(note) > MAX_NOTE_LENGTH:
         raise WorkflowError(f"说明不能超过{MAX_NOTE_LENGTH}字", action)
     request = _Request(case, action, actor, settings.calendar.local(at), settings, note)
+    if action is Action.REQUEST_EXTENSION:
+        most = settings.extension_working_days
+        asked = most if days is None else days
+        if not 1 <= asked <= most:
+            raise WorkflowError(f"延期天数须为 1 到 {most} 个工作日", action)
+        return _request_extension(request, asked)
     if action in (Action.ASSIGN, Action.REQUEST_TRANSFER):
         department = (department or "").strip() or None
         if department is None:
@@ -131,7 +140,9 @@ class _Request:
 
 
 def _when(moment: datetime | None) -> str:
-    return f"{moment:%Y-%m-%d %H:%M}" if moment is not None else "无"
+    # Beijing time whatever zone the moment carries: a value read back from the database is
+    # UTC, and the note must show the same deadline as the case page.
+    return local_time(moment) if moment is not None else "无"
 
 
 def _hand_over(r: _Request, department: str) -> CaseSnapshot:
@@ -209,19 +220,22 @@ def _reject(r: _Request, _: str | None) -> Transition:
     return r.done(replace(r.case, pending=None), f"驳回{r.case.pending.kind.label}", r.reason)
 
 
-def _request_extension(r: _Request, _: str | None) -> Transition:
-    pending = PendingRequest(PendingKind.EXTENSION, r.at, r.note)
-    days = r.settings.extension_working_days
+def _request_extension(r: _Request, days: int) -> Transition:
+    pending = PendingRequest(PendingKind.EXTENSION, r.at, r.note, days=days)
     return r.done(replace(r.case, pending=pending), f"申请延期{days}个工作日", r.reason)
 
 
 def _approve_extension(r: _Request, _: str | None) -> Transition:
     assert r.case.reply_due_at is not None  # a working case has a reply deadline
-    due = extended_reply_due_at(r.case.reply_due_at, r.settings)
+    assert r.case.pending is not None  # guarded
+    # The days asked for, within the maximum configured when the office decides.
+    most = r.settings.extension_working_days
+    days = min(r.case.pending.days or most, most)
+    due = extended_reply_due_at(r.case.reply_due_at, r.settings, days)
     after = replace(
         r.case, reply_due_at=due, extensions_used=r.case.extensions_used + 1, pending=None
     )
-    return r.done(after, f"同意延期，答复时限延至{_when(due)}", r.remark)
+    return r.done(after, f"同意延期{days}个工作日，答复时限延至{_when(due)}", r.remark)
 
 
 def _mark_complex(r: _Request, _: str | None) -> Transition:
@@ -320,7 +334,10 @@ _EFFECTS: Mapping[Action, Callable[[_Request, str | None], Transition]] = Mappin
         Action.REQUEST_TRANSFER: _request_transfer,
         Action.APPROVE_TRANSFER: _approve_transfer,
         Action.REJECT_TRANSFER: _reject,
-        Action.REQUEST_EXTENSION: _request_extension,
+        # apply() passes the days asked for; this entry keeps the table complete.
+        Action.REQUEST_EXTENSION: lambda r, _: _request_extension(
+            r, r.settings.extension_working_days
+        ),
         Action.APPROVE_EXTENSION: _approve_extension,
         Action.REJECT_EXTENSION: _reject,
         Action.MARK_COMPLEX: _mark_complex,

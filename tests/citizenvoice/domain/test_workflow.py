@@ -385,7 +385,7 @@ def test_an_extension_adds_five_working_days_once_from_the_current_deadline():
     case = case_in(S.IN_PROGRESS)  # reply due Wednesday 18 March 17:00
     asked = apply(case, A.REQUEST_EXTENSION, ADMIN, at(3, 17, 10), note="需协调燃气公司现场勘查")
     assert asked.after.pending == PendingRequest(
-        PendingKind.EXTENSION, at(3, 17, 10), "需协调燃气公司现场勘查"
+        PendingKind.EXTENSION, at(3, 17, 10), "需协调燃气公司现场勘查", days=5
     )
     assert asked.after.reply_due_at == REPLY_DUE  # nothing moves before approval
     with pytest.raises(WorkflowError, match="已有待绩效办审批的延期申请"):
@@ -398,6 +398,19 @@ def test_an_extension_adds_five_working_days_once_from_the_current_deadline():
     with pytest.raises(WorkflowError, match="最多延期1次"):
         apply(approved, A.REQUEST_EXTENSION, ADMIN, at(3, 20, 9), note="仍需时间")
     assert A.REQUEST_EXTENSION not in allowed_actions(approved, ADMIN, at(3, 20, 9))
+
+
+def test_an_extension_takes_the_working_days_asked_for_within_the_maximum():
+    case = case_in(S.IN_PROGRESS)  # reply due Wednesday 18 March 17:00
+    for days in (0, 6, -1):
+        with pytest.raises(WorkflowError, match="延期天数须为 1 到 5 个工作日"):
+            apply(case, A.REQUEST_EXTENSION, ADMIN, at(3, 17, 10), note="x", days=days)
+    asked = apply(case, A.REQUEST_EXTENSION, ADMIN, at(3, 17, 10), note="等待检测报告", days=2)
+    assert asked.after.pending is not None and asked.after.pending.days == 2
+    assert "申请延期2个工作日" in asked.events[0].note
+    approved = apply(asked.after, A.APPROVE_EXTENSION, OFFICE, at(3, 17, 11))
+    assert approved.after.reply_due_at == at(3, 20, 17)  # Wednesday + 2 working days
+    assert "同意延期2个工作日" in approved.events[0].note
 
 
 def test_extensions_must_be_asked_in_time_and_can_be_refused():
