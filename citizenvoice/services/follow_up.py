@@ -33,7 +33,14 @@ def record_follow_up(
     On FollowUpError the session may hold a failed flush: the caller rolls back (as it does
     for every FollowUpError) before using it again.
     """
-    case = db.session.scalar(select(Submission).where(Submission.id == case_id).with_for_update())
+    # populate_existing: the case was usually loaded before the lock (by its tracking code);
+    # after waiting for a concurrent answer, the rules must see the state that answer left.
+    case = db.session.scalar(
+        select(Submission)
+        .where(Submission.id == case_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if case is None:
         raise FollowUpError("诉求不存在")
     if rating is not None and not 1 <= rating <= 5:

@@ -135,7 +135,8 @@ def test_hostile_xlsx_is_refused_quickly_in_bounded_memory(case):
         lambda: read_table("scores.xlsx", data, max_rows=MAX_ROWS + 1)
     )
     assert peak < PEAK_MEMORY_LIMIT, f"{case}: {peak / 2**20:.0f} MiB"
-    assert elapsed < 5, f"{case}: {elapsed:.1f} s"
+    # Typically under a second (tracemalloc slows parsing ~2x); generous for a shared machine.
+    assert elapsed < 10, f"{case}: {elapsed:.1f} s"
     if message is None:
         # A lying dimension alone is harmless once ignored: the two real rows come back.
         assert result == [["部门代码", "维度", "得分"], ["jtys", "目标考核", 80]]
