@@ -176,6 +176,15 @@ def pytest_configure(config: pytest.Config) -> None:
         root.setLevel(logging.INFO)
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Put the scan back if something reconfigured logging (logging.config drops handlers)."""
+    root = logging.getLogger()
+    if _LOG_SCAN not in root.handlers:
+        root.addHandler(_LOG_SCAN)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Scan what worker processes logged too; fail the run on any finding."""
     logging.getLogger().removeHandler(_LOG_SCAN)
