@@ -172,6 +172,8 @@ def main() -> None:
         {
             "CITIZENVOICE_ENV": "production",
             "SECRET_KEY": "benchmark-only-secret",
+            "CITIZENVOICE_PII_KEY": "benchmark-only-pii-key",
+            "CITIZENVOICE_AUDIT_KEY": "benchmark-only-audit-key",
             "DATABASE_URL": db_url,
             "REDIS_URL": redis_server.url,
             "CITIZENVOICE_SUBMISSION_LIMIT": "1000000/minute",

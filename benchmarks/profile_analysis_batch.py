@@ -168,6 +168,8 @@ def prepare_database(name: str = PROFILE_DB, use_sqlite: bool = False) -> None:
         {
             "CITIZENVOICE_ENV": "development" if use_sqlite else "production",
             "SECRET_KEY": "profile-only-secret",
+            "CITIZENVOICE_PII_KEY": "profile-only-pii-key",
+            "CITIZENVOICE_AUDIT_KEY": "profile-only-audit-key",
             "DATABASE_URL": _database_url(use_sqlite, name),
             "REDIS_URL": "" if use_sqlite else "redis://127.0.0.1:6379/14",
             "PYTHONPATH": str(ROOT),

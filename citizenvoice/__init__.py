@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Flask
 
-from config import BaseConfig, config_for
+from config import BaseConfig, ConfigError, config_for
 
 __all__ = ["create_app"]
 
@@ -62,6 +62,7 @@ def register_extensions(app: Flask) -> None:
     """Bind the extension singletons and the personal-data protector to this app."""
     from citizenvoice import models  # noqa: F401  (registers the tables with the metadata)
     from citizenvoice.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
+    from citizenvoice.services.audit import init_app as init_audit
     from citizenvoice.services.pii import PiiProtector
 
     db.init_app(app)
@@ -70,9 +71,11 @@ def register_extensions(app: Flask) -> None:
     bootstrap.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
-    app.extensions["citizenvoice.pii"] = PiiProtector(
-        app.config.get("PII_KEY") or app.config["SECRET_KEY"]
-    )
+    if not app.config.get("PII_KEY"):
+        # Never derived from SECRET_KEY: that one is often public (a default, a sample .env).
+        raise ConfigError("CITIZENVOICE_PII_KEY is not set")
+    app.extensions["citizenvoice.pii"] = PiiProtector(app.config["PII_KEY"])
+    init_audit(app)
 
 
 def register_background_work(app: Flask) -> None:

@@ -29,6 +29,7 @@ from citizenvoice.jobs import (
 )
 from citizenvoice.models import CategoryRoute, Department, Period, Submission, User
 from citizenvoice.seed_data import DEMO_DEPARTMENTS, SAMPLE_MESSAGES
+from citizenvoice.services.account_admin import reset_password
 from citizenvoice.services.accounts import AccountError, create_user, disable_user
 from citizenvoice.services.analysis import reset_failed_analysis
 from citizenvoice.services.appraisal import (
@@ -37,9 +38,16 @@ from citizenvoice.services.appraisal import (
     ensure_periods,
     period_by_code,
     publish,
+    publish_summary,
     verify,
 )
 from citizenvoice.services.audit import verify_chain
+from citizenvoice.services.demo_history import (
+    build_demo_casework,
+    create_demo_accounts,
+    open_demo_rectification,
+    publish_demo_periods,
+)
 from citizenvoice.services.dimension_import import apply as import_apply
 from citizenvoice.services.dimension_import import preview as import_preview
 from citizenvoice.services.feedback import submit_feedback
@@ -70,13 +78,20 @@ def init_app(app: Flask) -> None:
     "--messages", type=int, default=None, help="How many real demo messages (default: setting)."
 )
 def seed_command(messages: int | None) -> None:
-    """Create the demo departments and demo submissions (idempotent)."""
+    """Create the demo departments and demo submissions with six months of history (idempotent)."""
     created_departments, created_submissions, source = seed_demo_data(messages)
+    history = build_demo_casework() if created_submissions else None
     db.session.commit()
     click.echo(
         f"seeded {created_departments} new departments and "
         f"{created_submissions} demo submissions ({source})"
     )
+    if history is not None:
+        click.echo(
+            f"demo history: {history.replied} replied, {history.followed_up} followed up, "
+            f"{history.returned} returned, {history.extended} extended, "
+            f"{history.reopened} reopened"
+        )
     if created_submissions:
         if current_app.config.get("ANALYSIS_IN_PROCESS"):
             click.echo("analysing the demo submissions in this process ...")
@@ -87,6 +102,28 @@ def seed_command(messages: int | None) -> None:
                 "demo submissions wait in the outbox: "
                 "run `flask --app wsgi outbox relay` and a worker"
             )
+        published = publish_demo_periods()
+        office = _demo_accounts()
+        tasks = open_demo_rectification(office) if office is not None else 0
+        db.session.commit()
+        click.echo(
+            f"published {published} past monthly periods and opened {tasks} 整改 tasks "
+            "of the demo history"
+        )
+
+
+def _demo_accounts() -> User | None:
+    """In development, make the demo staff accounts and show their passwords, this once."""
+    if current_app.config.get("ENV_NAME") != "development":
+        return None
+    made = create_demo_accounts()
+    db.session.commit()
+    if made:
+        click.echo("demo staff accounts (shown only now; sign in at /login):")
+        for username, password, role, department in made:
+            where = f" ({department})" if department else ""
+            click.echo(f"  {username:<16} {password:<14} {role.label}{where}")
+    return db.session.scalar(select(User).where(User.username == "demo-office"))
 
 
 def seed_demo_data(message_count: int | None = None) -> tuple[int, int, str]:
@@ -315,14 +352,37 @@ def appraisal_verify_command(code: str) -> None:
     )
 
 
+def _interactive() -> bool:
+    """True when a person can answer a prompt (stdin is a terminal)."""
+    return sys.stdin.isatty()
+
+
 @appraisal_group.command("publish")
 @click.option("--period", "code", required=True)
+@click.option("--force", is_flag=True, help="Publish a period that has not ended (needs --reason).")
+@click.option("--reason", default=None, help="Why a period that has not ended is published.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @with_appcontext
-def appraisal_publish_command(code: str) -> None:
-    """Freeze a computed period and make its results public."""
+def appraisal_publish_command(code: str, force: bool, reason: str | None, yes: bool) -> None:
+    """Freeze a computed period and make its results public.
+
+    Shows how many departments are ranked and how many are 样本不足 first, and asks for
+    confirmation in a terminal. Without a terminal (cron, CI, a pipe) nothing can answer a
+    prompt, so the explicit command is taken as the decision and it proceeds, as with --yes.
+    A period that has not ended is refused unless --force with --reason (audited).
+    """
     period = _period(code)
+    if period.status == "computed" and period.result_json:
+        summary = publish_summary(period)
+        click.echo(
+            f"{code}: {summary.departments} departments, {summary.ranked} ranked, "
+            f"{summary.insufficient} 样本不足"
+            + ("" if summary.ended else " (the period has not ended)")
+        )
+        if not yes and _interactive() and not click.confirm("Publish and freeze?", default=False):
+            raise click.ClickException("not published")
     try:
-        publish(period, actor="cli")
+        publish(period, actor="cli", force=force, reason=reason)
     except AppraisalError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
@@ -346,7 +406,11 @@ def appraisal_import_command(code: str, file: str, confirm: bool) -> None:
         click.echo(f"文件错误：{error}", err=True)
     for row in result.rows:
         status = "；".join(row.errors) if row.errors else "OK"
-        click.echo(f"第{row.line}行 {row.department} {row.dimension} {row.score}: {status}")
+        score = row.score if row.score is not None else row.score_text
+        click.echo(
+            f"第{row.line}行 {row.department_name or row.department} "
+            f"{row.dimension_name or row.dimension} {score}: {status}"
+        )
     if not result.ok:
         raise click.ClickException("文件有错误，未导入任何数据")
     if confirm:
@@ -380,15 +444,22 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @with_appcontext
 def audit_verify_command() -> None:
-    """Check the whole audit chain; fail (exit 1) at the first tampered entry."""
-    checked, breaks = verify_chain()
-    if breaks:
-        for item in breaks:
-            click.echo(f"entry {item.entry_id}: {item.reason}", err=True)
+    """Check the chain's HMACs, its anchor file and published heads; exit 1 on any break."""
+    report = verify_chain()
+    if report.breaks:
+        for item in report.breaks:
+            where = f"entry {item.entry_id}" if item.entry_id is not None else "chain"
+            click.echo(f"{where}: {item.reason}", err=True)
         raise click.ClickException(
-            f"audit chain broken: {len(breaks)} problems in {checked} entries"
+            f"audit chain broken: {len(report.breaks)} problems in {report.checked} entries"
         )
-    click.echo(f"audit chain intact: {checked} entries")
+    if report.unanchored:
+        click.echo(
+            f"warning: the newest {report.unanchored} entries are not in the anchor file yet "
+            "(a process stopped between commit and anchor write; the next append covers them)",
+            err=True,
+        )
+    click.echo(f"audit chain intact: {report.checked} entries, {report.anchored} anchored")
 
 
 @click.group("cases")
@@ -430,6 +501,23 @@ def users_create_command(
     click.echo(f"created {user.username} ({user.role})")
 
 
+def _new_password(given: str | None, from_stdin: bool) -> str:
+    """The password from --password, the first line of stdin, or a hidden prompt (twice)."""
+    if given is not None and from_stdin:
+        raise click.UsageError("--password and --password-stdin cannot be used together")
+    if given is not None:
+        return given
+    stdin = sys.stdin  # click.get_text_stream is deprecated (Click 9); CliRunner swaps sys.stdin
+    if from_stdin:
+        return stdin.readline().rstrip("\r\n")
+    if not stdin.isatty():
+        raise click.UsageError(
+            "no password: standard input is not a terminal, so there is no prompt; "
+            "pass --password-stdin (first line of stdin) or --password"
+        )
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
 @users_group.command("list")
 @with_appcontext
 def users_list_command() -> None:
@@ -454,6 +542,38 @@ def users_disable_command(username: str) -> None:
     click.echo(f"disabled {username}")
 
 
+@users_group.command("reset-password")
+@click.option("--username", required=True)
+@click.option(
+    "--password",
+    default=None,
+    help=(
+        "For scripts only: a password given here is visible to other local users (ps, "
+        "/proc) and stays in the shell history. Prefer the prompt or --password-stdin."
+    ),
+)
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input.",
+)
+@with_appcontext
+def users_reset_password_command(username: str, password: str | None, password_stdin: bool) -> None:
+    """Set a new password for an account and end its sessions (audited).
+
+    The password is asked for twice at a hidden prompt in a terminal; otherwise it comes from
+    --password-stdin (first line of standard input) or --password, as with ``users create``.
+    """
+    new = _new_password(password, password_stdin)
+    try:
+        reset_password(username, new, actor="cli")
+    except AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"password reset for {username}; its sessions have ended")
+
+
 def _real_messages(data_dir: Path, count: int) -> list[dict[str, object]] | None:
     """Pick ``count`` real labelled messages and route them to a department of their category."""
     from nlp.datasets import load_messages
@@ -462,10 +582,6 @@ def _real_messages(data_dir: Path, count: int) -> list[dict[str, object]] | None
         messages = load_messages(data_dir)
     except FileNotFoundError:
         return None
-    by_category: dict[str, list[str]] = {}
-    for spec in DEMO_DEPARTMENTS:
-        for category in spec["categories"]:
-            by_category.setdefault(category, []).append(spec["code"])
     rng = random.Random(_SEED_RANDOM_STATE)  # noqa: S311 (demo sampling, not security)
     usable = [
         m
@@ -473,11 +589,23 @@ def _real_messages(data_dir: Path, count: int) -> list[dict[str, object]] | None
         if m.text_source in _DEMO_TEXT_SOURCES and 5 <= len(m.text.strip()) <= 2000
     ]
     rng.shuffle(usable)
+    by_category: dict[str, list[Any]] = {}
+    for message in usable:
+        by_category.setdefault(message.label, []).append(message)
+    # Departments take turns, each drawing a message of one of its categories, so every
+    # department has a history to rank; a tenth are left "不确定" for the classifier to route.
+    picks: list[tuple[Any, str | None]] = []
+    turn = 0
+    while len(picks) < count and any(by_category.values()):
+        spec = DEMO_DEPARTMENTS[turn % len(DEMO_DEPARTMENTS)]
+        turn += 1
+        pool = [c for c in spec["categories"] if by_category.get(c)]
+        if not pool:
+            continue
+        message = by_category[rng.choice(pool)].pop()
+        picks.append((message, spec["code"] if rng.random() >= 0.1 else None))
     rows: list[dict[str, object]] = []
-    for message in usable[:count]:
-        candidates = by_category.get(message.label, [])
-        # A fifth are left "不确定" so the classifier has routing work to do.
-        department = rng.choice(candidates) if candidates and rng.random() >= 0.2 else None
+    for message, department in picks:
         kind = "suggestion" if "建议" in message.title else "complaint"
         rows.append(
             {

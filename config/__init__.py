@@ -3,7 +3,10 @@
 ``CITIZENVOICE_ENV`` (development / testing / production) picks the class. Development is the
 embedded default: a SQLite file under ``instance/`` and analysis in-process, no Redis needed.
 Testing talks to real PostgreSQL and Redis (``DATABASE_URL`` / ``REDIS_URL``, local defaults).
-Production refuses to start without ``SECRET_KEY``, ``DATABASE_URL`` and ``REDIS_URL``.
+Production refuses to start without ``SECRET_KEY``, ``DATABASE_URL``, ``REDIS_URL``,
+``CITIZENVOICE_PII_KEY`` and ``CITIZENVOICE_AUDIT_KEY``; development generates its keys
+(``SECRET_KEY`` included) into ``instance/`` on first run, never a key anyone else can know;
+testing uses fixed ones.
 
 Settings are read when a config object is built (not at import), so a process or a test that
 changes the environment gets what it set.
@@ -12,17 +15,22 @@ changes the environment gets what it set.
 from __future__ import annotations
 
 import os
+import re
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "PRODUCTION_REQUIRED",
     "BaseConfig",
     "ConfigError",
     "DevelopmentConfig",
     "ProductionConfig",
     "TestingConfig",
     "config_for",
+    "default_audit_anchor",
+    "instance_key",
     "normalise_database_url",
 ]
 
@@ -55,8 +63,10 @@ class BaseConfig:
         env = os.environ if environ is None else environ
         self.environ = env
         self.SECRET_KEY: str | None = env.get("SECRET_KEY")
-        # Optional dedicated key for contact data; derived from SECRET_KEY when absent.
-        self.PII_KEY: str | None = env.get("CITIZENVOICE_PII_KEY")
+        # The key of contact data (phone encryption and matching); never SECRET_KEY.
+        self.PII_KEY: str | None = env.get("CITIZENVOICE_PII_KEY") or None
+        # The HMAC key of the audit chain; never stored in the database (README, "Audit log").
+        self.AUDIT_KEY: str | None = env.get("CITIZENVOICE_AUDIT_KEY") or None
         self.SQLALCHEMY_DATABASE_URI: str | None = (
             normalise_database_url(env["DATABASE_URL"]) if env.get("DATABASE_URL") else None
         )
@@ -76,6 +86,13 @@ class BaseConfig:
         self.BOOTSTRAP_SERVE_LOCAL = True
         # Submissions per client IP, Flask-Limiter syntax.
         self.SUBMISSION_RATE_LIMIT = env.get("CITIZENVOICE_SUBMISSION_LIMIT", "10/minute;200/day")
+        # Tracking-code lookups (API and tracking page) per client IP, Flask-Limiter syntax:
+        # enough for a resident reloading a page, too few to try codes in bulk.
+        self.LOOKUP_RATE_LIMIT = env.get("CITIZENVOICE_LOOKUP_LIMIT", "120/minute")
+        # Where residents reach the site (https://12345.example.gov.cn), for absolute links in
+        # API answers. Never taken from the request's Host header, which the client chooses;
+        # unset, the API answers relative paths.
+        self.PUBLIC_BASE_URL: str | None = _base_url(env.get("PUBLIC_BASE_URL", ""))
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
         # A Redis outage must not turn submissions into 500s: the limiter falls back to
@@ -97,7 +114,14 @@ class BaseConfig:
         self.WORKER_TTL = int(env.get("CITIZENVOICE_WORKER_TTL", "30"))
         self.WORKER_MAINTENANCE_INTERVAL = int(env.get("CITIZENVOICE_WORKER_MAINTENANCE", "15"))
         # How many real messages `flask seed` turns into demo submissions when DATA_DIR exists.
-        self.SEED_MESSAGE_COUNT = int(env.get("CITIZENVOICE_SEED_MESSAGES", "300"))
+        self.SEED_MESSAGE_COUNT = int(env.get("CITIZENVOICE_SEED_MESSAGES", "900"))
+        # The append-only anchor file of the audit chain (count and head HMAC of each append).
+        self.AUDIT_ANCHOR: str = env.get("CITIZENVOICE_AUDIT_ANCHOR") or ""
+
+    def finish(self) -> None:
+        """Fill settings that depend on others (the anchor file is named after the database)."""
+        if not self.AUDIT_ANCHOR:
+            self.AUDIT_ANCHOR = default_audit_anchor(self.SQLALCHEMY_DATABASE_URI)
 
     def validate(self) -> None:
         """Raise ConfigError when a required setting is missing."""
@@ -105,6 +129,67 @@ class BaseConfig:
             raise ConfigError("SECRET_KEY is not set")
         if not self.SQLALCHEMY_DATABASE_URI:
             raise ConfigError("DATABASE_URL is not set")
+
+
+def default_audit_anchor(database_uri: str | None) -> str:
+    """``instance/<database name>-<8 hex>.audit-anchor``: one anchor per database.
+
+    The hex digits come from the database's address (host, port, name or SQLite path; never
+    the password), so two databases with the same name never share an anchor.
+    """
+    import hashlib
+
+    from sqlalchemy.engine import make_url
+
+    name, address = "citizenvoice", ""
+    if database_uri:
+        url = make_url(database_uri)
+        database = url.database or ""
+        # A SQLite URL names a file: its stem is the database's name.
+        is_sqlite = url.get_backend_name() == "sqlite"
+        name = Path(database).stem if is_sqlite else database
+        address = (
+            str(Path(database).resolve()) if is_sqlite else f"{url.host}:{url.port}/{database}"
+        )
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name).strip(".") or "citizenvoice"
+    digest = hashlib.sha256(address.encode("utf-8")).hexdigest()[:8]
+    return str(INSTANCE_DIR / f"{safe}-{digest}.audit-anchor")
+
+
+def instance_key(name: str, instance_dir: Path | None = None) -> str:
+    """A random key kept in ``instance/<name>``, made on first use (development only).
+
+    Created with O_EXCL so two processes starting at once agree on one key, and readable by
+    the owner only. ``instance/`` is in .gitignore, so the key never reaches the repository.
+    """
+    folder = instance_dir or INSTANCE_DIR
+    path = folder / name
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    folder.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()  # another process made it first
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(key + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    return key
+
+
+def _base_url(raw: str) -> str | None:
+    """``PUBLIC_BASE_URL`` without its trailing slash; None when unset; an error when not a URL."""
+    value = raw.strip().rstrip("/")
+    if not value:
+        return None
+    scheme, _, rest = value.partition("://")
+    if scheme not in ("http", "https") or not rest or any(c in rest for c in "?#@ "):
+        raise ConfigError(f"PUBLIC_BASE_URL must be an http(s) address like https://host: {raw!r}")
+    return value
 
 
 def _shared_data_dir() -> str | None:
@@ -119,10 +204,16 @@ class DevelopmentConfig(BaseConfig):
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         super().__init__(environ)
-        self.SECRET_KEY = self.SECRET_KEY or "dev-only-not-secret-change-me"
+        # Random per installation too: a public default would let anyone forge a session.
+        self.SECRET_KEY = self.SECRET_KEY or instance_key("secret.key")
         self.SQLALCHEMY_DATABASE_URI = (
             self.SQLALCHEMY_DATABASE_URI or f"sqlite:///{INSTANCE_DIR / 'citizenvoice.sqlite3'}"
         )
+        # Random keys of this installation, not a default anyone can read in the source: a
+        # copied development database cannot be decrypted or its audit chain re-signed.
+        self.PII_KEY = self.PII_KEY or instance_key("pii.key")
+        self.AUDIT_KEY = self.AUDIT_KEY or instance_key("audit.key")
+        self.finish()
 
 
 class TestingConfig(BaseConfig):
@@ -141,6 +232,20 @@ class TestingConfig(BaseConfig):
         self.REDIS_URL = self.REDIS_URL or "redis://127.0.0.1:6379/15"
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL
         self.ANALYSIS_IN_PROCESS = False
+        # Fixed keys: every test process (parallel runs included) reads the same data.
+        self.PII_KEY = self.PII_KEY or "testing-pii-key-not-for-production"
+        self.AUDIT_KEY = self.AUDIT_KEY or "testing-audit-key-not-for-production"
+        self.finish()
+
+
+# Exactly what production needs from the environment; every other setting has a default.
+PRODUCTION_REQUIRED = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CITIZENVOICE_PII_KEY",
+    "CITIZENVOICE_AUDIT_KEY",
+)
 
 
 class ProductionConfig(BaseConfig):
@@ -154,12 +259,11 @@ class ProductionConfig(BaseConfig):
         self.REMEMBER_COOKIE_SECURE = True
         self.PREFERRED_URL_SCHEME = "https"
         self.ANALYSIS_IN_PROCESS = False
+        self.finish()
 
     def validate(self) -> None:
-        """Refuse to start unless SECRET_KEY, DATABASE_URL and REDIS_URL are all set."""
-        missing = [
-            n for n in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL") if not self.environ.get(n)
-        ]
+        """Refuse to start unless every one of PRODUCTION_REQUIRED is set (no fallbacks)."""
+        missing = [n for n in PRODUCTION_REQUIRED if not self.environ.get(n)]
         if missing:
             raise ConfigError("production needs these environment variables: " + ", ".join(missing))
 

@@ -82,6 +82,8 @@ def app(_migrated_database: str, redis_client: redis.Redis) -> Iterator[Flask]:
     limiter._storage_dead = False  # a previous test's Redis outage must not leak into this one
     application = create_app(testing_config())
     _truncate_all(application)
+    # The audit anchor belongs to this (now empty) database: start it afresh too.
+    Path(application.config["AUDIT_ANCHOR"]).unlink(missing_ok=True)
     yield application
     with application.app_context():
         db.session.remove()

@@ -1,10 +1,24 @@
-"""Security headers on every response (including error pages)."""
+"""Security headers on every response (including error pages).
+
+Also: ``no-store`` for responses with case data, and the rate limit that every lookup by
+tracking code shares.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from typing import TypeVar
 
-__all__ = ["CONTENT_SECURITY_POLICY", "init_app"]
+from flask import Flask, Response, current_app
+from werkzeug.wrappers import Response as BaseResponse
+
+__all__ = [
+    "CONTENT_SECURITY_POLICY",
+    "LOOKUP_LIMIT_SCOPE",
+    "NO_STORE",
+    "init_app",
+    "lookup_limit",
+    "no_store",
+]
 
 # Only our own origin; no inline script or style anywhere (templates use static files).
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -30,6 +44,30 @@ _HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+
+# Pages with case data (staff pages, exports, a case looked up by its tracking code): neither
+# the browser nor a proxy may keep a copy, so the back button on a shared computer or a shared
+# cache cannot show them to the next person.
+NO_STORE = "no-store"
+
+_R = TypeVar("_R", bound=BaseResponse)
+
+
+def no_store(response: _R) -> _R:
+    """Mark ``response`` as not to be stored by any cache (an after-request hook)."""
+    response.headers["Cache-Control"] = NO_STORE
+    return response
+
+
+# One budget per client address for every lookup by tracking code (the API's case view, the
+# tracking and confirmation pages): alternating between them must not multiply the number of
+# codes a client can try.
+LOOKUP_LIMIT_SCOPE = "tracking-code-lookup"
+
+
+def lookup_limit() -> str:
+    """The configured lookup limit (``CITIZENVOICE_LOOKUP_LIMIT``), read per request."""
+    return str(current_app.config["LOOKUP_RATE_LIMIT"])
 
 
 def init_app(app: Flask) -> None:

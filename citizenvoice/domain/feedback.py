@@ -117,16 +117,32 @@ def mask_phone(phone: str) -> str:
     return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "****"
 
 
+# A score written as text (the HTML form sends text): ASCII digits only. str.isdigit() also
+# takes Arabic-Indic "٥" and full-width "５", which int() would read as 5.
+_ASCII_INTEGER = re.compile(r"-?[0-9]+")
+
+
 def _as_int(value: Any) -> int | None:
-    if value is None or value == "":
+    """A JSON integer or a string of ASCII digits; None when absent; ValueError otherwise."""
+    if value is None or (isinstance(value, str) and value == ""):
         return None
-    if isinstance(value, bool):
+    if isinstance(value, bool):  # a bool is an int to Python, never a score
         raise ValueError
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and _ASCII_INTEGER.fullmatch(value.strip()):
         return int(value.strip())
     raise ValueError
+
+
+def _optional_str(value: Any) -> str | None:
+    """An optional text field: absent or null reads as "", a string as itself, else None.
+
+    0, false, [] and {} are not "no title": they are a client sending the wrong type.
+    """
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else None
 
 
 def validate_feedback(data: dict[str, Any]) -> FeedbackInput:
@@ -140,7 +156,9 @@ def validate_feedback(data: dict[str, Any]) -> FeedbackInput:
     raw_kind = data.get("kind")
     kind: FeedbackKind | None = None
     try:
-        kind = FeedbackKind(str(raw_kind))
+        if not isinstance(raw_kind, str):
+            raise ValueError
+        kind = FeedbackKind(raw_kind)
     except ValueError:
         errors["kind"] = "请选择类型：投诉、评价或建议"
 
@@ -153,16 +171,16 @@ def validate_feedback(data: dict[str, Any]) -> FeedbackInput:
     elif len(text) > MAX_TEXT_LENGTH:
         errors["text"] = f"内容太长，请不要超过 {MAX_TEXT_LENGTH} 个字（当前 {len(text)} 个字）"
 
-    title_value = data.get("title") or ""
-    title = clean_text(title_value) if isinstance(title_value, str) else ""
-    if not isinstance(title_value, str):
+    title_value = _optional_str(data.get("title"))
+    title = clean_text(title_value) if title_value is not None else ""
+    if title_value is None:
         errors["title"] = "标题格式不正确"
     elif len(title) > MAX_TITLE_LENGTH:
         errors["title"] = f"标题请不要超过 {MAX_TITLE_LENGTH} 个字"
 
-    location_value = data.get("location") or ""
-    location = clean_text(location_value) if isinstance(location_value, str) else ""
-    if not isinstance(location_value, str):
+    location_value = _optional_str(data.get("location"))
+    location = clean_text(location_value) if location_value is not None else ""
+    if location_value is None:
         errors["location"] = "地点格式不正确"
     elif len(location) > MAX_LOCATION_LENGTH:
         errors["location"] = f"地点请不要超过 {MAX_LOCATION_LENGTH} 个字"

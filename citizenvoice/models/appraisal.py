@@ -34,7 +34,7 @@ class Period(Base):
 
     ``settings`` holds the index system and citizen-dimension weights (JSON, see
     services.appraisal); every change bumps ``settings_version`` and is audited. Publication
-    freezes the canonical result JSON, its SHA-256 and the algorithm version.
+    freezes the canonical result JSON, its SHA-256, the algorithm version and the audit head.
     """
 
     __tablename__ = "period"
@@ -53,6 +53,9 @@ class Period(Base):
     algorithm_version: Mapped[str | None] = mapped_column(String(32))
     computed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The audit chain's head at publication, "<count>:<head HMAC>": one more copy of the head
+    # outside the anchor file, frozen with the result (``flask audit verify`` checks it).
+    audit_head: Mapped[str | None] = mapped_column(String(80))
 
 
 class DimensionScore(Base):

@@ -1,7 +1,11 @@
-"""The append-only, hash-chained audit log: who did what to which record, and when.
+"""The append-only, HMAC-chained audit log: who did what to which record, and when.
 
-Each entry's hash covers its own canonical content and the previous entry's hash, so editing
-or deleting any past entry breaks every later link (``flask audit verify`` checks the chain).
+Each entry's ``hash`` is an HMAC (key ``CITIZENVOICE_AUDIT_KEY``, never in the database) over
+its own canonical content and the previous entry's hash, so editing, inserting or deleting a
+past entry breaks every later link, and nobody without the key can recompute them. ``seq`` is
+the entry's position in the chain (1, 2, 3 ...): unique, so two writers can never both append
+entry N, and the anchor file outside the database records (seq, hash) of every append
+(services/audit.py; ``flask audit verify`` checks both).
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, String
+from sqlalchemy import JSON, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from citizenvoice.extensions import Base
@@ -24,6 +28,7 @@ class AuditEntry(Base):
     __tablename__ = "audit_entry"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64), index=True)

@@ -8,11 +8,13 @@ publication is written to the hash-chained audit log.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Numeric, and_, case, cast, func, select
 
+from citizenvoice.domain.feedback import FeedbackKind
 from citizenvoice.domain.scoring import (
     ALGORITHM_VERSION,
     BEIJING_12345_PERIOD,
@@ -29,6 +31,7 @@ from citizenvoice.domain.scoring import (
     compute_period,
     verify_period,
 )
+from citizenvoice.domain.scoring.indicators import INSUFFICIENT_LABEL
 from citizenvoice.domain.scoring.settings import CitizenWeights, Indicator
 from citizenvoice.domain.workdays import SHANGHAI
 from citizenvoice.extensions import db
@@ -43,19 +46,22 @@ from citizenvoice.models import (
     Submission,
 )
 from citizenvoice.models.base import utcnow
-from citizenvoice.services.audit import record
+from citizenvoice.services.audit import chain_head, record
 
 __all__ = [
     "PRESETS",
     "AppraisalError",
+    "PublishSummary",
     "build_input",
     "compute",
+    "current_month_code",
     "ensure_periods",
     "explain_department",
     "gather_counts",
     "period_by_code",
     "period_settings",
     "publish",
+    "publish_summary",
     "result_rows",
     "result_table",
     "settings_json",
@@ -190,6 +196,16 @@ def ensure_periods(today: date | None = None) -> list[Period]:
         out.append(period)
     db.session.flush()
     return out
+
+
+def current_month_code(today: date | None = None) -> str | None:
+    """The code of the month period that contains today (Asia/Shanghai), if it exists."""
+    today = today or _today()
+    return db.session.scalar(
+        select(Period.code).where(
+            Period.kind == "month", Period.starts_on <= today, Period.ends_on > today
+        )
+    )
 
 
 def period_by_code(code: str) -> Period:
@@ -423,12 +439,62 @@ def compute(period: Period, actor: str) -> PeriodResult:
     return result
 
 
-def publish(period: Period, actor: str) -> None:
-    """Freeze a computed period: settings and result no longer change. Audited. Flushes."""
+@dataclass(frozen=True)
+class PublishSummary:
+    """What publishing a period would freeze: shown before the office confirms."""
+
+    departments: int
+    ranked: int
+    insufficient: int  # departments not ranked because of 样本不足
+    ended: bool  # the period's last day is before today (Asia/Shanghai)
+
+
+def _today() -> date:
+    return utcnow().astimezone(SHANGHAI).date()
+
+
+def publish_summary(period: Period, today: date | None = None) -> PublishSummary:
+    """How many departments the stored result ranks, how many are 样本不足, and if it ended."""
+    rows = result_rows(period)
+    return PublishSummary(
+        departments=len(rows),
+        ranked=sum(1 for r in rows if r["rank"] is not None),
+        insufficient=sum(
+            1 for r in rows if r["rank"] is None and INSUFFICIENT_LABEL in (r["reason"] or "")
+        ),
+        # ends_on is exclusive (the first day after the period), so it ended once today reaches it
+        ended=(today or _today()) >= period.ends_on,
+    )
+
+
+def publish(
+    period: Period,
+    actor: str,
+    *,
+    force: bool = False,
+    reason: str | None = None,
+    today: date | None = None,
+) -> PublishSummary:
+    """Freeze a computed period: settings and result no longer change. Audited. Flushes.
+
+    A period that has not ended yet is refused: cases still arrive and follow-ups are still
+    given, so its figures would be frozen half-way. ``force`` publishes it anyway, only with a
+    reason, and the audit entry records both.
+    """
     if period.status == "published":
         raise AppraisalError("该周期已发布")
     if period.status != "computed" or not period.result_json:
         raise AppraisalError("请先计算该周期的结果")
+    summary = publish_summary(period, today)
+    reason = (reason or "").strip()
+    if not summary.ended:
+        if not force:
+            raise AppraisalError(
+                f"该周期尚未结束（截至 {period.ends_on - timedelta(days=1):%Y-%m-%d}），"
+                "不能发布；如确需提前发布，请选择强制发布并填写原因"
+            )
+        if not reason:
+            raise AppraisalError("强制发布未结束的周期须填写原因")
     differences = verify(period)
     if differences:
         raise AppraisalError(
@@ -436,14 +502,19 @@ def publish(period: Period, actor: str) -> None:
         )
     period.status = "published"
     period.published_at = utcnow()
-    record(
-        actor,
-        "period_publish",
-        "period",
-        period.code,
-        {"sha256": period.result_sha256, "algorithm": period.algorithm_version},
-    )
+    details: dict[str, Any] = {
+        "sha256": period.result_sha256,
+        "algorithm": period.algorithm_version,
+        "ranked": summary.ranked,
+        "insufficient": summary.insufficient,
+    }
+    if not summary.ended:
+        details.update(forced=True, reason=reason)
+    entry = record(actor, "period_publish", "period", period.code, details)
+    # The head including this publication, frozen with the result (checked by audit verify).
+    period.audit_head = chain_head(entry)
     db.session.flush()
+    return summary
 
 
 def verify(period: Period) -> list[str]:
@@ -514,7 +585,13 @@ def explain_department(period: Period, department_code: str, examples: int = 3) 
         raise AppraisalError("该部门没有本期结果")
     start, end = _instant(period.starts_on), _instant(period.ends_on)
     indicators = [i for i in row["citizen"]["indicators"] if i["score"] is not None]
-    weakest = sorted(indicators, key=lambda i: i["score"])[:3]
+    # "Weakest" is relative to the department itself: an indicator at or above its own mean is
+    # not a weakness, even if it is the lowest of three strong ones.
+    mean = sum(i["score"] for i in indicators) / len(indicators) if indicators else None
+    weakest = sorted(
+        (i for i in indicators if mean is not None and i["score"] < mean),
+        key=lambda i: i["score"],
+    )[:3]
     unhappy = (
         select(Submission.id)
         .join(FollowUp, FollowUp.submission_id == Submission.id)
@@ -533,6 +610,9 @@ def explain_department(period: Period, department_code: str, examples: int = 3) 
             Submission.created_at >= start,
             Submission.created_at < end,
             Analysis.sentiment_label == "negative",
+            # Only complaints: the sentiment model leans negative on texts unlike its training
+            # data, and a suggestion or a rating (praise) is not a resident's dissatisfaction.
+            Submission.kind == FeedbackKind.COMPLAINT.value,
         )
     )
     concern_ids = set(db.session.scalars(unhappy.union(negative)))
@@ -554,6 +634,7 @@ def explain_department(period: Period, department_code: str, examples: int = 3) 
     return {
         "row": row,
         "weakest": weakest,
+        "indicator_mean": mean,
         "categories": sorted(categories.items(), key=lambda kv: -kv[1])[:5],
         "topics": sorted(topics.items(), key=lambda kv: -kv[1])[:5],
         "examples": [a.redacted_text[:200] for a in concerns[:examples] if a.redacted_text],

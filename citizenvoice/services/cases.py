@@ -37,6 +37,7 @@ __all__ = [
     "overdue_condition",
     "query_tokens",
     "running_due",
+    "text_search_condition",
     "visible_cases",
 ]
 
@@ -262,3 +263,13 @@ def inbox(user: User, filters: InboxFilters, max_per_page: int = PER_PAGE_MAX) -
         )
     )
     return InboxPage(items, total, page, pages, tokens)
+
+
+def text_search_condition(text: str) -> Any | None:
+    """SQL over Analysis: the case matches ``text`` exactly as the inbox's keyword search does.
+
+    None when the text has no searchable token. Other features that look cases up by words
+    (rectification topics) call this, so they find the same cases a person's search finds.
+    """
+    tokens = query_tokens(text) if text.strip() else []
+    return _search_condition(tokens) if tokens else None

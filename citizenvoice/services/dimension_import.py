@@ -2,18 +2,21 @@
 
 Two steps: :func:`preview` parses and checks every row and changes nothing; :func:`apply`
 writes a clean preview (all rows valid) and is idempotent: importing the same file again
-changes nothing. Columns (Chinese or English headers): 部门代码/department, 维度/dimension,
-得分/score, optionally 周期/period.
+changes nothing. Columns (Chinese or English headers): 部门代码/部门/department (a code, the
+full name or a common alias such as 住建局), 维度/dimension (code or name: 目标考核, 领导考评,
+创新创优), 得分/score, optionally 周期/period.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
 
+from citizenvoice.domain.department_names import DepartmentResolver, normalise_name
 from citizenvoice.domain.scoring import CITIZEN_DIMENSION
 from citizenvoice.extensions import db
 from citizenvoice.models import Department, DimensionScore, Period
@@ -21,13 +24,15 @@ from citizenvoice.services.appraisal import AppraisalError, period_settings
 from citizenvoice.services.audit import record
 from citizenvoice.services.uploads import UploadError, read_table
 
-__all__ = ["ImportPreview", "ImportRow", "apply", "preview"]
+__all__ = ["ImportPreview", "ImportRow", "apply", "importable_dimensions", "preview"]
 
 MAX_ROWS = 5000
 _HEADERS = {
     "部门代码": "department",
     "department": "department",
     "部门": "department",
+    "部门名称": "department",
+    "单位": "department",
     "维度": "dimension",
     "dimension": "dimension",
     "维度代码": "dimension",
@@ -48,6 +53,9 @@ class ImportRow:
     dimension: str
     score: float | None
     errors: tuple[str, ...] = ()
+    department_name: str = ""  # as the office knows it, for the preview
+    dimension_name: str = ""  # 目标考核, 领导考评, 创新创优 ... rather than the code
+    score_text: str = ""  # the cell as written, so a non-number is shown as it is
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,111 @@ def _read_table(filename: str, data: bytes) -> list[list[Any]]:
         raise AppraisalError(str(exc)) from exc
 
 
+@dataclass(frozen=True)
+class _RowContext:
+    """What a row is checked against: the period's dimensions and the known departments."""
+
+    dimensions: dict[str, str]  # code -> name, imported dimensions only
+    bonus_name: str
+    bonus_cap: float
+    resolver: DepartmentResolver
+    names: dict[str, str]  # department code -> name
+
+
+def _row_context(period: Period) -> _RowContext:
+    settings = period_settings(period)
+    departments = db.session.execute(
+        select(Department.code, Department.name).where(Department.active.is_(True))
+    ).tuples()
+    pairs = list(departments)
+    return _RowContext(
+        dimensions={
+            d.code: d.name for d in settings.index.dimensions if d.code != CITIZEN_DIMENSION
+        },
+        bonus_name=settings.index.bonus_name,
+        bonus_cap=settings.index.bonus_cap,
+        resolver=DepartmentResolver(pairs),
+        names=dict(pairs),
+    )
+
+
+def importable_dimensions(period: Period) -> list[str]:
+    """The names of the dimensions a file may carry for this period (the bonus last)."""
+    context = _row_context(period)
+    return [*context.dimensions.values(), context.bonus_name]
+
+
+def _cell_text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _resolve_dimension(cell: str, context: _RowContext) -> str:
+    """The dimension code a cell names (code or name, any case), 'bonus', or the cell itself."""
+    key = normalise_name(cell)
+    for code, name in context.dimensions.items():
+        if key in (normalise_name(code), normalise_name(name)):
+            return code
+    if key in (normalise_name("创新创优"), normalise_name(context.bonus_name), "bonus"):
+        return "bonus"
+    return cell
+
+
+def _parse_score(value: Any) -> float | None:
+    """A number from a cell: numbers as they are, text only when it is a plain number."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        score = float(normalise_name(_cell_text(value)))
+    except ValueError:
+        return None
+    return score if math.isfinite(score) else None
+
+
+def _interpret_row(
+    line: int, cells: dict[str, Any], context: _RowContext, period_code: str
+) -> ImportRow:
+    """Check one row: department by code, name or alias; dimension by code or name; score."""
+    department_cell = _cell_text(cells.get("department"))
+    dimension_cell = _cell_text(cells.get("dimension"))
+    score_cell = _cell_text(cells.get("score"))
+    department = context.resolver.resolve(department_cell) or department_cell
+    dimension = _resolve_dimension(dimension_cell, context)
+    errors = []
+    if department not in context.names:
+        errors.append(f"部门代码不存在，也不是已知的部门全称或简称：{department_cell or '（空）'}")
+    if dimension == CITIZEN_DIMENSION or dimension in ("社会评价", "市民评价"):
+        errors.append("市民评价维度由系统计算，不能导入")
+    elif dimension not in context.dimensions and dimension != "bonus":
+        known = "、".join([*context.dimensions.values(), context.bonus_name])
+        errors.append(f"本周期考核体系中没有该维度：{dimension_cell or '（空）'}（可用：{known}）")
+    period_cell = _cell_text(cells.get("period"))
+    if period_cell and period_cell != period_code:
+        errors.append(f"周期不符：文件为 {period_cell}，当前为 {period_code}")
+    score = _parse_score(cells.get("score"))
+    if score is None:
+        errors.append(f"得分不是数字：「{score_cell}」" if score_cell else "得分为空")
+    else:
+        top = context.bonus_cap if dimension == "bonus" else 100.0
+        if not 0.0 <= score <= top:
+            errors.append(f"得分超出范围（0 到 {top:g}）")
+    if dimension == "bonus":
+        dimension_name = context.bonus_name
+    else:
+        dimension_name = context.dimensions.get(dimension, dimension_cell)
+    return ImportRow(
+        line,
+        department,
+        dimension,
+        score,
+        tuple(errors),
+        department_name=context.names.get(department, department_cell),
+        dimension_name=dimension_name,
+        score_text=score_cell,
+    )
+
+
 def preview(period: Period, filename: str, data: bytes) -> ImportPreview:
     """Parse and check a file against the period's index system; changes nothing."""
     sha = hashlib.sha256(data).hexdigest()
@@ -89,45 +202,16 @@ def preview(period: Period, filename: str, data: bytes) -> ImportPreview:
         return ImportPreview(
             filename, sha, (), (f"缺少列：{'、'.join(labels[m] for m in missing)}",)
         )
-    settings = period_settings(period)
-    allowed = {d.code: d.name for d in settings.index.dimensions if d.code != CITIZEN_DIMENSION}
-    bonus_name = settings.index.bonus_name
-    departments = set(
-        db.session.scalars(select(Department.code).where(Department.active.is_(True)))
-    )
+    context = _row_context(period)
     seen: set[tuple[str, str]] = set()
     rows = []
     for line, raw in enumerate(table[1:], start=2):
-        cells = dict(zip(header, raw, strict=False))
-        department = str(cells.get("department") or "").strip()
-        dimension = str(cells.get("dimension") or "").strip()
-        dimension = next((c for c, n in allowed.items() if dimension in (c, n)), dimension)
-        if dimension in ("创新创优", bonus_name):
-            dimension = "bonus"
-        errors = []
-        if department not in departments:
-            errors.append(f"部门代码不存在：{department or '（空）'}")
-        if dimension == CITIZEN_DIMENSION or dimension in ("社会评价", "市民评价"):
-            errors.append("市民评价维度由系统计算，不能导入")
-        elif dimension not in allowed and dimension != "bonus":
-            errors.append(f"本周期考核体系中没有该维度：{dimension or '（空）'}")
-        period_cell = str(cells.get("period") or "").strip()
-        if period_cell and period_cell != period.code:
-            errors.append(f"周期不符：文件为 {period_cell}，当前为 {period.code}")
-        score: float | None = None
-        try:
-            score = float(str(cells.get("score")).strip())
-        except (TypeError, ValueError):
-            errors.append("得分不是数字")
-        if score is not None:
-            top = settings.index.bonus_cap if dimension == "bonus" else 100.0
-            if not 0.0 <= score <= top:
-                errors.append(f"得分超出范围（0 到 {top:g}）")
-        key = (department, dimension)
+        row = _interpret_row(line, dict(zip(header, raw, strict=False)), context, period.code)
+        key = (row.department, row.dimension)
         if key in seen:
-            errors.append("重复行：同一部门同一维度出现多次")
+            row = replace(row, errors=(*row.errors, "重复行：同一部门同一维度出现多次"))
         seen.add(key)
-        rows.append(ImportRow(line, department, dimension, score, tuple(errors)))
+        rows.append(row)
     return ImportPreview(filename, sha, tuple(rows))
 
 

@@ -10,6 +10,7 @@ from openpyxl import Workbook
 
 from citizenvoice.domain.export import neutralise_cell
 from citizenvoice.models import Submission
+from citizenvoice.services.redaction import redact_for_staff
 
 __all__ = [
     "EXPORT_COLUMNS",
@@ -50,7 +51,7 @@ def export_rows(cases: Iterable[Submission]) -> list[list[object]]:
                     case.department.name if case.department else "",
                     case.status_label,
                     case.created_at.strftime("%Y-%m-%d %H:%M"),
-                    case.title,
+                    redact_for_staff(case.title),
                     analysis.redacted_text if analysis else "（待分析，暂不导出原文）",
                     analysis.category if analysis and analysis.category else "",
                     analysis.sentiment_label if analysis and analysis.sentiment_label else "",

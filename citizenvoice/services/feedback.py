@@ -1,6 +1,9 @@
-"""Submitting and looking up resident feedback."""
+"""Submitting and looking up resident feedback, and what its tracking code shows."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -15,14 +18,22 @@ from citizenvoice.domain.feedback import (
     mask_phone,
 )
 from citizenvoice.domain.tracking import TRACKING_CODE_PATTERN, new_tracking_code
+from citizenvoice.domain.workflow import is_public_action
 from citizenvoice.extensions import db
 from citizenvoice.models import OutboxMessage, StatusEvent, Submission
 from citizenvoice.services.departments import department_by_code
 from citizenvoice.services.outbox import ANALYSE_TOPIC
 from citizenvoice.services.pii import PiiProtector
+from citizenvoice.services.redaction import redact_for_public
 from citizenvoice.services.workflow import start_case
 
-__all__ = ["ANALYSE_TOPIC", "submission_by_tracking_code", "submit_feedback"]
+__all__ = [
+    "ANALYSE_TOPIC",
+    "PublicEvent",
+    "public_timeline",
+    "submission_by_tracking_code",
+    "submit_feedback",
+]
 
 # A clash of 144-bit random codes is practically impossible; retry a few times all the same.
 _TRACKING_CODE_ATTEMPTS = 3
@@ -90,3 +101,33 @@ def submission_by_tracking_code(code: str) -> Submission | None:
         .where(Submission.tracking_code == code)
         .options(selectinload(Submission.events), selectinload(Submission.department))
     )
+
+
+@dataclass(frozen=True)
+class PublicEvent:
+    """One step of a case's timeline as anyone holding the tracking code may read it."""
+
+    status: str
+    status_label: str
+    note: str
+    created_at: datetime
+
+
+def public_timeline(submission: Submission) -> list[PublicEvent]:
+    """The timeline the tracking page and the public API show: one rule for both.
+
+    Internal coordination (notes, 退单 / 转办 / 延期 requests and reasons, 督办 ...) is left
+    out by :func:`citizenvoice.domain.workflow.is_public_action`, checked again here on read
+    so that a row stored before a rule change cannot leak; notes are masked for the public
+    (a resident's follow-up comment may hold a phone or ID number).
+    """
+    return [
+        PublicEvent(
+            status=event.status,
+            status_label=event.status_label,
+            note=redact_for_public(event.note),
+            created_at=event.created_at,
+        )
+        for event in submission.events
+        if event.public and is_public_action(event.action)
+    ]

@@ -26,9 +26,9 @@ def _derive(secret: bytes, purpose: bytes) -> bytes:
 class PiiProtector:
     """Encrypts contact data with Fernet and fingerprints it with HMAC-SHA256.
 
-    Both keys are derived (HKDF) from one secret, ``CITIZENVOICE_PII_KEY`` or else
-    ``SECRET_KEY``; rotating that secret makes stored phone numbers unreadable, so production
-    should set a dedicated PII key and keep it.
+    Both keys are derived (HKDF) from one secret, ``CITIZENVOICE_PII_KEY`` (required in
+    production, generated into ``instance/`` in development, never ``SECRET_KEY``); rotating
+    that secret makes stored phone numbers unreadable, so keep it.
     """
 
     def __init__(self, secret: str) -> None:

@@ -29,9 +29,11 @@ from citizenvoice.extensions import db
 from citizenvoice.models import Analysis, Department, RectificationTask, Submission, User
 from citizenvoice.models.base import utcnow
 from citizenvoice.services.audit import record
+from citizenvoice.services.cases import text_search_condition
 from citizenvoice.services.departments import department_by_code
 
 __all__ = [
+    "DEFAULT_WINDOW",
     "MAX_WINDOW",
     "SOURCE_KINDS",
     "STATUS_LABELS",
@@ -56,9 +58,11 @@ log = logging.getLogger("citizenvoice.access")
 
 SOURCE_KINDS = {"duplicate_group": "重复诉求组", "keyword": "关键词"}
 STATUS_LABELS = {"open": "整改中", "reported": "已报告进展", "closed": "已办结"}
-# The before/after windows are as long as the time since the task was opened, but no longer
-# than this: a quarter is long enough to see an effect and short enough that seasonal topics
-# (heating, flooding) from an unrelated season do not swamp the comparison.
+# The before/after windows: by default the 30 days before and the 30 days after the task was
+# opened (a month is what the office reviews tasks by); at most a quarter, long enough to see
+# an effect and short enough that seasonal topics (heating, flooding) from an unrelated season
+# do not swamp the comparison.
+DEFAULT_WINDOW = timedelta(days=30)
 MAX_WINDOW = timedelta(days=90)
 # Lengths follow the columns (title 200, source_value 100, duplicate_group 40) and keep a
 # progress report or a note readable on one screen.
@@ -87,7 +91,11 @@ def _require_office(user: User, doing: str) -> None:
 
 
 def source_condition(kind: str, value: str) -> Any:
-    """SQL over Analysis: the analysis belongs to this duplicate group or has this keyword."""
+    """SQL over Analysis: the analysis belongs to this duplicate group or has this keyword.
+
+    A keyword matches the analysis's keywords, a whole stored token, or whatever the inbox's
+    keyword search finds for it.
+    """
     if kind == "duplicate_group":
         return Analysis.duplicate_group == value
     token = Analysis.search_tokens.contains(f" {value} ", autoescape=True)
@@ -95,7 +103,10 @@ def source_condition(kind: str, value: str) -> Any:
         keyword = cast(Analysis.keywords, JSONB).contains([value])
     else:  # SQLite: JSON is stored as text; match the JSON-encoded string
         keyword = cast(Analysis.keywords, Text).contains(json.dumps(value), autoescape=True)
-    return or_(keyword, token)
+    # The same words the inbox search matches (one rule: services.cases), so a topic finds
+    # the cases a person finds by searching for it.
+    searched = text_search_condition(value)
+    return or_(keyword, token) if searched is None else or_(keyword, token, searched)
 
 
 def _matching(kind: str, value: str) -> Select[tuple[Submission]]:
@@ -357,11 +368,22 @@ class WindowFigures:
 
 @dataclass(frozen=True)
 class BeforeAfter:
-    """Two equal windows around the task's opening, side by side."""
+    """Two equal windows around the task's opening, side by side (30 days each by default)."""
 
     window: timedelta
     before: WindowFigures
     after: WindowFigures
+    after_elapsed: timedelta = timedelta(0)  # how much of the after window has passed
+
+    @property
+    def after_complete(self) -> bool:
+        """True once the whole after window has passed (the comparison is final)."""
+        return self.after_elapsed >= self.window
+
+    @property
+    def after_days(self) -> float:
+        """The days of the after window that have passed so far."""
+        return round(self.after_elapsed.total_seconds() / 86400, 1)
 
     @property
     def window_days(self) -> float:
@@ -409,21 +431,26 @@ def _window(task: RectificationTask, label: str, start: datetime, end: datetime)
     )
 
 
-def before_after(task: RectificationTask, now: datetime | None = None) -> BeforeAfter:
+def before_after(
+    task: RectificationTask, now: datetime | None = None, window: timedelta = DEFAULT_WINDOW
+) -> BeforeAfter:
     """Volume and mean sentiment of the task's topic before and after it was opened.
 
-    Both windows have the length ``min(now - opened, MAX_WINDOW)``: before is
-    [opened - window, opened), after is [opened, opened + window). Only the task's department's
-    cases count (the task is that department's to fix), every kind of submission counts, and
-    the mean sentiment is over the cases whose analysis has a sentiment score.
+    Before is [opened - window, opened), after is [opened, opened + window); the window is 30
+    days by default and at most MAX_WINDOW. While the after window is still running
+    (``now`` inside it) it holds only the days so far: ``after_days`` says how many. Only the
+    task's department's cases count (the task is that department's to fix), every kind of
+    submission counts, and the mean sentiment is over the cases whose analysis has a
+    sentiment score.
     """
     now = now or utcnow()
     opened = task.created_at
     if opened.tzinfo is None:  # SQLite drops the zone; stored values are UTC
         opened = opened.replace(tzinfo=now.tzinfo)
-    window = max(timedelta(0), min(now - opened, MAX_WINDOW))
+    window = max(timedelta(days=1), min(window, MAX_WINDOW))
     return BeforeAfter(
         window,
         _window(task, "整改前", opened - window, opened),
         _window(task, "整改后", opened, opened + window),
+        after_elapsed=max(timedelta(0), min(now - opened, window)),
     )

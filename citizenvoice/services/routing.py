@@ -47,7 +47,7 @@ def assign_department(submission_id: int, department_code: str, user: User) -> S
         select(Department).where(Department.code == department_code, Department.active.is_(True))
     )
     if department is None:
-        raise RoutingError("部门不存在")
+        raise RoutingError("请选择部门" if not department_code else "部门不存在")
     try:
         perform(submission, Action.ASSIGN, actor_for(user), department=department.code)
     except WorkflowError as exc:

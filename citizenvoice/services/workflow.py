@@ -22,6 +22,7 @@ from citizenvoice.domain.cases import (
 )
 from citizenvoice.domain.timelimits import DEFAULT_SETTINGS, WorkflowSettings
 from citizenvoice.domain.workflow import (
+    INTERNAL_ACTIONS,
     Action,
     Actor,
     ActorRole,
@@ -30,6 +31,7 @@ from citizenvoice.domain.workflow import (
     WorkflowError,
     apply,
     check,
+    is_public_action,
     new_case,
 )
 from citizenvoice.extensions import db
@@ -53,21 +55,6 @@ __all__ = [
 
 RESIDENT = Actor(ActorRole.RESIDENT, name="市民")
 SYSTEM = Actor(ActorRole.SYSTEM, name="系统")
-# Coordination between a department and the office: kept off the resident's tracking page.
-INTERNAL_ACTIONS = frozenset(
-    {
-        Action.ADD_NOTE,
-        Action.RETURN,
-        Action.REQUEST_TRANSFER,
-        Action.REJECT_TRANSFER,
-        Action.REQUEST_EXTENSION,
-        Action.APPROVE_EXTENSION,
-        Action.REJECT_EXTENSION,
-        Action.MARK_COMPLEX,
-        Action.MARK_URGENT,
-        Action.SUPERVISE,
-    }
-)
 
 
 def actor_for(user: User) -> Actor:
@@ -181,7 +168,7 @@ def _event_values(transition: Transition, names: dict[str, str]) -> list[dict[st
                 "action": event.action.value,
                 "note": text,
                 "actor": event.actor.name or event.actor.role.label,
-                "public": event.action not in INTERNAL_ACTIONS,
+                "public": is_public_action(event.action),
                 "created_at": event.at,
             }
         )
@@ -239,6 +226,7 @@ def perform(
                 author_id=author.id if author else None,
                 quality_score=(reply_quality or {}).get("score"),
                 quality=reply_quality or {},
+                created_at=moment,
             )
         )
     elif action is Action.FOLLOW_UP and follow_up is not None:
@@ -253,11 +241,17 @@ def perform(
                 wants_redo=follow_up.wants_redo,
                 rating=follow_up_rating,
                 client_fingerprint=client_fingerprint,
+                created_at=moment,
             )
         )
     elif action is Action.AUTO_CLOSE:
         db.session.add(
-            FollowUpRow(submission_id=case.id, department_id=case.department_id, no_response=True)
+            FollowUpRow(
+                submission_id=case.id,
+                department_id=case.department_id,
+                no_response=True,
+                created_at=moment,
+            )
         )
     db.session.flush()
     return transition

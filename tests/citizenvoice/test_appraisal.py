@@ -27,6 +27,7 @@ from citizenvoice.services.dimension_import import apply as import_apply
 from citizenvoice.services.dimension_import import preview as import_preview
 
 PASSWORD = "correct-horse-battery"
+FORCE = ("--force", "--reason", "测试：提前发布")
 
 
 def _current_month(app) -> Period:
@@ -112,7 +113,8 @@ def test_scores_are_public_only_after_publication_and_frozen_then(seeded, beijin
     runner = seeded.test_cli_runner()
     assert client.get(f"/api/v1/periods/{beijing_month}/scores").status_code == 404
     runner.invoke(args=["appraisal", "compute", "--period", beijing_month])
-    published = runner.invoke(args=["appraisal", "publish", "--period", beijing_month])
+    # This month has not ended: publishing it needs --force with a reason.
+    published = runner.invoke(args=["appraisal", "publish", "--period", beijing_month, *FORCE])
     assert published.exit_code == 0, published.output
     body = client.get(f"/api/v1/periods/{beijing_month}/scores").get_json()
     first = next(r for r in body["rows"] if r["department"] == "jtys")
@@ -138,7 +140,8 @@ def test_scores_are_public_only_after_publication_and_frozen_then(seeded, beijin
 def test_verify_fails_when_a_raw_row_changes_after_publication(seeded, beijing_month):
     runner = seeded.test_cli_runner()
     runner.invoke(args=["appraisal", "compute", "--period", beijing_month])
-    runner.invoke(args=["appraisal", "publish", "--period", beijing_month])
+    published = runner.invoke(args=["appraisal", "publish", "--period", beijing_month, *FORCE])
+    assert published.exit_code == 0, published.output
     with seeded.app_context():
         db.session.execute(
             update(FollowUp)
@@ -309,6 +312,26 @@ def test_audit_verify_detects_tampering(seeded, beijing_month):
     assert broken.exit_code != 0 and "broken" in broken.output
 
 
+def test_publication_freezes_the_audit_head_and_verify_holds_the_chain_to_it(seeded, beijing_month):
+    runner = seeded.test_cli_runner()
+    runner.invoke(args=["appraisal", "compute", "--period", beijing_month])
+    published = runner.invoke(args=["appraisal", "publish", "--period", beijing_month])
+    assert published.exit_code == 0, published.output
+    with seeded.app_context():
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "period_publish"))
+        assert period_by_code(beijing_month).audit_head == f"{entry.seq}:{entry.hash}"
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+    with seeded.app_context():
+        db.session.execute(
+            update(Period)
+            .where(Period.code == beijing_month)
+            .values(audit_head=f"{entry.seq}:" + "0" * 64)
+        )
+        db.session.commit()
+    broken = runner.invoke(args=["audit", "verify"])
+    assert broken.exit_code == 1 and f"published with {beijing_month}" in broken.output
+
+
 def test_publish_refuses_when_raw_rows_changed_since_compute(seeded, beijing_month):
     with seeded.app_context():
         period = period_by_code(beijing_month)
@@ -317,7 +340,7 @@ def test_publish_refuses_when_raw_rows_changed_since_compute(seeded, beijing_mon
         db.session.execute(update(FollowUp).values(resolved=True))
         db.session.commit()
         with pytest.raises(AppraisalError, match="重新计算"):
-            publish(period_by_code(beijing_month), "office1")
+            publish(period_by_code(beijing_month), "office1", force=True, reason="test")
 
 
 def test_follow_ups_outside_the_period_do_not_count(seeded, beijing_month):

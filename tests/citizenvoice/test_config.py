@@ -6,11 +6,14 @@ import pytest
 
 from citizenvoice import create_app
 from config import (
+    PRODUCTION_REQUIRED,
     ConfigError,
     DevelopmentConfig,
     ProductionConfig,
     TestingConfig,
     config_for,
+    default_audit_anchor,
+    instance_key,
     normalise_database_url,
 )
 
@@ -19,6 +22,8 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "a-long-random-production-secret",
     "DATABASE_URL": "postgresql://citizen@db.internal:5432/citizenvoice",
     "REDIS_URL": "redis://cache.internal:6379/0",
+    "CITIZENVOICE_PII_KEY": "a-long-random-contact-data-key",
+    "CITIZENVOICE_AUDIT_KEY": "a-long-random-audit-chain-key",
 }
 
 
@@ -51,7 +56,10 @@ def test_testing_uses_real_postgres_and_redis():
     assert create_app(config).testing
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL"])
+@pytest.mark.parametrize(
+    "missing",
+    ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "CITIZENVOICE_PII_KEY", "CITIZENVOICE_AUDIT_KEY"],
+)
 def test_production_refuses_to_start_without_each_required_setting(missing, monkeypatch):
     for name, value in PRODUCTION_ENV.items():
         monkeypatch.setenv(name, value)
@@ -78,3 +86,55 @@ def test_plain_postgresql_urls_get_the_psycopg_driver():
     assert normalise_database_url("postgresql://u@h:5432/d") == "postgresql+psycopg://u@h:5432/d"
     assert normalise_database_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
     assert normalise_database_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_production_requires_exactly_the_five_secrets_and_addresses():
+    assert set(PRODUCTION_REQUIRED) == {
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "CITIZENVOICE_PII_KEY",
+        "CITIZENVOICE_AUDIT_KEY",
+    }
+    config = config_for(environ=PRODUCTION_ENV)
+    # No fallback to SECRET_KEY: each key is the one set for it.
+    assert PRODUCTION_ENV["CITIZENVOICE_PII_KEY"] == config.PII_KEY
+    assert PRODUCTION_ENV["CITIZENVOICE_AUDIT_KEY"] == config.AUDIT_KEY
+
+
+def test_development_keys_are_random_per_installation_and_kept(tmp_path):
+    first = instance_key("pii.key", tmp_path)
+    assert first == instance_key("pii.key", tmp_path)  # kept across restarts
+    assert len(first) >= 32 and first != instance_key("pii.key", tmp_path / "other")
+    assert (tmp_path / "pii.key").stat().st_mode & 0o077 == 0  # owner only
+    config = DevelopmentConfig({})
+    assert config.PII_KEY and config.AUDIT_KEY and config.PII_KEY != config.AUDIT_KEY
+    assert len({config.PII_KEY, config.AUDIT_KEY, config.SECRET_KEY}) == 3
+    assert config.SECRET_KEY != "dev-only-not-secret-change-me"  # the old public default
+
+
+def test_generated_keys_stay_out_of_git():
+    import subprocess
+
+    from config import INSTANCE_DIR
+
+    if not (INSTANCE_DIR.parent / ".git").exists():
+        pytest.skip("not a git checkout")
+    DevelopmentConfig({})
+    for name in ("pii.key", "audit.key", "secret.key"):
+        checked = subprocess.run(
+            ["git", "check-ignore", "-q", str(INSTANCE_DIR / name)],
+            cwd=INSTANCE_DIR.parent,
+            check=False,
+        )
+        assert checked.returncode == 0, f"instance/{name} is not ignored by git"
+
+
+def test_the_audit_anchor_is_named_after_the_database(tmp_path):
+    one = default_audit_anchor(f"sqlite:///{tmp_path / 'a' / 'cv.sqlite3'}")
+    two = default_audit_anchor(f"sqlite:///{tmp_path / 'b' / 'cv.sqlite3'}")
+    assert one != two and "/instance/cv-" in one and one.endswith(".audit-anchor")
+    pg = default_audit_anchor("postgresql+psycopg://u:secret@h:5432/citizenvoice")
+    assert "/instance/citizenvoice-" in pg and "secret" not in pg
+    explicit = DevelopmentConfig({"CITIZENVOICE_AUDIT_ANCHOR": str(tmp_path / "x.anchor")})
+    assert str(tmp_path / "x.anchor") == explicit.AUDIT_ANCHOR

@@ -9,13 +9,18 @@ from flask import Blueprint, abort, current_app, jsonify, request, url_for
 from sqlalchemy import select
 
 from citizenvoice.blueprints.errors import api_error
+from citizenvoice.blueprints.security import LOOKUP_LIMIT_SCOPE, lookup_limit, no_store
 from citizenvoice.domain.feedback import Channel, FeedbackValidationError, validate_feedback
 from citizenvoice.extensions import db, limiter
 from citizenvoice.jobs import request_analysis
 from citizenvoice.models import Period, Submission
 from citizenvoice.services.appraisal import result_rows
 from citizenvoice.services.departments import active_departments
-from citizenvoice.services.feedback import submission_by_tracking_code, submit_feedback
+from citizenvoice.services.feedback import (
+    public_timeline,
+    submission_by_tracking_code,
+    submit_feedback,
+)
 
 __all__ = ["api_blueprint", "public_case_view"]
 
@@ -38,6 +43,16 @@ _ACCEPTED_FIELDS = {
 
 def _submission_limit() -> str:
     return str(current_app.config["SUBMISSION_RATE_LIMIT"])
+
+
+def _public_url(path: str) -> str:
+    """An address residents can open: PUBLIC_BASE_URL + path, or the path alone.
+
+    Not ``url_for(_external=True)``: that follows the request's Host header, so a client could
+    make the answer point anywhere.
+    """
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    return f"{base}{path}" if base else path
 
 
 @api_blueprint.get("/departments")
@@ -84,21 +99,22 @@ def create_feedback() -> Any:
         return api_error(400, "提交内容有误", fields=exc.fields, code="validation_error")
     db.session.commit()
     request_analysis(submission.id)
-    url = url_for("public.track", code=submission.tracking_code, _external=True)
+    url = _public_url(url_for("public.track", code=submission.tracking_code))
     response = jsonify(
         {"tracking_code": submission.tracking_code, "status": submission.status, "url": url}
     )
     response.headers["Location"] = url_for("api.feedback_status", code=submission.tracking_code)
-    return response, 201
+    return no_store(response), 201  # it carries the tracking code
 
 
 @api_blueprint.get("/feedback/<code>")
+@limiter.shared_limit(lookup_limit, scope=LOOKUP_LIMIT_SCOPE)
 def feedback_status(code: str) -> Any:
     """The public view of a case: kind, status, department, category, timeline. No personal data."""
     submission = submission_by_tracking_code(code)
     if submission is None:
         return api_error(404, "未找到该查询码对应的诉求")
-    return jsonify(public_case_view(submission))
+    return no_store(jsonify(public_case_view(submission)))
 
 
 def public_case_view(submission: Submission) -> dict[str, Any]:
@@ -115,6 +131,7 @@ def public_case_view(submission: Submission) -> dict[str, Any]:
         # Only the category of the analysis is public; never its text, keywords or scores.
         "category": submission.analysis.category if submission.analysis else None,
         "created_at": submission.created_at.isoformat(),
+        # The same public-event rule and masking as the tracking page (services.feedback).
         "events": [
             {
                 "status": event.status,
@@ -122,7 +139,7 @@ def public_case_view(submission: Submission) -> dict[str, Any]:
                 "note": event.note,
                 "at": event.created_at.isoformat(),
             }
-            for event in submission.events
+            for event in public_timeline(submission)
         ],
     }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from datetime import timedelta
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -25,6 +26,7 @@ from citizenvoice.services.appraisal import (
     period_by_code,
     period_settings,
     publish,
+    publish_summary,
     result_rows,
     result_table,
     settings_json,
@@ -32,6 +34,7 @@ from citizenvoice.services.appraisal import (
     verify,
 )
 from citizenvoice.services.dimension_import import apply as import_apply
+from citizenvoice.services.dimension_import import importable_dimensions as import_dimensions
 from citizenvoice.services.dimension_import import preview as import_preview
 from citizenvoice.services.export import table_to_csv, table_to_xlsx
 from citizenvoice.services.integrity import check_period, decide
@@ -76,12 +79,13 @@ def period_page(code: str) -> str:
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(row["group"], []).append(row)
+    # A group where nobody is ranked gets no chart (not a "暂无数据" above a full table).
     ranking_charts = {
-        group: bar_chart(
-            [(r["department_name"], r["total"]) for r in members if r["total"] is not None],
-            max_value=100,
-        )
+        group: bar_chart(ranked, max_value=100) if ranked else None
         for group, members in groups.items()
+        for ranked in [
+            [(r["department_name"], r["total"]) for r in members if r["total"] is not None]
+        ]
     }
     explanation = None
     if focus_row:
@@ -90,18 +94,12 @@ def period_page(code: str) -> str:
         except AppraisalError:
             explanation = None
     trend = _monthly_trend(period, focus_row["department"] if focus_row else None)
-    indicator_chart = (
-        bar_chart(
-            [
-                (i["label"], i["score"])
-                for i in focus_row["citizen"]["indicators"]
-                if i["score"] is not None
-            ],
-            max_value=100,
-        )
-        if focus_row
-        else None
-    )
+    scored = [
+        (i["label"], i["score"])
+        for i in (focus_row["citizen"]["indicators"] if focus_row else [])
+        if i["score"] is not None
+    ]
+    indicator_chart = bar_chart(scored, max_value=100) if scored else None
     return render_template(
         "office/period.html",
         period=period,
@@ -113,6 +111,7 @@ def period_page(code: str) -> str:
         trend_chart=trend,
         settings=settings,
         raw_settings=period.settings,
+        citizen_weights=settings.scoring.weights.as_dict(),
         presets=PRESETS,
         indicators=list(Indicator),
         form=ActionForm(),
@@ -180,8 +179,9 @@ def period_settings_page(code: str) -> Any:
         else:
             new = dict(period.settings)
             new["preset"] = "custom"
+            # The form shows every weight in percent (one unit on the page); stored as fractions.
             new["citizen_weights"] = {
-                i.value: float(request.form.get(f"w_{i.value}") or 0)
+                i.value: float(request.form.get(f"w_{i.value}") or 0) / 100
                 for i in Indicator
                 if float(request.form.get(f"w_{i.value}") or 0) > 0
             }
@@ -212,7 +212,15 @@ def period_action(code: str, action: str) -> Any:
             compute(period, current_user.username)
             message = "已计算"
         elif action == "publish":
-            publish(period, current_user.username)
+            if not request.form.get("confirmed"):
+                # Publishing freezes the result: only from the confirm step, which shows counts.
+                return redirect(url_for("office.period_publish_confirm", code=code), code=303)
+            publish(
+                period,
+                current_user.username,
+                force=bool(request.form.get("force")),
+                reason=request.form.get("reason"),
+            )
             message = "已发布，结果已冻结并公开"
         else:
             differences = verify(period)
@@ -230,6 +238,23 @@ def period_action(code: str, action: str) -> Any:
     return redirect(url_for("office.period_page", code=code), code=303)
 
 
+@office_blueprint.get("/periods/<code>/publish")
+@role_required(*OFFICE_ROLES)
+def period_publish_confirm(code: str) -> Any:
+    """The confirm step before publishing: counts, and a reason field to force an open period."""
+    period = _period_or_404(code)
+    if period.status != "computed":
+        flash("请先计算该周期的结果" if period.status == "open" else "该周期已发布", "warning")
+        return redirect(url_for("office.period_page", code=code), code=303)
+    return render_template(
+        "office/publish.html",
+        period=period,
+        summary=publish_summary(period),
+        last_day=period.ends_on - timedelta(days=1),
+        form=ActionForm(),
+    )
+
+
 @office_blueprint.route("/periods/<code>/import", methods=["GET", "POST"])
 @role_required(*OFFICE_ROLES)
 def period_import(code: str) -> Any:
@@ -237,7 +262,13 @@ def period_import(code: str) -> Any:
     period = _period_or_404(code)
     form = ActionForm()
     if request.method == "GET":
-        return render_template("office/import.html", period=period, preview=None, form=form)
+        return render_template(
+            "office/import.html",
+            period=period,
+            dimension_names=import_dimensions(period),
+            preview=None,
+            form=form,
+        )
     if not form.validate_on_submit():
         abort(400)
     if request.form.get("confirm"):
@@ -250,7 +281,11 @@ def period_import(code: str) -> Any:
         if upload is None or not upload.filename:
             flash("请选择文件", "danger")
             return render_template(
-                "office/import.html", period=period, preview=None, form=form
+                "office/import.html",
+                period=period,
+                dimension_names=import_dimensions(period),
+                preview=None,
+                form=form,
             ), 400
         filename, data = upload.filename, upload.read()
     try:
@@ -268,10 +303,17 @@ def period_import(code: str) -> Any:
     except AppraisalError as exc:
         db.session.rollback()
         flash(str(exc), "danger")
-        return render_template("office/import.html", period=period, preview=None, form=form), 400
+        return render_template(
+            "office/import.html",
+            period=period,
+            dimension_names=import_dimensions(period),
+            preview=None,
+            form=form,
+        ), 400
     return render_template(
         "office/import.html",
         period=period,
+        dimension_names=import_dimensions(period),
         preview=result,
         payload=base64.b64encode(data).decode("ascii"),
         form=form,

@@ -1,4 +1,4 @@
-"""Office pages: the analysis queue monitor with retry buttons, and manual routing."""
+"""Office pages: what waits for the office, the analysis queue monitor, and manual routing."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from citizenvoice.blueprints.auth import role_required
+from citizenvoice.blueprints.security import no_store
 from citizenvoice.domain.accounts import Role
 from citizenvoice.domain.analysis import AnalysisStatus
 from citizenvoice.extensions import db
@@ -27,14 +29,18 @@ from citizenvoice.jobs import (
 )
 from citizenvoice.models import Submission
 from citizenvoice.services.analysis import reset_failed_analysis
+from citizenvoice.services.appraisal import current_month_code
 from citizenvoice.services.departments import active_departments
+from citizenvoice.services.office_work import office_counts, office_queue, routing_cards
 from citizenvoice.services.outbox import outbox_backlog
-from citizenvoice.services.routing import RoutingError, assign_department, cases_awaiting_routing
+from citizenvoice.services.routing import RoutingError, assign_department
 
 __all__ = ["office_blueprint"]
 
 office_blueprint = Blueprint("office", __name__)
+office_blueprint.after_request(no_store)  # every office page holds case or appraisal data
 OFFICE_ROLES = (Role.OFFICE, Role.SYSTEM_ADMIN)
+_STAFF_BLUEPRINTS = frozenset({"office", "workspace", "auth"})
 
 
 class ActionForm(FlaskForm):  # type: ignore[misc]
@@ -131,13 +137,42 @@ def requeue_job() -> Response:
     return redirect(url_for("office.queue"), code=303)
 
 
+@office_blueprint.app_context_processor
+def _office_counts() -> dict[str, Any]:
+    """The counts of what waits for the office, for the navigation of office users only."""
+    # Staff pages only (not the residents' pages or the API), and never at the cost of the page:
+    # an error page rendered after a failed query must still render.
+    if request.blueprint not in _STAFF_BLUEPRINTS or not getattr(
+        current_user, "is_authenticated", False
+    ):
+        return {}
+    if not current_user.role_enum.is_office:
+        return {}
+    try:
+        return {"office_counts": office_counts()}
+    except SQLAlchemyError:
+        db.session.rollback()
+        return {}
+
+
+@office_blueprint.get("/inbox")
+@role_required(*OFFICE_ROLES)
+def inbox() -> str:
+    """One list of everything waiting for the office, each item linked to where it is decided."""
+    return render_template(
+        "office/inbox.html",
+        queue=office_queue(),
+        current_month=current_month_code(),
+    )
+
+
 @office_blueprint.get("/routing")
 @role_required(*OFFICE_ROLES)
 def routing() -> str:
-    """Cases the classifier could not route with confidence."""
+    """Cases the classifier could not route with confidence, and returned (退单) cases."""
     return render_template(
         "office/routing.html",
-        cases=cases_awaiting_routing(),
+        cards=routing_cards(),
         departments=active_departments(),
         form=ActionForm(),
     )

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from werkzeug.wrappers import Response
 
 from citizenvoice.blueprints.public.forms import FeedbackForm, FollowUpForm, SelectChoice, TrackForm
+from citizenvoice.blueprints.security import LOOKUP_LIMIT_SCOPE, lookup_limit, no_store
 from citizenvoice.domain.cases import CaseStatus, Satisfaction
 from citizenvoice.domain.feedback import (
     Channel,
@@ -21,17 +22,30 @@ from citizenvoice.extensions import db, limiter
 from citizenvoice.jobs import request_analysis
 from citizenvoice.services.cases import case_replies
 from citizenvoice.services.departments import active_departments
-from citizenvoice.services.feedback import submission_by_tracking_code, submit_feedback
+from citizenvoice.services.feedback import (
+    public_timeline,
+    submission_by_tracking_code,
+    submit_feedback,
+)
 from citizenvoice.services.follow_up import FollowUpError, follow_up_of, record_follow_up
 
 __all__ = ["public_blueprint"]
 
 public_blueprint = Blueprint("public", __name__)
 
+# Pages reached by a tracking code (a bearer secret) show a case: no cache may keep them.
+_CASE_PAGES = frozenset({"public.submitted", "public.track", "public.follow_up"})
+
 UNSURE = ""  # the department choice "不确定": the classifier routes it later
 
 # Times are stored in UTC; residents read them in China Standard Time (UTC+8, no DST).
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
+
+
+@public_blueprint.after_request
+def _no_store_on_case_pages(response: Response) -> Response:
+    """Cache-Control: no-store on the confirmation and tracking pages (see _CASE_PAGES)."""
+    return no_store(response) if request.endpoint in _CASE_PAGES else response
 
 
 @public_blueprint.app_template_filter("local_time")
@@ -92,6 +106,7 @@ def submit(kind: str) -> Any:
 
 
 @public_blueprint.get("/submitted/<code>")
+@limiter.shared_limit(lookup_limit, scope=LOOKUP_LIMIT_SCOPE)
 def submitted(code: str) -> str:
     """Confirmation with the tracking code to keep."""
     submission = submission_by_tracking_code(code)
@@ -118,7 +133,7 @@ def _render_track(submission: Any, form: FollowUpForm | None = None, status: int
         render_template(
             "public/track.html",
             submission=submission,
-            events=[e for e in submission.events if e.public],
+            events=public_timeline(submission),
             replies=case_replies(submission.id),
             follow_up=existing,
             form=form or (FollowUpForm() if can_follow_up else None),
@@ -128,6 +143,7 @@ def _render_track(submission: Any, form: FollowUpForm | None = None, status: int
 
 
 @public_blueprint.get("/track/<code>")
+@limiter.shared_limit(lookup_limit, scope=LOOKUP_LIMIT_SCOPE)
 def track(code: str) -> Any:
     """Kind, department, status, timeline, replies; never personal data."""
     submission = submission_by_tracking_code(code)

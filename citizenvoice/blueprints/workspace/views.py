@@ -20,6 +20,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from citizenvoice.blueprints.auth import role_required
+from citizenvoice.blueprints.security import no_store
 from citizenvoice.charts import bar_chart, line_chart
 from citizenvoice.domain.accounts import Role
 from citizenvoice.domain.cases import CaseStatus
@@ -33,6 +34,7 @@ from citizenvoice.services.casework import CATEGORIES, CaseworkError, correct_ca
 from citizenvoice.services.dashboard import dashboard_for
 from citizenvoice.services.departments import active_departments
 from citizenvoice.services.export import cases_to_csv, cases_to_xlsx
+from citizenvoice.services.redaction import redact_for_staff
 from citizenvoice.services.replies import (
     MAX_REPLY_LENGTH,
     MIN_REPLY_LENGTH,
@@ -47,11 +49,17 @@ from citizenvoice.services.workflow import actor_for, perform, snapshot_of
 __all__ = ["workspace_blueprint"]
 
 workspace_blueprint = Blueprint("workspace", __name__)
+workspace_blueprint.after_request(no_store)  # every page and export holds case data
 STAFF_ROLES = tuple(Role)
 # An export holds at most this many cases (a month of a busy department); narrow the filters.
 EXPORT_LIMIT = 10_000
 # Actions whose form needs a target department.
 DEPARTMENT_ACTIONS = frozenset({Action.ASSIGN, Action.REQUEST_TRANSFER})
+
+
+# Every free text a resident or a colleague typed (title, location, notes, reasons) is shown
+# to staff through this filter: personal data masked, a phone's last four digits kept.
+workspace_blueprint.add_app_template_filter(redact_for_staff, "staff_text")
 
 
 class ActionForm(FlaskForm):  # type: ignore[misc]

@@ -34,6 +34,7 @@ Modules: ``model`` (actors, actions, events), ``rules`` (permission table and gu
 """
 
 from citizenvoice.domain.workflow.model import (
+    INTERNAL_ACTIONS,
     MAX_NOTE_LENGTH,
     NOTE_REQUIRED,
     Action,
@@ -43,11 +44,13 @@ from citizenvoice.domain.workflow.model import (
     TimelineEvent,
     Transition,
     WorkflowError,
+    is_public_action,
 )
 from citizenvoice.domain.workflow.rules import RULES, Rule, allowed_actions, check
 from citizenvoice.domain.workflow.transitions import apply, new_case
 
 __all__ = [
+    "INTERNAL_ACTIONS",
     "MAX_NOTE_LENGTH",
     "NOTE_REQUIRED",
     "RULES",
@@ -62,5 +65,6 @@ __all__ = [
     "allowed_actions",
     "apply",
     "check",
+    "is_public_action",
     "new_case",
 ]

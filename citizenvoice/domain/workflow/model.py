@@ -10,6 +10,7 @@ from citizenvoice.domain.accounts import Role
 from citizenvoice.domain.cases import CaseSnapshot, CaseStatus, Satisfaction
 
 __all__ = [
+    "INTERNAL_ACTIONS",
     "MAX_NOTE_LENGTH",
     "NOTE_REQUIRED",
     "Action",
@@ -19,6 +20,7 @@ __all__ = [
     "TimelineEvent",
     "Transition",
     "WorkflowError",
+    "is_public_action",
 ]
 
 # Reasons and progress notes are short statements, not the reply itself (the reply text is
@@ -134,6 +136,38 @@ NOTE_REQUIRED = frozenset(
         Action.CLOSE,
     }
 )
+
+#: Coordination between a department and the office: notes, 退单 / 转办 / 延期 requests and
+#: decisions, 督办, complexity and urgency. Their events stay inside the workspace; the
+#: resident's tracking page and the public API never show them (nor their reasons).
+INTERNAL_ACTIONS = frozenset(
+    {
+        Action.ADD_NOTE,
+        Action.RETURN,
+        Action.REQUEST_TRANSFER,
+        Action.REJECT_TRANSFER,
+        Action.REQUEST_EXTENSION,
+        Action.APPROVE_EXTENSION,
+        Action.REJECT_EXTENSION,
+        Action.MARK_COMPLEX,
+        Action.MARK_URGENT,
+        Action.SUPERVISE,
+    }
+)
+
+
+def is_public_action(action: str | None) -> bool:
+    """Whether a timeline event made by ``action`` may be shown to the resident and the public.
+
+    ``None`` is the intake event (诉求已受理), which no workflow action makes. An action name
+    this code does not know is treated as internal: showing too little is the safe side.
+    """
+    if action is None:
+        return True
+    try:
+        return Action(action) not in INTERNAL_ACTIONS
+    except ValueError:
+        return False
 
 
 class WorkflowError(ValueError):

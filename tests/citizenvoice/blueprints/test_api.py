@@ -147,7 +147,7 @@ def test_post_feedback_answers_201_with_tracking_code_status_and_url(seeded, cli
     code = created["tracking_code"]
     assert len(code) == 24
     assert created["status"] == "received"
-    assert created["url"] == f"http://localhost/track/{code}"
+    assert created["url"] == f"/track/{code}"  # relative while PUBLIC_BASE_URL is unset
     assert response.headers["Location"] == f"/api/v1/feedback/{code}"
     assert added_rows(seeded, before) == ONE_CASE
 
@@ -351,6 +351,34 @@ API_ERRORS = [
     pytest.param({"title": "标" * 101}, "title", "标题请不要超过 100 个字", id="title-101"),
     pytest.param({"title": 3}, "title", "标题格式不正确", id="title-number"),
     pytest.param({"location": "路" * 201}, "location", "地点请不要超过 200 个字", id="loc-201"),
+    # Types (issue 16): ASCII digits and strings only; 0, [], {}, false are not "empty".
+    *[
+        pytest.param(
+            {"kind": "rating", "rating": value},
+            "rating",
+            "评分须为 1 到 5 的整数",
+            id=f"rating-{value!r}",
+        )
+        for value in ("٥", "５")
+    ],
+    pytest.param(
+        {"kind": "rating", "rating": 4, "rating_attitude": "５"},
+        "rating_attitude",
+        "服务态度评分须为 1 到 5 的整数",
+        id="rating_attitude-fullwidth",
+    ),
+    *[
+        pytest.param({field: value}, field, message, id=f"{field}-{value!r}")
+        for field, message in (
+            ("title", "标题格式不正确"),
+            ("location", "地点格式不正确"),
+            ("department", "部门格式不正确"),
+            ("contact_phone", "手机号格式不正确，请输入 11 位手机号，如 13812345678"),
+        )
+        for value in (0, [], {}, False)
+    ],
+    pytest.param({"kind": ["complaint"]}, "kind", "请选择类型：投诉、评价或建议", id="kind-list"),
+    pytest.param({"anonymous": "false"}, "anonymous", "匿名选项须为是或否", id="anonymous-text"),
 ]
 
 

@@ -222,6 +222,27 @@ def test_internal_notes_stay_off_the_residents_page(case):
     assert "周三联合执法" in staff.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
 
 
+def test_internal_notes_stay_out_of_the_public_api_which_shows_the_tracking_timeline(case):
+    app, case_id = case["app"], case["id"]
+    staff = _login(app, "cg_staff")
+    _act(staff, case_id, "sign")
+    note = "内部备注：该市民为老上访户，电话请勿外传"
+    assert _act(staff, case_id, "add_note", note=note).status_code == 303
+    with app.app_context():
+        actions = db.session.scalars(
+            select(StatusEvent.action).where(StatusEvent.submission_id == case_id)
+        ).all()
+    assert "add_note" in actions
+    response = app.test_client().get(f"/api/v1/feedback/{case['code']}")
+    assert response.status_code == 200
+    assert "老上访户" not in response.get_data(as_text=True)
+    events = response.get_json()["events"]
+    assert [e["status"] for e in events] == ["received", "signed"]
+    tracking = app.test_client().get(f"/track/{case['code']}").get_data(as_text=True)
+    for event in events:  # the same events, with the same notes, as the tracking page
+        assert event["note"] in tracking
+
+
 def test_replied_cases_without_follow_up_close_as_no_response(case):
     app, case_id = case["app"], case["id"]
     staff = _login(app, "cg_staff")

@@ -17,6 +17,7 @@ from citizenvoice.models import Analysis, AuditEntry, RectificationTask, Submiss
 from citizenvoice.services.analysis import analyse_submission
 from citizenvoice.services.audit import verify_chain
 from citizenvoice.services.rectification import (
+    DEFAULT_WINDOW,
     MAX_WINDOW,
     RectificationError,
     TaskNotVisible,
@@ -190,7 +191,7 @@ def test_open_report_close_through_the_pages_with_an_audit_entry_for_each_step(w
         ).all()
         assert {e.subject_id for e in entries} == {str(task_id)}
         assert {e.actor for e in entries} == {"office1", "cg_staff"}
-        assert verify_chain()[1] == []
+        assert verify_chain().breaks == []
 
 
 def test_nav_links_and_the_dashboard_offer_rectification(world):
@@ -407,9 +408,10 @@ def test_before_after_counts_the_departments_topic_cases_in_equal_windows(world)
         )
         task.created_at = opened
         db.session.flush()
-        figures = before_after(task, now=now)
+        figures = before_after(task, now=now, window=timedelta(days=10))
     assert figures.window == timedelta(days=10) and figures.window_days == 10
     assert figures.before.start == opened - timedelta(days=10) and figures.after.end == now
+    assert figures.after_complete
     assert (figures.before.volume, figures.before.sentiment_n) == (3, 2)
     assert figures.before.mean_sentiment == pytest.approx(0.2)
     assert figures.before.negative == 2 and figures.before.negative_share == 100.0
@@ -429,13 +431,14 @@ def test_the_window_is_capped_and_empty_windows_have_no_mean(world):
             _user("office1"), "cgzf", "夜市整治", "投诉下降", "duplicate_group", GROUP, FUTURE_DATE
         )
         task.created_at = opened
-        figures = before_after(task, now=opened + timedelta(days=400))
+        figures = before_after(task, now=opened + timedelta(days=400), window=timedelta(400))
         assert figures.window == MAX_WINDOW
         assert figures.before.volume == 1 and figures.before.mean_sentiment == 0.5
         assert figures.after.volume == 0 and figures.after.mean_sentiment is None
         assert figures.after.negative_share is None and figures.sentiment_change is None
-        fresh = before_after(task, now=opened)
-        assert fresh.window == timedelta(0) and fresh.before.volume == fresh.after.volume == 0
+        fresh = before_after(task, now=opened)  # the default: 30 days each side
+        assert fresh.window == DEFAULT_WINDOW and not fresh.after_complete
+        assert fresh.before.volume == fresh.after.volume == 0
 
 
 def test_keyword_topics_match_keywords_or_whole_search_tokens(world):
@@ -512,3 +515,46 @@ def test_keywords_and_before_after_also_work_on_the_embedded_sqlite_database(tmp
         figures = before_after(task, now=opened + timedelta(days=5))
     assert (figures.before.volume, figures.after.volume) == (1, 1)
     assert figures.before.mean_sentiment == pytest.approx(0.2)
+
+
+def test_windows_default_to_30_days_each_side_and_say_when_after_is_running(world):
+    opened = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    for days in (-31, -29, -1, 1, 29, 31):
+        _analysed_case(world, NOISE, created_at=opened + timedelta(days=days))
+    with world.app_context():
+        task = open_task(
+            _user("office1"), "cgzf", "夜市整治", "投诉下降", "duplicate_group", GROUP, FUTURE_DATE
+        )
+        task.created_at = opened
+        db.session.commit()
+        task_id = task.id
+        early = before_after(task, now=opened + timedelta(days=3))
+        late = before_after(task, now=opened + timedelta(days=45))
+    assert early.window == late.window == timedelta(days=30) == DEFAULT_WINDOW
+    # -31 and +31 days fall outside; -29, -1 | +1, +29 inside.
+    assert (late.before.volume, late.after.volume) == (2, 2) and late.after_complete
+    assert early.after_days == 3 and not early.after_complete
+    html = _login(world, "office1").get(f"/office/rectification/{task_id}").get_data(as_text=True)
+    assert "开具前后各 30 天" in html and 'id="after-running"' not in html
+
+
+def test_keyword_topics_find_what_the_inbox_search_finds(world):
+    """A phrase is matched word by word, as the inbox's search matches it, not only whole."""
+    from citizenvoice.services.cases import InboxFilters, inbox
+
+    opened = datetime(2026, 2, 1, tzinfo=UTC)
+    both = _analysed_case(
+        world, NOISE, group=None, tokens=" 夜市 油烟 扰民 ", created_at=opened + timedelta(1)
+    )
+    _analysed_case(world, NOISE, group=None, tokens=" 夜市 摊位 ", created_at=opened + timedelta(1))
+    with world.app_context():
+        searched = {
+            c.id for c in inbox(_user("office1"), InboxFilters(q="夜市油烟", per_page=50)).items
+        }
+        task = open_task(
+            _user("office1"), "cgzf", "油烟", "减少", "keyword", "夜市油烟", FUTURE_DATE
+        )
+        task.created_at = opened
+        figures = before_after(task, now=opened + timedelta(days=5))
+    assert searched == {both}
+    assert figures.after.volume == len(searched) == 1

@@ -323,6 +323,8 @@ def test_the_session_cookie_is_secure_in_production(make_app, seeded):
         "SECRET_KEY": "生产环境的会话密钥-不少于三十二个字符-0123456789",
         "DATABASE_URL": seeded.config["SQLALCHEMY_DATABASE_URI"],
         "REDIS_URL": seeded.config["REDIS_URL"],
+        "CITIZENVOICE_PII_KEY": "生产环境的个人信息密钥-0123456789",
+        "CITIZENVOICE_AUDIT_KEY": "生产环境的审计密钥-0123456789",
     }
     production = make_app(config_for("production", environ))
     assert production.config["ENV_NAME"] == "production"

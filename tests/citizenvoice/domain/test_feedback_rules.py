@@ -366,3 +366,52 @@ def test_anonymous_defaults_to_false():
 def test_anonymous_that_is_not_a_bool_is_rejected(flag):
     # "maybe" used to be taken silently as "not anonymous".
     assert errors_of(complaint(anonymous=flag)) == {"anonymous": MSG_ANONYMOUS}
+
+
+# --- types: JSON integers or ASCII digit strings, strings, booleans; nothing else ----------
+
+NOT_ASCII_DIGITS = ["٥", "５", "۵", "5\u20e3", "²"]  # Arabic-Indic, full-width, Persian, keycap
+
+
+@pytest.mark.parametrize("score", NOT_ASCII_DIGITS, ids=repr)
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ("rating", MSG_RATING_RANGE),
+        ("rating_efficiency", "办事效率评分须为 1 到 5 的整数"),
+        ("rating_attitude", "服务态度评分须为 1 到 5 的整数"),
+        ("rating_result", "办理结果评分须为 1 到 5 的整数"),
+    ],
+)
+def test_a_score_in_digits_other_than_ascii_is_rejected(field, message, score):
+    assert errors_of(rating(**{field: score})) == {field: message}
+
+
+WRONG_TYPES = [0, 1, False, True, [], {}, ["x"], {"x": 1}, 1.5]
+TYPED_FIELDS = {
+    "title": "标题格式不正确",
+    "location": "地点格式不正确",
+    "department": "部门格式不正确",
+    "kind": MSG_KIND,
+    "contact_phone": MSG_PHONE,
+    "anonymous": MSG_ANONYMOUS,
+}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        (field, value)
+        for field in TYPED_FIELDS
+        for value in WRONG_TYPES
+        if not (field == "anonymous" and isinstance(value, bool))  # what anonymous takes
+    ],
+    ids=repr,
+)
+def test_a_field_of_another_json_type_is_rejected_not_read_as_empty(field, value):
+    assert errors_of(complaint(**{field: value})) == {field: TYPED_FIELDS[field]}
+
+
+@pytest.mark.parametrize("field", ["title", "location"])
+def test_a_null_title_or_location_means_none_given(field):
+    assert getattr(validate_feedback(complaint(**{field: None})), field) == ""

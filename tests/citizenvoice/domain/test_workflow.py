@@ -31,6 +31,7 @@ from citizenvoice.domain.workflow import (
     allowed_actions,
     apply,
     check,
+    is_public_action,
     new_case,
 )
 
@@ -586,3 +587,25 @@ def test_random_walks_keep_the_invariants(steps, urgent, start):
         # Overdue never switches off by waiting.
         if is_overdue(case, now):
             assert is_overdue(case, now + timedelta(days=30))
+
+
+@pytest.mark.parametrize("action", list(Action))
+def test_only_coordination_between_department_and_office_is_internal(action):
+    internal = {
+        "add_note",
+        "return",
+        "request_transfer",
+        "reject_transfer",
+        "request_extension",
+        "approve_extension",
+        "reject_extension",
+        "mark_complex",
+        "mark_urgent",
+        "supervise",
+    }
+    assert is_public_action(action.value) is (action.value not in internal)
+
+
+def test_the_intake_event_is_public_and_an_unknown_action_is_not():
+    assert is_public_action(None) is True
+    assert is_public_action("something_new") is False

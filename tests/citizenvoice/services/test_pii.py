@@ -106,7 +106,8 @@ def test_the_app_uses_the_dedicated_pii_key_when_set(make_app):
     assert application.extensions["citizenvoice.pii"].decrypt(token) == PHONE
 
 
-def test_the_app_falls_back_to_the_secret_key(make_app):
+def test_the_app_never_falls_back_to_the_secret_key(make_app):
     application = make_app(CITIZENVOICE_PII_KEY="", SECRET_KEY="会话密钥")
     token = PiiProtector("会话密钥").encrypt(PHONE)
-    assert application.extensions["citizenvoice.pii"].decrypt(token) == PHONE
+    with pytest.raises(PiiDecryptionError):
+        application.extensions["citizenvoice.pii"].decrypt(token)
