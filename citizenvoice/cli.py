@@ -133,11 +133,18 @@ def seed_demo_data(message_count: int | None = None) -> tuple[int, int, str]:
         department = db.session.scalar(select(Department).where(Department.code == spec["code"]))
         if department is None:
             db.session.add(
-                Department(code=spec["code"], name=spec["name"], group=spec["group"], active=True)
+                Department(
+                    code=spec["code"],
+                    name=spec["name"],
+                    group=spec["group"],
+                    aliases=list(spec["aliases"]),
+                    active=True,
+                )
             )
             created += 1
         else:
             department.name, department.group = spec["name"], spec["group"]
+            department.aliases = list(spec["aliases"])
     db.session.flush()
     _seed_category_routes()
     ensure_periods()

@@ -2,7 +2,10 @@
 
 The departments cover the seven first-level categories of the TipDM message taxonomy
 (城乡建设, 劳动和社会保障, 教育文体, 商贸旅游, 环境保护, 卫生计生, 交通运输) and more;
-``categories`` says which categories a department usually handles (routing, issue 4).
+``categories`` says which categories a department usually handles (routing, issue 4);
+``aliases`` are the other names residents use for it: short names (住建局), everyday words
+(城管) and 12345 terms for what it handles (环卫, 垃圾). They are stored with the department
+(``department.aliases``) and the resident's department picker matches on them.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ class DemoDepartment(TypedDict):
     name: str
     group: str
     categories: list[str]
+    aliases: list[str]
 
 
 GROUP_GENERAL: Final = "综合管理"
@@ -31,70 +35,146 @@ DEMO_DEPARTMENTS: Final[list[DemoDepartment]] = [
         "name": "市住房和城乡建设局",
         "group": GROUP_SERVICE,
         "categories": ["城乡建设"],
+        "aliases": ["住建", "住建局", "建设局", "住房", "房管", "物业", "电梯", "燃气"],
     },
     {
         "code": "zrzy",
         "name": "市自然资源和规划局",
         "group": GROUP_SERVICE,
         "categories": ["城乡建设"],
+        "aliases": ["自然资源", "规划", "规划局", "国土", "不动产", "不动产登记"],
     },
     {
         "code": "cgzf",
         "name": "市城市管理综合执法局",
         "group": GROUP_ENFORCEMENT,
         "categories": ["城乡建设", "环境保护"],
+        "aliases": [
+            "城管",
+            "城管局",
+            "城市管理",
+            "环卫",
+            "垃圾",
+            "占道经营",
+            "摊贩",
+            "违建",
+            "违章建筑",
+            "市容",
+            "渣土车",
+        ],
     },
     {
         "code": "sthj",
         "name": "市生态环境局",
         "group": GROUP_ENFORCEMENT,
         "categories": ["环境保护"],
+        "aliases": ["环保", "环保局", "生态环境", "污染", "排污", "噪音", "油烟"],
     },
-    {"code": "jtys", "name": "市交通运输局", "group": GROUP_SERVICE, "categories": ["交通运输"]},
-    {"code": "jyty", "name": "市教育体育局", "group": GROUP_SERVICE, "categories": ["教育文体"]},
+    {
+        "code": "jtys",
+        "name": "市交通运输局",
+        "group": GROUP_SERVICE,
+        "categories": ["交通运输"],
+        "aliases": ["交通", "交通局", "公交", "出租车", "网约车", "道路运输", "客运"],
+    },
+    {
+        "code": "jyty",
+        "name": "市教育体育局",
+        "group": GROUP_SERVICE,
+        "categories": ["教育文体"],
+        "aliases": ["教育", "教育局", "学校", "体育", "招生", "补课"],
+    },
     {
         "code": "wlgd",
         "name": "市文化旅游广电局",
         "group": GROUP_SERVICE,
         "categories": ["教育文体", "商贸旅游"],
+        "aliases": ["文旅", "文化", "旅游", "广电", "景区"],
     },
     {
         "code": "rsj",
         "name": "市人力资源和社会保障局",
         "group": GROUP_SERVICE,
         "categories": ["劳动和社会保障"],
+        "aliases": ["人社", "人社局", "社保", "工资", "欠薪", "劳动", "就业"],
     },
     {
         "code": "ybj",
         "name": "市医疗保障局",
         "group": GROUP_SERVICE,
         "categories": ["劳动和社会保障", "卫生计生"],
+        "aliases": ["医保", "医保局", "报销", "异地就医"],
     },
-    {"code": "mzj", "name": "市民政局", "group": GROUP_SERVICE, "categories": ["劳动和社会保障"]},
-    {"code": "swj", "name": "市商务局", "group": GROUP_SERVICE, "categories": ["商贸旅游"]},
+    {
+        "code": "mzj",
+        "name": "市民政局",
+        "group": GROUP_SERVICE,
+        "categories": ["劳动和社会保障"],
+        "aliases": ["民政", "养老", "低保", "婚姻登记", "殡葬"],
+    },
+    {
+        "code": "swj",
+        "name": "市商务局",
+        "group": GROUP_SERVICE,
+        "categories": ["商贸旅游"],
+        "aliases": ["商务", "商务局"],
+    },
     {
         "code": "scjg",
         "name": "市市场监督管理局",
         "group": GROUP_ENFORCEMENT,
         "categories": ["商贸旅游"],
+        "aliases": ["市场监管", "市监局", "工商", "食品安全", "消费者", "价格", "质监"],
     },
-    {"code": "wjw", "name": "市卫生健康委员会", "group": GROUP_SERVICE, "categories": ["卫生计生"]},
-    {"code": "gaj", "name": "市公安局", "group": GROUP_ENFORCEMENT, "categories": ["交通运输"]},
+    {
+        "code": "wjw",
+        "name": "市卫生健康委员会",
+        "group": GROUP_SERVICE,
+        "categories": ["卫生计生"],
+        "aliases": ["卫健委", "卫健", "卫生", "医院", "疫苗"],
+    },
+    {
+        "code": "gaj",
+        "name": "市公安局",
+        "group": GROUP_ENFORCEMENT,
+        "categories": ["交通运输"],
+        "aliases": ["公安", "派出所", "户籍", "户口", "身份证", "交警"],
+    },
     {
         "code": "yjgl",
         "name": "市应急管理局",
         "group": GROUP_ENFORCEMENT,
         "categories": ["城乡建设"],
+        "aliases": ["应急", "应急局", "安全生产", "安监"],
     },
-    {"code": "swuj", "name": "市水务局", "group": GROUP_SERVICE, "categories": ["城乡建设"]},
+    {
+        "code": "swuj",
+        "name": "市水务局",
+        "group": GROUP_SERVICE,
+        "categories": ["城乡建设"],
+        "aliases": ["水务", "供水", "停水", "排水", "自来水"],
+    },
     {
         "code": "fgw",
         "name": "市发展和改革委员会",
         "group": GROUP_GENERAL,
         "categories": ["商贸旅游"],
+        "aliases": ["发改委", "发改"],
     },
-    {"code": "zwfw", "name": "市政务服务中心", "group": GROUP_GENERAL, "categories": []},
-    {"code": "czj", "name": "市财政局", "group": GROUP_GENERAL, "categories": []},
+    {
+        "code": "zwfw",
+        "name": "市政务服务中心",
+        "group": GROUP_GENERAL,
+        "categories": [],
+        "aliases": ["政务服务", "办事大厅", "窗口", "12345", "热线"],
+    },
+    {
+        "code": "czj",
+        "name": "市财政局",
+        "group": GROUP_GENERAL,
+        "categories": [],
+        "aliases": ["财政"],
+    },
 ]
 
 # (kind, department code or None, title, text, rating) written in the style of real messages.

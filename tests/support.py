@@ -213,8 +213,12 @@ def file_submission(
     department: str | None = None,
     title: str = "",
 ) -> int:
-    """Store a submission through the real service (as the site does); return its id."""
-    from citizenvoice.domain.feedback import Channel, validate_feedback
+    """Store a submission through the real service (as the site does); return its id.
+
+    A text without letters (emoji only) can no longer be filed, but rows stored before that
+    rule hold such texts: it is stored the way such an old row was.
+    """
+    from citizenvoice.domain.feedback import Channel, has_letters, validate_feedback
     from citizenvoice.extensions import db
     from citizenvoice.services.feedback import submit_feedback
 
@@ -222,7 +226,7 @@ def file_submission(
         feedback = validate_feedback(
             {
                 "kind": kind,
-                "text": text,
+                "text": text if has_letters(text) else "（旧数据）" + text,
                 "department": department,
                 "title": title,
                 "rating": 4 if kind == "rating" else None,
@@ -231,5 +235,7 @@ def file_submission(
         submission = submit_feedback(
             feedback, channel=Channel.API, pii=app.extensions["citizenvoice.pii"]
         )
+        if not has_letters(text):
+            submission.text = text
         db.session.commit()
         return submission.id

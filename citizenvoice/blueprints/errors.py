@@ -8,7 +8,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-__all__ = ["api_error", "init_app"]
+__all__ = ["api_error", "error_page", "init_app"]
 
 _MESSAGES = {
     400: "请求有误",
@@ -47,6 +47,15 @@ def api_error(
         }
     }
     return jsonify(body), status
+
+
+def error_page(error: HTTPException) -> tuple[str, int]:
+    """The Chinese HTML page for an HTTP error (for blueprints that handle some errors first)."""
+    status = error.code or 500
+    template = "errors/404.html" if status == 404 else "errors/error.html"
+    return render_template(
+        template, status=status, message=_MESSAGES.get(status, "请求失败")
+    ), status
 
 
 def _wants_json() -> bool:

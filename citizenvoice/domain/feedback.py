@@ -18,13 +18,17 @@ __all__ = [
     "MAX_TEXT_LENGTH",
     "MAX_TITLE_LENGTH",
     "MIN_TEXT_LENGTH",
+    "NO_LETTERS_MESSAGE",
     "PHONE_PATTERN",
+    "RATING_DEPARTMENT_MESSAGE",
+    "RATING_LABELS",
     "UNKNOWN_DEPARTMENT_MESSAGE",
     "Channel",
     "FeedbackInput",
     "FeedbackKind",
     "FeedbackValidationError",
     "clean_text",
+    "has_letters",
     "mask_phone",
     "validate_feedback",
 ]
@@ -40,6 +44,17 @@ PHONE_PATTERN = re.compile(r"^1[3-9][0-9]{9}$")
 # Longest department code the database holds (department.code is VARCHAR(32)).
 MAX_DEPARTMENT_CODE_LENGTH = 32
 UNKNOWN_DEPARTMENT_MESSAGE = "所选部门不存在，请重新选择"
+# A rating judges a department's service: without one it cannot be counted anywhere.
+RATING_DEPARTMENT_MESSAGE = "评价请选择被评价的部门"
+NO_LETTERS_MESSAGE = "内容需要包含文字，请用文字描述您的问题或意见（不能只有表情或符号）"
+#: What each score means, shown next to every 1-5 choice (site and follow-up alike).
+RATING_LABELS: dict[int, str] = {
+    5: "非常满意",
+    4: "满意",
+    3: "一般",
+    2: "不满意",
+    1: "非常不满意",
+}
 # Control characters other than tab and line breaks: PostgreSQL refuses NUL in text columns
 # (a 500), and none of them is meaningful in a resident's message.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -112,6 +127,14 @@ def clean_text(raw: str) -> str:
     return _CONTROL.sub("", visible).strip()
 
 
+def has_letters(text: str) -> bool:
+    """Whether ``text`` holds at least one letter of any script (Chinese characters count).
+
+    Emoji, punctuation, symbols and digits alone say nothing a department can act on.
+    """
+    return any(unicodedata.category(ch).startswith("L") for ch in text)
+
+
 def mask_phone(phone: str) -> str:
     """Show a phone number the way staff see it: 138****1234."""
     return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "****"
@@ -170,6 +193,8 @@ def validate_feedback(data: dict[str, Any]) -> FeedbackInput:
         errors["text"] = f"内容太短，请至少写 {MIN_TEXT_LENGTH} 个字"
     elif len(text) > MAX_TEXT_LENGTH:
         errors["text"] = f"内容太长，请不要超过 {MAX_TEXT_LENGTH} 个字（当前 {len(text)} 个字）"
+    elif not has_letters(text):
+        errors["text"] = NO_LETTERS_MESSAGE
 
     title_value = _optional_str(data.get("title"))
     title = clean_text(title_value) if title_value is not None else ""
@@ -217,11 +242,23 @@ def validate_feedback(data: dict[str, Any]) -> FeedbackInput:
             continue
         if value is not None:
             sub_ratings[name] = value
+    if kind is FeedbackKind.RATING and department_code is None and "department" not in errors:
+        errors["department"] = RATING_DEPARTMENT_MESSAGE
     if kind is not FeedbackKind.RATING and (rating is not None or sub_ratings):
         rating, sub_ratings = None, {}  # scores only mean something on a rating
 
+    # A bool, nothing else: the form's checkbox gives one and the API contract says bool, so
+    # a string such as "maybe" is an error rather than silently "not anonymous".
+    anonymous = data.get("anonymous", False)
+    if not isinstance(anonymous, bool):
+        errors["anonymous"] = "匿名选项须为是或否"
+
     phone_value = data.get("contact_phone")
     phone: str | None = None
+    # Anonymous means no phone at all: a number sent along is discarded unread (not even
+    # checked), so nothing exists that staff could reveal later.
+    if anonymous is True:
+        phone_value = None
     if phone_value not in (None, ""):
         # NFKC turns full-width digits and dashes from a Chinese input method into ASCII.
         candidate = (
@@ -233,12 +270,6 @@ def validate_feedback(data: dict[str, Any]) -> FeedbackInput:
             errors["contact_phone"] = "手机号格式不正确，请输入 11 位手机号，如 13812345678"
         else:
             phone = candidate
-
-    # A bool, nothing else: the form's checkbox gives one and the API contract says bool, so
-    # a string such as "maybe" is an error rather than silently "not anonymous".
-    anonymous = data.get("anonymous", False)
-    if not isinstance(anonymous, bool):
-        errors["anonymous"] = "匿名选项须为是或否"
 
     if errors or kind is None:
         raise FeedbackValidationError(errors)

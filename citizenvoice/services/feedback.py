@@ -17,7 +17,7 @@ from citizenvoice.domain.feedback import (
     FeedbackValidationError,
     mask_phone,
 )
-from citizenvoice.domain.tracking import TRACKING_CODE_PATTERN, new_tracking_code
+from citizenvoice.domain.tracking import lookup_candidates, new_tracking_code
 from citizenvoice.domain.workflow import is_public_action
 from citizenvoice.extensions import db
 from citizenvoice.models import OutboxMessage, StatusEvent, Submission
@@ -35,7 +35,7 @@ __all__ = [
     "submit_feedback",
 ]
 
-# A clash of 144-bit random codes is practically impossible; retry a few times all the same.
+# A clash of 120-bit random codes is practically impossible; retry a few times all the same.
 _TRACKING_CODE_ATTEMPTS = 3
 
 
@@ -93,13 +93,19 @@ def submit_feedback(feedback: FeedbackInput, *, channel: Channel, pii: PiiProtec
 
 
 def submission_by_tracking_code(code: str) -> Submission | None:
-    """Return the submission with this tracking code (events loaded), or None."""
-    if not TRACKING_CODE_PATTERN.fullmatch(code):
+    """Return the submission with this tracking code (events loaded), or None.
+
+    ``code`` is what the resident typed: case, spaces and dashes do not matter for current
+    codes (see citizenvoice.domain.tracking); codes of the old format match exactly.
+    """
+    candidates = lookup_candidates(code)
+    if not candidates:
         return None
     return db.session.scalar(
         select(Submission)
-        .where(Submission.tracking_code == code)
+        .where(Submission.tracking_code.in_(candidates))
         .options(selectinload(Submission.events), selectinload(Submission.department))
+        .limit(1)
     )
 
 

@@ -1,6 +1,6 @@
 """audit chain: position of each entry (seq), audit head frozen with a published period
 
-Revision ID: 0012_audit_anchor
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-04 19:00:00
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0012_audit_anchor"
+revision = "0012"
 down_revision = "0011"
 branch_labels = None
 depends_on = None

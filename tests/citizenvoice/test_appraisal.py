@@ -315,7 +315,9 @@ def test_audit_verify_detects_tampering(seeded, beijing_month):
 def test_publication_freezes_the_audit_head_and_verify_holds_the_chain_to_it(seeded, beijing_month):
     runner = seeded.test_cli_runner()
     runner.invoke(args=["appraisal", "compute", "--period", beijing_month])
-    published = runner.invoke(args=["appraisal", "publish", "--period", beijing_month])
+    published = runner.invoke(
+        args=["appraisal", "publish", "--period", beijing_month, "--force", "--reason", "测试"]
+    )
     assert published.exit_code == 0, published.output
     with seeded.app_context():
         entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "period_publish"))

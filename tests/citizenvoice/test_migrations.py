@@ -75,3 +75,31 @@ def test_models_and_migrations_agree(app):
         )
         diff = compare_metadata(context, db.metadata)
     assert diff == []
+
+
+def test_upgrading_erases_the_phone_of_submissions_stored_anonymous(tmp_path):
+    """Anonymous must mean anonymous for rows stored before the rule too (migration 0013)."""
+    from sqlalchemy import text
+
+    config = DevelopmentConfig({"DATABASE_URL": f"sqlite:///{tmp_path / 'cv.sqlite3'}"})
+    app = create_app(config)
+    columns = "contact_phone_encrypted, contact_phone_hmac, contact_phone_masked"
+    with app.app_context():
+        upgrade(revision="0011")
+        for code, anonymous in (("anonymous-one", 1), ("named-one", 0)):
+            db.session.execute(
+                text(
+                    "INSERT INTO submission (tracking_code, kind, title, text, location, "
+                    f"anonymous, status, channel, created_at, {columns}) VALUES (:code, "
+                    "'complaint', '', '路灯坏了一个多月', '', :anonymous, 'received', 'web', "
+                    "CURRENT_TIMESTAMP, 'gAAAA-ciphertext', 'hmac', '138****1234')"
+                ),
+                {"code": code, "anonymous": anonymous},
+            )
+        db.session.commit()
+        upgrade()
+        selected = db.session.execute(text(f"SELECT tracking_code, {columns} FROM submission"))
+        rows = {row[0]: tuple(row[1:]) for row in selected}
+        db.engine.dispose()
+    assert rows["anonymous-one"] == (None, None, None)
+    assert rows["named-one"] == ("gAAAA-ciphertext", "hmac", "138****1234")

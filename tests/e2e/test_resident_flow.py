@@ -11,6 +11,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from citizenvoice.domain.tracking import TRACKING_CODE_PATTERN
 from citizenvoice.extensions import db
 from citizenvoice.models import Submission
 
@@ -52,8 +53,9 @@ def test_resident_files_a_complaint_and_tracks_it_on_a_phone(
 
     _tap(driver, driver.find_element(By.CSS_SELECTOR, "a[data-kind='complaint']"))
     wait.until(ec.presence_of_element_located((By.ID, "feedback-form")))
-    # The searchable picker: typing narrows the list and selects the first match.
+    # The searchable picker: typing lists the departments it matches; the resident taps one.
     driver.find_element(By.ID, "department-search").send_keys("城市管理")
+    _tap(driver, wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".department-match"))))
     assert (
         Select(driver.find_element(By.ID, "department")).first_selected_option.get_attribute(
             "value"
@@ -71,7 +73,7 @@ def test_resident_files_a_complaint_and_tracks_it_on_a_phone(
 
     code_element = wait.until(ec.presence_of_element_located((By.ID, "tracking-code")))
     code = code_element.text.strip()
-    assert len(code) == 24
+    assert TRACKING_CODE_PATTERN.fullmatch(code)
     _assert_fits_phone_width(driver)
     driver.save_screenshot(os.path.join(screenshot_dir, "submitted.png"))
 
@@ -95,6 +97,7 @@ def test_resident_files_a_complaint_and_tracks_it_on_a_phone(
 def test_validation_errors_show_in_chinese_and_keep_what_was_typed(live_server, phone_browser):
     driver = phone_browser
     driver.get(live_server + "/submit/rating")
+    Select(driver.find_element(By.ID, "department")).select_by_value("zwfw")
     driver.find_element(By.ID, "text").send_keys("好")
     driver.find_element(By.ID, "contact_phone").send_keys("12345")
     _tap(driver, driver.find_element(By.ID, "submit-button"))

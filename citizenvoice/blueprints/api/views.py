@@ -57,14 +57,22 @@ def _public_url(path: str) -> str:
 
 @api_blueprint.get("/departments")
 def departments() -> Any:
-    """List active departments: [{code, name, group}]."""
+    """List active departments: [{code, name, group, aliases}]."""
     return jsonify(
-        [{"code": d.code, "name": d.name, "group": d.group} for d in active_departments()]
+        [
+            {"code": d.code, "name": d.name, "group": d.group, "aliases": list(d.aliases or [])}
+            for d in active_departments()
+        ]
     )
 
 
+def _created(response: Any) -> bool:
+    """Only a stored submission counts toward the limit, not a request refused as invalid."""
+    return bool(response.status_code == 201)
+
+
 @api_blueprint.post("/feedback")
-@limiter.limit(_submission_limit)
+@limiter.limit(_submission_limit, deduct_when=_created)
 def create_feedback() -> Any:
     """Accept a complaint, rating or suggestion; answer 201 with the tracking code."""
     if not request.is_json:

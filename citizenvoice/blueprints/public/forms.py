@@ -11,11 +11,12 @@ from wtforms import BooleanField, RadioField, SelectField, StringField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
-from citizenvoice.domain.feedback import MAX_TEXT_LENGTH
+from citizenvoice.domain.feedback import RATING_LABELS
 
 __all__ = ["FeedbackForm", "FollowUpForm", "SelectChoice", "TrackForm"]
 
-_SCORE_CHOICES = [SelectChoice(str(i), str(i)) for i in range(5, 0, -1)]
+# Every score says what it means: "5 非常满意" ... "1 非常不满意".
+_SCORE_CHOICES = [SelectChoice(str(i), f"{i} {RATING_LABELS[i]}") for i in range(5, 0, -1)]
 
 
 class FeedbackForm(FlaskForm):  # type: ignore[misc]
@@ -23,18 +24,20 @@ class FeedbackForm(FlaskForm):  # type: ignore[misc]
 
     department = SelectField("部门", choices=[], validate_choice=False)
     title = StringField("标题（选填）", validators=[Optional()])
-    text = TextAreaField("内容", render_kw={"maxlength": MAX_TEXT_LENGTH, "rows": 6})
+    # No maxlength: the browser would silently cut pasted text. A live counter says how far
+    # over the limit the text is, and the server's message keeps the text for editing.
+    text = TextAreaField("内容", render_kw={"rows": 6})
     rating = RadioField("总体评分", choices=_SCORE_CHOICES, validate_choice=False)
     rating_efficiency = RadioField("办事效率", choices=_SCORE_CHOICES, validate_choice=False)
     rating_attitude = RadioField("服务态度", choices=_SCORE_CHOICES, validate_choice=False)
     rating_result = RadioField("办理结果", choices=_SCORE_CHOICES, validate_choice=False)
     location = StringField("地点（选填）", validators=[Optional()])
     contact_phone = StringField(
-        "手机号（选填，仅工作人员回访时可见）",
+        "手机号（选填，仅工作人员回访时可见；匿名提交时不保存）",
         validators=[Optional()],
         render_kw={"inputmode": "numeric", "autocomplete": "tel"},
     )
-    anonymous = BooleanField("匿名提交（不公开我的任何信息）")
+    anonymous = BooleanField("匿名提交（不保存手机号，工作人员无法联系您）")
 
 
 class TrackForm(FlaskForm):  # type: ignore[misc]
@@ -70,4 +73,4 @@ class FollowUpForm(FlaskForm):  # type: ignore[misc]
     )
     rating = RadioField("服务评分（选填，1-5 分）", choices=_SCORE_CHOICES, validate_choice=False)
     comment = TextAreaField("意见（选填）", render_kw={"maxlength": 500, "rows": 3})
-    wants_redo = BooleanField("不满意，申请重新办理")
+    wants_redo = BooleanField("不满意，申请重新办理（重办）")

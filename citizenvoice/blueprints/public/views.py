@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from citizenvoice.blueprints.errors import error_page
 from citizenvoice.blueprints.public.forms import FeedbackForm, FollowUpForm, SelectChoice, TrackForm
 from citizenvoice.blueprints.security import LOOKUP_LIMIT_SCOPE, lookup_limit, no_store
-from citizenvoice.domain.cases import CaseStatus, Satisfaction
+from citizenvoice.domain.cases import CaseStatus, PendingKind, Satisfaction
 from citizenvoice.domain.feedback import (
+    MAX_TEXT_LENGTH,
+    RATING_LABELS,
     Channel,
     FeedbackKind,
     FeedbackValidationError,
     validate_feedback,
 )
+from citizenvoice.domain.progress import REDO_EXPLANATION, current_deadline, next_step
 from citizenvoice.domain.workflow import FollowUp, WorkflowError
 from citizenvoice.extensions import db, limiter
 from citizenvoice.jobs import request_analysis
@@ -60,6 +66,55 @@ def _submission_limit() -> str:
     return str(current_app.config["SUBMISSION_RATE_LIMIT"])
 
 
+def _accepted(response: Response) -> bool:
+    """Whether a POST counts toward the submission limit: only a stored submission does.
+
+    A form sent back for correction (400) must not use up the resident's tries.
+    """
+    return response.status_code == 303
+
+
+def _feedback_form(kind: FeedbackKind, *, read_request: bool = True) -> FeedbackForm:
+    """The form for ``kind`` with the department choices (a rating must name one).
+
+    ``read_request=False`` leaves the posted body unread (it is too large to read).
+    """
+    form = FeedbackForm() if read_request else FeedbackForm(formdata=None)
+    first = "请选择被评价的部门" if kind is FeedbackKind.RATING else "不确定（由系统分派）"
+    form.department.choices = [SelectChoice(UNSURE, first)] + [
+        SelectChoice(d.code, d.name, optgroup=d.group) for d in active_departments()
+    ]
+    return form
+
+
+def _render_submit(
+    kind: FeedbackKind,
+    form: FeedbackForm,
+    status: int,
+    *,
+    notice: str | None = None,
+    restore_draft: bool = False,
+) -> Any:
+    departments = active_departments()
+    picker = [
+        {"code": d.code, "name": d.name, "aliases": list(d.aliases or [])} for d in departments
+    ]
+    return (
+        render_template(
+            "public/submit.html",
+            form=form,
+            kind=kind,
+            departments=departments,
+            picker=picker,
+            max_text_length=MAX_TEXT_LENGTH,
+            rating_labels=RATING_LABELS,
+            notice=notice,
+            restore_draft=restore_draft,
+        ),
+        status,
+    )
+
+
 @public_blueprint.get("/")
 def home() -> str:
     """Choose what to file: 我要投诉 / 我要评价 / 我要建议, or look up a case."""
@@ -67,18 +122,14 @@ def home() -> str:
 
 
 @public_blueprint.route("/submit/<kind>", methods=["GET", "POST"])
-@limiter.limit(_submission_limit, methods=["POST"])
+@limiter.limit(_submission_limit, methods=["POST"], deduct_when=_accepted)
 def submit(kind: str) -> Any:
     """Show and accept the feedback form for one kind."""
     try:
         feedback_kind = FeedbackKind(kind)
     except ValueError:
         abort(404)
-    departments = active_departments()
-    form = FeedbackForm()
-    form.department.choices = [SelectChoice(UNSURE, "不确定（由系统分派）")] + [
-        SelectChoice(d.code, d.name, optgroup=d.group) for d in departments
-    ]
+    form = _feedback_form(feedback_kind)
     if request.method == "POST" and form.validate_on_submit():
         raw = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
         raw["kind"] = feedback_kind.value
@@ -96,13 +147,48 @@ def submit(kind: str) -> Any:
             db.session.commit()
             request_analysis(submission.id)
             return redirect(url_for("public.submitted", code=submission.tracking_code), code=303)
-    status = 400 if request.method == "POST" else 200
-    return (
-        render_template(
-            "public/submit.html", form=form, kind=feedback_kind, departments=departments
-        ),
-        status,
-    )
+    return _render_submit(feedback_kind, form, 400 if request.method == "POST" else 200)
+
+
+def _wait_text() -> str:
+    """How long until the rate limit lets the resident submit again, in words."""
+    limit = limiter.current_limit
+    seconds = max(1, int(limit.reset_at - time.time())) if limit is not None else 60
+    return f"{seconds} 秒" if seconds < 120 else f"{(seconds + 59) // 60} 分钟"
+
+
+@public_blueprint.errorhandler(413)
+@public_blueprint.errorhandler(429)
+def _form_kept(error: HTTPException) -> Any:
+    """A refused form is shown again with what the resident wrote, not a bare error page.
+
+    On 429 the server has the posted fields; on 413 it must not read the oversized body, so
+    the page asks the browser to put back the draft it kept (static/js/feedback-form.js).
+    """
+    status = error.code or 400
+    kind = (request.view_args or {}).get("kind", "")
+    if (
+        request.endpoint == "public.submit"
+        and kind in set(FeedbackKind)
+        and request.method == "POST"
+    ):
+        feedback_kind = FeedbackKind(kind)
+        if status == 429:
+            form = _feedback_form(feedback_kind)
+            notice = f"提交过于频繁，请 {_wait_text()}后再点“提交”。您填写的内容已保留在下方。"
+            return _render_submit(feedback_kind, form, 429, notice=notice)
+        form = _feedback_form(feedback_kind, read_request=False)
+        notice = (
+            f"提交的内容过大，未能提交。内容请不要超过 {MAX_TEXT_LENGTH} 个字；"
+            "您填写的内容已尽量恢复在下方，请删减后再提交。"
+        )
+        return _render_submit(feedback_kind, form, 413, notice=notice, restore_draft=True)
+    if request.endpoint == "public.follow_up" and status == 429:
+        submission = submission_by_tracking_code((request.view_args or {}).get("code", ""))
+        if submission is not None:
+            flash(f"提交过于频繁，请 {_wait_text()}后再提交评价。您填写的内容已保留。", "warning")
+            return _render_track(submission, FollowUpForm(request.form), 429)
+    return error_page(error)
 
 
 @public_blueprint.get("/submitted/<code>")
@@ -116,19 +202,29 @@ def submitted(code: str) -> str:
 
 
 @public_blueprint.get("/track")
-def track_lookup() -> Response | str:
-    """Look up a case by the code typed in."""
+def track_lookup() -> Any:
+    """Look up a case by the code typed in (case, spaces and dashes do not matter)."""
     form = TrackForm(request.args)
-    code = (form.code.data or "").strip()
-    if code:
-        return redirect(url_for("public.track", code=code))
+    typed = (form.code.data or "").strip()
+    if typed:
+        submission = submission_by_tracking_code(typed)
+        if submission is not None:
+            return redirect(url_for("public.track", code=submission.tracking_code))
+        form.code.errors = ["未找到该查询码对应的诉求，请核对后重新输入"]
+        return render_template("public/track_lookup.html", form=form), 404
     return render_template("public/track_lookup.html", form=form)
 
 
 def _render_track(submission: Any, form: FollowUpForm | None = None, status: int = 200) -> Any:
-    """The tracking page: public timeline, replies, and the follow-up form when it is due."""
+    """The tracking page of a case.
+
+    It shows what the resident wrote, the deadline, who acts next, the timeline, replies, and
+    the follow-up form when it is due.
+    """
     existing = follow_up_of(submission.id)
     can_follow_up = submission.status == CaseStatus.REPLIED.value and existing is None
+    case_status = CaseStatus(submission.status)
+    pending = (submission.pending or {}).get("kind")
     return (
         render_template(
             "public/track.html",
@@ -137,6 +233,20 @@ def _render_track(submission: Any, form: FollowUpForm | None = None, status: int
             replies=case_replies(submission.id),
             follow_up=existing,
             form=form or (FollowUpForm() if can_follow_up else None),
+            deadline=current_deadline(
+                case_status,
+                sign_due_at=submission.sign_due_at,
+                reply_due_at=submission.reply_due_at,
+                extensions_used=submission.extensions_used,
+            ),
+            next_step=next_step(
+                case_status,
+                department_name=submission.department.name if submission.department else None,
+                redo_requested=submission.redo_requested,
+                pending=PendingKind(pending) if pending in set(PendingKind) else None,
+            ),
+            redo_explanation=REDO_EXPLANATION,
+            rating_labels=RATING_LABELS,
         ),
         status,
     )
@@ -145,15 +255,20 @@ def _render_track(submission: Any, form: FollowUpForm | None = None, status: int
 @public_blueprint.get("/track/<code>")
 @limiter.shared_limit(lookup_limit, scope=LOOKUP_LIMIT_SCOPE)
 def track(code: str) -> Any:
-    """Kind, department, status, timeline, replies; never personal data."""
+    """What the resident wrote, kind, department, status, deadline, timeline, replies.
+
+    A code typed in lower case or without dashes is sent on to its canonical address.
+    """
     submission = submission_by_tracking_code(code)
     if submission is None:
         abort(404)
+    if code != submission.tracking_code:
+        return redirect(url_for("public.track", code=submission.tracking_code), code=301)
     return _render_track(submission)
 
 
 @public_blueprint.post("/track/<code>/follow-up")
-@limiter.limit(_submission_limit)
+@limiter.limit(_submission_limit, deduct_when=_accepted)
 def follow_up(code: str) -> Any:
     """Record the resident's follow-up, once per case."""
     submission = submission_by_tracking_code(code)

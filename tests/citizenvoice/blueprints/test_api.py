@@ -18,6 +18,8 @@ from sqlalchemy import func, select
 from support import testing_config
 
 from citizenvoice import create_app
+from citizenvoice.domain.feedback import NO_LETTERS_MESSAGE
+from citizenvoice.domain.tracking import TRACKING_CODE_PATTERN
 from citizenvoice.extensions import db, limiter
 from citizenvoice.models import Department, OutboxMessage, StatusEvent, Submission
 
@@ -80,11 +82,12 @@ def test_departments_lists_code_name_and_group_of_every_active_department(seeded
     assert response.content_type == "application/json"
     listed = response.get_json()
     assert isinstance(listed, list)
-    assert all(set(item) == {"code", "name", "group"} for item in listed)
+    assert all(set(item) == {"code", "name", "group", "aliases"} for item in listed)
     with seeded.app_context():
         expected = {(d.code, d.name, d.group) for d in db.session.scalars(select(Department))}
     assert {(d["code"], d["name"], d["group"]) for d in listed} == expected
-    assert {"code": "cgzf", "name": "市城市管理综合执法局", "group": "执法监管"} in listed
+    cgzf = next(d for d in listed if d["code"] == "cgzf")
+    assert (cgzf["name"], cgzf["group"]) == ("市城市管理综合执法局", "执法监管")
 
 
 def test_departments_are_readable_chinese_not_unicode_escapes(seeded, client):
@@ -145,7 +148,7 @@ def test_post_feedback_answers_201_with_tracking_code_status_and_url(seeded, cli
     created = response.get_json()
     assert set(created) == {"tracking_code", "status", "url"}
     code = created["tracking_code"]
-    assert len(code) == 24
+    assert TRACKING_CODE_PATTERN.fullmatch(code)  # K7Q2-9XMD-...: six groups of four
     assert created["status"] == "received"
     assert created["url"] == f"/track/{code}"  # relative while PUBLIC_BASE_URL is unset
     assert response.headers["Location"] == f"/api/v1/feedback/{code}"
@@ -153,14 +156,14 @@ def test_post_feedback_answers_201_with_tracking_code_status_and_url(seeded, cli
 
 
 def test_a_created_case_is_stored_with_channel_api_and_all_its_fields(seeded, client):
-    body = complaint(location="幸福路12号", contact_phone="138-0000-1234", anonymous=True)
+    body = complaint(location="幸福路12号", contact_phone="138-0000-1234", anonymous=False)
     code = client.post("/api/v1/feedback", json=body).get_json()["tracking_code"]
     with seeded.app_context():
         stored = db.session.scalar(select(Submission).where(Submission.tracking_code == code))
         assert (stored.kind, stored.channel, stored.status) == ("complaint", "api", "received")
         assert stored.department.code == "cgzf"
         assert (stored.title, stored.text, stored.location) == ("路灯不亮", COMPLAINT, "幸福路12号")
-        assert stored.anonymous is True
+        assert stored.anonymous is False
         assert stored.contact_phone_masked == "138****1234"
         assert stored.contact_phone_encrypted != PHONE
         assert (
@@ -171,6 +174,40 @@ def test_a_created_case_is_stored_with_channel_api_and_all_its_fields(seeded, cl
             select(OutboxMessage).where(OutboxMessage.aggregate_id == stored.id)
         ).all()
         assert [m.payload for m in outbox] == [{"submission_id": stored.id}]
+
+
+@pytest.mark.parametrize("phone", ["138-0000-1234", "12345"], ids=["valid", "malformed"])
+def test_an_anonymous_case_with_a_phone_is_accepted_and_the_phone_discarded(seeded, client, phone):
+    body = complaint(contact_phone=phone, anonymous=True)
+    response = client.post("/api/v1/feedback", json=body)
+    assert response.status_code == 201, response.text
+    code = response.get_json()["tracking_code"]
+    with seeded.app_context():
+        stored = db.session.scalar(select(Submission).where(Submission.tracking_code == code))
+        assert stored.anonymous is True
+        # Nothing a department admin could reveal later: no ciphertext, no HMAC, no mask.
+        assert stored.contact_phone_encrypted is None
+        assert stored.contact_phone_hmac is None
+        assert stored.contact_phone_masked is None
+
+
+def test_departments_list_their_aliases(seeded, client):
+    rows = {row["code"]: row for row in client.get("/api/v1/departments").get_json()}
+    assert {"城管", "环卫"} <= set(rows["cgzf"]["aliases"])
+    assert "住建" in rows["zjj"]["aliases"]
+    assert all(isinstance(row["aliases"], list) for row in rows.values())
+
+
+def test_a_rating_must_name_a_department(seeded, client):
+    body = {"kind": "rating", "rating": 4, "text": "窗口工作人员态度很好，办事效率高。"}
+    error = assert_json_error(client.post("/api/v1/feedback", json=body), 400)
+    assert error["fields"] == {"department": "评价请选择被评价的部门"}
+
+
+@pytest.mark.parametrize("text", ["😡😡😡😡😡😡", "！！！！？？？", "......", "12345 678"])
+def test_text_without_letters_is_refused_with_a_clear_message(seeded, client, text):
+    error = assert_json_error(client.post("/api/v1/feedback", json=complaint(text=text)), 400)
+    assert error["fields"] == {"text": NO_LETTERS_MESSAGE}
 
 
 def test_a_created_case_is_readable_at_its_url(seeded, client):
@@ -404,7 +441,7 @@ def test_a_missing_kind_is_a_400(seeded, client):
 def test_all_problems_are_named_in_one_answer(seeded, client):
     body = {"kind": "rating", "text": "差", "rating": 0, "contact_phone": "110"}
     error = assert_json_error(client.post("/api/v1/feedback", json=body), 400)
-    assert set(error["fields"]) == {"text", "rating", "contact_phone"}
+    assert set(error["fields"]) == {"text", "rating", "contact_phone", "department"}
 
 
 def test_an_unknown_field_is_a_400_naming_it(seeded, client):
@@ -544,7 +581,9 @@ def test_too_many_submissions_are_a_json_429_and_not_stored(limited):
     application, client = limited
     body = {"kind": "complaint", "text": COMPLAINT}
     assert client.post("/api/v1/feedback", json=body).status_code == 201
-    assert client.post("/api/v1/feedback", json={"kind": "complaint"}).status_code == 400
+    for _ in range(3):  # refused as invalid: not counted toward the limit
+        assert client.post("/api/v1/feedback", json={"kind": "complaint"}).status_code == 400
+    assert client.post("/api/v1/feedback", json=body).status_code == 201
     before = row_counts(application)
     response = client.post("/api/v1/feedback", json=body)
     assert_json_error(response, 429, "rate_limited")

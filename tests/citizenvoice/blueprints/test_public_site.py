@@ -19,15 +19,17 @@ from support import testing_config
 
 from citizenvoice import create_app
 from citizenvoice.blueprints.public.views import local_time
+from citizenvoice.domain.workflow import Action, Actor, ActorRole
 from citizenvoice.extensions import db
 from citizenvoice.models import Department, OutboxMessage, StatusEvent, Submission
+from citizenvoice.services.workflow import perform
 
 COMPLAINT = "A1区人民路夜市每天晚上占道经营到凌晨，噪音和油烟严重影响居民休息，请尽快处理。"
 RATING = "在政务服务中心办理营业执照，窗口工作人员一次性告知所需材料，半天就拿到了执照。"
 SUGGESTION = "建议在A1区至高新区之间开通早晚高峰公交专线，上班高峰期公交车非常拥挤。"
 PHONE = "13800001234"
 PHONE_MASKED = "138****1234"
-TRACKING_CODE_IN_PATH = re.compile(r"^/submitted/([A-Za-z0-9_-]{24})$")
+TRACKING_CODE_IN_PATH = re.compile(r"^/submitted/([0-9A-Z]{4}(?:-[0-9A-Z]{4}){5})$")
 
 # ---------------------------------------------------------------------------- helpers
 
@@ -45,7 +47,8 @@ def post_form(client: FlaskClient, kind: str, **fields: Any):
     """Fill in the form for ``kind`` like a browser: a complaint about night-market noise."""
     data: dict[str, Any] = {
         "csrf_token": csrf_token(client, f"/submit/{kind}"),
-        "department": "",
+        # A rating must name the department it judges.
+        "department": "zwfw" if kind == "rating" else "",
         "text": COMPLAINT,
     }
     data.update(fields)
@@ -436,6 +439,10 @@ def test_an_oversized_form_gets_a_chinese_413_page(seeded, client):
     response = post_form(client, "complaint", text="路" * 30_000)  # 90 kB of UTF-8
     assert response.status_code == 413
     assert "提交的内容过大" in response.text
+    # The form is shown again and asks the browser to put back its draft (the server must
+    # not read an oversized body); the browser test checks the text really comes back.
+    assert 'id="feedback-form"' in response.text
+    assert 'data-restore-draft="true"' in response.text
 
 
 # ---------------------------------------------------------------------------- tracking
@@ -567,10 +574,39 @@ def limited_client(seeded) -> Any:
 def test_too_many_form_submissions_get_a_chinese_429_page_and_are_not_stored(limited_client):
     application, client = limited_client
     assert post_form(client, "complaint").status_code == 303
-    assert post_form(client, "complaint", text="太短").status_code == 400  # refusals count too
+    for _ in range(3):  # a form sent back for correction does not use up the limit
+        assert post_form(client, "complaint", text="太短").status_code == 400
+    assert post_form(client, "complaint").status_code == 303
     before = row_counts(application)
-    response = post_form(client, "complaint")
+    response = post_form(client, "complaint", title="第三次提交", text=SUGGESTION)
     assert response.status_code == 429
-    assert "提交过于频繁，请稍后再试" in response.text
+    assert "提交过于频繁，请" in response.text
+    # The form comes back with what the resident wrote, not a bare error page.
+    assert 'id="feedback-form"' in response.text
+    assert SUGGESTION in response.text and 'value="第三次提交"' in response.text
     assert row_counts(application) == before
     assert client.get("/submit/complaint").status_code == 200  # reading the form is not limited
+
+
+def test_a_follow_up_refused_by_the_limit_comes_back_with_the_comment_kept(limited_client):
+    application, client = limited_client
+    code = tracking_code_of(post_form(client, "complaint", department="cgzf"))
+    staff = Actor(ActorRole.DEPARTMENT_STAFF, "cgzf", "张三")
+    with application.app_context():
+        case = db.session.scalar(select(Submission).where(Submission.tracking_code == code))
+        perform(case, Action.SIGN, staff)
+        perform(case, Action.REPLY, staff, reply_body="已安排执法队员夜间巡查，摊贩已退回店内。")
+        db.session.commit()
+    token = csrf_token(client, f"/track/{code}")
+    answers = {"csrf_token": token, "contacted": "yes", "resolved": "no"}
+    url = f"/track/{code}/follow-up"
+    for _ in range(3):  # incomplete answers are sent back and do not use up the limit
+        assert client.post(url, data=answers).status_code == 400
+    comment = "巡查只来了一次，摊贩第二天又出来了。"
+    full = {**answers, "satisfaction": "dissatisfied", "comment": comment}
+    assert client.post(url, data=full).status_code == 303
+    assert client.post(url, data=full).status_code == 303  # already answered: a message
+    response = client.post(url, data=full)
+    assert response.status_code == 429
+    assert "提交过于频繁" in response.text
+    assert comment in response.text

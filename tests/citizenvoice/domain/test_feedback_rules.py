@@ -15,6 +15,9 @@ from citizenvoice.domain.feedback import (
     MAX_TEXT_LENGTH,
     MAX_TITLE_LENGTH,
     MIN_TEXT_LENGTH,
+    NO_LETTERS_MESSAGE,
+    RATING_DEPARTMENT_MESSAGE,
+    RATING_LABELS,
     UNKNOWN_DEPARTMENT_MESSAGE,
     Channel,
     FeedbackKind,
@@ -120,7 +123,7 @@ def test_every_problem_is_reported_at_once():
     fields = errors_of(
         {"kind": "rating", "text": "差", "rating": 9, "contact_phone": "12345", "title": "长" * 101}
     )
-    assert set(fields) == {"text", "rating", "contact_phone", "title"}
+    assert set(fields) == {"text", "rating", "contact_phone", "title", "department"}
 
 
 @pytest.mark.parametrize("kind", ["投诉", "feedback", "", None, 1])
@@ -415,3 +418,50 @@ def test_a_field_of_another_json_type_is_rejected_not_read_as_empty(field, value
 @pytest.mark.parametrize("field", ["title", "location"])
 def test_a_null_title_or_location_means_none_given(field):
     assert getattr(validate_feedback(complaint(**{field: None})), field) == ""
+
+
+# --- issue 17: what residents meet ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "😡😡😡😡😡",
+        "👍👍👍👍👍👍👍",
+        "！！！？？？。。。",
+        "......!!!",
+        "12345678",
+        "￥￥￥ ### ***",
+    ],
+    ids=["angry-emoji", "thumbs-up", "cjk-punctuation", "ascii-punctuation", "digits", "symbols"],
+)
+def test_text_without_any_letter_or_chinese_character_is_refused(text):
+    assert errors_of(complaint(text=text)) == {"text": NO_LETTERS_MESSAGE}
+
+
+@pytest.mark.parametrize(
+    "text", ["路灯坏了😡😡", "Street light broken", "ок, фонарь не горит", "差评！！！"]
+)
+def test_text_with_letters_of_any_script_is_accepted(text):
+    assert validate_feedback(complaint(text=text)).text == text
+
+
+def test_a_rating_without_a_department_is_refused():
+    assert errors_of(rating(department=None)) == {"department": RATING_DEPARTMENT_MESSAGE}
+    assert errors_of(rating(department="")) == {"department": RATING_DEPARTMENT_MESSAGE}
+
+
+def test_complaints_and_suggestions_may_leave_the_department_to_routing():
+    assert validate_feedback(complaint(department=None)).department_code is None
+    assert validate_feedback(complaint(kind="suggestion")).department_code is None
+
+
+@pytest.mark.parametrize("phone", ["13800001234", "12345", "not a phone"])
+def test_an_anonymous_submission_keeps_no_phone_whatever_was_sent(phone):
+    feedback = validate_feedback(complaint(anonymous=True, contact_phone=phone))
+    assert feedback.anonymous is True
+    assert feedback.contact_phone is None
+
+
+def test_every_score_has_a_meaning_from_very_dissatisfied_to_very_satisfied():
+    assert RATING_LABELS == {5: "非常满意", 4: "满意", 3: "一般", 2: "不满意", 1: "非常不满意"}

@@ -236,9 +236,19 @@ def test_an_unknown_or_malformed_code_finds_nothing(ctx, code):
     assert submission_by_tracking_code(code) is None
 
 
-def test_tracking_codes_are_case_sensitive(ctx):
+def test_a_code_is_found_in_lower_case_without_dashes_and_with_spaces(ctx):
     code = submit().tracking_code
     db.session.commit()
-    flipped = code.swapcase()
-    assert flipped != code  # 24 random characters without a single letter: never
-    assert submission_by_tracking_code(flipped) is None
+    compact = code.replace("-", "")
+    for typed in (code.lower(), compact, compact.lower(), code.replace("-", " "), f" {code} "):
+        found = submission_by_tracking_code(typed)
+        assert found is not None and found.tracking_code == code, typed
+
+
+def test_a_code_of_the_old_format_keeps_working_exactly_as_stored(ctx):
+    old = "aB3_x-Yz09qWeRtY_uIoP-as"  # secrets.token_urlsafe(18), issued before the change
+    submission = submit()
+    submission.tracking_code = old
+    db.session.commit()
+    assert submission_by_tracking_code(old).id == submission.id
+    assert submission_by_tracking_code(old.swapcase()) is None  # old codes stay exact
