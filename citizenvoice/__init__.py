@@ -35,6 +35,7 @@ def create_app(
         app.config.update(overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # readable Chinese in JSON
+    register_log_redaction(app)
 
     if app.config.get("PROXY_COUNT"):
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -56,6 +57,13 @@ def register_input_cleaning(app: Flask) -> None:
     from citizenvoice.blueprints.inputs import init_app as init_inputs
 
     init_inputs(app)
+
+
+def register_log_redaction(app: Flask) -> None:
+    """No log line of this process carries a tracking code, phone or ID number (see module)."""
+    from citizenvoice.log_redaction import install_log_redaction
+
+    install_log_redaction()
 
 
 def register_extensions(app: Flask) -> None:
