@@ -508,6 +508,23 @@ def cases_auto_close_command() -> None:
     click.echo(f"closed {result['closed']} cases without follow-up")
 
 
+def _password_options(command: Any) -> Any:
+    """--password and --password-stdin, shared by `users create` and `users reset-password`."""
+    command = click.option(
+        "--password-stdin",
+        is_flag=True,
+        help="Read the password from the first line of standard input.",
+    )(command)
+    return click.option(
+        "--password",
+        default=None,
+        help=(
+            "For scripts only: a password given here is visible to other local users (ps, "
+            "/proc) and stays in the shell history. Prefer the prompt or --password-stdin."
+        ),
+    )(command)
+
+
 @click.group("users")
 def users_group() -> None:
     """Staff accounts."""
@@ -515,19 +532,7 @@ def users_group() -> None:
 
 @users_group.command("create")
 @click.option("--username", required=True)
-@click.option(
-    "--password",
-    default=None,
-    help=(
-        "For scripts only: a password given here is visible to other local users (ps, "
-        "/proc) and stays in the shell history. Prefer the prompt or --password-stdin."
-    ),
-)
-@click.option(
-    "--password-stdin",
-    is_flag=True,
-    help="Read the password from the first line of standard input.",
-)
+@_password_options
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option(
     "--department", "department_code", default=None, help="Department code (department roles)."
@@ -599,19 +604,7 @@ def users_disable_command(username: str) -> None:
 
 @users_group.command("reset-password")
 @click.option("--username", required=True)
-@click.option(
-    "--password",
-    default=None,
-    help=(
-        "For scripts only: a password given here is visible to other local users (ps, "
-        "/proc) and stays in the shell history. Prefer the prompt or --password-stdin."
-    ),
-)
-@click.option(
-    "--password-stdin",
-    is_flag=True,
-    help="Read the password from the first line of standard input.",
-)
+@_password_options
 @with_appcontext
 def users_reset_password_command(username: str, password: str | None, password_stdin: bool) -> None:
     """Set a new password for an account and end its sessions (audited).
