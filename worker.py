@@ -40,6 +40,7 @@ from citizenvoice.jobs import (
     relay_outbox_job,
     worker_redis,
 )
+from citizenvoice.log_redaction import install_log_redaction
 
 log = logging.getLogger("citizenvoice.worker")
 
@@ -90,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
         stream=sys.stdout,
     )
+    install_log_redaction()  # before the first record: RQ logs job arguments and results
     app = create_app()
     if not app.config.get("REDIS_URL"):
         log.error("REDIS_URL is not set: without Redis the web process analyses in-process")

@@ -35,12 +35,14 @@ def create_app(
         app.config.update(overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # readable Chinese in JSON
+    register_log_redaction(app)
 
     if app.config.get("PROXY_COUNT"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         count = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
+    register_input_cleaning(app)
     register_extensions(app)
     register_background_work(app)
     register_blueprints(app)
@@ -48,6 +50,20 @@ def create_app(
     register_security_headers(app)
     register_commands(app)
     return app
+
+
+def register_input_cleaning(app: Flask) -> None:
+    """Strip control characters from every input before any view or extension reads it."""
+    from citizenvoice.blueprints.inputs import init_app as init_inputs
+
+    init_inputs(app)
+
+
+def register_log_redaction(app: Flask) -> None:
+    """No log line of this process carries a tracking code, phone or ID number (see module)."""
+    from citizenvoice.log_redaction import install_log_redaction
+
+    install_log_redaction()
 
 
 def register_extensions(app: Flask) -> None:

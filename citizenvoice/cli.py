@@ -508,6 +508,23 @@ def cases_auto_close_command() -> None:
     click.echo(f"closed {result['closed']} cases without follow-up")
 
 
+def _password_options(command: Any) -> Any:
+    """--password and --password-stdin, shared by `users create` and `users reset-password`."""
+    command = click.option(
+        "--password-stdin",
+        is_flag=True,
+        help="Read the password from the first line of standard input.",
+    )(command)
+    return click.option(
+        "--password",
+        default=None,
+        help=(
+            "For scripts only: a password given here is visible to other local users (ps, "
+            "/proc) and stays in the shell history. Prefer the prompt or --password-stdin."
+        ),
+    )(command)
+
+
 @click.group("users")
 def users_group() -> None:
     """Staff accounts."""
@@ -515,16 +532,26 @@ def users_group() -> None:
 
 @users_group.command("create")
 @click.option("--username", required=True)
-@click.option("--password", required=True, help="At least 10 characters.")
+@_password_options
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option(
     "--department", "department_code", default=None, help="Department code (department roles)."
 )
 @with_appcontext
 def users_create_command(
-    username: str, password: str, role: str, department_code: str | None
+    username: str,
+    password: str | None,
+    password_stdin: bool,
+    role: str,
+    department_code: str | None,
 ) -> None:
-    """Create a staff account."""
+    """Create a staff account.
+
+    The password is asked for twice at a hidden prompt in a terminal; otherwise it comes
+    from --password-stdin (first line of standard input) or --password. At least 10
+    characters, not a common password, not the username, not one repeated character.
+    """
+    password = _new_password(password, password_stdin)
     try:
         user = create_user(username, password, role, department_code)
     except AccountError as exc:
@@ -577,19 +604,7 @@ def users_disable_command(username: str) -> None:
 
 @users_group.command("reset-password")
 @click.option("--username", required=True)
-@click.option(
-    "--password",
-    default=None,
-    help=(
-        "For scripts only: a password given here is visible to other local users (ps, "
-        "/proc) and stays in the shell history. Prefer the prompt or --password-stdin."
-    ),
-)
-@click.option(
-    "--password-stdin",
-    is_flag=True,
-    help="Read the password from the first line of standard input.",
-)
+@_password_options
 @with_appcontext
 def users_reset_password_command(username: str, password: str | None, password_stdin: bool) -> None:
     """Set a new password for an account and end its sessions (audited).

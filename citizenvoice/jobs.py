@@ -828,7 +828,7 @@ def requeue_failed_job(connection: redis.Redis[bytes], job_id: str) -> bool:
     """Put a failed RQ job back on its queue (the office's retry button). False if unknown."""
     try:
         job = Job.fetch(job_id, connection=connection)
-    except NoSuchJobError:
+    except (NoSuchJobError, ValueError):  # RQ refuses ids with other characters: no such job
         return False
     if job.get_status() != JobStatus.FAILED:
         return False

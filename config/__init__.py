@@ -70,7 +70,12 @@ class BaseConfig:
         self.SQLALCHEMY_DATABASE_URI: str | None = (
             normalise_database_url(env["DATABASE_URL"]) if env.get("DATABASE_URL") else None
         )
-        self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+        # hide_parameters: an error's message and traceback never carry the statement's
+        # values (a resident's phone or ID number in a comment, a tracking code) into a log.
+        self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {
+            "pool_pre_ping": True,
+            "hide_parameters": True,
+        }
         self.REDIS_URL: str | None = env.get("REDIS_URL") or None
         self.MAX_CONTENT_LENGTH = MAX_BODY_BYTES
         self.WTF_CSRF_TIME_LIMIT = 4 * 3600  # residents may take a while to write

@@ -12,8 +12,11 @@ config = context.config
 
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
-# Keep the app's own loggers working when migrations run inside it (tests, CLI).
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+# Keep the app's own loggers working when migrations run inside it (tests, CLI), and leave a
+# process whose logging is already set up alone: fileConfig would drop the root logger's
+# handlers (the test suite's log scan among them) and reset its level.
+if not logging.getLogger().handlers:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 

@@ -6,6 +6,7 @@ them) and every test starts from empty tables and an empty Redis database.
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
 from sqlalchemy import text
 from support import (
+    SUBPROCESS_LOGS,
     TEST_DATABASE_URL,
     TEST_REDIS_URL,
     ensure_postgres_database,
@@ -26,6 +28,7 @@ from support import (
 
 from citizenvoice import create_app
 from citizenvoice.extensions import db
+from citizenvoice.log_redaction import SENSITIVE_PATTERNS
 
 
 @pytest.fixture(scope="session")
@@ -183,6 +186,84 @@ def _postgresql_app(_migrated_database: str, redis_client: redis.Redis) -> Itera
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+# --- The session's log scan ----------------------------------------------------------------
+# The product must never log a phone number, an ID number or a tracking code. Every record
+# logged in this process during the run (at INFO and above) and what the worker processes the
+# suite started wrote is scanned with the product's own patterns; at the end of the session a
+# finding fails the run. Test data with phone numbers in it is meant to be caught, not allowed.
+
+
+class _LogScan(logging.Handler):
+    """Root handler for the whole session: keeps only the lines that match a pattern."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.findings: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = record.getMessage()
+        except Exception:  # a malformed record is logging's own problem, not a leak
+            return
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        text = "\n".join(t for t in (text, record.exc_text, record.stack_info) if t)
+        self.findings.extend(_scan(text, f"log record {record.name}"))
+
+
+def _scan(text: str, source: str) -> list[str]:
+    findings = []
+    for name, pattern in SENSITIVE_PATTERNS.items():
+        for match in pattern.finditer(text):
+            line_start = text.rfind("\n", 0, match.start()) + 1
+            line_end = text.find("\n", match.end())
+            line = text[line_start : line_end if line_end >= 0 else None]
+            findings.append(f"{source}: {name} {match.group()!r} in: {line[:300]}")
+    return findings
+
+
+_LOG_SCAN = _LogScan()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Install the session's log scan on the root logger and let INFO records through."""
+    root = logging.getLogger()
+    root.addHandler(_LOG_SCAN)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Put the scan back if something reconfigured logging (logging.config drops handlers)."""
+    root = logging.getLogger()
+    if _LOG_SCAN not in root.handlers:
+        root.addHandler(_LOG_SCAN)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Scan what worker processes logged too; fail the run on any finding."""
+    logging.getLogger().removeHandler(_LOG_SCAN)
+    findings = list(_LOG_SCAN.findings)
+    for entry in SUBPROCESS_LOGS:
+        if isinstance(entry, Path):
+            if not entry.exists():
+                continue
+            findings.extend(_scan(entry.read_text("utf-8", "replace"), f"process log {entry}"))
+        else:
+            findings.extend(_scan(entry, "process output"))
+    if not findings:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.section("personal data or tracking codes in logs", sep="=", red=True)
+        for finding in findings[:50]:
+            reporter.line(finding, red=True)
+        reporter.line(f"{len(findings)} finding(s): the product must never log these.")
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 # --- Markers from the services a test needs, read off the fixtures it uses ---

@@ -19,6 +19,7 @@ from config import TestingConfig
 
 __all__ = [
     "PROJECT_ROOT",
+    "SUBPROCESS_LOGS",
     "TEST_DATABASE_URL",
     "TEST_REDIS_URL",
     "RedisServer",
@@ -37,6 +38,10 @@ TEST_DATABASE_URL = (
     os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/citizenvoice_test"
 )
 TEST_REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
+
+# What processes started by the suite logged (file paths, or output read by communicate()):
+# the session's log scan (conftest.py) checks it for personal data and tracking codes.
+SUBPROCESS_LOGS: list[Path | str] = []
 
 
 def ensure_postgres_database(url: str) -> None:
@@ -158,7 +163,7 @@ def start_worker(env: dict[str, str], *args: str, capture: bool = False) -> subp
         if capture
         else tempfile.NamedTemporaryFile(prefix="cv-worker-", suffix=".log", delete=False)  # noqa: SIM115 (the worker process owns it)
     )
-    process = subprocess.Popen(
+    process = _RecordedPopen(
         [sys.executable, str(PROJECT_ROOT / "worker.py"), *args],
         env=env,
         cwd=PROJECT_ROOT,
@@ -166,7 +171,22 @@ def start_worker(env: dict[str, str], *args: str, capture: bool = False) -> subp
         stderr=subprocess.STDOUT,
     )
     process.log_path = log.name if log else None  # type: ignore[attr-defined]
+    if log is not None:
+        SUBPROCESS_LOGS.append(Path(log.name))
     return process
+
+
+class _RecordedPopen(subprocess.Popen):  # type: ignore[type-arg]
+    """A Popen whose output read through communicate() is kept for the session's log scan."""
+
+    def communicate(self, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+        """As Popen.communicate; the output is also added to SUBPROCESS_LOGS."""
+        output, errors = super().communicate(*args, **kwargs)
+        for stream in (output, errors):
+            if stream:
+                text = stream.decode("utf-8", "replace") if isinstance(stream, bytes) else stream
+                SUBPROCESS_LOGS.append(text)
+        return output, errors
 
 
 def worker_log(process: subprocess.Popen[bytes]) -> str:

@@ -24,6 +24,7 @@ __all__ = [
     "TRACKING_CODE_BITS",
     "TRACKING_CODE_CHARS",
     "TRACKING_CODE_GROUP",
+    "TRACKING_CODE_IN_TEXT",
     "TRACKING_CODE_PATTERN",
     "format_tracking_code",
     "lookup_candidates",
@@ -38,6 +39,18 @@ TRACKING_CODE_GROUP = 4
 TRACKING_CODE_PATTERN = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(?:-[0-9A-HJKMNP-TV-Z]{4}){5}$")
 #: Codes issued before the readable format: secrets.token_urlsafe(18), matched exactly.
 LEGACY_TRACKING_CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{24}$")
+
+_C = "[0-9A-HJKMNP-TV-Z]"  # one Crockford character, as stored
+_LEGACY = "[A-Za-z0-9_-]"
+#: A code, of either format, inside other text (a log line, a URL): for log redaction and the
+#: test suite's log scan, so it must follow the formats above. Grouped or compact (as typed),
+#: and legacy codes; a random legacy code lacks a lower- or an upper-case letter with
+#: probability ~1e-5, so requiring both keeps identifiers such as analyse-submission-12345 or
+#: hex digests from being taken for codes.
+TRACKING_CODE_IN_TEXT = re.compile(
+    rf"(?<![0-9A-Za-z_-])(?:{_C}{{4}}(?:-{_C}{{4}}){{5}}|{_C}{{24}})(?![0-9A-Za-z_-])"
+    rf"|(?<!{_LEGACY})(?={_LEGACY}*[a-z])(?={_LEGACY}*[A-Z]){_LEGACY}{{24}}(?!{_LEGACY})"
+)
 
 # What a resident may type between or around the characters: spaces of every kind (the
 # ideographic space of a Chinese keyboard too) and dashes of every kind.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from citizenvoice.domain.accounts import MIN_PASSWORD_LENGTH, Role
+from citizenvoice.domain.accounts import Role, password_problem
 from citizenvoice.extensions import db
 from citizenvoice.models import Department, User
 from citizenvoice.services.accounts import AccountError, create_user, end_sessions
@@ -31,9 +31,7 @@ def new_password_problem(password: str, username: str = "") -> str | None:
     One function for every way a password is set here (change, reset, create from the page),
     so they cannot drift apart; it applies the account rule of citizenvoice.domain.accounts.
     """
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"密码至少 {MIN_PASSWORD_LENGTH} 位"
-    return None
+    return password_problem(password, username)
 
 
 def _set_password(user: User, password: str) -> None:

@@ -7,7 +7,7 @@ import secrets
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from citizenvoice.domain.accounts import MIN_PASSWORD_LENGTH, Role
+from citizenvoice.domain.accounts import Role, password_problem
 from citizenvoice.extensions import db
 from citizenvoice.models import Department, User
 from citizenvoice.models.base import utcnow
@@ -40,8 +40,9 @@ def create_user(
         raise AccountError(f"未知角色：{role}（可选：{', '.join(r.value for r in Role)}）") from exc
     if not username or len(username) > 64:
         raise AccountError("用户名须为 1 到 64 个字符")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"密码至少 {MIN_PASSWORD_LENGTH} 位")
+    problem = password_problem(password, username)
+    if problem:
+        raise AccountError(problem)
     if db.session.scalar(select(User).where(User.username == username)):
         raise AccountError(f"用户名已存在：{username}")
     department = None

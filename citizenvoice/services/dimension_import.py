@@ -9,9 +9,7 @@ full name or a common alias such as 住建局), 维度/dimension (code or name: 
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import math
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -24,6 +22,7 @@ from citizenvoice.extensions import db
 from citizenvoice.models import Department, DimensionScore, Period
 from citizenvoice.services.appraisal import AppraisalError, period_settings
 from citizenvoice.services.audit import record
+from citizenvoice.services.uploads import UploadError, read_table
 
 __all__ = ["ImportPreview", "ImportRow", "apply", "importable_dimensions", "preview"]
 
@@ -75,23 +74,11 @@ class ImportPreview:
 
 
 def _read_table(filename: str, data: bytes) -> list[list[Any]]:
-    if filename.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        try:
-            sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).active
-        except Exception as exc:
-            raise AppraisalError("无法读取 Excel 文件，请确认是 .xlsx 格式") from exc
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise AppraisalError("无法识别文件编码，请保存为 UTF-8 的 CSV")
-    return [list(row) for row in csv.reader(io.StringIO(text))]
+    """The file's non-blank rows, read within the upload limits (see services.uploads)."""
+    try:
+        return read_table(filename, data, max_rows=MAX_ROWS + 1)  # + 1: the header row
+    except UploadError as exc:
+        raise AppraisalError(str(exc)) from exc
 
 
 @dataclass(frozen=True)
@@ -202,7 +189,7 @@ def _interpret_row(
 def preview(period: Period, filename: str, data: bytes) -> ImportPreview:
     """Parse and check a file against the period's index system; changes nothing."""
     sha = hashlib.sha256(data).hexdigest()
-    table = [row for row in _read_table(filename, data) if any(str(c or "").strip() for c in row)]
+    table = _read_table(filename, data)
     if not table:
         return ImportPreview(filename, sha, (), ("文件为空",))
     header = [
@@ -215,8 +202,6 @@ def preview(period: Period, filename: str, data: bytes) -> ImportPreview:
         return ImportPreview(
             filename, sha, (), (f"缺少列：{'、'.join(labels[m] for m in missing)}",)
         )
-    if len(table) - 1 > MAX_ROWS:
-        return ImportPreview(filename, sha, (), (f"行数过多（最多 {MAX_ROWS} 行）",))
     context = _row_context(period)
     seen: set[tuple[str, str]] = set()
     rows = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from citizenvoice.domain.workflow import Action, FollowUp, WorkflowError
 from citizenvoice.extensions import db
@@ -27,8 +28,19 @@ def follow_up_of(submission_id: int) -> FollowUpRow | None:
 def record_follow_up(
     case_id: int, answers: FollowUp, client_fingerprint: str | None, rating: int | None = None
 ) -> Submission:
-    """Record the resident's answers; a second attempt gets a clear message. Flushes."""
-    case = db.session.scalar(select(Submission).where(Submission.id == case_id).with_for_update())
+    """Record the resident's answers; a second attempt gets a clear message. Flushes.
+
+    On FollowUpError the session may hold a failed flush: the caller rolls back (as it does
+    for every FollowUpError) before using it again.
+    """
+    # populate_existing: the case was usually loaded before the lock (by its tracking code);
+    # after waiting for a concurrent answer, the rules must see the state that answer left.
+    case = db.session.scalar(
+        select(Submission)
+        .where(Submission.id == case_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if case is None:
         raise FollowUpError("诉求不存在")
     if rating is not None and not 1 <= rating <= 5:
@@ -45,4 +57,17 @@ def record_follow_up(
         )
     except WorkflowError as exc:
         raise FollowUpError(exc.message) from exc
+    except IntegrityError as exc:
+        # Two answers in flight at once can both pass the check above (SQLite takes no row
+        # lock for FOR UPDATE); the unique constraint on follow_up.submission_id decides, and
+        # the later one gets the same answer as a second attempt made after the first.
+        if not _is_duplicate_follow_up(exc):
+            raise
+        raise FollowUpError(ALREADY_DONE) from exc
     return case
+
+
+def _is_duplicate_follow_up(exc: IntegrityError) -> bool:
+    """True when the violation is the one-follow-up-per-case rule (PostgreSQL or SQLite)."""
+    message = str(exc.orig)
+    return "uq_follow_up_submission_id" in message or "follow_up.submission_id" in message

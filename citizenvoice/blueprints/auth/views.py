@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     abort,
     current_app,
+    make_response,
     redirect,
     render_template,
     request,
@@ -18,11 +20,15 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
+from citizenvoice.blueprints.auth import throttle
 from citizenvoice.domain.accounts import Role
+from citizenvoice.domain.inputs import safe_redirect_path
 from citizenvoice.extensions import db, limiter, login_manager
 from citizenvoice.models import User
 from citizenvoice.services.accounts import authenticate, end_sessions, load_session_user
@@ -82,9 +88,18 @@ def home_for(user: User) -> str:
 
 
 def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """``target`` when it is a local path to a page of this app (GET), else None."""
+    path = safe_redirect_path(target)
+    if path is None:
+        return None
+    adapter = current_app.url_map.bind("localhost")
+    try:
+        adapter.match(urlsplit(path).path, method="GET")
+    except RequestRedirect:
+        return path  # a known page that only wants a trailing slash
+    except HTTPException:
+        return None
+    return path
 
 
 @auth_blueprint.route("/login", methods=["GET", "POST"])
@@ -96,17 +111,32 @@ def login() -> Any:
     form = LoginForm()
     error = None
     if request.method == "POST":
+        username = form.username.data or ""
+        wait = throttle.locked_for(username) if username else 0
+        if wait:
+            return _locked(form, wait)
         if form.validate_on_submit():
-            user = authenticate(form.username.data or "", form.password.data or "")
+            user = authenticate(username, form.password.data or "")
             if user is not None:
+                throttle.record_success(username)
                 db.session.commit()
                 session.clear()  # nothing from before sign-in survives into the new session
                 login_user(user)
                 return redirect(_safe_next(request.args.get("next")) or home_for(user), code=303)
             db.session.rollback()
+            throttle.record_failure(username)  # the next attempt finds the lock, if any
         error = "用户名或密码错误，或账号已停用"
         return render_template("auth/login.html", form=form, error=error), 401
     return render_template("auth/login.html", form=form, error=error)
+
+
+def _locked(form: LoginForm, seconds: int) -> Any:
+    """429 with the login form and how long to wait (the same for unknown usernames)."""
+    response = make_response(
+        render_template("auth/login.html", form=form, error=throttle.wait_message(seconds)), 429
+    )
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 @auth_blueprint.post("/logout")

@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from citizenvoice.blueprints.auth import role_required
+from citizenvoice.blueprints.inputs import InvalidInput
 from citizenvoice.blueprints.office.views import OFFICE_ROLES, ActionForm, office_blueprint
 from citizenvoice.charts import bar_chart, line_chart
 from citizenvoice.domain.scoring.settings import Indicator
@@ -272,9 +273,12 @@ def period_import(code: str) -> Any:
     if not form.validate_on_submit():
         abort(400)
     if request.form.get("confirm"):
-        data = base64.b64decode(request.form.get("payload", ""), validate=True)
+        try:
+            data = base64.b64decode(request.form.get("payload", ""), validate=True)
+        except ValueError as exc:  # binascii.Error: the hidden field was altered
+            raise InvalidInput("导入数据已损坏，请重新上传文件") from exc
         if hashlib.sha256(data).hexdigest() != request.form.get("sha256"):
-            abort(400)
+            raise InvalidInput("导入数据已损坏，请重新上传文件")
         filename = request.form.get("filename", "upload.csv")
     else:
         upload = request.files.get("file")

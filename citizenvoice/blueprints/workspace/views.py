@@ -20,11 +20,13 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from citizenvoice.blueprints.auth import role_required
+from citizenvoice.blueprints.inputs import InvalidInput
 from citizenvoice.blueprints.security import no_store
 from citizenvoice.charts import bar_chart, line_chart
 from citizenvoice.domain.accounts import Role
 from citizenvoice.domain.cases import CaseStatus
 from citizenvoice.domain.feedback import FeedbackKind
+from citizenvoice.domain.inputs import DateOutOfRange, parse_filter_date
 from citizenvoice.domain.timelimits import DEFAULT_SETTINGS, due_at, is_overdue
 from citizenvoice.domain.workflow import (
     NOTE_REQUIRED,
@@ -81,9 +83,9 @@ class ActionForm(FlaskForm):  # type: ignore[misc]
 
 def _date(name: str) -> date | None:
     try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
+        return parse_filter_date(request.args.get(name))
+    except DateOutOfRange as exc:
+        raise InvalidInput(str(exc)) from exc
 
 
 def _filters(per_page: int | None = None) -> InboxFilters:

@@ -240,10 +240,8 @@ def test_posting_needs_no_csrf_token(seeded, client):
 def test_a_nul_byte_in_any_text_field_is_not_a_server_error(seeded, client):
     body = complaint(text=COMPLAINT + "\x00", title="路灯\x00", location="\x00幸福路")
     assert client.post("/api/v1/feedback", json=body).status_code == 201
-    error = assert_json_error(
-        client.post("/api/v1/feedback", json=complaint(department="cgzf\x00")), 400
-    )
-    assert error["fields"] == {"department": "所选部门不存在，请重新选择"}
+    # Every input loses its control characters before any view reads it (blueprints/inputs.py).
+    assert client.post("/api/v1/feedback", json=complaint(department="cgzf\x00")).status_code == 201
 
 
 def test_a_failure_after_the_submission_was_flushed_leaves_nothing_behind(

@@ -1,0 +1,95 @@
+"""One cleaning step for every request input, applied before any view runs.
+
+Query parameters, form fields and strings inside JSON bodies lose NUL and the other control
+characters (tab and line breaks kept); a JSON body with a lone surrogate escape (backslash
+u d800, which no UTF-8 text can hold) is refused with 400; a path holding a control character
+names nothing this app has, so it answers 404 before any view or query runs. PostgreSQL
+cannot store NUL at all (it answered 500 on 18 endpoints) and SQLite would store it silently,
+so the rule lives here, once, instead of in each view. ``InvalidInput`` carries a Chinese
+message to the page or the JSON error body.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Request, abort, render_template, request
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import BadRequest
+from werkzeug.utils import cached_property
+
+from citizenvoice.domain.inputs import (
+    clean_text,
+    clean_value,
+    contains_surrogate,
+    has_control_characters,
+)
+
+__all__ = ["CleaningRequest", "InvalidInput", "init_app"]
+
+
+class InvalidInput(BadRequest):
+    """400 with a Chinese message shown on the page (or in the API's error body)."""
+
+    def __init__(self, message: str, api_code: str | None = None) -> None:
+        super().__init__(description=message)
+        self.message = message
+        self.api_code = api_code
+
+
+def _cleaned(
+    values: MultiDict[str, str], storage: type[MultiDict[str, str]]
+) -> MultiDict[str, str]:
+    if not any(
+        has_control_characters(k) or has_control_characters(v) for k, v in values.items(multi=True)
+    ):
+        return values
+    return storage([(clean_text(k), clean_text(v)) for k, v in values.items(multi=True)])
+
+
+class CleaningRequest(Request):
+    """The app's request class: ``args``, ``form`` and ``get_json()`` come back cleaned."""
+
+    @cached_property
+    def args(self) -> MultiDict[str, str]:
+        """Query parameters without control characters."""
+        return _cleaned(super().args, self.parameter_storage_class)
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        """The decoded JSON body with every string cleaned (keys included).
+
+        Raises InvalidInput (400) for a lone surrogate: cleaning it away would change what the
+        client meant, and neither PostgreSQL nor our JSON answers can encode it.
+        """
+        # Flask sets ``json_module`` on each request object, so clean the result here instead.
+        value = super().get_json(force=force, silent=silent, cache=cache)
+        if contains_surrogate(value):
+            raise InvalidInput("请求体包含无效的字符", api_code="invalid_json")
+        return clean_value(value)
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        form = self.__dict__.get("form")
+        if form is not None:
+            self.__dict__["form"] = _cleaned(form, self.parameter_storage_class)
+
+
+def _refuse_control_characters_in_the_path() -> None:
+    # A path part with a control character names nothing this app has (tracking codes,
+    # period codes, ids are all printable); answering 404 here keeps it out of every query.
+    if has_control_characters(request.path):
+        abort(404)
+
+
+def init_app(app: Flask) -> None:
+    """Install the cleaning request class, the path check and the InvalidInput handler."""
+    from citizenvoice.blueprints.errors import api_error
+
+    app.request_class = CleaningRequest
+    app.before_request(_refuse_control_characters_in_the_path)
+
+    @app.errorhandler(InvalidInput)
+    def _invalid_input(error: InvalidInput) -> Any:
+        if request.path == "/api" or request.path.startswith("/api/"):
+            return api_error(400, error.message, code=error.api_code)
+        return render_template("errors/error.html", status=400, message=error.message), 400

@@ -1,0 +1,150 @@
+"""Reading uploaded tables (CSV or XLSX) with hard limits, for every import in the product.
+
+An XLSX file is a zip archive of XML, so a 1.5 KB upload can declare a sheet of a million rows
+(``<dimension ref="A1:XFD1048576"/>``) or hold a member that inflates to gigabytes. openpyxl
+trusts the declared dimension and, even in read-only mode, pads every row to it: one such sheet
+took 15 s and 1.5 GB. So, before openpyxl sees the bytes, the archive is inspected with
+:mod:`zipfile` (member count, total uncompressed size, per-member compression ratio; zipfile
+never inflates a member past the size its header declares, so the header is a safe bound), and
+the sheet is then streamed in read-only mode with the declared dimension discarded and rows
+and columns bounded, stopping with an error at the first row past the limit. Nothing is
+materialised beyond ``max_rows`` rows of ``max_cols`` cells.
+
+Every refusal is an :class:`UploadError` with a Chinese message for the person who uploaded.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = [
+    "MAX_COLUMNS",
+    "MAX_UPLOAD_BYTES",
+    "MAX_XLSX_MEMBERS",
+    "MAX_XLSX_RATIO",
+    "MAX_XLSX_UNCOMPRESSED",
+    "UploadError",
+    "read_table",
+]
+
+# The raw upload: a 5,000-row score sheet is ~150 KB as CSV and ~100 KB as XLSX.
+MAX_UPLOAD_BYTES = 4 * 1024 * 1024
+# All members of an XLSX together, inflated: such a sheet is ~1.5 MB of XML with its strings
+# and styles; 16 MiB keeps parsing under a couple of seconds while leaving ample room.
+MAX_XLSX_UNCOMPRESSED = 16 * 1024 * 1024
+# Spreadsheet XML compresses 5-20x; a bomb's member compresses thousands of times. Only members
+# bigger than MIN_RATIO_CHECK_BYTES are judged: tiny members' ratios are noise and harmless.
+MAX_XLSX_RATIO = 100
+MIN_RATIO_CHECK_BYTES = 256 * 1024
+# An export from Excel or WPS has about a dozen members.
+MAX_XLSX_MEMBERS = 200
+# Imports have at most a handful of columns; cells beyond this are never read.
+MAX_COLUMNS = 20
+# Blank rows are skipped, but the sheet is read no further than this many rows per data row
+# allowed, so a sheet with one cell in row 1,048,576 cannot make us walk a million blank rows.
+_BLANK_ROW_ALLOWANCE = 4
+
+
+class UploadError(ValueError):
+    """An upload that cannot be read within the limits (message in Chinese)."""
+
+
+def read_table(filename: str, data: bytes, *, max_rows: int) -> list[list[Any]]:
+    """The non-blank rows of an uploaded CSV or XLSX (the header row counts as one).
+
+    Raises UploadError, before holding more than ``max_rows`` rows, for a file that is too big,
+    a broken or hostile archive, an unknown text encoding, or more than ``max_rows`` rows.
+    """
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise UploadError(f"文件过大（最大 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB）")
+    if filename.lower().endswith(".xlsx"):
+        return _read_xlsx(data, max_rows)
+    return _read_csv(data, max_rows)
+
+
+def _bounded(rows: Iterable[Iterable[Any]], max_rows: int) -> list[list[Any]]:
+    """Keep non-blank rows (at most MAX_COLUMNS cells each); fail at the first row too many."""
+    table: list[list[Any]] = []
+    for seen, row in enumerate(rows, start=1):
+        if seen > max_rows * _BLANK_ROW_ALLOWANCE + 1:
+            raise UploadError(f"行数过多（最多 {max_rows - 1} 行数据）")
+        cells = list(row)[:MAX_COLUMNS]
+        while cells and cells[-1] is None:  # openpyxl pads a row to max_col with None
+            cells.pop()
+        if any(str(c if c is not None else "").strip() for c in cells):
+            if len(table) >= max_rows:
+                raise UploadError(f"行数过多（最多 {max_rows - 1} 行数据）")
+            table.append(cells)
+    return table
+
+
+def _check_archive(data: bytes) -> None:
+    """Refuse a non-zip, too many members, too much inflated data, or a bomb-like member."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise UploadError("无法读取 Excel 文件，请确认是 .xlsx 格式") from exc
+    with archive:
+        members = archive.infolist()
+        if len(members) > MAX_XLSX_MEMBERS:
+            raise UploadError("Excel 文件结构异常（内部文件过多），请另存为普通 .xlsx 后重试")
+        total = 0
+        for member in members:
+            total += member.file_size
+            ratio = member.file_size / max(member.compress_size, 1)
+            if member.file_size > MIN_RATIO_CHECK_BYTES and ratio > MAX_XLSX_RATIO:
+                raise UploadError("Excel 文件压缩比异常，疑似恶意文件，已拒绝")
+        if total > MAX_XLSX_UNCOMPRESSED:
+            raise UploadError(
+                f"Excel 文件解压后过大（最大 {MAX_XLSX_UNCOMPRESSED // (1024 * 1024)} MB），"
+                "请删除多余的工作表或格式后重试"
+            )
+
+
+def _read_xlsx(data: bytes, max_rows: int) -> list[list[Any]]:
+    _check_archive(data)
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a malformed workbook
+        raise UploadError("无法读取 Excel 文件，请确认是 .xlsx 格式") from exc
+    try:
+        sheet = workbook.active
+        if sheet is None or not hasattr(sheet, "reset_dimensions"):
+            raise UploadError("Excel 文件中没有可读取的工作表")
+        # The declared <dimension> is attacker-controlled and openpyxl pads rows up to it.
+        sheet.reset_dimensions()
+        rows = sheet.iter_rows(
+            min_row=1,
+            max_row=max_rows * _BLANK_ROW_ALLOWANCE + 2,
+            max_col=MAX_COLUMNS,
+            values_only=True,
+        )
+        try:
+            return _bounded(rows, max_rows)
+        except UploadError:
+            raise
+        except Exception as exc:  # malformed sheet XML surfaces while streaming
+            raise UploadError("无法读取 Excel 文件，请确认是 .xlsx 格式") from exc
+    finally:
+        workbook.close()
+
+
+def _read_csv(data: bytes, max_rows: int) -> list[list[Any]]:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise UploadError("无法识别文件编码，请保存为 UTF-8 的 CSV")
+    try:
+        return _bounded(csv.reader(io.StringIO(text, newline="")), max_rows)
+    except csv.Error as exc:
+        raise UploadError("CSV 文件格式有误，请用 Excel 或 WPS 另存为 CSV 后重试") from exc

@@ -1,0 +1,26 @@
+"""gunicorn settings for CitizenVoice, read automatically when gunicorn starts in this folder.
+
+Tracking codes are bearer secrets and travel in request paths (``/track/<code>``,
+``/api/v1/feedback/<code>``), which gunicorn's access log writes out (the request line and the
+Referer). Redaction is installed in the master before any logger is set up, so every worker it
+forks inherits it, and again in each worker after it starts, in case the app was loaded first
+(``--preload``) or a log configuration replaced the loggers' filters.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+# gunicorn reads this file before it imports the app: make the project importable from here.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from citizenvoice.log_redaction import install_log_redaction
+
+install_log_redaction()
+
+
+def post_worker_init(worker: Any) -> None:
+    """Re-install redaction in a freshly started worker (idempotent)."""
+    install_log_redaction()

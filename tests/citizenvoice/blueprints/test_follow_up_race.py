@@ -1,0 +1,154 @@
+"""Eight residents' browsers answering the same follow-up at once, over real HTTP connections to
+a live threaded server, on PostgreSQL and on SQLite: one answer is stored, every other request
+gets the same "already answered" message a second sequential attempt gets, and none gets a 500."""
+
+from __future__ import annotations
+
+import http.client
+import re
+import threading
+from collections.abc import Iterator
+from urllib.parse import urlencode
+
+import pytest
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import func, select
+from support import file_submission
+from werkzeug.serving import make_server
+
+from citizenvoice import create_app
+from citizenvoice.domain.workflow import Action, Actor, ActorRole
+from citizenvoice.extensions import db
+from citizenvoice.models import FollowUp, Submission
+from citizenvoice.services.follow_up import ALREADY_DONE
+from citizenvoice.services.workflow import perform
+from config import DevelopmentConfig
+
+RESIDENTS = 8
+COMPLAINT = "A1区人民路夜市每天晚上占道经营到凌晨，噪音和油烟严重影响居民休息，请城管尽快处理。"
+REPLY = (
+    "您好！经调查核实，人民路夜市存在占道经营和油烟扰民问题。我局已责成街道联合执法，"
+    "依据《城市市容和环境卫生管理条例》对占道摊点进行整治，目前已取缔占道摊位12个，问题已解决。"
+    "如有疑问请拨打联系电话0731-12345678。感谢您的监督！"
+)
+# Personal data in the comment: it must not reach any log line (the suite's log scan checks).
+COMMENT = "联系我 13912345678，身份证 110101199003071234"
+
+
+def _token(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, html[:500]
+    return match.group(1)
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def race_app(request, tmp_path) -> Iterator[Flask]:
+    """The seeded app on the test PostgreSQL database, or on a fresh SQLite file."""
+    if request.param == "postgresql":
+        yield request.getfixturevalue("seeded")
+        return
+    config = DevelopmentConfig({"DATABASE_URL": f"sqlite:///{tmp_path / 'race.sqlite3'}"})
+    config.DATA_DIR = None
+    app = create_app(config)
+    with app.app_context():
+        upgrade()
+    assert app.test_cli_runner().invoke(args=["seed", "--messages", "0"]).exit_code == 0
+    yield app
+    runner = app.extensions.get("citizenvoice.runner")
+    if runner is not None:
+        runner.shutdown()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _replied_case(app: Flask) -> str:
+    """A case signed and answered by its department (through the workflow service); its code.
+
+    The service rather than the reply page: replying through the page on SQLite is a separate
+    known bug (naive vs aware times), and this test is about the follow-up.
+    """
+    case_id = file_submission(app, COMPLAINT, department="cgzf", title="夜市噪音扰民")
+    staff = Actor(ActorRole.DEPARTMENT_STAFF, department="cgzf", name="城管")
+    with app.app_context():
+        case = db.session.get(Submission, case_id)
+        perform(case, Action.SIGN, staff)
+        perform(case, Action.REPLY, staff, reply_body=REPLY)
+        db.session.commit()
+        assert case.status == "replied"
+        return case.tracking_code
+
+
+class Resident:
+    """One browser: its own connection and session cookie, talking HTTP to the live server."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, body: str | None = None) -> tuple[int, str]:
+        """Send one request on a fresh connection; keep the session cookie; return status, body."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            text = response.read().decode("utf-8", errors="replace")
+            for cookie in response.headers.get_all("Set-Cookie") or []:
+                name, _, value = cookie.split(";", 1)[0].partition("=")
+                self.cookies[name.strip()] = value
+            return response.status, text
+        finally:
+            connection.close()
+
+
+@pytest.mark.timeout(120)
+def test_concurrent_follow_ups_store_one_and_tell_the_others_it_is_answered(race_app):
+    code = _replied_case(race_app)
+    server = make_server("127.0.0.1", 0, race_app, threaded=True)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    try:
+        residents = [Resident(server.server_port) for _ in range(RESIDENTS)]
+        tokens = [_token(r.request("GET", f"/track/{code}")[1]) for r in residents]
+        start = threading.Barrier(RESIDENTS)
+        statuses: list[int] = [0] * RESIDENTS
+        pages: list[str] = [""] * RESIDENTS
+
+        def answer(index: int) -> None:
+            resident = residents[index]
+            form = urlencode(
+                {
+                    "csrf_token": tokens[index],
+                    "contacted": "yes",
+                    "resolved": "yes",
+                    "satisfaction": "satisfied",
+                    "comment": COMMENT,
+                }
+            )
+            start.wait()
+            statuses[index], pages[index] = resident.request(
+                "POST", f"/track/{code}/follow-up", form
+            )
+            if statuses[index] == 303:
+                pages[index] = resident.request("GET", f"/track/{code}")[1]
+
+        threads = [threading.Thread(target=answer, args=(i,)) for i in range(RESIDENTS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=90)
+    finally:
+        server.shutdown()
+        serving.join(timeout=10)
+
+    assert statuses == [303] * RESIDENTS, statuses
+    thanked = [page for page in pages if "感谢您的评价" in page]
+    refused = [page for page in pages if ALREADY_DONE in page]
+    assert len(thanked) == 1 and len(refused) == RESIDENTS - 1
+    with race_app.app_context():
+        stored = db.session.scalar(select(func.count()).select_from(FollowUp))
+        assert stored == 1
