@@ -15,6 +15,8 @@ from support import PROJECT_ROOT
 
 from citizenvoice.domain.tracking import new_tracking_code
 
+pytestmark = pytest.mark.slow  # each test runs a whole pytest session in a subprocess
+
 
 def _run_suite(tmp_path: Path, body: str) -> subprocess.CompletedProcess[str]:
     shutil.copy(PROJECT_ROOT / "tests" / "conftest.py", tmp_path / "conftest.py")
