@@ -224,3 +224,18 @@ def test_a_reply_reporting_a_result_in_other_words_is_not_told_it_lacks_one(repl
 )
 def test_forwarding_or_promising_is_not_a_result(reply):
     assert "result" not in score_reply(MESSAGE, reply).parts
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "您好！关于您反映的小区门口占道经营问题，我局于12月4日安排执法人员到现场核查，"
+        "已依法取缔占道摊点并清理垃圾，后续将加强夜间巡查。感谢您的监督。",
+        "您好！经现场核查，已及时修复损坏的路灯，照明已恢复正常。",
+    ],
+)
+def test_an_enforcement_reported_done_is_a_measure_and_a_result(reply: str) -> None:
+    """已依法取缔 / 已及时修复: an adverb between 已 and the verb still reports a result."""
+    q = score_reply("小区门口占道经营，路灯损坏", reply, T0, T0 + timedelta(days=1))
+    assert "result" in q.parts
+    assert "缺少处理结果" not in q.reasons
