@@ -10,11 +10,17 @@ message a duplicate-group id, incrementally:
 2. Exact pass: a BLAKE2b digest of the normalised text; an identical text joins the group of the
    first message with that digest without touching the LSH index.
 3. Near pass: a MinHash signature of the set of character shingles (``shingle_size`` characters)
-   is looked up in a ``datasketch.MinHashLSH`` index tuned for ``threshold - LSH_SLACK``
-   (band keys computed once per message and used for query and insert alike); candidates are
-   verified by the MinHash estimate of their Jaccard similarity (at least ``threshold``) and the
-   message joins the group of the most similar one (ties: the earliest added). A text with
-   nothing left after normalisation (empty, emoji only) is a group of its own.
+   is split into LSH bands (``band_layout``: datasketch's choice for ``threshold - lsh_slack``)
+   and each band hashed to a bucket (``band_buckets``); messages sharing a bucket are
+   candidates, verified by the MinHash estimate of their Jaccard similarity (at least
+   ``threshold``, ``rank_similar``), and the message joins the group of the most similar one
+   (ties: the earliest added). A text with nothing left after normalisation (empty, emoji only)
+   is a group of its own.
+
+These functions are the one implementation of the grouping rules: the app's service
+(``citizenvoice/services/duplicates.py``) stores the same signatures and buckets in the database
+and calls ``band_buckets`` and ``rank_similar`` on them, so the service and this index make the
+same groups from the same messages in the same order when built with the same parameters.
 
 The first message of a group gives the group its id (its key); later members never move a group
 and groups are never merged, so a stored group id stays valid as the stream grows.
@@ -34,6 +40,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +52,11 @@ __all__ = [
     "LSH_SLACK",
     "STATE_VERSION",
     "NearDuplicateIndex",
+    "band_buckets",
+    "band_layout",
+    "is_empty_signature",
     "normalise_for_dedup",
+    "rank_similar",
     "shingle_hash",
 ]
 
@@ -127,13 +138,89 @@ def _poly_int(s: str) -> int:
 _EMPTY_DIGEST = _digest("")
 
 
+@lru_cache(maxsize=32)
+def band_layout(threshold: float, num_perm: int) -> tuple[int, int]:
+    """(bands, rows per band) that ``datasketch.MinHashLSH`` picks for ``threshold``.
+
+    The layout decides which pairs become candidates: stored buckets only match buckets made
+    with the same layout.
+    """
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return int(lsh.b), int(lsh.r)
+
+
+def is_empty_signature(signature: npt.NDArray[np.uint32]) -> bool:
+    """True for the signature of a text with nothing to compare (every value ``2**32-1``)."""
+    return bool(np.all(signature == _EMPTY))
+
+
+def band_buckets(
+    signatures: npt.NDArray[np.uint32], layout: tuple[int, int]
+) -> list[list[tuple[int, int]]]:
+    """The (band, bucket) pairs of each row of ``signatures``; none for an empty signature.
+
+    A bucket is a signed 63-bit number (it fits a PostgreSQL ``bigint``): the first 8 bytes of
+    the BLAKE2b digest of the band's little-endian ``uint32`` values, shifted right by one. The
+    app stores these numbers, so the definition must not change. The rows' bytes are made once:
+    per band, a numpy slice, ``astype`` and ``tobytes`` cost more than the digest itself.
+    """
+    bands, rows = layout
+    width = rows * 4  # bytes of one band
+    stride = signatures.shape[1] * 4  # bytes of one signature
+    raw = memoryview(np.ascontiguousarray(signatures, dtype="<u4").tobytes())
+    empty = np.all(signatures == _EMPTY, axis=1).tolist()
+    out: list[list[tuple[int, int]]] = []
+    for index, is_empty in enumerate(empty):
+        if is_empty:
+            out.append([])
+            continue
+        base = index * stride
+        out.append(
+            [
+                (
+                    band,
+                    int.from_bytes(
+                        hashlib.blake2b(
+                            raw[base + band * width : base + (band + 1) * width], digest_size=8
+                        ).digest(),
+                        "little",
+                        signed=True,
+                    )
+                    >> 1,
+                )
+                for band in range(bands)
+            ]
+        )
+    return out
+
+
+def rank_similar(
+    signature: npt.NDArray[np.uint32], candidates: npt.NDArray[np.uint32], threshold: float
+) -> list[tuple[float, int]]:
+    """Candidates whose estimated Jaccard similarity is at least ``threshold``, best first.
+
+    Returns (similarity, position in ``candidates``); among equals the earlier position wins,
+    so a caller that lists candidates oldest first joins the oldest. One comparison with all
+    candidates at once: a message posted many times has dozens of copies as candidates.
+    """
+    if not len(candidates):
+        return []
+    similarity = (candidates == signature).mean(axis=1)
+    # The estimate is a multiple of 1/num_perm: the tolerance keeps an exact tie with the
+    # threshold on the accepted side despite float rounding.
+    keep = np.nonzero(similarity >= threshold - 1e-12)[0]
+    ranked = sorted(zip((-similarity[keep]).tolist(), keep.tolist(), strict=True))
+    return [(-negative, int(position)) for negative, position in ranked]
+
+
 class NearDuplicateIndex:
     """Incremental near-duplicate groups over a stream of (key, text) messages.
 
     ``threshold`` is the Jaccard similarity of character-shingle sets above which two messages
     are the same issue; ``num_perm`` the MinHash signature length; ``shingle_size`` the shingle
     length in characters; ``random_state`` seeds the MinHash permutations (a fixed seed gives
-    identical groups for identical input order).
+    identical groups for identical input order); ``lsh_slack`` lowers the threshold the LSH
+    bands are laid out for (see ``LSH_SLACK``; 0 gives the app's stored layout).
     """
 
     def __init__(
@@ -142,6 +229,7 @@ class NearDuplicateIndex:
         num_perm: int = 128,
         shingle_size: int = 3,
         random_state: int = 1,
+        lsh_slack: float = LSH_SLACK,
     ) -> None:
         if not 0.0 < threshold <= 1.0:
             raise ValueError(f"threshold must be in (0, 1], got {threshold}")
@@ -149,14 +237,21 @@ class NearDuplicateIndex:
             raise ValueError(f"num_perm must be at least 8, got {num_perm}")
         if shingle_size < 1:
             raise ValueError(f"shingle_size must be at least 1, got {shingle_size}")
+        if not 0.0 <= lsh_slack < 1.0:
+            raise ValueError(f"lsh_slack must be in [0, 1), got {lsh_slack}")
         self.threshold = threshold
         self.num_perm = num_perm
         self.shingle_size = shingle_size
         self.random_state = random_state
+        self.lsh_slack = lsh_slack
+        #: (bands, rows per band) of the LSH index.
+        self.layout = band_layout(max(threshold - lsh_slack, 0.05), num_perm)
         perms = MinHash(num_perm=num_perm, seed=random_state, scheme=_SCHEME).permutations
         self._a: npt.NDArray[np.uint32] = np.asarray(perms[0], dtype=np.uint32)
         self._b: npt.NDArray[np.uint32] = np.asarray(perms[1], dtype=np.uint32)
-        self._lsh = MinHashLSH(threshold=max(threshold - LSH_SLACK, 0.05), num_perm=num_perm)
+        # One bucket table per band: bucket -> rows. No key -> bands map (only a removal would
+        # need it; about 100 MB at 100k messages).
+        self._tables: list[dict[int, list[int]]] = [{} for _ in range(self.layout[0])]
         self._keys: list[str] = []
         self._row: dict[str, int] = {}
         self._group: list[str] = []
@@ -255,6 +350,7 @@ class NearDuplicateIndex:
                 need.append(i)
         sigs = self._signatures_normalised([norms[i] for i in need])
         sig_of = {i: sigs[j] for j, i in enumerate(need)}
+        bands_of = dict(zip(need, band_buckets(sigs, self.layout), strict=True))
         out: list[str] = []
         empty = np.full(self.num_perm, _EMPTY, dtype=np.uint32)
         for i, ((key, _), dig) in enumerate(zip(pairs, digests, strict=True)):
@@ -274,7 +370,7 @@ class NearDuplicateIndex:
                 out.append(self._append(key, dig, self._group[first], self._sigs[first], None))
                 continue
             sig = sig_of[i]
-            bands = self._band_keys(sig)
+            bands = bands_of[i]
             found = self._candidates(sig, bands)
             group = self._group[found[0][1]] if found else key
             out.append(self._append(key, dig, group, sig, bands))
@@ -286,7 +382,7 @@ class NearDuplicateIndex:
         dig: str,
         group: str,
         sig: npt.NDArray[np.uint32],
-        bands: list[bytes] | None,
+        bands: list[tuple[int, int]] | None,
     ) -> str:
         """Store one message; ``bands`` (its LSH band keys) puts it in the LSH index."""
         row = len(self._keys)
@@ -304,33 +400,26 @@ class NearDuplicateIndex:
         self._members.setdefault(group, []).append(key)
         self._indexed.append(bands is not None)
         if bands is not None:
-            # MinHashLSH.insert without its key->bands map (only remove() needs it; ~100 MB at
-            # 100k messages), band keys computed once for query and insert.
-            for band, table in zip(bands, self._lsh.hashtables, strict=True):
-                table.insert(band, row)
+            # Band buckets computed once per message, for query and insert alike.
+            for band, bucket in bands:
+                self._tables[band].setdefault(bucket, []).append(row)
         return group
 
-    def _band_keys(self, sig: npt.NDArray[np.uint32]) -> list[bytes]:
-        """LSH band keys exactly as datasketch derives them (byte-swapped hash-value slices)."""
-        swapped = sig.byteswap()
-        return [swapped[lo:hi].tobytes() for lo, hi in self._lsh.hashranges]
+    def _band_keys(self, sig: npt.NDArray[np.uint32]) -> list[tuple[int, int]]:
+        """The (band, bucket) pairs of one signature (``band_buckets``)."""
+        return band_buckets(sig[None, :], self.layout)[0]
 
     def _candidates(
-        self, sig: npt.NDArray[np.uint32], bands: list[bytes] | None = None
+        self, sig: npt.NDArray[np.uint32], bands: list[tuple[int, int]] | None = None
     ) -> list[tuple[float, int]]:
-        """Verified LSH candidates as (estimated Jaccard, row), best first."""
+        """Verified LSH candidates as (estimated Jaccard, row), best first (``rank_similar``)."""
         rows: set[int] = set()
-        for band, table in zip(
-            bands if bands is not None else self._band_keys(sig), self._lsh.hashtables, strict=True
-        ):
-            rows.update(table.get(band))
+        for band, bucket in bands if bands is not None else self._band_keys(sig):
+            rows.update(self._tables[band].get(bucket, ()))
         if not rows:
             return []
-        idx = np.fromiter((int(r) for r in rows), dtype=np.int64, count=len(rows))
-        sim = (self._sigs[idx] == sig).mean(axis=1)
-        keep = sim >= self.threshold - 1e-12
-        ranked = sorted(zip((-sim[keep]).tolist(), idx[keep].tolist(), strict=True))
-        return [(-s, r) for s, r in ranked]
+        idx = np.array(sorted(rows), dtype=np.int64)  # rows in insertion order: ties -> earliest
+        return [(s, int(idx[p])) for s, p in rank_similar(sig, self._sigs[idx], self.threshold)]
 
     # ------------------------------------------------------------------ read API
     def group_of(self, key: str) -> str:
@@ -382,6 +471,7 @@ class NearDuplicateIndex:
                 "num_perm": self.num_perm,
                 "shingle_size": self.shingle_size,
                 "random_state": self.random_state,
+                "lsh_slack": self.lsh_slack,
             },
             "keys": list(self._keys),
             "groups": list(self._group),
@@ -401,6 +491,8 @@ class NearDuplicateIndex:
             num_perm=int(params["num_perm"]),
             shingle_size=int(params["shingle_size"]),
             random_state=int(params["random_state"]),
+            # States written before the slack was a parameter used the default.
+            lsh_slack=float(params.get("lsh_slack", LSH_SLACK)),
         )
         sigs = np.asarray(state["signatures"], dtype=np.uint32)
         keys, groups, digests = state["keys"], state["groups"], state["digests"]
