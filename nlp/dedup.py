@@ -17,10 +17,9 @@ message a duplicate-group id, incrementally:
    (ties: the earliest added). A text with nothing left after normalisation (empty, emoji only)
    is a group of its own.
 
-These functions are the one implementation of the grouping rules: the app's service
-(``citizenvoice/services/duplicates.py``) stores the same signatures and buckets in the database
-and calls ``band_buckets`` and ``rank_similar`` on them, so the service and this index make the
-same groups from the same messages in the same order when built with the same parameters.
+The banding and ranking rules live in ``nlp.lsh`` (re-exported here): the app's duplicate
+service stores the same buckets in its database and applies the same rules, so both make the
+same groups from the same messages in the same order with the same parameters.
 
 The first message of a group gives the group its id (its key); later members never move a group
 and groups are never merged, so a stored group id stays valid as the stream grows.
@@ -40,13 +39,14 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from datasketch import MinHash, MinHashLSH
+from datasketch import MinHash
+
+from nlp.lsh import EMPTY_VALUE, band_buckets, band_layout, is_empty_signature, rank_similar
 
 __all__ = [
     "LSH_SLACK",
@@ -74,7 +74,6 @@ _MASK64 = (1 << 64) - 1
 _MASK32 = (1 << 32) - 1
 _NON_WORD = re.compile(r"[\W_]+")
 _SCHEME = "affine32"
-_EMPTY = np.uint32(_MASK32)
 
 
 def normalise_for_dedup(text: str) -> str:
@@ -138,81 +137,6 @@ def _poly_int(s: str) -> int:
 _EMPTY_DIGEST = _digest("")
 
 
-@lru_cache(maxsize=32)
-def band_layout(threshold: float, num_perm: int) -> tuple[int, int]:
-    """(bands, rows per band) that ``datasketch.MinHashLSH`` picks for ``threshold``.
-
-    The layout decides which pairs become candidates: stored buckets only match buckets made
-    with the same layout.
-    """
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    return int(lsh.b), int(lsh.r)
-
-
-def is_empty_signature(signature: npt.NDArray[np.uint32]) -> bool:
-    """True for the signature of a text with nothing to compare (every value ``2**32-1``)."""
-    return bool(np.all(signature == _EMPTY))
-
-
-def band_buckets(
-    signatures: npt.NDArray[np.uint32], layout: tuple[int, int]
-) -> list[list[tuple[int, int]]]:
-    """The (band, bucket) pairs of each row of ``signatures``; none for an empty signature.
-
-    A bucket is a signed 63-bit number (it fits a PostgreSQL ``bigint``): the first 8 bytes of
-    the BLAKE2b digest of the band's little-endian ``uint32`` values, shifted right by one. The
-    app stores these numbers, so the definition must not change. The rows' bytes are made once:
-    per band, a numpy slice, ``astype`` and ``tobytes`` cost more than the digest itself.
-    """
-    bands, rows = layout
-    width = rows * 4  # bytes of one band
-    stride = signatures.shape[1] * 4  # bytes of one signature
-    raw = memoryview(np.ascontiguousarray(signatures, dtype="<u4").tobytes())
-    empty = np.all(signatures == _EMPTY, axis=1).tolist()
-    out: list[list[tuple[int, int]]] = []
-    for index, is_empty in enumerate(empty):
-        if is_empty:
-            out.append([])
-            continue
-        base = index * stride
-        out.append(
-            [
-                (
-                    band,
-                    int.from_bytes(
-                        hashlib.blake2b(
-                            raw[base + band * width : base + (band + 1) * width], digest_size=8
-                        ).digest(),
-                        "little",
-                        signed=True,
-                    )
-                    >> 1,
-                )
-                for band in range(bands)
-            ]
-        )
-    return out
-
-
-def rank_similar(
-    signature: npt.NDArray[np.uint32], candidates: npt.NDArray[np.uint32], threshold: float
-) -> list[tuple[float, int]]:
-    """Candidates whose estimated Jaccard similarity is at least ``threshold``, best first.
-
-    Returns (similarity, position in ``candidates``); among equals the earlier position wins,
-    so a caller that lists candidates oldest first joins the oldest. One comparison with all
-    candidates at once: a message posted many times has dozens of copies as candidates.
-    """
-    if not len(candidates):
-        return []
-    similarity = (candidates == signature).mean(axis=1)
-    # The estimate is a multiple of 1/num_perm: the tolerance keeps an exact tie with the
-    # threshold on the accepted side despite float rounding.
-    keep = np.nonzero(similarity >= threshold - 1e-12)[0]
-    ranked = sorted(zip((-similarity[keep]).tolist(), keep.tolist(), strict=True))
-    return [(-negative, int(position)) for negative, position in ranked]
-
-
 class NearDuplicateIndex:
     """Incremental near-duplicate groups over a stream of (key, text) messages.
 
@@ -249,8 +173,7 @@ class NearDuplicateIndex:
         perms = MinHash(num_perm=num_perm, seed=random_state, scheme=_SCHEME).permutations
         self._a: npt.NDArray[np.uint32] = np.asarray(perms[0], dtype=np.uint32)
         self._b: npt.NDArray[np.uint32] = np.asarray(perms[1], dtype=np.uint32)
-        # One bucket table per band: bucket -> rows. No key -> bands map (only a removal would
-        # need it; about 100 MB at 100k messages).
+        # Per band, bucket -> rows; no key -> bands map (only removal needs it: ~100 MB at 100k).
         self._tables: list[dict[int, list[int]]] = [{} for _ in range(self.layout[0])]
         self._keys: list[str] = []
         self._row: dict[str, int] = {}
@@ -270,7 +193,7 @@ class NearDuplicateIndex:
         return self._signatures_normalised([normalise_for_dedup(t) for t in texts])
 
     def _signatures_normalised(self, norms: Sequence[str]) -> npt.NDArray[np.uint32]:
-        out = np.full((len(norms), self.num_perm), _EMPTY, dtype=np.uint32)
+        out = np.full((len(norms), self.num_perm), EMPTY_VALUE, dtype=np.uint32)
         start = 0
         while start < len(norms):
             stop, budget = start, 0
@@ -283,7 +206,7 @@ class NearDuplicateIndex:
 
     def _chunk_signatures(self, norms: Sequence[str]) -> npt.NDArray[np.uint32]:
         k = self.shingle_size
-        out = np.full((len(norms), self.num_perm), _EMPTY, dtype=np.uint32)
+        out = np.full((len(norms), self.num_perm), EMPTY_VALUE, dtype=np.uint32)
         lengths = np.fromiter((len(s) for s in norms), dtype=np.int64, count=len(norms))
         short = np.nonzero((lengths > 0) & (lengths < k))[0]
         if short.size:
@@ -352,7 +275,7 @@ class NearDuplicateIndex:
         sig_of = {i: sigs[j] for j, i in enumerate(need)}
         bands_of = dict(zip(need, band_buckets(sigs, self.layout), strict=True))
         out: list[str] = []
-        empty = np.full(self.num_perm, _EMPTY, dtype=np.uint32)
+        empty = np.full(self.num_perm, EMPTY_VALUE, dtype=np.uint32)
         for i, ((key, _), dig) in enumerate(zip(pairs, digests, strict=True)):
             if key in self._row:
                 row = self._row[key]
