@@ -29,6 +29,7 @@ __all__ = [
     "follow_ups",
     "login",
     "make_user",
+    "post_login",
     "sign_in",
 ]
 
@@ -68,8 +69,27 @@ def make_user(
     return username
 
 
+def post_login(
+    client: FlaskClient,
+    username: str,
+    password: str = PASSWORD,
+    *,
+    next_: str | None = None,
+    environ_base: dict[str, str] | None = None,
+) -> TestResponse:
+    """Fill in and send the login form on ``client``; the response, whatever it is."""
+    extra: dict[str, Any] = {} if environ_base is None else {"environ_base": environ_base}
+    page = client.get("/login", **extra).get_data(as_text=True)
+    url = "/login" if next_ is None else "/login?next=" + quote(next_, safe="")
+    return client.post(
+        url,
+        data={"username": username, "password": password, "csrf_token": csrf_token(page)},
+        **extra,
+    )
+
+
 def sign_in(
-    app: Flask | None,
+    app: Flask,
     username: str,
     password: str = PASSWORD,
     *,
@@ -82,14 +102,8 @@ def sign_in(
     Returns the client and the login response; ``expect`` is the status the login must answer
     (None: any, for tests about refused sign-ins).
     """
-    if client is None:
-        assert app is not None, "sign_in needs an app or a client"
-        client = app.test_client()
-    token = csrf_token(client.get("/login").get_data(as_text=True))
-    url = "/login" if next_ is None else "/login?next=" + quote(next_, safe="")
-    response = client.post(
-        url, data={"username": username, "password": password, "csrf_token": token}
-    )
+    client = client or app.test_client()
+    response = post_login(client, username, password, next_=next_)
     if expect is not None:
         assert response.status_code == expect, response.get_data(as_text=True)[:500]
     return client, response
