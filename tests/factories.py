@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from html import unescape
 from typing import Any
 from urllib.parse import quote
 
@@ -24,11 +25,15 @@ __all__ = [
     "PASSWORD",
     "STAGES",
     "AuthActions",
+    "case_action",
+    "case_reply",
     "csrf_token",
     "file_case",
     "follow_ups",
     "login",
     "make_user",
+    "page_token",
+    "post_follow_up",
     "post_login",
     "sign_in",
 ]
@@ -48,7 +53,14 @@ def csrf_token(html: str) -> str:
     """The CSRF token of the (first) form in ``html``; fails the test if the page has none."""
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
     assert match, "page has no CSRF token"
-    return match.group(1)
+    return unescape(match.group(1))
+
+
+def page_token(client: FlaskClient, path: str = "/submit/complaint") -> str:
+    """GET the form page at ``path`` (it must answer 200) and return its CSRF token."""
+    response = client.get(path)
+    assert response.status_code == 200, path
+    return csrf_token(response.get_data(as_text=True))
 
 
 def make_user(
@@ -146,6 +158,32 @@ class AuthActions:
         return client.post("/logout", data={"csrf_token": csrf_token(page)})
 
 
+def case_action(client: FlaskClient, case_id: int, action: str, **fields: str) -> TestResponse:
+    """Press an action button (sign, return, request_extension, ...) on the workspace case page."""
+    page = client.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
+    return client.post(
+        f"/workspace/cases/{case_id}/action",
+        data={"csrf_token": csrf_token(page), "action": action, **fields},
+    )
+
+
+def case_reply(
+    client: FlaskClient, case_id: int, body: str, *, confirm: bool = False
+) -> TestResponse:
+    """Send a reply from the workspace case page (``confirm``: past the quality check)."""
+    page = client.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
+    data = {"csrf_token": csrf_token(page), "body": body}
+    if confirm:
+        data["confirm"] = "1"
+    return client.post(f"/workspace/cases/{case_id}/reply", data=data)
+
+
+def post_follow_up(client: FlaskClient, code: str, **answers: str) -> TestResponse:
+    """Answer the follow-up form on the resident's tracking page of ``code``."""
+    page = client.get(f"/track/{code}").get_data(as_text=True)
+    return client.post(f"/track/{code}/follow-up", data={"csrf_token": csrf_token(page), **answers})
+
+
 def file_case(
     app: Flask,
     text: str,
@@ -160,7 +198,8 @@ def file_case(
     """File a case through the real service and walk it ``until`` a stage in :data:`STAGES`.
 
     Signing, replying and the follow-up go through ``services.workflow.perform`` with the
-    department's staff and the resident as actors. Returns the case's ``id`` and ``code``.
+    department's staff and the resident as actors. Returns the case's ``id``, ``code`` and
+    ``status``.
     """
     from citizenvoice.domain.accounts import Role
     from citizenvoice.domain.cases import Satisfaction
@@ -173,6 +212,7 @@ def file_case(
     case_id = file_submission(app, text, kind=kind, department=department, title=title)
     with app.app_context():
         case = db.session.get(Submission, case_id)
+        assert case is not None
         staff = Actor.staff(Role.DEPARTMENT_STAFF, department, f"{department}_staff")
         if stage >= STAGES.index("signed"):
             perform(case, Action.SIGN, staff)
@@ -187,7 +227,7 @@ def file_case(
             )
             perform(case, Action.FOLLOW_UP, Actor(ActorRole.RESIDENT), follow_up=follow_up)
         db.session.commit()
-        return {"id": case_id, "code": case.tracking_code}
+        return {"id": case_id, "code": case.tracking_code, "status": case.status}
 
 
 def follow_ups(app: Flask, department: str, satisfied: int, dissatisfied: int) -> list[int]:
@@ -216,6 +256,7 @@ def follow_ups(app: Flask, department: str, satisfied: int, dissatisfied: int) -
     )
     with app.app_context():
         dept = db.session.scalar(select(Department).where(Department.code == department))
+        assert dept is not None, department
         for i, case_id in enumerate(case_ids):
             db.session.add(
                 FollowUp(

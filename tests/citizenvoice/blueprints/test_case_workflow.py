@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from factories import csrf_token, login, make_user
+from factories import case_action, case_reply, csrf_token, login, make_user, post_follow_up
 from sqlalchemy import select
 from support import file_submission
 
@@ -42,22 +42,6 @@ def case(seeded):
     return {"app": seeded, "id": case_id, "code": code}
 
 
-def _act(client, case_id: int, action: str, **fields):
-    page = client.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
-    return client.post(
-        f"/workspace/cases/{case_id}/action",
-        data={"csrf_token": csrf_token(page), "action": action, **fields},
-    )
-
-
-def _reply(client, case_id: int, body: str, confirm: bool = False):
-    page = client.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
-    data = {"csrf_token": csrf_token(page), "body": body}
-    if confirm:
-        data["confirm"] = "1"
-    return client.post(f"/workspace/cases/{case_id}/reply", data=data)
-
-
 def _status(app, case_id: int) -> str:
     with app.app_context():
         return db.session.get(Submission, case_id).status
@@ -65,10 +49,7 @@ def _status(app, case_id: int) -> str:
 
 def _follow_up(app, code: str, **answers):
     client = app.test_client()
-    page = client.get(f"/track/{code}").get_data(as_text=True)
-    return client.post(
-        f"/track/{code}/follow-up", data={"csrf_token": csrf_token(page), **answers}
-    ), client
+    return post_follow_up(client, code, **answers), client
 
 
 def test_a_case_with_a_chosen_department_has_a_sign_deadline_from_intake(case):
@@ -82,17 +63,17 @@ def test_sign_reply_follow_up_close_with_the_quality_check_on_the_way(case):
     app, case_id = case["app"], case["id"]
     staff = login(app, "cg_staff")
     assert 'data-action="sign"' in staff.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
-    assert _act(staff, case_id, "sign").status_code == 303
+    assert case_action(staff, case_id, "sign").status_code == 303
     assert _status(app, case_id) == "signed"
     with app.app_context():
         assert db.session.get(Submission, case_id).reply_due_at is not None
 
-    warned = _reply(staff, case_id, VAGUE_REPLY)
+    warned = case_reply(staff, case_id, VAGUE_REPLY)
     assert warned.status_code == 200
     assert 'id="reply-warnings"' in warned.get_data(as_text=True)
     assert _status(app, case_id) == "signed"  # nothing sent yet
 
-    assert _reply(staff, case_id, GOOD_REPLY).status_code == 303
+    assert case_reply(staff, case_id, GOOD_REPLY).status_code == 303
     assert _status(app, case_id) == "replied"
     with app.app_context():
         reply = db.session.scalar(select(CaseReply).where(CaseReply.submission_id == case_id))
@@ -114,8 +95,8 @@ def test_sign_reply_follow_up_close_with_the_quality_check_on_the_way(case):
 def test_a_second_follow_up_gets_a_clear_message_and_changes_nothing(case):
     app, case_id = case["app"], case["id"]
     staff = login(app, "cg_staff")
-    _act(staff, case_id, "sign")
-    _reply(staff, case_id, GOOD_REPLY, confirm=True)
+    case_action(staff, case_id, "sign")
+    case_reply(staff, case_id, GOOD_REPLY, confirm=True)
     first, _ = _follow_up(
         app,
         case["code"],
@@ -155,8 +136,8 @@ def test_a_second_follow_up_gets_a_clear_message_and_changes_nothing(case):
 def test_follow_up_validation_errors_are_in_chinese(case):
     app, case_id = case["app"], case["id"]
     staff = login(app, "cg_staff")
-    _act(staff, case_id, "sign")
-    _reply(staff, case_id, GOOD_REPLY, confirm=True)
+    case_action(staff, case_id, "sign")
+    case_reply(staff, case_id, GOOD_REPLY, confirm=True)
     response, _ = _follow_up(app, case["code"], contacted="maybe")
     assert response.status_code == 400
     body = response.get_data(as_text=True)
@@ -167,8 +148,8 @@ def test_follow_up_validation_errors_are_in_chinese(case):
 def test_the_office_reopens_a_dissatisfied_case_with_a_new_reply_round(case):
     app, case_id = case["app"], case["id"]
     staff = login(app, "cg_staff")
-    _act(staff, case_id, "sign")
-    _reply(staff, case_id, GOOD_REPLY, confirm=True)
+    case_action(staff, case_id, "sign")
+    case_reply(staff, case_id, GOOD_REPLY, confirm=True)
     _follow_up(
         app,
         case["code"],
@@ -178,7 +159,7 @@ def test_the_office_reopens_a_dissatisfied_case_with_a_new_reply_round(case):
         wants_redo="y",
     )
     office = login(app, "office1")
-    assert _act(office, case_id, "reopen", note="市民反映问题仍未解决").status_code == 303
+    assert case_action(office, case_id, "reopen", note="市民反映问题仍未解决").status_code == 303
     with app.app_context():
         submission = db.session.get(Submission, case_id)
         assert submission.status == "in_progress" and submission.reopen_count == 1
@@ -188,7 +169,7 @@ def test_the_office_reopens_a_dissatisfied_case_with_a_new_reply_round(case):
 def test_forbidden_actions_are_refused_with_the_rules_message(case):
     app, case_id = case["app"], case["id"]
     staff = login(app, "cg_staff")
-    refused = _act(staff, case_id, "supervise")  # only the office escalates
+    refused = case_action(staff, case_id, "supervise")  # only the office escalates
     assert refused.status_code == 303
     page = staff.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
     assert "无权" in page
@@ -198,8 +179,8 @@ def test_forbidden_actions_are_refused_with_the_rules_message(case):
 def test_internal_notes_stay_off_the_residents_page(case):
     app, case_id = case["app"], case["id"]
     staff = login(app, "cg_staff")
-    _act(staff, case_id, "sign")
-    _act(staff, case_id, "add_note", note="已联系街道，周三联合执法")
+    case_action(staff, case_id, "sign")
+    case_action(staff, case_id, "add_note", note="已联系街道，周三联合执法")
     page = app.test_client().get(f"/track/{case['code']}").get_data(as_text=True)
     assert "周三联合执法" not in page
     assert "周三联合执法" in staff.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
@@ -208,9 +189,9 @@ def test_internal_notes_stay_off_the_residents_page(case):
 def test_internal_notes_stay_out_of_the_public_api_which_shows_the_tracking_timeline(case):
     app, case_id = case["app"], case["id"]
     staff = login(app, "cg_staff")
-    _act(staff, case_id, "sign")
+    case_action(staff, case_id, "sign")
     note = "内部备注：该市民为老上访户，电话请勿外传"
-    assert _act(staff, case_id, "add_note", note=note).status_code == 303
+    assert case_action(staff, case_id, "add_note", note=note).status_code == 303
     with app.app_context():
         actions = db.session.scalars(
             select(StatusEvent.action).where(StatusEvent.submission_id == case_id)
@@ -229,8 +210,8 @@ def test_internal_notes_stay_out_of_the_public_api_which_shows_the_tracking_time
 def test_replied_cases_without_follow_up_close_as_no_response(case):
     app, case_id = case["app"], case["id"]
     staff = login(app, "cg_staff")
-    _act(staff, case_id, "sign")
-    _reply(staff, case_id, GOOD_REPLY, confirm=True)
+    case_action(staff, case_id, "sign")
+    case_reply(staff, case_id, GOOD_REPLY, confirm=True)
     with app.app_context():
         assert close_unanswered(utcnow()) == []
         assert close_unanswered(utcnow() + timedelta(days=8)) == [case_id]
@@ -271,7 +252,7 @@ def test_department_admin_maintains_reply_templates(case):
     )
     assert response.status_code == 303
     staff = login(app, "cg_staff")
-    _act(staff, case["id"], "sign")
+    case_action(staff, case["id"], "sign")
     case_page = staff.get(f"/workspace/cases/{case['id']}").get_data(as_text=True)
     assert "占道经营" in case_page
     # The department also has the starter templates of `flask seed`: pick the one just made.

@@ -17,13 +17,13 @@ from citizenvoice.services.workflow import perform
 
 
 @pytest.fixture
-def office(seeded):
+def office(seeded, auth):
     for username, role, department in [
         ("office1", "office", None),
         ("zj1", "department_staff", "zjj"),
     ]:
         make_user(seeded, role, department, username)
-    return login(seeded, "office1")
+    return auth.login("office1")
 
 
 def _analysis(app, case_id: int, top3: list[list[object]]) -> None:

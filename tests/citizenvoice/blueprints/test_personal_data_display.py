@@ -9,7 +9,7 @@ import io
 import re
 
 import pytest
-from factories import csrf_token, login, make_user
+from factories import case_action, case_reply, login, make_user, post_follow_up
 from openpyxl import load_workbook
 
 PHONE = "13987654321"
@@ -49,28 +49,11 @@ def followed_up(seeded):
     staff = login(seeded, "cg_staff")
     inbox = staff.get("/workspace/").get_data(as_text=True)
     case_id = int(re.search(r"/workspace/cases/(\d+)", inbox).group(1))
-    page = staff.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
-    signed = staff.post(
-        f"/workspace/cases/{case_id}/action",
-        data={"csrf_token": csrf_token(page), "action": "sign"},
-    )
-    assert signed.status_code == 303
-    page = staff.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
-    replied = staff.post(
-        f"/workspace/cases/{case_id}/reply",
-        data={"csrf_token": csrf_token(page), "body": GOOD_REPLY, "confirm": "1"},
-    )
+    assert case_action(staff, case_id, "sign").status_code == 303
+    replied = case_reply(staff, case_id, GOOD_REPLY, confirm=True)
     assert replied.status_code == 303
-    tracking = resident.get(f"/track/{code}").get_data(as_text=True)
-    answered = resident.post(
-        f"/track/{code}/follow-up",
-        data={
-            "csrf_token": csrf_token(tracking),
-            "contacted": "yes",
-            "resolved": "yes",
-            "satisfaction": "satisfied",
-            "comment": COMMENT,
-        },
+    answered = post_follow_up(
+        resident, code, contacted="yes", resolved="yes", satisfaction="satisfied", comment=COMMENT
     )
     assert answered.status_code == 303
     return {"app": seeded, "code": code, "case_id": case_id, "staff": staff}

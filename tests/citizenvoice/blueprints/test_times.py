@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from factories import csrf_token, login, make_user
+from factories import csrf_token, make_user
 from sqlalchemy import select
 from sqlalchemy.exc import StatementError
 from support import file_submission
@@ -37,14 +37,14 @@ def app(db_app):
 
 
 @pytest.fixture
-def staff(seeded):
+def staff(seeded, auth):
     """A signed-in department staff member of 城管 (cgzf) and an office user, as clients."""
     for username, role, department in [
         ("cg_staff", "department_staff", "cgzf"),
         ("office1", "office", None),
     ]:
         make_user(seeded, role, department, username)
-    return {name: login(seeded, name) for name in ("cg_staff", "office1")}
+    return {name: auth.login(name) for name in ("cg_staff", "office1")}
 
 
 def _code(app, case_id: int) -> str:
