@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
 from html import unescape
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -28,6 +30,7 @@ __all__ = [
     "case_action",
     "case_reply",
     "csrf_token",
+    "embedded_app",
     "file_case",
     "follow_ups",
     "login",
@@ -182,6 +185,38 @@ def post_follow_up(client: FlaskClient, code: str, **answers: str) -> TestRespon
     """Answer the follow-up form on the resident's tracking page of ``code``."""
     page = client.get(f"/track/{code}").get_data(as_text=True)
     return client.post(f"/track/{code}/follow-up", data={"csrf_token": csrf_token(page), **answers})
+
+
+def embedded_app(database: Path, *, seed: bool = True, **env: str) -> Iterator[Flask]:
+    """The embedded default on a fresh SQLite file, for a fixture to ``yield from``.
+
+    DevelopmentConfig (analysis on a thread of the process, no Redis queue) with the built-in
+    sample rather than the shared data, migrated with Alembic and, with ``seed``, holding the
+    demo departments; ``env`` adds settings (keys, an audit anchor). Afterwards the in-process
+    runner is shut down and the connections closed, so the file can go with ``tmp_path``.
+    """
+    from flask_migrate import upgrade
+
+    from citizenvoice import create_app
+    from citizenvoice.cli import seed_demo_data
+    from citizenvoice.extensions import db
+    from config import DevelopmentConfig
+
+    config = DevelopmentConfig({"DATABASE_URL": f"sqlite:///{database}", **env})
+    config.DATA_DIR = None
+    app = create_app(config)
+    with app.app_context():
+        upgrade()
+        if seed:
+            seed_demo_data(0)
+            db.session.commit()
+    yield app
+    runner = app.extensions.get("citizenvoice.runner")
+    if runner is not None:
+        runner.shutdown()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def file_case(

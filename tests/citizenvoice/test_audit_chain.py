@@ -12,14 +12,13 @@ from datetime import UTC
 from pathlib import Path
 
 import pytest
-from factories import csrf_token, login, make_user
+from factories import csrf_token, embedded_app, login, make_user
 from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import func, select, text
 from support import file_submission
 
 from citizenvoice import create_app
-from citizenvoice.cli import seed_demo_data
 from citizenvoice.extensions import db
 from citizenvoice.models import AuditEntry
 from citizenvoice.services.audit import GENESIS_HASH, entry_hash, read_anchor, record
@@ -35,27 +34,12 @@ def chain_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]
     if request.param == "postgresql":
         yield request.getfixturevalue("seeded")
         return
-    config = DevelopmentConfig(
-        {
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'audit.sqlite3'}",
-            "CITIZENVOICE_PII_KEY": "sqlite-test-pii-key",
-            "CITIZENVOICE_AUDIT_KEY": "sqlite-test-audit-key",
-            "CITIZENVOICE_AUDIT_ANCHOR": str(tmp_path / "audit.anchor"),
-        }
+    yield from embedded_app(
+        tmp_path / "audit.sqlite3",
+        CITIZENVOICE_PII_KEY="sqlite-test-pii-key",
+        CITIZENVOICE_AUDIT_KEY="sqlite-test-audit-key",
+        CITIZENVOICE_AUDIT_ANCHOR=str(tmp_path / "audit.anchor"),
     )
-    config.DATA_DIR = None
-    app = create_app(config)
-    with app.app_context():
-        upgrade()
-        seed_demo_data(0)
-        db.session.commit()
-    yield app
-    runner = app.extensions.get("citizenvoice.runner")
-    if runner is not None:
-        runner.shutdown()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def _append(app: Flask, count: int) -> None:

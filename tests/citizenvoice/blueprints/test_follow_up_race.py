@@ -10,17 +10,14 @@ from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import pytest
-from factories import csrf_token, file_case
+from factories import csrf_token, embedded_app, file_case
 from flask import Flask
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from citizenvoice import create_app
 from citizenvoice.extensions import db
 from citizenvoice.models import FollowUp
 from citizenvoice.services.follow_up import ALREADY_DONE
-from config import DevelopmentConfig
 
 RESIDENTS = 8
 COMPLAINT = "A1区人民路夜市每天晚上占道经营到凌晨，噪音和油烟严重影响居民休息，请城管尽快处理。"
@@ -39,19 +36,7 @@ def race_app(request, tmp_path) -> Iterator[Flask]:
     if request.param == "postgresql":
         yield request.getfixturevalue("seeded")
         return
-    config = DevelopmentConfig({"DATABASE_URL": f"sqlite:///{tmp_path / 'race.sqlite3'}"})
-    config.DATA_DIR = None
-    app = create_app(config)
-    with app.app_context():
-        upgrade()
-    assert app.test_cli_runner().invoke(args=["seed", "--messages", "0"]).exit_code == 0
-    yield app
-    runner = app.extensions.get("citizenvoice.runner")
-    if runner is not None:
-        runner.shutdown()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    yield from embedded_app(tmp_path / "race.sqlite3")
 
 
 class Resident:
