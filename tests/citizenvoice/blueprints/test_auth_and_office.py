@@ -23,18 +23,8 @@ def staff_user(seeded):
 
 def test_users_create_stores_a_scrypt_hash_and_lists_the_account(seeded):
     runner = seeded.test_cli_runner()
-    created = runner.invoke(
-        args=[
-            "users",
-            "create",
-            "--username",
-            "office1",
-            "--password",
-            PASSWORD,
-            "--role",
-            "office",
-        ]
-    )
+    args = ["users", "create", "--username", "office1", "--password", PASSWORD]
+    created = runner.invoke(args=[*args, "--role", "office"])
     assert created.exit_code == 0, created.output
     with seeded.app_context():
         user = db.session.scalar(select(User).where(User.username == "office1"))
@@ -66,18 +56,8 @@ def test_users_create_refuses_short_passwords_and_duplicates(seeded, office_user
         args=["users", "create", "--username", "u2", "--password", "short", "--role", "office"]
     )
     assert short.exit_code != 0 and "密码至少" in short.output
-    again = runner.invoke(
-        args=[
-            "users",
-            "create",
-            "--username",
-            office_user,
-            "--password",
-            PASSWORD,
-            "--role",
-            "office",
-        ]
-    )
+    args = ["users", "create", "--username", office_user, "--password", PASSWORD]
+    again = runner.invoke(args=[*args, "--role", "office"])
     assert again.exit_code != 0 and "已存在" in again.output
 
 
