@@ -11,6 +11,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import factories
 import pytest
 import redis
 from flask import Flask
@@ -119,6 +120,39 @@ def file_case(seeded: Flask):
         return file_submission(seeded, text, **kwargs)
 
     return _file
+
+
+@pytest.fixture
+def auth(app: Flask) -> factories.AuthActions:
+    """Sign staff in and out: ``auth.login(username)`` returns a signed-in client."""
+    return factories.AuthActions(app)
+
+
+@pytest.fixture
+def make_user(app: Flask):
+    """A function ``make_user(role, department=None, username=None, password=PASSWORD)`` that
+    creates a staff account through the real service and returns its username."""
+
+    def _make(
+        role: str,
+        department: str | None = None,
+        username: str | None = None,
+        password: str = factories.PASSWORD,
+    ) -> str:
+        return factories.make_user(app, role, department, username, password)
+
+    return _make
+
+
+@pytest.fixture
+def make_case(seeded: Flask):
+    """A function that files a case on the seeded app and walks it ``until`` a stage
+    (filed, signed, replied, followed_up); returns its ``id`` and ``code``."""
+
+    def _make(text: str, **kwargs):
+        return factories.file_case(seeded, text, **kwargs)
+
+    return _make
 
 
 # --- The same app on either database, for the journeys (workflow, follow-up, appraisal, e2e) ---

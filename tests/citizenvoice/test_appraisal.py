@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from factories import csrf_token, follow_ups, make_user, sign_in
 from openpyxl import Workbook
 from sqlalchemy import select, text, update
 from support import file_submission
@@ -34,43 +35,11 @@ from citizenvoice.services.appraisal import (
 from citizenvoice.services.dimension_import import apply as import_apply
 from citizenvoice.services.dimension_import import preview as import_preview
 
-PASSWORD = "correct-horse-battery"
 FORCE = ("--force", "--reason", "测试：提前发布")
 
 
 def _current_month(app) -> Period:
     return next(p for p in ensure_periods() if p.kind == "month")
-
-
-def _follow_ups(app, department: str, satisfied: int, dissatisfied: int) -> None:
-    """Raw follow-up rows for a department (as residents would leave them), in this month."""
-    total = satisfied + dissatisfied
-    case_ids = [
-        file_submission(
-            app, f"{department} 第{i}件诉求：小区门口路灯坏了很久没人修。", department=department
-        )
-        for i in range(total)
-    ]
-    # Dissatisfied answers spread evenly, as real ones are (a long run of identical top
-    # scores is itself an anomaly the integrity check holds).
-    unhappy = (
-        {round((k + 0.5) * total / dissatisfied) for k in range(dissatisfied)}
-        if dissatisfied
-        else set()
-    )
-    with app.app_context():
-        dept = db.session.scalar(select(Department).where(Department.code == department))
-        for i, case_id in enumerate(case_ids):
-            db.session.add(
-                FollowUp(
-                    submission_id=case_id,
-                    department_id=dept.id,
-                    contacted=True,
-                    resolved=i not in unhappy,
-                    satisfaction="dissatisfied" if i in unhappy else "satisfied",
-                )
-            )
-        db.session.commit()
 
 
 @pytest.fixture
@@ -87,8 +56,8 @@ def beijing_month(seeded):
         update_settings(period, settings_json(PRESETS["beijing12345"][1], "beijing12345"), "test")
         db.session.commit()
         code = period.code
-    _follow_ups(seeded, "jtys", satisfied=30, dissatisfied=5)
-    _follow_ups(seeded, "jyty", satisfied=20, dissatisfied=15)
+    follow_ups(seeded, "jtys", satisfied=30, dissatisfied=5)
+    follow_ups(seeded, "jyty", satisfied=20, dissatisfied=15)
     return code
 
 
@@ -263,31 +232,12 @@ def test_xlsx_import_applies_once_and_a_reimport_changes_nothing(seeded):
 
 
 def test_the_import_page_previews_before_it_applies(seeded, client):
-    assert (
-        seeded.test_cli_runner()
-        .invoke(
-            args=[
-                "users",
-                "create",
-                "--username",
-                "office1",
-                "--password",
-                PASSWORD,
-                "--role",
-                "office",
-            ]
-        )
-        .exit_code
-        == 0
-    )
-    token = re.search(
-        r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/login").get_data(as_text=True)
-    ).group(1)
-    client.post("/login", data={"username": "office1", "password": PASSWORD, "csrf_token": token})
+    make_user(seeded, "office", username="office1")
+    sign_in(seeded, "office1", client=client)
     with seeded.app_context():
         code = _current_month(seeded).code
     page = client.get(f"/office/periods/{code}/import").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    token = csrf_token(page)
     preview = client.post(
         f"/office/periods/{code}/import",
         data={
@@ -426,27 +376,9 @@ def test_only_follow_up_ratings_are_scored_and_open_ratings_are_not(seeded, beij
 def test_office_page_explains_a_department_and_exports_results(seeded, beijing_month, client):
     from openpyxl import load_workbook
 
-    runner = seeded.test_cli_runner()
-    runner.invoke(args=["appraisal", "compute", "--period", beijing_month])
-    assert (
-        runner.invoke(
-            args=[
-                "users",
-                "create",
-                "--username",
-                "office1",
-                "--password",
-                PASSWORD,
-                "--role",
-                "office",
-            ]
-        ).exit_code
-        == 0
-    )
-    token = re.search(
-        r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/login").get_data(as_text=True)
-    ).group(1)
-    client.post("/login", data={"username": "office1", "password": PASSWORD, "csrf_token": token})
+    seeded.test_cli_runner().invoke(args=["appraisal", "compute", "--period", beijing_month])
+    make_user(seeded, "office", username="office1")
+    sign_in(seeded, "office1", client=client)
     page = client.get(f"/office/periods/{beijing_month}?department=jyty").get_data(as_text=True)
     assert 'id="explanation"' in page and "最弱的指标" in page
     assert "不满意或负面情绪的诉求 15 件" in page

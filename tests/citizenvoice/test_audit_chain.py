@@ -12,13 +12,13 @@ from datetime import UTC
 from pathlib import Path
 
 import pytest
+from factories import csrf_token, embedded_app, login, make_user
 from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import func, select, text
 from support import file_submission
 
 from citizenvoice import create_app
-from citizenvoice.cli import seed_demo_data
 from citizenvoice.extensions import db
 from citizenvoice.models import AuditEntry
 from citizenvoice.services.audit import GENESIS_HASH, entry_hash, read_anchor, record
@@ -34,27 +34,12 @@ def chain_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]
     if request.param == "postgresql":
         yield request.getfixturevalue("seeded")
         return
-    config = DevelopmentConfig(
-        {
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'audit.sqlite3'}",
-            "CITIZENVOICE_PII_KEY": "sqlite-test-pii-key",
-            "CITIZENVOICE_AUDIT_KEY": "sqlite-test-audit-key",
-            "CITIZENVOICE_AUDIT_ANCHOR": str(tmp_path / "audit.anchor"),
-        }
+    yield from embedded_app(
+        tmp_path / "audit.sqlite3",
+        CITIZENVOICE_PII_KEY="sqlite-test-pii-key",
+        CITIZENVOICE_AUDIT_KEY="sqlite-test-audit-key",
+        CITIZENVOICE_AUDIT_ANCHOR=str(tmp_path / "audit.anchor"),
     )
-    config.DATA_DIR = None
-    app = create_app(config)
-    with app.app_context():
-        upgrade()
-        seed_demo_data(0)
-        db.session.commit()
-    yield app
-    runner = app.extensions.get("citizenvoice.runner")
-    if runner is not None:
-        runner.shutdown()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def _append(app: Flask, count: int) -> None:
@@ -218,22 +203,6 @@ def test_a_missing_anchor_file_is_a_break_once_entries_exist(chain_app):
 # --------------------------------------------------------------------------- concurrency
 
 
-def _token(html: str) -> str:
-    import re
-
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-
-
-def _login(app: Flask, username: str):
-    client = app.test_client()
-    token = _token(client.get("/login").get_data(as_text=True))
-    response = client.post(
-        "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
-    )
-    assert response.status_code == 303, response.get_data(as_text=True)
-    return client
-
-
 def _at_once(clients: list, path: str) -> list[object]:
     """Every client GETs ``path`` on its own thread, all released together; the outcomes."""
     barrier = threading.Barrier(len(clients))
@@ -262,20 +231,13 @@ def test_concurrent_denied_requests_never_fork_the_chain(chain_app):
     """Eight staff of one department open another department's case at once, five rounds;
     then one user sends six requests at once: every answer is 404, every attempt is audited,
     and the chain verifies."""
-    runner = chain_app.test_cli_runner()
     names = [f"rs_staff{n}" for n in range(8)]
     for username in names:
-        result = runner.invoke(
-            args=[
-                *["users", "create", "--username", username, "--password", PASSWORD],
-                *["--role", "department_staff", "--department", "rsj"],
-            ]
-        )
-        assert result.exit_code == 0, result.output
+        make_user(chain_app, "department_staff", "rsj", username, PASSWORD)
     case_id = file_submission(chain_app, CASE_TEXT, department="cgzf")
     path = f"/workspace/cases/{case_id}"
 
-    staff = [_login(chain_app, username) for username in names]
+    staff = [login(chain_app, username, PASSWORD) for username in names]
     outcomes: list[object] = []
     for _round in range(5):
         outcomes += _at_once(staff, path)
@@ -384,16 +346,9 @@ def test_concurrent_requests_to_a_live_server_never_fork_the_chain(chain_app):
 
     from werkzeug.serving import make_server
 
-    runner = chain_app.test_cli_runner()
     names = [f"live_staff{n}" for n in range(8)]
     for username in names:
-        result = runner.invoke(
-            args=[
-                *["users", "create", "--username", username, "--password", PASSWORD],
-                *["--role", "department_staff", "--department", "rsj"],
-            ]
-        )
-        assert result.exit_code == 0, result.output
+        make_user(chain_app, "department_staff", "rsj", username, PASSWORD)
     case_id = file_submission(chain_app, CASE_TEXT, department="cgzf")
     server = make_server("127.0.0.1", 0, chain_app, threaded=True)
     serving = threading.Thread(target=server.serve_forever, daemon=True)
@@ -406,7 +361,7 @@ def test_concurrent_requests_to_a_live_server_never_fork_the_chain(chain_app):
                 urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
             )
             with opener.open(f"{base}/login", timeout=30) as page:
-                token = _token(page.read().decode("utf-8"))
+                token = csrf_token(page.read().decode("utf-8"))
             form = urllib.parse.urlencode(
                 {"username": username, "password": PASSWORD, "csrf_token": token}
             ).encode("ascii")

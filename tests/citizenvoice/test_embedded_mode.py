@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from factories import case_action, case_reply, login, post_follow_up
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
@@ -61,7 +62,6 @@ def test_make_run_journey_resident_staff_reply_follow_up_office_compute(tmp_path
     Resident files -> staff sign and reply -> resident follows up -> the office computes the
     month: no error on the way, the reply text kept, the times in one zone.
     """
-    import re
 
     from citizenvoice.models import CaseReply, FollowUp
     from citizenvoice.services.appraisal import compute, ensure_periods
@@ -88,41 +88,18 @@ def test_make_run_journey_resident_staff_reply_follow_up_office_compute(tmp_path
     code = created.get_json()["tracking_code"]
     app.extensions["citizenvoice.runner"].shutdown()  # the in-process analysis is done
 
-    def token(html: str) -> str:
-        return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-
-    staff = app.test_client()
-    login = token(staff.get("/login").text)
-    staff.post(
-        "/login",
-        data={"username": "cg_staff", "password": "correct-horse-battery", "csrf_token": login},
-    )
+    staff = login(app, "cg_staff")
     with app.app_context():
         case_id = db.session.scalar(select(Submission.id).where(Submission.tracking_code == code))
-    page = staff.get(f"/workspace/cases/{case_id}").text
-    signed = staff.post(
-        f"/workspace/cases/{case_id}/action", data={"csrf_token": token(page), "action": "sign"}
-    )
-    assert signed.status_code == 303
+    assert case_action(staff, case_id, "sign").status_code == 303
     reply = (
         "您好！经调查核实，人民路夜市存在占道经营和油烟扰民问题。我局已联合街道依法整治，"
         "取缔占道摊位12个，问题已解决。如有疑问请拨打0731-12345678。"
     )
-    page = staff.get(f"/workspace/cases/{case_id}").text
-    sent = staff.post(
-        f"/workspace/cases/{case_id}/reply",
-        data={"csrf_token": token(page), "body": reply, "confirm": "1"},
-    )
+    sent = case_reply(staff, case_id, reply, confirm=True)
     assert sent.status_code == 303, sent.text
-    track = resident.get(f"/track/{code}").text
-    answered = resident.post(
-        f"/track/{code}/follow-up",
-        data={
-            "csrf_token": token(track),
-            "contacted": "yes",
-            "resolved": "yes",
-            "satisfaction": "satisfied",
-        },
+    answered = post_follow_up(
+        resident, code, contacted="yes", resolved="yes", satisfaction="satisfied"
     )
     assert answered.status_code == 303
     with app.app_context():

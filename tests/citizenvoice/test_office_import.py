@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import io
-import re
 
 import pytest
+from factories import csrf_token, make_user, sign_in
 from openpyxl import Workbook
 
 from citizenvoice.domain.department_names import DepartmentResolver
 from citizenvoice.services.appraisal import ensure_periods
 from citizenvoice.services.dimension_import import preview as import_preview
 
-PASSWORD = "correct-horse-battery"
 DEPARTMENTS = [("zjj", "市住房和城乡建设局"), ("cgzf", "市城市管理综合执法局"), ("gaj", "市公安局")]
 
 
@@ -84,21 +83,15 @@ def test_a_non_numeric_cell_is_shown_as_written(seeded, cell):
 
 
 def test_import_page_lists_the_known_dimensions_and_shows_the_bad_cell(seeded, client):
-    runner = seeded.test_cli_runner()
-    runner.invoke(
-        args=["users", "create", "--username", "o1", "--password", PASSWORD, "--role", "office"]
-    )
-    token = re.search(
-        r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/login").get_data(as_text=True)
-    ).group(1)
-    client.post("/login", data={"username": "o1", "password": PASSWORD, "csrf_token": token})
+    make_user(seeded, "office", username="o1")
+    sign_in(seeded, "o1", client=client)
     with seeded.app_context():
         code = next(p for p in ensure_periods() if p.kind == "month").code
     page = client.get(f"/office/periods/{code}/import").get_data(as_text=True)
     known = page[page.index('id="known-dimensions"') :].split("</p>")[0]
     for name in ("目标考核", "领导考评", "创新创优"):
         assert name in known
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    token = csrf_token(page)
     body = client.post(
         f"/office/periods/{code}/import",
         data={

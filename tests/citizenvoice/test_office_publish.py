@@ -9,11 +9,11 @@ import re
 from datetime import timedelta
 
 import pytest
+from factories import csrf_token, follow_ups, make_user, sign_in
 from sqlalchemy import select
-from support import file_submission
 
 from citizenvoice.extensions import db
-from citizenvoice.models import AuditEntry, Department, FollowUp
+from citizenvoice.models import AuditEntry
 from citizenvoice.services.appraisal import (
     PRESETS,
     AppraisalError,
@@ -26,32 +26,6 @@ from citizenvoice.services.appraisal import (
     update_settings,
 )
 
-PASSWORD = "correct-horse-battery"
-
-
-def _follow_ups(app, department: str, satisfied: int, dissatisfied: int) -> None:
-    total = satisfied + dissatisfied
-    ids = [
-        file_submission(
-            app, f"{department} 第{i}件：小区门口路灯坏了很久没人修。", department=department
-        )
-        for i in range(total)
-    ]
-    unhappy = {round((k + 0.5) * total / dissatisfied) for k in range(dissatisfied)}
-    with app.app_context():
-        dept = db.session.scalar(select(Department).where(Department.code == department))
-        for i, case_id in enumerate(ids):
-            db.session.add(
-                FollowUp(
-                    submission_id=case_id,
-                    department_id=dept.id,
-                    contacted=True,
-                    resolved=i not in unhappy,
-                    satisfaction="dissatisfied" if i in unhappy else "satisfied",
-                )
-            )
-        db.session.commit()
-
 
 @pytest.fixture
 def computed_month(seeded) -> str:
@@ -61,8 +35,8 @@ def computed_month(seeded) -> str:
         update_settings(period, settings_json(PRESETS["beijing12345"][1], "beijing12345"), "t")
         db.session.commit()
         code = period.code
-    _follow_ups(seeded, "jtys", satisfied=30, dissatisfied=5)
-    _follow_ups(seeded, "jyty", satisfied=3, dissatisfied=2)  # 样本不足
+    follow_ups(seeded, "jtys", satisfied=30, dissatisfied=5)
+    follow_ups(seeded, "jyty", satisfied=3, dissatisfied=2)  # 样本不足
     with seeded.app_context():
         compute(period_by_code(code), "t")
         db.session.commit()
@@ -134,33 +108,13 @@ def test_service_refuses_force_with_a_blank_reason(seeded, computed_month):
             publish(period, "office1", today=period.ends_on - timedelta(days=1))
 
 
-def _office_client(seeded, client):
-    runner = seeded.test_cli_runner()
-    created = runner.invoke(
-        args=[
-            "users",
-            "create",
-            "--username",
-            "office1",
-            "--password",
-            PASSWORD,
-            "--role",
-            "office",
-        ]
-    )
-    assert created.exit_code == 0, created.output
-    html = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-    client.post("/login", data={"username": "office1", "password": PASSWORD, "csrf_token": token})
-    return token
-
-
 def test_office_page_confirms_with_counts_and_forces_only_with_a_reason(
     seeded, client, computed_month
 ):
-    _office_client(seeded, client)
+    make_user(seeded, "office", username="office1")
+    sign_in(seeded, "office1", client=client)
     page = client.get(f"/office/periods/{computed_month}").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    token = csrf_token(page)
     # A bare POST (the old one-click button) only leads to the confirm step.
     bare = client.post(f"/office/periods/{computed_month}/publish", data={"csrf_token": token})
     assert bare.status_code == 303 and bare.location.endswith(f"/periods/{computed_month}/publish")

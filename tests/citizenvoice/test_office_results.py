@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from factories import csrf_token, follow_ups, make_user, sign_in
 from support import file_submission
 
 from citizenvoice.extensions import db
-from citizenvoice.models import Analysis, Department, FollowUp
+from citizenvoice.models import Analysis
 from citizenvoice.services.appraisal import (
     PRESETS,
     compute,
@@ -23,33 +23,6 @@ from citizenvoice.services.appraisal import (
     settings_json,
     update_settings,
 )
-
-PASSWORD = "correct-horse-battery"
-
-
-def _follow_ups(app, department: str, satisfied: int, dissatisfied: int) -> list[int]:
-    total = satisfied + dissatisfied
-    ids = [
-        file_submission(
-            app, f"{department} 第{i}件：小区门口路灯坏了很久没人修。", department=department
-        )
-        for i in range(total)
-    ]
-    unhappy = {round((k + 0.5) * total / dissatisfied) for k in range(dissatisfied)}
-    with app.app_context():
-        dept = db.session.scalar(select(Department).where(Department.code == department))
-        for i, case_id in enumerate(ids):
-            db.session.add(
-                FollowUp(
-                    submission_id=case_id,
-                    department_id=dept.id,
-                    contacted=True,
-                    resolved=i not in unhappy,
-                    satisfaction="dissatisfied" if i in unhappy else "satisfied",
-                )
-            )
-        db.session.commit()
-    return ids
 
 
 def _negative(app, submission_id: int) -> None:
@@ -75,7 +48,7 @@ def month(seeded) -> str:
         update_settings(period, settings_json(PRESETS["beijing12345"][1], "beijing12345"), "t")
         db.session.commit()
         code = period.code
-    _follow_ups(seeded, "jtys", satisfied=30, dissatisfied=5)
+    follow_ups(seeded, "jtys", satisfied=30, dissatisfied=5)
     return code
 
 
@@ -86,13 +59,8 @@ def _compute(app, code: str) -> None:
 
 
 def _office(seeded, client) -> None:
-    seeded.test_cli_runner().invoke(
-        args=["users", "create", "--username", "o1", "--password", PASSWORD, "--role", "office"]
-    )
-    token = re.search(
-        r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/login").get_data(as_text=True)
-    ).group(1)
-    client.post("/login", data={"username": "o1", "password": PASSWORD, "csrf_token": token})
+    make_user(seeded, "office", username="o1")
+    sign_in(seeded, "o1", client=client)
 
 
 def test_no_empty_chart_message_above_a_full_table(seeded, client, month):
@@ -117,7 +85,7 @@ def test_weights_are_all_shown_in_percent(seeded, client, month):
 def test_weights_saved_in_percent_round_trip(seeded, client, month):
     _office(seeded, client)
     page = client.get(f"/office/periods/{month}").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    token = csrf_token(page)
     client.post(
         f"/office/periods/{month}/settings",
         data={

@@ -9,9 +9,13 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from factories import PASSWORD
 from flask import Flask
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
 from werkzeug.serving import make_server
 
 PHONE_WIDTH, PHONE_HEIGHT = 375, 812  # an iPhone-sized CSS viewport
@@ -44,6 +48,27 @@ def phone_browser() -> Iterator[webdriver.Chrome]:
 def desk_browser() -> Iterator[webdriver.Chrome]:
     """Headless Chromium at an office desk's 1280 x 900, as staff use the workspace."""
     yield from _chromium(1280, 900, mobile=False)
+
+
+@pytest.fixture
+def desktop_browser() -> Iterator[webdriver.Chrome]:
+    """Headless Chromium with a 1366-px-wide window (the performance office's laptops)."""
+    yield from _chromium(1366, 900, mobile=False)
+
+
+@pytest.fixture
+def browser_login(live_server: str):
+    """A function ``browser_login(driver, username, password=PASSWORD)`` that signs in through
+    the login page of the live server and waits for the staff page behind it."""
+
+    def _login(driver: webdriver.Chrome, username: str, password: str = PASSWORD) -> None:
+        driver.get(live_server + "/login")
+        driver.find_element(By.ID, "username").send_keys(username)
+        driver.find_element(By.ID, "password").send_keys(password)
+        driver.find_element(By.ID, "login-button").click()
+        WebDriverWait(driver, 15).until(ec.presence_of_element_located((By.ID, "logout-button")))
+
+    return _login
 
 
 def _chromium(width: int, height: int, *, mobile: bool) -> Iterator[webdriver.Chrome]:

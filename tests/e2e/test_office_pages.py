@@ -4,13 +4,9 @@ routing cards, the publish confirmation, the results page, and the account pages
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-from collections.abc import Iterator
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+from factories import PASSWORD, make_user
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -32,51 +28,13 @@ from citizenvoice.services.workflow import perform
 
 pytestmark = pytest.mark.e2e
 
-DESKTOP_WIDTH, DESKTOP_HEIGHT = 1366, 900
-PASSWORD = "correct-horse-battery"
 FOOTER = "您的意见将用于政府绩效评估中的群众评价"
-
-
-@pytest.fixture
-def desktop_browser() -> Iterator[webdriver.Chrome]:
-    """Headless Chromium with a 1366-px-wide window (the office's laptops)."""
-    chromium = os.environ.get("CHROMIUM_BIN") or shutil.which("chromium")
-    driver_path = os.environ.get("CHROMEDRIVER_BIN") or shutil.which("chromedriver")
-    if not chromium or not driver_path:
-        pytest.fail(
-            "Chromium and ChromeDriver are required (apt-get install chromium chromium-driver)"
-        )
-    profile = tempfile.mkdtemp(prefix="cv-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={profile}",
-        f"--window-size={DESKTOP_WIDTH},{DESKTOP_HEIGHT}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
-    driver.set_page_load_timeout(30)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def _office_world(app) -> dict[str, object]:
     """An office user, a case to route, a returned case, a 延期 request, a computed month."""
-    runner = app.test_cli_runner()
     for username, role in (("office1", "office"), ("root1", "system_admin")):
-        args = ["users", "create", "--username", username, "--password", PASSWORD, "--role", role]
-        assert runner.invoke(args=args).exit_code == 0
+        make_user(app, role, username=username)
     to_route = file_submission(app, "楼道里的灯坏了很久，晚上很黑，希望有人来修。")
     returned = file_submission(app, "小区门口的垃圾桶满了没人清理。", department="zjj")
     extension = file_submission(app, "道路破损严重，需要修补。", department="jtys")
@@ -135,24 +93,16 @@ def _office_world(app) -> dict[str, object]:
     return {"to_route": to_route, "returned": returned, "period": code}
 
 
-def _sign_in(driver, wait, base: str, username: str, password: str = PASSWORD) -> None:
-    driver.get(base + "/login")
-    driver.find_element(By.ID, "username").send_keys(username)
-    driver.find_element(By.ID, "password").send_keys(password)
-    driver.find_element(By.ID, "login-button").click()
-    wait.until(ec.presence_of_element_located((By.ID, "logout-button")))
-
-
 def _shot(driver, directory: str, name: str) -> None:
     driver.save_screenshot(os.path.join(directory, f"office-{name}.png"))
 
 
 def test_office_work_routing_and_publishing_at_desktop_width(
-    live_server, desktop_browser, seeded, screenshot_dir
+    live_server, desktop_browser, browser_login, seeded, screenshot_dir
 ):
     world = _office_world(seeded)
     driver, wait = desktop_browser, WebDriverWait(desktop_browser, 15)
-    _sign_in(driver, wait, live_server, "office1")
+    browser_login(driver, "office1")
 
     # One list of what waits, with the count on the navigation of every office page.
     driver.get(live_server + "/office/inbox")
@@ -216,13 +166,11 @@ def test_office_work_routing_and_publishing_at_desktop_width(
 
 
 def test_password_change_and_account_management_at_desktop_width(
-    live_server, desktop_browser, seeded, screenshot_dir
+    live_server, desktop_browser, browser_login, seeded, screenshot_dir
 ):
-    runner = seeded.test_cli_runner()
-    args = ["users", "create", "--username", "root1", "--password", PASSWORD, "--role"]
-    assert runner.invoke(args=[*args, "system_admin"]).exit_code == 0
+    make_user(seeded, "system_admin", username="root1")
     driver, wait = desktop_browser, WebDriverWait(desktop_browser, 15)
-    _sign_in(driver, wait, live_server, "root1")
+    browser_login(driver, "root1")
 
     driver.find_element(By.ID, "nav-users").click()
     wait.until(ec.presence_of_element_located((By.ID, "create-user")))

@@ -7,6 +7,7 @@ import os
 import urllib.request
 
 import pytest
+from e2e.browser import fits_phone, tap
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -16,21 +17,6 @@ from citizenvoice.extensions import db
 from citizenvoice.models import Submission
 
 pytestmark = pytest.mark.e2e
-
-
-def _assert_fits_phone_width(driver) -> None:
-    overflow = driver.execute_script(
-        "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, f"page is {overflow}px wider than the phone screen"
-
-
-def _tap(driver, element) -> None:
-    """Scroll an element to the middle of the screen, as a thumb would, and tap it."""
-    driver.execute_script(
-        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element
-    )
-    element.click()
 
 
 def _csp_violations(driver) -> list[str]:
@@ -48,14 +34,14 @@ def test_resident_files_a_complaint_and_tracks_it_on_a_phone(
     wait = WebDriverWait(driver, 15)
     driver.get(live_server + "/")
     assert "市民之声" in driver.title
-    _assert_fits_phone_width(driver)
+    fits_phone(driver)
     driver.save_screenshot(os.path.join(screenshot_dir, "home.png"))
 
-    _tap(driver, driver.find_element(By.CSS_SELECTOR, "a[data-kind='complaint']"))
+    tap(driver, driver.find_element(By.CSS_SELECTOR, "a[data-kind='complaint']"))
     wait.until(ec.presence_of_element_located((By.ID, "feedback-form")))
     # The searchable picker: typing lists the departments it matches; the resident taps one.
     driver.find_element(By.ID, "department-search").send_keys("城市管理")
-    _tap(driver, wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".department-match"))))
+    tap(driver, wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, ".department-match"))))
     assert (
         Select(driver.find_element(By.ID, "department")).first_selected_option.get_attribute(
             "value"
@@ -67,24 +53,24 @@ def test_resident_files_a_complaint_and_tracks_it_on_a_phone(
         "A1区人民路夜市每天晚上占道经营到凌晨，噪音和油烟严重影响居民休息，请尽快处理。"
     )
     driver.find_element(By.ID, "contact_phone").send_keys("13812345678")
-    _assert_fits_phone_width(driver)
+    fits_phone(driver)
     driver.save_screenshot(os.path.join(screenshot_dir, "complaint-form.png"))
-    _tap(driver, driver.find_element(By.ID, "submit-button"))
+    tap(driver, driver.find_element(By.ID, "submit-button"))
 
     code_element = wait.until(ec.presence_of_element_located((By.ID, "tracking-code")))
     code = code_element.text.strip()
     assert TRACKING_CODE_PATTERN.fullmatch(code)
-    _assert_fits_phone_width(driver)
+    fits_phone(driver)
     driver.save_screenshot(os.path.join(screenshot_dir, "submitted.png"))
 
-    _tap(driver, driver.find_element(By.LINK_TEXT, "查看办理进度"))
+    tap(driver, driver.find_element(By.LINK_TEXT, "查看办理进度"))
     wait.until(ec.presence_of_element_located((By.ID, "case-status")))
     assert driver.find_element(By.ID, "case-kind").text == "投诉"
     assert driver.find_element(By.ID, "case-department").text == "市城市管理综合执法局"
     assert driver.find_element(By.ID, "case-status").text == "已受理"
     page = driver.page_source
     assert "13812345678" not in page and "5678" not in page
-    _assert_fits_phone_width(driver)
+    fits_phone(driver)
     driver.save_screenshot(os.path.join(screenshot_dir, "track.png"))
     assert _csp_violations(driver) == []
 
@@ -100,7 +86,7 @@ def test_validation_errors_show_in_chinese_and_keep_what_was_typed(live_server, 
     Select(driver.find_element(By.ID, "department")).select_by_value("zwfw")
     driver.find_element(By.ID, "text").send_keys("好")
     driver.find_element(By.ID, "contact_phone").send_keys("12345")
-    _tap(driver, driver.find_element(By.ID, "submit-button"))
+    tap(driver, driver.find_element(By.ID, "submit-button"))
     errors = WebDriverWait(driver, 15).until(
         ec.presence_of_all_elements_located((By.CSS_SELECTOR, ".invalid-feedback"))
     )
@@ -109,7 +95,7 @@ def test_validation_errors_show_in_chinese_and_keep_what_was_typed(live_server, 
     assert "手机号格式不正确" in messages
     assert "评价请选择 1 到 5 分" in messages
     assert driver.find_element(By.ID, "text").get_attribute("value") == "好"
-    _assert_fits_phone_width(driver)
+    fits_phone(driver)
 
 
 def test_the_api_accepts_a_complaint_on_the_live_server(live_server):

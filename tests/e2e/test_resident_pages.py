@@ -10,6 +10,7 @@ import os
 from zoneinfo import ZoneInfo
 
 import pytest
+from e2e.browser import fits_phone, tap
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -28,22 +29,8 @@ pytestmark = pytest.mark.e2e
 COMPLAINT = "A1区人民路夜市每天晚上占道经营到凌晨，噪音和油烟严重影响居民休息，请尽快处理。"
 
 
-def _fits_phone(driver) -> None:
-    overflow = driver.execute_script(
-        "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, f"page is {overflow}px wider than the phone screen"
-
-
-def _tap(driver, element) -> None:
-    driver.execute_script(
-        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element
-    )
-    element.click()
-
-
 def _shot(driver, directory: str, name: str) -> None:
-    _fits_phone(driver)
+    fits_phone(driver)
     driver.save_screenshot(os.path.join(directory, name))
 
 
@@ -71,7 +58,7 @@ def _paste(driver, element_id: str, text: str) -> None:
 
 
 def _submit(driver) -> None:
-    _tap(driver, driver.find_element(By.ID, "submit-button"))
+    tap(driver, driver.find_element(By.ID, "submit-button"))
 
 
 def _stored(app, code: str) -> Submission:
@@ -114,7 +101,7 @@ def test_the_department_picker_lists_matches_and_never_chooses_for_the_resident(
         for b in driver.find_elements(By.CSS_SELECTOR, ".department-match")
         if b.text.startswith(expected)
     )
-    _tap(driver, button)
+    tap(driver, button)
     assert _department(driver) == "cgzf"
     assert (
         "已选择：市城市管理综合执法局"
@@ -142,7 +129,7 @@ def test_anonymous_switches_the_phone_off_and_nothing_of_it_is_stored(
     driver.find_element(By.ID, "text").send_keys(COMPLAINT)
     phone = driver.find_element(By.ID, "contact_phone")
     phone.send_keys("13812345678")
-    _tap(driver, driver.find_element(By.ID, "anonymous"))
+    tap(driver, driver.find_element(By.ID, "anonymous"))
     # The form says so before submitting: the phone field is off and the note explains why.
     assert not phone.is_enabled() and not phone.is_displayed()
     assert "手机号不会被保存" in driver.find_element(By.ID, "anonymous-note").text
@@ -172,7 +159,7 @@ def test_the_code_is_readable_copyable_kept_on_the_device_and_forgiving_to_type(
     assert "请务必保存" in driver.find_element(By.ID, "keep-code").text
     copy = driver.find_element(By.ID, "copy-code")
     assert copy.is_displayed()
-    _tap(driver, copy)
+    tap(driver, copy)
     wait.until(lambda d: d.find_element(By.ID, "copy-status").text != "")
     assert driver.find_element(By.ID, "copy-status").text in {
         "已复制查询码",
@@ -188,7 +175,7 @@ def test_the_code_is_readable_copyable_kept_on_the_device_and_forgiving_to_type(
     links = mine.find_elements(By.CSS_SELECTOR, "a.my-case")
     assert [link.text.endswith(code) for link in links] == [True]
     _shot(driver, screenshot_dir, "my-cases.png")
-    _tap(driver, links[0])
+    tap(driver, links[0])
     wait.until(ec.presence_of_element_located((By.ID, "case-status")))
     assert driver.find_element(By.ID, "case-code").text == code
 
@@ -197,7 +184,7 @@ def test_the_code_is_readable_copyable_kept_on_the_device_and_forgiving_to_type(
         driver.get(live_server + "/track")
         box = driver.find_element(By.ID, "code")
         box.send_keys(typed)
-        _tap(driver, driver.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+        tap(driver, driver.find_element(By.CSS_SELECTOR, "button[type=submit]"))
         wait.until(ec.presence_of_element_located((By.ID, "case-status")))
         assert driver.current_url.endswith(f"/track/{code}")
 
@@ -260,15 +247,15 @@ def test_the_tracking_page_shows_the_residents_text_the_extended_deadline_and_ne
     driver.get(live_server + f"/track/{code}")
     assert driver.find_element(By.ID, "redo-explanation").text == REDO_EXPLANATION
     for answer in ("contacted-1", "resolved-1", "satisfaction-2"):  # 否, 否, 不满意
-        _tap(driver, driver.find_element(By.CSS_SELECTOR, f"label[for='{answer}']"))
+        tap(driver, driver.find_element(By.CSS_SELECTOR, f"label[for='{answer}']"))
     rating_labels = [
         e.text for e in driver.find_elements(By.CSS_SELECTOR, "#follow-up label[for^='rating-']")
     ]
     assert rating_labels == ["5 非常满意", "4 满意", "3 一般", "2 不满意", "1 非常不满意"]
-    _tap(driver, driver.find_element(By.ID, "wants_redo"))
+    tap(driver, driver.find_element(By.ID, "wants_redo"))
     _shot(driver, screenshot_dir, "follow-up-redo.png")
     before = driver.find_element(By.ID, "next-step")
-    _tap(driver, driver.find_element(By.ID, "submit-follow-up"))
+    tap(driver, driver.find_element(By.ID, "submit-follow-up"))
     wait.until(ec.staleness_of(before))
     step = wait.until(ec.presence_of_element_located((By.ID, "next-step"))).text
     assert "市绩效办" in step and "您已申请重办" in step and "重新办理" in step
@@ -327,7 +314,7 @@ def test_ratings_show_what_each_score_means_and_must_name_a_department(
     labels = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "label[for^='rating-']")[:5]]
     assert labels == ["5 非常满意", "4 满意", "3 一般", "2 不满意", "1 非常不满意"]
     assert Select(driver.find_element(By.ID, "department")).options[0].text == "请选择被评价的部门"
-    _tap(driver, driver.find_element(By.CSS_SELECTOR, "label[for='rating-0']"))
+    tap(driver, driver.find_element(By.CSS_SELECTOR, "label[for='rating-0']"))
     driver.find_element(By.ID, "text").send_keys("窗口工作人员态度很好，半天就办好了。")
     _shot(driver, screenshot_dir, "rating-form.png")
     _submit(driver)

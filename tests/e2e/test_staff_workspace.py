@@ -6,6 +6,7 @@ import os
 from datetime import timedelta
 
 import pytest
+from factories import make_user
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
@@ -17,7 +18,6 @@ from citizenvoice.models.base import utcnow
 from citizenvoice.services.analysis import analyse_submission
 
 pytestmark = pytest.mark.e2e
-PASSWORD = "correct-horse-battery"
 LATE = "小区门口的路灯坏了一个多月，晚上漆黑一片，老人孩子出行很不安全，请尽快派人维修。"
 TWICE = "人民路夜市每天晚上占道经营到凌晨，噪音和油烟严重影响居民休息，请城管尽快处理。"
 ALONE = "公园东门的公共厕所长期无人打扫，气味很大，希望环卫部门加强管理。"
@@ -26,13 +26,7 @@ ALONE = "公园东门的公共厕所长期无人打扫，气味很大，希望�
 @pytest.fixture
 def desk(seeded, analyzer):
     """Department staff of 城管 with an untitled overdue case, a duplicate pair and a lone case."""
-    result = seeded.test_cli_runner().invoke(
-        args=[
-            "users", "create", "--username", "cg_staff", "--password", PASSWORD,
-            "--role", "department_staff", "--department", "cgzf",
-        ]
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
+    make_user(seeded, "department_staff", "cgzf", "cg_staff")
     late = file_submission(seeded, LATE, department="cgzf")  # no title
     first = file_submission(seeded, TWICE, department="cgzf", title="夜市占道经营")
     second = file_submission(seeded, TWICE, department="cgzf", title="夜市占道经营")
@@ -44,14 +38,6 @@ def desk(seeded, analyzer):
         db.session.get(Submission, late).sign_due_at = utcnow() - timedelta(hours=1)
         db.session.commit()
     return {"late": late, "first": first, "second": second, "alone": alone}
-
-
-def _sign_in(driver, base: str) -> None:
-    driver.get(base + "/login")
-    driver.find_element(By.NAME, "username").send_keys("cg_staff")
-    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, "form button[type=submit], form button").click()
-    WebDriverWait(driver, 15).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".nav-tabs")))
 
 
 def _active_tabs(driver) -> list[str]:
@@ -76,10 +62,10 @@ def _cut_chart_labels(driver) -> list[str]:
 
 
 def test_staff_land_on_their_inbox_and_see_deadlines_and_one_active_tab(
-    live_server, desk_browser, desk, screenshot_dir
+    live_server, desk_browser, browser_login, desk, screenshot_dir
 ):
     driver = desk_browser
-    _sign_in(driver, live_server)
+    browser_login(driver, "cg_staff")
     assert driver.current_url.rstrip("/").endswith("/workspace")
     assert _active_tabs(driver) == ["诉求"]
     row = driver.find_element(
@@ -105,10 +91,10 @@ def test_staff_land_on_their_inbox_and_see_deadlines_and_one_active_tab(
 
 
 def test_case_pages_name_untitled_cases_list_similar_ones_and_explain_disabled_actions(
-    live_server, desk_browser, desk, screenshot_dir
+    live_server, desk_browser, browser_login, desk, screenshot_dir
 ):
     driver = desk_browser
-    _sign_in(driver, live_server)
+    browser_login(driver, "cg_staff")
 
     driver.get(f"{live_server}/workspace/cases/{desk['late']}")
     title = driver.find_element(By.ID, "case-title").text

@@ -3,38 +3,15 @@ management for system administrators (audited), and no residents' footer on staf
 
 from __future__ import annotations
 
-import re
-
 import pytest
+from factories import PASSWORD, csrf_token, make_user, post_login
 from sqlalchemy import select
 
 from citizenvoice.extensions import db
 from citizenvoice.models import AuditEntry, User
 
-PASSWORD = "correct-horse-battery"
 NEW_PASSWORD = "lantern-river-cobalt-9"
 FOOTER = "您的意见将用于政府绩效评估中的群众评价"
-
-
-def _token(html: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-    assert match, "page has no CSRF token"
-    return match.group(1)
-
-
-def _create(app, username: str, role: str, department: str | None = None) -> None:
-    args = ["users", "create", "--username", username, "--password", PASSWORD, "--role", role]
-    if department:
-        args += ["--department", department]
-    result = app.test_cli_runner().invoke(args=args)
-    assert result.exit_code == 0, result.output
-
-
-def _login(client, username: str, password: str = PASSWORD):
-    token = _token(client.get("/login").get_data(as_text=True))
-    return client.post(
-        "/login", data={"username": username, "password": password, "csrf_token": token}
-    )
 
 
 def _audit(app, action: str) -> list[AuditEntry]:
@@ -44,18 +21,18 @@ def _audit(app, action: str) -> list[AuditEntry]:
 
 @pytest.fixture
 def admin(seeded, client):
-    _create(seeded, "root1", "system_admin")
-    assert _login(client, "root1").status_code == 303
+    make_user(seeded, "system_admin", None, "root1")
+    assert post_login(client, "root1").status_code == 303
     return "root1"
 
 
 def test_every_user_changes_their_own_password_from_the_nav(seeded, client):
-    _create(seeded, "zj1", "department_staff", "zjj")
-    _login(client, "zj1")
+    make_user(seeded, "department_staff", "zjj", "zj1")
+    post_login(client, "zj1")
     inbox = client.get("/staff").get_data(as_text=True)
     assert 'href="/staff/password"' in inbox
     page = client.get("/staff/password").get_data(as_text=True)
-    form = {"csrf_token": _token(page), "current": PASSWORD, "new": NEW_PASSWORD}
+    form = {"csrf_token": csrf_token(page), "current": PASSWORD, "new": NEW_PASSWORD}
     mismatch = client.post("/staff/password", data={**form, "repeated": NEW_PASSWORD + "x"})
     assert mismatch.status_code == 400 and "两次输入的新密码不一致" in mismatch.get_data(True)
     wrong = client.post(
@@ -70,14 +47,14 @@ def test_every_user_changes_their_own_password_from_the_nav(seeded, client):
     (entry,) = _audit(seeded, "password_change")
     assert entry.actor == "zj1" and NEW_PASSWORD not in str(entry.details)
     other = seeded.test_client()
-    assert _login(other, "zj1").status_code == 401  # the old password no longer works
-    assert _login(other, "zj1", NEW_PASSWORD).status_code == 303
+    assert post_login(other, "zj1").status_code == 401  # the old password no longer works
+    assert post_login(other, "zj1", NEW_PASSWORD).status_code == 303
 
 
 def test_password_change_needs_csrf_and_sign_in(seeded, client):
     assert client.get("/staff/password").status_code in (302, 401)
-    _create(seeded, "zj1", "department_staff", "zjj")
-    _login(client, "zj1")
+    make_user(seeded, "department_staff", "zjj", "zj1")
+    post_login(client, "zj1")
     refused = client.post(
         "/staff/password",
         data={"current": PASSWORD, "new": NEW_PASSWORD, "repeated": NEW_PASSWORD},
@@ -91,8 +68,8 @@ def test_password_change_needs_csrf_and_sign_in(seeded, client):
 
 
 def test_cli_reset_password_from_stdin_ends_sessions_and_is_audited(seeded, client):
-    _create(seeded, "office1", "office")
-    _login(client, "office1")
+    make_user(seeded, "office", None, "office1")
+    post_login(client, "office1")
     assert client.get("/office/routing").status_code == 200
     result = seeded.test_cli_runner().invoke(
         args=["users", "reset-password", "--username", "office1", "--password-stdin"],
@@ -100,13 +77,13 @@ def test_cli_reset_password_from_stdin_ends_sessions_and_is_audited(seeded, clie
     )
     assert result.exit_code == 0, result.output
     assert client.get("/office/routing").status_code != 200  # the old session ended
-    assert _login(seeded.test_client(), "office1", NEW_PASSWORD).status_code == 303
+    assert post_login(seeded.test_client(), "office1", NEW_PASSWORD).status_code == 303
     (entry,) = _audit(seeded, "password_reset")
     assert entry.actor == "cli" and entry.subject_id == "office1"
 
 
 def test_cli_reset_password_without_a_terminal_never_prompts(seeded):
-    _create(seeded, "office1", "office")
+    make_user(seeded, "office", None, "office1")
     runner = seeded.test_cli_runner()
     no_source = runner.invoke(args=["users", "reset-password", "--username", "office1"])
     assert no_source.exit_code != 0 and "not a terminal" in no_source.output
@@ -121,8 +98,8 @@ def test_cli_reset_password_without_a_terminal_never_prompts(seeded):
 
 
 def test_user_management_is_for_system_admins_only(seeded, client):
-    _create(seeded, "office1", "office")
-    _login(client, "office1")
+    make_user(seeded, "office", None, "office1")
+    post_login(client, "office1")
     assert client.get("/staff/users").status_code == 403
     assert 'href="/staff/users"' not in client.get("/staff").get_data(as_text=True)
 
@@ -130,7 +107,7 @@ def test_user_management_is_for_system_admins_only(seeded, client):
 def test_admin_creates_moves_re_roles_and_disables_accounts(seeded, client, admin):
     page = client.get("/staff/users").get_data(as_text=True)
     assert 'id="users"' in page and "root1" in page
-    token = _token(page)
+    token = csrf_token(page)
     created = client.post(
         "/staff/users",
         data={
@@ -144,7 +121,7 @@ def test_admin_creates_moves_re_roles_and_disables_accounts(seeded, client, admi
     ).get_data(as_text=True)
     assert "已创建账号 cg1" in created
     staff = seeded.test_client()
-    assert _login(staff, "cg1").status_code == 303
+    assert post_login(staff, "cg1").status_code == 303
     moved = client.post(
         "/staff/users/cg1",
         data={"csrf_token": token, "role": "department_admin", "department": "zjj", "active": "1"},
@@ -156,7 +133,7 @@ def test_admin_creates_moves_re_roles_and_disables_accounts(seeded, client, admi
         data={"csrf_token": token, "role": "department_admin", "department": "zjj", "active": "0"},
     )
     assert disabled.status_code == 303
-    assert _login(seeded.test_client(), "cg1").status_code == 401
+    assert post_login(seeded.test_client(), "cg1").status_code == 401
     with seeded.app_context():
         user = db.session.scalar(select(User).where(User.username == "cg1"))
         assert (user.role, user.department.code, user.active) == ("department_admin", "zjj", False)
@@ -172,7 +149,7 @@ def test_admin_creates_moves_re_roles_and_disables_accounts(seeded, client, admi
 
 
 def test_admin_page_refuses_bad_changes_with_a_message(seeded, client, admin):
-    token = _token(client.get("/staff/users").get_data(as_text=True))
+    token = csrf_token(client.get("/staff/users").get_data(as_text=True))
     no_department = client.post(
         "/staff/users",
         data={

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import re
 import select
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import termios
 import time
 
 import pytest
+from factories import PASSWORD, make_user, post_login
 from sqlalchemy import select as sql_select
 from support import PROJECT_ROOT, TEST_DATABASE_URL, TEST_REDIS_URL, testing_config, worker_env
 
@@ -20,43 +20,17 @@ from citizenvoice import create_app
 from citizenvoice.extensions import db
 from citizenvoice.models import User
 
-PASSWORD = "correct-horse-battery"
 COMPLAINT = "A1区人民路夜市每天晚上占道经营到凌晨，噪音和油烟严重影响居民休息，请城管尽快处理。"
-
-
-def _token(html: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-    assert match, "page has no CSRF token"
-    return match.group(1)
 
 
 def _attempt(client, username: str, password: str, address: str):
     """One sign-in from ``address`` (each from its own address, so the per-IP limit is idle)."""
-    environ = {"REMOTE_ADDR": address}
-    token = _token(client.get("/login", environ_base=environ).get_data(as_text=True))
-    return client.post(
-        "/login",
-        data={"username": username, "password": password, "csrf_token": token},
-        environ_base=environ,
-    )
+    return post_login(client, username, password, environ_base={"REMOTE_ADDR": address})
 
 
 @pytest.fixture
 def office_user(seeded):
-    result = seeded.test_cli_runner().invoke(
-        args=[
-            "users",
-            "create",
-            "--username",
-            "office1",
-            "--password",
-            PASSWORD,
-            "--role",
-            "office",
-        ]
-    )
-    assert result.exit_code == 0, result.output
-    return "office1"
+    return make_user(seeded, "office", username="office1")
 
 
 # --------------------------------------------------------------------------- per-account back-off

@@ -2,56 +2,32 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
+from factories import PASSWORD, csrf_token, make_user, post_login
 from sqlalchemy import select
 
 from citizenvoice.extensions import db
 from citizenvoice.models import StatusEvent, Submission, User
 from citizenvoice.services.analysis import mark_analysis_failed
 
-PASSWORD = "correct-horse-battery"
-
-
-def _token(html: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-    assert match, "page has no CSRF token"
-    return match.group(1)
-
-
-def _create(runner, username: str, role: str, department: str | None = None):
-    args = ["users", "create", "--username", username, "--password", PASSWORD, "--role", role]
-    if department:
-        args += ["--department", department]
-    return runner.invoke(args=args)
-
-
-def _login(client, username: str, password: str = PASSWORD):
-    token = _token(client.get("/login").get_data(as_text=True))
-    return client.post(
-        "/login", data={"username": username, "password": password, "csrf_token": token}
-    )
-
 
 @pytest.fixture
 def office_user(seeded):
-    result = _create(seeded.test_cli_runner(), "office1", "office")
-    assert result.exit_code == 0, result.output
-    return "office1"
+    return make_user(seeded, "office", username="office1")
 
 
 @pytest.fixture
 def staff_user(seeded):
-    result = _create(seeded.test_cli_runner(), "zj_staff", "department_staff", "zjj")
-    assert result.exit_code == 0, result.output
-    return "zj_staff"
+    return make_user(seeded, "department_staff", "zjj", "zj_staff")
 
 
-def test_users_create_stores_a_scrypt_hash_and_lists_the_account(seeded, office_user):
+def test_users_create_stores_a_scrypt_hash_and_lists_the_account(seeded):
     runner = seeded.test_cli_runner()
+    args = ["users", "create", "--username", "office1", "--password", PASSWORD]
+    created = runner.invoke(args=[*args, "--role", "office"])
+    assert created.exit_code == 0, created.output
     with seeded.app_context():
-        user = db.session.scalar(select(User).where(User.username == office_user))
+        user = db.session.scalar(select(User).where(User.username == "office1"))
         assert user.password_hash.startswith("scrypt:")
         assert PASSWORD not in user.password_hash
     listed = runner.invoke(args=["users", "list"])
@@ -80,13 +56,14 @@ def test_users_create_refuses_short_passwords_and_duplicates(seeded, office_user
         args=["users", "create", "--username", "u2", "--password", "short", "--role", "office"]
     )
     assert short.exit_code != 0 and "密码至少" in short.output
-    again = _create(runner, office_user, "office")
+    args = ["users", "create", "--username", office_user, "--password", PASSWORD]
+    again = runner.invoke(args=[*args, "--role", "office"])
     assert again.exit_code != 0 and "已存在" in again.output
 
 
 def test_login_rotates_the_session_and_opens_the_office_pages(client, seeded, office_user):
     client.get("/login")
-    response = _login(client, office_user)
+    response = post_login(client, office_user)
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/office/queue")
     assert client.get("/office/queue").status_code == 200
@@ -95,9 +72,10 @@ def test_login_rotates_the_session_and_opens_the_office_pages(client, seeded, of
             select(User.session_token).where(User.username == office_user)
         )
     client.post(
-        "/logout", data={"csrf_token": _token(client.get("/office/queue").get_data(as_text=True))}
+        "/logout",
+        data={"csrf_token": csrf_token(client.get("/office/queue").get_data(as_text=True))},
     )
-    _login(client, office_user)
+    post_login(client, office_user)
     with seeded.app_context():
         second_token = db.session.scalar(
             select(User.session_token).where(User.username == office_user)
@@ -106,8 +84,8 @@ def test_login_rotates_the_session_and_opens_the_office_pages(client, seeded, of
 
 
 def test_wrong_password_and_unknown_user_get_the_same_generic_answer(client, office_user):
-    wrong = _login(client, office_user, "wrong-password-123")
-    unknown = _login(client, "nobody", PASSWORD)
+    wrong = post_login(client, office_user, "wrong-password-123")
+    unknown = post_login(client, "nobody", PASSWORD)
     assert wrong.status_code == unknown.status_code == 401
     message = "用户名或密码错误，或账号已停用"
     assert message in wrong.get_data(as_text=True) and message in unknown.get_data(as_text=True)
@@ -115,15 +93,16 @@ def test_wrong_password_and_unknown_user_get_the_same_generic_answer(client, off
 
 def test_five_failed_logins_a_minute_then_429(client, office_user):
     for _ in range(5):
-        assert _login(client, office_user, "wrong-password-123").status_code == 401
-    assert _login(client, office_user, "wrong-password-123").status_code == 429
+        assert post_login(client, office_user, "wrong-password-123").status_code == 401
+    assert post_login(client, office_user, "wrong-password-123").status_code == 429
 
 
 def test_logout_really_ends_the_session_even_for_a_copied_cookie(client, seeded, office_user):
-    _login(client, office_user)
+    post_login(client, office_user)
     stolen = client.get_cookie("session").value
     client.post(
-        "/logout", data={"csrf_token": _token(client.get("/office/queue").get_data(as_text=True))}
+        "/logout",
+        data={"csrf_token": csrf_token(client.get("/office/queue").get_data(as_text=True))},
     )
     other = seeded.test_client()
     other.set_cookie("session", stolen)
@@ -132,7 +111,7 @@ def test_logout_really_ends_the_session_even_for_a_copied_cookie(client, seeded,
 
 
 def test_a_disabled_account_cannot_sign_in_and_its_sessions_end(client, seeded, office_user):
-    _login(client, office_user)
+    post_login(client, office_user)
     assert (
         seeded.test_cli_runner()
         .invoke(args=["users", "disable", "--username", office_user])
@@ -140,13 +119,13 @@ def test_a_disabled_account_cannot_sign_in_and_its_sessions_end(client, seeded, 
         == 0
     )
     assert client.get("/office/queue").status_code == 302
-    assert _login(client, office_user).status_code == 401
+    assert post_login(client, office_user).status_code == 401
 
 
 def test_office_pages_are_for_the_office_only(client, seeded, staff_user):
     anonymous = seeded.test_client()
     assert anonymous.get("/office/queue").status_code == 302
-    _login(client, staff_user)
+    post_login(client, staff_user)
     assert client.get("/office/queue").status_code == 403
     assert client.get("/office/routing").status_code == 403
 
@@ -161,12 +140,12 @@ def test_office_sees_failed_analyses_and_retries_them(client, seeded, office_use
     with seeded.app_context():
         mark_analysis_failed(case_id, "boom")
         db.session.commit()
-    _login(client, office_user)
+    post_login(client, office_user)
     page = client.get("/office/queue").get_data(as_text=True)
     assert f"#{case_id}" in page and "分析失败" in page
     response = client.post(
         "/office/queue/retry-analyses",
-        data={"csrf_token": _token(page), "submission_id": str(case_id)},
+        data={"csrf_token": csrf_token(page), "submission_id": str(case_id)},
     )
     assert response.status_code == 303
     with seeded.app_context():
@@ -179,11 +158,11 @@ def test_office_routes_a_flagged_case_by_hand(client, seeded, office_user, file_
         submission = db.session.get(Submission, case_id)
         submission.routing = "office"
         db.session.commit()
-    _login(client, office_user)
+    post_login(client, office_user)
     page = client.get("/office/routing").get_data(as_text=True)
     assert f"#{case_id}" in page
     response = client.post(
-        f"/office/routing/{case_id}", data={"csrf_token": _token(page), "department": "mzj"}
+        f"/office/routing/{case_id}", data={"csrf_token": csrf_token(page), "department": "mzj"}
     )
     assert response.status_code == 303
     with seeded.app_context():

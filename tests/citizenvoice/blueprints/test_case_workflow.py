@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from factories import case_action, case_reply, csrf_token, login, make_user, post_follow_up
 from sqlalchemy import select
 from support import file_submission
 
@@ -13,7 +14,6 @@ from citizenvoice.extensions import db
 from citizenvoice.models import CaseReply, FollowUp, StatusEvent, Submission, utcnow
 from citizenvoice.services.workflow import close_unanswered
 
-PASSWORD = "correct-horse-battery"
 COMPLAINT = "A1区人民路夜市每天晚上占道经营到凌晨，噪音和油烟严重影响居民休息，请城管尽快处理。"
 GOOD_REPLY = (
     "您好！经调查核实，人民路夜市存在占道经营和油烟扰民问题。我局已责成街道联合执法，"
@@ -21,22 +21,6 @@ GOOD_REPLY = (
     "如有疑问请拨打联系电话0731-12345678。感谢您的监督！"
 )
 VAGUE_REPLY = "您好，您的来信已收到，感谢您对我们工作的关心和支持。"
-
-
-def _token(html: str) -> str:
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-
-
-def _login(app, username: str):
-    client = app.test_client()
-    token = _token(client.get("/login").get_data(as_text=True))
-    assert (
-        client.post(
-            "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
-        ).status_code
-        == 303
-    )
-    return client
 
 
 @pytest.fixture
@@ -47,38 +31,15 @@ def app(db_app):
 
 @pytest.fixture
 def case(seeded):
-    runner = seeded.test_cli_runner()
     for username, role, department in [
         ("cg_staff", "department_staff", "cgzf"),
         ("office1", "office", None),
     ]:
-        args = ["users", "create", "--username", username, "--password", PASSWORD, "--role", role]
-        assert (
-            runner.invoke(
-                args=args + (["--department", department] if department else [])
-            ).exit_code
-            == 0
-        )
+        make_user(seeded, role, department, username)
     case_id = file_submission(seeded, COMPLAINT, department="cgzf", title="夜市噪音扰民")
     with seeded.app_context():
         code = db.session.get(Submission, case_id).tracking_code
     return {"app": seeded, "id": case_id, "code": code}
-
-
-def _act(client, case_id: int, action: str, **fields):
-    page = client.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
-    return client.post(
-        f"/workspace/cases/{case_id}/action",
-        data={"csrf_token": _token(page), "action": action, **fields},
-    )
-
-
-def _reply(client, case_id: int, body: str, confirm: bool = False):
-    page = client.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
-    data = {"csrf_token": _token(page), "body": body}
-    if confirm:
-        data["confirm"] = "1"
-    return client.post(f"/workspace/cases/{case_id}/reply", data=data)
 
 
 def _status(app, case_id: int) -> str:
@@ -88,10 +49,7 @@ def _status(app, case_id: int) -> str:
 
 def _follow_up(app, code: str, **answers):
     client = app.test_client()
-    page = client.get(f"/track/{code}").get_data(as_text=True)
-    return client.post(
-        f"/track/{code}/follow-up", data={"csrf_token": _token(page), **answers}
-    ), client
+    return post_follow_up(client, code, **answers), client
 
 
 def test_a_case_with_a_chosen_department_has_a_sign_deadline_from_intake(case):
@@ -103,19 +61,19 @@ def test_a_case_with_a_chosen_department_has_a_sign_deadline_from_intake(case):
 
 def test_sign_reply_follow_up_close_with_the_quality_check_on_the_way(case):
     app, case_id = case["app"], case["id"]
-    staff = _login(app, "cg_staff")
+    staff = login(app, "cg_staff")
     assert 'data-action="sign"' in staff.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
-    assert _act(staff, case_id, "sign").status_code == 303
+    assert case_action(staff, case_id, "sign").status_code == 303
     assert _status(app, case_id) == "signed"
     with app.app_context():
         assert db.session.get(Submission, case_id).reply_due_at is not None
 
-    warned = _reply(staff, case_id, VAGUE_REPLY)
+    warned = case_reply(staff, case_id, VAGUE_REPLY)
     assert warned.status_code == 200
     assert 'id="reply-warnings"' in warned.get_data(as_text=True)
     assert _status(app, case_id) == "signed"  # nothing sent yet
 
-    assert _reply(staff, case_id, GOOD_REPLY).status_code == 303
+    assert case_reply(staff, case_id, GOOD_REPLY).status_code == 303
     assert _status(app, case_id) == "replied"
     with app.app_context():
         reply = db.session.scalar(select(CaseReply).where(CaseReply.submission_id == case_id))
@@ -136,9 +94,9 @@ def test_sign_reply_follow_up_close_with_the_quality_check_on_the_way(case):
 
 def test_a_second_follow_up_gets_a_clear_message_and_changes_nothing(case):
     app, case_id = case["app"], case["id"]
-    staff = _login(app, "cg_staff")
-    _act(staff, case_id, "sign")
-    _reply(staff, case_id, GOOD_REPLY, confirm=True)
+    staff = login(app, "cg_staff")
+    case_action(staff, case_id, "sign")
+    case_reply(staff, case_id, GOOD_REPLY, confirm=True)
     first, _ = _follow_up(
         app,
         case["code"],
@@ -153,7 +111,7 @@ def test_a_second_follow_up_gets_a_clear_message_and_changes_nothing(case):
     page = client.get(f"/track/{case['code']}").get_data(as_text=True)
     assert 'id="follow-up-done"' in page and 'id="follow-up"' not in page
     # A crafted second POST (no form on the page any more) is refused with a clear message.
-    token = _token(client.get("/submit/complaint").get_data(as_text=True))
+    token = csrf_token(client.get("/submit/complaint").get_data(as_text=True))
     second = client.post(
         f"/track/{case['code']}/follow-up",
         data={
@@ -177,9 +135,9 @@ def test_a_second_follow_up_gets_a_clear_message_and_changes_nothing(case):
 
 def test_follow_up_validation_errors_are_in_chinese(case):
     app, case_id = case["app"], case["id"]
-    staff = _login(app, "cg_staff")
-    _act(staff, case_id, "sign")
-    _reply(staff, case_id, GOOD_REPLY, confirm=True)
+    staff = login(app, "cg_staff")
+    case_action(staff, case_id, "sign")
+    case_reply(staff, case_id, GOOD_REPLY, confirm=True)
     response, _ = _follow_up(app, case["code"], contacted="maybe")
     assert response.status_code == 400
     body = response.get_data(as_text=True)
@@ -189,9 +147,9 @@ def test_follow_up_validation_errors_are_in_chinese(case):
 
 def test_the_office_reopens_a_dissatisfied_case_with_a_new_reply_round(case):
     app, case_id = case["app"], case["id"]
-    staff = _login(app, "cg_staff")
-    _act(staff, case_id, "sign")
-    _reply(staff, case_id, GOOD_REPLY, confirm=True)
+    staff = login(app, "cg_staff")
+    case_action(staff, case_id, "sign")
+    case_reply(staff, case_id, GOOD_REPLY, confirm=True)
     _follow_up(
         app,
         case["code"],
@@ -200,8 +158,8 @@ def test_the_office_reopens_a_dissatisfied_case_with_a_new_reply_round(case):
         satisfaction="dissatisfied",
         wants_redo="y",
     )
-    office = _login(app, "office1")
-    assert _act(office, case_id, "reopen", note="市民反映问题仍未解决").status_code == 303
+    office = login(app, "office1")
+    assert case_action(office, case_id, "reopen", note="市民反映问题仍未解决").status_code == 303
     with app.app_context():
         submission = db.session.get(Submission, case_id)
         assert submission.status == "in_progress" and submission.reopen_count == 1
@@ -210,8 +168,8 @@ def test_the_office_reopens_a_dissatisfied_case_with_a_new_reply_round(case):
 
 def test_forbidden_actions_are_refused_with_the_rules_message(case):
     app, case_id = case["app"], case["id"]
-    staff = _login(app, "cg_staff")
-    refused = _act(staff, case_id, "supervise")  # only the office escalates
+    staff = login(app, "cg_staff")
+    refused = case_action(staff, case_id, "supervise")  # only the office escalates
     assert refused.status_code == 303
     page = staff.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
     assert "无权" in page
@@ -220,9 +178,9 @@ def test_forbidden_actions_are_refused_with_the_rules_message(case):
 
 def test_internal_notes_stay_off_the_residents_page(case):
     app, case_id = case["app"], case["id"]
-    staff = _login(app, "cg_staff")
-    _act(staff, case_id, "sign")
-    _act(staff, case_id, "add_note", note="已联系街道，周三联合执法")
+    staff = login(app, "cg_staff")
+    case_action(staff, case_id, "sign")
+    case_action(staff, case_id, "add_note", note="已联系街道，周三联合执法")
     page = app.test_client().get(f"/track/{case['code']}").get_data(as_text=True)
     assert "周三联合执法" not in page
     assert "周三联合执法" in staff.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
@@ -230,10 +188,10 @@ def test_internal_notes_stay_off_the_residents_page(case):
 
 def test_internal_notes_stay_out_of_the_public_api_which_shows_the_tracking_timeline(case):
     app, case_id = case["app"], case["id"]
-    staff = _login(app, "cg_staff")
-    _act(staff, case_id, "sign")
+    staff = login(app, "cg_staff")
+    case_action(staff, case_id, "sign")
     note = "内部备注：该市民为老上访户，电话请勿外传"
-    assert _act(staff, case_id, "add_note", note=note).status_code == 303
+    assert case_action(staff, case_id, "add_note", note=note).status_code == 303
     with app.app_context():
         actions = db.session.scalars(
             select(StatusEvent.action).where(StatusEvent.submission_id == case_id)
@@ -251,9 +209,9 @@ def test_internal_notes_stay_out_of_the_public_api_which_shows_the_tracking_time
 
 def test_replied_cases_without_follow_up_close_as_no_response(case):
     app, case_id = case["app"], case["id"]
-    staff = _login(app, "cg_staff")
-    _act(staff, case_id, "sign")
-    _reply(staff, case_id, GOOD_REPLY, confirm=True)
+    staff = login(app, "cg_staff")
+    case_action(staff, case_id, "sign")
+    case_reply(staff, case_id, GOOD_REPLY, confirm=True)
     with app.app_context():
         assert close_unanswered(utcnow()) == []
         assert close_unanswered(utcnow() + timedelta(days=8)) == [case_id]
@@ -274,7 +232,7 @@ def test_inbox_filters_overdue_and_sorts_by_due_time(case):
         submission = db.session.get(Submission, case_id)
         submission.sign_due_at = utcnow() - timedelta(hours=1)
         db.session.commit()
-    office = _login(app, "office1")
+    office = login(app, "office1")
     overdue = office.get("/workspace/?overdue=1&sort=due").get_data(as_text=True)
     assert "夜市噪音扰民" in overdue
     assert "夜市噪音扰民" not in office.get("/workspace/?overdue=0").get_data(as_text=True)
@@ -285,34 +243,16 @@ def test_inbox_filters_overdue_and_sorts_by_due_time(case):
 
 def test_department_admin_maintains_reply_templates(case):
     app = case["app"]
-    assert (
-        app.test_cli_runner()
-        .invoke(
-            args=[
-                "users",
-                "create",
-                "--username",
-                "cg_admin",
-                "--password",
-                PASSWORD,
-                "--role",
-                "department_admin",
-                "--department",
-                "cgzf",
-            ]
-        )
-        .exit_code
-        == 0
-    )
-    admin = _login(app, "cg_admin")
+    make_user(app, "department_admin", "cgzf", "cg_admin")
+    admin = login(app, "cg_admin")
     page = admin.get("/workspace/templates").get_data(as_text=True)
     response = admin.post(
         "/workspace/templates",
-        data={"csrf_token": _token(page), "title": "占道经营", "body": GOOD_REPLY},
+        data={"csrf_token": csrf_token(page), "title": "占道经营", "body": GOOD_REPLY},
     )
     assert response.status_code == 303
-    staff = _login(app, "cg_staff")
-    _act(staff, case["id"], "sign")
+    staff = login(app, "cg_staff")
+    case_action(staff, case["id"], "sign")
     case_page = staff.get(f"/workspace/cases/{case['id']}").get_data(as_text=True)
     assert "占道经营" in case_page
     # The department also has the starter templates of `flask seed`: pick the one just made.
@@ -323,7 +263,7 @@ def test_department_admin_maintains_reply_templates(case):
     assert "已取缔占道摊位" in prefilled
     refused = staff.post(
         "/workspace/templates",
-        data={"csrf_token": _token(prefilled), "title": "x", "body": GOOD_REPLY},
+        data={"csrf_token": csrf_token(prefilled), "title": "x", "body": GOOD_REPLY},
         follow_redirects=True,
     )
     assert "只有部门管理员" in refused.get_data(as_text=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 import pytest
+from factories import PASSWORD, csrf_token, login, make_user, sign_in
 from flask_migrate import upgrade
 from sqlalchemy import select
 from support import PROJECT_ROOT, file_submission
@@ -23,37 +24,17 @@ from citizenvoice.models import Submission, User
 from citizenvoice.services.analysis import analyse_submission
 from config import DevelopmentConfig
 
-PASSWORD = "correct-horse-battery"
 NOISE = "A1区人民路夜市每天晚上占道经营到凌晨，噪音和油烟严重影响居民休息，请城管尽快处理。"
 # NUL, another C0 control, DEL and a C1 control (NEL) around real text.
 HOSTILE = "甲\x00乙\x01丙\x7f丁\x85戊"
 
 
-def _token(html: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-    assert match, "page has no CSRF token"
-    return match.group(1)
-
-
-def _login(app, username: str, next_: str | None = None):
-    client = app.test_client()
-    token = _token(client.get("/login").get_data(as_text=True))
-    url = "/login" if next_ is None else "/login?next=" + quote(next_, safe="")
-    response = client.post(
-        url, data={"username": username, "password": PASSWORD, "csrf_token": token}
-    )
-    return client, response
-
-
 def _create_users(app) -> None:
-    runner = app.test_cli_runner()
     for username, role, department in [
         ("cg_admin", "department_admin", "cgzf"),
         ("office1", "office", None),
     ]:
-        args = ["users", "create", "--username", username, "--password", PASSWORD, "--role", role]
-        result = runner.invoke(args=args + (["--department", department] if department else []))
-        assert result.exit_code == 0, result.output
+        make_user(app, role, department, username)
 
 
 # --------------------------------------------------------------------------- open redirect
@@ -83,7 +64,7 @@ HOSTILE_TARGETS = [
 @pytest.mark.parametrize("target", HOSTILE_TARGETS)
 def test_sign_in_never_redirects_off_site_or_to_an_unknown_page(seeded, target):
     _create_users(seeded)
-    _, response = _login(seeded, "office1", target)
+    _, response = sign_in(seeded, "office1", next_=target, expect=None)
     assert response.status_code == 303
     location = response.headers["Location"]
     assert location == "/office/queue"  # the default, never the hostile target
@@ -94,7 +75,7 @@ def test_sign_in_never_redirects_off_site_or_to_an_unknown_page(seeded, target):
 )
 def test_sign_in_follows_a_local_next_to_a_page_of_this_app(seeded, target):
     _create_users(seeded)
-    _, response = _login(seeded, "office1", target)
+    _, response = sign_in(seeded, "office1", next_=target, expect=None)
     assert response.status_code == 303
     assert unquote(response.headers["Location"]) == target
 
@@ -105,7 +86,7 @@ def test_the_login_required_redirect_round_trips_to_the_page_asked_for(seeded):
     bounced = client.get("/office/periods?x=1")
     assert bounced.status_code == 302
     login_url = bounced.headers["Location"]
-    token = _token(client.get(login_url).get_data(as_text=True))
+    token = csrf_token(client.get(login_url).get_data(as_text=True))
     response = client.post(
         login_url, data={"username": "office1", "password": PASSWORD, "csrf_token": token}
     )
@@ -151,10 +132,8 @@ def _world(app, analyzer) -> dict[str, str]:
     from citizenvoice.services.rectification import open_task
 
     _create_users(app)
-    runner = app.test_cli_runner()
     for username, role in (("admin1", "system_admin"), ("victim1", "office")):
-        args = ["users", "create", "--username", username, "--password", PASSWORD, "--role", role]
-        assert runner.invoke(args=args).exit_code == 0
+        make_user(app, role, username=username)
     case_id = file_submission(app, NOISE, department="cgzf", title="夜市噪音")
     with app.app_context():
         analyse_submission(case_id, analyzer)
@@ -229,15 +208,15 @@ def _hit_every_route(app, world: dict[str, str]) -> list[str]:
     """Hit each route with control characters in its path, query and form; list the 500s."""
     app.config["SUBMISSION_RATE_LIMIT"] = "100000/minute"  # reach the views, not the limiter
     clients = {
-        "office": _login(app, "office1")[0],
-        "staff": _login(app, "cg_admin")[0],
-        "admin": _login(app, "admin1")[0],
+        "office": login(app, "office1"),
+        "staff": login(app, "cg_admin"),
+        "admin": login(app, "admin1"),
         "anonymous": app.test_client(),
     }
     tokens = {
-        name: _token(client.get("/login").get_data(as_text=True))
+        name: csrf_token(client.get("/login").get_data(as_text=True))
         if name == "anonymous"
-        else _token(client.get("/staff/password").get_data(as_text=True))
+        else csrf_token(client.get("/staff/password").get_data(as_text=True))
         for name, client in clients.items()
     }
     hostile_query = "&".join(f"{n}={quote(HOSTILE)}" for n in QUERY_NAMES)
@@ -281,9 +260,9 @@ def test_no_route_answers_500_to_control_characters_on_postgresql(seeded, analyz
 
 def test_a_note_and_a_reply_with_control_characters_are_stored_clean(seeded, analyzer):
     world = _world(seeded, analyzer)
-    staff, _ = _login(seeded, "cg_admin")
+    staff = login(seeded, "cg_admin")
     case = f"/workspace/cases/{world['case_id']}"
-    token = _token(staff.get(case).get_data(as_text=True))
+    token = csrf_token(staff.get(case).get_data(as_text=True))
     signed = staff.post(f"{case}/action", data={"csrf_token": token, "action": "sign"})
     assert signed.status_code == 303
     note = staff.post(
@@ -310,7 +289,7 @@ def test_a_path_part_with_nul_is_a_404_before_any_query(seeded, client):
 
 def test_login_with_nul_in_the_username_is_an_ordinary_failure(seeded, client):
     _create_users(seeded)
-    token = _token(client.get("/login").get_data(as_text=True))
+    token = csrf_token(client.get("/login").get_data(as_text=True))
     response = client.post(
         "/login", data={"username": "staff\x00a", "password": PASSWORD, "csrf_token": token}
     )
@@ -352,7 +331,7 @@ def test_sqlite_stores_no_control_characters_from_a_form_or_the_api(tmp_path):
     response = client.post(
         "/submit/complaint",
         data={
-            "csrf_token": _token(page),
+            "csrf_token": csrf_token(page),
             "department": "cgzf",
             "title": "夜市\x00噪音",
             "text": NOISE + "\x00\x1b第二行\n完",
@@ -384,7 +363,7 @@ def test_sqlite_stores_no_control_characters_from_a_form_or_the_api(tmp_path):
 )
 def test_out_of_range_filter_dates_are_a_400_with_a_chinese_message(seeded, path, query):
     _create_users(seeded)
-    client, _ = _login(seeded, "cg_admin")
+    client = login(seeded, "cg_admin")
     response = client.get(f"{path}?{query}")
     assert response.status_code == 400
     assert "日期须在" in response.get_data(as_text=True)
@@ -392,7 +371,7 @@ def test_out_of_range_filter_dates_are_a_400_with_a_chinese_message(seeded, path
 
 def test_ordinary_and_malformed_filter_dates_still_work(seeded):
     _create_users(seeded)
-    client, _ = _login(seeded, "cg_admin")
+    client = login(seeded, "cg_admin")
     assert client.get("/workspace/?from=2024-01-01&to=2030-12-31").status_code == 200
     assert client.get("/workspace/?from=yesterday").status_code == 200
 
@@ -407,12 +386,12 @@ def test_a_tampered_import_payload_is_a_400_not_a_500(seeded, payload):
     with seeded.app_context():
         code = next(p for p in ensure_periods() if p.kind == "month").code
         db.session.commit()
-    client, _ = _login(seeded, "office1")
+    client = login(seeded, "office1")
     page = client.get(f"/office/periods/{code}/import").get_data(as_text=True)
     response = client.post(
         f"/office/periods/{code}/import",
         data={
-            "csrf_token": _token(page),
+            "csrf_token": csrf_token(page),
             "confirm": "1",
             "payload": payload,
             "sha256": hashlib.sha256(b"something else").hexdigest(),

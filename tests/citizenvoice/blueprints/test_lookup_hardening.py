@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from factories import login, make_user
 from flask import Flask
-from flask.testing import FlaskClient
 from support import testing_config
 
 from citizenvoice import create_app
@@ -24,7 +24,6 @@ from citizenvoice.cli import seed_demo_data
 from citizenvoice.extensions import db
 from config import ConfigError, TestingConfig
 
-PASSWORD = "correct-horse-battery"
 COMPLAINT = {
     "kind": "complaint",
     "department": "cgzf",
@@ -33,30 +32,13 @@ COMPLAINT = {
 }
 
 
-def _token(html: str) -> str:
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-
-
-def _login(app: Flask, username: str) -> FlaskClient:
-    client = app.test_client()
-    token = _token(client.get("/login").get_data(as_text=True))
-    response = client.post(
-        "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
-    )
-    assert response.status_code == 303
-    return client
-
-
 @pytest.fixture
 def world(seeded: Flask) -> dict[str, Any]:
-    runner = seeded.test_cli_runner()
     for username, role, department in [
         ("cg_staff", "department_staff", "cgzf"),
         ("office1", "office", None),
     ]:
-        args = ["users", "create", "--username", username, "--password", PASSWORD, "--role", role]
-        result = runner.invoke(args=args + (["--department", department] if department else []))
-        assert result.exit_code == 0, result.output
+        make_user(seeded, role, department, username)
     created = seeded.test_client().post("/api/v1/feedback", json=COMPLAINT)
     assert created.status_code == 201
     return {"app": seeded, "code": created.get_json()["tracking_code"]}
@@ -66,7 +48,7 @@ def world(seeded: Flask) -> dict[str, Any]:
 
 
 def test_staff_pages_and_exports_are_not_stored_by_any_cache(world):
-    staff = _login(world["app"], "cg_staff")
+    staff = login(world["app"], "cg_staff")
     case_id = re.search(r"/workspace/cases/(\d+)", staff.get("/workspace/").text).group(1)
     for path in (
         "/workspace/",
@@ -78,7 +60,7 @@ def test_staff_pages_and_exports_are_not_stored_by_any_cache(world):
     ):
         response = staff.get(path)
         assert response.headers.get("Cache-Control") == "no-store", path
-    office = _login(world["app"], "office1")
+    office = login(world["app"], "office1")
     for path in ("/office/routing", "/office/periods"):
         response = office.get(path)
         assert response.status_code == 200, path

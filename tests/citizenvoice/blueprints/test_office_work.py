@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from factories import csrf_token, login, make_user
 from support import file_submission
 
 from citizenvoice.domain.accounts import Role
@@ -14,34 +15,15 @@ from citizenvoice.extensions import db
 from citizenvoice.models import Analysis, RatingReview, Submission, utcnow
 from citizenvoice.services.workflow import perform
 
-PASSWORD = "correct-horse-battery"
-
-
-def _token(html: str) -> str:
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-
-
-def _login(app, username: str):
-    client = app.test_client()
-    token = _token(client.get("/login").get_data(as_text=True))
-    response = client.post(
-        "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
-    )
-    assert response.status_code == 303
-    return client
-
 
 @pytest.fixture
-def office(seeded):
-    runner = seeded.test_cli_runner()
+def office(seeded, auth):
     for username, role, department in [
         ("office1", "office", None),
         ("zj1", "department_staff", "zjj"),
     ]:
-        args = ["users", "create", "--username", username, "--password", PASSWORD, "--role", role]
-        result = runner.invoke(args=args + (["--department", department] if department else []))
-        assert result.exit_code == 0, result.output
-    return _login(seeded, "office1")
+        make_user(seeded, role, department, username)
+    return auth.login("office1")
 
 
 def _analysis(app, case_id: int, top3: list[list[object]]) -> None:
@@ -106,7 +88,7 @@ def test_submitting_without_a_department_says_so(seeded, office):
     page = office.get("/office/routing").get_data(as_text=True)
     response = office.post(
         f"/office/routing/{case_id}",
-        data={"csrf_token": _token(page), "department": ""},
+        data={"csrf_token": csrf_token(page), "department": ""},
         follow_redirects=True,
     )
     assert "请选择部门" in response.get_data(as_text=True)
@@ -154,7 +136,7 @@ def test_the_office_inbox_lists_everything_waiting_with_counts_in_the_nav(seeded
 
 
 def test_the_office_inbox_is_for_the_office_only(seeded, office):
-    staff = _login(seeded, "zj1")
+    staff = login(seeded, "zj1")
     assert staff.get("/office/inbox").status_code == 403
     assert "nav-office-inbox" not in staff.get("/staff").get_data(as_text=True)
     empty = office.get("/office/inbox").get_data(as_text=True)

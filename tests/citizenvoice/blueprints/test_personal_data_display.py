@@ -9,9 +9,9 @@ import io
 import re
 
 import pytest
+from factories import case_action, case_reply, login, make_user, post_follow_up
 from openpyxl import load_workbook
 
-PASSWORD = "correct-horse-battery"
 PHONE = "13987654321"
 # An 18-character resident ID whose GB 11643 check character is X.
 ID_NUMBER = "32010219850615236X"
@@ -29,27 +29,10 @@ NEVER_FOR_STAFF = (PHONE, "139****", ID_NUMBER, "320102", "1985", "236X")
 NEVER_FOR_PUBLIC = (*NEVER_FOR_STAFF, "4321")
 
 
-def _token(html: str) -> str:
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-
-
-def _login(app, username: str):
-    client = app.test_client()
-    token = _token(client.get("/login").get_data(as_text=True))
-    response = client.post(
-        "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
-    )
-    assert response.status_code == 303
-    return client
-
-
 @pytest.fixture
 def followed_up(seeded):
     """A case with the numbers in title and location, replied and followed up with a comment."""
-    runner = seeded.test_cli_runner()
-    args = ["users", "create", "--username", "cg_staff", "--password", PASSWORD]
-    result = runner.invoke(args=[*args, "--role", "department_staff", "--department", "cgzf"])
-    assert result.exit_code == 0, result.output
+    make_user(seeded, "department_staff", "cgzf", "cg_staff")
     resident = seeded.test_client()
     created = resident.post(
         "/api/v1/feedback",
@@ -63,30 +46,14 @@ def followed_up(seeded):
     )
     assert created.status_code == 201, created.get_json()
     code = created.get_json()["tracking_code"]
-    staff = _login(seeded, "cg_staff")
+    staff = login(seeded, "cg_staff")
     inbox = staff.get("/workspace/").get_data(as_text=True)
     case_id = int(re.search(r"/workspace/cases/(\d+)", inbox).group(1))
-    page = staff.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
-    signed = staff.post(
-        f"/workspace/cases/{case_id}/action", data={"csrf_token": _token(page), "action": "sign"}
-    )
-    assert signed.status_code == 303
-    page = staff.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
-    replied = staff.post(
-        f"/workspace/cases/{case_id}/reply",
-        data={"csrf_token": _token(page), "body": GOOD_REPLY, "confirm": "1"},
-    )
+    assert case_action(staff, case_id, "sign").status_code == 303
+    replied = case_reply(staff, case_id, GOOD_REPLY, confirm=True)
     assert replied.status_code == 303
-    tracking = resident.get(f"/track/{code}").get_data(as_text=True)
-    answered = resident.post(
-        f"/track/{code}/follow-up",
-        data={
-            "csrf_token": _token(tracking),
-            "contacted": "yes",
-            "resolved": "yes",
-            "satisfaction": "satisfied",
-            "comment": COMMENT,
-        },
+    answered = post_follow_up(
+        resident, code, contacted="yes", resolved="yes", satisfaction="satisfied", comment=COMMENT
     )
     assert answered.status_code == 303
     return {"app": seeded, "code": code, "case_id": case_id, "staff": staff}

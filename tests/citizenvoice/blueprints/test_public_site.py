@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from html import unescape
 from typing import Any
 
 import pytest
+from factories import page_token
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -33,19 +33,10 @@ TRACKING_CODE_IN_PATH = re.compile(r"^/submitted/([0-9A-Z]{4}(?:-[0-9A-Z]{4}){5}
 # ---------------------------------------------------------------------------- helpers
 
 
-def csrf_token(client: FlaskClient, path: str) -> str:
-    """GET a form page and return the CSRF token it carries."""
-    response = client.get(path)
-    assert response.status_code == 200
-    match = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', response.text)
-    assert match, "the form has no csrf_token field"
-    return unescape(match.group(1))
-
-
 def post_form(client: FlaskClient, kind: str, **fields: Any):
     """Fill in the form for ``kind`` like a browser: a complaint about night-market noise."""
     data: dict[str, Any] = {
-        "csrf_token": csrf_token(client, f"/submit/{kind}"),
+        "csrf_token": page_token(client, f"/submit/{kind}"),
         # A rating must name the department it judges.
         "department": "zwfw" if kind == "rating" else "",
         "text": COMPLAINT,
@@ -590,7 +581,7 @@ def test_a_follow_up_refused_by_the_limit_comes_back_with_the_comment_kept(limit
         perform(case, Action.SIGN, staff)
         perform(case, Action.REPLY, staff, reply_body="已安排执法队员夜间巡查，摊贩已退回店内。")
         db.session.commit()
-    token = csrf_token(client, f"/track/{code}")
+    token = page_token(client, f"/track/{code}")
     answers = {"csrf_token": token, "contacted": "yes", "resolved": "no"}
     url = f"/track/{code}/follow-up"
     for _ in range(3):  # incomplete answers are sent back and do not use up the limit

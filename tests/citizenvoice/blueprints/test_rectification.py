@@ -7,6 +7,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from factories import csrf_token, login, make_user
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 from support import file_submission
@@ -30,7 +31,6 @@ from citizenvoice.services.rectification import (
 )
 from config import DevelopmentConfig
 
-PASSWORD = "correct-horse-battery"
 GROUP = "dup-night-market"
 OTHER_GROUP = "dup-street-lights"
 NOISE = "A1区人民路夜市每天晚上占道经营到凌晨，噪音和油烟严重影响居民休息，请城管尽快处理。"
@@ -38,22 +38,6 @@ NOISE_2 = "人民路夜市烧烤油烟太大，噪音一直持续到凌晨两点
 WAGES = "公司拖欠二十多名农民工三个月工资，多次讨要无果，请人社部门帮助我们讨回工资。"
 FUTURE_DATE = date.today() + timedelta(days=30)
 FUTURE = FUTURE_DATE.isoformat()
-
-
-def _token(html: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-    assert match, html
-    return match.group(1)
-
-
-def _login(app, username: str):
-    client = app.test_client()
-    token = _token(client.get("/login").get_data(as_text=True))
-    response = client.post(
-        "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
-    )
-    assert response.status_code == 303, response.get_data(as_text=True)
-    return client
 
 
 def _user(username: str) -> User:
@@ -95,16 +79,13 @@ def _analysed_case(
 @pytest.fixture
 def world(seeded):
     """Users of two departments and the office, and one analysed case in a duplicate group."""
-    runner = seeded.test_cli_runner()
     for username, role, department in [
         ("cg_staff", "department_staff", "cgzf"),
         ("cg_admin", "department_admin", "cgzf"),
         ("rs_staff", "department_staff", "rsj"),
         ("office1", "office", None),
     ]:
-        args = ["users", "create", "--username", username, "--password", PASSWORD, "--role", role]
-        result = runner.invoke(args=args + (["--department", department] if department else []))
-        assert result.exit_code == 0, result.output
+        make_user(seeded, role, department, username)
     _analysed_case(seeded, NOISE)
     return seeded
 
@@ -112,7 +93,7 @@ def world(seeded):
 def _open_form(office, **overrides):
     page = office.get("/office/rectification").get_data(as_text=True)
     data = {
-        "csrf_token": _token(page),
+        "csrf_token": csrf_token(page),
         "department": "cgzf",
         "title": "人民路夜市油烟噪音整治",
         "target": "一个月内取缔占道摊点，同类投诉明显下降",
@@ -138,7 +119,7 @@ def _actions(app) -> list[str]:
 
 
 def test_open_report_close_through_the_pages_with_an_audit_entry_for_each_step(world):
-    office = _login(world, "office1")
+    office = login(world, "office1")
     opened = _open_form(office)
     assert opened.status_code == 303, opened.get_data(as_text=True)
     task_id = _task_id(world)
@@ -146,14 +127,17 @@ def test_open_report_close_through_the_pages_with_an_audit_entry_for_each_step(w
     detail = office.get(f"/office/rectification/{task_id}").get_data(as_text=True)
     assert "人民路夜市油烟噪音整治" in detail and "整改中" in detail and 'id="close-form"' in detail
 
-    staff = _login(world, "cg_staff")
+    staff = login(world, "cg_staff")
     listing = staff.get("/workspace/rectification").get_data(as_text=True)
     assert "人民路夜市油烟噪音整治" in listing and f'data-task-id="{task_id}"' in listing
     page = staff.get(f"/workspace/rectification/{task_id}").get_data(as_text=True)
     assert 'id="report-form"' in page
     reported = staff.post(
         f"/workspace/rectification/{task_id}/report",
-        data={"csrf_token": _token(page), "text": "已联合街道取缔占道摊点 12 个，夜间巡查常态化。"},
+        data={
+            "csrf_token": csrf_token(page),
+            "text": "已联合街道取缔占道摊点 12 个，夜间巡查常态化。",
+        },
     )
     assert reported.status_code == 303
     with world.app_context():
@@ -166,7 +150,7 @@ def test_open_report_close_through_the_pages_with_an_audit_entry_for_each_step(w
     assert "已联合街道取缔占道摊点" in page and "已报告进展" in page
     closed = office.post(
         f"/office/rectification/{task_id}/close",
-        data={"csrf_token": _token(page), "note": "整改到位，同类投诉明显下降，予以办结。"},
+        data={"csrf_token": csrf_token(page), "note": "整改到位，同类投诉明显下降，予以办结。"},
     )
     assert closed.status_code == 303
     with world.app_context():
@@ -196,7 +180,7 @@ def test_open_report_close_through_the_pages_with_an_audit_entry_for_each_step(w
 
 def test_nav_links_and_the_dashboard_offer_rectification(world):
     _analysed_case(world, NOISE_2, keywords=["油烟"])  # the dashboard lists groups of two or more
-    office = _login(world, "office1")
+    office = login(world, "office1")
     dashboard = office.get("/workspace/dashboard").get_data(as_text=True)
     assert "/office/rectification?kind=duplicate_group" in dashboard and "开整改任务" in dashboard
     assert "/office/rectification?kind=keyword&amp;value=%E6%B2%B9%E7%83%9F" in dashboard
@@ -204,7 +188,7 @@ def test_nav_links_and_the_dashboard_offer_rectification(world):
     html = prefilled.get_data(as_text=True)
     assert f'value="{GROUP}"' in html
     assert '<option value="cgzf" selected>' in html  # the department handling the group's cases
-    staff = _login(world, "cg_staff")
+    staff = login(world, "cg_staff")
     assert 'href="/workspace/rectification"' in staff.get("/workspace/").get_data(as_text=True)
     assert "开整改任务" not in staff.get("/workspace/dashboard").get_data(as_text=True)
 
@@ -213,7 +197,7 @@ def test_nav_links_and_the_dashboard_offer_rectification(world):
 
 
 def test_invalid_task_shows_every_error_in_chinese_and_creates_nothing(world):
-    office = _login(world, "office1")
+    office = login(world, "office1")
     response = _open_form(
         office,
         department="nope",
@@ -250,7 +234,7 @@ def test_invalid_task_shows_every_error_in_chinese_and_creates_nothing(world):
     ],
 )
 def test_each_invalid_field_has_its_message(world, overrides, message):
-    office = _login(world, "office1")
+    office = login(world, "office1")
     response = _open_form(office, **overrides)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
@@ -265,7 +249,7 @@ def test_a_deadline_of_today_is_accepted_and_a_form_without_csrf_is_refused(worl
         )  # fmt: skip
         assert task.status == "open" and task.created_by == "office1"
         db.session.rollback()
-    client = _login(world, "office1")
+    client = login(world, "office1")
     response = client.post(
         "/office/rectification",
         data={"department": "cgzf", "title": "t", "target": "x", "source_kind": "duplicate_group",
@@ -275,19 +259,19 @@ def test_a_deadline_of_today_is_accepted_and_a_form_without_csrf_is_refused(worl
 
 
 def test_reports_and_notes_must_not_be_empty_and_a_closed_task_takes_no_more(world):
-    office = _login(world, "office1")
+    office = login(world, "office1")
     _open_form(office)
     task_id = _task_id(world)
-    staff = _login(world, "cg_staff")
+    staff = login(world, "cg_staff")
     page = staff.get(f"/workspace/rectification/{task_id}").get_data(as_text=True)
     empty = staff.post(
         f"/workspace/rectification/{task_id}/report",
-        data={"csrf_token": _token(page), "text": "   "},
+        data={"csrf_token": csrf_token(page), "text": "   "},
     )
     assert empty.status_code == 400 and "请填写整改进展" in empty.get_data(as_text=True)
     page = office.get(f"/office/rectification/{task_id}").get_data(as_text=True)
     no_note = office.post(
-        f"/office/rectification/{task_id}/close", data={"csrf_token": _token(page), "note": ""}
+        f"/office/rectification/{task_id}/close", data={"csrf_token": csrf_token(page), "note": ""}
     )
     assert no_note.status_code == 303
     assert "请填写办结意见" in office.get(no_note.headers["Location"]).get_data(as_text=True)
@@ -305,17 +289,17 @@ def test_reports_and_notes_must_not_be_empty_and_a_closed_task_takes_no_more(wor
 
 
 def test_another_department_gets_404_and_the_attempt_is_audited(world):
-    office = _login(world, "office1")
+    office = login(world, "office1")
     _open_form(office)
     task_id = _task_id(world)
-    other = _login(world, "rs_staff")
+    other = login(world, "rs_staff")
     assert other.get(f"/workspace/rectification/{task_id}").status_code == 404
     assert other.get(f"/workspace/rectification/{task_id + 99}").status_code == 404
     page = other.get("/workspace/rectification").get_data(as_text=True)
     assert "人民路夜市油烟噪音整治" not in page and 'id="no-tasks"' in page
     posted = other.post(
         f"/workspace/rectification/{task_id}/report",
-        data={"csrf_token": _token(page), "text": "冒名报告"},
+        data={"csrf_token": csrf_token(page), "text": "冒名报告"},
     )
     assert posted.status_code == 404
     with world.app_context():
@@ -341,7 +325,7 @@ def test_another_department_gets_404_and_the_attempt_is_audited(world):
 
 
 def test_anonymous_visitors_are_sent_to_the_login_page(world):
-    office = _login(world, "office1")
+    office = login(world, "office1")
     _open_form(office)
     task_id = _task_id(world)
     anonymous = world.test_client()
@@ -360,14 +344,14 @@ def test_anonymous_visitors_are_sent_to_the_login_page(world):
 
 
 def test_department_staff_cannot_open_or_close_and_the_office_cannot_report(world):
-    office = _login(world, "office1")
+    office = login(world, "office1")
     _open_form(office)
     task_id = _task_id(world)
-    admin = _login(world, "cg_admin")
+    admin = login(world, "cg_admin")
     assert admin.get("/office/rectification").status_code == 403
     assert admin.get(f"/office/rectification/{task_id}").status_code == 403
     page = admin.get(f"/workspace/rectification/{task_id}").get_data(as_text=True)
-    token = _token(page)
+    token = csrf_token(page)
     assert admin.post("/office/rectification", data={"csrf_token": token}).status_code == 403
     closing = admin.post(
         f"/office/rectification/{task_id}/close", data={"csrf_token": token, "note": "自行办结"}
@@ -485,11 +469,11 @@ def test_before_after_on_really_analysed_cases_and_shown_with_charts(world, anal
     assert (figures.before.volume, figures.after.volume) == (2, 1)
     assert figures.before.mean_sentiment == pytest.approx(expected_before, abs=1e-4)
     assert figures.after.mean_sentiment == pytest.approx(expected_after, abs=1e-4)
-    html = _login(world, "office1").get(f"/office/rectification/{task_id}").get_data(as_text=True)
+    html = login(world, "office1").get(f"/office/rectification/{task_id}").get_data(as_text=True)
     assert 'id="before-after"' in html and html.count("<svg") == 2
     assert "整改前" in html and "整改后" in html and "诉求量变化：-1 件" in html
     assert not re.search(r"<style|\sstyle=|<script(?![^>]*\bsrc=)", html)  # the CSP holds
-    staff_html = _login(world, "cg_staff").get(f"/workspace/rectification/{task_id}")
+    staff_html = login(world, "cg_staff").get(f"/workspace/rectification/{task_id}")
     assert 'id="before-after"' in staff_html.get_data(as_text=True)
 
 
@@ -534,7 +518,7 @@ def test_windows_default_to_30_days_each_side_and_say_when_after_is_running(worl
     # -31 and +31 days fall outside; -29, -1 | +1, +29 inside.
     assert (late.before.volume, late.after.volume) == (2, 2) and late.after_complete
     assert early.after_days == 3 and not early.after_complete
-    html = _login(world, "office1").get(f"/office/rectification/{task_id}").get_data(as_text=True)
+    html = login(world, "office1").get(f"/office/rectification/{task_id}").get_data(as_text=True)
     assert "开具前后各 30 天" in html and 'id="after-running"' not in html
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from factories import page_token
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -59,13 +60,6 @@ def assert_security_headers(response) -> None:
     assert headers.get("X-Content-Type-Options") == "nosniff"
     assert headers.get("Referrer-Policy") in STRICT_REFERRER_POLICIES
     assert headers.get("X-Frame-Options") == "DENY"
-
-
-def csrf_token(client: FlaskClient, path: str = "/submit/complaint") -> str:
-    html = client.get(path).text
-    match = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', html)
-    assert match
-    return match.group(1)
 
 
 def row_counts(app: Flask) -> dict[str, int]:
@@ -216,7 +210,7 @@ def test_pages_have_no_inline_script_style_or_handlers_the_csp_would_block(seede
 def test_the_pages_of_a_filed_case_have_no_inline_code_either(seeded, client):
     response = client.post(
         "/submit/complaint",
-        data={"csrf_token": csrf_token(client), "department": "cgzf", "text": COMPLAINT},
+        data={"csrf_token": page_token(client), "department": "cgzf", "text": COMPLAINT},
     )
     assert response.status_code == 303
     for path in (
@@ -246,7 +240,7 @@ def test_templates_on_disk_have_no_inline_script_or_style():
 
 def test_every_form_carries_a_csrf_token(seeded, client):
     for kind in ("complaint", "rating", "suggestion"):
-        assert len(csrf_token(client, f"/submit/{kind}")) > 20
+        assert len(page_token(client, f"/submit/{kind}")) > 20
 
 
 @pytest.mark.parametrize(
@@ -261,7 +255,7 @@ def test_every_form_carries_a_csrf_token(seeded, client):
     ],
 )
 def test_a_form_post_without_a_valid_token_is_refused_and_stores_nothing(seeded, client, token):
-    csrf_token(client)  # the resident has a session with a real token
+    page_token(client)  # the resident has a session with a real token
     before = row_counts(seeded)
     data = {"department": "", "text": COMPLAINT}
     if token is not None:
@@ -274,8 +268,8 @@ def test_a_form_post_without_a_valid_token_is_refused_and_stores_nothing(seeded,
 
 def test_a_token_from_another_session_is_refused(seeded, app):
     attacker, victim = app.test_client(), app.test_client()
-    stolen = csrf_token(attacker)
-    csrf_token(victim)
+    stolen = page_token(attacker)
+    page_token(victim)
     before = row_counts(seeded)
     response = victim.post("/submit/complaint", data={"csrf_token": stolen, "text": COMPLAINT})
     assert response.status_code == 400
@@ -284,7 +278,7 @@ def test_a_token_from_another_session_is_refused(seeded, app):
 
 def test_a_token_without_its_session_cookie_is_refused(seeded, app):
     client = app.test_client()
-    token = csrf_token(client)
+    token = page_token(client)
     client.delete_cookie("session")
     before = row_counts(seeded)
     response = client.post("/submit/complaint", data={"csrf_token": token, "text": COMPLAINT})

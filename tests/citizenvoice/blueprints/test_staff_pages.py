@@ -8,6 +8,7 @@ import io
 import re
 
 import pytest
+from factories import PASSWORD, csrf_token, login, make_user, sign_in
 from sqlalchemy import func, select
 from support import file_submission
 
@@ -16,35 +17,18 @@ from citizenvoice.models import Analysis, User
 from citizenvoice.services.analysis import analyse_submission
 from citizenvoice.services.dashboard import dashboard_for
 
-PASSWORD = "correct-horse-battery"
 FRAGMENTS = "芙蓉区五里牌镇五里牌小区门口垃圾堆积如山，五里牌镇政府一直不处理，垃圾臭气熏天。"
-
-
-def _token(html: str) -> str:
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-
-
-def _login(app, username: str):
-    client = app.test_client()
-    token = _token(client.get("/login").get_data(as_text=True))
-    response = client.post(
-        "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
-    )
-    return client, response
 
 
 @pytest.fixture
 def staff(seeded):
-    runner = seeded.test_cli_runner()
     for username, role, department in [
         ("cg_staff", "department_staff", "cgzf"),
         ("cg_admin", "department_admin", "cgzf"),
         ("office1", "office", None),
         ("root1", "system_admin", None),
     ]:
-        args = ["users", "create", "--username", username, "--password", PASSWORD, "--role", role]
-        result = runner.invoke(args=args + (["--department", department] if department else []))
-        assert result.exit_code == 0, result.output
+        make_user(seeded, role, department, username)
     return seeded
 
 
@@ -58,8 +42,7 @@ def staff(seeded):
     ],
 )
 def test_sign_in_without_next_lands_on_the_users_work_queue(staff, username, landing):
-    client, response = _login(staff, username)
-    assert response.status_code == 303
+    client, response = sign_in(staff, username)
     assert response.headers["Location"].endswith(landing)
     assert client.get(response.headers["Location"]).status_code == 200
 
@@ -72,7 +55,7 @@ def test_exports_name_the_sentiment_in_chinese_like_the_screens(staff, analyzer)
         label = db.session.scalar(
             select(Analysis.sentiment_label).where(Analysis.submission_id == case_id)
         )
-    client, _ = _login(staff, "cg_staff")
+    client = login(staff, "cg_staff")
     rows = list(csv.reader(io.StringIO(client.get("/workspace/export.csv").get_data(as_text=True))))
     column = rows[0].index("情感")
     assert label == "negative"
@@ -98,12 +81,12 @@ def test_hot_keywords_are_whole_words_not_fragments_of_names(staff, analyzer):
 
 def test_a_department_staff_member_sees_return_disabled_with_the_reason(staff):
     case_id = file_submission(staff, FRAGMENTS, department="cgzf", title="垃圾堆积")
-    client, _ = _login(staff, "cg_staff")
+    client = login(staff, "cg_staff")
     page = client.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
     button = re.search(r'<button[^>]*data-action="return"[^>]*>', page)
     assert button and "disabled" in button.group(0)
     assert "需由部门管理员操作" in page
-    admin, _ = _login(staff, "cg_admin")
+    admin = login(staff, "cg_admin")
     page = admin.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
     button = re.search(r'<button[^>]*data-action="return"[^>]*>', page)
     assert button and "disabled" not in button.group(0)
@@ -117,10 +100,11 @@ def test_every_department_gets_starter_templates_whose_blanks_block_sending(staf
         templates = db.session.scalars(select(ReplyTemplate)).all()
         assert {t.department_id for t in templates} == {d.id for d in departments}
     case_id = file_submission(staff, FRAGMENTS, department="cgzf", title="垃圾堆积")
-    client, _ = _login(staff, "cg_staff")
+    client = login(staff, "cg_staff")
     page = client.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
     client.post(
-        f"/workspace/cases/{case_id}/action", data={"csrf_token": _token(page), "action": "sign"}
+        f"/workspace/cases/{case_id}/action",
+        data={"csrf_token": csrf_token(page), "action": "sign"},
     )
     page = client.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
     assert "办结答复" in page and "政策咨询答复" in page
@@ -132,7 +116,7 @@ def test_every_department_gets_starter_templates_whose_blanks_block_sending(staf
     for confirm in ("", "1"):
         response = client.post(
             f"/workspace/cases/{case_id}/reply",
-            data={"csrf_token": _token(draft), "body": body, "confirm": confirm},
+            data={"csrf_token": csrf_token(draft), "body": body, "confirm": confirm},
         )
         html = response.get_data(as_text=True)
         assert response.status_code == 422
@@ -151,7 +135,7 @@ def test_every_department_gets_starter_templates_whose_blanks_block_sending(staf
     )
     response = client.post(
         f"/workspace/cases/{case_id}/reply",
-        data={"csrf_token": _token(draft), "body": filled, "confirm": "1"},
+        data={"csrf_token": csrf_token(draft), "body": filled, "confirm": "1"},
     )
     assert response.status_code == 303
     with staff.app_context():
@@ -162,17 +146,18 @@ def test_an_extension_request_takes_the_days_asked_for_and_the_log_says_so(staff
     from citizenvoice.models import StatusEvent, Submission
 
     case_id = file_submission(staff, FRAGMENTS, department="cgzf", title="垃圾堆积")
-    admin, _ = _login(staff, "cg_admin")
+    admin = login(staff, "cg_admin")
     page = admin.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
     admin.post(
-        f"/workspace/cases/{case_id}/action", data={"csrf_token": _token(page), "action": "sign"}
+        f"/workspace/cases/{case_id}/action",
+        data={"csrf_token": csrf_token(page), "action": "sign"},
     )
     page = admin.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
     assert 'id="extension-days"' in page and 'max="5"' in page
     too_many = admin.post(
         f"/workspace/cases/{case_id}/action",
         data={
-            "csrf_token": _token(page),
+            "csrf_token": csrf_token(page),
             "action": "request_extension",
             "note": "需等待检测报告",
             "days": "9",
@@ -183,7 +168,7 @@ def test_an_extension_request_takes_the_days_asked_for_and_the_log_says_so(staff
     admin.post(
         f"/workspace/cases/{case_id}/action",
         data={
-            "csrf_token": _token(page),
+            "csrf_token": csrf_token(page),
             "action": "request_extension",
             "note": "需等待检测报告",
             "days": "3",
@@ -191,12 +176,12 @@ def test_an_extension_request_takes_the_days_asked_for_and_the_log_says_so(staff
     )
     with staff.app_context():
         before = db.session.get(Submission, case_id).reply_due_at
-    office, _ = _login(staff, "office1")
+    office = login(staff, "office1")
     page = office.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
     assert "延期 3 个工作日" in page
     office.post(
         f"/workspace/cases/{case_id}/action",
-        data={"csrf_token": _token(page), "action": "approve_extension"},
+        data={"csrf_token": csrf_token(page), "action": "approve_extension"},
     )
     with staff.app_context():
         notes = list(
@@ -212,7 +197,7 @@ def test_an_extension_request_takes_the_days_asked_for_and_the_log_says_so(staff
 def test_every_user_changes_their_own_password(staff, username):
     from citizenvoice.models import AuditEntry
 
-    client, _ = _login(staff, username)
+    client = login(staff, username)
     page = client.get("/staff/password").get_data(as_text=True)
     assert "修改密码" in page
     for current, new, confirm, message in [
@@ -222,13 +207,18 @@ def test_every_user_changes_their_own_password(staff, username):
     ]:
         refused = client.post(
             "/staff/password",
-            data={"csrf_token": _token(page), "current": current, "new": new, "repeated": confirm},
+            data={
+                "csrf_token": csrf_token(page),
+                "current": current,
+                "new": new,
+                "repeated": confirm,
+            },
         )
         assert refused.status_code == 400 and message in refused.get_data(as_text=True)
     changed = client.post(
         "/staff/password",
         data={
-            "csrf_token": _token(page),
+            "csrf_token": csrf_token(page),
             "current": PASSWORD,
             "new": "a-new-password-22",
             "repeated": "a-new-password-22",
@@ -237,14 +227,8 @@ def test_every_user_changes_their_own_password(staff, username):
     )
     assert changed.status_code == 200 and "密码已修改" in changed.get_data(as_text=True)
     assert client.get("/staff/password").status_code == 200  # this session goes on
-    assert _login(staff, username)[1].status_code == 401  # the old password no longer works
+    sign_in(staff, username, expect=401)  # the old password no longer works
     with staff.app_context():
         entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "password_change"))
         assert entry is not None and "a-new-password" not in str(entry.details)
-    client_new = staff.test_client()
-    token = _token(client_new.get("/login").get_data(as_text=True))
-    response = client_new.post(
-        "/login",
-        data={"username": username, "password": "a-new-password-22", "csrf_token": token},
-    )
-    assert response.status_code == 303
+    sign_in(staff, username, "a-new-password-22")

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from factories import csrf_token, make_user
 from sqlalchemy import select
 from sqlalchemy.exc import StatementError
 from support import file_submission
@@ -25,7 +26,6 @@ from citizenvoice.services.analysis import analyse_submission
 from citizenvoice.services.cases import InboxFilters, inbox
 
 BEIJING = ZoneInfo("Asia/Shanghai")
-PASSWORD = "correct-horse-battery"
 UNPAID_WAGES = "公司拖欠我们二十多名农民工三个月工资，请人社部门帮忙讨薪。"
 NIGHT_MARKET = "A1区人民路夜市每天晚上占道经营到凌晨，噪音和油烟严重影响居民休息，请城管尽快处理。"
 
@@ -37,31 +37,14 @@ def app(db_app):
 
 
 @pytest.fixture
-def staff(seeded):
+def staff(seeded, auth):
     """A signed-in department staff member of 城管 (cgzf) and an office user, as clients."""
-    runner = seeded.test_cli_runner()
     for username, role, department in [
         ("cg_staff", "department_staff", "cgzf"),
         ("office1", "office", None),
     ]:
-        args = ["users", "create", "--username", username, "--password", PASSWORD, "--role", role]
-        extra = ["--department", department] if department else []
-        assert runner.invoke(args=args + extra).exit_code == 0
-    return {name: _login(seeded, name) for name in ("cg_staff", "office1")}
-
-
-def _token(html: str) -> str:
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-
-
-def _login(app, username: str):
-    client = app.test_client()
-    token = _token(client.get("/login").get_data(as_text=True))
-    response = client.post(
-        "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
-    )
-    assert response.status_code == 303
-    return client
+        make_user(seeded, role, department, username)
+    return {name: auth.login(name) for name in ("cg_staff", "office1")}
 
 
 def _code(app, case_id: int) -> str:
@@ -97,7 +80,8 @@ def test_the_case_page_shows_one_deadline(staff, seeded):
     client = staff["cg_staff"]
     page = client.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
     client.post(
-        f"/workspace/cases/{case_id}/action", data={"csrf_token": _token(page), "action": "sign"}
+        f"/workspace/cases/{case_id}/action",
+        data={"csrf_token": csrf_token(page), "action": "sign"},
     )
     page = client.get(f"/workspace/cases/{case_id}").get_data(as_text=True)
     current = re.search(r"当前时限：(\d{4}-\d\d-\d\d \d\d:\d\d)", page).group(1)

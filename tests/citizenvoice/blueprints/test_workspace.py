@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 
 import pytest
+from factories import csrf_token, login, make_user
 from openpyxl import load_workbook
 from sqlalchemy import func, select, text
 from support import file_submission
@@ -17,39 +17,21 @@ from citizenvoice.jobs import clean_search_index_job
 from citizenvoice.models import AuditEntry, CategoryCorrection, Submission
 from citizenvoice.services.analysis import analyse_submission
 
-PASSWORD = "correct-horse-battery"
 NOISE = "A1区人民路夜市每天晚上占道经营到凌晨，噪音和油烟严重影响居民休息，请城管尽快处理。"
 WAGES = "公司拖欠二十多名农民工三个月工资，多次讨要无果，请人社部门帮助我们讨回工资。"
 FORMULA = '=HYPERLINK("http://evil.example","点我") 小区门口的路灯坏了一个多月'
 
 
-def _token(html: str) -> str:
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-
-
-def _login(app, username: str):
-    client = app.test_client()
-    token = _token(client.get("/login").get_data(as_text=True))
-    response = client.post(
-        "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
-    )
-    assert response.status_code == 303, response.get_data(as_text=True)
-    return client
-
-
 @pytest.fixture
 def world(seeded, analyzer):
     """Two departments with one case each (one with a phone), and users of every role."""
-    runner = seeded.test_cli_runner()
     for username, role, department in [
         ("cg_staff", "department_staff", "cgzf"),
         ("cg_admin", "department_admin", "cgzf"),
         ("rs_staff", "department_staff", "rsj"),
         ("office1", "office", None),
     ]:
-        args = ["users", "create", "--username", username, "--password", PASSWORD, "--role", role]
-        result = runner.invoke(args=args + (["--department", department] if department else []))
-        assert result.exit_code == 0, result.output
+        make_user(seeded, role, department, username)
     with seeded.app_context():
         db.session.execute(Submission.__table__.delete())  # only the cases of this test
         db.session.commit()
@@ -81,13 +63,13 @@ CASE_ROUTES = [
 )
 def test_isolation_matrix_over_case_routes(world, method, route, username, expected):
     app = world["app"]
-    client = _login(app, username) if username else app.test_client()
+    client = login(app, username) if username else app.test_client()
     path = route.format(id=world["noise"])
     if method == "get":
         response = client.get(path)
     else:
         html = client.get("/workspace/").get_data(as_text=True) if username else ""
-        token = _token(html) if username and "csrf_token" in html else "x"
+        token = csrf_token(html) if username and "csrf_token" in html else "x"
         response = client.post(path, data={"csrf_token": token, "category": "环境保护"})
     if username is None and method == "post":
         expected = 400  # no session, so no valid CSRF token: refused before anything else
@@ -107,7 +89,7 @@ def test_isolation_matrix_over_case_routes(world, method, route, username, expec
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_exports_and_search_never_show_another_departments_cases(world, fmt):
-    client = _login(world["app"], "rs_staff")
+    client = login(world["app"], "rs_staff")
     body = client.get(f"/workspace/export.{fmt}").data
     text = body.decode("utf-8-sig") if fmt == "csv" else _xlsx_text(body)
     assert "拖欠" in text
@@ -124,7 +106,7 @@ def _xlsx_text(body: bytes) -> str:
 
 
 def test_inbox_search_understands_chinese_words_and_filters(world):
-    client = _login(world["app"], "office1")
+    client = login(world["app"], "office1")
     found = client.get("/workspace/?q=夜市噪音").get_data(as_text=True)
     assert "夜市噪音扰民" in found and "拖欠工资" not in found
     by_category = client.get("/workspace/?category=劳动和社会保障").get_data(as_text=True)
@@ -141,7 +123,7 @@ def test_inbox_search_matches_whole_tokens_whatever_their_case(world, analyzer):
     with app.app_context():
         analyse_submission(case_id, analyzer)
         db.session.commit()
-    client = _login(app, "office1")
+    client = login(app, "office1")
     for query in ("WiFi", "wifi", "WIFI 信号"):
         assert "WiFi信号很差" in client.get(f"/workspace/?q={query}").get_data(as_text=True)
     # A quote in a query is a lexeme character, never tsquery syntax.
@@ -160,7 +142,7 @@ def test_search_finds_new_analyses_before_and_after_the_index_merge(world, analy
         )
         analyse_submission(case_id, analyzer)
         db.session.commit()
-    client = _login(app, "office1")
+    client = login(app, "office1")
     # Not merged yet: the new analysis is in the index's pending list, and search finds it.
     assert "健身器材锈蚀" in client.get("/workspace/?q=健身器材").get_data(as_text=True)
     with app.app_context():
@@ -172,18 +154,18 @@ def test_search_finds_new_analyses_before_and_after_the_index_merge(world, analy
 
 
 def test_case_page_masks_the_phone_and_reveal_is_permitted_and_audited(world):
-    staff = _login(world["app"], "cg_staff")
+    staff = login(world["app"], "cg_staff")
     page = staff.get(f"/workspace/cases/{world['noise']}").get_data(as_text=True)
     assert "138****5678" in page and "13812345678" not in page
     assert 'id="reveal-phone"' not in page
     refused = staff.post(
-        f"/workspace/cases/{world['noise']}/reveal-phone", data={"csrf_token": _token(page)}
+        f"/workspace/cases/{world['noise']}/reveal-phone", data={"csrf_token": csrf_token(page)}
     )
     assert refused.status_code == 303
-    admin = _login(world["app"], "cg_admin")
+    admin = login(world["app"], "cg_admin")
     page = admin.get(f"/workspace/cases/{world['noise']}").get_data(as_text=True)
     revealed = admin.post(
-        f"/workspace/cases/{world['noise']}/reveal-phone", data={"csrf_token": _token(page)}
+        f"/workspace/cases/{world['noise']}/reveal-phone", data={"csrf_token": csrf_token(page)}
     )
     assert revealed.status_code == 200
     assert "13812345678" in revealed.get_data(as_text=True)
@@ -194,11 +176,11 @@ def test_case_page_masks_the_phone_and_reveal_is_permitted_and_audited(world):
 
 
 def test_category_correction_is_stored_as_a_training_label(world, analyzer):
-    client = _login(world["app"], "cg_staff")
+    client = login(world["app"], "cg_staff")
     page = client.get(f"/workspace/cases/{world['noise']}").get_data(as_text=True)
     response = client.post(
         f"/workspace/cases/{world['noise']}/category",
-        data={"csrf_token": _token(page), "category": "环境保护"},
+        data={"csrf_token": csrf_token(page), "category": "环境保护"},
     )
     assert response.status_code == 303
     with world["app"].app_context():
@@ -212,7 +194,7 @@ def test_category_correction_is_stored_as_a_training_label(world, analyzer):
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_exports_mask_personal_data_and_neutralise_formulas(world, fmt):
-    client = _login(world["app"], "cg_staff")
+    client = login(world["app"], "cg_staff")
     body = client.get(f"/workspace/export.{fmt}").data
     if fmt == "csv":
         rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))

@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from factories import embedded_app
 from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import func, select, update
@@ -36,19 +37,7 @@ def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[Flask]:
     if request.param == "postgresql":
         yield request.getfixturevalue("seeded")
         return
-    from citizenvoice.cli import seed_demo_data
-
-    config = DevelopmentConfig({"DATABASE_URL": f"sqlite:///{tmp_path / 'batch.sqlite3'}"})
-    config.DATA_DIR = None
-    app = create_app(config)
-    with app.app_context():
-        upgrade()
-        seed_demo_data(0)
-        db.session.commit()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    yield from embedded_app(tmp_path / "batch.sqlite3")
 
 
 def _reset_to_pending(ids: list[int]) -> None:

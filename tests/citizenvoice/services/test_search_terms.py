@@ -10,19 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from factories import embedded_app
 from flask import Flask
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import select, update
 from support import file_submission
 
-from citizenvoice import create_app
-from citizenvoice.cli import seed_demo_data
 from citizenvoice.extensions import db
 from citizenvoice.models import Analysis, Submission, User
 from citizenvoice.services.accounts import create_user
 from citizenvoice.services.analysis import analyse_submission
 from citizenvoice.services.cases import InboxFilters, inbox
-from config import DevelopmentConfig
 
 EXAMPLE = (
     "小区垃圾清运不及时",
@@ -126,14 +124,8 @@ def _found(app: Flask, query: str) -> set[int]:
 
 
 def _sqlite_app(tmp_path) -> Flask:
-    config = DevelopmentConfig({"DATABASE_URL": f"sqlite:///{tmp_path / 'search.sqlite3'}"})
-    config.DATA_DIR = None
-    app = create_app(config)
-    with app.app_context():
-        upgrade()
-        seed_demo_data(0)
-        db.session.commit()
-    return app
+    """The seeded embedded app on a SQLite file in ``tmp_path`` (left open for the test)."""
+    return next(embedded_app(tmp_path / "search.sqlite3"))
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
@@ -142,11 +134,7 @@ def search_app(request, tmp_path) -> Iterator[Flask]:
     if request.param == "postgresql":
         yield request.getfixturevalue("seeded")
         return
-    app = _sqlite_app(tmp_path)
-    yield app
-    app.extensions["citizenvoice.runner"].shutdown()
-    with app.app_context():
-        db.engine.dispose()
+    yield from embedded_app(tmp_path / "search.sqlite3")
 
 
 def test_a_word_inside_a_longer_word_is_found(search_app, analyzer):
