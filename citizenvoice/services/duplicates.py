@@ -1,6 +1,6 @@
 """Near-duplicate groups kept in the database, so every worker process sees the same groups.
 
-nlp.dedup.NearDuplicateIndex computes MinHash signatures (character shingles, datasketch's
+nlp.NearDuplicateIndex computes MinHash signatures (character shingles, datasketch's
 affine32 scheme). Here the signature's LSH bands are stored as rows (band, bucket); a new
 submission's candidates are the submissions sharing any bucket, verified by the estimated
 Jaccard similarity; it joins the group of the most similar one (ties: the oldest), or starts its
@@ -37,7 +37,7 @@ from sqlalchemy import (
 from citizenvoice.extensions import db
 from citizenvoice.models import Analysis, DuplicateBand, Submission
 from citizenvoice.services.bulk import in_ids, is_postgresql, unnest
-from nlp.dedup import NearDuplicateIndex
+from nlp import NearDuplicateIndex
 
 __all__ = [
     "DUPLICATE_THRESHOLD",

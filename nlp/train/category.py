@@ -8,7 +8,7 @@ A stratified group split holds out 20% as the dev set, touched only for the fina
 5-fold grouped cross-validation on the training part gives the tuning figures. The stored model
 is trained on the training part only, so its card's dev metrics can be reproduced.
 
-Sentiment training lives in :mod:`nlp.sentiment_training`; both models' cards begin with
+Sentiment training lives in :mod:`nlp.train.sentiment`; both models' cards begin with
 :func:`card_head` (``card.json`` and the first lines of ``MODEL_CARD.md``).
 """
 
@@ -29,6 +29,7 @@ import numpy.typing as npt
 
 from nlp.classify import CategoryClassifier, load_default_classifier
 from nlp.datasets import load_messages
+from nlp.normalize import compose_text
 from nlp.segment import Segmenter
 from nlp.sentiment import load_default_sentiment
 
@@ -37,7 +38,6 @@ __all__ = [
     "Documents",
     "card_head",
     "classification_metrics",
-    "compose_text",
     "duplicate_groups",
     "evaluate_category",
     "grouped_split",
@@ -147,12 +147,6 @@ def shared_taxonomy_terms() -> list[str]:
         return taxonomy_terms(load_taxonomy())
     except FileNotFoundError:
         return []
-
-
-def compose_text(title: str, text: str) -> str:
-    """The model's text for a message: title and body joined by a newline (title may be empty)."""
-    title = title.strip()
-    return f"{title}\n{text}" if title else text
 
 
 def _documents(

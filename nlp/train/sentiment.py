@@ -2,7 +2,7 @@
 
 See :func:`train_sentiment`: leave-one-domain-out figures on the shared review corpora (the
 honest measure of domain shift), SnowNLP compared on the same reviews, and a model directory
-with ``MODEL_CARD.md`` and ``card.json`` (begun by :func:`nlp.training.card_head`).
+with ``MODEL_CARD.md`` and ``card.json`` (begun by :func:`nlp.train.category.card_head`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from nlp.segment import Segmenter
 from nlp.sentiment import SentimentModel, load_default_sentiment
-from nlp.training import _NON_WORD, _open_text, card_head, classification_metrics
+from nlp.train.category import _NON_WORD, _open_text, card_head, classification_metrics
 
 __all__ = [
     "HOTEL_DOMAIN",
@@ -260,8 +260,7 @@ def citizen_messages(
     the shared data is missing.
     """
     from nlp.datasets import data_dir, load_messages
-    from nlp.normalize import normalize
-    from nlp.training import compose_text
+    from nlp.normalize import compose_text, normalize
 
     if data_dir(required=False) is None:
         return None

@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-import nlp.sentiment_training as st
+import nlp.train.sentiment as st
 from nlp.segment import Segmenter
 from nlp.sentiment import SentimentModel
-from nlp.sentiment_training import (
+from nlp.train.sentiment import (
     HOTEL_DOMAIN,
     Reviews,
     lodo_table,
