@@ -48,14 +48,8 @@ from sklearn.metrics import f1_score
 from nlp import Segmenter
 from nlp.modelio import HashedNgramVectorizer
 from nlp.sentiment import SentimentModel, balanced_sample_weights
-from nlp.train.sentiment import (
-    HOTEL_DOMAIN,
-    TEACHER_PARAMS,
-    Unlabelled,
-    citizen_messages,
-    pseudo_label,
-    shared_reviews,
-)
+from nlp.train.sentiment_data import HOTEL_DOMAIN, Unlabelled, citizen_messages, shared_reviews
+from nlp.train.sentiment_recipe import TEACHER_PARAMS, pseudo_label
 
 SENTENCE_END = re.compile(r"[。！？；，,!?;~…]+")
 

@@ -11,7 +11,6 @@ import pytest
 from nlp.datasets import LabelledMessage, data_dir, load_sentiment
 from nlp.normalize import compose_text
 from nlp.train.category import (
-    classification_metrics,
     duplicate_groups,
     evaluate_category,
     grouped_split,
@@ -19,6 +18,7 @@ from nlp.train.category import (
     taxonomy_terms,
     train_category,
 )
+from nlp.train.common import classification_metrics
 from nlp.train.sentiment import evaluate_sentiment, train_sentiment
 
 BODY = (
