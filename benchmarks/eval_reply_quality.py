@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nlp import default_segmenter
 from nlp.datasets import load_messages, load_replies
+from nlp.reply_idf import save_idf
 from nlp.reply_quality import (
     CONSULTATION,
     CONSULTATION_HEAD_CHARS,
@@ -45,7 +46,6 @@ from nlp.reply_quality import (
     PART_PATTERNS,
     fit_idf,
     relevance_signals,
-    save_idf,
     score_reply,
 )
 

@@ -225,8 +225,9 @@ def test_plain_svm_estimator_still_works_and_round_trips(
     loaded = CategoryClassifier.load(tmp_path)
     assert loaded.estimator == "svm"
     assert [p.label for p in loaded.predict(texts, tokens)] == labels  # training data
+    odd = CategoryClassifier(estimator="forest")  # the constructor only stores (scikit-learn)
     with pytest.raises(ValueError, match="estimator"):
-        CategoryClassifier(estimator="forest")
+        odd.fit(texts, tokens, labels)
 
 
 @pytest.mark.slow
