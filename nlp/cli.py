@@ -19,7 +19,7 @@ Contract (later checks call it as written):
     ``sentiment/`` inside), or a directory written by ``train ... --out DIR``.
 ``python -m nlp train category --out DIR [--data CSV] [--random-state N]``
 ``python -m nlp train sentiment --out DIR [...]``
-``python -m nlp train keywords --out FILE``
+``python -m nlp train keywords --out FILE [--data CSV]``
     Train a model directory with ``MODEL_CARD.md`` (category: ``nlp.train.category``, sentiment:
     ``nlp.train.sentiment``) or refit the keyword IDF table. Put retrained models in one
     directory (``DIR/category``, ``DIR/sentiment``, ``DIR/keywords/idf.tsv.gz``) and point
@@ -228,7 +228,11 @@ def _train(args: argparse.Namespace) -> int:
         from nlp.keywords import fit_default_idf
 
         out = args.out if args.out.suffix == ".gz" else args.out / "keywords" / "idf.tsv.gz"
-        extractor = fit_default_idf(out, min_df=args.min_df)
+        documents = None
+        if args.data is not None:  # one's own messages (columns text, optional title)
+            _, rows = _read_csv(args.data, ("text",))
+            documents = [f"{r.get('title', '')} {r['text']}".strip() for r in rows]
+        extractor = fit_default_idf(out, min_df=args.min_df, documents=documents)
         summary: dict[str, Any] = {
             "model": "keywords",
             "path": str(out),
@@ -308,7 +312,9 @@ def _parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a model directory (category, sentiment, keywords)")
     t.add_argument("what", choices=("category", "sentiment", "keywords"))
     t.add_argument("--out", type=Path, required=True)
-    t.add_argument("--data", type=Path, default=None, help="CSV (default: the shared data)")
+    t.add_argument(
+        "--data", type=Path, default=None, help="CSV of one's own (default: the shared data)"
+    )
     t.add_argument("--random-state", type=int, default=0)
     t.add_argument("--min-df", type=int, default=2, help="keywords: minimum document frequency")
     t.set_defaults(func=_train)

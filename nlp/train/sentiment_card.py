@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from nlp.train.cards import card_head
+from nlp.train.cards import card_head, provenance_lines
 
 __all__ = ["NOTES_PATH", "sentiment_notes", "write_sentiment_card"]
 
@@ -53,6 +53,7 @@ def write_sentiment_card(out_dir: Path, card: Mapping[str, Any]) -> None:
         "- evaluate the stored model on a labelled CSV (text or review, label 1/0): "
         "`python -m nlp evaluate --task sentiment --data FILE.csv [--model-dir DIR]`"
     )
+    lines += provenance_lines(card)
     lines += ["", "## Held-out figures", ""]
     lines += _table_rows(card)
     extra = card.get("extra", {})
