@@ -34,8 +34,7 @@ from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from nlp import default_segmenter
-from nlp.datasets import load_messages, load_replies
+from nlp import default_segmenter, load_messages, load_replies
 from nlp.reply_idf import save_idf
 from nlp.reply_quality import (
     CONSULTATION,

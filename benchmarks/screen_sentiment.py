@@ -61,8 +61,7 @@ def word2vec_extra(seg: Segmenter, halves: tuple[Unlabelled, Unlabelled]) -> lis
     """
     import snownlp
 
-    from nlp import normalize
-    from nlp.datasets import load_hot_messages, load_replies
+    from nlp import load_hot_messages, load_replies, normalize
 
     texts = [normalize(f"{m.title or ''} {m.text or ''}") for m in load_hot_messages()]
     texts += [normalize(r.reply or "") for r in load_replies()]

@@ -17,7 +17,8 @@ Public API (everything in ``__all__``; other modules are internal and may change
   ``RedactionSpan``, ``MASK``), ``Segmenter`` / ``default_segmenter``, ``KeywordExtractor`` /
   ``textrank`` / ``is_whole_word``, ``UrgencyDetector`` / ``Urgency``,
   ``NearDuplicateIndex``, ``TopicModel``, ``hot_issue_index`` / ``HotRecord``,
-  ``score_reply`` / ``ReplyQuality``, ``load_messages`` (the shared labelled corpus).
+  ``score_reply`` / ``ReplyQuality``; readers of the shared corpus: ``load_messages``,
+  ``load_hot_messages``, ``load_replies``.
 
 Command line: ``python -m nlp`` (predict, evaluate, train, bench). nlp/README.md has more.
 The package never imports Flask, SQLAlchemy, RQ, Redis or the application.
@@ -36,7 +37,7 @@ from nlp.urgency import Urgency, UrgencyDetector
 
 if TYPE_CHECKING:
     from nlp.classify import CategoryClassifier, CategoryPrediction
-    from nlp.datasets import load_messages
+    from nlp.datasets import load_hot_messages, load_messages, load_replies
     from nlp.dedup import NearDuplicateIndex
     from nlp.hot_issues import HotRecord, hot_issue_index
     from nlp.pipeline import Analysis, Analyzer, is_analyzable
@@ -70,7 +71,9 @@ __all__ = [
     "hot_issue_index",
     "is_analyzable",
     "is_whole_word",
+    "load_hot_messages",
     "load_messages",
+    "load_replies",
     "normalize",
     "redact",
     "score_reply",
@@ -96,6 +99,8 @@ _LAZY = {
     "ReplyQuality": "nlp.reply_quality",
     "score_reply": "nlp.reply_quality",
     "load_messages": "nlp.datasets",
+    "load_hot_messages": "nlp.datasets",
+    "load_replies": "nlp.datasets",
     "train_category": "nlp.train",
     "train_sentiment": "nlp.train",
     "evaluate_category": "nlp.train",

@@ -2,7 +2,7 @@
 
 The model is linear: TF-IDF over hashed character n-grams of the text, an extra block for the
 first characters (the title comes first in the pipeline's text) and word n-grams of the
-pipeline's content tokens (see :class:`nlp.modelio.HashedNgramVectorizer`; an optional block
+pipeline's content tokens (see :class:`nlp.vectorize.HashedNgramVectorizer`; an optional block
 of taxonomy phrases, ``terms``, is off in the default model), scored by linear
 SVMs. The default estimator is NBSVM (Wang and Manning, 2012) in one-vs-rest form: for each
 class the features are scaled by their log-count ratio (how much more often a feature occurs

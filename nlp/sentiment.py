@@ -1,7 +1,7 @@
 """Sentiment of comments, ratings and suggestions: a score in [0, 1] and a three-way label.
 
 The model is a logistic regression over hashed character n-grams and word n-grams (the
-pipeline's content tokens), see :class:`nlp.modelio.HashedNgramVectorizer`. Domain shift is the
+pipeline's content tokens), see :class:`nlp.vectorize.HashedNgramVectorizer`. Domain shift is the
 hard part (review corpora are about food delivery and products; residents write about public
 services). Two training schemes are available:
 
