@@ -9,7 +9,7 @@ A stratified group split holds out 20% as the dev set, touched only for the fina
 is trained on the training part only, so its card's dev metrics can be reproduced.
 
 Sentiment training lives in :mod:`nlp.train.sentiment`; both models' cards begin with
-:func:`card_head` (``card.json`` and the first lines of ``MODEL_CARD.md``).
+:func:`nlp.train.cards.card_head` (``card.json`` and the first lines of ``MODEL_CARD.md``).
 """
 
 from __future__ import annotations
