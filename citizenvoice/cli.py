@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from citizenvoice.domain.accounts import Role
 from citizenvoice.domain.feedback import Channel, FeedbackValidationError, validate_feedback
+from citizenvoice.domain.periods import PeriodStatus
 from citizenvoice.extensions import db
 from citizenvoice.jobs import (
     auto_close_job,
@@ -405,7 +406,7 @@ def appraisal_publish_command(code: str, force: bool, reason: str | None, yes: b
     A period that has not ended is refused unless --force with --reason (audited).
     """
     period = _period(code)
-    if period.status == "computed" and period.result_json:
+    if period.status == PeriodStatus.COMPUTED and period.result_json:
         summary = publish_summary(period)
         click.echo(
             f"{code}: {summary.departments} departments, {summary.ranked} ranked, "

@@ -14,9 +14,11 @@ Public API (everything in ``__all__``; other modules are internal and may change
 - Training and evaluation (``nlp.train``, loaded only when asked for): ``train_category``,
   ``train_sentiment``, ``evaluate_category``, ``evaluate_sentiment``.
 - Building blocks: ``normalize``, ``compose_text``, ``redact`` (``Redaction``,
-  ``RedactionSpan``, ``MASK``), ``Segmenter`` / ``default_segmenter``, ``KeywordExtractor`` /
+  ``RedactionSpan``, ``MASK``), ``Segmenter`` / ``default_segmenter`` /
+  ``configure_default_segmenter``, ``KeywordExtractor`` /
   ``textrank`` / ``is_whole_word``, ``UrgencyDetector`` / ``Urgency``,
-  ``NearDuplicateIndex``, ``TopicModel``, ``hot_issue_index`` / ``HotRecord``,
+  ``NearDuplicateIndex`` (its grouping rules for stored signatures: ``band_buckets``,
+  ``rank_similar``, ``is_empty_signature``), ``TopicModel``, ``hot_issue_index`` / ``HotRecord``,
   ``score_reply`` / ``ReplyQuality``; readers of the shared corpus: ``load_messages``,
   ``load_hot_messages``, ``load_replies``.
 
@@ -32,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from nlp.keywords import KeywordExtractor, is_whole_word, textrank
 from nlp.normalize import compose_text, normalize
 from nlp.redact import MASK, Redaction, RedactionSpan, redact
-from nlp.segment import Segmenter, default_segmenter
+from nlp.segment import Segmenter, configure_default_segmenter, default_segmenter
 from nlp.urgency import Urgency, UrgencyDetector
 
 if TYPE_CHECKING:
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from nlp.datasets import load_hot_messages, load_messages, load_replies
     from nlp.dedup import NearDuplicateIndex
     from nlp.hot_issues import HotRecord, hot_issue_index
+    from nlp.lsh import band_buckets, is_empty_signature, rank_similar
     from nlp.pipeline import Analysis, Analyzer, is_analyzable
     from nlp.reply_quality import ReplyQuality, score_reply
     from nlp.sentiment import SentimentModel, SentimentResult
@@ -64,17 +67,21 @@ __all__ = [
     "TopicModel",
     "Urgency",
     "UrgencyDetector",
+    "band_buckets",
     "compose_text",
+    "configure_default_segmenter",
     "default_segmenter",
     "evaluate_category",
     "evaluate_sentiment",
     "hot_issue_index",
     "is_analyzable",
+    "is_empty_signature",
     "is_whole_word",
     "load_hot_messages",
     "load_messages",
     "load_replies",
     "normalize",
+    "rank_similar",
     "redact",
     "score_reply",
     "textrank",
@@ -93,6 +100,9 @@ _LAZY = {
     "SentimentModel": "nlp.sentiment",
     "SentimentResult": "nlp.sentiment",
     "NearDuplicateIndex": "nlp.dedup",
+    "band_buckets": "nlp.lsh",
+    "is_empty_signature": "nlp.lsh",
+    "rank_similar": "nlp.lsh",
     "TopicModel": "nlp.topics",
     "HotRecord": "nlp.hot_issues",
     "hot_issue_index": "nlp.hot_issues",

@@ -326,10 +326,7 @@ def _timing(
 
 
 def _relevance(
-    message: str,
-    reply: str,
-    message_tokens: list[str] | None,
-    reply_tokens: list[str] | None,
+    message: str, reply: str, message_tokens: list[str] | None, reply_tokens: list[str] | None
 ) -> tuple[float, float | None]:
     """(relevance 0-1, place echo or None): mean of keyword coverage, cosine and place echo."""
     signals = relevance_signals(message, reply, message_tokens, reply_tokens)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Numeric, and_, case, cast, func, select
 
 from citizenvoice.domain.feedback import FeedbackKind
+from citizenvoice.domain.periods import PeriodStatus
 from citizenvoice.domain.scoring import (
     ALGORITHM_VERSION,
     BEIJING_12345_PERIOD,
@@ -129,14 +130,16 @@ def period_settings(period: Period) -> PeriodSettings:
 
 def update_settings(period: Period, new: dict[str, Any], actor: str) -> None:
     """Replace a period's settings after validating them; refused once published. Audited."""
-    if period.status == "published":
+    if period.status == PeriodStatus.PUBLISHED:
         raise AppraisalError("该周期已发布，考核设置已冻结")
     before = period.settings
     period.settings = new
     period_settings(period)  # validates; raises AppraisalError
     period.settings_version = (period.settings_version or 0) + 1
-    if period.status == "computed":
-        period.status, period.result_json, period.result_sha256 = "open", None, None
+    if period.status == PeriodStatus.COMPUTED:
+        # New inputs make the draft result stale: back to open, to be computed again.
+        period.status = PeriodStatus.OPEN.value
+        period.result_json, period.result_sha256 = None, None
     record(
         actor,
         "period_settings",
@@ -188,7 +191,7 @@ def ensure_periods(today: date | None = None) -> list[Period]:
                 kind=kind,
                 starts_on=start,
                 ends_on=end,
-                status="open",
+                status=PeriodStatus.OPEN.value,
                 settings=settings_json(PRESETS[DEFAULT_PRESET][1], DEFAULT_PRESET),
                 settings_version=1,
             )
@@ -420,14 +423,14 @@ def build_input(period: Period) -> PeriodInput:
 
 def compute(period: Period, actor: str) -> PeriodResult:
     """Compute the period from the raw rows and store the (draft) result. Audited. Flushes."""
-    if period.status == "published":
+    if period.status == PeriodStatus.PUBLISHED:
         raise AppraisalError("该周期已发布，结果已冻结；请用 appraisal verify 复核")
     result = compute_period(build_input(period))
     period.result_json = result.canonical_json()
     period.result_sha256 = canonical_sha256(result)
     period.algorithm_version = result.algorithm_version
     period.computed_at = utcnow()
-    period.status = "computed"
+    period.status = PeriodStatus.COMPUTED.value
     record(
         actor,
         "period_compute",
@@ -481,9 +484,9 @@ def publish(
     given, so its figures would be frozen half-way. ``force`` publishes it anyway, only with a
     reason, and the audit entry records both.
     """
-    if period.status == "published":
+    if period.status == PeriodStatus.PUBLISHED:
         raise AppraisalError("该周期已发布")
-    if period.status != "computed" or not period.result_json:
+    if period.status != PeriodStatus.COMPUTED or not period.result_json:
         raise AppraisalError("请先计算该周期的结果")
     summary = publish_summary(period, today)
     reason = (reason or "").strip()
@@ -500,7 +503,7 @@ def publish(
         raise AppraisalError(
             "数据在计算后已变化，请重新计算后再发布：" + "；".join(differences[:3])
         )
-    period.status = "published"
+    period.status = PeriodStatus.PUBLISHED.value
     period.published_at = utcnow()
     details: dict[str, Any] = {
         "sha256": period.result_sha256,

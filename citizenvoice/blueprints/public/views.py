@@ -33,7 +33,12 @@ from citizenvoice.services.feedback import (
     submission_by_tracking_code,
     submit_feedback,
 )
-from citizenvoice.services.follow_up import FollowUpError, follow_up_of, record_follow_up
+from citizenvoice.services.follow_up import (
+    FollowUpError,
+    answerable,
+    follow_up_of,
+    record_follow_up,
+)
 
 __all__ = ["public_blueprint"]
 
@@ -214,7 +219,7 @@ def _render_track(submission: Any, form: FollowUpForm | None = None, status: int
     the follow-up form when it is due.
     """
     existing = follow_up_of(submission.id)
-    can_follow_up = submission.status == CaseStatus.REPLIED.value and existing is None
+    can_follow_up = answerable(submission)
     case_status = CaseStatus(submission.status)
     pending = (submission.pending or {}).get("kind")
     return (
