@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from nlp.datasets import load_hot_messages, load_messages, load_replies
+from nlp import load_hot_messages, load_messages, load_replies
 from nlp.dedup import NearDuplicateIndex, normalise_for_dedup
 
 GREETINGS = ["尊敬的领导：您好！", "市长您好，", "尊敬的书记：", "您好！我想反映一个问题。"]

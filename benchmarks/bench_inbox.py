@@ -157,8 +157,7 @@ def _state(age_days: float, rng: random.Random) -> str:
 
 def load_cases(url: str, n: int, seed: int = 7) -> dict[str, Any]:
     """COPY ``n`` cases and their analysis rows into the migrated bench database."""
-    from nlp.datasets import load_messages
-    from nlp.segment import Segmenter
+    from nlp import Segmenter, load_messages
 
     started = time.perf_counter()
     rng = random.Random(seed)

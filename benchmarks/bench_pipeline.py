@@ -55,7 +55,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import psycopg  # noqa: E402
 from support import RedisServer  # noqa: E402
 
-from nlp.datasets import load_messages  # noqa: E402
+from nlp import load_messages  # noqa: E402
 
 BENCH_DB = "citizenvoice_bench"
 # Messages the worker analyses before the timed ones of a round (one analysis batch).
@@ -226,7 +226,7 @@ def main() -> None:
         # Old method (kept for comparison): re-analyse the first messages, already routed, and
         # time from the first visible commit, when the first batch of 200 is already done.
         from citizenvoice.jobs import enqueue_analysis, worker_redis
-        from nlp.pipeline import Analyzer
+        from nlp import Analyzer
 
         drain = min(args.drain, args.n)
         with psycopg.connect(db_url, autocommit=True) as conn:

@@ -30,10 +30,14 @@ from sklearn.metrics import normalized_mutual_info_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from nlp.datasets import load_hot_messages, load_messages
-from nlp.dedup import NearDuplicateIndex
-from nlp.hot_issues import HotRecord, hot_issue_index
-from nlp.segment import default_segmenter
+from nlp import (
+    HotRecord,
+    NearDuplicateIndex,
+    default_segmenter,
+    hot_issue_index,
+    load_hot_messages,
+    load_messages,
+)
 from nlp.topics import TopicModel, fit_lda
 
 TIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M")

@@ -34,7 +34,8 @@ from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from nlp.datasets import load_messages, load_replies
+from nlp import default_segmenter, load_messages, load_replies
+from nlp.reply_idf import save_idf
 from nlp.reply_quality import (
     CONSULTATION,
     CONSULTATION_HEAD_CHARS,
@@ -44,10 +45,8 @@ from nlp.reply_quality import (
     PART_PATTERNS,
     fit_idf,
     relevance_signals,
-    save_idf,
     score_reply,
 )
-from nlp.segment import default_segmenter
 
 TIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M")
 QUOTED = re.compile(r"[“\"][^”\"]{0,80}[”\"]")

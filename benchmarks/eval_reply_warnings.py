@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from nlp.reply_quality import score_reply
+from nlp import score_reply
 
 LABELS = Path(__file__).resolve().parent / "data" / "reply_labels.csv"
 DEFAULT_DATA = Path("/work/shared/data/tipdm2020c")

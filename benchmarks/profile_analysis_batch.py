@@ -243,7 +243,7 @@ def main() -> None:
     from citizenvoice.extensions import db
     from citizenvoice.models import Submission
     from citizenvoice.services.analysis import analyse_pending_batch
-    from nlp.pipeline import Analyzer
+    from nlp import Analyzer
 
     texts = submittable_texts(args.stored + args.n)
     app = create_app()

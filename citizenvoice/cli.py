@@ -625,7 +625,7 @@ def users_reset_password_command(username: str, password: str | None, password_s
 
 def _real_messages(data_dir: Path, count: int) -> list[dict[str, object]] | None:
     """Pick ``count`` real labelled messages and route them to a department of their category."""
-    from nlp.datasets import load_messages
+    from nlp import load_messages
 
     try:
         messages = load_messages(data_dir)

@@ -262,7 +262,7 @@ def request_analysis(submission_id: int) -> Future[Any] | bool:
 def _analyzer_for(model_dir: str | None) -> Any:
     from pathlib import Path
 
-    from nlp.pipeline import Analyzer
+    from nlp import Analyzer
 
     return Analyzer.load(Path(model_dir) if model_dir else None)
 

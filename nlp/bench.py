@@ -119,8 +119,8 @@ def _loadavg() -> float | None:
 
 def run_bench(n: int = 10_000, snownlp_sample: int = 300, batch_size: int = 256) -> dict[str, Any]:
     """Measure and return every figure described in the module docstring."""
+    from nlp.normalize import compose_text
     from nlp.pipeline import Analyzer, is_analyzable
-    from nlp.training import compose_text
 
     cpu = pin_to_one_core()
     load_before = _loadavg()

@@ -2,7 +2,7 @@
 
 The model is linear: TF-IDF over hashed character n-grams of the text, an extra block for the
 first characters (the title comes first in the pipeline's text) and word n-grams of the
-pipeline's content tokens (see :class:`nlp.modelio.HashedNgramVectorizer`; an optional block
+pipeline's content tokens (see :class:`nlp.vectorize.HashedNgramVectorizer`; an optional block
 of taxonomy phrases, ``terms``, is off in the default model), scored by linear
 SVMs. The default estimator is NBSVM (Wang and Manning, 2012) in one-vs-rest form: for each
 class the features are scaled by their log-count ratio (how much more often a feature occurs
@@ -25,13 +25,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
+from sklearn.base import BaseEstimator
 
 from nlp.modelio import (
     HashedNgramVectorizer,
     LinearScorer,
     fit_temperature,
-    load_arrays,
-    save_arrays,
+    init_params_from_json,
+    load_linear_model,
+    save_linear_model,
+    texts_and_tokens,
 )
 
 __all__ = [
@@ -102,7 +105,7 @@ def log_count_ratios(
     )
 
 
-class CategoryClassifier:
+class CategoryClassifier(BaseEstimator):  # type: ignore[misc]  # sklearn is untyped
     """NBSVM (or plain linear SVM) over hashed n-gram TF-IDF, temperature-calibrated.
 
     Parameters follow scikit-learn conventions; learned state ends in ``_``. ``estimator`` is
@@ -138,8 +141,6 @@ class CategoryClassifier:
         self.max_chars = max_chars
         self.hash_bits = hash_bits
         self.min_df = min_df
-        if estimator not in ESTIMATORS:
-            raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
         self.estimator = estimator
         self.C = C
         self.nb_alpha = nb_alpha
@@ -147,7 +148,7 @@ class CategoryClassifier:
         self.calibration_folds = calibration_folds
         self.random_state = random_state
         self.version = version
-        self.terms = tuple(terms)
+        self.terms = terms
         self.terms_weight = terms_weight
 
     def _new_vectorizer(self) -> HashedNgramVectorizer:
@@ -170,6 +171,8 @@ class CategoryClassifier:
     ) -> tuple[HashedNgramVectorizer, npt.NDArray[np.float32], npt.NDArray[np.float32]]:
         from sklearn.svm import LinearSVC
 
+        if self.estimator not in ESTIMATORS:
+            raise ValueError(f"estimator must be one of {ESTIMATORS}, got {self.estimator!r}")
         vectorizer = self._new_vectorizer()
         x = vectorizer.fit_transform(texts, tokens)
         if self.estimator == "svm":
@@ -193,11 +196,21 @@ class CategoryClassifier:
         return vectorizer, coef, intercept
 
     def fit(
-        self, texts: Sequence[str], tokens: Sequence[Sequence[str]], labels: Sequence[str]
+        self,
+        texts: Sequence[Any],
+        tokens: Sequence[Any],
+        labels: Sequence[str] | None = None,
     ) -> CategoryClassifier:
-        """Fit on documents and their labels; calibrate on out-of-fold scores."""
+        """Fit on documents and their labels; calibrate on out-of-fold scores.
+
+        ``fit(texts, tokens, labels)``, or scikit-learn's ``fit(X, y)`` with ``X`` a sequence
+        of ``(text, tokens)`` pairs.
+        """
         from sklearn.model_selection import StratifiedKFold
 
+        if labels is None:  # scikit-learn's fit(X, y): (text, tokens) pairs, then labels
+            labels = tokens
+            texts, tokens = texts_and_tokens(texts, None)
         _check_inputs(texts, tokens)
         if len(labels) != len(texts):
             raise ValueError("labels must match texts")
@@ -228,16 +241,20 @@ class CategoryClassifier:
         return self
 
     def predict_proba(
-        self, texts: Sequence[str], tokens: Sequence[Sequence[str]]
+        self, texts: Sequence[Any], tokens: Sequence[Sequence[str]] | None = None
     ) -> npt.NDArray[np.float64]:
-        """Calibrated class probabilities, columns in the order of ``classes_``."""
+        """Calibrated class probabilities, columns in the order of ``classes_``.
+
+        Without ``tokens``, ``texts`` holds ``(text, tokens)`` pairs (scikit-learn's ``X``).
+        """
+        texts, tokens = texts_and_tokens(texts, tokens)
         _check_inputs(texts, tokens)
         if not texts:
             return np.zeros((0, len(self.classes_)), dtype=np.float64)
         return self.scorer_.proba(self.vectorizer_.transform_fast(texts, tokens))
 
     def predict(
-        self, texts: Sequence[str], tokens: Sequence[Sequence[str]]
+        self, texts: Sequence[Any], tokens: Sequence[Sequence[str]] | None = None
     ) -> list[CategoryPrediction]:
         """Predict the category of each text; ``tokens`` are its content tokens.
 
@@ -284,51 +301,27 @@ class CategoryClassifier:
 
     def save(self, directory: Path) -> None:
         """Store the fitted model as npz + JSON (no pickle) in ``directory``."""
-        arrays, vec_meta = self.vectorizer_.to_arrays("vec_")
-        arrays["coef"] = self.scorer_.coef.astype(np.float16)
-        arrays["intercept"] = self.scorer_.intercept
-        meta = {
-            "kind": MODEL_KIND,
-            "params": self.params(),
-            "classes": self.classes_,
-            "temperature": self.scorer_.temperature,
-            "uncertain_threshold": self.uncertain_threshold_,
-            "vectorizer": vec_meta,
-        }
-        save_arrays(directory, arrays, meta)
+        meta = {"classes": self.classes_, "uncertain_threshold": self.uncertain_threshold_}
+        save_linear_model(
+            directory, MODEL_KIND, self.params(), self.vectorizer_, self.scorer_, meta
+        )
 
     @classmethod
     def load(cls, directory: Path) -> CategoryClassifier:
         """Load a model stored by :meth:`save`."""
-        arrays, meta = load_arrays(directory)
-        if meta.get("kind") != MODEL_KIND:
-            raise ValueError(f"{directory} does not hold a {MODEL_KIND} model")
-        p = meta["params"]
+        parts = load_linear_model(directory, MODEL_KIND)
         model = cls(
-            char_orders=tuple(int(v) for v in p["char_orders"]),
-            word_orders=tuple(int(v) for v in p["word_orders"]),
-            head_chars=int(p["head_chars"]),
-            head_weight=float(p["head_weight"]),
-            word_weight=float(p.get("word_weight", 1.0)),
-            max_chars=int(p["max_chars"]),
-            hash_bits=int(p["hash_bits"]),
-            min_df=int(p["min_df"]),
-            estimator=str(p.get("estimator", "svm")),  # models before NBSVM were plain SVMs
-            C=float(p["C"]),
-            nb_alpha=float(p.get("nb_alpha", 1.0)),
-            class_weight=p.get("class_weight"),
-            calibration_folds=int(p["calibration_folds"]),
-            random_state=int(p["random_state"]),
-            version=str(p["version"]),
-            terms=[str(t) for t in meta["vectorizer"].get("terms", [])],
-            terms_weight=float(p.get("terms_weight", 0.5)),
+            **init_params_from_json(
+                cls,
+                parts.params,
+                estimator=parts.params.get("estimator", "svm"),  # before NBSVM: plain SVMs
+                terms=tuple(parts.vectorizer.terms),
+            )
         )
-        model.vectorizer_ = HashedNgramVectorizer.from_arrays(arrays, meta["vectorizer"], "vec_")
-        model.scorer_ = LinearScorer(
-            arrays["coef"].astype(np.float32), arrays["intercept"], float(meta["temperature"])
-        )
-        model.classes_ = [str(c) for c in meta["classes"]]
-        model.uncertain_threshold_ = float(meta["uncertain_threshold"])
+        model.vectorizer_ = parts.vectorizer
+        model.scorer_ = parts.scorer
+        model.classes_ = [str(c) for c in parts.meta["classes"]]
+        model.uncertain_threshold_ = float(parts.meta["uncertain_threshold"])
         return model
 
 

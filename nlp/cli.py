@@ -20,9 +20,9 @@ Contract (later checks call it as written):
     ``sentiment/`` inside), or a directory written by ``train ... --out DIR``.
 ``python -m nlp train category --out DIR [--data CSV] [--random-state N]``
 ``python -m nlp train sentiment --out DIR [...]``
-``python -m nlp train keywords --out FILE``
-    Train a model directory with ``MODEL_CARD.md`` (category: ``nlp.training``, sentiment:
-    ``nlp.sentiment_training``) or refit the keyword IDF table. Put retrained models in one
+``python -m nlp train keywords --out FILE [--data CSV]``
+    Train a model directory with ``MODEL_CARD.md`` (category: ``nlp.train.category``, sentiment:
+    ``nlp.train.sentiment``) or refit the keyword IDF table. Put retrained models in one
     directory (``DIR/category``, ``DIR/sentiment``, ``DIR/keywords/idf.tsv.gz``) and point
     ``--model-dir`` at it (the app: its ``NLP_MODEL_DIR`` setting).
 ``python -m nlp bench [--n 10000] [--snownlp-sample 300]``
@@ -137,9 +137,9 @@ def _predict(args: argparse.Namespace) -> int:
         raise InputError("--batch-size must be at least 1")
 
     from nlp.dedup import NearDuplicateIndex
+    from nlp.normalize import compose_text
     from nlp.pipeline import Analyzer, is_analyzable
     from nlp.segment import configure_default_segmenter
-    from nlp.training import compose_text
 
     # Deployment dictionaries come as flags: nlp reads no environment variable.
     configure_default_segmenter(args.user_dict)
@@ -210,7 +210,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if not args.data.is_file():
         raise InputError(f"data file {args.data} does not exist or is not a file")
     if args.task == "sentiment":
-        from nlp.sentiment_training import evaluate_sentiment
+        from nlp.train.sentiment import evaluate_sentiment
 
         fields, _ = _read_csv(args.data, ("label",))
         if "text" not in fields and "review" not in fields:
@@ -218,7 +218,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         model_dir = _component_dir(args.model_dir, "sentiment")
         metrics = evaluate_sentiment(args.data, model_dir)
     else:
-        from nlp.training import evaluate_category
+        from nlp.train.category import evaluate_category
 
         _read_csv(args.data, ("title", "text", "label"))  # clear errors before loading models
         model_dir = _component_dir(args.model_dir, "category")
@@ -232,7 +232,11 @@ def _train(args: argparse.Namespace) -> int:
         from nlp.keywords import fit_default_idf
 
         out = args.out if args.out.suffix == ".gz" else args.out / "keywords" / "idf.tsv.gz"
-        extractor = fit_default_idf(out, min_df=args.min_df)
+        documents = None
+        if args.data is not None:  # one's own messages (columns text, optional title)
+            _, rows = _read_csv(args.data, ("text",))
+            documents = [f"{r.get('title', '')} {r['text']}".strip() for r in rows]
+        extractor = fit_default_idf(out, min_df=args.min_df, documents=documents)
         summary: dict[str, Any] = {
             "model": "keywords",
             "path": str(out),
@@ -245,7 +249,7 @@ def _train(args: argparse.Namespace) -> int:
         raise InputError(f"data file {args.data} does not exist or is not a file")
     args.out.mkdir(parents=True, exist_ok=True)
     if args.what == "category":
-        from nlp.training import train_category
+        from nlp.train.category import train_category
 
         card = train_category(args.data, args.out, random_state=args.random_state)
     else:
@@ -260,7 +264,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _train_sentiment(args: argparse.Namespace) -> dict[str, Any]:
-    from nlp.sentiment_training import train_sentiment
+    from nlp.train.sentiment import train_sentiment
 
     return train_sentiment(args.data, args.out, random_state=args.random_state)
 
@@ -319,7 +323,9 @@ def _parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a model directory (category, sentiment, keywords)")
     t.add_argument("what", choices=("category", "sentiment", "keywords"))
     t.add_argument("--out", type=Path, required=True)
-    t.add_argument("--data", type=Path, default=None, help="CSV (default: the shared data)")
+    t.add_argument(
+        "--data", type=Path, default=None, help="CSV of one's own (default: the shared data)"
+    )
     t.add_argument("--random-state", type=int, default=0)
     t.add_argument("--min-df", type=int, default=2, help="keywords: minimum document frequency")
     t.set_defaults(func=_train)

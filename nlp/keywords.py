@@ -229,19 +229,24 @@ def tipdm_documents(base: Path | None = None) -> list[str]:
 
 
 def fit_default_idf(
-    output: Path = DEFAULT_IDF_PATH, min_df: int = 2, base: Path | None = None
+    output: Path = DEFAULT_IDF_PATH,
+    min_df: int = 2,
+    base: Path | None = None,
+    documents: Iterable[str] | None = None,
 ) -> KeywordExtractor:
-    """Fit the IDF on the tipdm2020c messages exactly as the pipeline sees text; save it.
+    """Fit the IDF on ``documents`` (default: the tipdm2020c messages) as the pipeline sees text.
 
     Each document goes through ``normalize`` then ``redact`` and the default segmenter's
-    content tokens, the same steps ``nlp.pipeline.Analyzer`` applies.
+    content tokens, the same steps ``nlp.pipeline.Analyzer`` applies; the table is saved to
+    ``output``.
     """
     from nlp.normalize import normalize
     from nlp.redact import redact
     from nlp.segment import default_segmenter
 
     segmenter = default_segmenter()
-    docs = (segmenter.content_tokens(redact(normalize(doc)).text) for doc in tipdm_documents(base))
+    source = documents if documents is not None else tipdm_documents(base)
+    docs = (segmenter.content_tokens(redact(normalize(doc)).text) for doc in source)
     extractor = KeywordExtractor(min_df=min_df).fit(docs)
     extractor.save(output)
     return extractor

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from zhconv import zhconv as _zhconv
 
-__all__ = ["KEEP_FULLWIDTH", "normalize"]
+__all__ = ["KEEP_FULLWIDTH", "compose_text", "normalize"]
 
 #: Full-width punctuation that is correct in Chinese text and is therefore kept.
 KEEP_FULLWIDTH = frozenset("，！？：；（）")
@@ -72,3 +72,9 @@ def normalize(text: str) -> str:
     if not _TRAD_ONLY.isdisjoint(out):
         out = _zhconv.convert(out, "zh-hans")
     return out
+
+
+def compose_text(title: str, text: str) -> str:
+    """The model's text for a message: title and body joined by a newline (title may be empty)."""
+    title = title.strip()
+    return f"{title}\n{text}" if title else text

@@ -12,7 +12,7 @@ Steps, in order, for each message:
    redaction is length-preserving and the masked digits become ``*``, which the segmenter
    drops from content tokens;
 3. **segment** once: the model text is ``title`` and ``text`` joined by a newline
-   (``nlp.training.compose_text``, the layout the category model was trained on);
+   (``nlp.normalize.compose_text``, the layout the category model was trained on);
    ``Segmenter.cut`` runs once and its content tokens feed the classifier, the sentiment
    model and the keywords;
 4. **classify** and **sentiment** (batched: one vectorised call per batch);
@@ -44,11 +44,10 @@ from pathlib import Path
 
 from nlp.classify import CategoryClassifier, load_default_classifier
 from nlp.keywords import DEFAULT_IDF_PATH, KeywordExtractor
-from nlp.normalize import normalize
+from nlp.normalize import compose_text, normalize
 from nlp.redact import RedactionSpan, redact
 from nlp.segment import Segmenter, default_segmenter
 from nlp.sentiment import SentimentModel, load_default_sentiment
-from nlp.training import compose_text
 from nlp.urgency import DEFAULT_LEXICON, UrgencyDetector
 
 __all__ = [

@@ -29,16 +29,14 @@ resident or the appraisal office, and warnings a department sees before sending.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import lru_cache
-from pathlib import Path
 
+from nlp.reply_idf import IDF_PATH, IdfTable, fit_idf, load_idf
 from nlp.segment import default_segmenter
 
 __all__ = [
@@ -67,7 +65,6 @@ __all__ = [
     "score_reply",
 ]
 
-IDF_PATH = Path(__file__).resolve().parent / "data" / "reply_idf.json"
 #: Reply limit for ordinary cases (calendar days) and for complex cases (Beijing 12345 practice).
 REPLY_LIMIT_DAYS = 7.0
 COMPLEX_LIMIT_DAYS = 15.0
@@ -223,45 +220,6 @@ class ReplyQuality:
     placeholders: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class IdfTable:
-    """Inverse document frequencies: ``idf(t) = ln((1 + n_docs) / (1 + df(t))) + 1``."""
-
-    n_docs: int
-    df: dict[str, int]
-
-    def idf(self, token: str) -> float:
-        """Return the smoothed IDF of ``token`` (unseen tokens get the largest value)."""
-        return math.log((1 + self.n_docs) / (1 + self.df.get(token, 0))) + 1.0
-
-
-def fit_idf(token_lists: Iterable[Sequence[str]], min_df: int = 2) -> IdfTable:
-    """Fit document frequencies on tokenised documents, keeping tokens seen ``min_df`` times."""
-    df: Counter[str] = Counter()
-    n = 0
-    for tokens in token_lists:
-        n += 1
-        df.update(set(tokens))
-    return IdfTable(n_docs=n, df={t: c for t, c in sorted(df.items()) if c >= min_df})
-
-
-def save_idf(table: IdfTable, path: Path = IDF_PATH) -> None:
-    """Write an IDF table as JSON."""
-    path.write_text(
-        json.dumps({"n_docs": table.n_docs, "df": table.df}, ensure_ascii=False, indent=0),
-        encoding="utf-8",
-    )
-
-
-@lru_cache(maxsize=4)
-def load_idf(path: Path = IDF_PATH) -> IdfTable:
-    """Load an IDF table; without the file every token gets the same IDF (plain TF)."""
-    if not path.exists():
-        return IdfTable(n_docs=0, df={})
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return IdfTable(n_docs=int(data["n_docs"]), df={str(k): int(v) for k, v in data["df"].items()})
-
-
 def _required_parts(message: str) -> tuple[str, ...]:
     """Parts expected in the reply: a question needs no measures or result, an answer."""
     if CONSULTATION.search(message[:CONSULTATION_HEAD_CHARS]):
@@ -342,6 +300,44 @@ def _timeliness(delay_days: float) -> float:
     return 0.5 * (LATE_ZERO_DAYS - delay_days) / (LATE_ZERO_DAYS - COMPLEX_LIMIT_DAYS)
 
 
+def _timing(
+    message_time: datetime | None,
+    reply_time: datetime | None,
+    reasons: list[str],
+    warnings: list[str],
+) -> tuple[float | None, float | None]:
+    """(delay in days, timeliness score), both None without two usable timestamps.
+
+    A reply over the time limit adds a reason; a reply dated before the message a warning.
+    """
+    if message_time is None or reply_time is None:
+        return None, None
+    if (message_time.tzinfo is None) != (reply_time.tzinfo is None):
+        raise ValueError("message_time and reply_time must both be naive or both be aware")
+    delay = (reply_time - message_time).total_seconds() / 86400.0
+    if delay < 0:
+        warnings.append("答复时间早于留言时间，请核对时间")
+        return None, None
+    if delay > COMPLEX_LIMIT_DAYS:
+        reasons.append(f"答复超过{COMPLEX_LIMIT_DAYS:g}日时限")
+    elif delay > REPLY_LIMIT_DAYS:
+        reasons.append(f"答复超过{REPLY_LIMIT_DAYS:g}日时限（复杂事项为{COMPLEX_LIMIT_DAYS:g}日）")
+    return delay, _timeliness(delay)
+
+
+def _relevance(
+    message: str, reply: str, message_tokens: list[str] | None, reply_tokens: list[str] | None
+) -> tuple[float, float | None]:
+    """(relevance 0-1, place echo or None): mean of keyword coverage, cosine and place echo."""
+    signals = relevance_signals(message, reply, message_tokens, reply_tokens)
+    coverage = float(signals["coverage"] or 0.0)
+    cosine = min(1.0, float(signals["cosine"] or 0.0) / COSINE_FULL)
+    echo = signals["echo"]
+    parts_rel = [coverage, cosine] + ([float(echo)] if echo is not None else [])
+    relevance = sum(parts_rel) / len(parts_rel) if message.strip() else 0.0
+    return relevance, (float(echo) if echo is not None else None)
+
+
 def score_reply(
     message: str,
     reply: str,
@@ -360,23 +356,7 @@ def score_reply(
     _check_text("reply", reply)
     reasons: list[str] = []
     warnings: list[str] = []
-    delay: float | None = None
-    timeliness: float | None = None
-    if message_time is not None and reply_time is not None:
-        if (message_time.tzinfo is None) != (reply_time.tzinfo is None):
-            raise ValueError("message_time and reply_time must both be naive or both be aware")
-        delay = (reply_time - message_time).total_seconds() / 86400.0
-        if delay < 0:
-            warnings.append("答复时间早于留言时间，请核对时间")
-            delay = None
-        else:
-            timeliness = _timeliness(delay)
-            if delay > COMPLEX_LIMIT_DAYS:
-                reasons.append(f"答复超过{COMPLEX_LIMIT_DAYS:g}日时限")
-            elif delay > REPLY_LIMIT_DAYS:
-                reasons.append(
-                    f"答复超过{REPLY_LIMIT_DAYS:g}日时限（复杂事项为{COMPLEX_LIMIT_DAYS:g}日）"
-                )
+    delay, timeliness = _timing(message_time, reply_time, reasons, warnings)
 
     substance = _substance(reply)
     if not reply.strip():
@@ -386,12 +366,7 @@ def score_reply(
             0.0, 0.0, timeliness, (), reasons, warnings, delay, True, _required_parts(message)
         )
 
-    signals = relevance_signals(message, reply, message_tokens, reply_tokens)
-    coverage = float(signals["coverage"] or 0.0)
-    cosine = min(1.0, float(signals["cosine"] or 0.0) / COSINE_FULL)
-    echo = signals["echo"]
-    parts_rel = [coverage, cosine] + ([float(echo)] if echo is not None else [])
-    relevance = sum(parts_rel) / len(parts_rel) if message.strip() else 0.0
+    relevance, echo = _relevance(message, reply, message_tokens, reply_tokens)
 
     parts = tuple(name for name, pat in PART_PATTERNS.items() if pat.search(reply))
     required = _required_parts(message)

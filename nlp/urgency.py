@@ -66,12 +66,11 @@ messages, which the shared data does not have.
 from __future__ import annotations
 
 import re
-import re._constants as _sre_constants
-import re._parser as _sre_parser
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from nlp.regex_prefix import first_chars
 
 __all__ = [
     "DEFAULT_LEXICON",
@@ -152,58 +151,6 @@ _SENTENCE_END = "。！？!?\n"
 _OLD_YEARS = 2
 
 
-def _first_chars(patterns: Sequence[str]) -> set[str] | None:
-    """Every character a match of any pattern can start with, or None when unknown."""
-    out: set[str] = set()
-    for pattern in patterns:
-        firsts, can_be_empty = _firsts(list(_sre_parser.parse(pattern)))
-        if firsts is None or can_be_empty:
-            return None
-        out |= firsts
-    return out
-
-
-def _firsts(items: list[tuple[Any, Any]]) -> tuple[set[str] | None, bool]:
-    """(first characters, can match empty) of a parsed regex sequence; None = unknown."""
-    c = _sre_constants
-    out: set[str] = set()
-    for op, av in items:
-        if op is c.LITERAL:
-            return out | {chr(av)}, False
-        if op is c.IN:
-            for sub_op, sub_av in av:
-                if sub_op is c.LITERAL:
-                    out.add(chr(sub_av))
-                elif sub_op is c.RANGE:
-                    out.update(chr(code) for code in range(sub_av[0], sub_av[1] + 1))
-                elif sub_op is c.CATEGORY and sub_av is c.CATEGORY_DIGIT:
-                    out.update("0123456789")
-                else:
-                    return None, False
-            return out, False
-        if op is c.SUBPATTERN or op is c.BRANCH or op in (c.MAX_REPEAT, c.MIN_REPEAT):
-            if op is c.SUBPATTERN:
-                alternatives, minimum = [list(av[-1])], 1
-            elif op is c.BRANCH:
-                alternatives, minimum = [list(alt) for alt in av[1]], 1
-            else:
-                alternatives, minimum = [list(av[2])], av[0]
-            empty = minimum == 0
-            for alt in alternatives:
-                firsts, alt_empty = _firsts(alt)
-                if firsts is None:
-                    return None, False
-                out |= firsts
-                empty = empty or alt_empty
-            if not empty:
-                return out, False
-            continue
-        if op is c.ASSERT or op is c.ASSERT_NOT:
-            continue
-        return None, False
-    return out, True
-
-
 def _category_matches(rule: str, category: str) -> bool:
     if rule == "*":
         return True
@@ -271,7 +218,7 @@ class UrgencyDetector:
                 self._regexes[category] = None
             else:
                 combined = "|".join(f"(?P<e{i}>{e.pattern})" for i, e in chosen)
-                firsts = _first_chars([e.pattern for _, e in chosen])
+                firsts = first_chars([e.pattern for _, e in chosen])
                 if firsts:
                     # A lookahead on the possible first characters lets the regex engine skip
                     # most positions with one set test instead of trying every alternative

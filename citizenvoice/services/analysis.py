@@ -60,7 +60,7 @@ _ANALYSES = cast(Table, Analysis.__table__)
 
 
 class TextAnalyzer(Protocol):
-    """What the service needs of nlp.pipeline.Analyzer."""
+    """What the service needs of nlp.Analyzer."""
 
     def analyze(self, title: str, text: str) -> Any:
         """Analyse one message."""
@@ -193,7 +193,7 @@ def mine(submissions: list[Row[Any]], analyzer: TextAnalyzer, known: Mined | Non
     text; the rest are mined now.
     """
     # Imported here: the web process only needs this module's other functions, not the models.
-    from nlp.pipeline import is_analyzable
+    from nlp import is_analyzable
 
     results: Mined = {}
     todo: list[tuple[int, tuple[str, str]]] = []
@@ -333,7 +333,7 @@ def _upsert_analyses(values: list[dict[str, Any]]) -> dict[int, tuple[int, int]]
 
 
 def _result_values(result: Any) -> dict[str, Any]:
-    """The analysis columns of an nlp.pipeline.Analysis."""
+    """The analysis columns of an nlp.Analysis."""
     return {
         "model_version": str(result.model_version)[:200],
         "category": result.category,

@@ -106,7 +106,7 @@ def duplicate_group_size(user: User, group: str) -> int:
 
 @lru_cache(maxsize=1)
 def _segmenter() -> Any:
-    from nlp.segment import Segmenter
+    from nlp import Segmenter
 
     return Segmenter()
 

@@ -27,10 +27,9 @@ TREND_MONTHS = 6
 def _whole_words(keywords: list[str]) -> list[str]:
     """A message's keywords without fragments of unknown names (五里, 牌镇).
 
-    Hot keywords are dictionary words of a content part of speech (nlp.keywords.is_whole_word).
+    Hot keywords are dictionary words of a content part of speech (nlp.is_whole_word).
     """
-    from nlp.keywords import is_whole_word
-    from nlp.segment import default_segmenter
+    from nlp import default_segmenter, is_whole_word
 
     segmenter = default_segmenter()
     return [word for word in keywords if is_whole_word(word, segmenter)]

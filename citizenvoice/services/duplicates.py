@@ -43,7 +43,8 @@ from sqlalchemy import (
 from citizenvoice.extensions import db
 from citizenvoice.models import Analysis, DuplicateBand, Submission
 from citizenvoice.services.bulk import in_ids, is_postgresql, unnest
-from nlp import dedup
+from nlp import NearDuplicateIndex, is_empty_signature, rank_similar
+from nlp import band_buckets as nlp_band_buckets
 
 __all__ = [
     "DUPLICATE_THRESHOLD",
@@ -67,8 +68,8 @@ _BANDS = typed(Table, DuplicateBand.__table__)
 
 
 @lru_cache(maxsize=1)
-def _index() -> dedup.NearDuplicateIndex:
-    return dedup.NearDuplicateIndex(
+def _index() -> NearDuplicateIndex:
+    return NearDuplicateIndex(
         threshold=DUPLICATE_THRESHOLD,
         num_perm=NUM_PERM,
         random_state=_RANDOM_STATE,
@@ -88,13 +89,13 @@ def signature_of(text: str) -> npt.NDArray[np.uint32]:
 
 
 def band_buckets(signature: npt.NDArray[np.uint32]) -> list[tuple[int, int]]:
-    """(band, bucket) pairs of one signature, as stored (``nlp.dedup.band_buckets``)."""
+    """(band, bucket) pairs of one signature, as stored (``nlp.band_buckets``)."""
     return _batch_band_buckets(signature[None, :])[0]
 
 
 def _batch_band_buckets(signatures: npt.NDArray[np.uint32]) -> list[list[tuple[int, int]]]:
     """The stored (band, bucket) pairs of each row of ``signatures``; none for an empty one."""
-    return dedup.band_buckets(signatures, _bands())
+    return nlp_band_buckets(signatures, _bands())
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,7 @@ def _most_similar_group(
     if not candidates:
         return None
     candidates = sorted(candidates)
-    ranked = dedup.rank_similar(
+    ranked = rank_similar(
         signature, np.stack([known[c][0] for c in candidates]), DUPLICATE_THRESHOLD
     )
     return known[candidates[ranked[0][1]]][1] if ranked else None
@@ -266,7 +267,7 @@ def regroup_window(start: datetime, end: datetime) -> int:
         signature = np.frombuffer(minhash, dtype="<u4")
         # A cluster founder keeps the group it has: it may link to a message before the window.
         group = current or f"g{submission_id}"
-        if not dedup.is_empty_signature(signature):
+        if not is_empty_signature(signature):
             own = band_buckets(signature)
             candidates = set().union(*filter(None, map(by_bucket.get, own)))
             group = _most_similar_group(signature, list(candidates), known) or group

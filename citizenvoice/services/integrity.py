@@ -123,7 +123,7 @@ MIN_COMMENT_LENGTH = 8
 
 def _near_duplicate_comments(rows: list[FollowUp]) -> dict[int, str]:
     """Follow-ups whose comments nearly repeat at least two others (copy-paste campaigns)."""
-    from nlp.dedup import NearDuplicateIndex
+    from nlp import NearDuplicateIndex
 
     index = NearDuplicateIndex(threshold=COMMENT_SIMILARITY)
     groups: dict[str, list[int]] = {}

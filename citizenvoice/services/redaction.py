@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from nlp.redact import MASK, redact
+import nlp
 
 __all__ = ["Audience", "redact_for_public", "redact_for_staff", "redact_free_text"]
 
@@ -59,9 +59,9 @@ def _mask_span(piece: str, keep_last_digits: int) -> str:
     for ch in piece:
         if ch.isascii() and ch.isdigit():
             digits_seen += 1
-            out.append(ch if digits_seen > total_digits - keep_last_digits else MASK)
+            out.append(ch if digits_seen > total_digits - keep_last_digits else nlp.MASK)
         elif _ASCII_ALNUM.fullmatch(ch):
-            out.append(MASK)
+            out.append(nlp.MASK)
         else:
             out.append(ch)
     return "".join(out)
@@ -75,7 +75,7 @@ def redact_free_text(text: str | None, audience: Audience) -> str:
     if not text:
         return ""
     chars = list(text)
-    for span in redact(text).spans:
+    for span in nlp.redact(text).spans:
         keep = (
             STAFF_PHONE_DIGITS_KEPT
             if (audience is Audience.STAFF and span.kind in _PHONE_KINDS)
@@ -83,7 +83,7 @@ def redact_free_text(text: str | None, audience: Audience) -> str:
         )
         chars[span.start : span.end] = _mask_span(text[span.start : span.end], keep)
     masked = "".join(chars)
-    return _LONG_DIGIT_RUN.sub(lambda m: MASK * len(m.group()), masked)
+    return _LONG_DIGIT_RUN.sub(lambda m: nlp.MASK * len(m.group()), masked)
 
 
 def redact_for_staff(text: str | None) -> str:

@@ -33,7 +33,7 @@ class TemplateError(ValueError):
 
 def check_reply(case: Submission, body: str, at: datetime | None = None) -> dict[str, Any]:
     """Score a draft reply against the case with nlp.reply_quality; JSON-able result."""
-    from nlp.reply_quality import score_reply
+    from nlp import score_reply
 
     message = f"{case.title}\n{case.text}".strip()
     quality = score_reply(message, body[:MAX_REPLY_LENGTH], case.created_at, at or utcnow())

@@ -1,6 +1,6 @@
 """Topics and hot issues over recent messages (nightly topic model, hourly hot-issue index).
 
-The topic model (nlp.topics.TopicModel: NMF on TF-IDF of the stored jieba tokens, K chosen by
+The topic model (nlp.TopicModel: NMF on TF-IDF of the stored jieba tokens, K chosen by
 coherence) is fitted on the messages of a window; every analysed message in the window gets the
 label of its topic. The hot-issue index (nlp.hot_issues: volume, growth of the recent window
 against the earlier one, likes, time span) ranks topics and duplicate groups.
@@ -47,7 +47,7 @@ def _window_rows(start: datetime, end: datetime) -> list[tuple[int, str, datetim
 
 
 def _hot(records: list[tuple[Any, datetime, int]], now: datetime) -> list[dict[str, Any]]:
-    from nlp.hot_issues import hot_issue_index
+    from nlp import hot_issue_index
 
     return [
         {
@@ -70,7 +70,7 @@ def refresh_topics(
 
     Returns None (and stores nothing) when the window holds fewer than MIN_DOCUMENTS messages.
     """
-    from nlp.topics import TopicModel
+    from nlp import TopicModel
 
     end = now or utcnow()
     start = end - timedelta(days=days)

@@ -8,15 +8,13 @@ import numpy as np
 import pytest
 
 from nlp.modelio import (
-    HashedNgramVectorizer,
     LinearScorer,
-    TermMatcher,
-    _codes,
     fit_temperature,
     load_arrays,
     save_arrays,
     scores_to_proba,
 )
+from nlp.vectorize import HashedNgramVectorizer, TermMatcher, _codes
 
 TEXTS = [
     "小区物业乱收停车费\n业主多次反映无果",

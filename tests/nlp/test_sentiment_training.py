@@ -8,17 +8,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-import nlp.sentiment_training as st
+import nlp.train.sentiment_data as data
+import nlp.train.sentiment_eval as ev
+import nlp.train.sentiment_recipe as recipe
 from nlp.segment import Segmenter
 from nlp.sentiment import SentimentModel
-from nlp.sentiment_training import (
-    HOTEL_DOMAIN,
-    Reviews,
-    lodo_table,
-    reliability,
-    selection_domains,
-    write_sentiment_card,
-)
+from nlp.train.sentiment_card import write_sentiment_card
+from nlp.train.sentiment_data import HOTEL_DOMAIN, Reviews, selection_domains
+from nlp.train.sentiment_eval import lodo_table, reliability
 
 POSITIVE = {
     "waimai": ["送餐很快，味道很好", "好吃，分量足，下次还点", "很准时，包装也好"],
@@ -54,13 +51,13 @@ def test_lodo_folds_never_train_on_their_domain_or_hotel(
     tiny_reviews: Reviews, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[set[str]] = []
-    real_fit = st._fit_sentiment
+    real_fit = recipe.fit_sentiment
 
     def recording_fit(reviews: Reviews, *args: Any, **kwargs: Any) -> SentimentModel:
         seen.append(set(reviews.domains))
         return real_fit(reviews, *args, **kwargs)
 
-    monkeypatch.setattr(st, "_fit_sentiment", recording_fit)
+    monkeypatch.setattr(ev, "fit_sentiment", recording_fit)
     held = [*selection_domains(tiny_reviews), HOTEL_DOMAIN]
     table, calibration = lodo_table(tiny_reviews, held, params={"min_df": 1}, snownlp_sample=0)
     assert list(table) == held
@@ -108,7 +105,7 @@ def test_sentiment_card_has_the_table(tiny_reviews: Reviews, tmp_path: Path) -> 
         "version": "sentiment-test",
         "random_state": 0,
         "dev_metrics": table,
-        "extra": {"selection": {"domains": held, "model": st._summary(table, "model")}},
+        "extra": {"selection": {"domains": held, "model": ev.summary(table, "model")}},
         "notes": "test",
     }
     write_sentiment_card(tmp_path, card)
@@ -125,7 +122,7 @@ def test_committed_model_calls_most_citizen_complaints_negative(segmenter: Segme
 
     if data_dir(required=False) is None:
         pytest.skip("shared data not available")
-    shares = st.citizen_message_label_shares(load_default_sentiment(), segmenter)
+    shares = ev.citizen_message_label_shares(load_default_sentiment(), segmenter)
     assert shares["negative"] + shares["neutral"] + shares["positive"] == pytest.approx(1, abs=2e-4)
     assert shares["negative"] > 0.5 > 0.1 > shares["positive"]
 
@@ -137,31 +134,31 @@ def test_pseudo_label_keeps_only_confident_texts(
         tiny_reviews.texts, tiny_reviews.tokens, tiny_reviews.labels, tiny_reviews.domains
     )
     texts = ["小区噪音扰民，投诉多次没人管，太失望了", "工作人员态度很好，非常满意", "", "请问"]
-    pool = st.Unlabelled(texts, [segmenter.content_tokens(t) for t in texts])
-    pseudo, stats = st.pseudo_label(teacher, pool)
+    pool = data.Unlabelled(texts, [segmenter.content_tokens(t) for t in texts])
+    pseudo, stats = recipe.pseudo_label(teacher, pool)
     scores = teacher.score(pool.texts, pool.tokens)
     confident = [
         t
         for t, s in zip(texts, scores, strict=True)
-        if s < st.PSEUDO_NEGATIVE_BELOW or s >= st.PSEUDO_POSITIVE_FROM
+        if s < recipe.PSEUDO_NEGATIVE_BELOW or s >= recipe.PSEUDO_POSITIVE_FROM
     ]
     assert pseudo.texts == confident
     assert "" not in pseudo.texts  # the empty text scores 0.5: never a pseudo-label
-    assert set(pseudo.domains) <= {st.PSEUDO_DOMAIN}
+    assert set(pseudo.domains) <= {recipe.PSEUDO_DOMAIN}
     assert stats["n_pseudo"] == len(confident) == len(pseudo.labels)
     for text, label in zip(pseudo.texts, pseudo.labels, strict=True):
-        assert label == int(scores[texts.index(text)] >= st.PSEUDO_POSITIVE_FROM)
+        assert label == int(scores[texts.index(text)] >= recipe.PSEUDO_POSITIVE_FROM)
 
 
 def test_self_training_recipe_is_deterministic(
     tiny_reviews: Reviews, segmenter: Segmenter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(st, "TEACHER_PARAMS", {**st.TEACHER_PARAMS, "min_df": 1})
+    monkeypatch.setattr(recipe, "TEACHER_PARAMS", {**recipe.TEACHER_PARAMS, "min_df": 1})
     texts = ["投诉物业乱收费，太差了", "感谢社区工作人员，服务很好", "路灯坏了很久没人修"]
-    pool = st.Unlabelled(texts, [segmenter.content_tokens(t) for t in texts])
-    params = {**st.STUDENT_PARAMS, "min_df": 1}
-    first = st._fit_sentiment(tiny_reviews, 0, "t", params, pool)
-    second = st._fit_sentiment(tiny_reviews, 0, "t", params, pool)
+    pool = data.Unlabelled(texts, [segmenter.content_tokens(t) for t in texts])
+    params = {**recipe.STUDENT_PARAMS, "min_df": 1}
+    first = recipe.fit_sentiment(tiny_reviews, 0, "t", params, pool)
+    second = recipe.fit_sentiment(tiny_reviews, 0, "t", params, pool)
     np.testing.assert_array_equal(first.scorer_.coef, second.scorer_.coef)
     assert not first.domain_average and first.word_orders == (1, 2)
     assert HOTEL_DOMAIN in first.domains_  # tiny_reviews holds hotel lines; the caller drops them
@@ -173,11 +170,11 @@ def test_citizen_messages_split_in_two_disjoint_halves(segmenter: Segmenter) -> 
 
     if data_dir(required=False) is None:
         pytest.skip("shared data not available")
-    halves = st.citizen_messages(segmenter, random_state=0)
+    halves = data.citizen_messages(segmenter, random_state=0)
     assert halves is not None
     pool, check = halves
     assert abs(len(pool.texts) - len(check.texts)) <= 1
     assert len(pool.texts) + len(check.texts) == len(load_messages())
     assert len(pool.tokens) == len(pool.texts)
-    again = st.citizen_messages(segmenter, random_state=0)
+    again = data.citizen_messages(segmenter, random_state=0)
     assert again is not None and again[0].texts == pool.texts

@@ -9,10 +9,8 @@ from pathlib import Path
 import pytest
 
 from nlp.datasets import LabelledMessage, data_dir, load_sentiment
-from nlp.sentiment_training import evaluate_sentiment, train_sentiment
-from nlp.training import (
-    classification_metrics,
-    compose_text,
+from nlp.normalize import compose_text
+from nlp.train.category import (
     duplicate_groups,
     evaluate_category,
     grouped_split,
@@ -20,6 +18,8 @@ from nlp.training import (
     taxonomy_terms,
     train_category,
 )
+from nlp.train.common import classification_metrics
+from nlp.train.sentiment import evaluate_sentiment, train_sentiment
 
 BODY = (
     "尊敬的领导：A市A3区某小区自2018年交房以来，开发商一直未按合同约定建设小区配套幼儿园，"

@@ -114,7 +114,7 @@ def test_lexicon_file_is_valid_and_extensible(tmp_path: Path) -> None:
 
 
 def test_first_character_prefilter_is_exact(tmp_path: Path) -> None:
-    from nlp.urgency import _first_chars
+    from nlp.regex_prefix import first_chars as _first_chars
 
     assert _first_chars(["火灾|起火", "(?:煤气|燃气)泄漏"]) == {"火", "起", "煤", "燃"}
     assert _first_chars(["\\w+爆炸"]) is None  # unknown first character: no prefilter

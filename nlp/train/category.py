@@ -8,18 +8,16 @@ A stratified group split holds out 20% as the dev set, touched only for the fina
 5-fold grouped cross-validation on the training part gives the tuning figures. The stored model
 is trained on the training part only, so its card's dev metrics can be reproduced.
 
-Sentiment training lives in :mod:`nlp.sentiment_training`; both models' cards begin with
-:func:`card_head` (``card.json`` and the first lines of ``MODEL_CARD.md``).
+Sentiment training lives in :mod:`nlp.train.sentiment`; both models' cards begin with
+:func:`nlp.train.cards.card_head` (``card.json`` and the first lines of ``MODEL_CARD.md``).
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
 import re
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,26 +27,21 @@ import numpy.typing as npt
 
 from nlp.classify import CategoryClassifier, load_default_classifier
 from nlp.datasets import load_messages
+from nlp.normalize import compose_text
 from nlp.segment import Segmenter
-from nlp.sentiment import load_default_sentiment
+from nlp.train.cards import write_card
+from nlp.train.common import NON_WORD, classification_metrics, open_text
 
 __all__ = [
-    "CARD_FILE",
     "Documents",
-    "card_head",
-    "classification_metrics",
-    "compose_text",
     "duplicate_groups",
     "evaluate_category",
     "grouped_split",
     "load_category_csv",
-    "measure_model_speed",
     "shared_category_documents",
     "train_category",
-    "write_card",
 ]
 
-CARD_FILE = "card.json"
 CATEGORY_NOTES = (
     "Inputs: title and body joined by a newline after the pipeline's normalisation and "
     "redaction; content tokens from nlp.segment. Features: TF-IDF (raw term frequency, "
@@ -91,7 +84,6 @@ CATEGORY_NOTES = (
 )
 DEV_FOLDS = 5  # one fold of a stratified 5-fold group split is the dev set (20%)
 CV_FOLDS = 5
-_NON_WORD = re.compile(r"[\W_]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,12 +139,6 @@ def shared_taxonomy_terms() -> list[str]:
         return taxonomy_terms(load_taxonomy())
     except FileNotFoundError:
         return []
-
-
-def compose_text(title: str, text: str) -> str:
-    """The model's text for a message: title and body joined by a newline (title may be empty)."""
-    title = title.strip()
-    return f"{title}\n{text}" if title else text
 
 
 def _documents(
@@ -216,7 +202,7 @@ def load_category_csv(path: Path, segmenter: Segmenter | None = None) -> Documen
     segs: list[str] = []
     labels: list[str] = []
     sources: list[str] = []
-    with _open_text(path) as handle:
+    with open_text(path) as handle:
         reader = csv.DictReader(handle)
         missing = {"text", "label"} - set(reader.fieldnames or [])
         if missing:
@@ -228,14 +214,6 @@ def load_category_csv(path: Path, segmenter: Segmenter | None = None) -> Documen
             labels.append((r.get("label") or "").strip())
             sources.append(r.get("text_source") or "original")
     return _documents(titles, bodies, segs, labels, sources, list(range(len(titles))), segmenter)
-
-
-def _open_text(path: Path) -> Any:
-    import gzip
-
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
-    return path.open(encoding="utf-8-sig", newline="")
 
 
 def duplicate_groups(titles: Sequence[str], bodies: Sequence[str]) -> list[int]:
@@ -256,8 +234,8 @@ def duplicate_groups(titles: Sequence[str], bodies: Sequence[str]) -> list[int]:
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)
 
-    norm_bodies = [_NON_WORD.sub("", b).lower() for b in bodies]
-    keys = ([_NON_WORD.sub("", t).lower() for t in titles], [b[:50] for b in norm_bodies])
+    norm_bodies = [NON_WORD.sub("", b).lower() for b in bodies]
+    keys = ([NON_WORD.sub("", t).lower() for t in titles], [b[:50] for b in norm_bodies])
     for column in keys:
         first: dict[str, int] = {}
         for i, key in enumerate(column):
@@ -289,28 +267,6 @@ def grouped_split(
     splitter = StratifiedGroupKFold(DEV_FOLDS, shuffle=True, random_state=random_state)
     train, dev = next(splitter.split(np.zeros(len(labels)), list(labels), list(groups)))
     return train.astype(np.int64), dev.astype(np.int64)
-
-
-def classification_metrics(
-    y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str] | None = None
-) -> dict[str, Any]:
-    """Accuracy, macro-F1, per-class F1 and the confusion matrix (rows true, columns predicted)."""
-    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
-
-    names = sorted(set(y_true) | set(y_pred)) if labels is None else list(labels)
-    per_class = f1_score(y_true, y_pred, labels=names, average=None, zero_division=0)
-    seen = set(y_true) | set(y_pred)  # as scikit-learn: classes in truth or predictions
-    present = [k for k, name in enumerate(names) if name in seen]
-    return {
-        "accuracy": round(float(accuracy_score(y_true, y_pred)), 4),
-        "macro_f1": round(float(np.mean([per_class[k] for k in present])), 4),
-        "per_class_f1": {name: round(float(per_class[k]), 4) for k, name in enumerate(names)},
-        "confusion_matrix": {
-            "labels": names,
-            "matrix": confusion_matrix(y_true, y_pred, labels=names).tolist(),
-        },
-        "n": len(y_true),
-    }
 
 
 def _category_cv(
@@ -411,101 +367,3 @@ def evaluate_category(data: Path, model_dir: Path | None = None) -> dict[str, An
     """Metrics of the stored (default) category model on a labelled CSV (title, text, label)."""
     model = load_default_classifier(model_dir)
     return evaluate_documents(model, load_category_csv(data))
-
-
-def card_head(out_dir: Path, card: Mapping[str, Any]) -> list[str]:
-    """Write ``card.json`` and return the lines every ``MODEL_CARD.md`` starts with.
-
-    Those are the title, the facts (date, random state, data, size) and how to retrain.
-    """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / CARD_FILE).write_text(
-        json.dumps(card, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
-    )
-    lines = [f"# Model card: {card['model']} ({card['version']})", ""]
-    for key in ("date", "random_state", "data", "n_documents"):
-        if key in card:
-            lines.append(f"- {key}: {card[key]}")
-    lines += ["", "## Reproduce", ""]
-    lines.append(
-        f"- train: `python -m nlp train {card['model']} --out DIR --random-state "
-        f"{card['random_state']}` (shared data when --data is omitted)"
-    )
-    return lines
-
-
-def write_card(out_dir: Path, card: dict[str, Any]) -> None:
-    """Write ``card.json`` and a human-readable ``MODEL_CARD.md`` beside the model."""
-    lines = card_head(out_dir, card)
-    if card["model"] == "category":
-        lines.append(
-            "- dev figures of the stored model: `pytest tests/nlp/test_classify.py -k dev`"
-        )
-    dev = card.get("dev_metrics", {})
-    if "per_class_f1" in dev:
-        lines += ["", "## Dev split (grouped hold-out)", "", "| class | F1 |", "| --- | --- |"]
-        lines += [f"| {k} | {v:.4f} |" for k, v in dev["per_class_f1"].items()]
-        lines.append(f"| **macro-F1** | **{dev['macro_f1']:.4f}** |")
-        lines.append(f"| accuracy | {dev['accuracy']:.4f} |")
-    elif dev:
-        lines += ["", "## Held-out figures", "", "| held out | model acc | model macro-F1 |"]
-        lines.append("| --- | --- | --- |")
-        for name, entry in dev.items():
-            m = entry.get("model", entry)
-            lines.append(f"| {name} | {m['accuracy']:.4f} | {m['macro_f1']:.4f} |")
-    lines += ["", "## Split", ""]
-    split = {k: v for k, v in card.get("split", {}).items() if not k.endswith("_rows")}
-    lines += [f"- {k}: {v}" for k, v in split.items()]
-    for section in ("cross_validation", "dev_metrics", "stored_model_check", "extra"):
-        if section in card:
-            lines += ["", f"## {section.replace('_', ' ').capitalize()}", "", "```json"]
-            lines.append(json.dumps(card[section], ensure_ascii=False, indent=1))
-            lines.append("```")
-    if "notes" in card:
-        lines += ["", "## Notes", "", str(card["notes"])]
-    (out_dir / "MODEL_CARD.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def measure_model_speed(n_messages: int = 2000) -> dict[str, float]:
-    """Per-message cost of the default category + sentiment models vs segmentation alone.
-
-    Runs on the first ``n_messages`` TipDM messages (title + text), batch of 500, one core.
-    """
-    from nlp.classify import load_default_classifier as load_category
-
-    docs = load_messages()[:n_messages]
-    texts = [compose_text(m.title, m.text or m.segmented) for m in docs]
-    started = time.perf_counter()
-    segmenter = Segmenter()
-    init = time.perf_counter() - started
-    started = time.perf_counter()
-    cuts = [segmenter.cut(t) for t in texts]
-    segment_s = time.perf_counter() - started
-    tokens = [segmenter.content_tokens(t) for t in texts]
-    del cuts
-    started = time.perf_counter()
-    category = load_category()
-    load_category_s = time.perf_counter() - started
-    started = time.perf_counter()
-    sentiment = load_default_sentiment()
-    load_sentiment_s = time.perf_counter() - started
-    timings: dict[str, float] = {}
-    for name, predict in (("category", category.predict), ("sentiment", sentiment.predict)):
-        started = time.perf_counter()
-        for i in range(0, len(texts), 500):
-            predict(texts[i : i + 500], tokens[i : i + 500])
-        timings[name] = time.perf_counter() - started
-    n = len(texts)
-    chars = sum(len(t) for t in texts)
-    return {
-        "messages": n,
-        "mean_chars": round(chars / n, 1),
-        "segmenter_init_s": round(init, 3),
-        "segment_ms_per_msg": round(1000 * segment_s / n, 4),
-        "segment_chars_per_s": round(chars / segment_s),
-        "category_ms_per_msg": round(1000 * timings["category"] / n, 4),
-        "sentiment_ms_per_msg": round(1000 * timings["sentiment"] / n, 4),
-        "models_over_segment": round((timings["category"] + timings["sentiment"]) / segment_s, 4),
-        "category_load_s": round(load_category_s, 3),
-        "sentiment_load_s": round(load_sentiment_s, 3),
-    }
