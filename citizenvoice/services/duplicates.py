@@ -42,15 +42,13 @@ from nlp.dedup import NearDuplicateIndex
 __all__ = [
     "DUPLICATE_THRESHOLD",
     "DuplicateAssignment",
-    "assign_duplicate_group",
     "assign_duplicate_groups",
     "band_buckets",
     "regroup_window",
-    "signature_of",
 ]
 
 # Jaccard similarity of character 3-gram sets above which two messages are the same issue
-# (FIELD-NOTES: precision ~0.99 at 0.8 on review data; nlp/EVALUATION_MINING.md on ours).
+# (FIELD-NOTES: precision ~0.99 at 0.8 on review data; docs/text-mining-evaluation.md on ours).
 DUPLICATE_THRESHOLD = 0.8
 NUM_PERM = 128
 _RANDOM_STATE = 1
@@ -69,12 +67,6 @@ def _index() -> NearDuplicateIndex:
 def _bands() -> tuple[int, int]:
     lsh = MinHashLSH(threshold=DUPLICATE_THRESHOLD, num_perm=NUM_PERM)
     return int(lsh.b), int(lsh.r)
-
-
-def signature_of(text: str) -> npt.NDArray[np.uint32]:
-    """The MinHash signature of a text (NUM_PERM uint32 values)."""
-    signature: npt.NDArray[np.uint32] = _index().signatures([text])[0]
-    return signature
 
 
 def band_buckets(signature: npt.NDArray[np.uint32]) -> list[tuple[int, int]]:
@@ -128,11 +120,6 @@ class DuplicateAssignment:
 
     group: str
     minhash: bytes  # NUM_PERM uint32 values, little-endian
-
-
-def assign_duplicate_group(submission_id: int, text: str) -> DuplicateAssignment:
-    """Group one submission against the stored ones and store its bands."""
-    return assign_duplicate_groups([(submission_id, text)])[submission_id]
 
 
 def assign_duplicate_groups(items: Sequence[tuple[int, str]]) -> dict[int, DuplicateAssignment]:
