@@ -30,9 +30,6 @@ import random
 import resource
 import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nlp.datasets import load_hot_messages, load_messages, load_replies
 from nlp.dedup import NearDuplicateIndex, normalise_for_dedup

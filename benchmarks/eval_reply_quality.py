@@ -32,8 +32,6 @@ import numpy as np
 from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from nlp.datasets import load_messages, load_replies
 from nlp.reply_quality import (
     CONSULTATION,
