@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
-import os
 import sys
 import time
 
@@ -45,9 +44,8 @@ from citizenvoice.log_redaction import install_log_redaction
 log = logging.getLogger("citizenvoice.worker")
 
 REQUIRED_EVICTION_POLICY = "noeviction"
-# Cron-style repeats: the relay sweep every minute (catches anything the web could not queue
-# within a minute of Redis coming back), duplicate groups hourly.
-RELAY_INTERVAL_SECONDS = int(os.environ.get("CITIZENVOICE_RELAY_INTERVAL", "60"))
+# Cron-style repeats: the relay sweep every RELAY_INTERVAL seconds (config/), duplicate groups
+# hourly.
 DUPLICATE_REFRESH_CRON = "7 * * * *"
 # Unanswered follow-ups close as "no response" once a night, outside office hours.
 AUTO_CLOSE_CRON = "30 1 * * *"
@@ -108,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         scheduler.register(
             relay_outbox_job,
             SCHEDULED.queue,
-            interval=RELAY_INTERVAL_SECONDS,
+            interval=app.config["RELAY_INTERVAL"],
             job_timeout=SCHEDULED.timeout,
             failure_ttl=SCHEDULED.failure_ttl,
         )

@@ -44,6 +44,7 @@ def create_app(
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
     register_input_cleaning(app)
     register_extensions(app)
+    register_nlp_settings(app)
     register_background_work(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -64,6 +65,21 @@ def register_log_redaction(app: Flask) -> None:
     from citizenvoice.log_redaction import install_log_redaction
 
     install_log_redaction()
+
+
+def register_nlp_settings(app: Flask) -> None:
+    """Hand the configured segmenter dictionaries and cache folder to nlp.
+
+    nlp reads no environment variable; its process-wide segmenter takes them from here, before
+    the first analysis builds it.
+    """
+    from nlp.segment import configure_default_segmenter
+
+    cache_dir = app.config.get("NLP_CACHE_DIR")
+    configure_default_segmenter(
+        [Path(p) for p in app.config.get("NLP_USER_DICTS", [])],
+        Path(cache_dir) if cache_dir else None,
+    )
 
 
 def register_extensions(app: Flask) -> None:

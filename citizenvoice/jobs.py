@@ -318,8 +318,8 @@ def analyse_submission_job(submission_id: int) -> dict[str, Any]:
     started, started_cpu = time.perf_counter(), time.process_time()
     drained: list[int] = []
     with _app_context() as app:
-        batch_size = int(app.config.get("ANALYSIS_BATCH_SIZE", ANALYSIS_BATCH_SIZE))
-        min_confidence = float(app.config.get("ROUTING_MIN_CONFIDENCE", 0.85))
+        batch_size = int(app.config["ANALYSIS_BATCH_SIZE"])
+        min_confidence = float(app.config["ROUTING_MIN_CONFIDENCE"])
         analyzer = get_analyzer()
         read_ahead = _ReadAhead(
             analyzer,
@@ -393,7 +393,7 @@ def _drain_deadline(app: Flask) -> float | None:
     Only workers on PostgreSQL drain. SQLite (the embedded default) takes one writer at a
     time, so there a job stays on its own batch; the in-process runner never drains either.
     """
-    seconds = float(app.config.get("ANALYSIS_DRAIN_SECONDS", ANALYSIS_DRAIN_SECONDS))
+    seconds = float(app.config["ANALYSIS_DRAIN_SECONDS"])
     if seconds <= 0 or app.config.get("ANALYSIS_IN_PROCESS"):
         return None
     if db.engine.dialect.name != "postgresql":
@@ -614,7 +614,7 @@ def reanalyse_all_job(chunk: int = 200) -> dict[str, int]:
         ids = list(db.session.scalars(db.select(Submission.id).order_by(Submission.id)))
         db.session.commit()
         analyzer = get_analyzer()
-        min_confidence = float(app.config.get("ROUTING_MIN_CONFIDENCE", 0.85))
+        min_confidence = float(app.config["ROUTING_MIN_CONFIDENCE"])
         for start in range(0, len(ids), chunk):
             for submission_id in ids[start : start + chunk]:
                 analysis_service.analyse_submission(

@@ -107,8 +107,31 @@ class BaseConfig:
         self.DATA_DIR: str | None = env.get("CITIZENVOICE_DATA_DIR") or _shared_data_dir()
         # Retrained models (python -m nlp train ...); the committed defaults when unset.
         self.NLP_MODEL_DIR: str | None = env.get("CITIZENVOICE_NLP_MODEL_DIR") or None
+        # Deployment dictionaries for the segmenter, added after the government dictionary
+        # (os.pathsep-separated paths); nlp/ reads no environment, the app passes them in.
+        self.NLP_USER_DICTS: list[str] = _path_list(env.get("CITIZENVOICE_NLP_USER_DICTS", ""))
+        # Where jieba caches its prefix dictionary; unset = the system temp directory.
+        self.NLP_CACHE_DIR: str | None = env.get("CITIZENVOICE_NLP_CACHE_DIR") or None
         # Calibrated confidence at or above which the classifier routes a 不确定 case itself.
-        self.ROUTING_MIN_CONFIDENCE = float(env.get("CITIZENVOICE_ROUTING_MIN_CONFIDENCE", "0.85"))
+        # The default is the domain's rule (imported here, not at module import, because
+        # citizenvoice imports config while it initialises).
+        from citizenvoice.domain.analysis import DEFAULT_ROUTING_MIN_CONFIDENCE
+
+        self.ROUTING_MIN_CONFIDENCE = float(
+            env.get("CITIZENVOICE_ROUTING_MIN_CONFIDENCE", str(DEFAULT_ROUTING_MIN_CONFIDENCE))
+        )
+        # How many pending submissions one analysis job takes along (one transaction, one model
+        # pass). 500 rather than 200: fewer statements and model passes per message, about 5%
+        # less worker CPU per message on a backlog (docs: pipeline performance); 500 messages
+        # of at most 2,000 characters are still a second or two of the 60 s job timeout.
+        self.ANALYSIS_BATCH_SIZE = int(env.get("CITIZENVOICE_ANALYSIS_BATCH_SIZE", "500"))
+        # After its own batch, an analysis job on PostgreSQL drains the backlog for at most this
+        # many seconds: a third of the 60 s job timeout, so a drain never makes a job time out.
+        # 0 turns draining off.
+        self.ANALYSIS_DRAIN_SECONDS = float(env.get("CITIZENVOICE_ANALYSIS_DRAIN_SECONDS", "20"))
+        # Seconds between outbox relays of `worker.py --cron`: a minute catches anything the
+        # web could not queue within a minute of Redis coming back.
+        self.RELAY_INTERVAL = int(env.get("CITIZENVOICE_RELAY_INTERVAL", "60"))
         # RQ worker liveness: a killed worker's job is recovered within about
         # job timeout + 60 s + maintenance interval (see README, "Reliability").
         self.WORKER_TTL = int(env.get("CITIZENVOICE_WORKER_TTL", "30"))
@@ -190,6 +213,11 @@ def _base_url(raw: str) -> str | None:
     if scheme not in ("http", "https") or not rest or any(c in rest for c in "?#@ "):
         raise ConfigError(f"PUBLIC_BASE_URL must be an http(s) address like https://host: {raw!r}")
     return value
+
+
+def _path_list(raw: str) -> list[str]:
+    """An ``os.pathsep``-separated list of paths (``a.txt:b.txt`` on Linux), blanks dropped."""
+    return [part.strip() for part in raw.split(os.pathsep) if part.strip()]
 
 
 def _shared_data_dir() -> str | None:

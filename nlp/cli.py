@@ -2,7 +2,8 @@
 
 Contract (later checks call it as written):
 
-``python -m nlp predict --input IN.csv --output OUT.csv [--model-dir DIR] [--batch-size N]``
+``python -m nlp predict --input IN.csv --output OUT.csv [--model-dir DIR] [--batch-size N]
+[--user-dict FILE ...]``
     IN is UTF-8 CSV (optionally gzip-compressed, ``.gz``) with columns ``title`` and ``text``
     (title may be empty). OUT repeats every input column and adds category,
     category_confidence, sentiment, sentiment_label, urgency (the level: none / elevated /
@@ -23,7 +24,7 @@ Contract (later checks call it as written):
     Train a model directory with ``MODEL_CARD.md`` (category: ``nlp.training``, sentiment:
     ``nlp.sentiment_training``) or refit the keyword IDF table. Put retrained models in one
     directory (``DIR/category``, ``DIR/sentiment``, ``DIR/keywords/idf.tsv.gz``) and point
-    ``CITIZENVOICE_NLP_MODEL_DIR`` or ``--model-dir`` at it.
+    ``--model-dir`` at it (the app: its ``NLP_MODEL_DIR`` setting).
 ``python -m nlp bench [--n 10000] [--snownlp-sample 300]``
     Prints throughput figures as JSON (see ``nlp.bench``).
 ``python -m nlp urgency-report [--sample 30] [--seed 0]``
@@ -137,8 +138,11 @@ def _predict(args: argparse.Namespace) -> int:
 
     from nlp.dedup import NearDuplicateIndex
     from nlp.pipeline import Analyzer, is_analyzable
+    from nlp.segment import configure_default_segmenter
     from nlp.training import compose_text
 
+    # Deployment dictionaries come as flags: nlp reads no environment variable.
+    configure_default_segmenter(args.user_dict)
     analyzer = Analyzer.load(args.model_dir)
     index = NearDuplicateIndex(threshold=0.8, num_perm=128, random_state=0)
     out_fields = fields + [c for c in OUTPUT_COLUMNS if c not in fields]
@@ -297,6 +301,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, required=True)
     p.add_argument("--model-dir", type=Path, default=None)
     p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument(
+        "--user-dict",
+        type=Path,
+        action="append",
+        default=[],
+        help="a deployment dictionary added after the government one (repeatable)",
+    )
     p.set_defaults(func=_predict)
 
     e = sub.add_parser("evaluate", help="category metrics on a labelled CSV (title, text, label)")

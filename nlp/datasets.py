@@ -1,8 +1,8 @@
 """Loaders for the shared training and evaluation corpora.
 
-The corpora live outside the repository (``../shared/data`` beside the repo root, or wherever
-``CITIZENVOICE_DATA_DIR`` points). The product never needs them at run time; training,
-evaluation, benchmarks and some tests do. Every loader returns plain frozen records.
+The corpora live outside the repository (``../shared/data`` beside the repo root, or a folder
+the caller passes: nlp reads no environment variable). The product never needs them at run
+time; training, evaluation, benchmarks and some tests do. Every loader returns plain frozen records.
 """
 
 from __future__ import annotations
@@ -10,13 +10,11 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
-    "DATA_DIR_ENV",
     "HotMessage",
     "LabelledMessage",
     "RepliedMessage",
@@ -29,7 +27,6 @@ __all__ = [
     "load_taxonomy",
 ]
 
-DATA_DIR_ENV = "CITIZENVOICE_DATA_DIR"
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -80,20 +77,19 @@ class SentimentReview:
     domain: str
 
 
-def data_dir(required: bool = True) -> Path | None:
+def data_dir(required: bool = True, configured: Path | None = None) -> Path | None:
     """Return the shared data directory.
 
-    ``CITIZENVOICE_DATA_DIR`` wins; otherwise ``../shared/data`` beside the repository root.
-    Raises FileNotFoundError with the setting's name when ``required`` and nothing is there.
+    ``configured`` wins (the app passes its ``DATA_DIR`` setting); otherwise ``../shared/data``
+    beside the repository root. Raises FileNotFoundError when ``required`` and nothing is there.
     """
-    configured = os.environ.get(DATA_DIR_ENV)
-    candidate = Path(configured) if configured else _REPO_ROOT.parent / "shared" / "data"
+    candidate = configured if configured is not None else _REPO_ROOT.parent / "shared" / "data"
     if candidate.is_dir():
         return candidate
     if required:
         raise FileNotFoundError(
-            f"shared data not found at {candidate}; set {DATA_DIR_ENV} to the folder that "
-            "holds tipdm2020c/ and sentiment/"
+            f"shared data not found at {candidate}; pass the folder that holds tipdm2020c/ "
+            "and sentiment/ (the app passes its DATA_DIR setting)"
         )
     return None
 

@@ -10,11 +10,16 @@ message a duplicate-group id, incrementally:
 2. Exact pass: a BLAKE2b digest of the normalised text; an identical text joins the group of the
    first message with that digest without touching the LSH index.
 3. Near pass: a MinHash signature of the set of character shingles (``shingle_size`` characters)
-   is looked up in a ``datasketch.MinHashLSH`` index tuned for ``threshold - LSH_SLACK``
-   (band keys computed once per message and used for query and insert alike); candidates are
-   verified by the MinHash estimate of their Jaccard similarity (at least ``threshold``) and the
-   message joins the group of the most similar one (ties: the earliest added). A text with
-   nothing left after normalisation (empty, emoji only) is a group of its own.
+   is split into LSH bands (``band_layout``: datasketch's choice for ``threshold - lsh_slack``)
+   and each band hashed to a bucket (``band_buckets``); messages sharing a bucket are
+   candidates, verified by the MinHash estimate of their Jaccard similarity (at least
+   ``threshold``, ``rank_similar``), and the message joins the group of the most similar one
+   (ties: the earliest added). A text with nothing left after normalisation (empty, emoji only)
+   is a group of its own.
+
+The banding and ranking rules live in ``nlp.lsh`` (re-exported here): the app's duplicate
+service stores the same buckets in its database and applies the same rules, so both make the
+same groups from the same messages in the same order with the same parameters.
 
 The first message of a group gives the group its id (its key); later members never move a group
 and groups are never merged, so a stored group id stays valid as the stream grows.
@@ -39,13 +44,19 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from datasketch import MinHash, MinHashLSH
+from datasketch import MinHash
+
+from nlp.lsh import EMPTY_VALUE, band_buckets, band_layout, is_empty_signature, rank_similar
 
 __all__ = [
     "LSH_SLACK",
     "STATE_VERSION",
     "NearDuplicateIndex",
+    "band_buckets",
+    "band_layout",
+    "is_empty_signature",
     "normalise_for_dedup",
+    "rank_similar",
     "shingle_hash",
 ]
 
@@ -63,7 +74,6 @@ _MASK64 = (1 << 64) - 1
 _MASK32 = (1 << 32) - 1
 _NON_WORD = re.compile(r"[\W_]+")
 _SCHEME = "affine32"
-_EMPTY = np.uint32(_MASK32)
 
 
 def normalise_for_dedup(text: str) -> str:
@@ -133,7 +143,8 @@ class NearDuplicateIndex:
     ``threshold`` is the Jaccard similarity of character-shingle sets above which two messages
     are the same issue; ``num_perm`` the MinHash signature length; ``shingle_size`` the shingle
     length in characters; ``random_state`` seeds the MinHash permutations (a fixed seed gives
-    identical groups for identical input order).
+    identical groups for identical input order); ``lsh_slack`` lowers the threshold the LSH
+    bands are laid out for (see ``LSH_SLACK``; 0 gives the app's stored layout).
     """
 
     def __init__(
@@ -142,6 +153,7 @@ class NearDuplicateIndex:
         num_perm: int = 128,
         shingle_size: int = 3,
         random_state: int = 1,
+        lsh_slack: float = LSH_SLACK,
     ) -> None:
         if not 0.0 < threshold <= 1.0:
             raise ValueError(f"threshold must be in (0, 1], got {threshold}")
@@ -149,14 +161,20 @@ class NearDuplicateIndex:
             raise ValueError(f"num_perm must be at least 8, got {num_perm}")
         if shingle_size < 1:
             raise ValueError(f"shingle_size must be at least 1, got {shingle_size}")
+        if not 0.0 <= lsh_slack < 1.0:
+            raise ValueError(f"lsh_slack must be in [0, 1), got {lsh_slack}")
         self.threshold = threshold
         self.num_perm = num_perm
         self.shingle_size = shingle_size
         self.random_state = random_state
+        self.lsh_slack = lsh_slack
+        #: (bands, rows per band) of the LSH index.
+        self.layout = band_layout(max(threshold - lsh_slack, 0.05), num_perm)
         perms = MinHash(num_perm=num_perm, seed=random_state, scheme=_SCHEME).permutations
         self._a: npt.NDArray[np.uint32] = np.asarray(perms[0], dtype=np.uint32)
         self._b: npt.NDArray[np.uint32] = np.asarray(perms[1], dtype=np.uint32)
-        self._lsh = MinHashLSH(threshold=max(threshold - LSH_SLACK, 0.05), num_perm=num_perm)
+        # Per band, bucket -> rows; no key -> bands map (only removal needs it: ~100 MB at 100k).
+        self._tables: list[dict[int, list[int]]] = [{} for _ in range(self.layout[0])]
         self._keys: list[str] = []
         self._row: dict[str, int] = {}
         self._group: list[str] = []
@@ -175,7 +193,7 @@ class NearDuplicateIndex:
         return self._signatures_normalised([normalise_for_dedup(t) for t in texts])
 
     def _signatures_normalised(self, norms: Sequence[str]) -> npt.NDArray[np.uint32]:
-        out = np.full((len(norms), self.num_perm), _EMPTY, dtype=np.uint32)
+        out = np.full((len(norms), self.num_perm), EMPTY_VALUE, dtype=np.uint32)
         start = 0
         while start < len(norms):
             stop, budget = start, 0
@@ -188,7 +206,7 @@ class NearDuplicateIndex:
 
     def _chunk_signatures(self, norms: Sequence[str]) -> npt.NDArray[np.uint32]:
         k = self.shingle_size
-        out = np.full((len(norms), self.num_perm), _EMPTY, dtype=np.uint32)
+        out = np.full((len(norms), self.num_perm), EMPTY_VALUE, dtype=np.uint32)
         lengths = np.fromiter((len(s) for s in norms), dtype=np.int64, count=len(norms))
         short = np.nonzero((lengths > 0) & (lengths < k))[0]
         if short.size:
@@ -255,8 +273,9 @@ class NearDuplicateIndex:
                 need.append(i)
         sigs = self._signatures_normalised([norms[i] for i in need])
         sig_of = {i: sigs[j] for j, i in enumerate(need)}
+        bands_of = dict(zip(need, band_buckets(sigs, self.layout), strict=True))
         out: list[str] = []
-        empty = np.full(self.num_perm, _EMPTY, dtype=np.uint32)
+        empty = np.full(self.num_perm, EMPTY_VALUE, dtype=np.uint32)
         for i, ((key, _), dig) in enumerate(zip(pairs, digests, strict=True)):
             if key in self._row:
                 row = self._row[key]
@@ -274,7 +293,7 @@ class NearDuplicateIndex:
                 out.append(self._append(key, dig, self._group[first], self._sigs[first], None))
                 continue
             sig = sig_of[i]
-            bands = self._band_keys(sig)
+            bands = bands_of[i]
             found = self._candidates(sig, bands)
             group = self._group[found[0][1]] if found else key
             out.append(self._append(key, dig, group, sig, bands))
@@ -286,7 +305,7 @@ class NearDuplicateIndex:
         dig: str,
         group: str,
         sig: npt.NDArray[np.uint32],
-        bands: list[bytes] | None,
+        bands: list[tuple[int, int]] | None,
     ) -> str:
         """Store one message; ``bands`` (its LSH band keys) puts it in the LSH index."""
         row = len(self._keys)
@@ -304,33 +323,26 @@ class NearDuplicateIndex:
         self._members.setdefault(group, []).append(key)
         self._indexed.append(bands is not None)
         if bands is not None:
-            # MinHashLSH.insert without its key->bands map (only remove() needs it; ~100 MB at
-            # 100k messages), band keys computed once for query and insert.
-            for band, table in zip(bands, self._lsh.hashtables, strict=True):
-                table.insert(band, row)
+            # Band buckets computed once per message, for query and insert alike.
+            for band, bucket in bands:
+                self._tables[band].setdefault(bucket, []).append(row)
         return group
 
-    def _band_keys(self, sig: npt.NDArray[np.uint32]) -> list[bytes]:
-        """LSH band keys exactly as datasketch derives them (byte-swapped hash-value slices)."""
-        swapped = sig.byteswap()
-        return [swapped[lo:hi].tobytes() for lo, hi in self._lsh.hashranges]
+    def _band_keys(self, sig: npt.NDArray[np.uint32]) -> list[tuple[int, int]]:
+        """The (band, bucket) pairs of one signature (``band_buckets``)."""
+        return band_buckets(sig[None, :], self.layout)[0]
 
     def _candidates(
-        self, sig: npt.NDArray[np.uint32], bands: list[bytes] | None = None
+        self, sig: npt.NDArray[np.uint32], bands: list[tuple[int, int]] | None = None
     ) -> list[tuple[float, int]]:
-        """Verified LSH candidates as (estimated Jaccard, row), best first."""
+        """Verified LSH candidates as (estimated Jaccard, row), best first (``rank_similar``)."""
         rows: set[int] = set()
-        for band, table in zip(
-            bands if bands is not None else self._band_keys(sig), self._lsh.hashtables, strict=True
-        ):
-            rows.update(table.get(band))
+        for band, bucket in bands if bands is not None else self._band_keys(sig):
+            rows.update(self._tables[band].get(bucket, ()))
         if not rows:
             return []
-        idx = np.fromiter((int(r) for r in rows), dtype=np.int64, count=len(rows))
-        sim = (self._sigs[idx] == sig).mean(axis=1)
-        keep = sim >= self.threshold - 1e-12
-        ranked = sorted(zip((-sim[keep]).tolist(), idx[keep].tolist(), strict=True))
-        return [(-s, r) for s, r in ranked]
+        idx = np.array(sorted(rows), dtype=np.int64)  # rows in insertion order: ties -> earliest
+        return [(s, int(idx[p])) for s, p in rank_similar(sig, self._sigs[idx], self.threshold)]
 
     # ------------------------------------------------------------------ read API
     def group_of(self, key: str) -> str:
@@ -382,6 +394,7 @@ class NearDuplicateIndex:
                 "num_perm": self.num_perm,
                 "shingle_size": self.shingle_size,
                 "random_state": self.random_state,
+                "lsh_slack": self.lsh_slack,
             },
             "keys": list(self._keys),
             "groups": list(self._group),
@@ -401,6 +414,8 @@ class NearDuplicateIndex:
             num_perm=int(params["num_perm"]),
             shingle_size=int(params["shingle_size"]),
             random_state=int(params["random_state"]),
+            # States written before the slack was a parameter used the default.
+            lsh_slack=float(params.get("lsh_slack", LSH_SLACK)),
         )
         sigs = np.asarray(state["signatures"], dtype=np.uint32)
         keys, groups, digests = state["keys"], state["groups"], state["digests"]

@@ -25,8 +25,8 @@ normalisation cover the whole text; segmentation and the models see at most
 ``MAX_MODEL_CHARS`` (20,000) characters of the model text (the category model itself reads the
 first 1,000), so a 100,000-character message costs about as much as a 20,000-character one.
 
-Model directory: ``Analyzer.load(model_dir)``; ``None`` means the environment variable
-``CITIZENVOICE_NLP_MODEL_DIR`` if set, else the committed models in ``nlp/models``. The
+Model directory: ``Analyzer.load(model_dir)``; ``None`` means the committed models in
+``nlp/models`` (nlp reads no environment variable: the app passes its configured directory). The
 directory holds ``category/``, ``sentiment/`` and optionally ``keywords/idf.tsv.gz``; missing
 sub-directories fall back to the committed ones.
 
@@ -37,7 +37,6 @@ steps (classify, sentiment) are timed for the whole batch and divided evenly amo
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -54,13 +53,11 @@ from nlp.urgency import DEFAULT_LEXICON, UrgencyDetector
 
 __all__ = [
     "MAX_MODEL_CHARS",
-    "MODEL_DIR_ENV",
     "Analysis",
     "Analyzer",
     "is_analyzable",
 ]
 
-MODEL_DIR_ENV = "CITIZENVOICE_NLP_MODEL_DIR"
 #: Characters of the model text that segmentation and the models see (see module docstring).
 MAX_MODEL_CHARS = 20_000
 #: Number of keywords kept per message.
@@ -136,8 +133,6 @@ class Analyzer:
     @classmethod
     def load(cls, model_dir: Path | None = None) -> Analyzer:
         """Load every resource from ``model_dir`` (see module docstring for the fallback)."""
-        if model_dir is None and os.environ.get(MODEL_DIR_ENV):
-            model_dir = Path(os.environ[MODEL_DIR_ENV])
         if model_dir is not None and not model_dir.is_dir():
             raise FileNotFoundError(f"model directory {model_dir} does not exist")
 

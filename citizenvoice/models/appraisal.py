@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from citizenvoice.domain.periods import PeriodStatus
 from citizenvoice.extensions import Base
 from citizenvoice.models.base import UTCDateTime, utcnow
 from citizenvoice.models.department import Department
@@ -44,7 +45,7 @@ class Period(Base):
     kind: Mapped[str] = mapped_column(String(8))
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)  # exclusive
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default=PeriodStatus.OPEN.value)
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     settings_version: Mapped[int] = mapped_column(Integer, default=1)
     result_json: Mapped[str | None] = mapped_column(Text)
@@ -55,6 +56,11 @@ class Period(Base):
     # The audit chain's head at publication, "<count>:<head HMAC>": one more copy of the head
     # outside the anchor file, frozen with the result (``flask audit verify`` checks it).
     audit_head: Mapped[str | None] = mapped_column(String(80))
+
+    @property
+    def status_enum(self) -> PeriodStatus:
+        """The status as an enum (label, frozen or not) for services and templates."""
+        return PeriodStatus(self.status)
 
 
 class DimensionScore(Base):

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from citizenvoice.domain.cases import Satisfaction
+from citizenvoice.domain.scoring import satisfaction_credit
 from citizenvoice.domain.timelimits import on_time_reply_rate, response_rate
 from citizenvoice.domain.workdays import SHANGHAI
 from citizenvoice.extensions import db
@@ -21,8 +22,6 @@ from citizenvoice.services.workflow import snapshot_of
 
 __all__ = ["Dashboard", "RateFigure", "dashboard_for", "month_start"]
 
-# Beijing 12345 practice: 基本满意 counts 0.9 of 满意 in the satisfaction rate.
-BASIC_SATISFACTION_WEIGHT = 0.9
 TREND_MONTHS = 6
 
 
@@ -81,13 +80,11 @@ def month_start(moment: datetime, months_back: int = 0) -> datetime:
 
 def _satisfaction(rows: list[FollowUp]) -> RateFigure:
     answered = [r for r in rows if r.satisfaction]
-    score = sum(
-        1.0
-        if r.satisfaction == Satisfaction.SATISFIED.value
-        else BASIC_SATISFACTION_WEIGHT
-        if r.satisfaction == Satisfaction.BASIC.value
-        else 0.0
-        for r in answered
+    answers = Counter(r.satisfaction for r in answered)
+    # The default 基本满意 credit of the appraisal (domain/scoring), so the dashboard's 满意率
+    # and the published one count the same way.
+    score = satisfaction_credit(
+        answers[Satisfaction.SATISFIED.value], answers[Satisfaction.BASIC.value]
     )
     return RateFigure("满意率", score, len(answered))
 

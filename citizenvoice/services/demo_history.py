@@ -27,6 +27,7 @@ from sqlalchemy import select
 from citizenvoice.domain.accounts import Role
 from citizenvoice.domain.cases import CaseStatus, Satisfaction
 from citizenvoice.domain.feedback import Channel
+from citizenvoice.domain.periods import PeriodStatus
 from citizenvoice.domain.timelimits import follow_up_due_at
 from citizenvoice.domain.workdays import SHANGHAI
 from citizenvoice.domain.workflow import Action, Actor, FollowUp, WorkflowError
@@ -289,7 +290,7 @@ def publish_demo_periods(now: datetime | None = None) -> int:
         .order_by(Period.starts_on)
     ).all()
     for period in months:
-        if period.status == "published":
+        if period.status == PeriodStatus.PUBLISHED:
             continue
         settings = dict(period.settings or {})
         if settings and settings.get("min_n") != DEMO_MIN_N:

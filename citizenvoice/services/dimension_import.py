@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from citizenvoice.domain.department_names import DepartmentResolver, normalise_name
+from citizenvoice.domain.periods import PeriodStatus
 from citizenvoice.domain.scoring import CITIZEN_DIMENSION
 from citizenvoice.extensions import db
 from citizenvoice.models import Department, DimensionScore, Period
@@ -217,7 +218,7 @@ def preview(period: Period, filename: str, data: bytes) -> ImportPreview:
 
 def apply(period: Period, result: ImportPreview, actor: str) -> int:
     """Write a clean preview; return how many scores changed (0 for a re-import). Audited."""
-    if period.status == "published":
+    if period.status == PeriodStatus.PUBLISHED:
         raise AppraisalError("该周期已发布，不能再导入")
     if not result.ok:
         raise AppraisalError("文件有错误，未导入任何数据")
@@ -246,8 +247,10 @@ def apply(period: Period, result: ImportPreview, actor: str) -> int:
         elif existing.score != row.score:
             existing.score, existing.source_sha256 = row.score, result.sha256
             changed += 1
-    if changed and period.status == "computed":
-        period.status, period.result_json, period.result_sha256 = "open", None, None
+    if changed and period.status == PeriodStatus.COMPUTED:
+        # New inputs make the draft result stale: back to open, to be computed again.
+        period.status = PeriodStatus.OPEN.value
+        period.result_json, period.result_sha256 = None, None
     record(
         actor,
         "dimension_import",

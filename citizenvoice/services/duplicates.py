@@ -1,17 +1,24 @@
 """Near-duplicate groups kept in the database, so every worker process sees the same groups.
 
-nlp.dedup.NearDuplicateIndex computes MinHash signatures (character shingles, datasketch's
-affine32 scheme). Here the signature's LSH bands are stored as rows (band, bucket); a new
-submission's candidates are the submissions sharing any bucket, verified by the estimated
-Jaccard similarity; it joins the group of the most similar one (ties: the oldest), or starts its
-own group named after itself. Groups never merge, so a group id stays valid; the hourly refresh
-(``regroup_period``) rebuilds groups for a window from the stored signatures to repair what
+The grouping rules are nlp's (``nlp.dedup``, the one implementation training, evaluation and
+this service share): MinHash signatures of character shingles, their LSH band buckets
+(``band_buckets``) and the choice among candidates (``rank_similar``). This module keeps only
+the storage: the buckets as rows (band, bucket), the signature and group on the analysis row. A
+new submission's candidates are the submissions sharing any bucket; it joins the group of the
+most similar one at or above the threshold (ties: the oldest), or starts its own group named
+after itself. Groups never merge, so a group id stays valid; the hourly refresh
+(``regroup_window``) rebuilds groups for a window from the stored signatures to repair what
 concurrent workers could not see of each other.
+
+The stored buckets are laid out for the threshold itself (``lsh_slack=0``: 9 bands of 13 of
+128), not for nlp's looser default: changing the layout means rebuilding every stored band.
+A ``NearDuplicateIndex(DUPLICATE_THRESHOLD, NUM_PERM, random_state=1, lsh_slack=0)`` fed the
+same messages in id order makes the same groups (tests/citizenvoice/services/
+test_duplicates_match_nlp.py checks it on real messages).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +27,6 @@ from typing import cast as typed
 
 import numpy as np
 import numpy.typing as npt
-from datasketch import LeanMinHash, MinHashLSH
 from sqlalchemy import (
     BigInteger,
     Integer,
@@ -37,7 +43,7 @@ from sqlalchemy import (
 from citizenvoice.extensions import db
 from citizenvoice.models import Analysis, DuplicateBand, Submission
 from citizenvoice.services.bulk import in_ids, is_postgresql, unnest
-from nlp.dedup import NearDuplicateIndex
+from nlp import dedup
 
 __all__ = [
     "DUPLICATE_THRESHOLD",
@@ -52,66 +58,35 @@ __all__ = [
 DUPLICATE_THRESHOLD = 0.8
 NUM_PERM = 128
 _RANDOM_STATE = 1
+# The stored bands' layout: the threshold's own (see module docstring).
+_LSH_SLACK = 0.0
 # Written with Core statements: the ORM's per-row bookkeeping costs more than the rows.
 _BANDS = typed(Table, DuplicateBand.__table__)
 
 
 @lru_cache(maxsize=1)
-def _index() -> NearDuplicateIndex:
-    return NearDuplicateIndex(
-        threshold=DUPLICATE_THRESHOLD, num_perm=NUM_PERM, random_state=_RANDOM_STATE
+def _index() -> dedup.NearDuplicateIndex:
+    return dedup.NearDuplicateIndex(
+        threshold=DUPLICATE_THRESHOLD,
+        num_perm=NUM_PERM,
+        random_state=_RANDOM_STATE,
+        lsh_slack=_LSH_SLACK,
     )
 
 
-@lru_cache(maxsize=1)
 def _bands() -> tuple[int, int]:
-    lsh = MinHashLSH(threshold=DUPLICATE_THRESHOLD, num_perm=NUM_PERM)
-    return int(lsh.b), int(lsh.r)
+    """(bands, rows per band) of the stored buckets."""
+    return _index().layout
 
 
 def band_buckets(signature: npt.NDArray[np.uint32]) -> list[tuple[int, int]]:
-    """(band, bucket) pairs of a signature: a signed 63-bit hash of each band's values."""
+    """(band, bucket) pairs of one signature, as stored (``nlp.dedup.band_buckets``)."""
     return _batch_band_buckets(signature[None, :])[0]
 
 
 def _batch_band_buckets(signatures: npt.NDArray[np.uint32]) -> list[list[tuple[int, int]]]:
-    """The (band, bucket) pairs of each row of ``signatures``; none for an empty signature.
-
-    The same hashes as one ``band_buckets`` call per row, with the rows' bytes made once: per
-    band, a numpy slice, ``astype`` and ``tobytes`` cost more than the blake2b digest itself.
-    """
-    bands, rows = _bands()
-    width = rows * 4  # bytes of one band
-    stride = signatures.shape[1] * 4  # bytes of one signature
-    raw = memoryview(np.ascontiguousarray(signatures, dtype="<u4").tobytes())
-    empty = np.all(signatures == np.uint32(0xFFFFFFFF), axis=1).tolist()
-    out: list[list[tuple[int, int]]] = []
-    for index, is_empty in enumerate(empty):
-        if is_empty:
-            out.append([])
-            continue
-        base = index * stride
-        out.append(
-            [
-                (
-                    band,
-                    int.from_bytes(
-                        hashlib.blake2b(
-                            raw[base + band * width : base + (band + 1) * width], digest_size=8
-                        ).digest(),
-                        "little",
-                        signed=True,
-                    )
-                    >> 1,
-                )
-                for band in range(bands)
-            ]
-        )
-    return out
-
-
-def _is_empty(signature: npt.NDArray[np.uint32]) -> bool:
-    return bool(np.all(signature == np.uint32(0xFFFFFFFF)))
+    """The stored (band, bucket) pairs of each row of ``signatures``; none for an empty one."""
+    return dedup.band_buckets(signatures, _bands())
 
 
 @dataclass(frozen=True)
@@ -170,15 +145,15 @@ def _most_similar_group(
 ) -> str | None:
     """The group of the most similar candidate at or above the threshold (ties: the oldest).
 
-    One comparison of the signature with all candidates' signatures at once: a message posted
-    many times has dozens of stored copies as candidates.
+    nlp's rule (``rank_similar``) over the candidates in id order, so equals go to the oldest.
     """
     if not candidates:
         return None
-    candidates = sorted(candidates)  # argmax takes the first of equals: the oldest
-    similarity = (np.stack([known[c][0] for c in candidates]) == signature).mean(axis=1)
-    best = int(np.argmax(similarity))
-    return known[candidates[best]][1] if similarity[best] >= DUPLICATE_THRESHOLD else None
+    candidates = sorted(candidates)
+    ranked = dedup.rank_similar(
+        signature, np.stack([known[c][0] for c in candidates]), DUPLICATE_THRESHOLD
+    )
+    return known[candidates[ranked[0][1]]][1] if ranked else None
 
 
 def _stored_signatures(
@@ -268,9 +243,9 @@ def regroup_window(start: datetime, end: datetime) -> int:
         .where(Submission.created_at >= start, Submission.created_at < end)
         .order_by(Submission.created_at, Submission.id)
     ).all()
-    lsh = MinHashLSH(threshold=DUPLICATE_THRESHOLD, num_perm=NUM_PERM)
-    group_of: dict[int, str] = {}
-    signatures: dict[int, npt.NDArray[np.uint32]] = {}
+    # The same buckets and rule as assign_duplicate_groups, kept in memory for the window.
+    by_bucket: dict[tuple[int, int], set[int]] = {}
+    known: dict[int, tuple[npt.NDArray[np.uint32], str]] = {}
     changed: dict[int, str] = {}
     for submission_id, minhash, current in rows:
         if minhash is None:
@@ -278,20 +253,13 @@ def regroup_window(start: datetime, end: datetime) -> int:
         signature = np.frombuffer(minhash, dtype="<u4")
         # A cluster founder keeps the group it has: it may link to a message before the window.
         group = current or f"g{submission_id}"
-        if not _is_empty(signature):
-            lean = LeanMinHash(seed=_RANDOM_STATE, hashvalues=signature, scheme="affine32")
-            best: tuple[float, int] | None = None
-            for other_id in lsh.query(lean):
-                similarity = float(np.mean(signatures[other_id] == signature))
-                if similarity >= DUPLICATE_THRESHOLD and (
-                    best is None or (-similarity, other_id) < (-best[0], best[1])
-                ):
-                    best = (similarity, other_id)
-            if best is not None:
-                group = group_of[best[1]]
-            lsh.insert(submission_id, lean, check_duplication=False)
-        signatures[submission_id] = signature
-        group_of[submission_id] = group
+        if not dedup.is_empty_signature(signature):
+            own = band_buckets(signature)
+            candidates = set().union(*filter(None, map(by_bucket.get, own)))
+            group = _most_similar_group(signature, list(candidates), known) or group
+            for key in own:
+                by_bucket.setdefault(key, set()).add(submission_id)
+        known[submission_id] = (signature, group)
         if group != current:
             changed[submission_id] = group
     for submission_id, group in changed.items():

@@ -1,17 +1,18 @@
-"""The resident's follow-up (回访) through the tracking code: once per case."""
+"""The resident's follow-up (回访) through the tracking code: once per reply."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from citizenvoice.domain.cases import CaseStatus
 from citizenvoice.domain.workflow import Action, FollowUp, WorkflowError
 from citizenvoice.extensions import db
 from citizenvoice.models import FollowUp as FollowUpRow
 from citizenvoice.models import Submission
 from citizenvoice.services.workflow import RESIDENT, perform
 
-__all__ = ["FollowUpError", "follow_up_of", "record_follow_up"]
+__all__ = ["FollowUpError", "answerable", "follow_up_of", "record_follow_up"]
 
 ALREADY_DONE = "该诉求已经评价过了，每个诉求只能评价一次。感谢您的反馈！"
 
@@ -23,6 +24,20 @@ class FollowUpError(ValueError):
 def follow_up_of(submission_id: int) -> FollowUpRow | None:
     """The stored follow-up of a case, if any."""
     return db.session.scalar(select(FollowUpRow).where(FollowUpRow.submission_id == submission_id))
+
+
+def answerable(case: Submission) -> bool:
+    """True when the resident may judge the case's current reply.
+
+    Once per reply: a follow-up given before the latest reply (the round before a 重办)
+    does not count against the new one.
+    """
+    if case.status != CaseStatus.REPLIED.value:
+        return False
+    existing = follow_up_of(case.id)
+    if existing is None:
+        return True
+    return case.replied_at is not None and existing.created_at < case.replied_at
 
 
 def record_follow_up(
@@ -45,7 +60,7 @@ def record_follow_up(
         raise FollowUpError("诉求不存在")
     if rating is not None and not 1 <= rating <= 5:
         raise FollowUpError("服务评分须为 1 到 5 分")
-    if follow_up_of(case.id) is not None:
+    if not answerable(case):
         raise FollowUpError(ALREADY_DONE)
     try:
         perform(
@@ -54,6 +69,7 @@ def record_follow_up(
             RESIDENT,
             follow_up=answers,
             client_fingerprint=client_fingerprint,
+            follow_up_rating=rating,
         )
     except WorkflowError as exc:
         raise FollowUpError(exc.message) from exc

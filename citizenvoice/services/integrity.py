@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from citizenvoice.domain.localtime import local_midnight
+from citizenvoice.domain.periods import PeriodStatus
 from citizenvoice.domain.scoring import RatingRecord, detect_anomalies
 from citizenvoice.domain.scoring.review import Exclusion
 from citizenvoice.extensions import db
@@ -40,7 +41,7 @@ class IntegrityOutcome:
 
 def check_period(period: Period, actor: str) -> IntegrityOutcome:
     """Run the anomaly checks over the period's follow-ups and hold the flagged ones. Audited."""
-    if period.status == "published":
+    if period.status == PeriodStatus.PUBLISHED:
         raise AppraisalError("该周期已发布，不能再调整计分数据")
     start, end = local_midnight(period.starts_on), local_midnight(period.ends_on)
     codes = dict(db.session.execute(select(Department.id, Department.code)).tuples().all())

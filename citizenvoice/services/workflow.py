@@ -230,21 +230,28 @@ def perform(
             )
         )
     elif action is Action.FOLLOW_UP and follow_up is not None:
-        db.session.add(
-            FollowUpRow(
-                submission_id=case.id,
-                department_id=case.department_id,
-                contacted=follow_up.contacted,
-                resolved=follow_up.resolved,
-                satisfaction=follow_up.satisfaction.value,
-                comment=follow_up.comment,
-                wants_redo=follow_up.wants_redo,
-                rating=follow_up_rating,
-                client_fingerprint=client_fingerprint,
-                created_at=moment,
-            )
-        )
-    elif action is Action.AUTO_CLOSE:
+        # One judgement per case: after 重办 the resident judges the new reply, and that final
+        # judgement replaces the earlier round's (as hotlines record the outcome of a case).
+        values = {
+            "department_id": case.department_id,
+            "contacted": follow_up.contacted,
+            "resolved": follow_up.resolved,
+            "satisfaction": follow_up.satisfaction.value,
+            "comment": follow_up.comment,
+            "wants_redo": follow_up.wants_redo,
+            "rating": follow_up_rating,
+            "client_fingerprint": client_fingerprint,
+            "no_response": False,
+            "created_at": moment,
+        }
+        earlier = _follow_up_row(case.id) if case.reopen_count else None
+        if earlier is None:
+            db.session.add(FollowUpRow(submission_id=case.id, **values))
+        else:
+            for column, value in values.items():
+                setattr(earlier, column, value)
+    elif action is Action.AUTO_CLOSE and _follow_up_row(case.id) is None:
+        # A redone case left unanswered keeps the judgement of its earlier round.
         db.session.add(
             FollowUpRow(
                 submission_id=case.id,
@@ -255,6 +262,11 @@ def perform(
         )
     db.session.flush()
     return transition
+
+
+def _follow_up_row(case_id: int) -> FollowUpRow | None:
+    """The stored follow-up of a case (there is at most one)."""
+    return db.session.scalar(select(FollowUpRow).where(FollowUpRow.submission_id == case_id))
 
 
 def close_unanswered(

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
-from support import ensure_postgres_database, testing_config
+from support import TEST_DATABASE_URL, ensure_postgres_database, testing_config
 
 from citizenvoice import create_app
 from citizenvoice.extensions import db, include_in_autogenerate
 from config import DevelopmentConfig
 
-MIGRATION_DATABASE = "citizenvoice_migrations_test"
 EXPECTED_TABLES = {
     "department",
     "submission",
@@ -50,10 +47,8 @@ def _round_trip(app) -> None:
 
 @pytest.mark.postgres  # its own database, not a fixture: conftest cannot see it
 def test_migrations_upgrade_downgrade_upgrade_on_postgresql():
-    base = (
-        os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/citizenvoice_test"
-    )
-    url = base.rsplit("/", 1)[0] + "/" + MIGRATION_DATABASE
+    # Beside the test database, named after it: runs on other test databases never share it.
+    url = TEST_DATABASE_URL + "_migrations"
     ensure_postgres_database(url)
     app = create_app(testing_config(DATABASE_URL=url))
     with app.app_context():

@@ -13,7 +13,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nlp.datasets import data_dir, load_hot_messages
-from nlp.dedup import NearDuplicateIndex, normalise_for_dedup, shingle_hash
+from nlp.dedup import (
+    LSH_SLACK,
+    NearDuplicateIndex,
+    band_buckets,
+    band_layout,
+    is_empty_signature,
+    normalise_for_dedup,
+    rank_similar,
+    shingle_hash,
+)
 
 NOISE = (
     "A5区劳动东路魅力之城小区一楼开了几家夜宵快餐店，厨房内多个灶台油烟随意排放，有的店灶台烧的柴火，"
@@ -205,16 +214,63 @@ def test_hot_messages_groups_known_reposts() -> None:
 
 
 def test_band_lookup_matches_datasketch_query() -> None:
-    from datasketch import LeanMinHash
+    """Our bucket tables propose exactly the candidates datasketch's LSH would."""
+    from datasketch import LeanMinHash, MinHashLSH
 
     index = NearDuplicateIndex()
     items = _variants(11, 40)
     index.add_many(items)
+    lsh = MinHashLSH(threshold=index.threshold - index.lsh_slack, num_perm=index.num_perm)
+    assert (lsh.b, lsh.r) == index.layout
+    for row, indexed in enumerate(index._indexed):
+        if indexed:
+            lean = LeanMinHash(seed=1, hashvalues=index._sigs[row], scheme="affine32")
+            lsh.insert(row, lean, check_duplication=False)
     for _, text in items[:10]:
         sig = index.signatures([text])[0]
         lean = LeanMinHash(seed=index.random_state, hashvalues=sig, scheme="affine32")
-        expected = set(index._lsh.query(lean))
+        expected = set(lsh.query(lean))
         found: set[int] = set()
-        for band, table in zip(index._band_keys(sig), index._lsh.hashtables, strict=True):
-            found.update(table.get(band))
+        for band, bucket in index._band_keys(sig):
+            found.update(index._tables[band].get(bucket, ()))
         assert found == expected
+
+
+def test_band_buckets_are_the_stored_hash_definition() -> None:
+    """The app stores these buckets: blake2b-64 of each band's bytes, shifted to 63 bits."""
+    import hashlib
+
+    layout = band_layout(0.8, 128)
+    assert layout == (9, 13)
+    bands, rows = layout
+    fixed = np.arange(128, dtype=np.uint32)
+    first = hashlib.blake2b(np.arange(rows, dtype="<u4").tobytes(), digest_size=8).digest()
+    found = band_buckets(fixed[None, :], layout)[0]
+    assert len(found) == bands
+    assert found[0] == (0, int.from_bytes(first, "little", signed=True) >> 1)
+    empty = NearDuplicateIndex().signatures(["😀"])
+    assert is_empty_signature(empty[0])
+    assert band_buckets(empty, layout) == [[]]
+
+
+def test_rank_similar_keeps_the_threshold_and_prefers_the_earlier_of_equals() -> None:
+    sig = np.arange(8, dtype=np.uint32)
+    same = sig.copy()
+    close = sig.copy()
+    close[0] = 99  # 7 of 8 agree
+    far = sig + 100
+    candidates = np.stack([far, close, same, same])
+    assert rank_similar(sig, candidates, 0.8) == [(1.0, 2), (1.0, 3), (0.875, 1)]
+    assert rank_similar(sig, candidates, 0.875) == [(1.0, 2), (1.0, 3), (0.875, 1)]
+    assert rank_similar(sig, candidates[:1], 0.5) == []
+    assert rank_similar(sig, candidates[:0], 0.5) == []
+
+
+def test_the_slack_is_a_parameter_and_survives_a_round_trip() -> None:
+    strict = NearDuplicateIndex(lsh_slack=0.0)
+    assert strict.layout == band_layout(0.8, 128)
+    assert NearDuplicateIndex().layout == band_layout(0.8 - LSH_SLACK, 128)
+    strict.add_many(_variants(3, 5))
+    assert NearDuplicateIndex.from_state(strict.to_state()).lsh_slack == 0.0
+    with pytest.raises(ValueError, match="lsh_slack"):
+        NearDuplicateIndex(lsh_slack=1.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from nlp.datasets import LabelledMessage
 from nlp.keywords import DEFAULT_IDF_PATH
-from nlp.pipeline import MODEL_DIR_ENV, STEPS, Analysis, Analyzer, is_analyzable
+from nlp.pipeline import STEPS, Analysis, Analyzer, is_analyzable
 
 CATEGORIES = {
     "城乡建设",
@@ -139,12 +140,17 @@ def test_analysis_is_frozen(analyzer: Analyzer) -> None:
         a.category = "x"  # type: ignore[misc]
 
 
-def test_model_dir_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_model_dir_argument(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "keywords").mkdir()
     shutil.copy(DEFAULT_IDF_PATH, tmp_path / "keywords" / "idf.tsv.gz")
-    monkeypatch.setenv(MODEL_DIR_ENV, str(tmp_path))
-    loaded = Analyzer.load()  # category/ and sentiment/ fall back to the committed models
+    # category/ and sentiment/ fall back to the committed models
+    loaded = Analyzer.load(tmp_path)
     assert loaded.analyze(TITLE, TEXT).category == "城乡建设"
+    idf_digest = hashlib.sha256((tmp_path / "keywords" / "idf.tsv.gz").read_bytes()).hexdigest()
+    assert f"idf={idf_digest[:8]}" in loaded.model_version
+    # nlp reads no environment variable: the old one changes nothing.
+    monkeypatch.setenv("CITIZENVOICE_NLP_MODEL_DIR", str(tmp_path / "missing"))
+    assert Analyzer.load().model_version.startswith("category=")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         Analyzer.load(tmp_path / "missing")
 

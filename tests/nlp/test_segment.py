@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 
 from nlp.segment import (
-    CACHE_DIR_ENV,
     GOLD_PATH,
-    USER_DICTS_ENV,
     Segmenter,
+    configure_default_segmenter,
     default_segmenter,
     gold_comparison,
     word_f1,
@@ -79,23 +78,38 @@ def test_default_segmenter_is_shared() -> None:
     assert default_segmenter() is default_segmenter()
 
 
-def test_extra_dictionary_argument_and_env_var(
-    segmenter: Segmenter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_extra_dictionary_argument(segmenter: Segmenter, tmp_path: Path) -> None:
     text = "投诉芙蓉星城花苑物业"
     extra = tmp_path / "deploy.txt"
     extra.write_text("# deployment words\n芙蓉星城花苑 ns\n", encoding="utf-8")
     assert "芙蓉星城花苑" not in segmenter.cut(text)
     assert "芙蓉星城花苑" in Segmenter(extra_dicts=[extra]).cut(text)
-    monkeypatch.setenv(USER_DICTS_ENV, str(extra))
-    assert "芙蓉星城花苑" in Segmenter().cut(text)
 
 
-def test_cache_dir_setting_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path))
-    first = Segmenter()
+def test_default_segmenter_takes_configured_dictionaries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shared segmenter uses what it is configured with, and never the environment."""
+    text = "投诉芙蓉星城花苑物业"
+    extra = tmp_path / "deploy.txt"
+    extra.write_text("芙蓉星城花苑 ns\n", encoding="utf-8")
+    # The old variable is ignored: nlp reads no environment variable.
+    monkeypatch.setenv("CITIZENVOICE_NLP_USER_DICTS", str(extra))
+    try:
+        configure_default_segmenter()
+        assert "芙蓉星城花苑" not in default_segmenter().cut(text)
+        configure_default_segmenter([extra])
+        assert extra in default_segmenter().dictionaries
+        assert "芙蓉星城花苑" in default_segmenter().cut(text)
+    finally:
+        configure_default_segmenter()
+    assert extra not in default_segmenter().dictionaries
+
+
+def test_cache_dir_argument_is_used(tmp_path: Path) -> None:
+    first = Segmenter(cache_dir=tmp_path)
     assert (tmp_path / "jieba.cache").is_file()
-    second = Segmenter()  # loads from the cache written by the first
+    second = Segmenter(cache_dir=tmp_path)  # loads from the cache written by the first
     assert first.cut("噪音扰民") == second.cut("噪音扰民")
 
 
@@ -125,13 +139,13 @@ def test_concurrent_processes_share_one_cache_dir(tmp_path: Path) -> None:
 
     root = Path(__file__).resolve().parents[2]
     script = (
-        "from nlp.segment import Segmenter; "
-        "print('/'.join(Segmenter().cut('A市住建局不管噪音扰民')))"
+        "import sys; from pathlib import Path; from nlp.segment import Segmenter; "
+        "print('/'.join(Segmenter(cache_dir=Path(sys.argv[1])).cut('A市住建局不管噪音扰民')))"
     )
-    env = {**os.environ, CACHE_DIR_ENV: str(tmp_path), "PYTHONPATH": str(root)}
+    env = {**os.environ, "PYTHONPATH": str(root)}
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", script],
+            [sys.executable, "-c", script, str(tmp_path)],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

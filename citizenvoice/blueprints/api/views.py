@@ -13,6 +13,7 @@ from citizenvoice.blueprints.feedback import file_and_queue, submission_limit
 from citizenvoice.blueprints.security import LOOKUP_LIMIT_SCOPE, lookup_limit, no_store
 from citizenvoice.domain.feedback import Channel, FeedbackValidationError
 from citizenvoice.domain.localtime import iso_local
+from citizenvoice.domain.periods import PeriodStatus
 from citizenvoice.extensions import db, limiter
 from citizenvoice.models import Period, Submission
 from citizenvoice.services.appraisal import result_rows
@@ -164,7 +165,7 @@ def period_scores(code: str) -> Any:
     period = db.session.scalar(select(Period).where(Period.code == code))
     if period is None:
         return api_error(404, "考核周期不存在")
-    if period.status != "published":
+    if period.status != PeriodStatus.PUBLISHED:
         return api_error(404, "该周期的结果尚未发布", code="not_published")
     return jsonify(
         {

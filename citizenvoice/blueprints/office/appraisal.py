@@ -16,6 +16,7 @@ from citizenvoice.blueprints.auth import role_required
 from citizenvoice.blueprints.inputs import InvalidInput
 from citizenvoice.blueprints.office.views import OFFICE_ROLES, ActionForm, office_blueprint
 from citizenvoice.charts import bar_chart, line_chart
+from citizenvoice.domain.periods import PeriodStatus
 from citizenvoice.domain.scoring.settings import Indicator
 from citizenvoice.extensions import db
 from citizenvoice.models import Period, RatingReview
@@ -246,8 +247,9 @@ def period_action(code: str, action: str) -> Any:
 def period_publish_confirm(code: str) -> Any:
     """The confirm step before publishing: counts, and a reason field to force an open period."""
     period = _period_or_404(code)
-    if period.status != "computed":
-        flash("请先计算该周期的结果" if period.status == "open" else "该周期已发布", "warning")
+    if period.status != PeriodStatus.COMPUTED:
+        unready = "请先计算该周期的结果" if period.status == PeriodStatus.OPEN else "该周期已发布"
+        flash(unready, "warning")
         return redirect(url_for("office.period_page", code=code), code=303)
     return render_template(
         "office/publish.html",

@@ -28,7 +28,12 @@ from citizenvoice.extensions import db, limiter
 from citizenvoice.services.cases import case_replies
 from citizenvoice.services.departments import active_departments
 from citizenvoice.services.feedback import public_timeline, submission_by_tracking_code
-from citizenvoice.services.follow_up import FollowUpError, follow_up_of, record_follow_up
+from citizenvoice.services.follow_up import (
+    FollowUpError,
+    answerable,
+    follow_up_of,
+    record_follow_up,
+)
 
 __all__ = ["public_blueprint"]
 
@@ -199,7 +204,7 @@ def _render_track(submission: Any, form: FollowUpForm | None = None, status: int
     the follow-up form when it is due.
     """
     existing = follow_up_of(submission.id)
-    can_follow_up = submission.status == CaseStatus.REPLIED.value and existing is None
+    can_follow_up = answerable(submission)
     case_status = CaseStatus(submission.status)
     pending = (submission.pending or {}).get("kind")
     return (

@@ -86,6 +86,7 @@ from citizenvoice.domain.scoring.settings import (
     InsufficientRule,
     Satisfaction,
     ScoringSettings,
+    satisfaction_credit,
 )
 from citizenvoice.domain.scoring.stats import (
     Interval,
@@ -148,6 +149,7 @@ __all__ = [
     "detect_anomalies",
     "json_differences",
     "mean_interval",
+    "satisfaction_credit",
     "select_scored",
     "verify_period",
     "wilson_interval",

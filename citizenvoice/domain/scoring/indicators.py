@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from citizenvoice.domain.scoring.records import RATING_MAX, RATING_MIN, DepartmentCounts
-from citizenvoice.domain.scoring.settings import Indicator, ScoringSettings
+from citizenvoice.domain.scoring.settings import Indicator, ScoringSettings, satisfaction_credit
 from citizenvoice.domain.scoring.stats import (
     Interval,
     mean_interval,
@@ -189,11 +189,13 @@ def compute_indicators(
     ``prior`` comes from ``city_rating_prior`` over all departments of the period.
     """
     c = counts
-    satisfaction_credit = c.satisfied + settings.basic_satisfied_credit * c.basically_satisfied
+    credit = satisfaction_credit(
+        c.satisfied, c.basically_satisfied, settings.basic_satisfied_credit
+    )
     return (
         _proportion(Indicator.RESPONSE, c.contacted, c.follow_ups, settings),
         _proportion(Indicator.RESOLUTION, c.resolved, c.follow_ups, settings),
-        _proportion(Indicator.SATISFACTION, satisfaction_credit, c.satisfaction_answers, settings),
+        _proportion(Indicator.SATISFACTION, credit, c.satisfaction_answers, settings),
         _rating(c, prior, settings),
         _unit_mean(
             Indicator.SENTIMENT, c.sentiment.n, c.sentiment.total, c.sentiment.total_sq, settings

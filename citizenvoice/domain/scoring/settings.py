@@ -29,11 +29,26 @@ __all__ = [
     "InsufficientRule",
     "Satisfaction",
     "ScoringSettings",
+    "satisfaction_credit",
 ]
 
 # Beijing 12345 counts 基本满意 as 0.9 of 满意 in its satisfaction rate (满意率); the default
 # follows that published practice, a period may change it (e.g. 0.8 or 1.0).
 DEFAULT_BASIC_SATISFIED_CREDIT = 0.9
+
+
+def satisfaction_credit(
+    satisfied: float,
+    basically_satisfied: float,
+    basic_credit: float = DEFAULT_BASIC_SATISFIED_CREDIT,
+) -> float:
+    """The numerator of 满意率: 满意 count fully, 基本满意 at ``basic_credit``, 不满意 not at all.
+
+    The one home of the 基本满意 rule: the appraisal's indicator and the staff dashboard both
+    call it (the appraisal with its period's credit, the dashboard with the default).
+    """
+    return satisfied + basic_credit * basically_satisfied
+
 
 # Fewer than 30 observations give a 95% Wilson interval about ±15 points wide at p = 0.8:
 # too wide to rank departments on. 30 is also the usual "n >= 30" normal-approximation rule.

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from citizenvoice.domain.periods import PeriodStatus
 from citizenvoice.domain.scoring import (
     BEIJING_12345_PERIOD,
     HANGZHOU_PERIOD,
@@ -100,14 +101,16 @@ def period_settings(period: Period) -> PeriodSettings:
 
 def update_settings(period: Period, new: dict[str, Any], actor: str) -> None:
     """Replace a period's settings after validating them; refused once published. Audited."""
-    if period.status == "published":
+    if period.status == PeriodStatus.PUBLISHED:
         raise AppraisalError("该周期已发布，考核设置已冻结")
     before = period.settings
     period.settings = new
     period_settings(period)  # validates; raises AppraisalError
     period.settings_version = (period.settings_version or 0) + 1
-    if period.status == "computed":
-        period.status, period.result_json, period.result_sha256 = "open", None, None
+    if period.status == PeriodStatus.COMPUTED:
+        # New inputs make the draft result stale: back to open, to be computed again.
+        period.status = PeriodStatus.OPEN.value
+        period.result_json, period.result_sha256 = None, None
     record(
         actor,
         "period_settings",
@@ -159,7 +162,7 @@ def ensure_periods(today: date | None = None) -> list[Period]:
                 kind=kind,
                 starts_on=start,
                 ends_on=end,
-                status="open",
+                status=PeriodStatus.OPEN.value,
                 settings=settings_json(PRESETS[DEFAULT_PRESET][1], DEFAULT_PRESET),
                 settings_version=1,
             )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from citizenvoice.domain.periods import PeriodStatus
 from citizenvoice.domain.scoring import (
     ALGORITHM_VERSION,
     PeriodResult,
@@ -27,14 +28,14 @@ __all__ = ["PublishSummary", "compute", "publish", "publish_summary", "verify"]
 
 def compute(period: Period, actor: str) -> PeriodResult:
     """Compute the period from the raw rows and store the (draft) result. Audited. Flushes."""
-    if period.status == "published":
+    if period.status == PeriodStatus.PUBLISHED:
         raise AppraisalError("该周期已发布，结果已冻结；请用 appraisal verify 复核")
     result = compute_period(build_input(period))
     period.result_json = result.canonical_json()
     period.result_sha256 = canonical_sha256(result)
     period.algorithm_version = result.algorithm_version
     period.computed_at = utcnow()
-    period.status = "computed"
+    period.status = PeriodStatus.COMPUTED.value
     record(
         actor,
         "period_compute",
@@ -84,9 +85,9 @@ def publish(
     given, so its figures would be frozen half-way. ``force`` publishes it anyway, only with a
     reason, and the audit entry records both.
     """
-    if period.status == "published":
+    if period.status == PeriodStatus.PUBLISHED:
         raise AppraisalError("该周期已发布")
-    if period.status != "computed" or not period.result_json:
+    if period.status != PeriodStatus.COMPUTED or not period.result_json:
         raise AppraisalError("请先计算该周期的结果")
     summary = publish_summary(period, today)
     reason = (reason or "").strip()
@@ -103,7 +104,7 @@ def publish(
         raise AppraisalError(
             "数据在计算后已变化，请重新计算后再发布：" + "；".join(differences[:3])
         )
-    period.status = "published"
+    period.status = PeriodStatus.PUBLISHED.value
     period.published_at = utcnow()
     details: dict[str, Any] = {
         "sha256": period.result_sha256,

@@ -327,3 +327,73 @@ def test_department_admin_maintains_reply_templates(case):
         follow_redirects=True,
     )
     assert "只有部门管理员" in refused.get_data(as_text=True)
+
+
+def test_the_service_rating_given_with_the_follow_up_is_stored(case):
+    """The 1-5 服务评分 on the follow-up form feeds the rating indicator: it must be kept."""
+    app, case_id = case["app"], case["id"]
+    staff = _login(app, "cg_staff")
+    _act(staff, case_id, "sign")
+    _reply(staff, case_id, GOOD_REPLY, confirm=True)
+    response, _ = _follow_up(
+        app, case["code"], contacted="yes", resolved="yes", satisfaction="basic", rating="4"
+    )
+    assert response.status_code == 303
+    with app.app_context():
+        row = db.session.scalar(select(FollowUp).where(FollowUp.submission_id == case_id))
+        assert (row.satisfaction, row.rating) == ("basic", 4)
+
+
+def test_after_a_redo_the_resident_judges_the_new_reply_and_that_judgement_counts(case):
+    app, case_id = case["app"], case["id"]
+    staff, office = _login(app, "cg_staff"), _login(app, "office1")
+    _act(staff, case_id, "sign")
+    _reply(staff, case_id, GOOD_REPLY, confirm=True)
+    _follow_up(
+        app,
+        case["code"],
+        contacted="yes",
+        resolved="no",
+        satisfaction="dissatisfied",
+        wants_redo="y",
+        rating="1",
+    )
+    assert _act(office, case_id, "reopen", note="市民反映问题仍未解决").status_code == 303
+    assert _reply(staff, case_id, GOOD_REPLY, confirm=True).status_code == 303
+    assert _status(app, case_id) == "replied"
+    page = app.test_client().get(f"/track/{case['code']}").get_data(as_text=True)
+    assert 'id="follow-up"' in page  # the new reply can be judged
+    second, _ = _follow_up(
+        app, case["code"], contacted="yes", resolved="yes", satisfaction="satisfied", rating="5"
+    )
+    assert second.status_code == 303
+    assert _status(app, case_id) == "closed"
+    with app.app_context():
+        rows = db.session.scalars(select(FollowUp).where(FollowUp.submission_id == case_id)).all()
+        assert [(r.satisfaction, r.rating, r.no_response) for r in rows] == [
+            ("satisfied", 5, False)
+        ]
+
+
+def test_a_redone_case_left_unanswered_closes_and_keeps_its_earlier_judgement(case):
+    app, case_id = case["app"], case["id"]
+    staff, office = _login(app, "cg_staff"), _login(app, "office1")
+    _act(staff, case_id, "sign")
+    _reply(staff, case_id, GOOD_REPLY, confirm=True)
+    _follow_up(
+        app,
+        case["code"],
+        contacted="yes",
+        resolved="no",
+        satisfaction="dissatisfied",
+        wants_redo="y",
+    )
+    _act(office, case_id, "reopen", note="市民反映问题仍未解决")
+    _reply(staff, case_id, GOOD_REPLY, confirm=True)
+    with app.app_context():
+        closed = close_unanswered(now=utcnow() + timedelta(days=30))
+        db.session.commit()
+        assert closed == [case_id]
+        rows = db.session.scalars(select(FollowUp).where(FollowUp.submission_id == case_id)).all()
+        assert [(r.satisfaction, r.no_response) for r in rows] == [("dissatisfied", False)]
+    assert _status(app, case_id) == "closed"
