@@ -11,30 +11,22 @@ sentiment and duplicate groups, replies with quality scores, deadlines met or no
 - ``compute_s``: the domain scoring from the counts; ``store_and_hash_s``: canonical JSON + hash;
 - ``verify_s``: recomputing from the raw rows and comparing with the stored result.
 
-Usage: .venv/bin/python benchmarks/bench_appraisal_pg.py [--follow-ups 1000000] [--ratings 1000000]
-Prints one JSON object. Recreates the database ``citizenvoice_appraisal_bench``.
+Usage: python -m benchmarks.bench_appraisal_pg [--follow-ups 1000000] [--ratings 1000000]
+Prints one JSON object. Recreates the database ``citizenvoice_appraisal_bench`` (``--database``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+from flask_migrate import upgrade
+from sqlalchemy import text
 
-import psycopg  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import text  # noqa: E402
-from support import testing_config  # noqa: E402
-
-from citizenvoice import create_app  # noqa: E402
-from citizenvoice.extensions import db  # noqa: E402
-from citizenvoice.services.appraisal import (  # noqa: E402
+from benchmarks._common import bench_app, recreate_database
+from citizenvoice.extensions import db
+from citizenvoice.services.appraisal import (
     PRESETS,
     compute,
     ensure_periods,
@@ -52,14 +44,9 @@ def main() -> None:
     parser.add_argument("--follow-ups", type=int, default=1_000_000)
     parser.add_argument("--ratings", type=int, default=1_000_000)
     parser.add_argument("--departments", type=int, default=100)
+    parser.add_argument("--database", default=DB_NAME, help="scratch database name")
     args = parser.parse_args()
-    base = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    admin = base.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    url = admin.rsplit("/", 1)[0] + "/" + DB_NAME
-    app = create_app(testing_config(DATABASE_URL=url))
+    app = bench_app(recreate_database(args.database))
     results: dict[str, object] = {
         "departments": args.departments,
         "follow_ups": args.follow_ups,

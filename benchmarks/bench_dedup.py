@@ -8,7 +8,7 @@ Precision on hot_messages.csv.gz (title + text of 4,326 real messages), over eve
   character-bigram Dice similarity >= 0.5 (an objective proxy for "same issue");
   ``random_pair_proxy_rate`` gives the same proxy on random pairs as a baseline;
 * ``manual_sample``: a seeded sample of pairs printed with ``--show`` and judged by reading
-  (the judgement is recorded in nlp/EVALUATION_MINING.md, not computed here).
+  (the judgement is recorded in docs/text-mining-evaluation.md, not computed here).
 
 Scale (``--n``): every real message text of the three tipdm2020c files (hot, labelled,
 replied; ~14.7k unique texts) plus seeded synthetic variants of randomly chosen real messages
@@ -30,9 +30,6 @@ import random
 import resource
 import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nlp import load_hot_messages, load_messages, load_replies
 from nlp.dedup import NearDuplicateIndex, normalise_for_dedup

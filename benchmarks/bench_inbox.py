@@ -3,11 +3,11 @@
 Prints one JSON object. Run (PostgreSQL must be reachable; the database named below is dropped
 and recreated)::
 
-    .venv/bin/python benchmarks/bench_inbox.py [--n 100000] [--runs 7] [--keep]
+    python -m benchmarks.bench_inbox [--n 100000] [--runs 7] [--reuse] [--database NAME]
 
 What it does:
 
-1. drops and creates the database ``citizenvoice_inbox_bench`` on the server of
+1. drops and creates the database ``citizenvoice_inbox_bench`` (``--database``) on the server of
    ``DATABASE_URL`` (default ``postgresql://postgres@127.0.0.1:5432/...``) and migrates it with
    the app's Alembic migrations (``flask_migrate.upgrade`` inside ``create_app``);
 2. bulk-loads ``--n`` cases with COPY: 20 departments (the 19 demo departments and one more),
@@ -33,25 +33,19 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import random
 import re
 import statistics
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg
 from sqlalchemy import event, func, select
 
-from citizenvoice import create_app
+from benchmarks._common import bench_app, bench_database_url, recreate_database
 from citizenvoice.extensions import db
 from citizenvoice.models import Analysis, Submission, User
 from citizenvoice.seed_data import DEMO_DEPARTMENTS
@@ -63,7 +57,6 @@ from citizenvoice.services.cases import (
     visible_cases,
 )
 from citizenvoice.services.export import cases_to_csv
-from config import TestingConfig
 
 BENCH_DATABASE = "citizenvoice_inbox_bench"
 BIG_TABLES = frozenset({"submission", "analysis"})
@@ -72,34 +65,6 @@ EXTRA_DEPARTMENTS = [{"code": "gxj", "name": "市工业和信息化局", "group"
 SENTIMENTS = (("negative", 0.55), ("neutral", 0.33), ("positive", 0.12))
 KEYWORD_QUERY = "路灯 维修"
 EXPORT_LIMIT = 10_000
-
-
-def bench_url() -> str:
-    """The bench database's URL on the server of DATABASE_URL (or the local default)."""
-    base = os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/x"
-    parts = urlsplit(base.replace("postgresql+psycopg://", "postgresql://"))
-    return urlunsplit(parts._replace(path="/" + BENCH_DATABASE))
-
-
-def recreate_database(url: str) -> None:
-    """DROP (forcing out other sessions) and CREATE the bench database."""
-    parts = urlsplit(url)
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-
-
-def make_app(url: str) -> Any:
-    """The app (testing config) on the bench database."""
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": url,
-            "REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15",
-        }
-    )
-    return create_app(TestingConfig(env))
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -601,14 +566,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--n", type=int, default=100_000, help="cases to load")
     parser.add_argument("--runs", type=int, default=7, help="timed runs a query (median)")
     parser.add_argument("--reuse", action="store_true", help="skip create/migrate/load")
+    parser.add_argument("--database", default=BENCH_DATABASE, help="scratch database name")
     args = parser.parse_args(argv)
 
-    url = bench_url()
-    out: dict[str, Any] = {"database": BENCH_DATABASE, "n": args.n, "runs": args.runs}
+    url = bench_database_url(args.database)
+    out: dict[str, Any] = {"database": args.database, "n": args.n, "runs": args.runs}
     if not args.reuse:
         started = time.perf_counter()
-        recreate_database(url)
-        app = make_app(url)
+        recreate_database(args.database)
+        app = bench_app(url)
         with app.app_context():
             from flask_migrate import upgrade
 
@@ -616,7 +582,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             db.engine.dispose()
         out["migrate_s"] = round(time.perf_counter() - started, 2)
         out.update(load_cases(url, args.n))
-    app = make_app(url)
+    app = bench_app(url)
     with app.app_context():
         if args.reuse:
             out["busiest_department_id"] = db.session.scalar(

@@ -27,17 +27,13 @@ import argparse
 import gc
 import json
 import resource
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from citizenvoice.domain.scoring import (
     HANGZHOU_PERIOD,

@@ -20,15 +20,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from datetime import datetime
-from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import normalized_mutual_info_score
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nlp import (
     HotRecord,
@@ -63,9 +59,12 @@ def main() -> None:
         action="store_true",
         help="also refit with other coherence samples (random_state 2, 3) and with all documents",
     )
+    parser.add_argument(
+        "--docs", type=int, default=10_000, help="corpus size: labelled messages, then hot ones"
+    )
     args = parser.parse_args()
     seg = default_segmenter()
-    messages = load_messages()
+    messages = load_messages()[: args.docs]
     hot = load_hot_messages()
     start, cpu_start = time.perf_counter(), time.process_time()
     docs: list[list[str]] = []
@@ -74,7 +73,7 @@ def main() -> None:
             docs.append(seg.content_tokens(f"{m.title}\n{m.text}"))
         else:
             docs.append(seg.content_tokens(m.title) + seg.content_of(m.segmented.split()))
-    n_hot = 10_000 - len(messages)
+    n_hot = max(0, args.docs - len(messages))
     hot_docs = [seg.content_tokens(f"{h.title}\n{h.text}") for h in hot[:n_hot]]
     docs += hot_docs
     seg_seconds = time.perf_counter() - start

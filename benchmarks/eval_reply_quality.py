@@ -32,8 +32,6 @@ import numpy as np
 from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from nlp import default_segmenter, load_messages, load_replies
 from nlp.reply_idf import save_idf
 from nlp.reply_quality import (

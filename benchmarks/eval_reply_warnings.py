@@ -12,7 +12,7 @@ precision / recall against the labels, as one JSON object:
 * ``placeholders``: ``placeholders`` non-empty / a visible unfilled blank.
 
 ``--corpus`` also scans all 2,816 replies for placeholders and prints each hit to read.
-Run: ``.venv/bin/python benchmarks/eval_reply_warnings.py [--data DIR] [--corpus]``.
+Run: ``python -m benchmarks.eval_reply_warnings [--data DIR] [--corpus]``.
 """
 
 from __future__ import annotations
@@ -24,12 +24,10 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from nlp import score_reply
+from nlp.datasets import data_dir
 
 LABELS = Path(__file__).resolve().parent / "data" / "reply_labels.csv"
-DEFAULT_DATA = Path("/work/shared/data/tipdm2020c")
 
 
 def _figures(pairs: list[tuple[bool, bool]]) -> dict[str, float | int | None]:
@@ -52,10 +50,12 @@ def _figures(pairs: list[tuple[bool, bool]]) -> dict[str, float | int | None]:
 def main(argv: list[str] | None = None) -> int:
     """Print the figures as JSON; return 0."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--data", type=Path, default=None, help="default: the shared tipdm2020c")
     parser.add_argument("--corpus", action="store_true", help="list placeholder hits in all")
     parser.add_argument("--show", action="store_true", help="print disagreements to stderr")
     args = parser.parse_args(argv)
+    if args.data is None:
+        args.data = data_dir() / "tipdm2020c"
     with gzip.open(args.data / "replies.csv.gz", "rt", encoding="utf-8") as handle:
         replies = list(csv.DictReader(handle))
     with LABELS.open(encoding="utf-8") as handle:

@@ -1,6 +1,6 @@
 """Screen the taxonomy terms block of the category model on the grouped CV of the train part.
 
-Not part of the product: it measures candidates for nlp/data/category_notes.md. The split and
+Not part of the product: it measures candidates for docs/model-experiments.md. The split and
 the CV folds are the ones ``python -m nlp train category`` uses (``nlp.train.category``), so the
 ``--weights 0`` row reproduces the committed model's cross-validation figures. Dev is never
 scored here. It also times the vectorizer's ``transform_fast`` with and without the block on
@@ -13,11 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nlp import CategoryClassifier, Segmenter
 from nlp.train.category import (
@@ -34,8 +30,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--weights", default="0,0.5", help="comma-separated terms weights")
     parser.add_argument("--seed", type=int, default=0, help="random_state of split and CV")
+    parser.add_argument(
+        "--limit", type=int, default=None, help="only N evenly spaced messages (a smoke run)"
+    )
     args = parser.parse_args(argv)
     docs = shared_category_documents(Segmenter())
+    if args.limit is not None:
+        # Evenly spaced, not the first N: the file is ordered by category.
+        step = max(1, len(docs.texts) // args.limit)
+        docs = docs.subset(range(0, len(docs.texts), step)[: args.limit])
     groups = duplicate_groups(docs.titles, docs.bodies)
     train_idx, _ = grouped_split(docs.labels, groups, args.seed)
     train = docs.subset(train_idx)

@@ -1,7 +1,8 @@
 """Scratch screening of two sentiment candidates on leave-one-domain-out review folds.
 
-Not part of the product; its 2026-12-02 figures (four folds for both candidates, then all 11
-folds for the dense block with per-fold word2vec) are in nlp/data/sentiment_notes.md.
+Not part of the product; its figures (four folds for both candidates, then all 11 folds for
+the dense block with per-fold word2vec) are in nlp/data/sentiment_notes.md and, in short, in
+docs/model-experiments.md.
 Scratch protocol, as in the notes: a teacher
 with the averaged scheme, trained on every non-hotel review, pseudo-labels the first TipDM half.
 The vectorizer (char 1-3 + word 1-2) is fit once on the reviews plus those messages. Per fold,
@@ -33,12 +34,9 @@ import argparse
 import json
 import pickle
 import re
-import sys
 import time
 from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 import scipy.sparse as sp

@@ -175,17 +175,54 @@ def validate_feedback(data: dict[str, Any]) -> FeedbackInput:
     rating_attitude, rating_result, location, contact_phone, anonymous.
     """
     errors: dict[str, str] = {}
+    kind = _check_kind(data.get("kind"), errors)
+    text = _check_text(data.get("text"), errors)
+    title = _check_short_text(data.get("title"), "title", "标题", MAX_TITLE_LENGTH, errors)
+    location = _check_short_text(
+        data.get("location"), "location", "地点", MAX_LOCATION_LENGTH, errors
+    )
+    department_code = _check_department(data.get("department"), errors)
+    rating, sub_ratings = _check_ratings(data, kind, errors)
+    if kind is FeedbackKind.RATING and department_code is None and "department" not in errors:
+        errors["department"] = RATING_DEPARTMENT_MESSAGE
+    if kind is not FeedbackKind.RATING and (rating is not None or sub_ratings):
+        rating, sub_ratings = None, {}  # scores only mean something on a rating
 
-    raw_kind = data.get("kind")
-    kind: FeedbackKind | None = None
+    # A bool, nothing else: the form's checkbox gives one and the API contract says bool, so
+    # a string such as "maybe" is an error rather than silently "not anonymous".
+    anonymous = data.get("anonymous", False)
+    if not isinstance(anonymous, bool):
+        errors["anonymous"] = "匿名选项须为是或否"
+    # Anonymous means no phone at all: a number sent along is discarded unread (not even
+    # checked), so nothing exists that staff could reveal later.
+    phone = None if anonymous is True else _check_phone(data.get("contact_phone"), errors)
+
+    if errors or kind is None:
+        raise FeedbackValidationError(errors)
+    return FeedbackInput(
+        kind=kind,
+        text=text,
+        department_code=department_code,
+        title=title,
+        rating=rating,
+        sub_ratings=sub_ratings,
+        location=location,
+        contact_phone=phone,
+        anonymous=bool(anonymous),
+    )
+
+
+def _check_kind(raw_kind: Any, errors: dict[str, str]) -> FeedbackKind | None:
     try:
         if not isinstance(raw_kind, str):
             raise ValueError
-        kind = FeedbackKind(raw_kind)
+        return FeedbackKind(raw_kind)
     except ValueError:
         errors["kind"] = "请选择类型：投诉、评价或建议"
+        return None
 
-    text_value = data.get("text")
+
+def _check_text(text_value: Any, errors: dict[str, str]) -> str:
     text = clean_text(text_value) if isinstance(text_value, str) else ""
     if not isinstance(text_value, str) or not text:
         errors["text"] = "请填写内容"
@@ -195,31 +232,38 @@ def validate_feedback(data: dict[str, Any]) -> FeedbackInput:
         errors["text"] = f"内容太长，请不要超过 {MAX_TEXT_LENGTH} 个字（当前 {len(text)} 个字）"
     elif not has_letters(text):
         errors["text"] = NO_LETTERS_MESSAGE
+    return text
 
-    title_value = _optional_str(data.get("title"))
-    title = clean_text(title_value) if title_value is not None else ""
-    if title_value is None:
-        errors["title"] = "标题格式不正确"
-    elif len(title) > MAX_TITLE_LENGTH:
-        errors["title"] = f"标题请不要超过 {MAX_TITLE_LENGTH} 个字"
 
-    location_value = _optional_str(data.get("location"))
-    location = clean_text(location_value) if location_value is not None else ""
-    if location_value is None:
-        errors["location"] = "地点格式不正确"
-    elif len(location) > MAX_LOCATION_LENGTH:
-        errors["location"] = f"地点请不要超过 {MAX_LOCATION_LENGTH} 个字"
+def _check_short_text(
+    raw: Any, name: str, label: str, max_length: int, errors: dict[str, str]
+) -> str:
+    """An optional one-line field (title, location): a string or nothing, at most max_length."""
+    value = _optional_str(raw)
+    cleaned = clean_text(value) if value is not None else ""
+    if value is None:
+        errors[name] = f"{label}格式不正确"
+    elif len(cleaned) > max_length:
+        errors[name] = f"{label}请不要超过 {max_length} 个字"
+    return cleaned
 
-    department = data.get("department")
-    department_code: str | None = None
-    if department not in (None, ""):
-        if not isinstance(department, str):
-            errors["department"] = "部门格式不正确"
-        elif len(department.strip()) > MAX_DEPARTMENT_CODE_LENGTH or _CONTROL.search(department):
-            errors["department"] = UNKNOWN_DEPARTMENT_MESSAGE  # no such code can exist
-        else:
-            department_code = department.strip()
 
+def _check_department(department: Any, errors: dict[str, str]) -> str | None:
+    if department in (None, ""):
+        return None
+    if not isinstance(department, str):
+        errors["department"] = "部门格式不正确"
+    elif len(department.strip()) > MAX_DEPARTMENT_CODE_LENGTH or _CONTROL.search(department):
+        errors["department"] = UNKNOWN_DEPARTMENT_MESSAGE  # no such code can exist
+    else:
+        return department.strip()
+    return None
+
+
+def _check_ratings(
+    data: dict[str, Any], kind: FeedbackKind | None, errors: dict[str, str]
+) -> tuple[int | None, dict[str, int]]:
+    """The 1-5 rating (required on a rating) and the optional sub-ratings."""
     rating: int | None = None
     try:
         rating = _as_int(data.get("rating"))
@@ -242,45 +286,19 @@ def validate_feedback(data: dict[str, Any]) -> FeedbackInput:
             continue
         if value is not None:
             sub_ratings[name] = value
-    if kind is FeedbackKind.RATING and department_code is None and "department" not in errors:
-        errors["department"] = RATING_DEPARTMENT_MESSAGE
-    if kind is not FeedbackKind.RATING and (rating is not None or sub_ratings):
-        rating, sub_ratings = None, {}  # scores only mean something on a rating
+    return rating, sub_ratings
 
-    # A bool, nothing else: the form's checkbox gives one and the API contract says bool, so
-    # a string such as "maybe" is an error rather than silently "not anonymous".
-    anonymous = data.get("anonymous", False)
-    if not isinstance(anonymous, bool):
-        errors["anonymous"] = "匿名选项须为是或否"
 
-    phone_value = data.get("contact_phone")
-    phone: str | None = None
-    # Anonymous means no phone at all: a number sent along is discarded unread (not even
-    # checked), so nothing exists that staff could reveal later.
-    if anonymous is True:
-        phone_value = None
-    if phone_value not in (None, ""):
-        # NFKC turns full-width digits and dashes from a Chinese input method into ASCII.
-        candidate = (
-            re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", phone_value))
-            if isinstance(phone_value, str)
-            else ""
-        )
-        if not PHONE_PATTERN.fullmatch(candidate):
-            errors["contact_phone"] = "手机号格式不正确，请输入 11 位手机号，如 13812345678"
-        else:
-            phone = candidate
-
-    if errors or kind is None:
-        raise FeedbackValidationError(errors)
-    return FeedbackInput(
-        kind=kind,
-        text=text,
-        department_code=department_code,
-        title=title,
-        rating=rating,
-        sub_ratings=sub_ratings,
-        location=location,
-        contact_phone=phone,
-        anonymous=bool(anonymous),
+def _check_phone(phone_value: Any, errors: dict[str, str]) -> str | None:
+    if phone_value in (None, ""):
+        return None
+    # NFKC turns full-width digits and dashes from a Chinese input method into ASCII.
+    candidate = (
+        re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", phone_value))
+        if isinstance(phone_value, str)
+        else ""
     )
+    if not PHONE_PATTERN.fullmatch(candidate):
+        errors["contact_phone"] = "手机号格式不正确，请输入 11 位手机号，如 13812345678"
+        return None
+    return candidate

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -91,28 +92,56 @@ def dashboard_for(user: User, now: datetime | None = None) -> Dashboard:
     """The user's dashboard: their department's cases, or every case for the office."""
     now = now or utcnow()
     scope = visible_cases(user).subquery()
-    by_status = dict(
+    overdue, overdue_total = _overdue(user, now)
+    top_groups, top_keywords, top_topics = _text_signals(scope)
+    snapshot = current_snapshot()
+    labels, counts, satisfaction = _trend(user, scope, now)
+    return Dashboard(
+        by_status=_by_status(scope),
+        by_category=_by_category(scope),
+        overdue=overdue,
+        overdue_total=overdue_total,
+        rates=_month_rates(user, scope, now),
+        top_groups=top_groups,
+        top_keywords=top_keywords,
+        top_topics=top_topics,
+        hot_topics=list(snapshot.hot_topics[:10]) if snapshot else [],
+        trend_labels=labels,
+        trend_counts=counts,
+        trend_satisfaction=satisfaction,
+    )
+
+
+def _by_status(scope: Any) -> dict[str, int]:
+    """Cases in scope by status."""
+    return dict(
         db.session.execute(select(scope.c.status, func.count()).group_by(scope.c.status))
         .tuples()
         .all()
     )
-    by_category = (
-        db.session.execute(
-            select(Analysis.category, func.count())
-            .join(scope, scope.c.id == Analysis.submission_id)
-            .where(Analysis.category.is_not(None))
-            .group_by(Analysis.category)
-            .order_by(func.count().desc())
-        )
-        .tuples()
-        .all()
-    )
-    overdue_query = visible_cases(user).where(overdue_condition(now))
-    overdue_total = (
-        db.session.scalar(select(func.count()).select_from(overdue_query.subquery())) or 0
-    )
-    overdue = list(db.session.scalars(overdue_query.order_by(running_due().asc()).limit(20)))
 
+
+def _by_category(scope: Any) -> list[tuple[str, int]]:
+    """Cases in scope by predicted category, most first."""
+    rows = db.session.execute(
+        select(Analysis.category, func.count())
+        .join(scope, scope.c.id == Analysis.submission_id)
+        .where(Analysis.category.is_not(None))
+        .group_by(Analysis.category)
+        .order_by(func.count().desc())
+    ).tuples()
+    return [(str(c), int(n)) for c, n in rows]
+
+
+def _overdue(user: User, now: datetime) -> tuple[list[Submission], int]:
+    """The 20 most overdue cases the user sees, and how many are overdue in all."""
+    query = visible_cases(user).where(overdue_condition(now))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return list(db.session.scalars(query.order_by(running_due().asc()).limit(20))), total
+
+
+def _month_rates(user: User, scope: Any, now: datetime) -> list[RateFigure]:
+    """This month's 按时签收 / 按时答复 rates and the follow-ups' 联系 / 解决 / 满意 rates."""
     period_start = month_start(now)
     period_cases = list(
         db.session.scalars(visible_cases(user).where(Submission.created_at >= period_start))
@@ -127,44 +156,51 @@ def dashboard_for(user: User, now: datetime | None = None) -> Dashboard:
             .where(FollowUp.created_at >= period_start, FollowUp.no_response.is_(False))
         )
     )
-    rates = [
+    return [
         RateFigure("按时签收率", respond.numerator, respond.denominator),
         RateFigure("按时答复率", reply.numerator, reply.denominator),
         RateFigure("联系率", sum(1 for f in follow_ups if f.contacted), len(follow_ups)),
         RateFigure("解决率", sum(1 for f in follow_ups if f.resolved), len(follow_ups)),
         _satisfaction(follow_ups),
     ]
-    top_groups = (
-        db.session.execute(
-            select(Analysis.duplicate_group, func.count())
-            .join(scope, scope.c.id == Analysis.submission_id)
-            .where(Analysis.duplicate_group.is_not(None))
-            .group_by(Analysis.duplicate_group)
-            .having(func.count() > 1)
-            .order_by(func.count().desc())
-            .limit(10)
-        )
-        .tuples()
-        .all()
-    )
+
+
+def _text_signals(
+    scope: Any,
+) -> tuple[list[tuple[str, int]], list[tuple[str, int]], list[tuple[str, int]]]:
+    """The largest duplicate groups, the hottest whole-word keywords and the top topics."""
+    top_groups = db.session.execute(
+        select(Analysis.duplicate_group, func.count())
+        .join(scope, scope.c.id == Analysis.submission_id)
+        .where(Analysis.duplicate_group.is_not(None))
+        .group_by(Analysis.duplicate_group)
+        .having(func.count() > 1)
+        .order_by(func.count().desc())
+        .limit(10)
+    ).tuples()
     keyword_rows = db.session.scalars(
         select(Analysis.keywords).join(scope, scope.c.id == Analysis.submission_id).limit(5000)
     )
     keywords = Counter(word for row in keyword_rows for word in _whole_words(row or [])[:5])
-    top_topics = [
-        (str(label), int(n))
-        for label, n in db.session.execute(
-            select(Analysis.topic_label, func.count())
-            .join(scope, scope.c.id == Analysis.submission_id)
-            .where(Analysis.topic_label.is_not(None))
-            .group_by(Analysis.topic_label)
-            .order_by(func.count().desc())
-            .limit(10)
-        ).tuples()
-    ]
-    snapshot = current_snapshot()
-    hot_topics = list(snapshot.hot_topics[:10]) if snapshot else []
+    top_topics = db.session.execute(
+        select(Analysis.topic_label, func.count())
+        .join(scope, scope.c.id == Analysis.submission_id)
+        .where(Analysis.topic_label.is_not(None))
+        .group_by(Analysis.topic_label)
+        .order_by(func.count().desc())
+        .limit(10)
+    ).tuples()
+    return (
+        [(str(g), int(n)) for g, n in top_groups],
+        keywords.most_common(15),
+        [(str(label), int(n)) for label, n in top_topics],
+    )
 
+
+def _trend(
+    user: User, scope: Any, now: datetime
+) -> tuple[list[str], list[float | None], list[float | None]]:
+    """Month labels, case counts and satisfaction rates of the last TREND_MONTHS months."""
     labels: list[str] = []
     counts: list[float | None] = []
     satisfaction: list[float | None] = []
@@ -188,17 +224,4 @@ def dashboard_for(user: User, now: datetime | None = None) -> Dashboard:
             )
         )
         satisfaction.append(_satisfaction(month_follow_ups).value)
-    return Dashboard(
-        by_status=by_status,
-        by_category=[(str(c), int(n)) for c, n in by_category],
-        overdue=overdue,
-        overdue_total=overdue_total,
-        rates=rates,
-        top_groups=[(str(g), int(n)) for g, n in top_groups],
-        top_keywords=keywords.most_common(15),
-        top_topics=top_topics,
-        hot_topics=hot_topics,
-        trend_labels=labels,
-        trend_counts=counts,
-        trend_satisfaction=satisfaction,
-    )
+    return labels, counts, satisfaction

@@ -49,15 +49,13 @@ from nlp import band_buckets as nlp_band_buckets
 __all__ = [
     "DUPLICATE_THRESHOLD",
     "DuplicateAssignment",
-    "assign_duplicate_group",
     "assign_duplicate_groups",
     "band_buckets",
     "regroup_window",
-    "signature_of",
 ]
 
 # Jaccard similarity of character 3-gram sets above which two messages are the same issue
-# (FIELD-NOTES: precision ~0.99 at 0.8 on review data; nlp/EVALUATION_MINING.md on ours).
+# (FIELD-NOTES: precision ~0.99 at 0.8 on review data; docs/text-mining-evaluation.md on ours).
 DUPLICATE_THRESHOLD = 0.8
 NUM_PERM = 128
 _RANDOM_STATE = 1
@@ -82,12 +80,6 @@ def _bands() -> tuple[int, int]:
     return _index().layout
 
 
-def signature_of(text: str) -> npt.NDArray[np.uint32]:
-    """The MinHash signature of a text (NUM_PERM uint32 values)."""
-    signature: npt.NDArray[np.uint32] = _index().signatures([text])[0]
-    return signature
-
-
 def band_buckets(signature: npt.NDArray[np.uint32]) -> list[tuple[int, int]]:
     """(band, bucket) pairs of one signature, as stored (``nlp.band_buckets``)."""
     return _batch_band_buckets(signature[None, :])[0]
@@ -104,11 +96,6 @@ class DuplicateAssignment:
 
     group: str
     minhash: bytes  # NUM_PERM uint32 values, little-endian
-
-
-def assign_duplicate_group(submission_id: int, text: str) -> DuplicateAssignment:
-    """Group one submission against the stored ones and store its bands."""
-    return assign_duplicate_groups([(submission_id, text)])[submission_id]
 
 
 def assign_duplicate_groups(items: Sequence[tuple[int, str]]) -> dict[int, DuplicateAssignment]:

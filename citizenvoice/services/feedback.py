@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +18,7 @@ from citizenvoice.domain.feedback import (
     FeedbackInput,
     FeedbackValidationError,
     mask_phone,
+    validate_feedback,
 )
 from citizenvoice.domain.tracking import lookup_candidates, new_tracking_code
 from citizenvoice.domain.workflow import is_public_action
@@ -30,6 +33,7 @@ from citizenvoice.services.workflow import start_case
 __all__ = [
     "ANALYSE_TOPIC",
     "PublicEvent",
+    "file_feedback",
     "public_timeline",
     "submission_by_tracking_code",
     "submit_feedback",
@@ -37,6 +41,16 @@ __all__ = [
 
 # A clash of 120-bit random codes is practically impossible; retry a few times all the same.
 _TRACKING_CODE_ATTEMPTS = 3
+
+
+def file_feedback(data: Mapping[str, Any], *, channel: Channel, pii: PiiProtector) -> Submission:
+    """File raw feedback fields from a form or the API: validate, then store; flush only.
+
+    The one entry point of both channels, so a rule added to either reaches the other. Raises
+    FeedbackValidationError with every problem (field -> message) before anything is stored,
+    or for an unknown department after the checks of shape.
+    """
+    return submit_feedback(validate_feedback(dict(data)), channel=channel, pii=pii)
 
 
 def submit_feedback(feedback: FeedbackInput, *, channel: Channel, pii: PiiProtector) -> Submission:

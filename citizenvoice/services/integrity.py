@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from citizenvoice.domain.localtime import local_midnight
 from citizenvoice.domain.periods import PeriodStatus
 from citizenvoice.domain.scoring import RatingRecord, detect_anomalies
 from citizenvoice.domain.scoring.review import Exclusion
 from citizenvoice.extensions import db
 from citizenvoice.models import Department, FollowUp, Period, RatingReview
 from citizenvoice.models.base import utcnow
-from citizenvoice.services.appraisal import AppraisalError, _instant
+from citizenvoice.services.appraisal import AppraisalError
 from citizenvoice.services.audit import record
 
 __all__ = ["HISTORY_PERIODS", "IntegrityOutcome", "check_period", "decide"]
@@ -42,7 +43,7 @@ def check_period(period: Period, actor: str) -> IntegrityOutcome:
     """Run the anomaly checks over the period's follow-ups and hold the flagged ones. Audited."""
     if period.status == PeriodStatus.PUBLISHED:
         raise AppraisalError("该周期已发布，不能再调整计分数据")
-    start, end = _instant(period.starts_on), _instant(period.ends_on)
+    start, end = local_midnight(period.starts_on), local_midnight(period.ends_on)
     codes = dict(db.session.execute(select(Department.id, Department.code)).tuples().all())
     rows = list(
         db.session.scalars(

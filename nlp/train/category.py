@@ -42,6 +42,8 @@ __all__ = [
     "train_category",
 ]
 
+# The card's notes describe the model as it is; the experiments behind its settings (what was
+# measured and not kept, with figures) are in docs/model-experiments.md.
 CATEGORY_NOTES = (
     "Inputs: title and body joined by a newline after the pipeline's normalisation and "
     "redaction; content tokens from nlp.segment. Features: TF-IDF (raw term frequency, "
@@ -51,36 +53,16 @@ CATEGORY_NOTES = (
     "training messages dropped. Classifier: NBSVM in one-vs-rest form -- per class, features "
     "scaled by their log-count ratio (binarised presence, smoothing alpha=1), a binary "
     "LinearSVC (C=0.3, balanced class weights), the ratio folded back into the weights, so the "
-    "stored model is one weight vector per class and predicts at the cost of the earlier plain "
-    "SVM. Model selection by 5-fold grouped CV on the training split only (macro-F1 mean): "
-    "plain LinearSVC C=1 (the previous model) 0.9205; NBSVM C=0.1 0.9239, C=0.2 0.9271, C=0.3 "
-    "0.9273 (kept), C=0.5 0.9270, C=1 0.9270; at C=0.3: alpha 0.5 0.9263, alpha 2 0.9248, alpha "
-    "0.7 0.9269, no class weights 0.9259, hinge loss 0.9258, interpolation towards the mean "
-    "weight (beta 0.5) 0.9175, word block weight 0.7 0.9238, 1.4 0.9277 (+0.0004, within noise, "
-    "not kept), title block weight 0.7 0.9263, 1.5 0.9235. Measured and not kept: z-scored "
-    "score averages of NBSVM with the plain SVM (0.9233-0.9259) or with Complement NB "
-    "(0.9272-0.9278, within noise, a second model for nothing); taxonomy.csv level-2/level-3 "
-    "names as extra training documents (0.9245 one per level-3 name, 0.9265 one per level-2 "
-    "group); unlabelled hot_messages + replies (7,142 rows; 348 in a duplicate group with a "
-    "labelled message and 389 repeats dropped with duplicate_groups, 6,405 kept) as "
-    "IDF/vocabulary data (first two CV folds 0.9248, 0.9144 against 0.9277, 0.9266) or as "
-    "self-training pseudo-labels (margin > 1: 0.9188, 0.9203; margin > 0.5: 0.9156, 0.9162; "
-    "all: 0.9109, 0.9117) -- both worse, stopped after two folds; the unlabelled messages lean "
-    "heavily to 城乡建设. Earlier tuning with the plain SVM (4-fold CV): 2**22 buckets +0.002 over "
-    "2**20, balanced weights +0.0015; char 4-grams, min_df=1, LR and SVM+LR ensembles no "
-    "better. Dev looks in the NBSVM session: one, for this model after choosing it by CV "
-    "(macro-F1 0.9263, accuracy 0.9283 in the 2026-12-01 run; the previous plain-SVM model's "
-    "card: 0.9267, 0.9289): the CV gain of +0.007 did not show on dev (of 1,687 dev messages the "
-    "two models disagree on 50; NBSVM fixes 22 and breaks 23), so dev macro-F1 stays below "
-    "the 0.93 target; NBSVM keeps more messages confident (86.1% against 83.5% at 0.97 "
-    "precision). Probabilities: softmax of the one-vs-rest "
-    "scores divided by one temperature fitted on 5-fold out-of-fold scores (log loss). "
-    "`uncertain` is set below `uncertain_threshold`: the smallest confidence at which the "
-    "out-of-fold predictions kept reach 0.97 precision. Rows whose text_source is "
-    "segmented_only carry only the stopword-filtered segmentation: they are trained on as "
-    "tokens plus the tokens' concatenation as text, and they are in the dev split too; "
-    "`original_text_only` gives the dev figures on rows whose text is as posted. Stored as npz "
-    "(allow_pickle=False) + JSON, coefficients as float16."
+    "stored model is one weight vector per class. Model selection by 5-fold grouped CV on the "
+    "training split only (macro-F1 mean); the candidates measured and not kept are listed in "
+    "docs/model-experiments.md. Probabilities: softmax of the one-vs-rest scores divided by one "
+    "temperature fitted on 5-fold out-of-fold scores (log loss). `uncertain` is set below "
+    "`uncertain_threshold`: the smallest confidence at which the out-of-fold predictions kept "
+    "reach 0.97 precision. Rows whose text_source is segmented_only carry only the "
+    "stopword-filtered segmentation: they are trained on as tokens plus the tokens' "
+    "concatenation as text, and they are in the dev split too; `original_text_only` gives the "
+    "dev figures on rows whose text is as posted. Stored as npz (allow_pickle=False) + JSON, "
+    "coefficients as float16."
 )
 DEV_FOLDS = 5  # one fold of a stratified 5-fold group split is the dev set (20%)
 CV_FOLDS = 5

@@ -78,7 +78,7 @@ def test_cli_refuses_an_open_period_and_forces_only_with_a_reason(seeded, comput
 
 
 def test_cli_asks_in_a_terminal_and_a_no_publishes_nothing(seeded, computed_month, monkeypatch):
-    import citizenvoice.cli as cli
+    import citizenvoice.cli.appraisal as cli
 
     monkeypatch.setattr(cli, "_interactive", lambda: True)
     args = ["appraisal", "publish", "--period", computed_month, "--force", "--reason", "r"]

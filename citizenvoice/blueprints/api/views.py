@@ -9,20 +9,16 @@ from flask import Blueprint, abort, current_app, jsonify, request, url_for
 from sqlalchemy import select
 
 from citizenvoice.blueprints.errors import api_error
+from citizenvoice.blueprints.feedback import file_and_queue, submission_limit
 from citizenvoice.blueprints.security import LOOKUP_LIMIT_SCOPE, lookup_limit, no_store
-from citizenvoice.domain.feedback import Channel, FeedbackValidationError, validate_feedback
+from citizenvoice.domain.feedback import Channel, FeedbackValidationError
 from citizenvoice.domain.localtime import iso_local
 from citizenvoice.domain.periods import PeriodStatus
 from citizenvoice.extensions import db, limiter
-from citizenvoice.jobs import request_analysis
 from citizenvoice.models import Period, Submission
 from citizenvoice.services.appraisal import result_rows
 from citizenvoice.services.departments import active_departments
-from citizenvoice.services.feedback import (
-    public_timeline,
-    submission_by_tracking_code,
-    submit_feedback,
-)
+from citizenvoice.services.feedback import public_timeline, submission_by_tracking_code
 
 __all__ = ["api_blueprint", "public_case_view"]
 
@@ -41,10 +37,6 @@ _ACCEPTED_FIELDS = {
     "contact_phone",
     "anonymous",
 }
-
-
-def _submission_limit() -> str:
-    return str(current_app.config["SUBMISSION_RATE_LIMIT"])
 
 
 def _public_url(path: str) -> str:
@@ -74,7 +66,7 @@ def _created(response: Any) -> bool:
 
 
 @api_blueprint.post("/feedback")
-@limiter.limit(_submission_limit, deduct_when=_created)
+@limiter.limit(submission_limit, deduct_when=_created)
 def create_feedback() -> Any:
     """Accept a complaint, rating or suggestion; answer 201 with the tracking code."""
     if not request.is_json:
@@ -100,15 +92,9 @@ def create_feedback() -> Any:
             code="validation_error",
         )
     try:
-        feedback = validate_feedback(payload)
-        submission = submit_feedback(
-            feedback, channel=Channel.API, pii=current_app.extensions["citizenvoice.pii"]
-        )
+        submission = file_and_queue(payload, Channel.API)
     except FeedbackValidationError as exc:
-        db.session.rollback()
         return api_error(400, "提交内容有误", fields=exc.fields, code="validation_error")
-    db.session.commit()
-    request_analysis(submission.id)
     url = _public_url(url_for("public.track", code=submission.tracking_code))
     response = jsonify(
         {"tracking_code": submission.tracking_code, "status": submission.status, "url": url}

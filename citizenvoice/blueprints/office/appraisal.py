@@ -11,6 +11,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 from sqlalchemy import select
 
+from citizenvoice.blueprints.actions import commit_or_flash
 from citizenvoice.blueprints.auth import role_required
 from citizenvoice.blueprints.inputs import InvalidInput
 from citizenvoice.blueprints.office.views import OFFICE_ROLES, ActionForm, office_blueprint
@@ -173,7 +174,8 @@ def period_settings_page(code: str) -> Any:
     if not ActionForm().validate_on_submit():
         abort(400)
     preset = request.form.get("preset")
-    try:
+
+    def save() -> None:
         if preset:
             if preset not in PRESETS:
                 raise AppraisalError("未知的预设方案")
@@ -193,13 +195,13 @@ def period_settings_page(code: str) -> Any:
             ]
             new["min_n"] = int(request.form.get("min_n") or new["min_n"])
         update_settings(period, new, current_user.username)
-    except (AppraisalError, ValueError) as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        db.session.commit()
-        flash("考核设置已保存（版本已更新，需重新计算）", "success")
-    return redirect(url_for("office.period_page", code=code), code=303)
+
+    return commit_or_flash(
+        save,
+        refused=(AppraisalError, ValueError),
+        done="考核设置已保存（版本已更新，需重新计算）",
+        then=url_for("office.period_page", code=code),
+    )
 
 
 @office_blueprint.post("/periods/<code>/<action>")
@@ -335,7 +337,8 @@ def period_integrity(code: str) -> Any:
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        try:
+
+        def run_or_decide() -> None:
             if request.form.get("run"):
                 outcome = check_period(period, current_user.username)
                 flash(
@@ -350,12 +353,14 @@ def period_integrity(code: str) -> Any:
                     current_user.username,
                 )
                 flash("已处理", "success")
-        except (AppraisalError, ValueError) as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            db.session.commit()
-        return redirect(url_for("office.period_integrity", code=code), code=303)
+
+        # Each branch flashes its own outcome.
+        return commit_or_flash(
+            run_or_decide,
+            refused=(AppraisalError, ValueError),
+            done=None,
+            then=url_for("office.period_integrity", code=code),
+        )
     reviews = list(
         db.session.scalars(
             select(RatingReview).order_by(RatingReview.status, RatingReview.id.desc()).limit(500)

@@ -12,6 +12,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from citizenvoice.blueprints.actions import commit_or_flash
 from citizenvoice.blueprints.auth import role_required
 from citizenvoice.blueprints.office.views import OFFICE_ROLES, ActionForm, office_blueprint
 from citizenvoice.blueprints.rectification_charts import before_after_charts
@@ -133,12 +134,11 @@ def rectification_close(task_id: int) -> Response:
     _task(task_id, purpose="close")
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        close_task(current_user._get_current_object(), task_id, request.form.get("note", ""))
-    except RectificationError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        db.session.commit()
-        flash("整改任务已办结", "success")
-    return redirect(url_for("office.rectification_detail", task_id=task_id), code=303)
+    return commit_or_flash(
+        lambda: close_task(
+            current_user._get_current_object(), task_id, request.form.get("note", "")
+        ),
+        refused=RectificationError,
+        done="整改任务已办结",
+        then=url_for("office.rectification_detail", task_id=task_id),
+    )

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
+from citizenvoice.blueprints.actions import commit_or_flash
 from citizenvoice.blueprints.auth import role_required
 from citizenvoice.blueprints.security import no_store
 from citizenvoice.domain.accounts import Role
@@ -183,17 +184,15 @@ def routing() -> str:
 def route_case(submission_id: int) -> Response:
     """Assign a department to one case."""
     form = ActionForm()
-    if form.validate_on_submit():
-        try:
-            assign_department(
-                submission_id,
-                request.form.get("department", ""),
-                current_user._get_current_object(),
-            )
-        except RoutingError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            db.session.commit()
-            flash("已分派", "success")
-    return redirect(url_for("office.routing"), code=303)
+    if not form.validate_on_submit():
+        return redirect(url_for("office.routing"), code=303)
+    return commit_or_flash(
+        lambda: assign_department(
+            submission_id,
+            request.form.get("department", ""),
+            current_user._get_current_object(),
+        ),
+        refused=RoutingError,
+        done="已分派",
+        then=url_for("office.routing"),
+    )

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from citizenvoice.blueprints.errors import error_page
+from citizenvoice.blueprints.feedback import file_and_queue, submission_limit
 from citizenvoice.blueprints.public.forms import FeedbackForm, FollowUpForm, SelectChoice, TrackForm
 from citizenvoice.blueprints.security import LOOKUP_LIMIT_SCOPE, lookup_limit, no_store
 from citizenvoice.domain.cases import CaseStatus, PendingKind, Satisfaction
@@ -20,19 +21,13 @@ from citizenvoice.domain.feedback import (
     Channel,
     FeedbackKind,
     FeedbackValidationError,
-    validate_feedback,
 )
 from citizenvoice.domain.progress import REDO_EXPLANATION, current_deadline, next_step
 from citizenvoice.domain.workflow import FollowUp, WorkflowError
 from citizenvoice.extensions import db, limiter
-from citizenvoice.jobs import request_analysis
 from citizenvoice.services.cases import case_replies
 from citizenvoice.services.departments import active_departments
-from citizenvoice.services.feedback import (
-    public_timeline,
-    submission_by_tracking_code,
-    submit_feedback,
-)
+from citizenvoice.services.feedback import public_timeline, submission_by_tracking_code
 from citizenvoice.services.follow_up import (
     FollowUpError,
     answerable,
@@ -57,10 +52,6 @@ CHINA_STANDARD_TIME = timezone(timedelta(hours=8), "CST")
 def _no_store_on_case_pages(response: Response) -> Response:
     """Cache-Control: no-store on the confirmation and tracking pages (see _CASE_PAGES)."""
     return no_store(response) if request.endpoint in _CASE_PAGES else response
-
-
-def _submission_limit() -> str:
-    return str(current_app.config["SUBMISSION_RATE_LIMIT"])
 
 
 def _accepted(response: Response) -> bool:
@@ -119,7 +110,7 @@ def home() -> str:
 
 
 @public_blueprint.route("/submit/<kind>", methods=["GET", "POST"])
-@limiter.limit(_submission_limit, methods=["POST"], deduct_when=_accepted)
+@limiter.limit(submission_limit, methods=["POST"], deduct_when=_accepted)
 def submit(kind: str) -> Any:
     """Show and accept the feedback form for one kind."""
     try:
@@ -131,18 +122,12 @@ def submit(kind: str) -> Any:
         raw = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
         raw["kind"] = feedback_kind.value
         try:
-            feedback = validate_feedback(raw)
-            submission = submit_feedback(
-                feedback, channel=Channel.WEB, pii=current_app.extensions["citizenvoice.pii"]
-            )
+            submission = file_and_queue(raw, Channel.WEB)
         except FeedbackValidationError as exc:
-            db.session.rollback()
             for name, message in exc.fields.items():
                 if name in form:
                     form[name].errors = [*form[name].errors, message]
         else:
-            db.session.commit()
-            request_analysis(submission.id)
             return redirect(url_for("public.submitted", code=submission.tracking_code), code=303)
     return _render_submit(feedback_kind, form, 400 if request.method == "POST" else 200)
 
@@ -265,7 +250,7 @@ def track(code: str) -> Any:
 
 
 @public_blueprint.post("/track/<code>/follow-up")
-@limiter.limit(_submission_limit, deduct_when=_accepted)
+@limiter.limit(submission_limit, deduct_when=_accepted)
 def follow_up(code: str) -> Any:
     """Record the resident's follow-up, once per case."""
     submission = submission_by_tracking_code(code)

@@ -19,6 +19,7 @@ from flask import (
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from citizenvoice.blueprints.actions import commit_or_flash
 from citizenvoice.blueprints.auth import role_required
 from citizenvoice.blueprints.inputs import InvalidInput
 from citizenvoice.blueprints.security import no_store
@@ -106,6 +107,11 @@ def _filters(per_page: int | None = None) -> InboxFilters:
         page=args.get("page", 1, type=int) or 1,
         per_page=per_page or args.get("per_page", 30, type=int) or 30,
     )
+
+
+def _workflow_message(exc: Exception) -> str:
+    """The message a refused workflow action shows (WorkflowError carries it)."""
+    return exc.message if isinstance(exc, WorkflowError) else str(exc)
 
 
 def _case(case_id: int, purpose: str = "view") -> Any:
@@ -207,22 +213,20 @@ def case_action(case_id: int) -> Any:
         abort(400)
     if action in (Action.REPLY, Action.FOLLOW_UP):
         abort(400)  # replies go through the quality check; follow-ups come from residents
-    try:
-        perform(
+    return commit_or_flash(
+        lambda: perform(
             case,
             action,
             actor_for(current_user._get_current_object()),
             note=request.form.get("note", ""),
             department=request.form.get("department") or None,
             days=request.form.get("days", type=int) if action is Action.REQUEST_EXTENSION else None,
-        )
-    except WorkflowError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
-        flash(f"已{action.label}", "success")
-    return redirect(url_for("workspace.case_page", case_id=case_id), code=303)
+        ),
+        refused=WorkflowError,
+        reason=_workflow_message,
+        done=f"已{action.label}",
+        then=url_for("workspace.case_page", case_id=case_id),
+    )
 
 
 @workspace_blueprint.post("/cases/<int:case_id>/reply")
@@ -243,17 +247,15 @@ def case_reply(case_id: int) -> Any:
     if quality["warnings"] and request.form.get("confirm") != "1":
         return _render_case(case, draft=body, quality=quality)
     user = current_user._get_current_object()
-    try:
-        perform(
+    return commit_or_flash(
+        lambda: perform(
             case, Action.REPLY, actor_for(user), reply_body=body, author=user, reply_quality=quality
-        )
-    except WorkflowError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
-        flash("答复已发送，等待市民回访", "success")
-    return redirect(url_for("workspace.case_page", case_id=case_id), code=303)
+        ),
+        refused=WorkflowError,
+        reason=_workflow_message,
+        done="答复已发送，等待市民回访",
+        then=url_for("workspace.case_page", case_id=case_id),
+    )
 
 
 @workspace_blueprint.post("/cases/<int:case_id>/reveal-phone")
@@ -284,15 +286,14 @@ def correct_category_page(case_id: int) -> Any:
     case = _case(case_id, purpose="correct_category")
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        correct_category(current_user._get_current_object(), case, request.form.get("category", ""))
-    except CaseworkError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        db.session.commit()
-        flash("类别已更正，并已记录为模型训练样本", "success")
-    return redirect(url_for("workspace.case_page", case_id=case_id), code=303)
+    return commit_or_flash(
+        lambda: correct_category(
+            current_user._get_current_object(), case, request.form.get("category", "")
+        ),
+        refused=CaseworkError,
+        done="类别已更正，并已记录为模型训练样本",
+        then=url_for("workspace.case_page", case_id=case_id),
+    )
 
 
 @workspace_blueprint.get("/export.<fmt>")
@@ -344,18 +345,19 @@ def templates_page() -> Any:
     if request.method == "POST":
         if not ActionForm().validate_on_submit():
             abort(400)
-        try:
+
+        def save() -> None:
             if request.form.get("delete"):
                 delete_template(user, int(request.form["delete"]))
             else:
                 create_template(user, request.form.get("title", ""), request.form.get("body", ""))
-        except (TemplateError, ValueError) as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            db.session.commit()
-            flash("已保存", "success")
-        return redirect(url_for("workspace.templates_page"), code=303)
+
+        return commit_or_flash(
+            save,
+            refused=(TemplateError, ValueError),
+            done="已保存",
+            then=url_for("workspace.templates_page"),
+        )
     return render_template(
         "workspace/templates.html", templates=templates_for(user), form=ActionForm()
     )

@@ -252,3 +252,34 @@ def test_a_code_of_the_old_format_keeps_working_exactly_as_stored(ctx):
     db.session.commit()
     assert submission_by_tracking_code(old).id == submission.id
     assert submission_by_tracking_code(old.swapcase()) is None  # old codes stay exact
+
+
+def test_file_feedback_validates_and_stores_in_one_call_for_both_channels(ctx):
+    pii = current_app.extensions["citizenvoice.pii"]
+    web = feedback_service.file_feedback(
+        {"kind": "complaint", "text": f"  {TEXT}  ", "department": "cgzf"},
+        channel=Channel.WEB,
+        pii=pii,
+    )
+    api = feedback_service.file_feedback(
+        {"kind": "suggestion", "text": TEXT}, channel=Channel.API, pii=pii
+    )
+    db.session.commit()
+    assert (web.text, web.department.code, web.channel) == (TEXT, "cgzf", "web")
+    assert (api.kind, api.department, api.channel) == ("suggestion", None, "api")
+    assert counts() == {"submission": 2, "status_event": 2, "outbox_message": 2}
+
+
+def test_file_feedback_refuses_bad_input_before_storing_anything(ctx):
+    pii = current_app.extensions["citizenvoice.pii"]
+    with pytest.raises(FeedbackValidationError) as shape:
+        feedback_service.file_feedback(
+            {"kind": "rating", "text": "短", "contact_phone": "123"}, channel=Channel.API, pii=pii
+        )
+    assert set(shape.value.fields) == {"text", "rating", "department", "contact_phone"}
+    with pytest.raises(FeedbackValidationError) as unknown:
+        feedback_service.file_feedback(
+            {"kind": "complaint", "text": TEXT, "department": "jgj"}, channel=Channel.WEB, pii=pii
+        )
+    assert unknown.value.fields == {"department": UNKNOWN_DEPARTMENT_MESSAGE}
+    assert counts() == {"submission": 0, "status_event": 0, "outbox_message": 0}

