@@ -239,12 +239,14 @@ def drop_queued_analysis_jobs(connection: redis.Redis[bytes], submission_ids: li
     return int(removed)
 
 
-def reanalyse_all_job(chunk: int | None = None) -> dict[str, int]:
+def reanalyse_all_job(chunk: int | None = None, part: int = 0, parts: int = 1) -> dict[str, int]:
     """Batch: re-run the analysis of every submission (after a model update), with progress.
 
-    Batches of ``chunk`` (default: the analysis batch size), one commit each. Progress goes to
-    ``job.meta`` (``done`` / ``total``) after every batch, for the queue page and ``flask
-    analysis progress``. Idempotent like the single analysis.
+    With ``parts`` > 1 this job takes the submissions whose id leaves remainder ``part``, so
+    ``parts`` jobs on as many workers share the work. Batches of ``chunk`` (default: the
+    analysis batch size), one commit each. Progress goes to ``job.meta`` (``done`` /
+    ``total``) after every batch, for the queue page and ``flask analysis progress``.
+    Idempotent like the single analysis.
     """
     started = time.perf_counter()
     job = get_current_job()
@@ -252,29 +254,43 @@ def reanalyse_all_job(chunk: int | None = None) -> dict[str, int]:
     with app_context() as app:
         batch_size, min_confidence = _batch_settings(app)
         size = chunk or batch_size
-        ids = list(db.session.scalars(db.select(Submission.id).order_by(Submission.id)))
+        query = db.select(Submission.id).order_by(Submission.id)
+        if parts > 1:
+            query = query.where(Submission.id % parts == part)
+        ids = list(db.session.scalars(query))
         db.session.commit()
         analyzer = get_analyzer()
         for start in range(0, len(ids), size):
-            part = ids[start : start + size]
-            analysis_service.analyse_batch(analyzer, ids=part, min_confidence=min_confidence)
+            batch = ids[start : start + size]
+            analysis_service.analyse_batch(analyzer, ids=batch, min_confidence=min_confidence)
             db.session.commit()
-            done += len(part)
+            done += len(batch)
             if job is not None:
                 job.meta.update({"done": done, "total": len(ids)})
                 job.save_meta()  # type: ignore[no-untyped-call]
         db.session.remove()
-    log_job("reanalyse_all", started, analysed=done)
+    log_job("reanalyse_all", started, analysed=done, part=part, parts=parts)
     return {"analysed": done}
 
 
-def enqueue_reanalyse_all(connection: redis.Redis[bytes], timeout: int | None = None) -> Job:
-    """Queue the batch re-analysis; returns the job (its meta carries progress)."""
-    return Queue(BATCH.queue, connection=connection).enqueue(
-        reanalyse_all_job,
-        job_timeout=timeout or BATCH.timeout,
-        failure_ttl=BATCH.failure_ttl,
-        result_ttl=BATCH.result_ttl,
-        description="re-analyse all submissions",
-        meta={"done": 0, "total": None},
-    )
+def enqueue_reanalyse_all(
+    connection: redis.Redis[bytes], timeout: int | None = None, parts: int = 1
+) -> list[Job]:
+    """Queue the batch re-analysis as ``parts`` jobs (one per worker that should share it).
+
+    Returns the jobs; the meta of each carries its progress.
+    """
+    queue = Queue(BATCH.queue, connection=connection)
+    return [
+        queue.enqueue(
+            reanalyse_all_job,
+            kwargs={"part": part, "parts": parts},
+            job_timeout=timeout or BATCH.timeout,
+            failure_ttl=BATCH.failure_ttl,
+            result_ttl=BATCH.result_ttl,
+            description="re-analyse all submissions"
+            + (f" (part {part + 1} of {parts})" if parts > 1 else ""),
+            meta={"done": 0, "total": None},
+        )
+        for part in range(max(1, parts))
+    ]

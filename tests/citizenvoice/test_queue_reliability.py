@@ -242,7 +242,7 @@ def test_a_batch_job_past_its_timeout_fails_visibly(queued_app, private_redis):
     try:
         with engine.connect() as holder:
             holder.execute(text("SELECT id FROM submission ORDER BY id LIMIT 1 FOR UPDATE"))
-            job = enqueue_reanalyse_all(connection, timeout=1)
+            (job,) = enqueue_reanalyse_all(connection, timeout=1)
             # The lock is held until the worker exits, so only the job's timeout can end the
             # run: a worker still waiting after 60 s raises TimeoutExpired (a hang, not a speed).
             _run_burst_worker(worker_env(TEST_DATABASE_URL, private_redis.url), timeout=60)

@@ -390,3 +390,20 @@ def test_reanalysing_everything_runs_each_case_once_more_in_batches(store, analy
         assert reanalyse_all_job(chunk=3) == {"analysed": len(ids)}
         runs = dict(db.session.execute(select(Analysis.submission_id, Analysis.runs)).all())
         assert runs == dict.fromkeys(ids, 2)
+        # Split in two jobs for two workers: each case once more, by exactly one of them.
+        halves = [reanalyse_all_job(chunk=3, part=part, parts=2)["analysed"] for part in (0, 1)]
+        assert sum(halves) == len(ids) and all(halves)
+        runs = dict(db.session.execute(select(Analysis.submission_id, Analysis.runs)).all())
+        assert runs == dict.fromkeys(ids, 3)
+
+
+def test_the_reanalysis_is_queued_as_one_job_per_part(seeded, redis_client):
+    from citizenvoice.jobs import BATCH, enqueue_reanalyse_all, reanalyse_all_job
+
+    jobs = enqueue_reanalyse_all(redis_client, parts=3)
+    assert [(job.origin, job.func, job.kwargs) for job in jobs] == [
+        (BATCH.queue, reanalyse_all_job, {"part": part, "parts": 3}) for part in range(3)
+    ]
+    assert all(job.meta == {"done": 0, "total": None} for job in jobs)
+    (single,) = enqueue_reanalyse_all(redis_client)
+    assert single.kwargs == {"part": 0, "parts": 1}
