@@ -318,8 +318,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seconds", type=float, default=60.0, help="length of each rate step")
     parser.add_argument("--reanalyse", type=int, default=100_000, help="messages; 0: skip (b)")
     parser.add_argument("--workers", type=int, default=2, help="worker.py processes")
-    parser.add_argument("--web-workers", type=int, default=2, help="gunicorn processes")
-    parser.add_argument("--threads", type=int, default=16, help="client threads")
+    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn processes")
+    parser.add_argument("--threads", type=int, default=32, help="client threads")
     parser.add_argument("--database", default="citizenvoice_bench")
     args = parser.parse_args(argv)
 
