@@ -1,4 +1,4 @@
-"""Analysing a submission: run nlp once, upsert its analysis row, route it, group duplicates.
+"""Analysing submissions in batches: run nlp once, upsert analyses, route, group duplicates.
 
 Safe to run twice (delivery is at least once): the submission row is locked for the duration
 on PostgreSQL, the analysis row is upserted by submission id, the routing event is written
@@ -126,7 +126,8 @@ def analyse_batch(
 
     One transaction and one model pass per batch: per-message commits (a WAL flush each on
     PostgreSQL) and per-message model calls cost several times the analysis itself. The rows
-    stay locked until the caller commits. Outcomes come in claim order, ``first`` first.
+    stay locked until the caller commits. Outcomes: ``first``'s first, the others in id
+    order; for ``ids``, in id order with deleted ones last.
     """
     if first is not None and ids is not None:
         raise ValueError("analyse_batch takes first or ids, not both")
