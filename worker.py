@@ -26,34 +26,12 @@ from rq.cron import CronScheduler
 
 from citizenvoice import create_app
 from citizenvoice.extensions import db
-from citizenvoice.jobs import (
-    BATCH,
-    QUEUE_NAMES,
-    SCHEDULED,
-    auto_close_job,
-    clean_search_index_job,
-    get_analyzer,
-    refresh_duplicate_groups_job,
-    refresh_hot_issues_job,
-    refresh_topics_job,
-    relay_outbox_job,
-    worker_redis,
-)
+from citizenvoice.jobs import QUEUE_NAMES, get_analyzer, periodic_jobs, worker_redis
 from citizenvoice.log_redaction import install_log_redaction
 
 log = logging.getLogger("citizenvoice.worker")
 
 REQUIRED_EVICTION_POLICY = "noeviction"
-# Cron-style repeats: the relay sweep every RELAY_INTERVAL seconds (config/), duplicate groups
-# hourly.
-DUPLICATE_REFRESH_CRON = "7 * * * *"
-# Unanswered follow-ups close as "no response" once a night, outside office hours.
-AUTO_CLOSE_CRON = "30 1 * * *"
-# Topics nightly (a minute of CPU for a month of messages); hot issues hourly (cheap).
-TOPICS_CRON = "15 2 * * *"
-HOT_ISSUES_CRON = "37 * * * *"
-# The search index's pending list is merged hourly (migration 0011), besides autovacuum.
-SEARCH_INDEX_CRON = "47 * * * *"
 
 
 class RedisSettingsError(RuntimeError):
@@ -103,26 +81,14 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.cron:
         scheduler = CronScheduler(connection=connection)
-        scheduler.register(
-            relay_outbox_job,
-            SCHEDULED.queue,
-            interval=app.config["RELAY_INTERVAL"],
-            job_timeout=SCHEDULED.timeout,
-            failure_ttl=SCHEDULED.failure_ttl,
-        )
-        for function, schedule, spec in (
-            (refresh_duplicate_groups_job, DUPLICATE_REFRESH_CRON, SCHEDULED),
-            (auto_close_job, AUTO_CLOSE_CRON, SCHEDULED),
-            (refresh_topics_job, TOPICS_CRON, BATCH),
-            (refresh_hot_issues_job, HOT_ISSUES_CRON, SCHEDULED),
-            (clean_search_index_job, SEARCH_INDEX_CRON, SCHEDULED),
-        ):
+        for periodic in periodic_jobs(app.config["RELAY_INTERVAL"]):
             scheduler.register(
-                function,
-                spec.queue,
-                cron=schedule,
-                job_timeout=spec.timeout,
-                failure_ttl=spec.failure_ttl,
+                periodic.function,
+                periodic.spec.queue,
+                cron=periodic.cron,
+                interval=periodic.interval,
+                job_timeout=periodic.spec.timeout,
+                failure_ttl=periodic.spec.failure_ttl,
             )
         scheduler.start()  # type: ignore[no-untyped-call]
         return 0

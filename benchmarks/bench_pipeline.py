@@ -1,70 +1,55 @@
-"""End-to-end benchmark of the analysis pipeline: API -> PostgreSQL + outbox -> Redis -> RQ workers.
+"""The two throughput figures users feel, measured end to end on this machine.
 
-Submits N real messages from the shared TipDM data through the JSON API served by gunicorn,
-with PostgreSQL, a private Redis server and W worker processes, and prints one JSON object:
+gunicorn serves the JSON API, PostgreSQL stores, Redis queues and ``python worker.py``
+processes analyse, all on 127.0.0.1, as in production. Prints one JSON object.
 
-- submissions per second through the API (client threads on loopback);
-- seconds from the first submission until every message is analysed;
-- the drain rate of ONE worker process on a queue of analysis jobs, compared with the
-  in-process rate of the pipeline on the same texts in batches of 500, as ``python -m nlp
-  bench`` measures it (target: at least 70%); one-by-one ``Analyzer.analyze`` is printed too;
-- lost (submissions without an analysis) and analysed twice (analysis rows with runs > 1),
-  after the 10,000 and again at the end (``final_*``).
+(a) Submissions: real TipDM messages are posted to ``/api/v1/feedback`` at a fixed rate
+    (open loop: request *i* is due at ``start + i / rate``, whatever the answers before it
+    did) for ``--seconds`` per rate, rate after rate of ``--rates`` until one is not
+    sustained (fewer than 97% of the requests answered 201 within the step's time plus one
+    second, or any error). For each rate: the rate achieved, API latency (p50 / p95), and how
+    long each submission took from the moment its request was sent until its analysis row
+    was visible in PostgreSQL (a poller looks every 0.25 s, so figures are up to 0.25 s
+    late): the share within 5 s, p50, p95 and the worst.
 
-How the per-worker rate is measured (``one_worker_messages_per_second``, ``rounds``): with
-gunicorn idle and one worker process running (no other), ``--rounds`` times: 200 warm-up
-messages are submitted and analysed first, untimed (a long-running worker has long paid its
-first job's one-time costs); then the worker is paused (SIGSTOP) while
-``--drain / --rounds`` new messages arrive through the API (so they are analysed for the first
-time, routing and 标记紧急 included, exactly as in production) and resumed (SIGCONT), so the jobs meet the
-backlog a burst of submissions leaves. The worker's time runs from the first of the round's jobs'
-``started_at`` to the last one's ``ended_at`` as RQ records them (model loading excluded, as
-``Analyzer.load`` is excluded in-process; a job that drains the backlog ends after its drain).
-The same texts are analysed in-process right before and right after the worker (the mean is the
-round's in-process time), so a change of machine load (other engineers train models on these 2
-cores) hits both sides alike; each round prints its ratio and load average. PostgreSQL works
-for the worker during its time, as it must: storing is part of the queued path.
+(b) Re-analysis after a model change: the stored, analysed messages are copied in SQL
+    until ``--reanalyse`` of them exist, then ``flask analysis reanalyse``'s jobs
+    (``enqueue_reanalyse_all`` with one part per worker) re-analyse every one. Timed from
+    enqueue until the last job finished; the rate is extrapolated to 1,000,000 messages.
 
-The earlier figure is printed as ``old_method``: it re-analysed messages that were already
-routed (no 分派 / 标记紧急 work, no timeline rows) and started its clock at the first visible
-commit, when the first batch of 200 was already done, while still counting those 200; both
-flattered the queued path, and its in-process rate was measured afterwards, not interleaved.
+Usage (from the repository root; DATABASE_URL names the PostgreSQL server, whose database
+``--database`` is dropped and recreated; REDIS_URL names a Redis database number of this run's
+own, which is flushed)::
 
-Usage: .venv/bin/python benchmarks/bench_pipeline.py [--n 10000] [--workers 2] [--threads 8]
-Needs PostgreSQL (DATABASE_URL's server; a database ``citizenvoice_bench`` is recreated) and
-redis-server on PATH. Everything runs on loopback.
+    python benchmarks/bench_pipeline.py --rates 30,60,90,120 --seconds 60 --reanalyse 100000
+
+Other work on the machine changes every figure here: the output carries the load average.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
+
+import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-
-import psycopg  # noqa: E402
-from support import RedisServer  # noqa: E402
-
-from nlp import load_messages  # noqa: E402
-
-BENCH_DB = "citizenvoice_bench"
-# Messages the worker analyses before the timed ones of a round (one analysis batch).
-WARM_UP = 200
-PENDING_SQL = "SELECT count(*) FROM submission WHERE analysis_status = 'pending'"
-LOST_SQL = (
-    "SELECT count(*) FROM submission s LEFT JOIN analysis a ON a.submission_id = s.id "
-    "WHERE a.id IS NULL"
-)
+BIN = Path(sys.executable).parent
+WITHIN_SECONDS = 5.0
+POLL_SECONDS = 0.25
+SUSTAINED_SHARE = 0.97
 
 
 def submittable_texts(n: int) -> list[tuple[str, str]]:
@@ -73,6 +58,8 @@ def submittable_texts(n: int) -> list[tuple[str, str]]:
     Messages with their posted text and 5-2,000 characters, repeated in order when ``n``
     exceeds them.
     """
+    from nlp.datasets import load_messages
+
     messages = [
         m
         for m in load_messages()
@@ -81,279 +68,217 @@ def submittable_texts(n: int) -> list[tuple[str, str]]:
     return [(m.title[:100], m.text.strip()) for m in (messages * (n // len(messages) + 1))[:n]]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def _percentile(values: list[float], share: float) -> float:
+    """The value below which ``share`` of ``values`` lie (nearest rank); 0 when empty."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
 
 
-def recreate_database(admin_url: str) -> str:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    return admin_url.rsplit("/", 1)[0] + "/" + BENCH_DB
+def _scalar(conn: psycopg.Connection[Any], sql: str, *params: Any) -> int:
+    row = conn.execute(sql, params or None).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
 
 
-def flask(env: dict[str, str], *args: str) -> None:
-    subprocess.run(
-        [str(ROOT / ".venv/bin/flask"), "--app", "wsgi", *args],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-
-
-def count(db_url: str, sql: str) -> int:
-    """One integer from ``sql`` over a new connection."""
-    with psycopg.connect(db_url) as conn:
-        return _scalar(conn, sql)
-
-
-def _scalar(conn: psycopg.Connection, sql: str) -> int:
-    """One integer from ``sql`` over an open connection."""
-    row = conn.execute(sql).fetchone()
-    return int(row[0]) if row else 0
-
-
-def post_all(port: int, bodies: list[bytes], threads: int) -> float:
-    def worker(chunk: list[bytes]) -> int:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        ok = 0
-        for body in chunk:
-            conn.request(
-                "POST", "/api/v1/feedback", body=body, headers={"Content-Type": "application/json"}
-            )
-            response = conn.getresponse()
-            response.read()
-            if response.status != 201:
-                raise RuntimeError(f"API answered {response.status}")
-            ok += 1
-        conn.close()
-        return ok
-
-    chunks = [bodies[i::threads] for i in range(threads)]
-    started = time.perf_counter()
-    with ThreadPoolExecutor(threads) as pool:
-        total = sum(pool.map(worker, chunks))
-    assert total == len(bodies)
-    return time.perf_counter() - started
-
-
-def wait_until(predicate, timeout: float, interval: float = 0.5) -> float:
-    started = time.perf_counter()
+def _wait(predicate: Any, timeout: float, what: str, interval: float = 0.5) -> None:
+    deadline = time.monotonic() + timeout
     while not predicate():
-        if time.perf_counter() - started > timeout:
-            raise TimeoutError("benchmark condition not met in time")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not within {timeout:.0f} s: {what}")
         time.sleep(interval)
-    return time.perf_counter() - started
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=int, default=10_000)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument(
-        "--drain", type=int, default=2000, help="jobs for the one-worker drain rate"
-    )
-    parser.add_argument(
-        "--rounds", type=int, default=4, help="interleaved worker / in-process rounds"
-    )
-    args = parser.parse_args()
+class Poller(threading.Thread):
+    """Records when each submission's analysis row first became visible (time.time())."""
 
-    base = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    admin = base.rsplit("/", 1)[0] + "/postgres"
-    db_url = recreate_database(admin)
-    redis_server = RedisServer()
-    redis_server.start()
-    env = dict(os.environ)
-    env.update(
-        {
-            "CITIZENVOICE_ENV": "production",
-            "SECRET_KEY": "benchmark-only-secret",
-            "CITIZENVOICE_PII_KEY": "benchmark-only-pii-key",
-            "CITIZENVOICE_AUDIT_KEY": "benchmark-only-audit-key",
-            "DATABASE_URL": db_url,
-            "REDIS_URL": redis_server.url,
-            "CITIZENVOICE_SUBMISSION_LIMIT": "1000000/minute",
-            "PYTHONPATH": str(ROOT),
-        }
-    )
-    flask(env, "db", "upgrade")
-    flask(env, "seed", "--messages", "0")
+    def __init__(self, db_url: str, low: int) -> None:
+        super().__init__(daemon=True)
+        self.seen: dict[int, float] = {}
+        self._db_url = db_url
+        self._low = low  # every submission below this id has been seen (or came before)
+        self._halt = threading.Event()
 
-    texts = submittable_texts(args.n)
-    bodies = [_body(t, x) for t, x in texts]
+    def run(self) -> None:
+        with psycopg.connect(self._db_url, autocommit=True) as conn:
+            while not self._halt.is_set():
+                now = time.time()
+                rows = conn.execute(
+                    "SELECT submission_id FROM analysis WHERE submission_id >= %s", (self._low,)
+                ).fetchall()
+                for (submission_id,) in rows:
+                    self.seen.setdefault(submission_id, now)
+                while self._low in self.seen:
+                    self._low += 1
+                self._halt.wait(POLL_SECONDS)
 
-    port = free_port()
-    gunicorn = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    workers: list[subprocess.Popen[bytes]] = []
-    results: dict[str, object] = {
-        "n": args.n,
-        "workers": args.workers,
-        "client_threads": args.threads,
-    }
-    try:
-        wait_until(lambda: _port_open(port), 30, 0.2)
-        workers = [_start_worker(env) for _ in range(args.workers)]
-        time.sleep(8)  # models load before a worker takes jobs
-        started = time.perf_counter()
-        submit_seconds = post_all(port, bodies, args.threads)
-        results["submit_seconds"] = round(submit_seconds, 2)
-        results["submissions_per_second"] = round(args.n / submit_seconds, 1)
-        wait_until(lambda: count(db_url, "SELECT count(*) FROM analysis") >= args.n, 3600)
-        results["seconds_until_all_analysed"] = round(time.perf_counter() - started, 2)
-        results["lost"] = count(
-            db_url,
-            LOST_SQL,
-        )
-        results["analysed_twice"] = count(db_url, "SELECT count(*) FROM analysis WHERE runs > 1")
-        results["failed"] = count(
-            db_url, "SELECT count(*) FROM submission WHERE analysis_status = 'failed'"
-        )
-        for process in workers:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=60)
-        workers = []
+    def stop(self) -> None:
+        self._halt.set()
+        self.join(timeout=10)
 
-        # Old method (kept for comparison): re-analyse the first messages, already routed, and
-        # time from the first visible commit, when the first batch of 200 is already done.
-        from citizenvoice.jobs import enqueue_analysis, worker_redis
-        from nlp import Analyzer
 
-        drain = min(args.drain, args.n)
-        with psycopg.connect(db_url, autocommit=True) as conn:
-            conn.execute("TRUNCATE analysis, duplicate_band")
-            conn.execute("UPDATE submission SET analysis_status = 'pending'")
-            ids = [
-                row[0]
-                for row in conn.execute("SELECT id FROM submission ORDER BY id LIMIT %s", (drain,))
-            ]
-        connection = worker_redis(redis_server.url)
-        connection.flushdb()
-        for submission_id in ids:
-            enqueue_analysis(connection, submission_id)
-        one = _start_worker(env, burst=True)
-        wait_until(lambda: count(db_url, "SELECT count(*) FROM analysis") > 0, 600, 0.05)
-        t0 = time.perf_counter()
-        wait_until(lambda: count(db_url, "SELECT count(*) FROM analysis") >= drain, 3600, 0.2)
-        old_queued_rate = (drain - 1) / (time.perf_counter() - t0)
-        one.wait(timeout=60)
-        # The rest of the 10,000 were reset too: analyse them (untimed) so nothing stays pending.
-        with psycopg.connect(db_url) as conn:
-            rest = [
-                row[0]
-                for row in conn.execute(
-                    "SELECT id FROM submission WHERE analysis_status = 'pending' ORDER BY id"
+def post_at_rate(
+    port: int, bodies: list[bytes], rate: float, threads: int
+) -> tuple[list[tuple[float, float, int, str]], float]:
+    """Post ``bodies`` open loop at ``rate`` per second: [(sent, latency, status, code)], start."""
+    counter = itertools.count()
+    results: list[tuple[float, float, int, str]] = []
+    start = time.time() + 0.5
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while (i := next(counter)) < len(bodies):
+            time.sleep(max(0.0, start + i / rate - time.time()))
+            sent = time.time()
+            try:
+                conn.request(
+                    "POST",
+                    "/api/v1/feedback",
+                    body=bodies[i],
+                    headers={"Content-Type": "application/json"},
                 )
-            ]
-        for submission_id in rest:
-            enqueue_analysis(connection, submission_id)
-        _start_worker(env, burst=True).wait(timeout=3600)
-        analyzer = Analyzer.load()
-        sample = texts[:drain]
-        t0 = time.perf_counter()
-        for start in range(0, drain, 500):
-            analyzer.analyze_batch(sample[start : start + 500])
-        old_inprocess_rate = drain / (time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        for title, text in sample:
-            analyzer.analyze(title, text)
-        per_message_rate = drain / (time.perf_counter() - t0)
-        results["old_method"] = {
-            "one_worker_messages_per_second": round(old_queued_rate, 1),
-            "in_process_messages_per_second": round(old_inprocess_rate, 1),
-            "queued_vs_in_process": round(old_queued_rate / old_inprocess_rate, 3),
-            "load_average_1min": round(os.getloadavg()[0], 2),
-        }
+                response = conn.getresponse()
+                payload = response.read()
+                status = response.status
+            except OSError:
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                status, payload = 0, b"{}"
+            code = json.loads(payload).get("tracking_code", "") if status == 201 else ""
+            results.append((sent, time.time() - sent, status, code))
+        conn.close()
 
-        # Fair method: new messages (first analysis, routing included), one worker draining
-        # them, timed from its jobs' own start and end times; the same texts analysed
-        # in-process right before and right after, so load changes hit both alike.
-        rounds = []
-        fresh_texts = texts[drain:] + texts[:drain]
-        workers = [_start_worker(env)]
-        time.sleep(8)  # models load before the worker takes jobs
-        per_round = max(1, drain // args.rounds)
-        for number in range(args.rounds):
-            chunk = fresh_texts[number * per_round : (number + 1) * per_round]
-            if not chunk:
-                break
-            loads = [os.getloadavg()[0]]
-            before = _in_process_seconds(analyzer, chunk)
-            # A worker that has just started pays one-time costs (database connection,
-            # statement compilation and preparation, lazy imports) that a long-running worker
-            # paid long ago: a warm-up batch of other messages goes first and is not timed.
-            warm_up = fresh_texts[-(number + 1) * WARM_UP :][:WARM_UP]
-            post_all(port, [_body(t, x) for t, x in warm_up], args.threads)
-            wait_until(lambda: count(db_url, PENDING_SQL) == 0, 600, 0.1)
-            wait_until(lambda: _worker_idle(connection), 600, 0.1)
-            # The worker is paused (SIGSTOP) while the round's messages arrive, so its jobs
-            # meet the whole backlog, as they would behind a burst of submissions. (``rq
-            # suspend`` is not enough: a worker already blocked waiting for a job takes the
-            # first one queued and drains the backlog while it is still arriving.)
-            workers[0].send_signal(signal.SIGSTOP)
-            first_new = count(db_url, "SELECT coalesce(max(id), 0) FROM submission") + 1
-            post_all(port, [_body(t, x) for t, x in chunk], args.threads)
-            with psycopg.connect(db_url) as conn:
-                round_ids = [
-                    row[0]
-                    for row in conn.execute(
-                        "SELECT id FROM submission WHERE id >= %s ORDER BY id", (first_new,)
-                    )
-                ]
-            assert len(round_ids) == len(chunk), (len(round_ids), len(chunk))
-            workers[0].send_signal(signal.SIGCONT)
-            # While the worker drains, poll gently over one connection: a new PostgreSQL
-            # connection every 0.1 s (a backend fork each) took CPU from the worker and its
-            # database on these 2 cores. The round's time comes from RQ's own job timestamps,
-            # so the poll interval does not change the figure.
-            with psycopg.connect(db_url, autocommit=True) as poll:
-                wait_until(lambda: _scalar(poll, PENDING_SQL) == 0, 3600, 0.5)
-            wait_until(lambda: _worker_idle(connection), 600, 0.5)
-            worker_seconds, jobs = _worker_seconds(connection, round_ids)
-            after = _in_process_seconds(analyzer, chunk)
-            inprocess_seconds = (before + after) / 2
-            loads.append(os.getloadavg()[0])
-            rounds.append(
-                {
-                    "messages": len(chunk),
-                    "jobs": jobs,
-                    "worker_seconds": round(worker_seconds, 3),
-                    "in_process_seconds_before_after": [round(before, 3), round(after, 3)],
-                    "ratio": round(inprocess_seconds / worker_seconds, 3),
-                    "load_average_1min": round(sum(loads) / len(loads), 2),
-                }
+    with ThreadPoolExecutor(threads) as pool:
+        for _ in range(threads):
+            pool.submit(client)
+    return results, start
+
+
+def measure_rate(
+    port: int, db_url: str, texts: list[tuple[str, str]], rate: float, args: argparse.Namespace
+) -> dict[str, Any]:
+    """One step of (a): post for ``args.seconds`` at ``rate``, then wait for every analysis."""
+    count = int(rate * args.seconds)
+    bodies = [_body(t, x) for t, x in itertools.islice(itertools.cycle(texts), count)]
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        poller = Poller(db_url, _scalar(conn, "SELECT coalesce(max(id), 0) + 1 FROM submission"))
+    poller.start()
+    loads = [os.getloadavg()[0]]
+    results, start = post_at_rate(port, bodies, rate, args.threads)
+    loads.append(os.getloadavg()[0])
+    ok = [r for r in results if r[2] == 201]
+    codes = {r[3]: r[0] for r in ok}
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        _wait(
+            lambda: (
+                _scalar(conn, "SELECT count(*) FROM submission WHERE analysis_status = 'pending'")
+                == 0
+            ),
+            300,
+            "every submission analysed",
+        )
+        time.sleep(2 * POLL_SECONDS)
+        ids = dict(
+            conn.execute(
+                "SELECT tracking_code, id FROM submission WHERE tracking_code = ANY(%s)",
+                (list(codes),),
+            ).fetchall()
+        )
+    poller.stop()
+    delays = [
+        poller.seen[ids[code]] - sent for code, sent in codes.items() if ids[code] in poller.seen
+    ]
+    finished = max((r[0] + r[1] for r in results), default=start) - start
+    answered_in_time = sum(1 for r in ok if r[0] + r[1] - start <= args.seconds + 1)
+    return {
+        "rate": rate,
+        "submissions": count,
+        "answered_201": len(ok),
+        "errors": len(results) - len(ok),
+        "achieved_per_second": round(len(ok) / max(finished, 1e-9), 1),
+        "sustained": not (len(results) - len(ok)) and answered_in_time >= SUSTAINED_SHARE * count,
+        "api_ms_p50": round(1000 * _percentile([r[1] for r in ok], 0.5), 1),
+        "api_ms_p95": round(1000 * _percentile([r[1] for r in ok], 0.95), 1),
+        "analysed": len(delays),
+        "share_stored_within_5s": round(
+            sum(1 for d in delays if d <= WITHIN_SECONDS) / max(1, len(ok)), 4
+        ),
+        "stored_seconds_p50": round(_percentile(delays, 0.5), 2),
+        "stored_seconds_p95": round(_percentile(delays, 0.95), 2),
+        "stored_seconds_max": round(max(delays, default=0.0), 2),
+        "load_average_1min": [round(x, 2) for x in loads],
+    }
+
+
+def grow_to(db_url: str, target: int) -> int:
+    """Copy stored submissions with their analyses (SQL) until ``target`` exist; the count."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        submission_columns = _columns(conn, "submission", {"id", "tracking_code"})
+        analysis_columns = _columns(conn, "analysis", {"id", "submission_id", "search_vector"})
+        for generation in itertools.count(1):
+            have = _scalar(conn, "SELECT count(*) FROM submission")
+            if have >= target:
+                return have
+            tag = f"bench{generation}-"
+            cols = ", ".join(submission_columns)
+            conn.execute(
+                f"INSERT INTO submission (tracking_code, {cols}) "
+                f"SELECT %s || id, {cols} FROM submission ORDER BY id LIMIT %s",
+                (tag, target - have),
             )
-        messages = sum(r["messages"] for r in rounds)
-        queued_rate = messages / sum(r["worker_seconds"] for r in rounds)
-        inprocess_rate = messages / sum(
-            sum(r["in_process_seconds_before_after"]) / 2 for r in rounds
-        )
-        results["one_worker_messages_per_second"] = round(queued_rate, 1)
-        results["in_process_messages_per_second"] = round(inprocess_rate, 1)
-        results["in_process_one_by_one_messages_per_second"] = round(per_message_rate, 1)
-        results["queued_vs_in_process"] = round(queued_rate / inprocess_rate, 3)
-        results["rounds"] = rounds
-        results["final_lost"] = count(db_url, LOST_SQL)
-        results["final_analysed_twice"] = count(
-            db_url, "SELECT count(*) FROM analysis WHERE runs > 1"
-        )
-        results["load_average"] = [round(x, 2) for x in os.getloadavg()]
-    finally:
-        for process in workers:
-            process.kill()
-        gunicorn.send_signal(signal.SIGTERM)
-        gunicorn.wait(timeout=30)
-        redis_server.stop()
-    print(json.dumps(results, ensure_ascii=False))
+            acols = ", ".join(analysis_columns)
+            conn.execute(
+                f"INSERT INTO analysis (submission_id, {acols}) "
+                f"SELECT n.id, {', '.join('a.' + c for c in analysis_columns)} "
+                "FROM submission n JOIN analysis a "
+                "ON a.submission_id = substr(n.tracking_code, length(%s) + 1)::int "
+                "WHERE n.tracking_code LIKE %s",
+                (tag, tag + "%"),
+            )
+        raise AssertionError("unreachable")
+
+
+def _columns(conn: psycopg.Connection[Any], table: str, skip: set[str]) -> list[str]:
+    rows = conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+        "AND is_generated = 'NEVER' ORDER BY ordinal_position",
+        (table,),
+    ).fetchall()
+    return [name for (name,) in rows if name not in skip]
+
+
+def measure_reanalysis(db_url: str, redis_url: str, target: int, parts: int) -> dict[str, Any]:
+    """(b): copy messages up to ``target``, re-analyse them all in ``parts`` jobs, time it."""
+    from rq.job import JobStatus
+
+    from citizenvoice.jobs import enqueue_reanalyse_all, worker_redis
+
+    messages = grow_to(db_url, target)
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE submission")
+        conn.execute("VACUUM ANALYZE analysis")
+    connection = worker_redis(redis_url)
+    loads = [os.getloadavg()[0]]
+    started = time.time()
+    jobs = enqueue_reanalyse_all(connection, parts=parts)
+    done = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
+    _wait(lambda: all(job.get_status() in done for job in jobs), 3 * 3600, "re-analysis", 1.0)
+    seconds = time.time() - started
+    loads.append(os.getloadavg()[0])
+    statuses = [job.get_status().value for job in jobs]
+    with psycopg.connect(db_url) as conn:
+        not_rerun = _scalar(conn, "SELECT count(*) FROM analysis WHERE runs < 2")
+    rate = messages / seconds
+    return {
+        "messages": messages,
+        "jobs": parts,
+        "job_statuses": statuses,
+        "not_reanalysed": not_rerun,
+        "seconds": round(seconds, 1),
+        "per_second": round(rate, 1),
+        "extrapolated_minutes_for_1000000": round(1_000_000 / rate / 60, 1),
+        "load_average_1min": [round(x, 2) for x in loads],
+    }
 
 
 def _body(title: str, text: str) -> bytes:
@@ -362,65 +287,120 @@ def _body(title: str, text: str) -> bytes:
     ).encode()
 
 
-def _start_worker(env: dict[str, str], burst: bool = False) -> subprocess.Popen[bytes]:
-    """A worker on the analysis queue; its log goes to $BENCH_WORKER_LOG if that is set."""
-    log_path = os.environ.get("BENCH_WORKER_LOG")
-    log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
-    return subprocess.Popen(
-        [sys.executable, "worker.py", "--queues", "analysis", *(["--burst"] if burst else [])],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=log,
-    )
-
-
-def _in_process_seconds(analyzer: object, chunk: list[tuple[str, str]]) -> float:
-    """What ``python -m nlp bench`` measures: the pipeline on batches of 500 messages."""
-    t0 = time.perf_counter()
-    for start in range(0, len(chunk), 500):
-        analyzer.analyze_batch(chunk[start : start + 500])  # type: ignore[attr-defined]
-    return time.perf_counter() - t0
-
-
-def _worker_seconds(connection: object, submission_ids: list[int]) -> tuple[float, int]:
-    """From the first analysis job's start to the last one's end (RQ's own timestamps).
-
-    Jobs a batch took along were removed from the queue and never ran; the ones that ran
-    cover every submission (checked by the caller's lost count). Model loading happens before
-    the first job and is not counted, as ``Analyzer.load`` is not in the in-process time.
-    """
-    from rq.job import Job
-
-    from citizenvoice.jobs import analysis_job_id
-
-    jobs = [
-        job
-        for job in Job.fetch_many([analysis_job_id(i) for i in submission_ids], connection)  # type: ignore[arg-type]
-        if job is not None and job.started_at is not None and job.ended_at is not None
-    ]
-    started = min(job.started_at for job in jobs)  # type: ignore[type-var]
-    ended = max(job.ended_at for job in jobs)  # type: ignore[type-var]
-    return (ended - started).total_seconds(), len(jobs)
-
-
-def _worker_idle(connection: object) -> bool:
-    """No analysis job queued or running (a finished job has its ``ended_at`` recorded)."""
-    from rq import Queue
-    from rq.registry import StartedJobRegistry
-
-    from citizenvoice.jobs import ANALYSIS
-
-    queue = Queue(ANALYSIS.queue, connection=connection)  # type: ignore[arg-type]
-    return queue.count == 0 and StartedJobRegistry(queue=queue).count == 0
-
-
 def _port_open(port: int) -> bool:
     try:
         socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
         return True
     except OSError:
         return False
+
+
+def _environment(db_url: str, redis_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "CITIZENVOICE_ENV": "production",
+            "SECRET_KEY": "benchmark-only-secret",
+            "CITIZENVOICE_PII_KEY": "benchmark-only-pii-key",
+            "CITIZENVOICE_AUDIT_KEY": "benchmark-only-audit-key",
+            "DATABASE_URL": db_url,
+            "REDIS_URL": redis_url,
+            "CITIZENVOICE_SUBMISSION_LIMIT": "1000000/minute",
+        }
+    )
+    return env
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Run (a) and (b) as the arguments say and print the figures as one JSON object."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rates", default="30,60,90,120", help="submissions per second")
+    parser.add_argument("--seconds", type=float, default=60.0, help="length of each rate step")
+    parser.add_argument("--reanalyse", type=int, default=100_000, help="messages; 0: skip (b)")
+    parser.add_argument("--workers", type=int, default=2, help="worker.py processes")
+    parser.add_argument("--web-workers", type=int, default=4, help="gunicorn processes")
+    parser.add_argument("--threads", type=int, default=32, help="client threads")
+    parser.add_argument("--database", default="citizenvoice_bench")
+    args = parser.parse_args(argv)
+
+    server = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
+    with psycopg.connect(server.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{args.database}"')
+    db_url = server.rsplit("/", 1)[0] + "/" + args.database
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    env = _environment(db_url, redis_url)
+    for command in (["db", "upgrade"], ["seed", "--messages", "0"]):
+        subprocess.run(
+            [str(BIN / "flask"), "--app", "wsgi", *command],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    port = socket.socket()
+    port.bind(("127.0.0.1", 0))
+    web_port = int(port.getsockname()[1])
+    port.close()
+    web = [str(BIN / "gunicorn"), "-w", str(args.web_workers), "-b", f"127.0.0.1:{web_port}"]
+    processes = [
+        subprocess.Popen(
+            [*web, "wsgi:app"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
+    processes += [
+        subprocess.Popen(
+            [sys.executable, "worker.py"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(args.workers)
+    ]
+    results: dict[str, Any] = {
+        "cores": os.cpu_count(),
+        "web_workers": args.web_workers,
+        "workers": args.workers,
+        "client_threads": args.threads,
+    }
+    try:
+        _wait(lambda: _port_open(web_port), 60, "gunicorn listening", 0.2)
+        time.sleep(10)  # workers load the models before they take jobs
+        texts = submittable_texts(20_000)
+        # Untimed warm-up: every gunicorn process and worker pays its one-time costs (lazy
+        # imports, first connections, prepared statements) before the first timed request.
+        warm_up = argparse.Namespace(**{**vars(args), "seconds": 10.0})
+        measure_rate(web_port, db_url, texts[-100:], 10.0, warm_up)
+        steps = []
+        for rate in (float(r) for r in args.rates.split(",")):
+            steps.append(measure_rate(web_port, db_url, texts, rate, args))
+            if not steps[-1]["sustained"]:
+                break
+        sustained = [s for s in steps if s["sustained"]]
+        results["submission_steps"] = steps
+        results["highest_sustained_rate"] = sustained[-1]["rate"] if sustained else None
+        if args.reanalyse:
+            results["reanalysis"] = measure_reanalysis(
+                db_url, redis_url, args.reanalyse, args.workers
+            )
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    print(json.dumps(results, ensure_ascii=False))
+    return results
 
 
 if __name__ == "__main__":

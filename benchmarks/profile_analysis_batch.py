@@ -1,8 +1,8 @@
-"""Profile the storage side of batch analysis: everything ``analyse_pending_batch`` does outside nlp.
+"""Profile the storage side of batch analysis: everything ``analyse_batch`` does outside nlp.
 
 Files N real TipDM messages through ``submit_feedback`` (department 不确定, so routing runs) into a
 fresh PostgreSQL database ``citizenvoice_profile`` (or a SQLite file with ``--sqlite``), runs
-the nlp pipeline on them once up front, then drains them with ``analyse_pending_batch`` in
+the nlp pipeline on them once up front, then drains them with ``analyse_batch`` in
 batches (one commit each, as the worker does) with an analyzer that hands back the precomputed
 results. So the figures are the per-message cost of the database work alone: loading and
 locking, the analysis upsert, routing and its status events, duplicate groups, the outbox, the
@@ -57,7 +57,7 @@ def _interleaved(app: Any, analyzer: Any, batch: int) -> None:
     """Per batch: nlp alone on the batch's texts, then the service (nlp + storage) on it."""
     from citizenvoice.extensions import db
     from citizenvoice.models import Submission
-    from citizenvoice.services.analysis import analyse_pending_batch
+    from citizenvoice.services.analysis import analyse_batch
 
     nlp_seconds = service_seconds = 0.0
     with app.app_context():
@@ -70,7 +70,7 @@ def _interleaved(app: Any, analyzer: Any, batch: int) -> None:
             t0 = time.perf_counter()
             analyzer.analyze_batch([(r.title or "", r.text) for r in chunk])
             t1 = time.perf_counter()
-            outcomes = analyse_pending_batch(chunk[0].id, analyzer, batch_size=batch)
+            outcomes = analyse_batch(analyzer, first=chunk[0].id, batch_size=batch)
             db.session.commit()
             db.session.remove()
             t2 = time.perf_counter()
@@ -121,7 +121,7 @@ def _time_steps(steps: dict[str, float]) -> None:
     timed(workflow.SystemActionBatch, "write", "  of which workflow writes")
     timed(workflow.SystemActionBatch, "attempt", "  of which workflow rules (attempt)")
     timed(analysis, "_result_values", "result columns")
-    timed(analysis, "_analyse_locked", "whole batch (analyse_pending_batch)")
+    timed(analysis, "_analyse_locked", "whole batch (analyse_batch)")
 
 
 def _time_statements(engine: Any, statements: dict[str, list[float]]) -> None:
@@ -242,7 +242,7 @@ def main() -> None:
     from citizenvoice import create_app
     from citizenvoice.extensions import db
     from citizenvoice.models import Submission
-    from citizenvoice.services.analysis import analyse_pending_batch
+    from citizenvoice.services.analysis import analyse_batch
     from nlp import Analyzer
 
     texts = submittable_texts(args.stored + args.n)
@@ -278,7 +278,7 @@ def main() -> None:
         db.session.remove()
         for start in range(0, args.stored, args.batch):
             size = min(args.batch, args.stored - start)  # never into the timed messages
-            analyse_pending_batch(ids[start], cached, batch_size=size)
+            analyse_batch(cached, first=ids[start], batch_size=size)
             db.session.commit()
             db.session.remove()
         ids = ids[args.stored :]
@@ -291,7 +291,7 @@ def main() -> None:
         # As in the worker: a batch drops the queued jobs it took along, so the next job is
         # the next submission still pending.
         for submission_id in ids[:: args.batch]:
-            outcomes = analyse_pending_batch(submission_id, cached, batch_size=args.batch)
+            outcomes = analyse_batch(cached, first=submission_id, batch_size=args.batch)
             t1 = time.perf_counter()
             db.session.commit()
             steps["commit"] = steps.get("commit", 0.0) + time.perf_counter() - t1
@@ -306,7 +306,7 @@ def main() -> None:
         f"  load average {os.getloadavg()[0]:.2f}"
     )
     print(f"nlp analyze_batch: {1000 * nlp_seconds / len(stored):.3f} ms per message")
-    print(f"storage (analyse_pending_batch + commit): {1000 * storage_seconds / len(ids):.3f} ms")
+    print(f"storage (analyse_batch + commit): {1000 * storage_seconds / len(ids):.3f} ms")
     print(
         f"  of which this process's CPU (the Python side): "
         f"{1000 * storage_cpu_seconds / len(ids):.3f} ms per message"

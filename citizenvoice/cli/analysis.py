@@ -81,18 +81,27 @@ def analysis_retry_failed_command(submission_ids: tuple[int, ...]) -> None:
 
 @analysis_group.command("reanalyse")
 @click.option("--wait/--no-wait", default=True, help="Show a progress bar until the job ends.")
+@click.option(
+    "--parts",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Split the work into this many jobs, one per worker that should share it.",
+)
 @with_appcontext
-def analysis_reanalyse_command(wait: bool) -> None:
+def analysis_reanalyse_command(wait: bool, parts: int) -> None:
     """Queue the batch re-analysis of every submission (with a progress bar)."""
     if current_app.config.get("ANALYSIS_IN_PROCESS"):
         result = reanalyse_all_job()
         click.echo(f"re-analysed {result['analysed']} submissions in this process")
         return
     connection = worker_redis(current_app.config["REDIS_URL"])
-    job = enqueue_reanalyse_all(connection)
-    click.echo(f"queued {job.id}")
+    jobs = enqueue_reanalyse_all(connection, parts=parts)
+    for job in jobs:
+        click.echo(f"queued {job.id}")
     if wait:
-        _follow_progress(connection, job.id)
+        for job in jobs:
+            _follow_progress(connection, job.id)
 
 
 @analysis_group.command("progress")

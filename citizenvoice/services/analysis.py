@@ -1,4 +1,4 @@
-"""Analysing a submission: run nlp once, upsert its analysis row, route it, group duplicates.
+"""Analysing submissions in batches: run nlp once, upsert analyses, route, group duplicates.
 
 Safe to run twice (delivery is at least once): the submission row is locked for the duration
 on PostgreSQL, the analysis row is upserted by submission id, the routing event is written
@@ -7,11 +7,12 @@ once, and the duplicate bands are replaced.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from sqlalchemy import Connection, Row, Table, func, select, update
+from sqlalchemy import Row, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from citizenvoice.domain.analysis import (
@@ -36,17 +37,15 @@ from citizenvoice.services.duplicates import assign_duplicate_groups
 from citizenvoice.services.outbox import ANALYSE_TOPIC
 from citizenvoice.services.workflow import SYSTEM, SystemActionBatch, expire_cached
 
+if TYPE_CHECKING:  # the web process never loads nlp's models through this module
+    from nlp import Analysis as NlpAnalysis
+
 __all__ = [
     "AnalysisOutcome",
-    "Mined",
     "TextAnalyzer",
-    "analyse_claimed",
-    "analyse_pending_batch",
+    "analyse_batch",
     "analyse_submission",
-    "claim_batch_of",
-    "claim_pending",
     "mark_analysis_failed",
-    "mine",
     "reset_failed_analysis",
 ]
 
@@ -57,13 +56,14 @@ NOTHING_TO_ANALYSE = "nothing-to-analyse"
 # cost more than the analysis itself.
 _SUBMISSIONS = cast(Table, Submission.__table__)
 _ANALYSES = cast(Table, Analysis.__table__)
+_PENDING = (_SUBMISSIONS.c.analysis_status == AnalysisStatus.PENDING.value,)
 
 
 class TextAnalyzer(Protocol):
     """What the service needs of nlp.Analyzer."""
 
-    def analyze(self, title: str, text: str) -> Any:
-        """Analyse one message."""
+    def analyze_batch(self, items: Iterable[tuple[str, str]]) -> list[NlpAnalysis]:
+        """Analyse (title, text) messages in one model pass."""
         ...
 
 
@@ -77,10 +77,6 @@ class AnalysisOutcome:
     routed_to: str | None = None
     duplicate_group: str | None = None
     runs: int = 0
-
-
-# nlp results of submissions by id, each with the (title, text) it was computed from.
-Mined = dict[int, tuple[tuple[str, str], Any]]
 
 
 def _locked_submission(submission_id: int) -> Submission | None:
@@ -107,6 +103,58 @@ def _locked_rows(
     return list(db.session.execute(query.with_for_update(skip_locked=skip_locked)))
 
 
+def analyse_batch(
+    analyzer: TextAnalyzer,
+    *,
+    first: int | None = None,
+    ids: Sequence[int] | None = None,
+    batch_size: int = 500,
+    min_confidence: float = DEFAULT_ROUTING_MIN_CONFIDENCE,
+) -> list[AnalysisOutcome]:
+    """Claim a batch of submissions, run nlp over it once and store every result; never commits.
+
+    The one analysis path: the analysis job, the in-process runner, the re-analysis of
+    everything and the tests all come here. Which batch:
+
+    - ``first``: that submission, then up to ``batch_size - 1`` other pending ones no other
+      transaction holds (SKIP LOCKED), so concurrent workers take disjoint batches. A
+      submission already analysed gives ``already_analysed``, a deleted one ``missing``.
+    - ``ids``: exactly these submissions, analysed again even if they were before (a model
+      change); deleted ones give ``missing``.
+    - neither: the oldest ``batch_size`` pending submissions no other transaction holds (a
+      worker working off a backlog); an empty list when there are none.
+
+    One transaction and one model pass per batch: per-message commits (a WAL flush each on
+    PostgreSQL) and per-message model calls cost several times the analysis itself. The rows
+    stay locked until the caller commits. Outcomes: ``first``'s first, the others in id
+    order; for ``ids``, in id order with deleted ones last.
+    """
+    if first is not None and ids is not None:
+        raise ValueError("analyse_batch takes first or ids, not both")
+    if ids is not None:
+        if not ids:
+            return []
+        rows = _locked_rows(in_ids(_SUBMISSIONS.c.id, list(ids)))
+        found = {row.id for row in rows}
+        missing = [_missing(i) for i in ids if i not in found]
+        return (_analyse_locked(rows, analyzer, min_confidence) if rows else []) + missing
+    if first is None:
+        rows = _locked_rows(*_PENDING, limit=max(1, batch_size), skip_locked=True)
+        return _analyse_locked(rows, analyzer, min_confidence) if rows else []
+    rows = _locked_rows(_SUBMISSIONS.c.id == first)
+    if not rows:
+        return [_missing(first)]
+    if rows[0].analysis_status == AnalysisStatus.DONE.value:
+        return [AnalysisOutcome(first, "already_analysed")]
+    others = _locked_rows(
+        *_PENDING,
+        _SUBMISSIONS.c.id != first,
+        limit=max(0, batch_size - 1),
+        skip_locked=True,
+    )
+    return _analyse_locked([*rows, *others], analyzer, min_confidence)
+
+
 def analyse_submission(
     submission_id: int,
     analyzer: TextAnalyzer,
@@ -114,128 +162,35 @@ def analyse_submission(
     min_confidence: float = DEFAULT_ROUTING_MIN_CONFIDENCE,
 ) -> AnalysisOutcome:
     """Analyse one submission by id and store the result (again, if it was analysed before)."""
-    rows = _locked_rows(_SUBMISSIONS.c.id == submission_id)
-    if not rows:
-        _mark_outbox(submission_id, OutboxStatus.DONE, "submission no longer exists")
-        return AnalysisOutcome(submission_id, "missing")
-    return _analyse_locked(rows, analyzer, min_confidence)[0]
+    return analyse_batch(analyzer, ids=[submission_id], min_confidence=min_confidence)[0]
 
 
-def analyse_pending_batch(
-    submission_id: int,
-    analyzer: TextAnalyzer,
-    *,
-    batch_size: int = 50,
-    min_confidence: float = DEFAULT_ROUTING_MIN_CONFIDENCE,
-) -> list[AnalysisOutcome]:
-    """Analyse a submission together with up to ``batch_size - 1`` other pending ones.
-
-    One database transaction and one model pass for the whole batch: per-message commits (a
-    WAL flush each on PostgreSQL) and per-message model calls cost several times the analysis
-    itself. The other submissions are claimed with FOR UPDATE SKIP LOCKED, so concurrent
-    workers take disjoint batches; their own queued jobs later find them done and return at
-    once. A submission already analysed is not analysed again (use ``analyse_submission`` to
-    force a re-run). Writes with a constant number of statements per batch; never commits.
-    """
-    claimed = claim_batch_of(submission_id, batch_size)
-    if isinstance(claimed, AnalysisOutcome):
-        return [claimed]
-    return _analyse_locked(claimed, analyzer, min_confidence)
+def _missing(submission_id: int) -> AnalysisOutcome:
+    """The outcome for a submission deleted since it was queued; its outbox row is done."""
+    _mark_outbox(submission_id, OutboxStatus.DONE, "submission no longer exists")
+    return AnalysisOutcome(submission_id, "missing")
 
 
-def claim_batch_of(submission_id: int, batch_size: int) -> list[Row[Any]] | AnalysisOutcome:
-    """Lock a submission and up to ``batch_size - 1`` other pending ones, it first.
-
-    The claim of :func:`analyse_pending_batch`, for a caller that mines and stores the rows
-    itself (:func:`mine`, :func:`analyse_claimed`). Returns the outcome instead when there is
-    nothing to do: ``missing`` (its outbox row is marked done) or ``already_analysed``.
-    """
-    rows = _locked_rows(_SUBMISSIONS.c.id == submission_id)
-    if not rows:
-        _mark_outbox(submission_id, OutboxStatus.DONE, "submission no longer exists")
-        return AnalysisOutcome(submission_id, "missing")
-    if rows[0].analysis_status == AnalysisStatus.DONE.value:
-        return AnalysisOutcome(submission_id, "already_analysed")
-    others = _locked_rows(
-        _SUBMISSIONS.c.analysis_status == AnalysisStatus.PENDING.value,
-        _SUBMISSIONS.c.id != submission_id,
-        limit=max(0, batch_size - 1),
-        skip_locked=True,
-    )
-    return [*rows, *others]
-
-
-def claim_pending(
-    limit: int, *, ids: list[int] | None = None, connection: Connection | None = None
-) -> list[Row[Any]]:
-    """Lock up to ``limit`` pending submissions no other transaction holds (SKIP LOCKED).
-
-    The oldest first, or only those of ``ids``. On ``connection`` (a transaction of its own)
-    when given, else in the session's transaction; the rows stay locked until it ends.
-    """
-    where = [_SUBMISSIONS.c.analysis_status == AnalysisStatus.PENDING.value]
-    if ids is not None:
-        where.append(in_ids(_SUBMISSIONS.c.id, ids))
-    query = (
-        select(_SUBMISSIONS)
-        .where(*where)
-        .order_by(_SUBMISSIONS.c.id)
-        .limit(max(1, limit))
-        .with_for_update(skip_locked=True)
-    )
-    return list((connection or db.session).execute(query))
-
-
-def mine(submissions: list[Row[Any]], analyzer: TextAnalyzer, known: Mined | None = None) -> Mined:
-    """The nlp results of the analysable submissions (one model pass); touches no database.
-
-    Results in ``known`` are reused where they were computed from the row's current title and
-    text; the rest are mined now.
-    """
+def _mine(submissions: list[Row[Any]], analyzer: TextAnalyzer) -> dict[int, NlpAnalysis]:
+    """The nlp results of the analysable submissions, by id (one model pass, no database)."""
     # Imported here: the web process only needs this module's other functions, not the models.
     from nlp import is_analyzable
 
-    results: Mined = {}
-    todo: list[tuple[int, tuple[str, str]]] = []
-    for submission in submissions:
-        item = (submission.title or "", submission.text)
-        if not is_analyzable(*item):
-            continue
-        ahead = (known or {}).get(submission.id)
-        if ahead is not None and ahead[0] == item:
-            results[submission.id] = ahead
-        else:
-            todo.append((submission.id, item))
-    if todo:
-        items = [item for _id, item in todo]
-        batch = getattr(analyzer, "analyze_batch", None)
-        found = batch(items) if batch is not None else [analyzer.analyze(t, x) for t, x in items]
-        for (submission_id, item), result in zip(todo, found, strict=True):
-            results[submission_id] = (item, result)
-    return results
-
-
-def analyse_claimed(
-    submissions: list[Row[Any]],
-    analyzer: TextAnalyzer,
-    mined: Mined,
-    *,
-    min_confidence: float = DEFAULT_ROUTING_MIN_CONFIDENCE,
-) -> list[AnalysisOutcome]:
-    """Store the analysis of submissions this transaction claimed, from results mined earlier.
-
-    For a caller that mines one batch while the previous one is stored (the worker's backlog
-    drain): ``mined`` should come from :func:`mine` on these rows; anything it lacks or mined
-    from other text is mined here. Never commits.
-    """
-    return _analyse_locked(submissions, analyzer, min_confidence, mined)
+    todo = [
+        (submission.id, (submission.title or "", submission.text))
+        for submission in submissions
+        if is_analyzable(submission.title or "", submission.text)
+    ]
+    if not todo:
+        return {}
+    found = analyzer.analyze_batch([item for _id, item in todo])
+    return {
+        submission_id: result for (submission_id, _item), result in zip(todo, found, strict=True)
+    }
 
 
 def _analyse_locked(
-    submissions: list[Row[Any]],
-    analyzer: TextAnalyzer,
-    min_confidence: float,
-    mined: Mined | None = None,
+    submissions: list[Row[Any]], analyzer: TextAnalyzer, min_confidence: float
 ) -> list[AnalysisOutcome]:
     """Analyse locked submissions (one model pass) and store every result, the first first.
 
@@ -244,10 +199,7 @@ def _analyse_locked(
     submissions (analysis status, routing, workflow state of 分派 / 标记紧急), one INSERT of
     their timeline events and one UPDATE of the outbox, whatever the batch size.
     """
-    results = {
-        submission_id: result
-        for submission_id, (_item, result) in mine(submissions, analyzer, mined).items()
-    }
+    results = _mine(submissions, analyzer)
     ordered = sorted(submissions, key=lambda s: s.id)
     ids = [s.id for s in ordered]
     corrected = dict(
@@ -332,7 +284,7 @@ def _upsert_analyses(values: list[dict[str, Any]]) -> dict[int, tuple[int, int]]
     }
 
 
-def _result_values(result: Any) -> dict[str, Any]:
+def _result_values(result: NlpAnalysis) -> dict[str, Any]:
     """The analysis columns of an nlp.Analysis."""
     return {
         "model_version": str(result.model_version)[:200],

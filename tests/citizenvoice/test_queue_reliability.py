@@ -35,8 +35,8 @@ from citizenvoice import create_app
 from citizenvoice.extensions import db
 from citizenvoice.jobs import (
     ANALYSIS,
-    _drop_queued_analysis_jobs,
     analysis_job_id,
+    drop_queued_analysis_jobs,
     enqueue_analysis,
     enqueue_reanalyse_all,
     relay_outbox,
@@ -201,17 +201,17 @@ def test_the_queued_jobs_a_batch_took_along_are_dropped_and_the_rest_keep_their_
         enqueue_analysis(connection, submission_id)
     queue = Queue(ANALYSIS.queue, connection=connection)
     connection.rpush(queue.key, analysis_job_id(4))  # a stray second copy of a queued id
-    removed = _drop_queued_analysis_jobs(connection, [2, 4, 6, 99])  # 99: never queued
+    removed = drop_queued_analysis_jobs(connection, [2, 4, 6, 99])  # 99: never queued
     assert removed == 3
     assert queue.job_ids == [analysis_job_id(i) for i in (1, 3, 5)]
     for gone in (2, 4, 6):
         assert not connection.exists(Job.key_for(analysis_job_id(gone)))
     for kept in (1, 3, 5):
         assert Job.fetch(analysis_job_id(kept), connection=connection).get_status() == "queued"
-    assert _drop_queued_analysis_jobs(connection, [2, 4]) == 0  # nothing of theirs is left
+    assert drop_queued_analysis_jobs(connection, [2, 4]) == 0  # nothing of theirs is left
     assert queue.job_ids == [analysis_job_id(i) for i in (1, 3, 5)]
     private_redis.stop()
-    assert _drop_queued_analysis_jobs(connection, [1]) == 0  # Redis gone: logged, not raised
+    assert drop_queued_analysis_jobs(connection, [1]) == 0  # Redis gone: logged, not raised
 
 
 def test_a_job_for_a_deleted_submission_finishes_cleanly(queued_app, private_redis):
@@ -242,7 +242,7 @@ def test_a_batch_job_past_its_timeout_fails_visibly(queued_app, private_redis):
     try:
         with engine.connect() as holder:
             holder.execute(text("SELECT id FROM submission ORDER BY id LIMIT 1 FOR UPDATE"))
-            job = enqueue_reanalyse_all(connection, timeout=1)
+            (job,) = enqueue_reanalyse_all(connection, timeout=1)
             # The lock is held until the worker exits, so only the job's timeout can end the
             # run: a worker still waiting after 60 s raises TimeoutExpired (a hang, not a speed).
             _run_burst_worker(worker_env(TEST_DATABASE_URL, private_redis.url), timeout=60)

@@ -19,7 +19,7 @@ from citizenvoice.domain.analysis import AnalysisStatus, Routing
 from citizenvoice.extensions import db
 from citizenvoice.models import Analysis, OutboxMessage, StatusEvent, Submission
 from citizenvoice.services.accounts import create_user
-from citizenvoice.services.analysis import analyse_pending_batch, analyse_submission
+from citizenvoice.services.analysis import analyse_batch, analyse_submission
 from citizenvoice.services.casework import correct_category
 from config import DevelopmentConfig
 
@@ -52,7 +52,7 @@ def _reset_to_pending(ids: list[int]) -> None:
 def test_a_batch_analysed_twice_keeps_one_row_per_case_and_counts_its_runs(store, analyzer):
     ids = [file_submission(store, text) for text in (SCHOOL_FEES, ELEVATOR, WAGES)]
     with store.app_context():
-        first = analyse_pending_batch(ids[0], analyzer, batch_size=10)
+        first = analyse_batch(analyzer, first=ids[0], batch_size=10)
         db.session.commit()
         assert [(o.submission_id, o.status, o.runs) for o in first] == [
             (i, "analysed", 1) for i in ids
@@ -63,7 +63,7 @@ def test_a_batch_analysed_twice_keeps_one_row_per_case_and_counts_its_runs(store
         )
         db.session.commit()
         _reset_to_pending(ids)
-        second = analyse_pending_batch(ids[2], analyzer, batch_size=10)
+        second = analyse_batch(analyzer, first=ids[2], batch_size=10)
         db.session.commit()
         assert sorted((o.submission_id, o.runs) for o in second) == [(i, 2) for i in ids]
         rows = {a.submission_id: a for a in db.session.scalars(select(Analysis))}
@@ -78,14 +78,14 @@ def test_a_batch_analysed_twice_keeps_one_row_per_case_and_counts_its_runs(store
 def test_a_staff_correction_survives_batch_reanalysis(store, analyzer):
     case_id = file_submission(store, SCHOOL_FEES, department="jyty")
     with store.app_context():
-        analyse_pending_batch(case_id, analyzer)
+        analyse_batch(analyzer, first=case_id)
         db.session.commit()
         clerk = create_user("clerk", "a-long-enough-password", "office")
         case = db.session.get(Submission, case_id)
         correct_category(clerk, case, "环境保护")
         db.session.commit()
         _reset_to_pending([case_id])
-        (outcome,) = analyse_pending_batch(case_id, analyzer)
+        (outcome,) = analyse_batch(analyzer, first=case_id)
         db.session.commit()
         row = db.session.scalar(select(Analysis).where(Analysis.submission_id == case_id))
         assert outcome.category == row.category == "环境保护"
@@ -132,7 +132,7 @@ def test_a_batch_routes_and_marks_urgent_exactly_as_one_by_one_analysis(store, a
         for case_id in alone:
             analyse_submission(case_id, analyzer, min_confidence=0.0)
             db.session.commit()
-        outcomes = analyse_pending_batch(together[0], analyzer, batch_size=10, min_confidence=0.0)
+        outcomes = analyse_batch(analyzer, first=together[0], batch_size=10, min_confidence=0.0)
         db.session.commit()
         assert [o.submission_id for o in outcomes] == together
         for one, batched in zip(alone, together, strict=True):
@@ -152,7 +152,7 @@ def test_near_duplicates_in_one_batch_join_the_earlier_ones_group(store, analyze
         file_submission(store, text) for text in (ELEVATOR, ELEVATOR_AGAIN, SCHOOL_FEES)
     )
     with store.app_context():
-        outcomes = analyse_pending_batch(again, analyzer, batch_size=10)
+        outcomes = analyse_batch(analyzer, first=again, batch_size=10)
         db.session.commit()
         groups = {o.submission_id: o.duplicate_group for o in outcomes}
         assert groups == {again: f"g{first}", first: f"g{first}", other: f"g{other}"}
@@ -307,7 +307,7 @@ def test_band_buckets_keep_the_stored_hash_definition():
 
 
 def test_the_drain_leaves_a_case_another_transaction_holds_and_analyses_every_other(seeded):
-    """The read-ahead claims with SKIP LOCKED on its own connection: a held case is left."""
+    """The drain claims with SKIP LOCKED: a case another transaction holds is left to its own job."""
     from sqlalchemy import create_engine, text
 
     from citizenvoice.jobs import analyse_submission_job
@@ -335,50 +335,64 @@ def test_the_drain_leaves_a_case_another_transaction_holds_and_analyses_every_ot
         engine.dispose()
 
 
-def test_results_mined_ahead_are_used_only_for_the_text_they_were_mined_from(store, analyzer):
-    from citizenvoice.services.analysis import analyse_claimed, claim_batch_of, mine
-
-    ids = [file_submission(store, text) for text in (SCHOOL_FEES, ELEVATOR, EMOJI)]
+def test_given_ids_are_analysed_again_and_a_deleted_one_is_reported_missing(store, analyzer):
+    """The re-analysis after a model change: the named cases run again, done or not."""
+    ids = [file_submission(store, text) for text in (SCHOOL_FEES, ELEVATOR)]
     with store.app_context():
-        rows = claim_batch_of(ids[0], 3)
-        assert isinstance(rows, list) and [r.id for r in rows] == ids
-        ahead = mine(rows, analyzer)
-        assert set(ahead) == set(ids[:2])  # emoji only: nothing to mine
-        stale = {ids[0]: ahead[ids[0]], ids[1]: (("", FIRE), ahead[ids[0]][1])}
-        again = mine(rows, analyzer, stale)
-        assert again[ids[0]][1] is ahead[ids[0]][1]  # same text: reused as it is
-        assert again[ids[1]][0] == ("", ELEVATOR)  # mined from other text: mined again
-        assert again[ids[1]][1].category == ahead[ids[1]][1].category
-        outcomes = analyse_claimed(rows, analyzer, stale)
+        analyse_batch(analyzer, first=ids[0], batch_size=10)
         db.session.commit()
-        assert [o.status for o in outcomes] == ["analysed"] * 3
-        elevator = db.session.scalar(select(Analysis).where(Analysis.submission_id == ids[1]))
-        assert elevator is not None and "电梯" in elevator.redacted_text
-        assert elevator.category == ahead[ids[1]][1].category
+        gone = max(ids) + 1000
+        outcomes = analyse_batch(analyzer, ids=[ids[1], gone, ids[0]])
+        db.session.commit()
+        assert [(o.submission_id, o.status, o.runs) for o in outcomes] == [
+            (ids[0], "analysed", 2),
+            (ids[1], "analysed", 2),
+            (gone, "missing", 0),
+        ]
+        assert analyse_batch(analyzer, ids=[]) == []
 
 
-def test_the_gil_switches_faster_only_while_a_read_ahead_runs(seeded, analyzer):
-    """The job's thread gets the GIL back soon after each database call while the helper mines;
-    the interpreter's own interval is back once the read-ahead ends, after an error too."""
-    import sys
+def test_without_a_first_case_the_oldest_pending_batch_is_taken_until_none_is_left(store, analyzer):
+    """What a worker's backlog drain calls: batch after batch, oldest first, then nothing."""
+    ids = [file_submission(store, text) for text in (SCHOOL_FEES, ELEVATOR, FIRE)]
+    with store.app_context():
+        first = analyse_batch(analyzer, batch_size=2)
+        db.session.commit()
+        second = analyse_batch(analyzer, batch_size=2)
+        db.session.commit()
+        assert [o.submission_id for o in first] == ids[:2]
+        assert [o.submission_id for o in second] == ids[2:]
+        assert analyse_batch(analyzer, batch_size=2) == []
+        assert _analysis_counts() == (3, 0, 0)
+    with pytest.raises(ValueError):
+        analyse_batch(analyzer, first=ids[0], ids=ids)
 
-    from citizenvoice.jobs import _ReadAhead
 
-    ids = [file_submission(seeded, text) for text in BACKLOG[:3]]
-    before = sys.getswitchinterval()
-    with seeded.app_context():
-        read_ahead = _ReadAhead(analyzer, 2, 0.0005)
-        try:
-            assert sys.getswitchinterval() == before  # nothing started yet
-            read_ahead.start()
-            assert sys.getswitchinterval() == pytest.approx(0.0005)
-            claimed, mined = read_ahead.finish()
-            assert claimed == ids[:2] and set(mined) == set(ids[:2])
-            read_ahead.start()  # the next batch: still the fast interval
-            assert sys.getswitchinterval() == pytest.approx(0.0005)
-        finally:
-            read_ahead.close()  # without finish(), as after a failed batch
-        assert sys.getswitchinterval() == pytest.approx(before)
-        read_ahead.close()  # closing twice changes nothing
-        assert sys.getswitchinterval() == pytest.approx(before)
-        db.session.remove()
+def test_reanalysing_everything_runs_each_case_once_more_in_batches(store, analyzer):
+    """``flask analysis reanalyse`` (and its batch job) go through the same batch service."""
+    from citizenvoice.jobs import reanalyse_all_job
+
+    ids = [file_submission(store, text) for text in (SCHOOL_FEES, ELEVATOR, FIRE, EMOJI)]
+    with store.app_context():
+        analyse_batch(analyzer, first=ids[0], batch_size=10)
+        db.session.commit()
+        assert reanalyse_all_job(chunk=3) == {"analysed": len(ids)}
+        runs = dict(db.session.execute(select(Analysis.submission_id, Analysis.runs)).all())
+        assert runs == dict.fromkeys(ids, 2)
+        # Split in two jobs for two workers: each case once more, by exactly one of them.
+        halves = [reanalyse_all_job(chunk=3, part=part, parts=2)["analysed"] for part in (0, 1)]
+        assert sum(halves) == len(ids) and all(halves)
+        runs = dict(db.session.execute(select(Analysis.submission_id, Analysis.runs)).all())
+        assert runs == dict.fromkeys(ids, 3)
+
+
+def test_the_reanalysis_is_queued_as_one_job_per_part(seeded, redis_client):
+    from citizenvoice.jobs import BATCH, enqueue_reanalyse_all, reanalyse_all_job
+
+    jobs = enqueue_reanalyse_all(redis_client, parts=3)
+    assert [(job.origin, job.func, job.kwargs) for job in jobs] == [
+        (BATCH.queue, reanalyse_all_job, {"part": part, "parts": 3}) for part in range(3)
+    ]
+    assert all(job.meta == {"done": 0, "total": None} for job in jobs)
+    (single,) = enqueue_reanalyse_all(redis_client)
+    assert single.kwargs == {"part": 0, "parts": 1}

@@ -1,0 +1,69 @@
+"""What every job shares: the app context it runs in, the nlp Analyzer, its one log line."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, current_app, has_app_context
+from rq.timeouts import JobTimeoutException
+
+from citizenvoice.extensions import db
+
+if TYPE_CHECKING:
+    from nlp import Analyzer
+
+__all__ = ["app_context", "discard_transaction_after", "get_analyzer", "log_job"]
+
+log = logging.getLogger("citizenvoice.jobs")
+
+
+@lru_cache(maxsize=1)
+def _analyzer_for(model_dir: str | None) -> Analyzer:
+    # Imported here: the web process (queue mode) never loads the models.
+    from nlp import Analyzer
+
+    return Analyzer.load(Path(model_dir) if model_dir else None)
+
+
+def get_analyzer() -> Analyzer:
+    """The process-wide nlp Analyzer (loaded once; the worker warms it before taking jobs)."""
+    return _analyzer_for(current_app.config.get("NLP_MODEL_DIR"))
+
+
+@contextmanager
+def app_context() -> Iterator[Flask]:
+    """The app the worker (or the in-process runner) pushed; jobs never build their own."""
+    if not has_app_context():
+        raise RuntimeError(
+            "CitizenVoice jobs run inside an app context: start workers with python worker.py"
+        )
+    try:
+        yield current_app._get_current_object()  # type: ignore[attr-defined]
+    except JobTimeoutException:
+        discard_transaction_after(JobTimeoutException())
+        raise
+
+
+def discard_transaction_after(exc: BaseException) -> None:
+    """Roll back a failed job's transaction; after a timeout, throw its connection away.
+
+    RQ's timeout is an exception raised from a signal handler: when it strikes while psycopg
+    waits for a result, the connection is left mid-command and cannot even roll back (nor be
+    used by the next job of this worker), so the session invalidates it instead.
+    """
+    if isinstance(exc, JobTimeoutException):
+        db.session().invalidate()
+    else:
+        db.session.rollback()
+
+
+def log_job(name: str, started: float, **fields: Any) -> None:
+    """One structured line per job: name, duration and the outcome's fields."""
+    parts = " ".join(f"{key}={value}" for key, value in fields.items())
+    log.info("job=%s duration_ms=%.1f %s", name, (time.perf_counter() - started) * 1000, parts)

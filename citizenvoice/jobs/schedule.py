@@ -1,0 +1,49 @@
+"""The periodic jobs as data: what runs, on which queue, how often (``python worker.py --cron``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from citizenvoice.jobs.maintenance import (
+    auto_close_job,
+    clean_search_index_job,
+    refresh_duplicate_groups_job,
+    refresh_hot_issues_job,
+    refresh_topics_job,
+)
+from citizenvoice.jobs.outbox import relay_outbox_job
+from citizenvoice.jobs.queues import BATCH, SCHEDULED, JobSpec
+
+__all__ = ["DEFAULT_RELAY_INTERVAL_SECONDS", "Periodic", "periodic_jobs"]
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """A job the cron scheduler queues: every ``interval`` seconds or on a ``cron`` line."""
+
+    function: Callable[..., Any]
+    spec: JobSpec
+    cron: str | None = None
+    interval: int | None = None
+
+
+# The relay sweep every minute catches anything the web could not queue within a minute of
+# Redis coming back.
+DEFAULT_RELAY_INTERVAL_SECONDS = 60
+
+
+def periodic_jobs(relay_interval: int = DEFAULT_RELAY_INTERVAL_SECONDS) -> tuple[Periodic, ...]:
+    """Every periodic job; the minutes are spread so the hourly ones never start together."""
+    return (
+        Periodic(relay_outbox_job, SCHEDULED, interval=relay_interval),
+        Periodic(refresh_duplicate_groups_job, SCHEDULED, cron="7 * * * *"),
+        # Unanswered follow-ups close as "no response" once a night, outside office hours.
+        Periodic(auto_close_job, SCHEDULED, cron="30 1 * * *"),
+        # Topics nightly (a minute of CPU for a month of messages); hot issues hourly (cheap).
+        Periodic(refresh_topics_job, BATCH, cron="15 2 * * *"),
+        Periodic(refresh_hot_issues_job, SCHEDULED, cron="37 * * * *"),
+        # The search index's pending list is merged hourly (migration 0011), besides autovacuum.
+        Periodic(clean_search_index_job, SCHEDULED, cron="47 * * * *"),
+    )
