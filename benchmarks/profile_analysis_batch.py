@@ -14,7 +14,7 @@ with the rows already stored.
 ``--sql`` times each SQL statement of the timed batches instead (from execute to result, so
 the database's own work and the round trip).
 
-Usage: .venv/bin/python benchmarks/profile_analysis_batch.py [--n 2000] [--batch 200] [--sqlite]
+Usage: .venv/bin/python -m benchmarks.profile_analysis_batch [--n 2000] [--batch 200] [--sqlite]
 [--stored K] [--steps | --sql] [--dump FILE]
 """
 
@@ -26,14 +26,12 @@ import io
 import os
 import pstats
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT)]
 
 PROFILE_DB = "citizenvoice_profile"
 
@@ -237,8 +235,7 @@ def main() -> None:
 
     prepare_database(PROFILE_DB, args.sqlite)
 
-    from bench_pipeline import submittable_texts
-
+    from benchmarks.bench_pipeline import submittable_texts
     from citizenvoice import create_app
     from citizenvoice.extensions import db
     from citizenvoice.models import Submission

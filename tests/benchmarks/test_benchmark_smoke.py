@@ -26,9 +26,42 @@ needs_data = pytest.mark.skipif(not HAS_DATA, reason="shared data not available"
 # A scratch database per test database, so helpers sharing one server do not collide.
 SCRATCH = TEST_DATABASE_URL.rsplit("/", 1)[1] + "_bench"
 
-# bench_pipeline, profile_analysis_batch and profile_drain time the analysis job's path; they
-# get their smoke runs with that path's rewrite (issue 18, the jobs package).
 CASES = [
+    pytest.param(
+        "bench_pipeline",
+        [
+            "--rates",
+            "5",
+            "--seconds",
+            "2",
+            "--reanalyse",
+            "200",
+            "--workers",
+            "1",
+            "--web-workers",
+            "1",
+            "--threads",
+            "4",
+            "--database",
+            SCRATCH,
+        ],
+        True,
+        id="bench_pipeline",
+        marks=[
+            pytest.mark.postgres,
+            pytest.mark.redis,
+            pytest.mark.worker,
+            pytest.mark.slow,
+            needs_data,
+        ],
+    ),
+    pytest.param(
+        "profile_analysis_batch",
+        ["--sqlite", "--n", "120", "--batch", "60", "--no-profile"],
+        False,
+        id="profile_analysis_batch",
+        marks=[pytest.mark.slow, needs_data],
+    ),
     pytest.param("bench_scoring", ["--n", "2000", "--departments", "10"], True, id="bench_scoring"),
     pytest.param(
         "bench_appraisal_pg",
@@ -134,8 +167,6 @@ def test_the_screening_summary_reads_its_results(tmp_path: Path) -> None:
 
 def test_no_benchmark_patches_sys_path_or_imports_test_helpers() -> None:
     for script in sorted((ROOT / "benchmarks").glob("*.py")):
-        if script.stem in {"bench_pipeline", "profile_analysis_batch", "profile_drain"}:
-            continue  # rewritten with the analysis job's path (see CASES)
         source = script.read_text(encoding="utf-8")
         assert "sys.path" not in source, script.name
         assert "from support import" not in source, script.name
