@@ -185,5 +185,6 @@ def test_the_app_hands_nlp_its_dictionaries(tmp_path: Path) -> None:
 def test_worker_reads_the_relay_interval_from_the_app_config() -> None:
     """worker.py takes the interval from the app it builds, not from the environment at import."""
     source = (ROOT / "worker.py").read_text(encoding="utf-8")
-    assert 'interval=app.config["RELAY_INTERVAL"]' in source
+    assert 'periodic_jobs(app.config["RELAY_INTERVAL"])' in source
+    assert "environ" not in source
     assert create_app("testing").config["RELAY_INTERVAL"] == 60
