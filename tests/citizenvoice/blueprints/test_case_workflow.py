@@ -284,12 +284,13 @@ def test_the_service_rating_given_with_the_follow_up_is_stored(case):
         assert (row.satisfaction, row.rating) == ("basic", 4)
 
 
-def test_after_a_redo_the_resident_judges_the_new_reply_and_that_judgement_counts(case):
+def _redone_and_replied_again(case) -> None:
+    """Reply, a dissatisfied follow-up asking for 重办, the office reopens, a second reply."""
     app, case_id = case["app"], case["id"]
     staff, office = login(app, "cg_staff"), login(app, "office1")
     case_action(staff, case_id, "sign")
     case_reply(staff, case_id, GOOD_REPLY, confirm=True)
-    _follow_up(
+    first, _ = _follow_up(
         app,
         case["code"],
         contacted="yes",
@@ -298,9 +299,15 @@ def test_after_a_redo_the_resident_judges_the_new_reply_and_that_judgement_count
         wants_redo="y",
         rating="1",
     )
+    assert first.status_code == 303
     assert case_action(office, case_id, "reopen", note="市民反映问题仍未解决").status_code == 303
     assert case_reply(staff, case_id, GOOD_REPLY, confirm=True).status_code == 303
     assert _status(app, case_id) == "replied"
+
+
+def test_after_a_redo_the_resident_judges_the_new_reply_and_that_judgement_counts(case):
+    app, case_id = case["app"], case["id"]
+    _redone_and_replied_again(case)
     page = app.test_client().get(f"/track/{case['code']}").get_data(as_text=True)
     assert 'id="follow-up"' in page  # the new reply can be judged
     second, _ = _follow_up(
@@ -317,19 +324,7 @@ def test_after_a_redo_the_resident_judges_the_new_reply_and_that_judgement_count
 
 def test_a_redone_case_left_unanswered_closes_and_keeps_its_earlier_judgement(case):
     app, case_id = case["app"], case["id"]
-    staff, office = login(app, "cg_staff"), login(app, "office1")
-    case_action(staff, case_id, "sign")
-    case_reply(staff, case_id, GOOD_REPLY, confirm=True)
-    _follow_up(
-        app,
-        case["code"],
-        contacted="yes",
-        resolved="no",
-        satisfaction="dissatisfied",
-        wants_redo="y",
-    )
-    case_action(office, case_id, "reopen", note="市民反映问题仍未解决")
-    case_reply(staff, case_id, GOOD_REPLY, confirm=True)
+    _redone_and_replied_again(case)
     with app.app_context():
         closed = close_unanswered(now=utcnow() + timedelta(days=30))
         db.session.commit()
