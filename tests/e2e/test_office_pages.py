@@ -160,9 +160,20 @@ def test_office_work_routing_and_publishing_at_desktop_width(
     # rows, and publishing refuses a result that no longer recomputes).
     driver.get(live_server + "/office/routing")
     card = driver.find_element(By.ID, f"case-{world['to_route']}")
-    card.find_element(By.TAG_NAME, "button").click()
-    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".alert-success")))
+    _submit_and_wait(driver, wait, card.find_element(By.TAG_NAME, "button"))
     assert driver.find_element(By.ID, "nav-office-count").text == "2"
+
+
+def _submit_and_wait(driver, wait, button) -> None:
+    """Click a submit button and wait for the next page's success message.
+
+    The old page may show a success message too (the previous action's): wait until it is
+    gone before looking for the new one.
+    """
+    old_page = driver.find_element(By.TAG_NAME, "html")
+    button.click()
+    wait.until(ec.staleness_of(old_page))
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".alert-success")))
 
 
 def test_password_change_and_account_management_at_desktop_width(
@@ -178,14 +189,12 @@ def test_password_change_and_account_management_at_desktop_width(
     driver.find_element(By.ID, "new-password").send_keys(PASSWORD)
     Select(driver.find_element(By.ID, "new-role")).select_by_value("department_staff")
     Select(driver.find_element(By.ID, "new-department")).select_by_value("cgzf")
-    driver.find_element(By.ID, "create-user-button").click()
-    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".alert-success")))
+    _submit_and_wait(driver, wait, driver.find_element(By.ID, "create-user-button"))
     row = driver.find_element(By.CSS_SELECTOR, "tr[data-username='cg1']")
     assert "市城市管理综合执法局" in row.text and FOOTER not in driver.page_source
     _shot(driver, screenshot_dir, "users")
     Select(row.find_element(By.NAME, "active")).select_by_value("0")
-    row.find_element(By.TAG_NAME, "button").click()
-    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".alert-success")))
+    _submit_and_wait(driver, wait, row.find_element(By.TAG_NAME, "button"))
     row = driver.find_element(By.CSS_SELECTOR, "tr[data-username='cg1']")
     assert "已停用" in row.text
 
@@ -195,6 +204,5 @@ def test_password_change_and_account_management_at_desktop_width(
     driver.find_element(By.ID, "new").send_keys("lantern-river-cobalt-9")
     driver.find_element(By.ID, "repeated").send_keys("lantern-river-cobalt-9")
     _shot(driver, screenshot_dir, "password")
-    driver.find_element(By.ID, "password-submit").click()
-    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".alert-success")))
+    _submit_and_wait(driver, wait, driver.find_element(By.ID, "password-submit"))
     assert "密码已修改" in driver.find_element(By.CSS_SELECTOR, ".alert-success").text
