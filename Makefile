@@ -24,9 +24,15 @@ $(VENV)/.installed-test: pyproject.toml requirements.lock | $(BIN)/python
 	$(BIN)/pip install --quiet -c requirements.lock -e '.[test]'
 	touch $@ $(VENV)/.installed-run
 
+# axe-core for the accessibility browser tests, pinned by tests/e2e/axe/package-lock.json.
+AXE_DIR := tests/e2e/axe
+$(AXE_DIR)/node_modules/.installed: $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json
+	cd $(AXE_DIR) && npm ci --no-audit --no-fund --prefer-offline --loglevel=error
+	touch $@
+
 install: $(VENV)/.installed-run
 
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test $(AXE_DIR)/node_modules/.installed
 
 run: install
 	CITIZENVOICE_ENV=development $(BIN)/flask --app wsgi db upgrade

@@ -141,6 +141,7 @@ KINDS: list[Kind] = [
         303,
         "text/html",
     ),
+    ("redirect-301-track", lambda a, c, o: _lower_case_code(c), 301, "text/html"),
     ("redirect-308-slash", lambda a, c, o: o.get("/workspace"), 308, "text/html"),
     ("head", lambda a, c, o: c.head("/track"), 200, "text/html"),
 ]
@@ -149,6 +150,13 @@ KINDS: list[Kind] = [
 def _department_staff(app: Flask) -> FlaskClient:
     make_user(app, "department_staff", "cgzf", "cg_h")
     return login(app, "cg_h")
+
+
+def _lower_case_code(client: FlaskClient):
+    """A tracking code typed in lower case: sent on to its canonical address."""
+    created = client.post("/api/v1/feedback", json={"kind": "complaint", "text": COMPLAINT})
+    assert created.status_code == 201
+    return client.get(f"/track/{created.get_json()['tracking_code'].lower()}")
 
 
 def _revalidated(client: FlaskClient):
