@@ -130,6 +130,7 @@ def test_staff_pages_at_1366px_have_no_serious_wcag_violation(
             ("workspace-rectification", "/workspace/rectification"),
             ("workspace-rectification-task", f"/workspace/rectification/{task}"),
             ("password", "/staff/password"),
+            ("forbidden", "/staff/users"),  # the 403 page
         ],
         "office1": [
             ("office-inbox", "/office/inbox"),
