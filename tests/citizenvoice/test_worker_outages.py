@@ -222,6 +222,8 @@ def test_a_redis_outage_ends_no_process_and_every_submission_is_analysed_after(
     assert total == (3 if moment == "idle" else 4)
     assert rows == distinct == total
     assert "restarting in" in worker_log(cron)
+    # The relay noticed the empty Redis and looked at every enqueued row at once.
+    assert "redis_emptied=True" in worker_log(worker)
 
 
 def test_a_postgresql_outage_ends_no_process_and_every_submission_is_analysed_after(
