@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime
 
 import redis
 
@@ -31,16 +31,17 @@ REDIS_MARKER_KEY = "citizenvoice:relay:seen"
 def relay_outbox(
     connection: redis.Redis[bytes] | None,
     limit: int = RELAY_LIMIT,
-    stale_after: timedelta = outbox_service.STALE_AFTER,
+    enqueued_before: datetime | None = None,
 ) -> dict[str, int]:
     """Queue what the outbox holds: pending rows, and enqueued rows whose job is lost or failed.
 
-    Commits once per batch; the claimed rows stay locked until then, so concurrent relays share
-    the work instead of doubling it. With no connection (embedded default) the analyses run
-    right here, in this process.
+    ``enqueued_before`` (after Redis lost its data) takes every enqueued row queued before that
+    time, however recent. Commits once per batch; the claimed rows stay locked until then, so
+    concurrent relays share the work instead of doubling it. With no connection (embedded
+    default) the analyses run right here, in this process.
     """
     counts = {"claimed": 0, "enqueued": 0, "alive": 0, "analysed_here": 0}
-    rows = outbox_service.claim_relayable(limit, stale_after)
+    rows = outbox_service.claim_relayable(limit, enqueued_before=enqueued_before)
     counts["claimed"] = len(rows)
     if connection is None:
         ids = [row.aggregate_id for row in rows if row.topic == outbox_service.ANALYSE_TOPIC]
@@ -75,10 +76,8 @@ def relay_outbox_job() -> dict[str, int]:
         sweep_started = utcnow()
         total = {"claimed": 0, "enqueued": 0, "alive": 0, "analysed_here": 0}
         while True:
-            stale_after = outbox_service.STALE_AFTER
-            if emptied:  # every row enqueued before this sweep (not those it enqueues itself)
-                stale_after = utcnow() - sweep_started + timedelta(seconds=1)
-            counts = relay_outbox(connection, stale_after=stale_after)
+            # Emptied: every row enqueued before this sweep (not those it enqueues itself).
+            counts = relay_outbox(connection, enqueued_before=sweep_started if emptied else None)
             for key, value in counts.items():
                 total[key] += value
             if counts["claimed"] < RELAY_LIMIT:
