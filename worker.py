@@ -94,6 +94,8 @@ def run_scheduler(app: Flask, connection: redis.Redis[bytes]) -> int:
                 job_timeout=periodic.spec.timeout,
                 failure_ttl=periodic.spec.failure_ttl,
             )
+        if stop_requested():  # asked while the schedule was being built
+            return True
         scheduler.start()  # type: ignore[no-untyped-call]
         return stop_requested()
 

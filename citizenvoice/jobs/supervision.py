@@ -15,8 +15,8 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
@@ -84,6 +84,12 @@ class _Supervised:
             # RQ asks Redis whether the worker is busy; unknown, so finish whatever runs.
             self._stop_requested = True
 
+    def _install_signal_handlers(self) -> None:
+        """RQ's handlers; a stop asked for while the run was starting ends it at once."""
+        super()._install_signal_handlers()  # type: ignore[misc]
+        if stop_requested():
+            self._stop_requested = True
+
     def dequeue_job_and_maintain_ttl(
         self, timeout: int | None, max_idle_time: int | None = None
     ) -> Any:
@@ -115,17 +121,6 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
     request_stop()
 
 
-@contextmanager
-def _stop_signals() -> Iterator[None]:
-    """Between runs (RQ installs its own handlers during one): a signal just stops the loop."""
-    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
 def run_supervised(
     run_once: Callable[[], bool],
     what: str,
@@ -139,24 +134,42 @@ def run_supervised(
     reset after a run that lasted ``healthy_after`` seconds) and run again.
     """
     backoff = backoff or Backoff()
-    while not stop_requested():
-        started = time.monotonic()
-        try:
-            if run_once():
+    signals = (signal.SIGTERM, signal.SIGINT)
+    previous = {sig: signal.getsignal(sig) for sig in signals}
+    try:
+        while not stop_requested():
+            # Outside RQ's loop (starting, backing off) a signal only sets the flag; RQ
+            # installs its own handlers while it runs and the mixins carry the flag over.
+            for sig in signals:
+                signal.signal(sig, _on_signal)
+            if _run_and_pause(run_once, what, backoff, healthy_after):
                 return 0
-            reason = "its loop ended early"
-        except (redis.RedisError, OSError) as exc:
-            reason = f"{type(exc).__name__}: {exc}"
-        if stop_requested():
-            break
-        if time.monotonic() - started > healthy_after:
-            backoff.reset()
-        delay = backoff.next_delay()
-        log.warning("%s stopped (%s); restarting in %.0f s", what, reason, delay)
-        with _stop_signals():
-            _STOP.wait(delay)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     log.info("%s stopped on request", what)
     return 0
+
+
+def _run_and_pause(
+    run_once: Callable[[], bool], what: str, backoff: Backoff, healthy_after: float
+) -> bool:
+    """One run; True when its work is done, else pause before the next (False)."""
+    started = time.monotonic()
+    try:
+        if run_once():
+            return True
+        reason = "its loop ended early"
+    except (redis.RedisError, OSError) as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+    if stop_requested():
+        return False
+    if time.monotonic() - started > healthy_after:
+        backoff.reset()
+    delay = backoff.next_delay()
+    log.warning("%s stopped (%s); restarting in %.0f s", what, reason, delay)
+    _STOP.wait(delay)
+    return False
 
 
 def forget_registration(worker: Any) -> None:

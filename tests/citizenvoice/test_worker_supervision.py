@@ -7,6 +7,9 @@ test_worker_outages.py). The back-off is replaced by one of zero delay so nothin
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import threading
 
 import pytest
 import redis
@@ -68,3 +71,19 @@ def test_other_errors_are_not_swallowed():
 
     with pytest.raises(RuntimeError):
         run_supervised(run_once, "worker", Backoff(initial=0, maximum=0))
+
+
+@pytest.mark.timeout(30)  # bounds a hang: a loop that waited out its 60-s pause fails
+def test_sigterm_during_the_back_off_ends_the_loop_at_once():
+    """A 60-s pause is cut short by SIGTERM (the process exits 0, it does not wait it out)."""
+    calls = []
+
+    def run_once() -> bool:
+        calls.append(1)
+        threading.Timer(0.2, os.kill, args=(os.getpid(), signal.SIGTERM)).start()
+        raise redis.ConnectionError("Connection refused")
+
+    before = signal.getsignal(signal.SIGTERM)
+    assert run_supervised(run_once, "worker", Backoff(initial=60, maximum=60)) == 0
+    assert calls == [1]
+    assert signal.getsignal(signal.SIGTERM) is before  # the caller's handler is back
