@@ -269,3 +269,59 @@ def _http_ok(port: int) -> bool:
             return bool(response.status == 200)
     except OSError:
         return False
+
+
+@pytest.mark.slow
+def test_gunicorn_finishes_the_request_in_hand_on_sigterm(seeded, tmp_path: Path):
+    """SIGTERM arrives while a submission's body is still on its way: it is answered, then
+    gunicorn exits 0 (graceful_timeout lets the worker finish)."""
+    port = _free_port()
+    env = dict(os.environ)
+    env.update({"CITIZENVOICE_ENV": "testing", "DATABASE_URL": TEST_DATABASE_URL, "PYTHONPATH": ""})
+    log_path = tmp_path / "gunicorn.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [
+                str(Path(sys.prefix) / "bin" / "gunicorn"),
+                "-c",
+                "gunicorn.conf.py",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "1",
+                "wsgi:app",
+            ],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    SUBPROCESS_LOGS.append(log_path)
+    try:
+        wait_for(lambda: _http_ok(port), timeout=60, interval=0.5)
+        body = json.dumps(
+            {
+                "kind": "complaint",
+                "department": None,
+                "text": "路灯坏了两个星期，晚上很黑，请尽快修理。",
+            }
+        ).encode()
+        head = (
+            f"POST /api/v1/feedback HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            "Connection: close\r\n\r\n"
+        ).encode()
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as client:
+            client.sendall(head + body[:10])  # the worker is now reading the rest of the body
+            server.send_signal(signal.SIGTERM)
+            wait_for(lambda: b"Handling signal: term" in log_path.read_bytes(), timeout=30)
+            client.sendall(body[10:])
+            answer = b""
+            while chunk := client.recv(65536):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 201"), answer[:200]
+        assert server.wait(timeout=60) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(timeout=30)
