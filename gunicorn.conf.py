@@ -20,7 +20,18 @@ from citizenvoice.log_redaction import install_log_redaction
 
 install_log_redaction()
 
+# On SIGTERM (systemd stop, supervisord stop, a deploy) the master stops accepting and gives
+# each worker this long to finish the requests in hand before it is killed; the units' stop
+# timeouts (45 s) leave room for it. A request is never near this long (submit p95 < 0.3 s).
+graceful_timeout = 30
+
 
 def post_worker_init(worker: Any) -> None:
     """Re-install redaction in a freshly started worker (idempotent)."""
     install_log_redaction()
+
+
+# On SIGTERM (systemd stop, supervisord stop, a deploy) the master stops accepting and gives
+# each worker this long to finish the requests in hand before it is killed; the units' stop
+# timeouts (45 s) leave room for it. A request is never near this long (submit p95 < 0.3 s).
+graceful_timeout = 30

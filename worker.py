@@ -11,6 +11,12 @@ after job timeout + 60 s and the next maintenance run of any live worker (every
 ``CITIZENVOICE_WORKER_MAINTENANCE`` seconds, default 15) retries it or marks it abandoned; the
 outbox relay then re-queues anything still not analysed. With the 60-s analysis timeout a
 killed job is running again within about 2.5 minutes.
+
+Outages: a Redis outage at any moment (idle, mid-job, while a result is stored, during the
+scheduler's tick) ends one run of RQ's loop, never the process: it logs, backs off (1 s
+doubling to 30 s) and starts again, also against a Redis that came back empty (the scheduler
+registers its schedule again; the relay re-queues what the empty Redis lost). SIGTERM or
+SIGINT stops it: a busy worker finishes its job first, a draining job after its current batch.
 """
 
 from __future__ import annotations
@@ -21,12 +27,20 @@ import logging
 import sys
 import time
 
-from rq import SimpleWorker, Worker
-from rq.cron import CronScheduler
+import redis
+from flask import Flask
 
 from citizenvoice import create_app
 from citizenvoice.extensions import db
 from citizenvoice.jobs import QUEUE_NAMES, get_analyzer, periodic_jobs, worker_redis
+from citizenvoice.jobs.supervision import (
+    SupervisedCronScheduler,
+    SupervisedSimpleWorker,
+    SupervisedWorker,
+    forget_registration,
+    run_supervised,
+    stop_requested,
+)
 from citizenvoice.log_redaction import install_log_redaction
 
 log = logging.getLogger("citizenvoice.worker")
@@ -48,9 +62,8 @@ def check_redis_settings(connection: object) -> None:
         )
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse arguments and run a worker or the cron scheduler until stopped."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument(
         "--queues", nargs="+", default=list(QUEUE_NAMES), help="queues, in priority order"
     )
@@ -60,8 +73,60 @@ def main(argv: list[str] | None = None) -> int:
         "--cron", action="store_true", help="run the periodic-job scheduler instead"
     )
     parser.add_argument("--name", default=None, help="worker name (default: host and pid)")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
+
+def run_scheduler(app: Flask, connection: redis.Redis[bytes]) -> int:
+    """The cron scheduler, rebuilt from ``periodic_jobs`` after every Redis outage."""
+
+    def run_once() -> bool:
+        check_redis_settings(connection)
+        # A fresh scheduler each run: the schedule lives in this process and is registered in
+        # Redis again (a Redis that came back empty has lost it); interval jobs run at once,
+        # so the relay re-queues what the outage lost without waiting a full interval.
+        scheduler = SupervisedCronScheduler(connection=connection)
+        for periodic in periodic_jobs(app.config["RELAY_INTERVAL"]):
+            scheduler.register(
+                periodic.function,
+                periodic.spec.queue,
+                cron=periodic.cron,
+                interval=periodic.interval,
+                job_timeout=periodic.spec.timeout,
+                failure_ttl=periodic.spec.failure_ttl,
+            )
+        if stop_requested():  # asked while the schedule was being built
+            return True
+        scheduler.start()  # type: ignore[no-untyped-call]
+        return stop_requested()
+
+    return run_supervised(run_once, "cron scheduler")
+
+
+def run_worker(app: Flask, connection: redis.Redis[bytes], args: argparse.Namespace) -> int:
+    """An RQ worker on ``args.queues``, restarted after every Redis outage until stopped."""
+    worker_class = SupervisedWorker if args.fork else SupervisedSimpleWorker
+    previous: list[SupervisedWorker | SupervisedSimpleWorker] = []
+
+    def run_once() -> bool:
+        forget_registration(previous.pop() if previous else None)
+        check_redis_settings(connection)
+        worker = worker_class(
+            args.queues,
+            connection=connection,
+            name=args.name,
+            worker_ttl=app.config["WORKER_TTL"],
+            maintenance_interval=app.config["WORKER_MAINTENANCE_INTERVAL"],
+        )
+        previous.append(worker)
+        worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")
+        return stop_requested() or (args.burst and worker.drained)
+
+    return run_supervised(run_once, "worker")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments and run a worker or the cron scheduler until stopped."""
+    args = _parse(argv)
     logging.basicConfig(
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
@@ -74,45 +139,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     connection = worker_redis(app.config["REDIS_URL"])
     try:
-        check_redis_settings(connection)
+        if args.cron:
+            return run_scheduler(app, connection)
+        with app.app_context():
+            started = time.perf_counter()
+            get_analyzer()  # load models once, before any job (and before any fork)
+            log.info("nlp models loaded in %.2f s", time.perf_counter() - started)
+            # The app and the models live as long as the worker: keep them out of the cyclic
+            # garbage collector's full passes, which otherwise walk jieba's dictionary and the
+            # models' objects again and again (tens of milliseconds a pass), as pre-forking
+            # servers do.
+            gc.freeze()
+            db.engine.dispose()  # no pooled connection may be shared with a forked work-horse
+            return run_worker(app, connection, args)
     except RedisSettingsError as exc:
         log.error("%s", exc)
         return 2
-
-    if args.cron:
-        scheduler = CronScheduler(connection=connection)
-        for periodic in periodic_jobs(app.config["RELAY_INTERVAL"]):
-            scheduler.register(
-                periodic.function,
-                periodic.spec.queue,
-                cron=periodic.cron,
-                interval=periodic.interval,
-                job_timeout=periodic.spec.timeout,
-                failure_ttl=periodic.spec.failure_ttl,
-            )
-        scheduler.start()  # type: ignore[no-untyped-call]
-        return 0
-
-    with app.app_context():
-        started = time.perf_counter()
-        get_analyzer()  # load models once, before any job (and before any fork)
-        log.info("nlp models loaded in %.2f s", time.perf_counter() - started)
-        # The app and the models live as long as the worker: keep them out of the cyclic
-        # garbage collector's full passes, which otherwise walk jieba's dictionary and the
-        # models' objects again and again (tens of milliseconds a pass), as pre-forking
-        # servers do.
-        gc.freeze()
-        db.engine.dispose()  # no pooled connection may be shared with a forked work-horse
-        worker_class = Worker if args.fork else SimpleWorker
-        worker = worker_class(
-            args.queues,
-            connection=connection,
-            name=args.name,
-            worker_ttl=app.config["WORKER_TTL"],
-            maintenance_interval=app.config["WORKER_MAINTENANCE_INTERVAL"],
-        )
-        worker.work(burst=args.burst, with_scheduler=True, logging_level="INFO")
-    return 0
 
 
 if __name__ == "__main__":

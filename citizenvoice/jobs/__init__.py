@@ -9,7 +9,8 @@ Every job is thin: load ids, call one service, commit, log one line.
 - ``maintenance``: topics, hot issues, search index, auto-close, duplicate groups;
 - ``schedule``: the periodic jobs as data, for ``python worker.py --cron``;
 - ``runner``: the web side, fast enqueue or the in-process thread of the embedded default;
-- ``monitoring``: what the office's queue page shows.
+- ``monitoring``: what the office's queue page shows;
+- ``supervision``: workers and the scheduler outlive Redis outages and stop cleanly on SIGTERM.
 
 The same job functions run in an RQ worker (``python worker.py``) and, in the embedded
 default without Redis, on a thread of the web process.

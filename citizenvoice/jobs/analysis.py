@@ -27,6 +27,7 @@ from citizenvoice.jobs.queues import (
     BATCH,
     LIVE_STATES,
 )
+from citizenvoice.jobs.supervision import stop_requested
 from citizenvoice.models import Submission
 from citizenvoice.services import analysis as analysis_service
 from citizenvoice.services.analysis import TextAnalyzer
@@ -170,7 +171,9 @@ def _drain_backlog(
     deadline = time.monotonic() + seconds
     done: list[int] = []
     try:
-        while time.monotonic() < deadline:
+        # A worker asked to stop finishes the batch in hand, not the backlog: the rest have
+        # their own queued jobs (and the relay), so nothing is lost and SIGTERM is prompt.
+        while time.monotonic() < deadline and not stop_requested():
             outcomes = analysis_service.analyse_batch(
                 analyzer, batch_size=batch_size, min_confidence=min_confidence
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 import redis
 
@@ -22,17 +23,25 @@ from citizenvoice.services import outbox as outbox_service
 __all__ = ["relay_outbox", "relay_outbox_job"]
 
 RELAY_LIMIT = 500
+# Set by every completed sweep and never expired: a Redis without it has lost its data (a
+# restart without persistence, a failover to an empty replica) or has never seen a relay.
+REDIS_MARKER_KEY = "citizenvoice:relay:seen"
 
 
-def relay_outbox(connection: redis.Redis[bytes] | None, limit: int = RELAY_LIMIT) -> dict[str, int]:
+def relay_outbox(
+    connection: redis.Redis[bytes] | None,
+    limit: int = RELAY_LIMIT,
+    enqueued_before: datetime | None = None,
+) -> dict[str, int]:
     """Queue what the outbox holds: pending rows, and enqueued rows whose job is lost or failed.
 
-    Commits once per batch; the claimed rows stay locked until then, so concurrent relays share
-    the work instead of doubling it. With no connection (embedded default) the analyses run
-    right here, in this process.
+    ``enqueued_before`` (after Redis lost its data) takes every enqueued row queued before that
+    time, however recent. Commits once per batch; the claimed rows stay locked until then, so
+    concurrent relays share the work instead of doubling it. With no connection (embedded
+    default) the analyses run right here, in this process.
     """
     counts = {"claimed": 0, "enqueued": 0, "alive": 0, "analysed_here": 0}
-    rows = outbox_service.claim_relayable(limit)
+    rows = outbox_service.claim_relayable(limit, enqueued_before=enqueued_before)
     counts["claimed"] = len(rows)
     if connection is None:
         ids = [row.aggregate_id for row in rows if row.topic == outbox_service.ANALYSE_TOPIC]
@@ -61,13 +70,19 @@ def relay_outbox_job() -> dict[str, int]:
     started = time.perf_counter()
     with app_context() as app:
         connection = worker_redis(app.config["REDIS_URL"])
+        # A Redis that came back empty lost every queued job: check every enqueued row now
+        # rather than STALE_AFTER later (rows whose job is alive are left alone).
+        emptied = not connection.exists(REDIS_MARKER_KEY)
+        sweep_started = utcnow()
         total = {"claimed": 0, "enqueued": 0, "alive": 0, "analysed_here": 0}
         while True:
-            counts = relay_outbox(connection)
+            # Emptied: every row enqueued before this sweep (not those it enqueues itself).
+            counts = relay_outbox(connection, enqueued_before=sweep_started if emptied else None)
             for key, value in counts.items():
                 total[key] += value
             if counts["claimed"] < RELAY_LIMIT:
                 break
         db.session.remove()
-    log_job("relay_outbox", started, **total)
+        connection.set(REDIS_MARKER_KEY, "1")
+    log_job("relay_outbox", started, redis_emptied=emptied, **total)
     return total

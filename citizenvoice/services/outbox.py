@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select
 
@@ -19,13 +19,20 @@ ANALYSE_TOPIC = "analyse_submission"
 STALE_AFTER = timedelta(minutes=2)
 
 
-def claim_relayable(limit: int = 500, stale_after: timedelta = STALE_AFTER) -> list[OutboxMessage]:
+def claim_relayable(
+    limit: int = 500,
+    stale_after: timedelta = STALE_AFTER,
+    enqueued_before: datetime | None = None,
+) -> list[OutboxMessage]:
     """Lock and return rows to relay: pending ones, and enqueued ones not seen done for a while.
+
+    ``enqueued_before`` replaces the ``stale_after`` rule with a fixed time (the relay uses the
+    start of its sweep when Redis has lost its data: every row queued before it).
 
     On PostgreSQL the rows stay locked (FOR UPDATE SKIP LOCKED) until the caller's transaction
     ends, so two relays never handle the same row; SQLite has one writer at a time anyway.
     """
-    cutoff = utcnow() - stale_after
+    cutoff = enqueued_before or utcnow() - stale_after
     query = (
         select(OutboxMessage)
         .where(
