@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from collections import Counter
 from typing import Any
 from urllib.parse import quote
@@ -39,9 +40,10 @@ __all__ = [
     "tally",
 ]
 
-# Examples per fuzzed endpoint. Derandomized and without an example database: every run tries
-# the same inputs (a failure reproduces), and nothing is written into the working tree.
-FUZZ_EXAMPLES = 300
+# Examples per fuzzed endpoint (FUZZ_EXAMPLES in the environment raises it for a longer hunt).
+# Derandomized and without an example database: every run tries the same inputs (a failure
+# reproduces), and nothing is written into the working tree.
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
 FUZZ = settings(
     max_examples=FUZZ_EXAMPLES,
     derandomize=True,
