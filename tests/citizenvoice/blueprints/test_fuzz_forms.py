@@ -99,7 +99,7 @@ def _no_server_error(response) -> None:
 
 
 def _accepted_case_delta(world) -> dict[str, int]:
-    app, client, token, ledger = world
+    _, client, token, ledger = world
     before = ledger.counts()
     response = client.post(
         "/submit/complaint", data=_encode({**VALID_FORMS["complaint"], "csrf_token": token}),
@@ -269,7 +269,9 @@ def test_fuzzed_sign_ins_store_nothing_and_never_give_a_5xx(world, redis_client)
         address = next(addresses)
         redis_client.flushdb()  # the username lock too: the real password must get through
         client = app.test_client()
-        client.environ_base["REMOTE_ADDR"] = f"10.{address >> 16 & 255}.{address >> 8 & 255}.{address & 255}"
+        client.environ_base["REMOTE_ADDR"] = (
+            f"10.{address >> 16 & 255}.{address >> 8 & 255}.{address & 255}"
+        )
         token = csrf_token(client.get("/login").get_data(as_text=True))
         fields = {**extra, "username": username, "password": password, "csrf_token": token}
         query = quote_from_bytes(next_.encode("utf-8", "surrogatepass"))
