@@ -59,8 +59,8 @@ COUNTS: Counter[str] = Counter()
 STATUSES: dict[str, Counter[int]] = {}
 
 
-def tally(label: str, status: int) -> None:
-    """Count one fuzzed input of ``label`` and the status it was answered with."""
+def tally(label: str, status: int = 0) -> None:
+    """Count one fuzzed input of ``label`` and the HTTP status it got (0: not a request)."""
     COUNTS[label] += 1
     STATUSES.setdefault(label, Counter())[status] += 1
 
@@ -320,12 +320,11 @@ def report(config: Any, labels: list[str]) -> None:
         stored.update(figures)
         cache.set("citizenvoice/fuzz_counts", stored)
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    lines = [
-        f"  {label}: {count} inputs ("
-        + ", ".join(f"{status}: {n}" for status, n in sorted(STATUSES.get(label, {}).items()))
-        + ")"
-        for label, count in figures.items()
-    ]
+    lines = []
+    for label, count in figures.items():
+        statuses = {s: n for s, n in sorted(STATUSES.get(label, {}).items()) if s}
+        answers = ", ".join(f"{status}: {n}" for status, n in statuses.items())
+        lines.append(f"  {label}: {count} inputs" + (f" ({answers})" if answers else ""))
     total = f"fuzzed inputs tried: {sum(figures.values())}"
     capture = config.pluginmanager.get_plugin("capturemanager")
     with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():

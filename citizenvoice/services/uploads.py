@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import struct
 import zipfile
 from collections.abc import Iterable
 from typing import Any
@@ -97,7 +98,16 @@ def _check_archive(data: bytes) -> None:
     """Refuse a non-zip, too many members, too much inflated data, or a bomb-like member."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+    # A damaged directory raises more than BadZipFile: NotImplementedError for an entry that
+    # asks for a newer zip version, struct.error or EOFError for truncated records.
+    except (
+        zipfile.BadZipFile,
+        NotImplementedError,
+        ValueError,
+        OSError,
+        EOFError,
+        struct.error,
+    ) as exc:
         raise UploadError("无法读取 Excel 文件，请确认是 .xlsx 格式") from exc
     with archive:
         members = archive.infolist()
