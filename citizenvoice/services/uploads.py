@@ -10,6 +10,10 @@ the sheet is then streamed in read-only mode with the declared dimension discard
 and columns bounded, stopping with an error at the first row past the limit. Nothing is
 materialised beyond ``max_rows`` rows of ``max_cols`` cells.
 
+A CSV is decoded as offices save it: UTF-8 (a BOM allowed), GBK/GB18030 (Excel's plain CSV on
+a Chinese Windows) or UTF-16 (Excel's "Unicode text", tab-separated); a file is taken for what
+its first bytes say (a zip is a workbook whatever its name, an old .xls is named as such).
+
 Every refusal is an :class:`UploadError` with a Chinese message for the person who uploaded.
 """
 
