@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, Request, abort, current_app, render_template, request
+from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 from werkzeug.utils import cached_property
@@ -36,7 +37,8 @@ def accepts_upload(max_bytes: int) -> Callable[[F], F]:
     """Let one view read a body of up to ``max_bytes`` (files, or a file carried in a field).
 
     The app-wide MAX_CONTENT_LENGTH (64 KiB) suits forms of text; an import page needs more.
-    The limit is read when the body is parsed, before CSRF or any view code.
+    The limit is read when the body is parsed, before CSRF or any view code, and applies to
+    signed-in users only.
     """
 
     def mark(view: F) -> F:
@@ -47,8 +49,16 @@ def accepts_upload(max_bytes: int) -> Callable[[F], F]:
 
 
 def _declared_upload_limit(endpoint: str | None) -> int | None:
+    """The view's larger body limit, for a signed-in user only.
+
+    CSRF reads the body before the view checks anyone's role, so an anonymous client keeps the
+    app-wide 64 KiB.
+    """
     view = current_app.view_functions.get(endpoint or "") if current_app else None
-    return getattr(view, _UPLOAD_LIMIT, None)
+    limit: int | None = getattr(view, _UPLOAD_LIMIT, None)
+    if limit is None or not current_user.is_authenticated:
+        return None
+    return limit
 
 
 class InvalidInput(BadRequest):

@@ -11,7 +11,7 @@ import io
 import zipfile
 
 import pytest
-from fuzzing import COUNTS, JSON_VALUES, api_payloads, hostile_text, report, tally
+from fuzzing import JSON_VALUES, api_payloads, hostile_text, report, tally
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
@@ -157,7 +157,3 @@ def test_the_formula_rule_agrees_with_the_export_rule(text):
 )
 def test_signed_numbers_are_not_formulas(text, formula):
     assert looks_like_formula(text) is formula
-
-
-def test_the_fuzzing_counted_what_it_tried():
-    assert all(COUNTS[label] >= 100 for label in LABELS), dict(COUNTS)

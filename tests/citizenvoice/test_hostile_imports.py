@@ -277,6 +277,19 @@ def test_a_workbook_over_64_kib_with_good_rows_imports(setup, path):
     _imported(setup, path, "scores.xlsx", data)
 
 
+def test_an_anonymous_client_cannot_send_the_import_page_a_large_body(setup):
+    app, _, code, ledger, _ = setup
+    before = ledger.counts()
+    boundary, body = encode_multipart({"file": FileStorage(io.BytesIO(_padded_xlsx()), "s.xlsx")})
+    response = app.test_client().post(
+        f"/office/periods/{code}/import",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert response.status_code == 413
+    assert ledger.delta(before) == {}
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("path", PATHS)
