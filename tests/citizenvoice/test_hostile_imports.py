@@ -387,3 +387,48 @@ def test_control_characters_and_huge_numbers_in_cells_are_row_errors(setup, path
         ["城管", "创新创优", "NaN"],
     ]
     _refused(setup, path, "scores.csv", _csv(rows), "得分")
+
+
+# --------------------------------------------------------------------------- property-based
+
+
+def test_fuzzed_cells_give_row_errors_or_valid_rows_and_never_raise(setup, request):
+    """Any cell text, in any of the encodings offices use: a preview or an AppraisalError."""
+    from fuzzing import COUNTS, hostile_text, report, tally
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from citizenvoice.services.appraisal import AppraisalError
+    from citizenvoice.services.dimension_import import preview
+
+    app, _, code, ledger, _ = setup
+    label = "dimension import preview (cells)"
+    before = ledger.counts()
+    cell = st.one_of(
+        hostile_text(30), st.sampled_from(["jtys", "住建局", "目标考核", "88", "1e309"])
+    )
+
+    @settings(max_examples=200, derandomize=True, database=None, deadline=None)
+    @given(
+        rows=st.lists(st.lists(cell, min_size=0, max_size=5), max_size=6),
+        encoding=st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "utf-16"]),
+    )
+    def run(rows, encoding):
+        tally(label)
+        lines = [",".join(HEADER)] + [",".join(c.replace(",", "，") for c in r) for r in rows]
+        data = "\r\n".join(lines).encode(encoding, "replace")
+        with app.app_context():
+            period = db.session.scalar(select(Period).where(Period.code == code))
+            try:
+                result = preview(period, "cells.csv", data)
+            except AppraisalError as exc:
+                assert any("\u4e00" <= ch <= "\u9fff" for ch in str(exc))
+            else:
+                for row in result.rows:
+                    assert row.errors or (row.score is not None and 0 <= row.score <= 100)
+            db.session.rollback()
+
+    run()
+    assert COUNTS[label] >= 200
+    assert ledger.delta(before) == {}
+    report(request.config, [label])
