@@ -11,9 +11,11 @@ message to the page or the JSON error body.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from flask import Flask, Request, abort, render_template, request
+from flask import Flask, Request, abort, current_app, render_template, request
+from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 from werkzeug.utils import cached_property
@@ -25,7 +27,38 @@ from citizenvoice.domain.inputs import (
     has_control_characters,
 )
 
-__all__ = ["CleaningRequest", "InvalidInput", "init_app"]
+__all__ = ["CleaningRequest", "InvalidInput", "accepts_upload", "init_app"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+_UPLOAD_LIMIT = "upload_limit_bytes"
+
+
+def accepts_upload(max_bytes: int) -> Callable[[F], F]:
+    """Let one view read a body of up to ``max_bytes`` (files, or a file carried in a field).
+
+    The app-wide MAX_CONTENT_LENGTH (64 KiB) suits forms of text; an import page needs more.
+    The limit is read when the body is parsed, before CSRF or any view code, and applies to
+    signed-in users only.
+    """
+
+    def mark(view: F) -> F:
+        setattr(view, _UPLOAD_LIMIT, max_bytes)
+        return view
+
+    return mark
+
+
+def _declared_upload_limit(endpoint: str | None) -> int | None:
+    """The view's larger body limit, for a signed-in user only.
+
+    CSRF reads the body before the view checks anyone's role, so an anonymous client keeps the
+    app-wide 64 KiB.
+    """
+    view = current_app.view_functions.get(endpoint or "") if current_app else None
+    limit: int | None = getattr(view, _UPLOAD_LIMIT, None)
+    if limit is None or not current_user.is_authenticated:
+        return None
+    return limit
 
 
 class InvalidInput(BadRequest):
@@ -49,6 +82,26 @@ def _cleaned(
 
 class CleaningRequest(Request):
     """The app's request class: ``args``, ``form`` and ``get_json()`` come back cleaned."""
+
+    @property
+    def max_content_length(self) -> int | None:
+        """The app's body limit, or the larger one the view declared with accepts_upload."""
+        declared = _declared_upload_limit(self.endpoint)
+        return declared if declared is not None else super().max_content_length
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+    @property
+    def max_form_memory_size(self) -> int | None:
+        """Werkzeug's per-field limit, raised with the body limit (a file in a hidden field)."""
+        declared = _declared_upload_limit(self.endpoint)
+        return declared if declared is not None else super().max_form_memory_size
+
+    @max_form_memory_size.setter
+    def max_form_memory_size(self, value: int | None) -> None:
+        self._max_form_memory_size = value
 
     @cached_property
     def args(self) -> MultiDict[str, str]:

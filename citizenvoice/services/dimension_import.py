@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from citizenvoice.domain.department_names import DepartmentResolver, normalise_name
+from citizenvoice.domain.export import looks_like_formula
 from citizenvoice.domain.periods import PeriodStatus
 from citizenvoice.domain.scoring import CITIZEN_DIMENSION
 from citizenvoice.extensions import db
@@ -144,6 +145,18 @@ def _parse_score(value: Any) -> float | None:
     return score if math.isfinite(score) else None
 
 
+_COLUMN_LABELS = {"department": "部门", "dimension": "维度", "score": "得分", "period": "周期"}
+
+
+def _formula_errors(cells: dict[str, Any]) -> list[str]:
+    """One error per text cell a spreadsheet would run as a formula (never evaluated here)."""
+    return [
+        f"{label}「{cells[name].strip()}」以 = + - @ 开头，疑似公式，不予导入（公式不会被执行）"
+        for name, label in _COLUMN_LABELS.items()
+        if isinstance(cells.get(name), str) and looks_like_formula(cells[name])
+    ]
+
+
 def _interpret_row(
     line: int, cells: dict[str, Any], context: _RowContext, period_code: str
 ) -> ImportRow:
@@ -153,7 +166,9 @@ def _interpret_row(
     score_cell = _cell_text(cells.get("score"))
     department = context.resolver.resolve(department_cell) or department_cell
     dimension = _resolve_dimension(dimension_cell, context)
-    errors = []
+    errors = _formula_errors(cells)
+    if errors:  # the formula message says all there is to say about this row
+        return ImportRow(line, department, dimension, None, tuple(errors), score_text=score_cell)
     if department not in context.names:
         errors.append(f"部门代码不存在，也不是已知的部门全称或简称：{department_cell or '（空）'}")
     if dimension == CITIZEN_DIMENSION or dimension in ("社会评价", "市民评价"):

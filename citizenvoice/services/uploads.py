@@ -10,13 +10,19 @@ the sheet is then streamed in read-only mode with the declared dimension discard
 and columns bounded, stopping with an error at the first row past the limit. Nothing is
 materialised beyond ``max_rows`` rows of ``max_cols`` cells.
 
+A CSV is decoded as offices save it: UTF-8 (a BOM allowed), GBK/GB18030 (Excel's plain CSV on
+a Chinese Windows) or UTF-16 (Excel's "Unicode text", tab-separated); a file is taken for what
+its first bytes say (a zip is a workbook whatever its name, an old .xls is named as such).
+
 Every refusal is an :class:`UploadError` with a Chinese message for the person who uploaded.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import struct
 import zipfile
 from collections.abc import Iterable
 from typing import Any
@@ -49,6 +55,11 @@ MAX_COLUMNS = 20
 _BLANK_ROW_ALLOWANCE = 4
 
 
+# An old binary .xls (OLE2 compound file) and a zip archive (every .xlsx), by their first bytes.
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
 class UploadError(ValueError):
     """An upload that cannot be read within the limits (message in Chinese)."""
 
@@ -61,7 +72,12 @@ def read_table(filename: str, data: bytes, *, max_rows: int) -> list[list[Any]]:
     """
     if len(data) > MAX_UPLOAD_BYTES:
         raise UploadError(f"文件过大（最大 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB）")
-    if filename.lower().endswith(".xlsx"):
+    if data.startswith(_OLE2_MAGIC):
+        raise UploadError(
+            "这是旧版 Excel（.xls）文件，请在 Excel 或 WPS 中另存为 .xlsx 或 CSV 后重试"
+        )
+    # What the bytes are, not what the name says: a workbook renamed to .csv is still one.
+    if data.startswith(_ZIP_MAGIC) or filename.lower().endswith(".xlsx"):
         return _read_xlsx(data, max_rows)
     return _read_csv(data, max_rows)
 
@@ -86,7 +102,16 @@ def _check_archive(data: bytes) -> None:
     """Refuse a non-zip, too many members, too much inflated data, or a bomb-like member."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+    # A damaged directory raises more than BadZipFile: NotImplementedError for an entry that
+    # asks for a newer zip version, struct.error or EOFError for truncated records.
+    except (
+        zipfile.BadZipFile,
+        NotImplementedError,
+        ValueError,
+        OSError,
+        EOFError,
+        struct.error,
+    ) as exc:
         raise UploadError("无法读取 Excel 文件，请确认是 .xlsx 格式") from exc
     with archive:
         members = archive.infolist()
@@ -135,16 +160,60 @@ def _read_xlsx(data: bytes, max_rows: int) -> list[list[Any]]:
         workbook.close()
 
 
-def _read_csv(data: bytes, max_rows: int) -> list[list[Any]]:
-    for encoding in ("utf-8-sig", "gb18030"):
+_BINARY_MESSAGE = (
+    "文件不是文本格式的 CSV（含有二进制内容），请用 Excel 或 WPS 另存为 CSV 或 .xlsx 后重试"
+)
+
+
+def _bomless_utf16(data: bytes) -> str | None:
+    """The UTF-16 byte order when the NUL bytes sit on one side of each pair, else None.
+
+    UTF-16 writes ASCII (digits, commas, codes) with a zero byte: after it in little-endian,
+    before it in big-endian. Text in UTF-8 or GB18030 has no zero bytes at all.
+    """
+    sample = data[:4096]
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if odd >= 2 and odd >= 4 * even:
+        return "utf-16-le"
+    if even >= 2 and even >= 4 * odd:
+        return "utf-16-be"
+    return None
+
+
+def _decode(data: bytes) -> str:
+    """The text of a CSV as offices save it, or a clear error.
+
+    UTF-8 (with or without a BOM), GBK/GB18030 (Excel's plain CSV on a Chinese Windows) or
+    UTF-16 (Excel's "Unicode text", with or without its BOM).
+    """
+    encodings: tuple[str, ...] = ("utf-8-sig", "gb18030")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encodings = ("utf-16",)
+    elif b"\x00" in data:
+        utf16 = _bomless_utf16(data)
+        if utf16 is None:
+            raise UploadError(_BINARY_MESSAGE)
+        encodings = (utf16,)
+    for encoding in encodings:
         try:
             text = data.decode(encoding)
-            break
         except UnicodeDecodeError:
             continue
-    else:
-        raise UploadError("无法识别文件编码，请保存为 UTF-8 的 CSV")
+        if "\x00" in text:
+            raise UploadError(_BINARY_MESSAGE)
+        return text
+    raise UploadError(
+        "无法识别文件编码，请在 Excel 或 WPS 中另存为“CSV UTF-8”或 .xlsx 后重试"
+        "（支持 UTF-8、GBK/GB18030、UTF-16）"
+    )
+
+
+def _read_csv(data: bytes, max_rows: int) -> list[list[Any]]:
+    text = _decode(data)
+    # Excel's "Unicode text" separates cells with tabs; every other CSV here uses commas.
+    first_line = text.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     try:
-        return _bounded(csv.reader(io.StringIO(text, newline="")), max_rows)
+        return _bounded(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), max_rows)
     except csv.Error as exc:
         raise UploadError("CSV 文件格式有误，请用 Excel 或 WPS 另存为 CSV 后重试") from exc

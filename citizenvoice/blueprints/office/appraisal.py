@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from citizenvoice.blueprints.actions import commit_or_flash
 from citizenvoice.blueprints.auth import role_required
-from citizenvoice.blueprints.inputs import InvalidInput
+from citizenvoice.blueprints.inputs import InvalidInput, accepts_upload
 from citizenvoice.blueprints.office.views import OFFICE_ROLES, ActionForm, office_blueprint
 from citizenvoice.charts import bar_chart, line_chart
 from citizenvoice.domain.periods import PeriodStatus
@@ -41,6 +41,11 @@ from citizenvoice.services.dimension_import import importable_dimensions as impo
 from citizenvoice.services.dimension_import import preview as import_preview
 from citizenvoice.services.export import table_to_csv, table_to_xlsx
 from citizenvoice.services.integrity import check_period, decide
+from citizenvoice.services.uploads import MAX_UPLOAD_BYTES
+
+# The preview posts the file; the confirmation posts it again as base64 in a form field (4/3
+# the size, a little more once url-encoded): twice the file limit holds either.
+IMPORT_BODY_LIMIT = 2 * MAX_UPLOAD_BYTES
 
 __all__: list[str] = []
 
@@ -261,6 +266,7 @@ def period_publish_confirm(code: str) -> Any:
 
 
 @office_blueprint.route("/periods/<code>/import", methods=["GET", "POST"])
+@accepts_upload(IMPORT_BODY_LIMIT)
 @role_required(*OFFICE_ROLES)
 def period_import(code: str) -> Any:
     """Upload a CSV/XLSX of other dimensions: preview with per-row errors, then confirm."""

@@ -1,0 +1,208 @@
+"""Property-based fuzzing of every JSON endpoint on real PostgreSQL (issue #19).
+
+Arbitrary JSON, wrong types, huge numbers, deep nesting, invalid UTF-8, NUL bytes, lone
+surrogates, bodies over 64 KiB and wrong content types: never a 5xx; a refused request stores
+nothing (every table's row count unchanged) and an accepted one stores exactly one complete
+case. The number of inputs tried is printed at the end of the module (see ``fuzzing.report``).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fuzzing import (
+    CONTENT_TYPES,
+    COUNTS,
+    FUZZ,
+    FUZZ_EXAMPLES,
+    Ledger,
+    api_payloads,
+    hostile_text,
+    json_bodies,
+    path_part,
+    raw_bodies,
+    report,
+    tally,
+)
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from citizenvoice.domain.feedback import FeedbackKind
+from citizenvoice.extensions import db
+from citizenvoice.models import OutboxMessage, StatusEvent, Submission
+
+pytestmark = pytest.mark.slow
+
+JSON = "application/json"
+VALID = {"kind": "complaint", "department": "cgzf", "text": "人民路夜市噪音扰民，请尽快处理。"}
+# Every /api rule and the methods it answers; a new API route must be added to the fuzzing.
+FUZZED_API_RULES = {
+    ("/api/v1/feedback", "POST"),
+    ("/api/v1/feedback/<code>", "GET"),
+    ("/api/v1/departments", "GET"),
+    ("/api/v1/periods", "GET"),
+    ("/api/v1/periods/<code>/scores", "GET"),
+}
+LABELS = ["POST /api/v1/feedback (JSON)", "POST /api/v1/feedback (raw)", "GET /api/v1/*"]
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _fuzz_summary(request):
+    yield
+    report(request.config, LABELS)
+
+
+@pytest.fixture
+def world(seeded):
+    """The seeded app with no rate limits in the way, a client, and the accepted-case delta."""
+    from citizenvoice.services.appraisal import ensure_periods
+
+    seeded.config["SUBMISSION_RATE_LIMIT"] = "1000000/minute"
+    seeded.config["LOOKUP_RATE_LIMIT"] = "1000000/minute"
+    with seeded.app_context():
+        ensure_periods()
+        db.session.commit()
+    ledger = Ledger(seeded)
+    client = seeded.test_client()
+    before = ledger.counts()
+    reference = client.post("/api/v1/feedback", json=VALID)
+    assert reference.status_code == 201
+    accepted = ledger.delta(before)
+    assert accepted.get("submission") == 1
+    return seeded, client, ledger, accepted
+
+
+def _assert_error_shape(response) -> None:
+    body = response.get_json(silent=True)
+    assert isinstance(body, dict) and set(body) == {"error"}, response.get_data()[:200]
+    assert set(body["error"]) == {"code", "message", "fields"}
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in body["error"]["message"])
+
+
+def _assert_one_complete_case(app, client, response) -> None:
+    """The 201's tracking code names one stored case with its event and outbox row, clean."""
+    code = response.get_json()["tracking_code"]
+    with app.app_context():
+        case = db.session.scalar(select(Submission).where(Submission.tracking_code == code))
+        assert case is not None
+        assert FeedbackKind(case.kind)
+        assert case.text and not _CONTROL.search(case.text)
+        assert not _CONTROL.search(case.title or "") and not _CONTROL.search(case.location or "")
+        if case.kind == FeedbackKind.RATING:
+            assert case.rating in range(1, 6) and case.department_id is not None
+        for score in (case.rating_efficiency, case.rating_attitude, case.rating_result):
+            assert score is None or score in range(1, 6)
+        assert not (case.anonymous and case.contact_phone_encrypted)
+        events = db.session.scalar(
+            select(func.count())
+            .select_from(StatusEvent)
+            .where(StatusEvent.submission_id == case.id)
+        )
+        outbox = db.session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.aggregate_id == case.id)
+        )
+        assert events == 1 and outbox == 1
+    assert client.get(f"/api/v1/feedback/{code}").status_code == 200
+
+
+def _check(world, response, delta) -> None:
+    app, client, _, accepted = world
+    raise_if_server_error(response)
+    if response.status_code == 201:
+        assert delta == accepted, delta
+        _assert_one_complete_case(app, client, response)
+    else:
+        assert delta == {}, (response.status_code, delta)
+        assert 400 <= response.status_code < 500
+        _assert_error_shape(response)
+
+
+def raise_if_server_error(response) -> None:
+    """Fail with the status and the start of the body on any 5xx."""
+    assert response.status_code < 500, (response.status_code, response.get_data()[:300])
+
+
+def _post(world, body: bytes, content_type: str):
+    _, client, ledger, _ = world
+    before = ledger.counts()
+    response = client.post("/api/v1/feedback", data=body, content_type=content_type)
+    return response, ledger.delta(before)
+
+
+def test_every_api_route_is_fuzzed(app):
+    registered = {
+        (rule.rule, method)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert registered == FUZZED_API_RULES
+
+
+def test_fuzzed_json_feedback_is_refused_cleanly_or_stored_whole(world):
+    @FUZZ
+    @given(payload=api_payloads(), ascii_only=st.booleans())
+    def run(payload, ascii_only):
+        import json
+
+        body = json.dumps(payload, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+        response, delta = _post(world, body, JSON)
+        tally(LABELS[0], response.status_code)
+        _check(world, response, delta)
+
+    run()
+    assert COUNTS[LABELS[0]] >= FUZZ_EXAMPLES
+
+
+def test_fuzzed_raw_bodies_and_content_types_never_give_a_5xx(world):
+    @FUZZ
+    @given(body=st.one_of(raw_bodies(), json_bodies()), content_type=st.sampled_from(CONTENT_TYPES))
+    def run(body, content_type):
+        response, delta = _post(world, body, content_type)
+        tally(LABELS[1], response.status_code)
+        _check(world, response, delta)
+
+    run()
+    assert COUNTS[LABELS[1]] >= FUZZ_EXAMPLES
+
+
+_LOOKUPS = [
+    "/api/v1/feedback/{part}",
+    "/api/v1/periods/{part}/scores",
+    "/api/v1/departments",
+    "/api/v1/periods",
+    "/api/v1/{part}",
+]
+
+
+def test_fuzzed_lookups_change_nothing_and_never_give_a_5xx(world):
+    _, client, ledger, _ = world
+
+    @FUZZ
+    @given(
+        template=st.sampled_from(_LOOKUPS),
+        part=path_part(),
+        query=st.dictionaries(hostile_text(8), hostile_text(30), max_size=3),
+        method=st.sampled_from(["GET", "GET", "GET", "POST", "PUT", "DELETE", "PATCH"]),
+    )
+    def run(template, part, query, method):
+        before = ledger.counts()
+        response = client.open(
+            template.format(part=part),
+            method=method,
+            query_string={k.encode("utf-8", "surrogatepass"): v.encode("utf-8", "surrogatepass")
+                          for k, v in query.items()},
+        )  # fmt: skip
+        tally(LABELS[2], response.status_code)
+        raise_if_server_error(response)
+        assert ledger.delta(before) == {}
+        if response.status_code >= 400:
+            _assert_error_shape(response)
+
+    run()
+    assert COUNTS[LABELS[2]] >= FUZZ_EXAMPLES
