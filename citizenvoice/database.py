@@ -4,7 +4,7 @@ libpq's ``connect_timeout`` bounds a new connection and the server's ``statement
 slow statement (both set in config/), but neither helps when the server, or the network in
 between, goes silent on a connection already in the pool: psycopg would wait for the answer to
 the pool's pre-ping forever. So every connection is a ``BoundedConnection`` whose waits end
-after ``read_timeout`` seconds, and that bound is short (``DB_CONNECT_TIMEOUT``) while the
+after ``read_timeout`` seconds, and that bound is short (half ``DB_CONNECT_TIMEOUT``) while the
 connection sits in the pool, where the next thing it runs is SQLAlchemy's pre-ping, and long
 (statement timeout plus connect timeout) while a request or job holds it. A connection that
 timed out is closed, so SQLAlchemy treats the error as a disconnect, drops the connection and
@@ -45,8 +45,11 @@ class BoundedConnection(psycopg.Connection[Any]):
 
 def init_app(app: Flask) -> None:
     """Make the app's PostgreSQL engines use bounded connections (SQLite needs none)."""
-    idle_bound = float(app.config["DB_CONNECT_TIMEOUT"])
-    busy_bound = float(app.config["DB_STATEMENT_TIMEOUT"]) + idle_bound
+    connect_bound = float(app.config["DB_CONNECT_TIMEOUT"])
+    # Half the connect timeout for the pre-ping: a silent server then costs a ping and a
+    # connect attempt, 3 s with the defaults, inside the 5 s a request may take to get its 503.
+    idle_bound = connect_bound / 2
+    busy_bound = float(app.config["DB_STATEMENT_TIMEOUT"]) + connect_bound
     with app.app_context():
         engines = list(db.engines.values())
     for engine in engines:
