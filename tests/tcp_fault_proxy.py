@@ -19,8 +19,16 @@ import select
 import socket
 import threading
 from contextlib import suppress
+from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["FaultProxy"]
+__all__ = ["FaultProxy", "through_proxy"]
+
+
+def through_proxy(database_url: str, proxy: FaultProxy) -> str:
+    """``database_url`` with its host and port replaced by the proxy's."""
+    parts = urlsplit(database_url)
+    user = f"{parts.username}@" if parts.username else ""
+    return urlunsplit(parts._replace(netloc=user + proxy.address))
 
 
 class FaultProxy:

@@ -15,14 +15,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import pytest
 from factories import csrf_token
 from flask import Flask
 from sqlalchemy import func, select
 from support import TEST_DATABASE_URL, testing_config
-from tcp_fault_proxy import FaultProxy
+from tcp_fault_proxy import FaultProxy, through_proxy
 from werkzeug.serving import make_server
 
 from citizenvoice import create_app
@@ -47,9 +47,7 @@ def proxy() -> Iterator[FaultProxy]:
 @pytest.fixture
 def proxied_app(seeded: Flask, proxy: FaultProxy) -> Iterator[Flask]:
     """The seeded test app, but reaching PostgreSQL through the fault proxy."""
-    parts = urlsplit(TEST_DATABASE_URL)
-    netloc = f"{parts.username or 'postgres'}@{proxy.address}"
-    app = create_app(testing_config(DATABASE_URL=urlunsplit(parts._replace(netloc=netloc))))
+    app = create_app(testing_config(DATABASE_URL=through_proxy(TEST_DATABASE_URL, proxy)))
     yield app
     proxy.forward()
     with app.app_context():
