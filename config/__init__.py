@@ -107,6 +107,10 @@ class BaseConfig:
         # per-process memory and the submission is saved (the outbox relays it later).
         self.RATELIMIT_SWALLOW_ERRORS = True
         self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        # Without socket timeouts the limiter waits forever on a Redis that accepts and never
+        # answers, and every rate-limited request (submissions) with it: half a second, as
+        # the web process's own Redis connections (jobs.connections.web_redis).
+        self.RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
         # Reverse proxies in front of the app (nginx, a load balancer): how many to trust for
         # the client address (X-Forwarded-For). 0 = none: rate limits then key on the socket peer.
         self.PROXY_COUNT = int(env.get("CITIZENVOICE_PROXY_COUNT", "0"))

@@ -18,10 +18,34 @@ from __future__ import annotations
 import select
 import socket
 import threading
+from collections.abc import Callable
 from contextlib import suppress
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["FaultProxy", "through_proxy"]
+__all__ = ["FaultProxy", "through_proxy", "within"]
+
+
+def within(seconds: float, call: Callable[[], Any]) -> Any:
+    """``call()``'s result, failing the test if it has not returned after ``seconds``.
+
+    The call runs on a thread so that a hang fails the test instead of stalling the run.
+    """
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as exc:  # handed to the test's thread below
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout=seconds)
+    assert not worker.is_alive(), f"no answer within {seconds} s: the request hangs"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 def through_proxy(database_url: str, proxy: FaultProxy) -> str:

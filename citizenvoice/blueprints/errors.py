@@ -86,7 +86,7 @@ def database_unavailable() -> Any:
         page = render_template(
             "errors/unavailable_form.html",
             kind=FeedbackKind(kind) if kind in set(FeedbackKind) else None,
-            posted=request.form,
+            posted=_posted_form(),
         )
         response, status = Response(page, mimetype="text/html"), 503
     else:
@@ -95,6 +95,14 @@ def database_unavailable() -> Any:
     response.headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER_SECONDS)
     response.headers["Cache-Control"] = "no-store"  # the page may hold what the resident typed
     return response, status
+
+
+def _posted_form() -> Any:
+    """The posted form fields, or none when the body is too large to read (413)."""
+    try:
+        return request.form
+    except HTTPException:
+        return {}
 
 
 def _wants_json() -> bool:

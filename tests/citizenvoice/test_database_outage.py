@@ -13,7 +13,7 @@ import json
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,7 +22,7 @@ from factories import csrf_token
 from flask import Flask
 from sqlalchemy import func, select
 from support import TEST_DATABASE_URL, testing_config
-from tcp_fault_proxy import FaultProxy, through_proxy
+from tcp_fault_proxy import FaultProxy, through_proxy, within
 from werkzeug.serving import make_server
 
 from citizenvoice import create_app
@@ -53,25 +53,6 @@ def proxied_app(seeded: Flask, proxy: FaultProxy) -> Iterator[Flask]:
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
-
-
-def within(seconds: float, call: Callable[[], Any]) -> Any:
-    """``call()``'s result, failing the test if it has not returned after ``seconds``."""
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["value"] = call()
-        except BaseException as exc:  # handed to the test thread below
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    worker.join(timeout=seconds)
-    assert not worker.is_alive(), f"no answer within {seconds} s: the request hangs"
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
 
 
 def _api_post(app: Flask) -> Any:
@@ -229,3 +210,34 @@ def test_a_live_server_answers_503_within_bounds_when_the_database_goes_silent(
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+
+
+def test_a_refused_form_while_the_database_is_away_is_a_503_not_a_500(
+    seeded: Flask, proxy: FaultProxy
+) -> None:
+    limited = create_app(
+        testing_config(
+            DATABASE_URL=through_proxy(TEST_DATABASE_URL, proxy),
+            CITIZENVOICE_SUBMISSION_LIMIT="1/minute",
+        )
+    )
+    client = limited.test_client()
+    token = csrf_token(client.get("/submit/complaint").get_data(as_text=True))
+    typed = {"csrf_token": token, "department": "", "text": COMPLAINT}
+    assert client.post("/submit/complaint", data=typed).status_code == 303
+    proxy.refuse()
+    # Over the limit (429) and the database away: the 429 page needs the department list.
+    limited_response = within(
+        ANSWER_BOUND_SECONDS, lambda: client.post("/submit/complaint", data=typed)
+    )
+    assert limited_response.status_code == 503
+    assert f">{COMPLAINT}</textarea>" in limited_response.get_data(as_text=True)
+    # Too large to read (413) and the database away: the page, without reading the body.
+    huge = {**typed, "text": "长" * 40_000}
+    too_large = within(ANSWER_BOUND_SECONDS, lambda: client.post("/submit/complaint", data=huge))
+    assert too_large.status_code == 503
+    assert "暂时无法提交" in too_large.get_data(as_text=True)
+    proxy.forward()
+    with limited.app_context():
+        db.session.remove()
+        db.engine.dispose()

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from factories import embedded_app, login, make_user
 from flask import Flask
-from support import RedisServer, testing_config
+from support import TEST_REDIS_URL, RedisServer, testing_config
+from tcp_fault_proxy import FaultProxy, within
 
 from citizenvoice import create_app
-from citizenvoice.extensions import db
+from citizenvoice.extensions import db, limiter
 from config import ConfigError, DevelopmentConfig, TestingConfig, config_for
 
 COMPLAINT = "小区门口的路灯坏了两个星期，晚上出行很不方便，请尽快派人修理。"
@@ -40,12 +42,17 @@ def test_the_probes_are_exempt_from_rate_limits(app: Flask) -> None:
         overrides={"RATELIMIT_DEFAULT": "2/minute", "RATELIMIT_STORAGE_URI": "memory://"},
     )
     client = limited.test_client()
-    assert [client.get("/healthz").status_code for _ in range(5)] == [200] * 5
-    assert [client.get("/readyz").status_code for _ in range(5)] == [200] * 5
-    # The same app does limit an ordinary page, so the exemption is what lets the probes by.
-    assert [client.get("/track").status_code for _ in range(3)] == [200, 200, 429]
-    with limited.app_context():
-        db.engine.dispose()
+    try:
+        assert [client.get("/healthz").status_code for _ in range(5)] == [200] * 5
+        assert [client.get("/readyz").status_code for _ in range(5)] == [200] * 5
+        # The same app does limit an ordinary page: the exemption is what lets the probes by.
+        assert [client.get("/track").status_code for _ in range(3)] == [200, 200, 429]
+    finally:
+        # The limiter is one object for every app of the process: the default limit it took
+        # from this app's config must not reach the apps of later tests.
+        limiter.limit_manager.set_default_limits([])
+        with limited.app_context():
+            db.engine.dispose()
 
 
 def test_the_probes_need_no_csrf_token_and_take_only_get(client) -> None:
@@ -151,3 +158,38 @@ def test_sqlite_gets_no_postgresql_connection_options(tmp_path: Path) -> None:
 def test_a_database_timeout_that_is_not_a_positive_number_is_refused(value: str) -> None:
     with pytest.raises(ConfigError, match="CITIZENVOICE_DB_POOL_TIMEOUT"):
         config_for("testing", {"CITIZENVOICE_DB_POOL_TIMEOUT": value})
+
+
+@pytest.fixture
+def silent_redis_app(seeded: Flask) -> Iterator[tuple[Flask, FaultProxy]]:
+    """The seeded app reaching the test Redis through a fault proxy the test can silence."""
+    parts = urlsplit(TEST_REDIS_URL)
+    proxy = FaultProxy((parts.hostname or "127.0.0.1", parts.port or 6379))
+    app = create_app(testing_config(REDIS_URL=f"redis://{proxy.address}{parts.path}"))
+    yield app, proxy
+    proxy.close()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.slow
+def test_the_queue_page_and_readiness_answer_while_redis_is_silent(
+    silent_redis_app: tuple[Flask, FaultProxy],
+) -> None:
+    app, proxy = silent_redis_app
+    office = login(app, make_user(app, "office"))
+    proxy.blackhole()
+    queue = within(5, lambda: office.get("/office/queue"))
+    assert queue.status_code == 200
+    assert 'id="redis-error"' in queue.get_data(as_text=True)
+    ready = within(5, lambda: app.test_client().get("/readyz"))
+    assert ready.status_code == 503
+    assert ready.get_json()["checks"] == {"database": "ok", "redis": "down"}
+    filed = within(
+        5,
+        lambda: app.test_client().post(
+            "/api/v1/feedback", json={"kind": "complaint", "department": None, "text": COMPLAINT}
+        ),
+    )
+    assert filed.status_code == 201
