@@ -236,7 +236,7 @@ def test_a_refused_form_while_the_database_is_away_is_a_503_not_a_500(
     huge = {**typed, "text": "长" * 40_000}
     too_large = within(ANSWER_BOUND_SECONDS, lambda: client.post("/submit/complaint", data=huge))
     assert too_large.status_code == 503
-    assert "暂时无法提交" in too_large.get_data(as_text=True)
+    assert "请点浏览器的“返回”回到上一页" in too_large.get_data(as_text=True)
     proxy.forward()
     with limited.app_context():
         db.session.remove()
