@@ -85,11 +85,13 @@ def register_nlp_settings(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     """Bind the extension singletons and the personal-data protector to this app."""
     from citizenvoice import models  # noqa: F401  (registers the tables with the metadata)
+    from citizenvoice.database import init_app as init_database
     from citizenvoice.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
     from citizenvoice.services.audit import init_app as init_audit
     from citizenvoice.services.pii import PiiProtector
 
     db.init_app(app)
+    init_database(app)
     migrate.init_app(app, db, directory=str(_PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     bootstrap.init_app(app)
@@ -113,11 +115,15 @@ def register_blueprints(app: Flask) -> None:
     """Mount the resident site and the JSON API."""
     from citizenvoice.blueprints.api import api_blueprint
     from citizenvoice.blueprints.auth import auth_blueprint
+    from citizenvoice.blueprints.health import health_blueprint
     from citizenvoice.blueprints.office import office_blueprint
     from citizenvoice.blueprints.public import public_blueprint
     from citizenvoice.blueprints.workspace import workspace_blueprint
     from citizenvoice.extensions import csrf
 
+    # Probes for load balancers and supervisors: no cookie, no CSRF, no rate limit.
+    csrf.exempt(health_blueprint)
+    app.register_blueprint(health_blueprint)
     app.register_blueprint(public_blueprint)
     app.register_blueprint(auth_blueprint)
     app.register_blueprint(office_blueprint, url_prefix="/office")

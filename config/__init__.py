@@ -32,6 +32,7 @@ __all__ = [
     "default_audit_anchor",
     "instance_key",
     "normalise_database_url",
+    "postgresql_engine_options",
 ]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -76,6 +77,13 @@ class BaseConfig:
             "pool_pre_ping": True,
             "hide_parameters": True,
         }
+        # PostgreSQL outages end in a 503 within seconds, never a hang (docs/health.md): a new
+        # connection gives up after DB_CONNECT_TIMEOUT, a pooled one is pinged with the same
+        # bound, a request waits at most DB_POOL_TIMEOUT for a free connection, and the server
+        # ends any statement running longer than DB_STATEMENT_TIMEOUT.
+        self.DB_CONNECT_TIMEOUT = _positive_number(env, "CITIZENVOICE_DB_CONNECT_TIMEOUT", "2")
+        self.DB_POOL_TIMEOUT = _positive_number(env, "CITIZENVOICE_DB_POOL_TIMEOUT", "3")
+        self.DB_STATEMENT_TIMEOUT = _positive_number(env, "CITIZENVOICE_DB_STATEMENT_TIMEOUT", "30")
         self.REDIS_URL: str | None = env.get("REDIS_URL") or None
         self.MAX_CONTENT_LENGTH = MAX_BODY_BYTES
         self.WTF_CSRF_TIME_LIMIT = 4 * 3600  # residents may take a while to write
@@ -99,6 +107,10 @@ class BaseConfig:
         # per-process memory and the submission is saved (the outbox relays it later).
         self.RATELIMIT_SWALLOW_ERRORS = True
         self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        # Without socket timeouts the limiter waits forever on a Redis that accepts and never
+        # answers, and every rate-limited request (submissions) with it: half a second, as
+        # the web process's own Redis connections (jobs.connections.web_redis).
+        self.RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
         # Reverse proxies in front of the app (nginx, a load balancer): how many to trust for
         # the client address (X-Forwarded-For). 0 = none: rate limits then key on the socket peer.
         self.PROXY_COUNT = int(env.get("CITIZENVOICE_PROXY_COUNT", "0"))
@@ -145,6 +157,8 @@ class BaseConfig:
         """Fill settings that depend on others (the anchor file is named after the database)."""
         if not self.AUDIT_ANCHOR:
             self.AUDIT_ANCHOR = default_audit_anchor(self.SQLALCHEMY_DATABASE_URI)
+        if (self.SQLALCHEMY_DATABASE_URI or "").startswith("postgresql"):
+            self.SQLALCHEMY_ENGINE_OPTIONS.update(postgresql_engine_options(self))
 
     def validate(self) -> None:
         """Raise ConfigError when a required setting is missing."""
@@ -152,6 +166,34 @@ class BaseConfig:
             raise ConfigError("SECRET_KEY is not set")
         if not self.SQLALCHEMY_DATABASE_URI:
             raise ConfigError("DATABASE_URL is not set")
+
+
+def postgresql_engine_options(settings: BaseConfig) -> dict[str, Any]:
+    """Pool and connection options that bound every wait on PostgreSQL (see BaseConfig).
+
+    libpq's ``connect_timeout`` counts whole seconds (psycopg raises anything under 2 to 2);
+    ``statement_timeout`` is set per connection through the startup ``options``.
+    """
+    statement_ms = int(settings.DB_STATEMENT_TIMEOUT * 1000)
+    return {
+        "pool_timeout": settings.DB_POOL_TIMEOUT,
+        "connect_args": {
+            "connect_timeout": max(2, round(settings.DB_CONNECT_TIMEOUT)),
+            "options": f"-c statement_timeout={statement_ms}",
+        },
+    }
+
+
+def _positive_number(env: Mapping[str, str], name: str, default: str) -> float:
+    """A setting in seconds that must be a number above zero."""
+    raw = env.get(name, default)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds: {raw!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise ConfigError(f"{name} must be a number of seconds above 0: {raw!r}")
+    return value
 
 
 def default_audit_anchor(database_uri: str | None) -> str:

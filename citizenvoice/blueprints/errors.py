@@ -6,9 +6,13 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-__all__ = ["api_error", "error_page", "init_app"]
+from citizenvoice.domain.feedback import FeedbackKind
+
+__all__ = ["api_error", "database_unavailable", "error_page", "init_app", "is_database_outage"]
 
 _MESSAGES = {
     400: "请求有误",
@@ -19,6 +23,7 @@ _MESSAGES = {
     415: "请求须为 JSON（Content-Type: application/json）",
     429: "提交过于频繁，请稍后再试",
     500: "服务器出错，请稍后再试",
+    503: "服务暂时不可用，请稍后再试",
 }
 _CODES = {
     400: "bad_request",
@@ -29,7 +34,10 @@ _CODES = {
     415: "unsupported_media_type",
     429: "rate_limited",
     500: "internal_error",
+    503: "service_unavailable",
 }
+# How long a client should wait before trying again while the database is unreachable.
+UNAVAILABLE_RETRY_AFTER_SECONDS = 30
 
 
 def api_error(
@@ -56,6 +64,45 @@ def error_page(error: HTTPException) -> tuple[str, int]:
     return render_template(
         template, status=status, message=_MESSAGES.get(status, "请求失败")
     ), status
+
+
+def is_database_outage(error: BaseException) -> bool:
+    """Whether ``error`` means the database cannot be reached now (not a bug in a query).
+
+    Refused or timed-out connections, a dropped connection, and no free connection in the pool
+    within ``DB_POOL_TIMEOUT`` are outages; an integrity or programming error is not.
+    """
+    if isinstance(error, (OperationalError, InterfaceError, PoolTimeoutError)):
+        return True
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+
+
+def database_unavailable() -> Any:
+    """503 with Retry-After: JSON under /api, the resident's form kept on the submit page."""
+    if _wants_json():
+        response, status = api_error(503)
+    elif request.endpoint == "public.submit" and request.method == "POST":
+        kind = (request.view_args or {}).get("kind", "")
+        page = render_template(
+            "errors/unavailable_form.html",
+            kind=FeedbackKind(kind) if kind in set(FeedbackKind) else None,
+            posted=_posted_form(),
+        )
+        response, status = Response(page, mimetype="text/html"), 503
+    else:
+        page = render_template("errors/error.html", status=503, message=_MESSAGES[503])
+        response, status = Response(page, mimetype="text/html"), 503
+    response.headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER_SECONDS)
+    response.headers["Cache-Control"] = "no-store"  # the page may hold what the resident typed
+    return response, status
+
+
+def _posted_form() -> Any:
+    """The posted form fields, or none when the body is too large to read (413)."""
+    try:
+        return request.form
+    except HTTPException:
+        return {}
 
 
 def _wants_json() -> bool:
@@ -85,6 +132,19 @@ def init_app(app: Flask) -> None:
         return render_template(
             template, status=status, message=_MESSAGES.get(status, "请求失败")
         ), status
+
+    @app.errorhandler(DBAPIError)
+    @app.errorhandler(PoolTimeoutError)
+    def _database_error(error: Exception) -> Any:
+        if not is_database_outage(error):
+            return _unexpected(error)
+        app.logger.warning(
+            "database unavailable (%s) on %s %s",
+            type(error).__name__,
+            request.method,
+            request.endpoint,
+        )
+        return database_unavailable()
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Any:

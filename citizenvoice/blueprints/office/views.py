@@ -27,6 +27,7 @@ from citizenvoice.jobs import (
     relay_connection,
     relay_outbox,
     requeue_failed_job,
+    web_redis,
 )
 from citizenvoice.models import Submission
 from citizenvoice.services.analysis import reset_failed_analysis
@@ -48,11 +49,23 @@ class ActionForm(FlaskForm):  # type: ignore[misc]
     """An empty form: CSRF for the action buttons."""
 
 
+def _monitor_connection() -> Any:
+    """Redis for the queue page, None in the embedded default (as ``relay_connection``).
+
+    With the web process's short timeouts rather than the relay's patient ones: a Redis that
+    stops answering costs the page half a second and a notice, not a hung request.
+    """
+    url = current_app.config.get("REDIS_URL")
+    if current_app.config.get("ANALYSIS_IN_PROCESS") or not url:
+        return None
+    return web_redis(url)
+
+
 @office_blueprint.get("/queue")
 @role_required(*OFFICE_ROLES)
 def queue() -> str:
     """Queued, started and failed jobs, outbox backlog, worker heartbeats, failed analyses."""
-    connection = relay_connection()
+    connection = _monitor_connection()
     counts: list[QueueCounts] = []
     workers: list[WorkerBeat] = []
     failed_jobs: list[FailedJob] = []
@@ -119,7 +132,7 @@ def retry_analyses() -> Response:
 def reanalyse() -> Response:
     """Start the batch re-analysis of every submission (after a model update)."""
     form = ActionForm()
-    connection = relay_connection()
+    connection = _monitor_connection()
     if form.validate_on_submit() and connection is not None:
         enqueue_reanalyse_all(connection)
         flash("已开始重新分析全部诉求，进度见下方", "success")
@@ -131,7 +144,7 @@ def reanalyse() -> Response:
 def requeue_job() -> Response:
     """Requeue one failed RQ job by id."""
     form = ActionForm()
-    connection = relay_connection()
+    connection = _monitor_connection()
     if form.validate_on_submit() and connection is not None:
         ok = requeue_failed_job(connection, request.form.get("job_id", ""))
         flash("已重新排队" if ok else "该任务不存在或未失败", "success" if ok else "warning")

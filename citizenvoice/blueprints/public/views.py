@@ -7,10 +7,12 @@ from datetime import timedelta, timezone
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from citizenvoice.blueprints.errors import error_page
+from citizenvoice.blueprints.errors import database_unavailable, error_page, is_database_outage
 from citizenvoice.blueprints.feedback import file_and_queue, submission_limit
 from citizenvoice.blueprints.public.forms import FeedbackForm, FollowUpForm, SelectChoice, TrackForm
 from citizenvoice.blueprints.security import LOOKUP_LIMIT_SCOPE, lookup_limit, no_store
@@ -147,6 +149,17 @@ def _form_kept(error: HTTPException) -> Any:
     On 429 the server has the posted fields; on 413 it must not read the oversized body, so
     the page asks the browser to put back the draft it kept (static/js/feedback-form.js).
     """
+    try:
+        return _form_kept_page(error)
+    except (DBAPIError, PoolTimeoutError) as exc:
+        # Refused and the database is away too: the database's 503 page, text still kept.
+        if is_database_outage(exc):
+            return database_unavailable()
+        raise
+
+
+def _form_kept_page(error: HTTPException) -> Any:
+    """The page of ``_form_kept``; it reads departments and cases from the database."""
     status = error.code or 400
     kind = (request.view_args or {}).get("kind", "")
     if (
