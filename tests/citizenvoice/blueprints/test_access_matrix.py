@@ -67,6 +67,8 @@ ADMIN_ONLY = frozenset({SYSTEM_ADMIN})
 RULES: dict[str, frozenset[str]] = {
     "static": EVERYONE,
     "bootstrap.static": EVERYONE,
+    "health.healthz": EVERYONE,
+    "health.readyz": EVERYONE,
     # the resident's site and the public API
     "public.home": EVERYONE,
     "public.submit": EVERYONE,
