@@ -11,8 +11,7 @@ import json
 import logging
 from typing import Any
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request
-from werkzeug.wrappers import Response
+from flask import Blueprint, abort, current_app, jsonify, make_response, render_template, request
 
 from citizenvoice.blueprints.errors import api_error
 from citizenvoice.blueprints.security import no_store
@@ -135,7 +134,7 @@ def survey_page(code: str) -> Any:
             errors = exc.fields or {"answers": exc.message}
         else:
             db.session.commit()
-            return no_store(Response(render_template("survey/thanks.html")))
+            return no_store(make_response(render_template("survey/thanks.html")))
     page = render_template(
         "survey/form.html",
         form=form,
@@ -145,4 +144,4 @@ def survey_page(code: str) -> Any:
         shown_code=format_code(canonical or ""),
         storage_key=f"survey-{canonical}",
     )
-    return no_store(Response(page, status=400 if errors else 200))
+    return no_store(make_response(page, 400 if errors else 200))
