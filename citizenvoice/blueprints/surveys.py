@@ -84,14 +84,15 @@ def _json_body() -> dict[str, Any] | SurveyError:
 @limiter.shared_limit(survey_limit, scope=SURVEY_LIMIT_SCOPE, deduct_when=_refused)
 def survey_answer(code: str) -> Any:
     """Store one rater's answers: 201, 400 field errors, 404 unknown, 409 used, 410 dates."""
-    if not request.is_json:
-        abort(415)
-    payload = _json_body()
+    canonical = normalise_code(code)
     try:
+        questionnaire(canonical)  # the code's own status comes before anything about the body
+        if not request.is_json:
+            abort(415)
+        payload = _json_body()
         if isinstance(payload, SurveyError):
-            questionnaire(normalise_code(code))  # an unknown/used code says so before a 400
             raise payload
-        stored = submit_answers(normalise_code(code), payload.get("answers"))
+        stored = submit_answers(canonical, payload.get("answers"))
     except SurveyError as exc:
         db.session.rollback()
         return _error(exc)
