@@ -21,9 +21,11 @@ __all__ = [
     "DEFAULT_MIN_N",
     "DEFAULT_SCORES",
     "PRESETS",
+    "CombinedScore",
     "GroupPreset",
     "GroupScore",
     "Rating",
+    "combine_groups",
     "format_code",
     "generate_code",
     "group_score",
@@ -133,6 +135,7 @@ class GroupScore:
     low: float | None  # 95% interval
     high: float | None
     satisfaction_rate: float | None
+    se: float | None = None  # standard error of the score (unclipped)
 
     @property
     def unknown_share(self) -> float | None:
@@ -175,6 +178,7 @@ def group_score(counts: Mapping[str, int], scores: Mapping[str, float] | None = 
         low=max(low_bound, mean - half),
         high=min(high_bound, mean + half),
         satisfaction_rate=satisfaction_rate(counts),
+        se=half / 1.96,
     )
 
 
@@ -190,3 +194,43 @@ def weighted_score(parts: Iterable[tuple[float, float | None, bool]]) -> float |
     if not counted or total <= 0:
         return None
     return sum(w * s for w, s in counted) / total
+
+
+@dataclass(frozen=True)
+class CombinedScore:
+    """A department's survey score over its rater groups (the ``survey`` indicator)."""
+
+    score: float | None
+    low: float | None
+    high: float | None
+    n: int  # known answers of the groups that count (of all groups when none counts)
+    sufficient: bool
+    short_groups: tuple[str, ...]  # groups left out for too few answers
+
+
+def combine_groups(
+    parts: Sequence[tuple[str, float, int, GroupScore]],
+    low_bound: float = 0.0,
+    high_bound: float = 100.0,
+) -> CombinedScore:
+    """Group-weighted score of (group, weight, min_n, GroupScore) with its 95% interval.
+
+    Groups under their minimum n are left out (and named); the weights are renormalised over
+    the rest. The interval treats groups as independent samples: the standard error of the
+    weighted mean is sqrt(sum((w_i / W)^2 se_i^2)), clipped to the scale.
+    """
+    counted = [(w, g) for _, w, min_n, g in parts if g.n >= min_n and g.score is not None and w > 0]
+    short = tuple(code for code, w, min_n, g in parts if g.n < min_n and w > 0)
+    score = weighted_score((w, g.score, True) for w, g in counted)
+    if score is None:
+        return CombinedScore(None, None, None, sum(g.n for *_, g in parts), False, short)
+    total = sum(w for w, _ in counted)
+    se = math.sqrt(sum((w / total) ** 2 * (g.se or 0.0) ** 2 for w, g in counted))
+    return CombinedScore(
+        score,
+        max(low_bound, score - 1.96 * se),
+        min(high_bound, score + 1.96 * se),
+        sum(g.n for _, g in counted),
+        True,
+        short,
+    )
