@@ -297,3 +297,12 @@ def test_simultaneous_posts_of_one_code_store_once(survey_app: Flask, tmp_path: 
         assert stored == 2 * len(answers["answers"])
         used = db.session.scalar(select(func.count()).where(SurveyInvitation.used.is_(True)))
         assert used == 2
+
+
+def test_access_log_lines_never_carry_an_invitation_code() -> None:
+    """The request line of a survey page or API call is redacted like a tracking code's."""
+    from citizenvoice.log_redaction import redact_log_text
+
+    for path in ("/survey/ABCD-EFGH-JKMN", "/api/v1/surveys/ABCDEFGHJKMN"):
+        line = redact_log_text(f'127.0.0.1 - - "GET {path} HTTP/1.1" 200 -')
+        assert "ABCD" not in line and "EFGH" not in line
