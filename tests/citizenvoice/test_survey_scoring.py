@@ -103,3 +103,36 @@ def test_short_group_is_left_out_and_periods_without_answers_are_unchanged(seede
         assert survey is not None and survey["n"] == 29 and survey["sufficient"] is False
         quarter = db.session.get(Period, quarter.id)
         assert quarter is not None and verify(quarter) == []
+
+
+def test_office_pages_show_results_and_download_invitations(seeded: Flask, make_user) -> None:
+    """The campaign page lists groups and results (样本不足 marked); the CSV holds usable codes."""
+    from factories import csrf_token, login
+
+    period_code, _ = _survey(seeded, 5, {"cgzf": "basic"})
+    office = login(seeded, make_user("office"))
+    listing = office.get("/office/surveys")
+    assert listing.status_code == 200 and "社会评价" in listing.get_data(as_text=True)
+    with seeded.app_context():
+        from citizenvoice.models import SurveyCampaign
+
+        campaign_id = db.session.scalars(db.select(SurveyCampaign.id)).one()
+    page = office.get(f"/office/surveys/{campaign_id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "样本不足" in html and "residents" in html
+    download = office.post(
+        f"/office/surveys/{campaign_id}/invitations",
+        data={"csrf_token": csrf_token(html), "group": "residents", "count": "3"},
+    )
+    assert download.status_code == 200 and download.mimetype == "text/csv"
+    lines = download.get_data(as_text=True).splitlines()
+    assert lines[0] == "code,url" and len(lines) == 4
+    code = lines[1].split(",")[0]
+    assert seeded.test_client().get(f"/api/v1/surveys/{code}").status_code == 200
+    for bad in ({"group": "nobody", "count": "3"}, {"group": "residents", "count": "x"}):
+        refused = office.post(
+            f"/office/surveys/{campaign_id}/invitations",
+            data={"csrf_token": csrf_token(html), **bad},
+        )
+        assert refused.status_code == 302
+    assert period_code

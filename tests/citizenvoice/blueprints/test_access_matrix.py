@@ -86,6 +86,9 @@ RULES: dict[str, frozenset[str]] = {
     "survey_api.survey_show": frozenset(),
     "survey_api.survey_answer": frozenset(),
     "survey.survey_page": frozenset(),
+    "office.surveys": OFFICE_ONLY,
+    "office.survey_page": OFFICE_ONLY,
+    "office.survey_invitations": OFFICE_ONLY,
     # sign-in and the account pages
     "auth.login": EVERYONE,
     "auth.logout": STAFF,
@@ -205,8 +208,9 @@ def _file_a_case(app: Flask) -> tuple[int, str]:
 
 def _build_world(app: Flask, analyzer) -> World:
     from citizenvoice.services.analysis import analyse_submission
-    from citizenvoice.services.appraisal import ensure_periods
+    from citizenvoice.services.appraisal import ensure_periods, period_by_code
     from citizenvoice.services.rectification import open_task
+    from citizenvoice.services.survey import create_campaign
 
     for actor, (role, department) in ROLES.items():
         make_user(app, role.value, department, actor)
@@ -232,6 +236,7 @@ def _build_world(app: Flask, analyzer) -> World:
             date.today() + timedelta(30),
         )
         task_id = task.id
+        campaign_id = create_campaign(period_by_code(period), "beijing").id
         db.session.commit()
     clients: dict[str, FlaskClient] = {}
     tokens: dict[str, str] = {}
@@ -252,6 +257,7 @@ def _build_world(app: Flask, analyzer) -> World:
         "case_id": str(a_case),
         "submission_id": str(a_case),
         "task_id": str(task_id),
+        "campaign_id": str(campaign_id),
         "period": period,
         "kind": "complaint",
         "action": "compute",
