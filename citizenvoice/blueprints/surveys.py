@@ -86,13 +86,13 @@ def survey_answer(code: str) -> Any:
     """Store one rater's answers: 201, 400 field errors, 404 unknown, 409 used, 410 dates."""
     canonical = normalise_code(code)
     try:
-        questionnaire(canonical)  # the code's own status comes before anything about the body
+        form = questionnaire(canonical)  # the code's status comes before anything in the body
         if not request.is_json:
             abort(415)
         payload = _json_body()
         if isinstance(payload, SurveyError):
             raise payload
-        stored = submit_answers(canonical, payload.get("answers"))
+        stored = submit_answers(canonical, payload.get("answers"), form)
     except SurveyError as exc:
         db.session.rollback()
         return _error(exc)
@@ -127,7 +127,7 @@ def survey_page(code: str) -> Any:
                     entry["comment"] = comment
                 answers.append(entry)
         try:
-            submit_answers(canonical, answers)
+            submit_answers(canonical, answers, form)
         except SurveyError as exc:
             db.session.rollback()
             if exc.status != 400:

@@ -72,9 +72,9 @@ def _mac_key() -> bytes:
     ).derive(str(secret).encode("utf-8"))
 
 
-def code_hmac(code: str) -> str:
-    """The stored form of a canonical code: hex HMAC-SHA256."""
-    return hmac.new(_mac_key(), code.encode("ascii"), hashlib.sha256).hexdigest()
+def code_hmac(code: str, key: bytes | None = None) -> str:
+    """The stored form of a canonical code: hex HMAC-SHA256 (``key`` saves the derivation)."""
+    return hmac.new(key or _mac_key(), code.encode("ascii"), hashlib.sha256).hexdigest()
 
 
 def create_campaign(period: Period, preset: str) -> SurveyCampaign:
@@ -124,9 +124,10 @@ def issue_invitations(campaign: SurveyCampaign, group_code: str, count: int) -> 
     while len(codes) < count:
         codes.add(generate_code())
     ordered = sorted(codes)
+    key = _mac_key()
     db.session.execute(
         insert(SurveyInvitation),
-        [{"group_id": group.id, "code_hmac": code_hmac(c), "used": False} for c in ordered],
+        [{"group_id": group.id, "code_hmac": code_hmac(c, key), "used": False} for c in ordered],
     )
     return ordered
 
@@ -231,13 +232,13 @@ def _clean_answers(raw: Any, allowed: dict[str, int]) -> list[tuple[int, str, st
     return rows
 
 
-def submit_answers(code: str | None, answers: Any) -> int:
+def submit_answers(code: str | None, answers: Any, form: Questionnaire | None = None) -> int:
     """Store one rater's answers and use the code; returns the number of rows (caller commits).
 
     The conditional UPDATE is the single-use guard: of two racing requests only one sees a
     row change; the other gets 409 and its transaction stores nothing.
     """
-    form = questionnaire(code)
+    form = form or questionnaire(code)  # a caller that looked the code up passes its form
     rows = _clean_answers(answers, {d.code: d.id for d in form.departments})
     changed = db.session.execute(
         update(SurveyInvitation)
