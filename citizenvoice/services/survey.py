@@ -249,6 +249,7 @@ def submit_answers(code: str | None, answers: Any, form: Questionnaire | None = 
     if getattr(changed, "rowcount", 0) != 1:
         db.session.rollback()
         raise SurveyError(409, "该邀请码已经使用过，感谢您的参与")
+    now = utcnow()  # one time for one rater's answers
     db.session.execute(
         insert(SurveyAnswer),
         [
@@ -258,7 +259,7 @@ def submit_answers(code: str | None, answers: Any, form: Questionnaire | None = 
                 "department_id": dept,
                 "rating": rating,
                 "comment": comment,
-                "created_at": utcnow(),
+                "created_at": now,
             }
             for dept, rating, comment in rows
         ],

@@ -21,7 +21,7 @@ from citizenvoice.domain.survey import (
 from citizenvoice.extensions import db
 from citizenvoice.models import Department, SurveyAnswer, SurveyCampaign, SurveyInvitation
 
-__all__ = ["DepartmentSurvey", "campaign_results", "invitation_counts"]
+__all__ = ["DepartmentSurvey", "campaign_results", "department_view", "invitation_counts"]
 
 
 @dataclass(frozen=True)
@@ -77,3 +77,37 @@ def campaign_results(campaign: SurveyCampaign) -> list[DepartmentSurvey]:
         if parts:
             results.append(DepartmentSurvey(code, name, rows, combine_groups(parts)))
     return results
+
+
+def department_view(department_id: int, limit: int = 5) -> list[dict[str, Any]]:
+    """A department's own results and comments in the latest campaigns (never who answered)."""
+    department = db.session.get(Department, department_id)
+    if department is None:
+        return []
+    campaigns = db.session.scalars(
+        select(SurveyCampaign).order_by(SurveyCampaign.id.desc()).limit(limit)
+    ).all()
+    out = []
+    for campaign in campaigns:
+        mine = next((r for r in campaign_results(campaign) if r.code == department.code), None)
+        if mine is None:
+            continue
+        names = {g.id: g.name for g in campaign.groups}
+        comments = db.session.execute(
+            select(SurveyAnswer.group_id, SurveyAnswer.rating, SurveyAnswer.comment)
+            .where(
+                SurveyAnswer.campaign_id == campaign.id,
+                SurveyAnswer.department_id == department_id,
+                SurveyAnswer.comment.is_not(None),
+            )
+            .order_by(SurveyAnswer.rating, SurveyAnswer.id)
+            .limit(200)
+        ).tuples()
+        out.append(
+            {
+                "campaign": campaign,
+                "result": mine,
+                "comments": [(names.get(g, ""), r, c) for g, r, c in comments],
+            }
+        )
+    return out

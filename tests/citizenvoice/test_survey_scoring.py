@@ -136,3 +136,31 @@ def test_office_pages_show_results_and_download_invitations(seeded: Flask, make_
         )
         assert refused.status_code == 302
     assert period_code
+
+
+def test_department_staff_see_their_own_results_and_comments(seeded: Flask, make_user) -> None:
+    """cgzf staff read the comment about cgzf (phone masked); zjj staff never see it."""
+    from factories import login
+
+    with seeded.app_context():
+        code = current_month_code()
+        assert code is not None
+        campaign = create_campaign(period_by_code(code), "beijing")
+        (invitation,) = issue_invitations(campaign, "residents", 1)
+        db.session.commit()
+        answers = [
+            {
+                "department": "cgzf",
+                "rating": "dissatisfied",
+                "comment": "夜市占道没人管 13912345678",
+            },
+            {"department": "zjj", "rating": "satisfied"},
+        ]
+        submit_answers(invitation, answers)
+        db.session.commit()
+    mine = login(seeded, make_user("department_staff", "cgzf")).get("/workspace/survey")
+    html = mine.get_data(as_text=True)
+    assert mine.status_code == 200 and "夜市占道没人管" in html and "13912345678" not in html
+    assert "样本不足" in html
+    theirs = login(seeded, make_user("department_staff", "zjj")).get("/workspace/survey")
+    assert theirs.status_code == 200 and "夜市占道没人管" not in theirs.get_data(as_text=True)

@@ -87,6 +87,7 @@ RULES: dict[str, frozenset[str]] = {
     "survey_api.survey_answer": frozenset(),
     "survey.survey_page": frozenset(),
     "office.surveys": OFFICE_ONLY,
+    "workspace.survey_results": STAFF,
     "office.survey_page": OFFICE_ONLY,
     "office.survey_invitations": OFFICE_ONLY,
     # sign-in and the account pages
