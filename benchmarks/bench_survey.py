@@ -62,11 +62,11 @@ def main() -> None:
         db.session.commit()
         groups = [g.code for g in campaign.groups]
         start = time.perf_counter()
-        codes: list[str] = []
         per_group = max(1, args.invitations // len(groups))
-        for group in groups:
-            codes += issue_invitations(campaign, group, per_group)
+        issued = [issue_invitations(campaign, group, per_group) for group in groups]
         db.session.commit()
+        # Raters of every group in turn, so each group gets its share of the answers.
+        codes = [code for batch in zip(*issued, strict=True) for code in batch]
         _timed(results, "invite_s", start)
         results["invitations_stored"] = len(codes)
         departments = [f"d{i:03d}" for i in range(args.departments)]

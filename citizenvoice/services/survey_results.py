@@ -18,10 +18,24 @@ from citizenvoice.domain.survey import (
     combine_groups,
     group_score,
 )
+from citizenvoice.domain.survey_checks import SurveyFlag, bursts, group_outliers
+from citizenvoice.domain.workdays import SHANGHAI
 from citizenvoice.extensions import db
-from citizenvoice.models import Department, SurveyAnswer, SurveyCampaign, SurveyInvitation
+from citizenvoice.models import (
+    Department,
+    Period,
+    SurveyAnswer,
+    SurveyCampaign,
+    SurveyInvitation,
+)
 
-__all__ = ["DepartmentSurvey", "campaign_results", "department_view", "invitation_counts"]
+__all__ = [
+    "DepartmentSurvey",
+    "campaign_results",
+    "department_view",
+    "invitation_counts",
+    "survey_flags",
+]
 
 
 @dataclass(frozen=True)
@@ -111,3 +125,29 @@ def department_view(department_id: int, limit: int = 5) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def survey_flags(period: Period) -> list[SurveyFlag]:
+    """The anomaly checks over every campaign of ``period`` (see domain.survey_checks)."""
+    flags: list[SurveyFlag] = []
+    for campaign in db.session.scalars(
+        select(SurveyCampaign).where(SurveyCampaign.period_id == period.id)
+    ):
+        min_n = {g.code: g.min_n for g in campaign.groups}
+        for result in campaign_results(campaign):
+            scores = {code: (r.score, r.n, min_n[code]) for code, r, _ in result.groups}
+            flags += group_outliers(result.code, scores)
+        names = {g.id: g.code for g in campaign.groups}
+        # One rater's answers share one time: distinct times per hour count raters.
+        hours: dict[int, dict[str, int]] = {}
+        for group_id, moment in db.session.execute(
+            select(SurveyAnswer.group_id, SurveyAnswer.created_at)
+            .where(SurveyAnswer.campaign_id == campaign.id)
+            .distinct()
+        ).tuples():
+            label = moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:00")
+            bucket = hours.setdefault(group_id, {})
+            bucket[label] = bucket.get(label, 0) + 1
+        for group_id, per_hour in hours.items():
+            flags += bursts(names[group_id], per_hour)
+    return flags

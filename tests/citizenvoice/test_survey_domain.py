@@ -129,3 +129,28 @@ def test_default_score_values() -> None:
     """100 / 80 / 60 / 0 and no value for 不了解."""
     assert DEFAULT_SCORES == {"satisfied": 100, "fairly": 80, "basic": 60, "dissatisfied": 0}
     assert Rating.UNKNOWN.label == "不了解"
+
+
+def test_a_group_far_from_the_others_is_flagged_and_short_groups_never_are() -> None:
+    """Residents at 20 against 90 and 85: flagged; a short group at 0 is not compared."""
+    from citizenvoice.domain.survey_checks import group_outliers
+
+    scores = {
+        "residents": (20.0, 40, 30),
+        "enterprises": (90.0, 35, 30),
+        "media": (85.0, 31, 30),
+        "experts": (0.0, 3, 30),
+    }
+    flags = group_outliers("cgzf", scores)
+    assert [(f.kind, f.group, f.subject) for f in flags] == [("group_outlier", "residents", "cgzf")]
+    assert group_outliers("cgzf", {"residents": (20.0, 40, 30), "media": (90.0, 40, 30)}) == []
+
+
+def test_an_hour_with_many_times_the_usual_answers_is_a_burst() -> None:
+    """Median 4 an hour: 60 in one hour is a burst; 15 is not (below the floor of 20)."""
+    from citizenvoice.domain.survey_checks import bursts
+
+    hours = {f"2026-12-01 {h:02d}:00": 4 for h in range(8, 18)}
+    assert bursts("residents", hours) == []
+    flagged = bursts("residents", hours | {"2026-12-01 20:00": 60, "2026-12-01 21:00": 15})
+    assert [f.subject for f in flagged] == ["2026-12-01 20:00"]

@@ -164,3 +164,24 @@ def test_department_staff_see_their_own_results_and_comments(seeded: Flask, make
     assert "样本不足" in html
     theirs = login(seeded, make_user("department_staff", "zjj")).get("/workspace/survey")
     assert theirs.status_code == 200 and "夜市占道没人管" not in theirs.get_data(as_text=True)
+
+
+def test_appraisal_check_reports_a_group_far_from_the_others(seeded: Flask) -> None:
+    """Residents rate cgzf 不满意, enterprises and media 满意: one finding, audited, nothing held."""
+    with seeded.app_context():
+        code = current_month_code()
+        assert code is not None
+        campaign = create_campaign(period_by_code(code), "hangzhou")
+        for group in campaign.groups:
+            group.min_n = 2
+        plan = {"residents": "dissatisfied", "enterprises": "satisfied", "media": "satisfied"}
+        codes = {g: issue_invitations(campaign, g, 2) for g in plan}
+        db.session.commit()
+        for group, rating in plan.items():
+            for invitation in codes[group]:
+                submit_answers(invitation, [{"department": "cgzf", "rating": rating}])
+                db.session.commit()
+    result = seeded.test_cli_runner().invoke(args=["appraisal", "check", "--period", code])
+    assert result.exit_code == 0, result.output
+    assert "survey group_outlier: residents 对 cgzf" in result.output
+    assert "survey checks: 1 findings" in result.output
