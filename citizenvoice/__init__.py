@@ -118,6 +118,7 @@ def register_blueprints(app: Flask) -> None:
     from citizenvoice.blueprints.health import health_blueprint
     from citizenvoice.blueprints.office import office_blueprint
     from citizenvoice.blueprints.public import public_blueprint
+    from citizenvoice.blueprints.surveys import survey_api_blueprint, survey_blueprint
     from citizenvoice.blueprints.workspace import workspace_blueprint
     from citizenvoice.extensions import csrf
 
@@ -131,6 +132,9 @@ def register_blueprints(app: Flask) -> None:
     # The API authenticates nothing by cookie, so cross-site request forgery does not apply.
     csrf.exempt(api_blueprint)
     app.register_blueprint(api_blueprint, url_prefix="/api/v1")
+    csrf.exempt(survey_api_blueprint)
+    app.register_blueprint(survey_api_blueprint, url_prefix="/api/v1")
+    app.register_blueprint(survey_blueprint)
     # One display rule for every page: Beijing time, whatever the server's zone (domain.localtime).
     from citizenvoice.domain.localtime import local_time
 

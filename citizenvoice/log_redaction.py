@@ -36,9 +36,10 @@ __all__ = [
 PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?!\d)")
 # A resident ID number: 17 digits and a digit or X (no checksum test: redact the look-alikes too).
 ID_NUMBER_IN_TEXT = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
-# Routes whose path segment is a tracking code, and the lookup form's query parameter: redacted
-# whatever the code looks like, so an old or mistyped code is not logged either.
-_CODE_IN_PATH = re.compile(r"(/(?:track|submitted|feedback)/)[^/\s?#\"'<>]+")
+# Routes whose path segment is a tracking or survey invitation code, and the lookup form's
+# query parameter: redacted whatever the code looks like, so an old or mistyped code is not
+# logged either.
+_CODE_IN_PATH = re.compile(r"(/(?:track|submitted|feedback|survey|surveys)/)[^/\s?#\"'<>]+")
 _CODE_IN_QUERY = re.compile(r"([?&](?:code|tracking_code)=)[^&\s#\"'<>]+")
 
 # What the suite's log scan looks for, one home for the names and patterns.

@@ -97,6 +97,11 @@ class BaseConfig:
         # Tracking-code lookups (API and tracking page) per client IP, Flask-Limiter syntax:
         # enough for a resident reloading a page, too few to try codes in bulk.
         self.LOOKUP_RATE_LIMIT = env.get("CITIZENVOICE_LOOKUP_LIMIT", "120/minute")
+        # Survey invitation codes tried per client IP (Flask-Limiter syntax); only unknown or
+        # used codes count, so a service centre helping many residents is never slowed down.
+        self.SURVEY_RATE_LIMIT = env.get("CITIZENVOICE_SURVEY_LIMIT", "20/minute")
+        # The HMAC key of survey invitation codes; unset, one is derived from the PII key.
+        self.SURVEY_KEY: str | None = env.get("CITIZENVOICE_SURVEY_KEY") or None
         # Where residents reach the site (https://12345.example.gov.cn), for absolute links in
         # API answers. Never taken from the request's Host header, which the client chooses;
         # unset, the API answers relative paths.

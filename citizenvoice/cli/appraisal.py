@@ -19,9 +19,11 @@ from citizenvoice.services.appraisal import (
     publish_summary,
     verify,
 )
+from citizenvoice.services.audit import record
 from citizenvoice.services.dimension_import import apply as import_apply
 from citizenvoice.services.dimension_import import preview as import_preview
 from citizenvoice.services.integrity import check_period
+from citizenvoice.services.survey_results import survey_flags
 
 __all__ = ["appraisal_group"]
 
@@ -157,5 +159,17 @@ def appraisal_check_command(code: str) -> None:
     except AppraisalError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
+    flags = survey_flags(period)
+    if flags:
+        record(
+            "cli",
+            "survey_check",
+            "period",
+            period.code,
+            {"flags": [[f.kind, f.group, f.subject] for f in flags]},
+        )
     db.session.commit()
     click.echo(f"checked {outcome.checked} follow-ups, {outcome.newly_held} newly held for review")
+    for flag in flags:
+        click.echo(f"survey {flag.kind}: {flag.message}")
+    click.echo(f"survey checks: {len(flags)} findings for the office's review")

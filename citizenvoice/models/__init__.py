@@ -9,6 +9,7 @@ from citizenvoice.models.department import Department
 from citizenvoice.models.follow_up import CaseReply, FollowUp
 from citizenvoice.models.outbox import OutboxMessage, OutboxStatus
 from citizenvoice.models.submission import StatusEvent, Submission
+from citizenvoice.models.survey import SurveyAnswer, SurveyCampaign, SurveyGroup, SurveyInvitation
 from citizenvoice.models.topics import TopicSnapshot
 from citizenvoice.models.user import User
 
@@ -30,6 +31,10 @@ __all__ = [
     "ReplyTemplate",
     "StatusEvent",
     "Submission",
+    "SurveyAnswer",
+    "SurveyCampaign",
+    "SurveyGroup",
+    "SurveyInvitation",
     "TopicSnapshot",
     "User",
     "utcnow",

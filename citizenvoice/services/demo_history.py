@@ -36,6 +36,7 @@ from citizenvoice.models import Department, Period, RectificationTask, Submissio
 from citizenvoice.models.base import utcnow
 from citizenvoice.services.accounts import create_user
 from citizenvoice.services.appraisal import compute, ensure_periods, publish, update_settings
+from citizenvoice.services.demo_survey import seed_demo_survey
 from citizenvoice.services.dimension_import import apply, preview
 from citizenvoice.services.rectification import (
     RectificationError,
@@ -289,9 +290,12 @@ def publish_demo_periods(now: datetime | None = None) -> int:
         .where(Period.kind == "month", Period.starts_on >= first)
         .order_by(Period.starts_on)
     ).all()
+    ended = [p for p in months if p.ends_on <= today]
     for period in months:
         if period.status == PeriodStatus.PUBLISHED:
             continue
+        if ended and period is ended[-1]:
+            seed_demo_survey(period, _ACTOR_NAME)  # one past 社会评价 campaign with results
         settings = dict(period.settings or {})
         if settings and settings.get("min_n") != DEMO_MIN_N:
             update_settings(period, {**settings, "min_n": DEMO_MIN_N}, _ACTOR_NAME)

@@ -71,6 +71,13 @@ CASES = [
         marks=[pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow],
     ),
     pytest.param(
+        "bench_survey",
+        ["--invitations", "90", "--raters", "20", "--departments", "4", "--database", SCRATCH],
+        True,
+        id="bench_survey",
+        marks=[pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow],
+    ),
+    pytest.param(
         "bench_inbox",
         ["--n", "300", "--runs", "1", "--database", SCRATCH],
         True,

@@ -68,6 +68,19 @@ def test_seed_builds_six_months_of_ranked_history_on_the_embedded_default(tmp_pa
         for period in published:
             ranked = [row for row in result_rows(period) if row.get("rank")]
             assert len(ranked) >= 10, period.code
+        # The last published month has a past 社会评价 campaign weighted into its results.
+        surveyed = [
+            i
+            for row in result_rows(published[-1])
+            for i in row["citizen"]["indicators"]
+            if i["indicator"] == "survey"
+        ]
+        assert surveyed and all(i["sufficient"] and i["n"] >= 30 for i in surveyed)
+        assert all(
+            i["indicator"] != "survey"
+            for row in result_rows(published[0])
+            for i in row["citizen"]["indicators"]
+        )
 
         events = db.session.execute(
             select(StatusEvent.action, func.count()).group_by(StatusEvent.action)

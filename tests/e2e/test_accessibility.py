@@ -42,8 +42,9 @@ def world(seeded: Flask, analyzer) -> dict[str, str]:
     from factories import file_case
 
     from citizenvoice.services.analysis import analyse_submission
-    from citizenvoice.services.appraisal import ensure_periods
+    from citizenvoice.services.appraisal import ensure_periods, period_by_code
     from citizenvoice.services.rectification import open_task
+    from citizenvoice.services.survey import create_campaign, issue_invitations, submit_answers
 
     make_user(seeded, "department_admin", "cgzf", "cg_admin")
     make_user(seeded, "office", username="office1")
@@ -64,11 +65,24 @@ def world(seeded: Flask, analyzer) -> dict[str, str]:
         )
         db.session.commit()
         task_id = str(task.id)
+        campaign = create_campaign(period_by_code(period), "hangzhou")
+        first, survey_code = issue_invitations(campaign, "residents", 2)
+        campaign_id = str(campaign.id)
+        db.session.commit()
+        submit_answers(first, [{"department": "cgzf", "rating": "fairly", "comment": "较好"}])
+        db.session.commit()
         assert db.session.get(Submission, replied["id"]) is not None
     client = login(seeded, "office1")
     page = client.get(f"/office/periods/{period}").get_data(as_text=True)
     client.post(f"/office/periods/{period}/compute", data={"csrf_token": csrf_token(page)})
-    return {"case": str(replied["id"]), "code": replied["code"], "period": period, "task": task_id}
+    return {
+        "case": str(replied["id"]),
+        "code": replied["code"],
+        "period": period,
+        "task": task_id,
+        "campaign": campaign_id,
+        "survey_code": survey_code,
+    }
 
 
 def _check_pages(driver, base: str, pages: list[tuple[str, str]], shots: str) -> list[str]:
@@ -107,6 +121,8 @@ def test_resident_pages_at_375px_have_no_serious_wcag_violation(
         ("track-lookup-miss", "/track?code=AAAA-BBBB-CCCC"),
         ("track-follow-up", f"/track/{code}"),
         ("not-found", "/no-such-page"),
+        ("survey", f"/survey/{world['survey_code']}"),
+        ("survey-unknown", "/survey/AAAA-BBBB-CCCC"),
     ]
     problems = _check_pages(phone_browser, live_server, pages, screenshot_dir)
     _empty_submit(phone_browser, live_server)
@@ -144,6 +160,8 @@ def test_staff_pages_at_1366px_have_no_serious_wcag_violation(
             ("office-rectification", "/office/rectification"),
             ("office-rectification-task", f"/office/rectification/{task}"),
             ("office-case", f"/workspace/cases/{case}"),
+            ("office-surveys", "/office/surveys"),
+            ("office-survey", f"/office/surveys/{world['campaign']}"),
         ],
         "admin1": [("users", "/staff/users"), ("staff-home", "/staff")],
     }

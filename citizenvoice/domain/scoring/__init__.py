@@ -72,6 +72,7 @@ from citizenvoice.domain.scoring.records import (
     FollowUpRecord,
     MomentSums,
     RatingRecord,
+    SurveyGroupCounts,
     aggregate,
 )
 from citizenvoice.domain.scoring.review import Exclusion, ScoredSelection, select_scored
@@ -136,6 +137,7 @@ __all__ = [
     "Satisfaction",
     "ScoredSelection",
     "ScoringSettings",
+    "SurveyGroupCounts",
     "aggregate",
     "bayesian_average",
     "canonical_json",

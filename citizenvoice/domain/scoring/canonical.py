@@ -46,7 +46,11 @@ def to_plain(value: Any) -> Any:
         rounded = round(value, CANONICAL_DECIMALS)
         return 0.0 if rounded == 0 else rounded
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {
+            f.name: to_plain(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if not (f.metadata.get("canonical_omit_empty") and not getattr(value, f.name))
+        }
     if isinstance(value, Mapping):
         return {str(to_plain(k)): to_plain(v) for k, v in value.items()}
     if isinstance(value, tuple | list):

@@ -28,6 +28,7 @@ from citizenvoice.domain.scoring.stats import (
     shrunk_interval,
     wilson_interval,
 )
+from citizenvoice.domain.survey import combine_groups, group_score
 
 __all__ = [
     "DEFAULT_CITY_RATING_VARIANCE",
@@ -56,6 +57,7 @@ class IntervalMethod:
     WILSON = "wilson"
     T = "t"
     BAYES_NORMAL = "bayes-normal"
+    GROUP_WEIGHTED = "group-weighted-normal"
 
 
 @dataclass(frozen=True)
@@ -181,13 +183,46 @@ def _rating(
     )
 
 
+def _survey(counts: DepartmentCounts) -> IndicatorResult:
+    """社会评价问卷: the group-weighted survey score (groups under their minimum n left out)."""
+    parts = []
+    for g in counts.survey:
+        tally = {
+            "satisfied": g.satisfied,
+            "fairly": g.fairly,
+            "basic": g.basic,
+            "dissatisfied": g.dissatisfied,
+            "unknown": g.unknown,
+        }
+        values = dict(zip(("satisfied", "fairly", "basic", "dissatisfied"), g.scores, strict=True))
+        parts.append((g.group, g.weight, g.min_n, group_score(tally, values)))
+    combined = combine_groups(parts)
+    return IndicatorResult(
+        Indicator.SURVEY,
+        combined.n,
+        combined.score,
+        combined.score,
+        combined.low,
+        combined.high,
+        IntervalMethod.GROUP_WEIGHTED,
+        combined.sufficient,
+    )
+
+
 def compute_indicators(
     counts: DepartmentCounts, settings: ScoringSettings, prior: CityRatingPrior
 ) -> tuple[IndicatorResult, ...]:
-    """All eight indicators of one department, in the stable indicator order.
+    """The indicators of one department, in the stable indicator order.
 
-    ``prior`` comes from ``city_rating_prior`` over all departments of the period.
+    ``prior`` comes from ``city_rating_prior`` over all departments of the period. The survey
+    indicator is there when the period has survey answers or weights it; otherwise results
+    stay exactly as they were before surveys existed.
     """
+    survey = (
+        (_survey(counts),)
+        if counts.survey or settings.weights.as_dict().get(Indicator.SURVEY, 0) > 0
+        else ()
+    )
     c = counts
     credit = satisfaction_credit(
         c.satisfied, c.basically_satisfied, settings.basic_satisfied_credit
@@ -209,4 +244,5 @@ def compute_indicators(
             c.reply_quality.total_sq,
             settings,
         ),
+        *survey,
     )

@@ -26,6 +26,7 @@ __all__ = [
     "MomentSums",
     "RatingRecord",
     "RecordId",
+    "SurveyGroupCounts",
     "aggregate",
 ]
 
@@ -124,6 +125,22 @@ class MomentSums:
 
 
 @dataclass(frozen=True, slots=True)
+class SurveyGroupCounts:
+    """One rater group's answers about one department (社会评价问卷), with its settings."""
+
+    group: str
+    weight: float
+    min_n: int
+    # Score values of 满意 / 比较满意 / 基本满意 / 不满意 in the campaign.
+    scores: tuple[float, float, float, float] = (100.0, 80.0, 60.0, 0.0)
+    satisfied: int = 0
+    fairly: int = 0
+    basic: int = 0
+    dissatisfied: int = 0
+    unknown: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class DepartmentCounts:
     """A department's sufficient statistics for one period (what a GROUP BY returns).
 
@@ -145,6 +162,11 @@ class DepartmentCounts:
     repeat_cases: int = 0
     due_cases: int = 0
     on_time_cases: int = 0
+    # Left out of the canonical JSON while empty, so results computed before surveys existed
+    # recompute byte for byte.
+    survey: tuple[SurveyGroupCounts, ...] = field(
+        default=(), metadata={"canonical_omit_empty": True}
+    )
 
     def __post_init__(self) -> None:
         """Counts that contradict each other mean a wrong query: fail loudly."""

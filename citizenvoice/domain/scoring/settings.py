@@ -81,6 +81,8 @@ class Indicator(StrEnum):
     REPEAT = "repeat"
     ON_TIME = "on_time"
     REPLY_QUALITY = "reply_quality"
+    # 社会评价 surveys of rater groups; present in a period's results once it has answers.
+    SURVEY = "survey"
 
     @property
     def label(self) -> str:
@@ -97,6 +99,7 @@ _INDICATOR_LABELS: dict[Indicator, str] = {
     Indicator.REPEAT: "重复投诉控制",
     Indicator.ON_TIME: "按时答复率",
     Indicator.REPLY_QUALITY: "答复质量",
+    Indicator.SURVEY: "社会评价问卷",
 }
 
 #: Stable order of indicators in every output (the order of the enum).

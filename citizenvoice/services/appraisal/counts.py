@@ -25,6 +25,7 @@ from citizenvoice.models import (
     Submission,
 )
 from citizenvoice.services.appraisal.periods import AppraisalError, period_settings
+from citizenvoice.services.appraisal.survey_counts import survey_counts
 
 __all__ = ["build_input", "gather_counts"]
 
@@ -62,6 +63,9 @@ def gather_counts(period: Period) -> list[DepartmentCounts]:
     ):
         for dept, values in part.items():
             acc.setdefault(dept, {}).update(values)
+    ids = {code: dept for dept, code in codes.items()}
+    for code, groups in survey_counts(period).items():
+        acc.setdefault(ids[code], {})["survey"] = groups
     return [
         DepartmentCounts(department=codes[dept], **values)
         for dept, values in acc.items()

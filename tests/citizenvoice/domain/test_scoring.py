@@ -203,7 +203,8 @@ def test_weights_in_percent_and_fractions_are_the_same_weights():
     )
     assert as_fraction == BEIJING_12345_WEIGHTS
     assert sum(CITIZENVOICE_WEIGHTS.as_dict().values()) == pytest.approx(1.0)
-    assert set(CITIZENVOICE_WEIGHTS.as_dict()) == set(Indicator)
+    # Every case-based indicator; the survey one is weighted by the office when it runs one.
+    assert set(CITIZENVOICE_WEIGHTS.as_dict()) == set(Indicator) - {Indicator.SURVEY}
 
 
 @pytest.mark.parametrize(

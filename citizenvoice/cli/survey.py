@@ -1,0 +1,69 @@
+"""``flask survey ...``: create a 社会评价 campaign from a preset and issue invitation codes."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from citizenvoice.domain.survey import PRESETS
+from citizenvoice.extensions import db
+from citizenvoice.models import SurveyCampaign
+from citizenvoice.services.appraisal import AppraisalError, period_by_code
+from citizenvoice.services.survey import SurveyError, create_campaign, issue_invitations
+
+__all__ = ["survey_group"]
+
+
+@click.group("survey")
+def survey_group() -> None:
+    """社会评价 surveys: campaigns of rater groups and their single-use invitations."""
+
+
+@survey_group.command("create")
+@click.option("--period", "code", required=True, help="Period code, e.g. 2026-Q4.")
+@click.option("--preset", type=click.Choice(sorted(PRESETS)), required=True)
+@with_appcontext
+def survey_create_command(code: str, preset: str) -> None:
+    """Create a campaign for a period, open at once for its dates; prints the id last."""
+    try:
+        period = period_by_code(code)
+        campaign = create_campaign(period, preset)
+    except (AppraisalError, SurveyError) as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(
+        f"campaign for {code} ({preset}, {len(campaign.groups)} groups, open "
+        f"{campaign.starts_on.isoformat()} to {campaign.ends_on.isoformat()}): {campaign.id}"
+    )
+
+
+@survey_group.command("invite")
+@click.option("--campaign", "campaign_id", required=True, type=int)
+@click.option("--group", "group_code", required=True)
+@click.option("--count", required=True, type=click.IntRange(1, 200_000))
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def survey_invite_command(campaign_id: int, group_code: str, count: int, out: Path) -> None:
+    """Make COUNT single-use codes for a group and write them as CSV (``code,url``)."""
+    campaign = db.session.get(SurveyCampaign, campaign_id)
+    if campaign is None:
+        raise click.ClickException(f"问卷不存在：{campaign_id}")
+    try:
+        codes = issue_invitations(campaign, group_code, count)
+    except SurveyError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    base = current_app.config.get("PUBLIC_BASE_URL") or ""
+    # Written before the commit: if the file cannot be written, no unreachable codes are stored.
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["code", "url"])
+        for code in codes:
+            writer.writerow([code, f"{base}/survey/{code}"])
+    db.session.commit()
+    click.echo(f"{count} invitations for {group_code} written to {out}")
