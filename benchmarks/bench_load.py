@@ -27,7 +27,10 @@ What it does (everything on 127.0.0.1):
    reset after ``--warmup`` seconds, then ``--seconds`` are measured; the run is bounded in
    time (locust ``-t``) and so in requests (rate times time);
 4. samples the CPU of gunicorn's processes, the workers, this database's PostgreSQL backends,
-   the Redis server (shared: other work shows up there) and locust every second.
+   the Redis server (shared: other work shows up there) and locust every second;
+5. after the run, with the stack stopped, measures in-process what each request type costs
+   the web process (``benchmarks.load_costs``: CPU and wall ms a request, ``--cost-requests``
+   of each), which holds on a busy machine far better than the latencies do.
 
 Per request type: requests, throughput, failures, p50 / p95 / p99 (locust's percentiles, ms)
 and p95 as a ratio to the probe's p95. A step *meets the target* when every type is served at
@@ -57,6 +60,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from benchmarks.load_costs import measure_costs
 from benchmarks.load_stack import CpuSampler, Stack, start_stack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -246,22 +250,49 @@ def run_step(
     result = summarise(stats, plan, args.target_p95)
     result["measured_seconds"] = round(measured, 1)
     result["cpu_percent_of_one_core"] = sampler.averages(started, started + measured)
+    result["cpu_ms_per_request"] = cpu_per_request(result)
+    result["bottleneck"] = bottleneck(result)
+    result["postgres_connections_peak"] = sampler.peak_backends
     result["load_average_1min"] = [round(x, 2) for x in loads]
     return result
 
 
+OUR_GROUPS = ("gunicorn", "rq workers", "postgres (this database's backends)")
+
+
+def cpu_per_request(step: dict[str, Any]) -> dict[str, float]:
+    """CPU milliseconds each group spent per answered request (less sensitive to other work)."""
+    served = step["throughput_per_second"]
+    cpu = step["cpu_percent_of_one_core"]
+    if not served:
+        return {}
+    costs = {k: round(10 * v / served, 2) for k, v in cpu.items() if k != "machine_total"}
+    costs["stack (gunicorn + workers + postgres)"] = round(
+        sum(costs.get(k, 0.0) for k in OUR_GROUPS), 2
+    )
+    return costs
+
+
 def bottleneck(step: dict[str, Any]) -> str:
-    """The process group with the most CPU in ``step``, and how busy the machine was."""
+    """What limited ``step``: the machine's CPU taken by other work, or our busiest group."""
     cpu = dict(step["cpu_percent_of_one_core"])
     machine = cpu.pop("machine_total", None)
-    if not cpu:
+    if not cpu or machine is None:
         return "unknown (no process sampled)"
+    capacity = 100 * (os.cpu_count() or 1)
+    ours = sum(cpu.get(k, 0.0) for k in OUR_GROUPS)
     group = max(cpu, key=lambda k: cpu[k])
-    cores = os.cpu_count() or 1
-    return (
-        f"{group}: {cpu[group]:.0f}% of one core; the machine at {machine:.0f}% "
-        f"of {cores * 100}% (all processes, other work included)"
-    )
+    busiest = f"busiest of ours: {group} at {cpu[group]:.0f}% of one core"
+    if machine >= 0.9 * capacity and ours < 0.5 * machine:
+        return (
+            f"the machine's CPU: {machine:.0f}% of {capacity}% busy, the stack using only "
+            f"{ours:.0f}% (other work on the machine took the rest); {busiest}"
+        )
+    if machine >= 0.9 * capacity:
+        return (
+            f"CPU: the machine at {machine:.0f}% of {capacity}%, the stack {ours:.0f}%; {busiest}"
+        )
+    return f"not CPU (machine at {machine:.0f}% of {capacity}%): {busiest}; look at waits"
 
 
 def find_max(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
@@ -345,6 +376,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="USER:PASSWORD",
         help="with --url: department accounts for the inbox requests (repeat)",
     )
+    parser.add_argument(
+        "--cost-requests",
+        type=int,
+        default=100,
+        help="requests a type for the in-process CPU costs after the run; 0: skip",
+    )
     parser.add_argument("--database", default="citizenvoice_load_bench")
     return parser.parse_args(argv)
 
@@ -377,6 +414,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 out.update(find_max(stack, args))
             else:
                 out["step"] = run_step(stack, args.submit_rate, args.read_rate, args, "run")
+            if args.cost_requests and not args.url:
+                stack.stop()  # nothing else running while the costs are taken
+                out["web_cost_in_process"] = measure_costs(stack, args.cost_requests)
         finally:
             stack.stop()
     out["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]

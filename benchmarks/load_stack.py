@@ -244,6 +244,7 @@ class CpuSampler(threading.Thread):
         self._totals: dict[str, float] = {}
         self._halt = threading.Event()
         self._redis_pid: int | None = None
+        self.peak_backends = 0  # connections to the benchmark's database, at most
         if stack.redis_url:
             info: Any = redis.Redis.from_url(stack.redis_url).info("server")
             self._redis_pid = int(info["process_id"])
@@ -272,6 +273,7 @@ class CpuSampler(threading.Thread):
                 "AND pid <> pg_backend_pid()"
             ).fetchall()
             groups["postgres (this database's backends)"] = [pid for (pid,) in rows]
+            self.peak_backends = max(self.peak_backends, len(rows))
         if self._redis_pid:
             groups["redis (shared server)"] = [self._redis_pid]
         return groups

@@ -76,6 +76,13 @@ class BaseConfig:
             "pool_pre_ping": True,
             "hide_parameters": True,
         }
+        # PostgreSQL connections each process keeps (pool size) and may open beyond them under
+        # a burst (overflow). A sync gunicorn process serves one request at a time and uses one
+        # connection, an RQ worker two (its job and the backlog drain): the defaults leave room
+        # and keep 4 web processes + 2 workers far below PostgreSQL's 100 connections (measured
+        # with benchmarks.bench_load; docs/load.md).
+        self.DB_POOL_SIZE = int(env.get("CITIZENVOICE_DB_POOL_SIZE", "2"))
+        self.DB_MAX_OVERFLOW = int(env.get("CITIZENVOICE_DB_MAX_OVERFLOW", "3"))
         self.REDIS_URL: str | None = env.get("REDIS_URL") or None
         self.MAX_CONTENT_LENGTH = MAX_BODY_BYTES
         self.WTF_CSRF_TIME_LIMIT = 4 * 3600  # residents may take a while to write
@@ -142,7 +149,15 @@ class BaseConfig:
         self.AUDIT_ANCHOR: str = env.get("CITIZENVOICE_AUDIT_ANCHOR") or ""
 
     def finish(self) -> None:
-        """Fill settings that depend on others (the anchor file is named after the database)."""
+        """Fill settings that depend on others (the anchor file is named after the database).
+
+        The pool sizes apply to PostgreSQL only: SQLite's pools take no size.
+        """
+        uri = self.SQLALCHEMY_DATABASE_URI or ""
+        if uri.startswith("postgresql"):
+            self.SQLALCHEMY_ENGINE_OPTIONS.update(
+                pool_size=self.DB_POOL_SIZE, max_overflow=self.DB_MAX_OVERFLOW
+            )
         if not self.AUDIT_ANCHOR:
             self.AUDIT_ANCHOR = default_audit_anchor(self.SQLALCHEMY_DATABASE_URI)
 
