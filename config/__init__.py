@@ -76,13 +76,14 @@ class BaseConfig:
             "pool_pre_ping": True,
             "hide_parameters": True,
         }
-        # PostgreSQL connections each process keeps (pool size) and may open beyond them under
-        # a burst (overflow). A sync gunicorn process serves one request at a time and uses one
-        # connection, an RQ worker two (its job and the backlog drain): the defaults leave room
-        # and keep 4 web processes + 2 workers far below PostgreSQL's 100 connections (measured
-        # with benchmarks.bench_load; docs/load.md).
-        self.DB_POOL_SIZE = int(env.get("CITIZENVOICE_DB_POOL_SIZE", "2"))
-        self.DB_MAX_OVERFLOW = int(env.get("CITIZENVOICE_DB_MAX_OVERFLOW", "3"))
+        # PostgreSQL connections each process keeps (pool size) and may open beyond them in a
+        # burst (overflow); SQLAlchemy's own defaults. A sync gunicorn process serves one
+        # request at a time and holds one connection, a worker one or two: under load 4 web
+        # processes and 2 workers held 6 (docs/load.md). Raise the pool to the thread count
+        # with threaded gunicorn workers; keep processes x (pool + overflow) under PostgreSQL's
+        # max_connections.
+        self.DB_POOL_SIZE = int(env.get("CITIZENVOICE_DB_POOL_SIZE", "5"))
+        self.DB_MAX_OVERFLOW = int(env.get("CITIZENVOICE_DB_MAX_OVERFLOW", "10"))
         self.REDIS_URL: str | None = env.get("REDIS_URL") or None
         self.MAX_CONTENT_LENGTH = MAX_BODY_BYTES
         self.WTF_CSRF_TIME_LIMIT = 4 * 3600  # residents may take a while to write
