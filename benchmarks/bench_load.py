@@ -251,6 +251,12 @@ def run_step(
     result["measured_seconds"] = round(measured, 1)
     result["cpu_percent_of_one_core"] = sampler.averages(started, started + measured)
     result["cpu_ms_per_request"] = cpu_per_request(result)
+    stack_ms = result["cpu_ms_per_request"].get("stack (gunicorn + workers + postgres)")
+    # What the mix's CPU cost allows if the stack had every core (no load generator, no
+    # other work): an upper bound, since waits and the GIL are left out.
+    result["requests_per_second_bound_on_idle_cores"] = (
+        round(1000 * (os.cpu_count() or 1) / stack_ms) if stack_ms else None
+    )
     result["bottleneck"] = bottleneck(result)
     result["postgres_connections_peak"] = sampler.peak_backends
     result["load_average_1min"] = [round(x, 2) for x in loads]
