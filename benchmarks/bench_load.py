@@ -61,7 +61,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from benchmarks.load_costs import measure_costs
-from benchmarks.load_stack import CpuSampler, Stack, start_stack
+from benchmarks.load_stack import CpuSampler, Stack, seed_stack, start_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -125,6 +125,7 @@ def run_locust(
     """One locust run of ``plan``: (stats by name, (measurement's start time, its seconds))."""
     plan_path = workdir / f"{label}-plan.json"
     marker = workdir / f"{label}-measuring"
+    marker.unlink(missing_ok=True)  # a run before (another gunicorn size) left its own
     plan["reset_after"] = args.warmup
     plan["marker"] = str(marker)
     plan_path.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
@@ -367,7 +368,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--read-rate", type=float, default=120.0, help="reads a second")
     parser.add_argument("--seconds", type=float, default=60.0, help="measured seconds a step")
     parser.add_argument("--warmup", type=float, default=10.0, help="unmeasured seconds first")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn processes")
+    parser.add_argument(
+        "--workers", default="4", help="gunicorn processes; a list (2,4,8) measures each"
+    )
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn process")
     parser.add_argument("--rq-workers", type=int, default=2, help="worker.py processes")
     parser.add_argument("--cases", type=int, default=20_000, help="cases loaded before the run")
@@ -409,24 +412,38 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         else "as configured by the stack at --url",
     }
     readers = max(plan_classes(0, args.read_rate * _top(args))["inbox"]["users"], 1)
+    sizes = [int(w) for w in str(args.workers).split(",")]
     with tempfile.TemporaryDirectory(prefix="cv-load-") as tmp:
-        stack = start_stack(args, Path(tmp), readers)
+        stack = seed_stack(args, Path(tmp), readers)
         try:
-            stack.health_path = health_path(stack.url)
-            out["health_path"] = stack.health_path
-            if stack.health_path != "/healthz":
-                out["note"] = "no /healthz on this app: the probe baseline is GET /"
-            if args.find_max:
-                out.update(find_max(stack, args))
-            else:
-                out["step"] = run_step(stack, args.submit_rate, args.read_rate, args, "run")
+            for size in sizes:
+                if not args.url:
+                    start_processes(stack, size, args.threads, args.rq_workers)
+                result = measure_stack(stack, args)
+                stack.stop()
+                if len(sizes) == 1:
+                    out.update(result)
+                else:
+                    out.setdefault("by_gunicorn_workers", {})[str(size)] = result
             if args.cost_requests and not args.url:
-                stack.stop()  # nothing else running while the costs are taken
                 out["web_cost_in_process"] = measure_costs(stack, args.cost_requests)
         finally:
             stack.stop()
     out["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(out, ensure_ascii=False, indent=1))
+    return out
+
+
+def measure_stack(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
+    """One step or the find-max ladder against the running stack."""
+    stack.health_path = health_path(stack.url)
+    out: dict[str, Any] = {"health_path": stack.health_path}
+    if stack.health_path != "/healthz":
+        out["note"] = "no /healthz on this app: the probe baseline is GET /"
+    if args.find_max:
+        out.update(find_max(stack, args))
+    else:
+        out["step"] = run_step(stack, args.submit_rate, args.read_rate, args, "run")
     return out
 
 

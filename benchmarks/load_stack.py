@@ -29,7 +29,7 @@ import redis
 
 from benchmarks._common import DEFAULT_REDIS_URL, bench_app, recreate_database
 
-__all__ = ["CpuSampler", "Stack", "start_stack"]
+__all__ = ["CpuSampler", "Stack", "seed_stack", "start_processes"]
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -166,8 +166,8 @@ def _wait_for(port: int, process: subprocess.Popen[bytes], timeout: float) -> No
     raise TimeoutError("gunicorn not listening")
 
 
-def start_stack(args: argparse.Namespace, workdir: Path, staff_needed: int) -> Stack:
-    """Seed and start gunicorn and the workers, or take the app at ``--url`` as it is."""
+def seed_stack(args: argparse.Namespace, workdir: Path, staff_needed: int) -> Stack:
+    """Create and load the database (or take the app at ``--url`` as it is); nothing started."""
     bodies = request_bodies(400)
     if args.url:
         codes = submit_some(args.url, bodies[:50])
@@ -184,53 +184,44 @@ def start_stack(args: argparse.Namespace, workdir: Path, staff_needed: int) -> S
         upgrade()
         db.engine.dispose()
     load_cases(db_url, args.cases)
-    codes = give_real_codes(db_url, min(args.cases, LOOKUP_CODES))
-    staff = make_staff(db_url, staff_needed)
-    redis_url = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
-    redis.Redis.from_url(redis_url).flushdb()
-    env = production_env(db_url, redis_url)
+    return Stack(
+        url="",
+        workdir=workdir,
+        codes=give_real_codes(db_url, min(args.cases, LOOKUP_CODES)),
+        bodies=bodies,
+        staff=make_staff(db_url, staff_needed),
+        db_url=db_url,
+        redis_url=os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL,
+    )
+
+
+def start_processes(stack: Stack, workers: int, threads: int, rq_workers: int) -> None:
+    """Start gunicorn (``gunicorn.conf.py``) and the RQ workers on a flushed Redis database."""
+    assert stack.db_url and stack.redis_url
+    redis.Redis.from_url(stack.redis_url).flushdb()
+    env = production_env(stack.db_url, stack.redis_url)
     port = _free_port()
-    log = (workdir / "stack.log").open("wb")
-    web = subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "-c",
-            "gunicorn.conf.py",
-            "-w",
-            str(args.workers),
-            "--threads",
-            str(args.threads),
-            "-b",
-            f"127.0.0.1:{port}",
-            "wsgi:app",
-        ],
+    log = (stack.workdir / "stack.log").open("ab")
+    gunicorn = [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "-w", str(workers)]
+    stack.web = subprocess.Popen(
+        [*gunicorn, "--threads", str(threads), "-b", f"127.0.0.1:{port}", "wsgi:app"],
         env=env,
         cwd=ROOT,
         stdout=log,
         stderr=log,
     )
-    stack = Stack(
-        url=f"http://127.0.0.1:{port}",
-        workdir=workdir,
-        codes=codes,
-        bodies=bodies,
-        staff=staff,
-        db_url=db_url,
-        redis_url=redis_url,
-        web=web,
-    )
+    stack.url = f"http://127.0.0.1:{port}"
     try:
         stack.workers = [
             subprocess.Popen(
                 [sys.executable, "worker.py"], env=env, cwd=ROOT, stdout=log, stderr=log
             )
-            for _ in range(args.rq_workers)
+            for _ in range(rq_workers)
         ]
-        _wait_for(port, web, 90)
+        _wait_for(port, stack.web, 90)
     except BaseException:
         stack.stop()
         raise
-    return stack
 
 
 class CpuSampler(threading.Thread):
