@@ -21,7 +21,7 @@ from citizenvoice.log_redaction import install_log_redaction
 install_log_redaction()
 
 # Sync workers, two per core. The app is CPU-bound in Python (a submission costs the web
-# process about 12 ms of CPU, an inbox page 13 ms, a tracking lookup 6-9 ms) and waits on
+# process about 15 ms of CPU, an inbox page 13 ms, a tracking lookup 6-9 ms) and waits on
 # PostgreSQL and Redis for two to four times as long again, so a second process per core keeps
 # the core busy while the first waits; more processes only add memory and contention
 # (benchmarks/bench_load.py, docs/load.md). Each process holds one PostgreSQL connection at a
