@@ -37,7 +37,9 @@ and p95 as a ratio to the probe's p95. A step *meets the target* when every type
 95% of its offered rate or more, there are no failures, and submissions' p95 is under
 ``--target-p95`` ms. ``--find-max`` multiplies the mix by each factor of ``--steps`` in turn and
 stops at the first step that misses: the output names the highest mix that met the target, the
-first that did not, and the process group using the most CPU there (the bottleneck).
+first that did not, and the bottleneck there (the machine's CPU when other work holds it,
+else the process group using the most CPU). ``--workers 2,4,8`` measures each gunicorn size in
+turn on the same database.
 ``--url`` measures a stack started elsewhere on this machine (nothing is started or seeded;
 codes come from submissions made before the run, staff from ``--staff-login``; that stack's
 rate limits must be raised as above). The machine's load average is in the output: other work
