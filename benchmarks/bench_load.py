@@ -235,6 +235,13 @@ def run_step(
     classes = plan_classes(submit_rate, read_rate)
     if not stack.staff:
         classes["inbox"].update(users=0, per_user=0.0, rate=0.0)
+    elif len(stack.staff) < classes["inbox"]["users"]:
+        # Signing in again ends an account's other sessions: one account per inbox user.
+        print(
+            f"warning: {classes['inbox']['users']} inbox users share {len(stack.staff)} "
+            "accounts; give one --staff-login each, or their sessions end each other's",
+            file=sys.stderr,
+        )
     plan = {
         "classes": classes,
         "codes": stack.codes,
@@ -289,6 +296,10 @@ def bottleneck(step: dict[str, Any]) -> str:
     if not cpu or machine is None:
         return "unknown (no process sampled)"
     capacity = 100 * (os.cpu_count() or 1)
+    if not any(k in cpu for k in OUR_GROUPS):
+        return (
+            f"unknown: the app at --url is not sampled (machine at {machine:.0f}% of {capacity}%)"
+        )
     ours = sum(cpu.get(k, 0.0) for k in OUR_GROUPS)
     group = max(cpu, key=lambda k: cpu[k])
     busiest = f"busiest of ours: {group} at {cpu[group]:.0f}% of one core"
