@@ -289,13 +289,13 @@ def cpu_per_request(step: dict[str, Any]) -> dict[str, float]:
     return costs
 
 
-def bottleneck(step: dict[str, Any]) -> str:
+def bottleneck(step: dict[str, Any], cores: int | None = None) -> str:
     """What limited ``step``: the machine's CPU taken by other work, or our busiest group."""
     cpu = dict(step["cpu_percent_of_one_core"])
     machine = cpu.pop("machine_total", None)
     if not cpu or machine is None:
         return "unknown (no process sampled)"
-    capacity = 100 * (os.cpu_count() or 1)
+    capacity = 100 * (cores or os.cpu_count() or 1)
     if not any(k in cpu for k in OUR_GROUPS):
         return (
             f"unknown: the app at --url is not sampled (machine at {machine:.0f}% of {capacity}%)"
