@@ -24,6 +24,14 @@ install_log_redaction()
 # each worker this long to finish the requests in hand before it is killed; the units' stop
 # timeouts (45 s) leave room for it. A request is never near this long (submit p95 < 0.3 s).
 graceful_timeout = 30
+# Sync workers, two per core. The app is CPU-bound in Python (a submission costs the web
+# process about 15 ms of CPU, an inbox page 13 ms, a tracking lookup 6-9 ms) and waits on
+# PostgreSQL and Redis for two to four times as long again, so a second process per core keeps
+# the core busy while the first waits; more processes only add memory and contention
+# (benchmarks/bench_load.py, docs/load.md). Each process holds one PostgreSQL connection at a
+# time. Override with ``-w N`` (or GUNICORN_CMD_ARGS="--workers N") on a bigger machine.
+workers = 2 * (os.cpu_count() or 1)
+worker_class = "sync"
 
 
 def post_worker_init(worker: Any) -> None:

@@ -46,6 +46,7 @@ import psycopg
 from sqlalchemy import event, func, select
 
 from benchmarks._common import bench_app, bench_database_url, recreate_database
+from citizenvoice.domain.cases import ClosureKind
 from citizenvoice.extensions import db
 from citizenvoice.models import Analysis, Submission, User
 from citizenvoice.seed_data import DEMO_DEPARTMENTS
@@ -199,7 +200,7 @@ def load_cases(url: str, n: int, seed: int = 7) -> dict[str, Any]:
                 reply_due,
                 replied,
                 closed,
-                "resolved" if closed else None,
+                ClosureKind.FOLLOWED_UP.value if closed else None,
                 0,
                 0,
                 0,

@@ -84,6 +84,14 @@ class BaseConfig:
         self.DB_CONNECT_TIMEOUT = _positive_number(env, "CITIZENVOICE_DB_CONNECT_TIMEOUT", "2")
         self.DB_POOL_TIMEOUT = _positive_number(env, "CITIZENVOICE_DB_POOL_TIMEOUT", "3")
         self.DB_STATEMENT_TIMEOUT = _positive_number(env, "CITIZENVOICE_DB_STATEMENT_TIMEOUT", "30")
+        # PostgreSQL connections each process keeps (pool size) and may open beyond them in a
+        # burst (overflow); SQLAlchemy's own defaults. A sync gunicorn process serves one
+        # request at a time and holds one connection, a worker one or two: under load 4 web
+        # processes and 2 workers held 6 (docs/load.md). Raise the pool to the thread count
+        # with threaded gunicorn workers; keep processes x (pool + overflow) under PostgreSQL's
+        # max_connections.
+        self.DB_POOL_SIZE = int(env.get("CITIZENVOICE_DB_POOL_SIZE", "5"))
+        self.DB_MAX_OVERFLOW = int(env.get("CITIZENVOICE_DB_MAX_OVERFLOW", "10"))
         self.REDIS_URL: str | None = env.get("REDIS_URL") or None
         self.MAX_CONTENT_LENGTH = MAX_BODY_BYTES
         self.WTF_CSRF_TIME_LIMIT = 4 * 3600  # residents may take a while to write
@@ -159,10 +167,16 @@ class BaseConfig:
         self.AUDIT_ANCHOR: str = env.get("CITIZENVOICE_AUDIT_ANCHOR") or ""
 
     def finish(self) -> None:
-        """Fill settings that depend on others (the anchor file is named after the database)."""
+        """Fill settings that depend on others (the anchor file is named after the database).
+
+        The pool sizes apply to PostgreSQL only: SQLite's pools take no size.
+        """
         if not self.AUDIT_ANCHOR:
             self.AUDIT_ANCHOR = default_audit_anchor(self.SQLALCHEMY_DATABASE_URI)
         if (self.SQLALCHEMY_DATABASE_URI or "").startswith("postgresql"):
+            self.SQLALCHEMY_ENGINE_OPTIONS.update(
+                pool_size=self.DB_POOL_SIZE, max_overflow=self.DB_MAX_OVERFLOW
+            )
             self.SQLALCHEMY_ENGINE_OPTIONS.update(postgresql_engine_options(self))
 
     def validate(self) -> None:
