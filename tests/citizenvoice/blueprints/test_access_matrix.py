@@ -30,8 +30,8 @@ from support import file_submission, testing_config
 
 from citizenvoice import create_app
 from citizenvoice.domain.accounts import Role
-from citizenvoice.domain.workflow import Action, Actor
 from citizenvoice.domain.notifications import sign_token
+from citizenvoice.domain.workflow import Action, Actor
 from citizenvoice.extensions import db
 from citizenvoice.jobs.notifications import FOLLOW_UP_PURPOSE, UNSUBSCRIBE_PURPOSE
 from citizenvoice.models import Submission, User
