@@ -49,7 +49,9 @@ def notify_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask
 
 
 @pytest.fixture
-def make_notify_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+def make_notify_app(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Callable[..., Flask]]:
     """Build the app (PostgreSQL) with other notification settings."""
     apps: list[Flask] = []
 
