@@ -158,3 +158,19 @@ def test_seeded_demo_history_sends_nothing(notify_app: Flask) -> None:
         db.session.commit()
     assert summary  # the history did act on the seeded cases
     assert _rows(notify_app) == []
+
+
+def test_cli_shows_delivery_figures_per_channel(notify_app: Flask) -> None:
+    runner = notify_app.test_cli_runner()
+    assert "no messages yet" in runner.invoke(args=["notifications", "stats"]).output
+    file_complaint(notify_app)
+    file_complaint(notify_app)
+    with notify_app.app_context():
+        sent = send_due(None, NEVER_QUIET)
+    assert sent == {"sent": 2}
+    file_complaint(notify_app)
+    output = runner.invoke(args=["notifications", "stats"]).output
+    assert "sms" in output and "2" in output and "1" in output
+    lines = output.splitlines()
+    assert lines[0].split() == ["channel", "sent", "queued", "retried", "failed"]
+    assert lines[1].split() == ["sms", "2", "1", "0", "0"]
