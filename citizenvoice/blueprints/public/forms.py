@@ -76,5 +76,5 @@ class FollowUpForm(FlaskForm):  # type: ignore[misc]
     wants_redo = BooleanField("不满意，申请重新办理（重办）")
 
 
-class UnsubscribeForm(FlaskForm):
+class UnsubscribeForm(FlaskForm):  # type: ignore[misc]
     """退订: one button, protected by the CSRF token."""

@@ -50,7 +50,7 @@ def notify_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask
 
 @pytest.fixture
 def make_notify_app(
-    request: pytest.FixtureRequest, tmp_path: Path
+    request: pytest.FixtureRequest, tmp_path: Path, _postgresql_app: Flask
 ) -> Iterator[Callable[..., Flask]]:
     """Build the app (PostgreSQL) with other notification settings."""
     apps: list[Flask] = []
