@@ -200,3 +200,40 @@ def test_in_process_sending_reaches_the_file_within_10_seconds(
     runner.shutdown()
     assert path.exists(), "no message within 10 s"
     assert json.loads(path.read_text(encoding="utf-8").splitlines()[0])["event"] == "accepted"
+
+
+def test_with_redis_the_message_is_an_rq_job_that_sends_it(make_notify_app, redis_client) -> None:
+    from rq import Queue, SimpleWorker
+
+    from citizenvoice.jobs.connections import worker_redis
+    from citizenvoice.jobs.queues import NOTIFY
+
+    app = make_notify_app(CITIZENVOICE_QUIET_HOURS="off")
+    file_complaint(app)  # after commit, the web queued the sending job on Redis
+    connection = worker_redis(app.config["REDIS_URL"])
+    queue = Queue(NOTIFY.queue, connection=connection)
+    jobs = [job for job in queue.get_jobs() if job.func_name.endswith("send_notification_job")]
+    assert len(jobs) == 1
+    with app.app_context():
+        SimpleWorker([queue], connection=connection).work(burst=True)
+        assert delivery_figures() == {"sms": {"sent": 1}}
+    path = Path(app.config["NOTIFY_SMS_URL"].removeprefix("file://"))
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 1
+
+
+def test_production_without_a_channel_says_notifications_are_off(caplog) -> None:
+    from citizenvoice import create_app
+    from config import ProductionConfig
+
+    env = {
+        "SECRET_KEY": "s",
+        "DATABASE_URL": "sqlite://",
+        "REDIS_URL": "redis://127.0.0.1:9/0",
+        "CITIZENVOICE_PII_KEY": "p",
+        "CITIZENVOICE_AUDIT_KEY": "a",
+    }
+    with caplog.at_level("WARNING", logger="citizenvoice.jobs"):
+        create_app(ProductionConfig(env))
+    assert [r.getMessage() for r in caplog.records].count(
+        "notifications are off: set CITIZENVOICE_SMS_URL or CITIZENVOICE_SMTP_URL"
+    ) == 1
