@@ -174,3 +174,11 @@ def test_cli_shows_delivery_figures_per_channel(notify_app: Flask) -> None:
     lines = output.splitlines()
     assert lines[0].split() == ["channel", "sent", "queued", "retried", "failed"]
     assert lines[1].split() == ["sms", "2", "1", "0", "0"]
+
+
+def test_hostile_link_tokens_never_give_a_500(notify_app: Flask) -> None:
+    client = notify_app.test_client()
+    for token in ["é", "a.b.é", "1.0.%00", "x" * 5000, "=cmd|'/c calc'!A1", "1.0.a%0d%0ab"]:
+        for path in (f"/f/{token}", f"/u/{token}"):
+            assert client.get(path).status_code == 404, path
+        assert client.post(f"/u/{token}", data={}).status_code in (400, 404)
