@@ -165,6 +165,22 @@ class BaseConfig:
         self.SEED_MESSAGE_COUNT = int(env.get("CITIZENVOICE_SEED_MESSAGES", "900"))
         # The append-only anchor file of the audit chain (count and head HMAC of each append).
         self.AUDIT_ANCHOR: str = env.get("CITIZENVOICE_AUDIT_ANCHOR") or ""
+        # Messages to residents (README, "Notifications"): the SMS channel (file:///PATH or
+        # aliyun://KEY:SECRET@host?sign=..&template=..) and the e-mail relay (smtp://host:port).
+        # Unset in production: notifications are off, and the app says so once at start.
+        self.NOTIFY_SMS_URL: str | None = env.get("CITIZENVOICE_SMS_URL") or None
+        self.NOTIFY_SMTP_URL: str | None = env.get("CITIZENVOICE_SMTP_URL") or None
+        self.NOTIFY_MAIL_FROM = env.get("CITIZENVOICE_MAIL_FROM", "noreply@localhost")
+        # Local (Beijing) hours without messages, start-end; "off" sends at any hour.
+        self.NOTIFY_QUIET_HOURS = env.get("CITIZENVOICE_QUIET_HOURS", "22-8")
+        from citizenvoice.domain.notifications import parse_quiet_hours
+
+        try:
+            parse_quiet_hours(self.NOTIFY_QUIET_HOURS)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
+        # Send from the web process right after commit (embedded default, like analysis).
+        self.NOTIFY_IN_PROCESS = not self.REDIS_URL
 
     def finish(self) -> None:
         """Fill settings that depend on others (the anchor file is named after the database).
@@ -302,6 +318,8 @@ class DevelopmentConfig(BaseConfig):
         # copied development database cannot be decrypted or its audit chain re-signed.
         self.PII_KEY = self.PII_KEY or instance_key("pii.key")
         self.AUDIT_KEY = self.AUDIT_KEY or instance_key("audit.key")
+        # Development sends to a file: residents' messages can be read without a provider.
+        self.NOTIFY_SMS_URL = self.NOTIFY_SMS_URL or f"file://{INSTANCE_DIR / 'sms.jsonl'}"
         self.finish()
 
 
@@ -321,6 +339,7 @@ class TestingConfig(BaseConfig):
         self.REDIS_URL = self.REDIS_URL or "redis://127.0.0.1:6379/15"
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL
         self.ANALYSIS_IN_PROCESS = False
+        self.NOTIFY_IN_PROCESS = False
         # Fixed keys: every test process (parallel runs included) reads the same data.
         self.PII_KEY = self.PII_KEY or "testing-pii-key-not-for-production"
         self.AUDIT_KEY = self.AUDIT_KEY or "testing-audit-key-not-for-production"
@@ -348,6 +367,7 @@ class ProductionConfig(BaseConfig):
         self.REMEMBER_COOKIE_SECURE = True
         self.PREFERRED_URL_SCHEME = "https"
         self.ANALYSIS_IN_PROCESS = False
+        self.NOTIFY_IN_PROCESS = False
         self.finish()
 
     def validate(self) -> None:

@@ -14,6 +14,7 @@ __all__ = [
     "ANALYSIS",
     "BATCH",
     "LIVE_STATES",
+    "NOTIFY",
     "QUEUE_NAMES",
     "SCHEDULED",
     "JobSpec",
@@ -49,6 +50,9 @@ BATCH = JobSpec(queue="batch", timeout=3 * 3600, retry_intervals=(), failure_ttl
 SCHEDULED = JobSpec(
     queue="scheduled", timeout=15 * 60, retry_intervals=(), failure_ttl=7 * 24 * 3600
 )
+# A resident's message: seconds to send; RQ retries only a crashed job (a database blip), the
+# provider's own failures are retried by the job itself with back-off (jobs.notifications).
+NOTIFY = JobSpec(queue="scheduled", timeout=60, retry_intervals=(10, 60), failure_ttl=7 * 24 * 3600)
 # Workers listen in this order: a resident's case before batch work.
 QUEUE_NAMES = (ANALYSIS.queue, SCHEDULED.queue, BATCH.queue)
 

@@ -50,6 +50,9 @@ def init_app(app: Flask) -> None:
         app.extensions["citizenvoice.runner"] = InProcessRunner(app)
     elif app.config.get("REDIS_URL"):
         app.extensions["citizenvoice.redis"] = web_redis(app.config["REDIS_URL"])
+    from citizenvoice.jobs.notify_dispatch import init_app as init_notifications
+
+    init_notifications(app)
 
 
 def request_analysis(submission_id: int) -> Future[Any] | bool:

@@ -13,6 +13,7 @@ from citizenvoice.jobs.maintenance import (
     refresh_hot_issues_job,
     refresh_topics_job,
 )
+from citizenvoice.jobs.notifications import send_due_job
 from citizenvoice.jobs.outbox import relay_outbox_job
 from citizenvoice.jobs.queues import BATCH, SCHEDULED, JobSpec
 
@@ -38,6 +39,8 @@ def periodic_jobs(relay_interval: int = DEFAULT_RELAY_INTERVAL_SECONDS) -> tuple
     """Every periodic job; the minutes are spread so the hourly ones never start together."""
     return (
         Periodic(relay_outbox_job, SCHEDULED, interval=relay_interval),
+        # Residents' messages due after quiet hours, a provider's back-off or a Redis outage.
+        Periodic(send_due_job, SCHEDULED, interval=relay_interval),
         Periodic(refresh_duplicate_groups_job, SCHEDULED, cron="7 * * * *"),
         # Unanswered follow-ups close as "no response" once a night, outside office hours.
         Periodic(auto_close_job, SCHEDULED, cron="30 1 * * *"),

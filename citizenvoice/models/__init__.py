@@ -7,6 +7,11 @@ from citizenvoice.models.base import utcnow
 from citizenvoice.models.casework import CategoryCorrection, ReplyTemplate
 from citizenvoice.models.department import Department
 from citizenvoice.models.follow_up import CaseReply, FollowUp
+from citizenvoice.models.notification import (
+    Notification,
+    NotificationOptOut,
+    NotificationStatus,
+)
 from citizenvoice.models.outbox import OutboxMessage, OutboxStatus
 from citizenvoice.models.submission import StatusEvent, Submission
 from citizenvoice.models.survey import SurveyAnswer, SurveyCampaign, SurveyGroup, SurveyInvitation
@@ -23,6 +28,9 @@ __all__ = [
     "DimensionScore",
     "DuplicateBand",
     "FollowUp",
+    "Notification",
+    "NotificationOptOut",
+    "NotificationStatus",
     "OutboxMessage",
     "OutboxStatus",
     "Period",

@@ -20,11 +20,13 @@ from citizenvoice.domain.feedback import (
     mask_phone,
     validate_feedback,
 )
+from citizenvoice.domain.notifications import NotifyEvent
 from citizenvoice.domain.tracking import lookup_candidates, new_tracking_code
 from citizenvoice.domain.workflow import is_public_action
 from citizenvoice.extensions import db
 from citizenvoice.models import OutboxMessage, StatusEvent, Submission
 from citizenvoice.services.departments import department_by_code
+from citizenvoice.services.notifications import record_event
 from citizenvoice.services.outbox import ANALYSE_TOPIC
 from citizenvoice.services.pii import PiiProtector
 from citizenvoice.services.redaction import redact_for_public
@@ -102,6 +104,7 @@ def submit_feedback(feedback: FeedbackInput, *, channel: Channel, pii: PiiProtec
             )
         )
         db.session.flush()
+        record_event(submission, NotifyEvent.ACCEPTED, submission.created_at)
         return submission
     raise AssertionError("unreachable")  # pragma: no cover
 

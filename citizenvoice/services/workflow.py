@@ -39,6 +39,7 @@ from citizenvoice.models import CaseReply, Department, StatusEvent, Submission, 
 from citizenvoice.models import FollowUp as FollowUpRow
 from citizenvoice.models.base import as_utc, utcnow
 from citizenvoice.services.bulk import insert_rows, update_by_id
+from citizenvoice.services.notifications import record_transition
 
 __all__ = [
     "INTERNAL_ACTIONS",
@@ -261,6 +262,8 @@ def perform(
             )
         )
     db.session.flush()
+    # The one place a case changes state: the resident's messages are queued with the step.
+    record_transition(case, action, transition, moment)
     return transition
 
 

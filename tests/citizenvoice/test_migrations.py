@@ -30,6 +30,8 @@ EXPECTED_TABLES = {
     "rating_review",
     "rectification_task",
     "topic_snapshot",
+    "notification",
+    "notification_opt_out",
 }
 
 

@@ -13,7 +13,7 @@ from wtforms.validators import Optional
 
 from citizenvoice.domain.feedback import RATING_LABELS
 
-__all__ = ["FeedbackForm", "FollowUpForm", "SelectChoice", "TrackForm"]
+__all__ = ["FeedbackForm", "FollowUpForm", "SelectChoice", "TrackForm", "UnsubscribeForm"]
 
 # Every score says what it means: "5 非常满意" ... "1 非常不满意".
 _SCORE_CHOICES = [SelectChoice(str(i), f"{i} {RATING_LABELS[i]}") for i in range(5, 0, -1)]
@@ -74,3 +74,7 @@ class FollowUpForm(FlaskForm):  # type: ignore[misc]
     rating = RadioField("服务评分（选填，1-5 分）", choices=_SCORE_CHOICES, validate_choice=False)
     comment = TextAreaField("意见（选填）", render_kw={"maxlength": 500, "rows": 3})
     wants_redo = BooleanField("不满意，申请重新办理（重办）")
+
+
+class UnsubscribeForm(FlaskForm):  # type: ignore[misc]
+    """退订: one button, protected by the CSRF token."""

@@ -14,7 +14,13 @@ from werkzeug.wrappers import Response
 
 from citizenvoice.blueprints.errors import database_unavailable, error_page, is_database_outage
 from citizenvoice.blueprints.feedback import file_and_queue, submission_limit
-from citizenvoice.blueprints.public.forms import FeedbackForm, FollowUpForm, SelectChoice, TrackForm
+from citizenvoice.blueprints.public.forms import (
+    FeedbackForm,
+    FollowUpForm,
+    SelectChoice,
+    TrackForm,
+    UnsubscribeForm,
+)
 from citizenvoice.blueprints.security import LOOKUP_LIMIT_SCOPE, lookup_limit, no_store
 from citizenvoice.domain.cases import CaseStatus, PendingKind, Satisfaction
 from citizenvoice.domain.feedback import (
@@ -24,9 +30,13 @@ from citizenvoice.domain.feedback import (
     FeedbackKind,
     FeedbackValidationError,
 )
+from citizenvoice.domain.notifications import verify_token
 from citizenvoice.domain.progress import REDO_EXPLANATION, current_deadline, next_step
 from citizenvoice.domain.workflow import FollowUp, WorkflowError
 from citizenvoice.extensions import db, limiter
+from citizenvoice.jobs.notifications import FOLLOW_UP_PURPOSE, UNSUBSCRIBE_PURPOSE
+from citizenvoice.models import Submission
+from citizenvoice.models.base import utcnow
 from citizenvoice.services.cases import case_replies
 from citizenvoice.services.departments import active_departments
 from citizenvoice.services.feedback import public_timeline, submission_by_tracking_code
@@ -36,13 +46,16 @@ from citizenvoice.services.follow_up import (
     follow_up_of,
     record_follow_up,
 )
+from citizenvoice.services.notifications import opt_out
 
 __all__ = ["public_blueprint"]
 
 public_blueprint = Blueprint("public", __name__)
 
 # Pages reached by a tracking code (a bearer secret) show a case: no cache may keep them.
-_CASE_PAGES = frozenset({"public.submitted", "public.track", "public.follow_up"})
+_CASE_PAGES = frozenset(
+    {"public.submitted", "public.track", "public.follow_up", "public.follow_up_link"}
+)
 
 UNSURE = ""  # the department choice "不确定": the classifier routes it later
 
@@ -307,3 +320,39 @@ def follow_up(code: str) -> Any:
     db.session.commit()
     flash("感谢您的评价！", "success")
     return redirect(url_for("public.track", code=code), code=303)
+
+
+def _case_from_token(purpose: str, token: str) -> Any:
+    """The case a message's signed link names, or 404 (forged, expired, unknown)."""
+    case_id = verify_token(current_app.config["SECRET_KEY"], purpose, token, utcnow())
+    case = db.session.get(Submission, case_id) if case_id is not None else None
+    if case is None:
+        abort(404)
+    return case
+
+
+@public_blueprint.get("/f/<token>")
+@limiter.shared_limit(lookup_limit, scope=LOOKUP_LIMIT_SCOPE)
+def follow_up_link(token: str) -> Any:
+    """The reply message's link: the case page with its follow-up form, no code to type.
+
+    The signed token expires when the follow-up window closes; the tracking code never
+    appears in this address (nor in any log of it).
+    """
+    return _render_track(_case_from_token(FOLLOW_UP_PURPOSE, token))
+
+
+@public_blueprint.route("/u/<token>", methods=["GET", "POST"])
+@limiter.shared_limit(lookup_limit, scope=LOOKUP_LIMIT_SCOPE)
+def unsubscribe(token: str) -> Any:
+    """退订: a confirmation page (GET, safe for link scanners), the opt-out on POST."""
+    case = _case_from_token(UNSUBSCRIBE_PURPOSE, token)
+    form = UnsubscribeForm()
+    done = False
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        opt_out(case)
+        db.session.commit()
+        done = True
+    return render_template("public/unsubscribe.html", form=form, done=done)

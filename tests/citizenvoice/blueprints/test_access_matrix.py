@@ -30,9 +30,12 @@ from support import file_submission, testing_config
 
 from citizenvoice import create_app
 from citizenvoice.domain.accounts import Role
+from citizenvoice.domain.notifications import sign_token
 from citizenvoice.domain.workflow import Action, Actor
 from citizenvoice.extensions import db
+from citizenvoice.jobs.notifications import FOLLOW_UP_PURPOSE, UNSUBSCRIBE_PURPOSE
 from citizenvoice.models import Submission, User
+from citizenvoice.models.base import utcnow
 from citizenvoice.services.workflow import perform
 
 # --------------------------------------------------------------------------- actors and rules
@@ -76,6 +79,9 @@ RULES: dict[str, frozenset[str]] = {
     "public.submitted": CODE_HOLDER,
     "public.track": CODE_HOLDER,
     "public.follow_up": CODE_HOLDER,
+    # the signed links of a resident's messages: the token is the key, like the tracking code
+    "public.follow_up_link": CODE_HOLDER,
+    "public.unsubscribe": CODE_HOLDER,
     "api.departments": EVERYONE,
     "api.create_feedback": EVERYONE,
     "api.feedback_status": CODE_HOLDER,
@@ -241,6 +247,13 @@ def _build_world(app: Flask, analyzer) -> World:
         task_id = task.id
         campaign_id = create_campaign(period_by_code(period), "beijing").id
         db.session.commit()
+        secret = app.config["SECRET_KEY"]
+        link_tokens = {
+            "public.follow_up_link": sign_token(
+                secret, FOLLOW_UP_PURPOSE, a_case, utcnow() + timedelta(days=7)
+            ),
+            "public.unsubscribe": sign_token(secret, UNSUBSCRIBE_PURPOSE, a_case),
+        }
     clients: dict[str, FlaskClient] = {}
     tokens: dict[str, str] = {}
     for number, actor in enumerate(ACTORS):
@@ -257,6 +270,7 @@ def _build_world(app: Flask, analyzer) -> World:
         clients[actor] = client
         tokens[actor] = csrf_token(page.get_data(as_text=True))
     values = {
+        **link_tokens,
         "case_id": str(a_case),
         "submission_id": str(a_case),
         "task_id": str(task_id),
@@ -290,6 +304,8 @@ def _url(rule, world: World, actor: str, fmt: str = "csv") -> str:
                 value = world.values["period"]
             else:
                 value = world.a_case_code if actor == RESIDENT else UNKNOWN_CODE
+        elif name == "token":  # the message links' signed token: only the resident has it
+            value = world.values[rule.endpoint] if actor == RESIDENT else "1.0.forged"
         elif name == "filename":
             value = _filename(rule.endpoint)
         elif name == "fmt":
