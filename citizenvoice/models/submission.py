@@ -53,9 +53,7 @@ class Submission(Base):
             sqlite_where=text("public_consent = 1"),
         ),
         CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="lat_range"),
-        CheckConstraint(
-            "longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="long_range"
-        ),
+        CheckConstraint("longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="long_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
