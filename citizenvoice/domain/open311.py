@@ -38,6 +38,7 @@ OPEN311_STATUSES = ("open", "closed")
 #: A public case number, the Open311 service_request_id: ``2026-000123``.
 PUBLIC_NUMBER_PATTERN = re.compile(r"[0-9]{4}-[0-9]{6}")
 _MAX_PARAM_LENGTH = 4000
+_SPACE_OFFSET = re.compile(r"T[0-9:.]+ [0-9]{2}:[0-9]{2}$")
 _SERVICE_CODE = re.compile(r"[A-Za-z0-9_.\-]{1,32}")
 
 
@@ -87,6 +88,9 @@ def parse_ids(raw: str) -> list[str]:
 def _parse_moment(name: str, raw: str) -> datetime:
     """A W3C / ISO 8601 datetime; one without an offset is Beijing time; a bare date is 00:00."""
     value = raw.strip()
+    # An unencoded "+08:00" in a query string arrives as " 08:00": read it as the client meant.
+    if _SPACE_OFFSET.search(raw):
+        value = raw[:-6] + "+" + raw[-5:]
     if value.endswith(("Z", "z")):
         value = value[:-1] + "+00:00"
     try:
