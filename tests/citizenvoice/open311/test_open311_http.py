@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from xml.etree import ElementTree
 
-import pytest
 import requests
 from flask import Flask
 from sqlalchemy import func, select

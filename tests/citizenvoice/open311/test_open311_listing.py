@@ -145,9 +145,7 @@ def test_every_error_under_open311_is_in_the_specs_form(live: str, o311_app: Fla
     assert too_big.status_code == 413
     assert too_big.json()[0]["code"] == 413
     o311_app.config["OPEN311_READ_LIMIT"] = "3/minute"
-    statuses = [
-        requests.get(f"{live}/open311/v2/services.xml", timeout=TIMEOUT) for _ in range(5)
-    ]
+    statuses = [requests.get(f"{live}/open311/v2/services.xml", timeout=TIMEOUT) for _ in range(5)]
     assert [s.status_code for s in statuses][-1] == 429
     limited = ElementTree.fromstring(statuses[-1].content)
     assert limited.tag == "errors" and limited.findtext("error/code") == "429"
