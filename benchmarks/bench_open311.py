@@ -3,7 +3,7 @@
 Prints one JSON object. Run (PostgreSQL must be reachable; the database named below is dropped
 and recreated)::
 
-    python -m benchmarks.bench_open311 [--n 100000] [--runs 30] [--database NAME]
+    python -m benchmarks.bench_open311 [--n 100000] [--runs 30] [--database NAME] [--reuse]
 
 What it does:
 
@@ -38,7 +38,7 @@ import psycopg
 from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
-from benchmarks._common import bench_app, recreate_database
+from benchmarks._common import bench_app, bench_database_url, recreate_database
 from citizenvoice.domain.localtime import LOCAL_ZONE
 
 BENCH_DATABASE = "citizenvoice_open311_bench"
@@ -219,19 +219,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--database", default=BENCH_DATABASE)
+    parser.add_argument("--reuse", action="store_true", help="keep the loaded database")
     args = parser.parse_args(argv)
 
-    url = recreate_database(args.database)
-    app = bench_app(url, CITIZENVOICE_OPEN311_READ_LIMIT="1000000/minute")
-    with app.app_context():
-        upgrade()
-        from citizenvoice.cli import seed_demo_data
-        from citizenvoice.extensions import db
+    if args.reuse:
+        url = bench_database_url(args.database)
+        app = bench_app(url, CITIZENVOICE_OPEN311_READ_LIMIT="1000000/minute")
+        loaded: dict[str, Any] = {"reused": args.database}
+    else:
+        url = recreate_database(args.database)
+        app = bench_app(url, CITIZENVOICE_OPEN311_READ_LIMIT="1000000/minute")
+        with app.app_context():
+            upgrade()
+            from citizenvoice.cli import seed_demo_data
+            from citizenvoice.extensions import db
 
-        seed_demo_data(0)
-        db.session.commit()
-        db.engine.dispose()
-    loaded = load_cases(url, args.n)
+            seed_demo_data(0)
+            db.session.commit()
+            db.engine.dispose()
+        loaded = load_cases(url, args.n)
     with psycopg.connect(url) as conn:
         first = conn.execute("SELECT code FROM department ORDER BY id LIMIT 1").fetchone()
         assert first is not None
