@@ -213,7 +213,8 @@ def measure_rate(
 def grow_to(db_url: str, target: int) -> int:
     """Copy stored submissions with their analyses (SQL) until ``target`` exist; the count."""
     with psycopg.connect(db_url, autocommit=True) as conn:
-        submission_columns = _columns(conn, "submission", {"id", "tracking_code"})
+        # Copies get new tracking codes and no public number (both unique; the bench needs neither).
+        submission_columns = _columns(conn, "submission", {"id", "tracking_code", "public_number"})
         analysis_columns = _columns(conn, "analysis", {"id", "submission_id", "search_vector"})
         for generation in itertools.count(1):
             have = _scalar(conn, "SELECT count(*) FROM submission")

@@ -117,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
     from citizenvoice.blueprints.auth import auth_blueprint
     from citizenvoice.blueprints.health import health_blueprint
     from citizenvoice.blueprints.office import office_blueprint
+    from citizenvoice.blueprints.open311 import open311_blueprint
     from citizenvoice.blueprints.public import public_blueprint
     from citizenvoice.blueprints.surveys import survey_api_blueprint, survey_blueprint
     from citizenvoice.blueprints.workspace import workspace_blueprint
@@ -135,6 +136,8 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(survey_api_blueprint)
     app.register_blueprint(survey_api_blueprint, url_prefix="/api/v1")
     app.register_blueprint(survey_blueprint)
+    csrf.exempt(open311_blueprint)
+    app.register_blueprint(open311_blueprint, url_prefix="/open311")
     # One display rule for every page: Beijing time, whatever the server's zone (domain.localtime).
     from citizenvoice.domain.localtime import local_time
 

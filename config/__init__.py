@@ -110,6 +110,9 @@ class BaseConfig:
         self.SURVEY_RATE_LIMIT = env.get("CITIZENVOICE_SURVEY_LIMIT", "20/minute")
         # The HMAC key of survey invitation codes; unset, one is derived from the PII key.
         self.SURVEY_KEY: str | None = env.get("CITIZENVOICE_SURVEY_KEY") or None
+        # Open311: reads per API key (or client address without one), posts per API key.
+        self.OPEN311_READ_LIMIT = env.get("CITIZENVOICE_OPEN311_READ_LIMIT", "300/minute")
+        self.OPEN311_POST_LIMIT = env.get("CITIZENVOICE_OPEN311_POST_LIMIT", "60/minute;5000/day")
         # Where residents reach the site (https://12345.example.gov.cn), for absolute links in
         # API answers. Never taken from the request's Host header, which the client chooses;
         # unset, the API answers relative paths.

@@ -11,6 +11,7 @@ from citizenvoice.cli.analysis import analysis_group, outbox_group
 from citizenvoice.cli.appraisal import appraisal_group
 from citizenvoice.cli.maintenance import audit_group, cases_group
 from citizenvoice.cli.notifications import notifications_group
+from citizenvoice.cli.open311 import open311_group
 from citizenvoice.cli.seed import seed_command, seed_demo_data
 from citizenvoice.cli.survey import survey_group
 from citizenvoice.cli.users import users_group
@@ -29,3 +30,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(audit_group)
     app.cli.add_command(survey_group)
     app.cli.add_command(notifications_group)
+    app.cli.add_command(open311_group)

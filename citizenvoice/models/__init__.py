@@ -12,6 +12,7 @@ from citizenvoice.models.notification import (
     NotificationOptOut,
     NotificationStatus,
 )
+from citizenvoice.models.open311 import Open311ApiKey, PublicNumberCounter
 from citizenvoice.models.outbox import OutboxMessage, OutboxStatus
 from citizenvoice.models.submission import StatusEvent, Submission
 from citizenvoice.models.survey import SurveyAnswer, SurveyCampaign, SurveyGroup, SurveyInvitation
@@ -31,9 +32,11 @@ __all__ = [
     "Notification",
     "NotificationOptOut",
     "NotificationStatus",
+    "Open311ApiKey",
     "OutboxMessage",
     "OutboxStatus",
     "Period",
+    "PublicNumberCounter",
     "RatingReview",
     "RectificationTask",
     "ReplyTemplate",

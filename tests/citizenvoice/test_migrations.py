@@ -32,6 +32,8 @@ EXPECTED_TABLES = {
     "topic_snapshot",
     "notification",
     "notification_opt_out",
+    "public_number_counter",
+    "open311_api_key",
 }
 
 

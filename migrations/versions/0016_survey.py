@@ -1,7 +1,7 @@
 """社会评价 surveys: campaigns, rater groups, invitations (keyed hash only) and answers (issue 21)
 
-Revision ID: 0019
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-04 22:40:00
 
 Answers carry no column that joins them to an invitation: the invitation keeps only its
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0019"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

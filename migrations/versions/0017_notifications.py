@@ -1,7 +1,7 @@
 """notifications to residents (SMS, e-mail) and 退订 (issue 23)
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-04 23:00:00
 
 ``notification`` is the outbox of messages to residents: one row per case, event and channel
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0020"
-down_revision = "0019"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
