@@ -114,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     from citizenvoice.blueprints.api import api_blueprint
     from citizenvoice.blueprints.auth import auth_blueprint
     from citizenvoice.blueprints.office import office_blueprint
+    from citizenvoice.blueprints.open import open_blueprint
     from citizenvoice.blueprints.public import public_blueprint
     from citizenvoice.blueprints.workspace import workspace_blueprint
     from citizenvoice.extensions import csrf
@@ -122,6 +123,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_blueprint)
     app.register_blueprint(office_blueprint, url_prefix="/office")
     app.register_blueprint(workspace_blueprint, url_prefix="/workspace")
+    app.register_blueprint(open_blueprint, url_prefix="/open")
     # The API authenticates nothing by cookie, so cross-site request forgery does not apply.
     csrf.exempt(api_blueprint)
     app.register_blueprint(api_blueprint, url_prefix="/api/v1")
