@@ -6,6 +6,7 @@ and its message exist once.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ __all__ = [
     "FeedbackInput",
     "FeedbackKind",
     "FeedbackValidationError",
+    "check_coordinates",
     "clean_text",
     "has_letters",
     "mask_phone",
@@ -102,6 +104,10 @@ class FeedbackInput:
     location: str = ""
     contact_phone: str | None = None
     anonymous: bool = False
+    # WGS-84 degrees, both or neither; and whether the case may be shown publicly (同意公开).
+    latitude: float | None = None
+    longitude: float | None = None
+    public_consent: bool = False
 
 
 # Optional 1-5 sub-scores of a rating: 办事效率 / 服务态度 / 办理结果.
@@ -172,7 +178,8 @@ def validate_feedback(data: dict[str, Any]) -> FeedbackInput:
     """Check and clean raw feedback fields; raise FeedbackValidationError listing every problem.
 
     ``data`` keys: kind, department (code or None), title, text, rating, rating_efficiency,
-    rating_attitude, rating_result, location, contact_phone, anonymous.
+    rating_attitude, rating_result, location, contact_phone, anonymous, lat, long,
+    public_consent.
     """
     errors: dict[str, str] = {}
     kind = _check_kind(data.get("kind"), errors)
@@ -196,6 +203,12 @@ def validate_feedback(data: dict[str, Any]) -> FeedbackInput:
     # Anonymous means no phone at all: a number sent along is discarded unread (not even
     # checked), so nothing exists that staff could reveal later.
     phone = None if anonymous is True else _check_phone(data.get("contact_phone"), errors)
+    latitude, longitude = check_coordinates(data.get("lat"), data.get("long"), errors)
+    public_consent = data.get("public_consent", False)
+    if public_consent is None:
+        public_consent = False
+    if not isinstance(public_consent, bool):
+        errors["public_consent"] = "同意公开选项须为是或否"
 
     if errors or kind is None:
         raise FeedbackValidationError(errors)
@@ -209,6 +222,9 @@ def validate_feedback(data: dict[str, Any]) -> FeedbackInput:
         location=location,
         contact_phone=phone,
         anonymous=bool(anonymous),
+        latitude=latitude,
+        longitude=longitude,
+        public_consent=public_consent is True,
     )
 
 
@@ -302,3 +318,51 @@ def _check_phone(phone_value: Any, errors: dict[str, str]) -> str | None:
         errors["contact_phone"] = "手机号格式不正确，请输入 11 位手机号，如 13812345678"
         return None
     return candidate
+
+
+# A coordinate typed or sent as text (form fields, Open311's form encoding): ASCII decimal only.
+_ASCII_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+# Stored to six decimals (about 0.1 m): more precision than any phone's fix, and stable text.
+COORDINATE_DECIMALS = 6
+
+
+def _as_degrees(value: Any, limit: float) -> float | None:
+    """A JSON number or decimal text within [-limit, limit]; None when absent; else ValueError."""
+    if value is None or (isinstance(value, str) and value.strip() == ""):
+        return None
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, str):
+        if len(value) > 40 or not _ASCII_DECIMAL.fullmatch(value.strip()):
+            raise ValueError
+        value = float(value.strip())
+    if not isinstance(value, int | float):
+        raise ValueError
+    number = float(value)
+    if not math.isfinite(number) or abs(number) > limit:
+        raise ValueError
+    return round(number, COORDINATE_DECIMALS)
+
+
+def check_coordinates(
+    raw_lat: Any, raw_long: Any, errors: dict[str, str]
+) -> tuple[float | None, float | None]:
+    """Latitude and longitude (WGS-84 degrees): both or neither, in range; errors by field."""
+    values: dict[str, float | None] = {}
+    for name, raw, limit, label in (
+        ("lat", raw_lat, 90.0, "纬度须为 -90 到 90 之间的数字"),
+        ("long", raw_long, 180.0, "经度须为 -180 到 180 之间的数字"),
+    ):
+        try:
+            values[name] = _as_degrees(raw, limit)
+        except (ValueError, OverflowError):
+            errors[name] = label
+            values[name] = None
+    lat, long = values["lat"], values["long"]
+    if "lat" in errors or "long" in errors:
+        return None, None
+    if (lat is None) != (long is None):
+        missing = "long" if long is None else "lat"
+        errors[missing] = "经纬度须同时提供"
+        return None, None
+    return lat, long

@@ -7,6 +7,7 @@ from citizenvoice.models.base import utcnow
 from citizenvoice.models.casework import CategoryCorrection, ReplyTemplate
 from citizenvoice.models.department import Department
 from citizenvoice.models.follow_up import CaseReply, FollowUp
+from citizenvoice.models.open311 import Open311ApiKey, PublicNumberCounter
 from citizenvoice.models.outbox import OutboxMessage, OutboxStatus
 from citizenvoice.models.submission import StatusEvent, Submission
 from citizenvoice.models.topics import TopicSnapshot
@@ -22,9 +23,11 @@ __all__ = [
     "DimensionScore",
     "DuplicateBand",
     "FollowUp",
+    "Open311ApiKey",
     "OutboxMessage",
     "OutboxStatus",
     "Period",
+    "PublicNumberCounter",
     "RatingReview",
     "RectificationTask",
     "ReplyTemplate",

@@ -9,11 +9,13 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -42,6 +44,16 @@ class Submission(Base):
         # Overdue cases: a case in progress whose reply deadline has passed (see
         # services.cases.overdue_condition); the reply_due_at index alone serves date ranges.
         Index("ix_submission_status_reply_due", "status", "reply_due_at"),
+        # Public listings (Open311 requests, the portal): consented cases only, newest first.
+        Index(
+            "ix_submission_public_created_id",
+            "created_at",
+            "id",
+            postgresql_where=text("public_consent"),
+            sqlite_where=text("public_consent = 1"),
+        ),
+        CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="lat_range"),
+        CheckConstraint("longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="long_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,6 +74,14 @@ class Submission(Base):
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(24), default=CaseStatus.RECEIVED.value, index=True)
     channel: Mapped[str] = mapped_column(String(16), default=Channel.WEB.value)
+    # The resident's choice to let the case be shown publicly (同意公开), redacted; off by default.
+    public_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Where it happened, from the browser's geolocation or an Open311 client (WGS-84 degrees).
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    # The public case number (2026-000123): printable anywhere, unlike the secret tracking code,
+    # and the Open311 service_request_id. Assigned at intake (services.public_numbers).
+    public_number: Mapped[str | None] = mapped_column(String(16), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
     # Text mining: pending -> done, or failed after its retries (visible to staff, retryable).

@@ -24,9 +24,11 @@ from citizenvoice.domain.tracking import lookup_candidates, new_tracking_code
 from citizenvoice.domain.workflow import is_public_action
 from citizenvoice.extensions import db
 from citizenvoice.models import OutboxMessage, StatusEvent, Submission
+from citizenvoice.models.base import utcnow
 from citizenvoice.services.departments import department_by_code
 from citizenvoice.services.outbox import ANALYSE_TOPIC
 from citizenvoice.services.pii import PiiProtector
+from citizenvoice.services.public_numbers import next_public_number
 from citizenvoice.services.redaction import redact_for_public
 from citizenvoice.services.workflow import start_case
 
@@ -65,6 +67,9 @@ def submit_feedback(feedback: FeedbackInput, *, channel: Channel, pii: PiiProtec
             raise FeedbackValidationError({"department": UNKNOWN_DEPARTMENT_MESSAGE})
 
     phone = feedback.contact_phone
+    # Taken before the savepoint so a tracking-code retry keeps it (see services.public_numbers).
+    now = utcnow()
+    public_number = next_public_number(now)
     for attempt in range(_TRACKING_CODE_ATTEMPTS):
         submission = Submission(
             tracking_code=new_tracking_code(),
@@ -77,6 +82,11 @@ def submit_feedback(feedback: FeedbackInput, *, channel: Channel, pii: PiiProtec
             rating_attitude=feedback.sub_ratings.get("rating_attitude"),
             rating_result=feedback.sub_ratings.get("rating_result"),
             location=feedback.location,
+            latitude=feedback.latitude,
+            longitude=feedback.longitude,
+            public_consent=feedback.public_consent,
+            public_number=public_number,
+            created_at=now,
             contact_phone_encrypted=pii.encrypt(phone) if phone else None,
             contact_phone_hmac=pii.fingerprint(phone) if phone else None,
             contact_phone_masked=mask_phone(phone) if phone else None,

@@ -36,6 +36,9 @@ _ACCEPTED_FIELDS = {
     "location",
     "contact_phone",
     "anonymous",
+    "lat",
+    "long",
+    "public_consent",
 }
 
 
@@ -91,13 +94,27 @@ def create_feedback() -> Any:
             fields=dict.fromkeys(unknown, "不支持的字段"),
             code="validation_error",
         )
+    # Coordinates are JSON numbers here (the form and Open311 send text, read by the domain).
+    not_numbers = {
+        name: "须为数字"
+        for name in ("lat", "long")
+        if payload.get(name) is not None
+        and (isinstance(payload[name], bool) or not isinstance(payload[name], int | float))
+    }
+    if not_numbers:
+        return api_error(400, "提交内容有误", fields=not_numbers, code="validation_error")
     try:
         submission = file_and_queue(payload, Channel.API)
     except FeedbackValidationError as exc:
         return api_error(400, "提交内容有误", fields=exc.fields, code="validation_error")
     url = _public_url(url_for("public.track", code=submission.tracking_code))
     response = jsonify(
-        {"tracking_code": submission.tracking_code, "status": submission.status, "url": url}
+        {
+            "tracking_code": submission.tracking_code,
+            "public_number": submission.public_number,
+            "status": submission.status,
+            "url": url,
+        }
     )
     response.headers["Location"] = url_for("api.feedback_status", code=submission.tracking_code)
     return no_store(response), 201  # it carries the tracking code
@@ -118,6 +135,7 @@ def public_case_view(submission: Submission) -> dict[str, Any]:
     department = submission.department
     return {
         "tracking_code": submission.tracking_code,
+        "public_number": submission.public_number,
         "kind": submission.kind,
         "kind_label": submission.kind_label,
         "status": submission.status,

@@ -38,6 +38,12 @@ class FeedbackForm(FlaskForm):  # type: ignore[misc]
         render_kw={"inputmode": "numeric", "autocomplete": "tel"},
     )
     anonymous = BooleanField("匿名提交（不保存手机号，工作人员无法联系您）")
+    # Filled by the browser's geolocation (static/js/geolocation.js) when the resident allows it.
+    lat = StringField("纬度", validators=[Optional()], render_kw={"inputmode": "decimal"})
+    long = StringField("经度", validators=[Optional()], render_kw={"inputmode": "decimal"})
+    public_consent = BooleanField(
+        "同意公开（隐去姓名、电话、门牌号等个人信息后，在公开栏展示本诉求）"
+    )
 
 
 class TrackForm(FlaskForm):  # type: ignore[misc]

@@ -7,6 +7,7 @@ GET /api/v1/departments, POST /api/v1/feedback, GET /api/v1/feedback/<code>; eve
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -146,7 +147,8 @@ def test_post_feedback_answers_201_with_tracking_code_status_and_url(seeded, cli
     assert response.status_code == 201, response.text
     assert response.content_type == "application/json"
     created = response.get_json()
-    assert set(created) == {"tracking_code", "status", "url"}
+    assert set(created) == {"tracking_code", "public_number", "status", "url"}
+    assert re.fullmatch(r"20[0-9]{2}-[0-9]{6}", created["public_number"])
     code = created["tracking_code"]
     assert TRACKING_CODE_PATTERN.fullmatch(code)  # K7Q2-9XMD-...: six groups of four
     assert created["status"] == "received"
