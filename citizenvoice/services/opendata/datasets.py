@@ -20,6 +20,7 @@ from citizenvoice.domain.workdays import SHANGHAI
 from citizenvoice.extensions import db
 from citizenvoice.models import Analysis, Department, Period, Submission
 from citizenvoice.services.appraisal import result_rows
+from citizenvoice.services.public_text import public_case_text
 
 __all__ = ["DATASETS", "LICENCE", "Dataset", "dataset_rows"]
 
@@ -173,30 +174,25 @@ def _aggregate_rows(until: date) -> Iterator[dict[str, Any]]:
 
 
 def _case_rows() -> Iterator[dict[str, Any]]:
-    consent: Any = getattr(Submission, "public_consent", None)
-    if consent is None:  # the intake does not record consent yet: no case may be published
-        return
-    from citizenvoice.services.public_text import public_case_text
-
     codes = dict(db.session.execute(select(Department.id, Department.code)).tuples().all())
     query = (
         select(Submission, Analysis.category)
         .outerjoin(Analysis, Analysis.submission_id == Submission.id)
-        .where(consent.is_(True))
+        .where(Submission.public_consent.is_(True))
         .order_by(Submission.id)
         .execution_options(yield_per=500)
     )
-    for submission, cat in db.session.execute(query):
-        lat = getattr(submission, "latitude", None)
-        lon = getattr(submission, "longitude", None)
+    for submission, cat in db.session.execute(query).tuples():
+        lat, lon = submission.latitude, submission.longitude
         yield {
-            "public_number": getattr(submission, "public_number", None),
+            "public_number": submission.public_number,
             "date": submission.created_at.astimezone(SHANGHAI).date().isoformat(),
             "kind": submission.kind,
             "category": cat or "未分类",
             "department": codes.get(submission.department_id or 0, ""),
             "status": submission.status_label,
             "text": public_case_text(submission),
+            # About a hundred metres: enough to see where problems cluster, not whose door.
             "latitude": round(lat, 3) if lat is not None else None,
             "longitude": round(lon, 3) if lon is not None else None,
         }

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 
@@ -20,11 +19,13 @@ from citizenvoice.extensions import db
 from citizenvoice.models import Analysis, Submission
 from citizenvoice.services.portal.cache import cached
 from citizenvoice.services.portal.overview import PublicPeriod
+from citizenvoice.services.public_text import public_case_text
 
 __all__ = ["HotIssue", "hot_issues", "topic_counts"]
 
 HOT_WORDS = 10
 EXAMPLES = 3
+EXAMPLE_LENGTH = 160  # an example, not the record: the start of the message
 # Keywords are read from at most this many analyses of a window (newest first): enough for a
 # stable top ten, bounded for a large city.
 MAX_ANALYSES = 50_000
@@ -68,17 +69,12 @@ def _change(now: int, before: int) -> str:
 
 
 def _examples(word: str, start: datetime, end: datetime) -> list[str]:
-    """Redacted public text of public-consented messages with this word (none without consent)."""
-    consent: Any = getattr(Submission, "public_consent", None)
-    if consent is None:  # the intake does not record consent yet: nothing may be shown
-        return []
-    from citizenvoice.services.public_text import public_case_text
-
+    """Redacted public text of the newest public-consented messages with this word."""
     cases = db.session.scalars(
         select(Submission)
         .join(Analysis, Analysis.submission_id == Submission.id)
         .where(
-            consent.is_(True),
+            Submission.public_consent.is_(True),
             Submission.created_at >= start,
             Submission.created_at < end,
             Analysis.search_tokens.contains(f" {word} ", autoescape=True),
@@ -86,7 +82,7 @@ def _examples(word: str, start: datetime, end: datetime) -> list[str]:
         .order_by(Submission.id.desc())
         .limit(EXAMPLES)
     )
-    return [str(public_case_text(case))[:160] for case in cases]
+    return [public_case_text(case)[:EXAMPLE_LENGTH] for case in cases]
 
 
 def hot_issues(period: PublicPeriod) -> list[HotIssue]:
