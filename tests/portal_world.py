@@ -31,6 +31,11 @@ def build_world(app: Flask) -> dict[str, Any]:
     make_user(app, "office", None, "office1")
     with app.app_context():
         for i, case_id in enumerate(big + small):
+            case = db.session.get(Submission, case_id)
+            assert case is not None
+            # Every other case agreed to publication; the text names a resident and a phone.
+            case.public_consent = i % 2 == 0
+            case.text = f"我叫王小明，电话13912345678，人民路夜市噪音扰民 第{i}件"
             db.session.add(
                 Analysis(
                     submission_id=case_id,

@@ -135,7 +135,6 @@ def _aggregate_rows(until: date) -> Iterator[dict[str, Any]]:
     if first is None:
         return
     codes = dict(db.session.execute(select(Department.id, Department.code)).tuples().all())
-    category = func.coalesce(Analysis.category, "未分类")
     has_due = Submission.reply_due_at.is_not(None)
     for month, start, end in _months(first.date(), until.replace(day=1)):
         due = case(
@@ -147,7 +146,7 @@ def _aggregate_rows(until: date) -> Iterator[dict[str, Any]]:
         rows = db.session.execute(
             select(
                 Submission.department_id,
-                category,
+                Analysis.category,
                 Submission.kind,
                 func.count(),
                 func.sum(due),
@@ -155,16 +154,16 @@ def _aggregate_rows(until: date) -> Iterator[dict[str, Any]]:
             )
             .outerjoin(Analysis, Analysis.submission_id == Submission.id)
             .where(Submission.created_at >= start, Submission.created_at < end)
-            .group_by(Submission.department_id, category, Submission.kind)
+            .group_by(Submission.department_id, Analysis.category, Submission.kind)
         ).all()
         for dept, cat, kind, cases, due_n, in_time_n in sorted(
-            rows, key=lambda r: (codes.get(r[0], ""), str(r[1]), r[2])
+            rows, key=lambda r: (codes.get(r[0], ""), r[1] or "", r[2])
         ):
             rate = public_rate(float(in_time_n or 0), int(due_n or 0))
             yield {
                 "month": month,
                 "department": codes.get(dept, ""),
-                "category": cat,
+                "category": cat or "未分类",
                 "kind": kind,
                 "cases": public_count(int(cases)),
                 "due": public_count(int(due_n or 0)),

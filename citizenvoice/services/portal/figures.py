@@ -26,6 +26,7 @@ TOP_CATEGORIES = 10
 # Reply times are read for at most this many cases per window: the median of a large random
 # sample is the median, and a year of a big city stays one bounded query.
 MAX_REPLY_SAMPLE = 20_000
+UNCLASSIFIED = "未分类"
 
 
 @dataclass(frozen=True)
@@ -61,15 +62,17 @@ def _intake(conditions: list[Any]) -> tuple[int, list[tuple[str, int | str]]]:
 
 
 def _categories(conditions: list[Any]) -> list[tuple[str, int | str]]:
-    rows = db.session.execute(
-        select(func.coalesce(Analysis.category, "未分类"), func.count())
+    counts: dict[str, int] = {}
+    for name, n in db.session.execute(
+        select(Analysis.category, func.count())
         .join(Submission, Submission.id == Analysis.submission_id)
         .where(*conditions)
-        .group_by(func.coalesce(Analysis.category, "未分类"))
-        .order_by(func.count().desc())
-    ).all()
-    top = [(str(name), int(n)) for name, n in rows[:TOP_CATEGORIES]]
-    rest = sum(int(n) for _, n in rows[TOP_CATEGORIES:])
+        .group_by(Analysis.category)
+    ).tuples():
+        counts[name or UNCLASSIFIED] = counts.get(name or UNCLASSIFIED, 0) + int(n)
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    top = ranked[:TOP_CATEGORIES]
+    rest = sum(n for _, n in ranked[TOP_CATEGORIES:])
     if rest:
         top.append(("其他", rest))
     return [(name, public_count(n)) for name, n in top]
