@@ -108,6 +108,17 @@ def _chromium() -> Iterator[Any]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
+def _full_page_shot(driver: Any, path: str) -> None:
+    """The whole page at the phone's width (after measuring: the resize cannot skew a figure)."""
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": WIDTH, "height": min(height, 8000), "deviceScaleFactor": 1, "mobile": True},
+    )
+    driver.save_screenshot(path)
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
 def measure(base: str, runs: int, screenshots: str | None) -> dict[str, Any]:
     """Load every page ``runs`` times; medians of FCP, TTFB and bytes per page."""
     report: dict[str, Any] = {"viewport": f"{WIDTH}x{HEIGHT}", "runs": runs, "pages": {}}
@@ -120,7 +131,7 @@ def measure(base: str, runs: int, screenshots: str | None) -> dict[str, Any]:
             if screenshots:
                 os.makedirs(screenshots, exist_ok=True)
                 name = path.strip("/").replace("/", "-") or "open"
-                driver.save_screenshot(os.path.join(screenshots, f"{name}.png"))
+                _full_page_shot(driver, os.path.join(screenshots, f"{name}.png"))
             fcps = [s["fcp"] for s in samples if s["fcp"] is not None]
             report["pages"][path] = {
                 "transfer_bytes": int(statistics.median(s["transfer"] for s in samples)),

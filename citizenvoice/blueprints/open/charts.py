@@ -25,7 +25,9 @@ def count_bars(items: Sequence[tuple[str, int | str]], unit: str = " 件") -> Ma
 
 def trend_charts(points: Sequence[TrendPoint]) -> dict[str, Markup]:
     """The 12-month trend: intake, and the three rates in per cent."""
-    labels = [p.month[2:] for p in points]
+    # Month numbers only: twelve "2026-01" labels do not fit side by side on a phone; the
+    # table beside the chart has the full months.
+    labels = [str(int(p.month[5:])) for p in points]
     return {
         "intake": line_chart(
             labels,

@@ -98,11 +98,12 @@ def explanation(row: dict[str, Any]) -> list[str]:
             f"（样本 {i['n']}）"
             for i in weak
         ]
-    sentences += [
-        f"{i['label']} 样本不足（n = {i['n']}），不计入排名"
-        for i in row["citizen"]["indicators"]
-        if not i["sufficient"]
-    ]
+    if not row.get("reason"):  # the reason already lists the short indicators
+        sentences += [
+            f"{i['label']} 样本不足（n = {i['n']}），不计入排名"
+            for i in row["citizen"]["indicators"]
+            if not i["sufficient"]
+        ]
     return sentences or ["各项群众评价指标均不低于本部门平均水平。"]
 
 

@@ -17,6 +17,7 @@ from citizenvoice.domain.feedback import FeedbackKind
 from citizenvoice.domain.scoring.settings import satisfaction_credit
 from citizenvoice.extensions import db
 from citizenvoice.models import Analysis, FollowUp, Submission
+from citizenvoice.models.base import utcnow
 
 __all__ = ["WindowFigures", "window_figures"]
 
@@ -141,7 +142,9 @@ def window_figures(
         total=public_count(total),
         by_kind=by_kind,
         by_category=_categories(conditions),
-        on_time=_on_time(conditions, end),
+        # A deadline counts as missed only once it has passed: for the running month that is
+        # now, not the month's end (else every open case would count as late).
+        on_time=_on_time(conditions, min(end, utcnow())),
         median_reply_hours=_reply_hours(conditions),
         resolution=resolution,
         satisfaction=satisfaction,

@@ -50,7 +50,7 @@ def test_every_portal_page_answers_without_login_in_chinese(world):
 
 
 def test_overview_shows_the_published_period_with_rates_n_and_interval(world):
-    app, facts = world
+    app, _facts = world
     html = app.test_client().get("/open/").get_data(as_text=True)
     assert 'id="total-intake">13<' in html
     # 10 + 3 follow-ups, 10 satisfied of 13: the rate and its n and interval are shown.
@@ -59,7 +59,7 @@ def test_overview_shows_the_published_period_with_rates_n_and_interval(world):
 
 
 def test_a_department_with_fewer_than_five_cases_shows_less_than_five(world):
-    app, facts = world
+    app, _facts = world
     client = app.test_client()
     small = client.get("/open/departments/rsj").get_data(as_text=True)
     assert "本周期受理 <strong>&lt;5</strong> 件" in small
