@@ -144,9 +144,9 @@ def test_monthly_aggregates_suppress_small_cells(world, runner):
     result = runner.invoke(args=["opendata", "build", "--date", ends.isoformat()])
     assert result.exit_code == 0, result.output
     rows = json.loads(
-        (Path(app.config["OPEN_DATA_DIR"]) / ends.isoformat() / "monthly-aggregates.json").read_text(
-            encoding="utf-8"
-        )
+        (
+            Path(app.config["OPEN_DATA_DIR"]) / ends.isoformat() / "monthly-aggregates.json"
+        ).read_text(encoding="utf-8")
     )["rows"]
     by_department = {(r["department"], r["category"]): r for r in rows}
     assert by_department[("cgzf", "市容环境")]["cases"] == 10

@@ -134,7 +134,7 @@ def test_export_neutralises_formulas_and_import_takes_the_apostrophe_off(world):
     office = login(app, "office1")
     with app.app_context():
         task = db.session.get(RectificationTask, facts["task"])
-        task.title = "=HYPERLINK(\"http://evil\",\"点我\")"
+        task.title = '=HYPERLINK("http://evil","点我")'
         db.session.commit()
     rows = _export(office)
     row = next(r for r in rows[1:] if r[0] == str(facts["task"]))
