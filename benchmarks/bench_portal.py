@@ -11,6 +11,7 @@ warm figure and ``first_fcp_ms`` the cold one. Prints JSON.
     python -m benchmarks.bench_portal                      # the embedded database of make run
     python -m benchmarks.bench_portal --sqlite /tmp/x.sqlite3 --runs 5 --screenshots artifacts/p
     python -m benchmarks.bench_portal --url http://127.0.0.1:5000
+    python -m benchmarks.bench_portal --seed 900       # a fresh demo database in a temp folder
 """
 
 from __future__ import annotations
@@ -51,13 +52,13 @@ new PerformanceObserver((list) => {
 
 
 @contextmanager
-def _serve(sqlite: str) -> Iterator[str]:
+def _serve(sqlite: str, overrides: dict[str, str] | None = None) -> Iterator[str]:
     from werkzeug.serving import make_server
 
     from citizenvoice import create_app
     from config import DevelopmentConfig
 
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{Path(sqlite).resolve()}"}
+    env = {**os.environ, **(overrides or {}), "DATABASE_URL": f"sqlite:///{Path(sqlite).resolve()}"}
     env.pop("REDIS_URL", None)
     app = create_app(DevelopmentConfig(env))
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log on stdout
@@ -144,16 +145,48 @@ def measure(base: str, runs: int, screenshots: str | None) -> dict[str, Any]:
     return report
 
 
+@contextmanager
+def _seeded(messages: int) -> Iterator[tuple[str, dict[str, str]]]:
+    """A fresh embedded database with ``messages`` demo messages (``flask seed``), removed after."""
+    import subprocess
+    import sys
+
+    folder = tempfile.mkdtemp(prefix="cv-bench-portal-")
+    database = os.path.join(folder, "portal.sqlite3")
+    env = {
+        **os.environ,
+        "CITIZENVOICE_ENV": "development",
+        "DATABASE_URL": f"sqlite:///{database}",
+        "CITIZENVOICE_OPEN_DATA_DIR": os.path.join(folder, "opendata"),
+        "CITIZENVOICE_AUDIT_ANCHOR": os.path.join(folder, "audit.anchor"),
+    }
+    env.pop("REDIS_URL", None)
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    try:
+        for command in (["db", "upgrade"], ["seed", "--messages", str(messages)]):
+            subprocess.run([*flask, *command], env=env, check=True, capture_output=True)
+        yield (
+            database,
+            {key: env[key] for key in ("CITIZENVOICE_OPEN_DATA_DIR", "CITIZENVOICE_AUDIT_ANCHOR")},
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def main() -> None:
     """Parse arguments, serve (or use --url), measure, print JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sqlite", default="instance/citizenvoice.sqlite3")
     parser.add_argument("--url", default=None, help="measure a running server instead")
+    parser.add_argument("--seed", type=int, default=None, help="seed a fresh temp database first")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--screenshots", default=None, help="save a 375-px screenshot per page")
     args = parser.parse_args()
     if args.url:
         report = measure(args.url.rstrip("/"), args.runs, args.screenshots)
+    elif args.seed is not None:
+        with _seeded(args.seed) as (database, overrides), _serve(database, overrides) as base:
+            report = measure(base, args.runs, args.screenshots)
     else:
         with _serve(args.sqlite) as base:
             report = measure(base, args.runs, args.screenshots)
