@@ -115,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
     from citizenvoice.blueprints.auth import auth_blueprint
     from citizenvoice.blueprints.office import office_blueprint
     from citizenvoice.blueprints.open import open_blueprint
+    from citizenvoice.blueprints.open311 import open311_blueprint
     from citizenvoice.blueprints.public import public_blueprint
     from citizenvoice.blueprints.workspace import workspace_blueprint
     from citizenvoice.extensions import csrf
@@ -127,6 +128,8 @@ def register_blueprints(app: Flask) -> None:
     # The API authenticates nothing by cookie, so cross-site request forgery does not apply.
     csrf.exempt(api_blueprint)
     app.register_blueprint(api_blueprint, url_prefix="/api/v1")
+    csrf.exempt(open311_blueprint)
+    app.register_blueprint(open311_blueprint, url_prefix="/open311")
     # One display rule for every page: Beijing time, whatever the server's zone (domain.localtime).
     from citizenvoice.domain.localtime import local_time
 

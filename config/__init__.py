@@ -89,6 +89,9 @@ class BaseConfig:
         # Tracking-code lookups (API and tracking page) per client IP, Flask-Limiter syntax:
         # enough for a resident reloading a page, too few to try codes in bulk.
         self.LOOKUP_RATE_LIMIT = env.get("CITIZENVOICE_LOOKUP_LIMIT", "120/minute")
+        # Open311: reads per API key (or client address without one), posts per API key.
+        self.OPEN311_READ_LIMIT = env.get("CITIZENVOICE_OPEN311_READ_LIMIT", "300/minute")
+        self.OPEN311_POST_LIMIT = env.get("CITIZENVOICE_OPEN311_POST_LIMIT", "60/minute;5000/day")
         # Where residents reach the site (https://12345.example.gov.cn), for absolute links in
         # API answers. Never taken from the request's Host header, which the client chooses;
         # unset, the API answers relative paths.

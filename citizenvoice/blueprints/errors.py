@@ -1,4 +1,8 @@
-"""Error responses: JSON {"error": {code, message, fields}} under /api, Chinese pages elsewhere."""
+"""Error responses: JSON errors under /api, the spec's errors under /open311, pages elsewhere.
+
+Under /api the body is {"error": {code, message, fields}}; under /open311 the GeoReport v2
+error list in JSON or XML (never HTML); everywhere else a Chinese page.
+"""
 
 from __future__ import annotations
 
@@ -62,8 +66,15 @@ def _wants_json() -> bool:
     return request.path == "/api" or request.path.startswith("/api/")
 
 
+def _open311() -> bool:
+    from citizenvoice.blueprints.open311.render import open311_path
+
+    return open311_path(request.path)
+
+
 def init_app(app: Flask) -> None:
     """Register handlers for HTTP errors, CSRF failures and unexpected exceptions."""
+    from citizenvoice.blueprints.open311 import views as open311_views
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError) -> Any:
@@ -76,6 +87,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Any:
         status = error.code or 500
+        if _open311():
+            return open311_views.http_error(error)
         if _wants_json():
             response, status = api_error(status)
             if status == 405 and error.get_response().headers.get("Allow"):
@@ -91,6 +104,8 @@ def init_app(app: Flask) -> None:
         if isinstance(error, HTTPException):  # pragma: no cover - handled above
             return _http_error(error)
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        if _open311():
+            return open311_views.server_error()
         if _wants_json():
             return api_error(500)
         return render_template(

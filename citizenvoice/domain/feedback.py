@@ -80,6 +80,7 @@ class Channel(StrEnum):
 
     WEB = "web"
     API = "api"
+    OPEN311 = "open311"
     SEED = "seed"
 
 

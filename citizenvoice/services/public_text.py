@@ -18,6 +18,7 @@ The rules err towards masking too much: a public text is an example, not the rec
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from citizenvoice.models import Submission
 from citizenvoice.services.redaction import redact_for_public
@@ -67,6 +68,12 @@ def _mask_digits(match: re.Match[str]) -> str:
 
 def public_redact(text: str | None) -> str:
     """Any free text of a case as the public may read it (see the module docstring)."""
+    return _public_redact(text) if text else ""
+
+
+# Listings repeat the same notes and places many times per page: masking is pure, so cache it.
+@lru_cache(maxsize=4096)
+def _public_redact(text: str) -> str:
     masked = redact_for_public(text)
     if not masked:
         return ""

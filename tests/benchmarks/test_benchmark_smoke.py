@@ -78,6 +78,13 @@ CASES = [
         marks=[pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, needs_data],
     ),
     pytest.param(
+        "bench_open311",
+        ["--n", "300", "--runs", "1", "--database", SCRATCH],
+        True,
+        id="bench_open311",
+        marks=[pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow],
+    ),
+    pytest.param(
         "bench_dedup", ["--n", "2000"], True, id="bench_dedup", marks=[pytest.mark.slow, needs_data]
     ),
     pytest.param(

@@ -30,6 +30,8 @@ EXPECTED_TABLES = {
     "rating_review",
     "rectification_task",
     "topic_snapshot",
+    "public_number_counter",
+    "open311_api_key",
 }
 
 
