@@ -1,8 +1,9 @@
 """The open datasets: their fields (the data dictionary), licence and rows.
 
-Three datasets: published appraisal results per period; monthly aggregates per department x
-category x kind with the <5 rule; public-consented cases in their redacted public text, under
-their public number (never the tracking code).
+Four datasets: published appraisal results per period; monthly aggregates per department x
+category x kind with the <5 rule; 整改 tasks with their progress and milestones;
+public-consented cases in their redacted public text, under their public number (never the
+tracking code).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from citizenvoice.domain.workdays import SHANGHAI
 from citizenvoice.extensions import db
 from citizenvoice.models import Analysis, Department, Period, Submission
 from citizenvoice.services.appraisal import result_rows
+from citizenvoice.services.portal import public_tasks
 from citizenvoice.services.public_text import public_case_text
 
 __all__ = ["DATASETS", "LICENCE", "Dataset", "dataset_rows"]
@@ -72,6 +74,26 @@ DATASETS: tuple[Dataset, ...] = (
             ("due", "integer|string", "应答复件数（有答复期限）；小于 5 时为 <5"),
             ("on_time", "integer|string", "按时答复件数；小于 5 时为 <5"),
             ("on_time_rate", "number", "按时答复率（%）；应答复件数小于 5 时为空"),
+        ),
+    ),
+    Dataset(
+        "rectification-tasks",
+        "整改任务及进度",
+        "每项整改任务的来源、承办部门、期限、进度、进展时间线和整改前后同类诉求件数"
+        "（开具前后各 30 天；小于 5 时为 <5）。",
+        (
+            ("task", "integer", "任务编号"),
+            ("title", "string", "任务标题"),
+            ("department", "string", "承办部门代码"),
+            ("department_name", "string", "承办部门名称"),
+            ("source", "string", "整改来源（关键词或重复诉求组）"),
+            ("opened_on", "string", "开具日期"),
+            ("deadline", "string", "整改期限"),
+            ("status", "string", "状态"),
+            ("percent", "integer", "进度（%）"),
+            ("milestones", "string", "进展时间线：日期 进度% 说明，以“；”分隔"),
+            ("cases_before", "integer|string", "开具前 30 天同类诉求件数；小于 5 时为 <5"),
+            ("cases_after", "integer|string", "开具后 30 天同类诉求件数；小于 5 时为 <5"),
         ),
     ),
     Dataset(
@@ -197,12 +219,35 @@ def _case_rows() -> Iterator[dict[str, Any]]:
         }
 
 
+def _task_rows() -> Iterator[dict[str, Any]]:
+    for task in sorted(public_tasks(), key=lambda t: t.id):
+        yield {
+            "task": task.id,
+            "title": task.title,
+            "department": task.department_code,
+            "department_name": task.department,
+            "source": task.source,
+            "opened_on": task.opened_on.isoformat(),
+            "deadline": task.deadline.isoformat(),
+            "status": task.status,
+            "percent": task.percent,
+            "milestones": "；".join(
+                f"{m.on.isoformat()} {'' if m.percent is None else f'{m.percent}% '}{m.text}"
+                for m in task.timeline
+            ),
+            "cases_before": task.before,
+            "cases_after": task.after,
+        }
+
+
 def dataset_rows(name: str, until: date) -> Iterator[dict[str, Any]]:
     """The rows of a dataset as of ``until`` (a Beijing date: months before it are complete)."""
     if name == "appraisal-results":
         return _appraisal_rows()
     if name == "monthly-aggregates":
         return _aggregate_rows(until)
+    if name == "rectification-tasks":
+        return _task_rows()
     if name == "public-cases":
         return _case_rows()
     raise KeyError(name)

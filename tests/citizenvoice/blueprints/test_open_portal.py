@@ -116,8 +116,11 @@ def test_open_data_files_have_suppression_dictionary_and_public_numbers_only(wor
     assert {r["name"] for r in manifest["resources"]} == {
         "appraisal-results",
         "monthly-aggregates",
+        "rectification-tasks",
         "public-cases",
     }
+    tasks = json.loads((folder / "rectification-tasks.json").read_text(encoding="utf-8"))["rows"]
+    assert [t["title"] for t in tasks] == ["夜市噪音专项整改"] and tasks[0]["percent"] == 0
     assert manifest["licenses"][0]["name"] == "CC-BY-4.0"
     cases = json.loads((folder / "public-cases.json").read_text(encoding="utf-8"))["rows"]
     assert len(cases) == 7  # 13 cases, every other one consented
