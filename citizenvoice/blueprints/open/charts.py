@@ -16,10 +16,13 @@ from citizenvoice.services.portal import TrendPoint
 __all__ = ["count_bars", "trend_charts"]
 
 
-def count_bars(items: Sequence[tuple[str, int | str]], unit: str = " 件") -> Markup:
-    """Bars of the numeric cells (narrow: a phone's width)."""
+def count_bars(items: Sequence[tuple[str, int | str]], label: str, unit: str = " 件") -> Markup:
+    """Bars of the numeric cells (narrow: a phone's width); ``label`` names the chart."""
     return bar_chart(
-        [(label, float(v)) for label, v in items if isinstance(v, int)], width=340, unit=unit
+        [(name, float(v)) for name, v in items if isinstance(v, int)],
+        width=340,
+        unit=unit,
+        label=f"{label}条形图，数据见下表",
     )
 
 
@@ -34,6 +37,7 @@ def trend_charts(points: Sequence[TrendPoint]) -> dict[str, Markup]:
             [("受理量", [float(p.total) if isinstance(p.total, int) else None for p in points])],
             width=340,
             height=180,
+            label="近 12 个月受理量趋势图，数据见下表",
         ),
         "rates": line_chart(
             labels,
@@ -45,5 +49,6 @@ def trend_charts(points: Sequence[TrendPoint]) -> dict[str, Markup]:
             width=340,
             height=200,
             max_value=100,
+            label="近 12 个月按时答复率、解决率、满意率趋势图，数据见下表",
         ),
     }

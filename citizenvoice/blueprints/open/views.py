@@ -56,8 +56,8 @@ def overview_page() -> Any:
         "open/overview.html",
         data=data,
         figures=figures,
-        kind_chart=count_bars(figures.by_kind) if figures else None,
-        category_chart=count_bars(figures.by_category) if figures else None,
+        kind_chart=count_bars(figures.by_kind, "按类型的受理量") if figures else None,
+        category_chart=count_bars(figures.by_category, "按类别的受理量") if figures else None,
         trend=trend_charts(data.trend),
     )
 
@@ -88,7 +88,7 @@ def department_detail(code: str) -> Any:
         "open/department.html",
         page=page,
         tasks=public_tasks(code),
-        topic_chart=count_bars(page.topics),
+        topic_chart=count_bars(page.topics, "主要投诉话题"),
     )
 
 
@@ -104,7 +104,7 @@ def issues_page() -> Any:
         periods=published_periods(),
         issues=issues,
         topics=topics,
-        chart=count_bars([(i.label, i.count) for i in issues], unit=""),
+        chart=count_bars([(i.label, i.count) for i in issues], "十大热词", unit=""),
     )
 
 

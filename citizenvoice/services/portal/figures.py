@@ -132,20 +132,24 @@ def _follow_ups(conditions: list[Any]) -> tuple[PublicRate, PublicRate]:
 
 
 def window_figures(
-    start: datetime, end: datetime, department_id: int | None = None
+    start: datetime, end: datetime, department_id: int | None = None, *, detail: bool = True
 ) -> WindowFigures:
-    """The public figures of cases filed in [start, end), for one department or all."""
+    """The public figures of cases filed in [start, end), for one department or all.
+
+    ``detail`` False leaves out the categories and the median reply time (empty / None): the
+    trend needs only the totals and the rates, twelve times over.
+    """
     conditions = _scope(start, end, department_id)
     total, by_kind = _intake(conditions)
     resolution, satisfaction = _follow_ups(conditions)
     return WindowFigures(
         total=public_count(total),
         by_kind=by_kind,
-        by_category=_categories(conditions),
+        by_category=_categories(conditions) if detail else [],
         # A deadline counts as missed only once it has passed: for the running month that is
         # now, not the month's end (else every open case would count as late).
         on_time=_on_time(conditions, min(end, utcnow())),
-        median_reply_hours=_reply_hours(conditions),
+        median_reply_hours=_reply_hours(conditions) if detail else None,
         resolution=resolution,
         satisfaction=satisfaction,
     )

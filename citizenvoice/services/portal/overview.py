@@ -106,7 +106,7 @@ def trend(months: int = TREND_MONTHS, today: date | None = None) -> list[TrendPo
             if start.month < 12
             else date(start.year + 1, 1, 1)
         )
-        figures = window_figures(local_midnight(start), local_midnight(end))
+        figures = window_figures(local_midnight(start), local_midnight(end), detail=False)
         points.append(
             TrendPoint(
                 f"{start.year}-{start.month:02d}",
