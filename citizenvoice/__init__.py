@@ -117,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
     from citizenvoice.blueprints.auth import auth_blueprint
     from citizenvoice.blueprints.health import health_blueprint
     from citizenvoice.blueprints.office import office_blueprint
+    from citizenvoice.blueprints.open import open_blueprint
     from citizenvoice.blueprints.open311 import open311_blueprint
     from citizenvoice.blueprints.public import public_blueprint
     from citizenvoice.blueprints.surveys import survey_api_blueprint, survey_blueprint
@@ -130,6 +131,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_blueprint)
     app.register_blueprint(office_blueprint, url_prefix="/office")
     app.register_blueprint(workspace_blueprint, url_prefix="/workspace")
+    app.register_blueprint(open_blueprint, url_prefix="/open")
     # The API authenticates nothing by cookie, so cross-site request forgery does not apply.
     csrf.exempt(api_blueprint)
     app.register_blueprint(api_blueprint, url_prefix="/api/v1")

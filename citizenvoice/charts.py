@@ -72,8 +72,12 @@ def bar_chart(
     bar_height: int = 22,
     max_value: float | None = None,
     unit: str = "",
+    label: str = "条形图",
 ) -> Markup:
-    """Horizontal bars, one per (label, value), scaled to ``max_value`` (default: the largest)."""
+    """Horizontal bars, one per (label, value), scaled to ``max_value`` (default: the largest).
+
+    ``label`` names the chart for screen readers (its accessible name).
+    """
     if not items:
         return NO_DATA
     top = max_value if max_value is not None else (max(v for _, v in items) or 1.0)
@@ -83,19 +87,19 @@ def bar_chart(
     value_width = max(_text_width(_fmt(float(v)) + unit) for _, v in items) + 8
     height = len(items) * (bar_height + gap) + gap
     parts: list[str] = []
-    for i, (label, value) in enumerate(items):
+    for i, (name, value) in enumerate(items):
         y = gap + i * (bar_height + gap)
         share = value / top if top else 0.0
         length = max(0.0, (width - label_width - value_width) * min(share, 1.0))
         baseline = y + bar_height * 0.7
-        shown = _fit(label, label_width - 12)
-        parts.append(_text(label_width - 6, baseline, shown, anchor="end", full=label))
+        shown = _fit(name, label_width - 12)
+        parts.append(_text(label_width - 6, baseline, shown, anchor="end", full=name))
         parts.append(
             f'<rect x="{label_width}" y="{y}" width="{length:.1f}" height="{bar_height}" '
             f'fill="{PALETTE[0]}" rx="3"></rect>'
         )
         parts.append(_text(label_width + length + 4, baseline, _fmt(float(value)) + unit))
-    return _svg(width, height, "条形图", parts)
+    return _svg(width, height, label, parts)
 
 
 def line_chart(
@@ -105,8 +109,12 @@ def line_chart(
     width: int = 640,
     height: int = 220,
     max_value: float | None = None,
+    label: str = "趋势图",
 ) -> Markup:
-    """Lines over shared x labels (e.g. months); a None value leaves a gap."""
+    """Lines over shared x labels (e.g. months); a None value leaves a gap.
+
+    ``label`` names the chart for screen readers (its accessible name).
+    """
     values = [v for _, vs in series for v in vs if v is not None]
     if not labels or not values:
         return NO_DATA
@@ -138,4 +146,4 @@ def line_chart(
                 f'<polyline points="{coords}" fill="none" stroke="{color}" stroke-width="2"></polyline>'  # noqa: E501
             )
         parts.append(_text(left + 8 + index * 110, height - 6, f"■ {name}", fill=color))
-    return _svg(width, height, "趋势图", parts)
+    return _svg(width, height, label, parts)

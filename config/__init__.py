@@ -184,6 +184,14 @@ class BaseConfig:
             raise ConfigError(str(exc)) from exc
         # Send from the web process right after commit (embedded default, like analysis).
         self.NOTIFY_IN_PROCESS = not self.REDIS_URL
+        # Where `flask opendata build` and its nightly job write the open-data files; the
+        # /open/data/ pages serve them from here, never generated per request.
+        self.OPEN_DATA_DIR: str = env.get("CITIZENVOICE_OPEN_DATA_DIR") or str(
+            INSTANCE_DIR / "opendata"
+        )
+        # Seconds the public portal keeps an aggregate (overview, department page) per process:
+        # the figures move by the hour, and a burst of visitors must not rerun the GROUP BYs.
+        self.PORTAL_CACHE_SECONDS = int(env.get("CITIZENVOICE_PORTAL_CACHE_SECONDS", "300"))
 
     def finish(self) -> None:
         """Fill settings that depend on others (the anchor file is named after the database).
@@ -343,6 +351,7 @@ class TestingConfig(BaseConfig):
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL
         self.ANALYSIS_IN_PROCESS = False
         self.NOTIFY_IN_PROCESS = False
+        self.PORTAL_CACHE_SECONDS = 0  # each test sees the rows it just made
         # Fixed keys: every test process (parallel runs included) reads the same data.
         self.PII_KEY = self.PII_KEY or "testing-pii-key-not-for-production"
         self.AUDIT_KEY = self.AUDIT_KEY or "testing-audit-key-not-for-production"

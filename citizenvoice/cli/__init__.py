@@ -12,6 +12,7 @@ from citizenvoice.cli.appraisal import appraisal_group
 from citizenvoice.cli.maintenance import audit_group, cases_group
 from citizenvoice.cli.notifications import notifications_group
 from citizenvoice.cli.open311 import open311_group
+from citizenvoice.cli.opendata import opendata_group, rectification_group
 from citizenvoice.cli.seed import seed_command, seed_demo_data
 from citizenvoice.cli.survey import survey_group
 from citizenvoice.cli.users import users_group
@@ -30,4 +31,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(audit_group)
     app.cli.add_command(survey_group)
     app.cli.add_command(notifications_group)
+    app.cli.add_command(opendata_group)
+    app.cli.add_command(rectification_group)
     app.cli.add_command(open311_group)

@@ -15,9 +15,11 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from citizenvoice.domain.feedback import Channel, FeedbackValidationError
+from citizenvoice.domain.workdays import SHANGHAI
 from citizenvoice.extensions import db
 from citizenvoice.jobs import relay_outbox
 from citizenvoice.models import CategoryRoute, Department, ReplyTemplate, Submission, User
+from citizenvoice.models.base import utcnow
 from citizenvoice.seed_data import DEMO_DEPARTMENTS, REPLY_TEMPLATES, SAMPLE_MESSAGES
 from citizenvoice.services.appraisal import ensure_periods
 from citizenvoice.services.demo_history import (
@@ -26,7 +28,9 @@ from citizenvoice.services.demo_history import (
     open_demo_rectification,
     publish_demo_periods,
 )
+from citizenvoice.services.demo_public import demo_public_fields
 from citizenvoice.services.feedback import file_feedback
+from citizenvoice.services.opendata import build as build_open_data
 
 __all__ = ["seed_command", "seed_demo_data"]
 
@@ -73,6 +77,11 @@ def seed_command(messages: int | None) -> None:
             f"published {published} past monthly periods and opened {tasks} 整改 tasks "
             "of the demo history"
         )
+        # The open-data files of the demo, so /open/data/ lists datasets from the first run.
+        built = build_open_data(
+            current_app.config["OPEN_DATA_DIR"], utcnow().astimezone(SHANGHAI).date()
+        )
+        click.echo(f"built the open-data files in {built.folder}")
 
 
 def _demo_accounts() -> User | None:
@@ -132,9 +141,9 @@ def seed_demo_data(message_count: int | None = None) -> tuple[int, int, str]:
     rows = real or sample[:count]
     pii = current_app.extensions["citizenvoice.pii"]
     added = 0
-    for row in rows:
+    for index, row in enumerate(rows):
         try:
-            file_feedback(row, channel=Channel.SEED, pii=pii)
+            file_feedback({**row, **demo_public_fields(index)}, channel=Channel.SEED, pii=pii)
         except FeedbackValidationError:
             continue  # a real message outside our length rules is simply not demo material
         added += 1

@@ -14,6 +14,7 @@ from citizenvoice.jobs.maintenance import (
     refresh_topics_job,
 )
 from citizenvoice.jobs.notifications import send_due_job
+from citizenvoice.jobs.opendata import build_open_data_job
 from citizenvoice.jobs.outbox import relay_outbox_job
 from citizenvoice.jobs.queues import BATCH, SCHEDULED, JobSpec
 
@@ -49,4 +50,6 @@ def periodic_jobs(relay_interval: int = DEFAULT_RELAY_INTERVAL_SECONDS) -> tuple
         Periodic(refresh_hot_issues_job, SCHEDULED, cron="37 * * * *"),
         # The search index's pending list is merged hourly (migration 0011), besides autovacuum.
         Periodic(clean_search_index_job, SCHEDULED, cron="47 * * * *"),
+        # Open data nightly after the topics (03:15 server time): a dated folder of files.
+        Periodic(build_open_data_job, BATCH, cron="15 3 * * *"),
     )

@@ -378,13 +378,20 @@ def open_demo_rectification(office: User, now: datetime | None = None) -> int:
         except RectificationError:
             continue
         task.created_at = start
+        # Dated milestones with progress in per cent (services.rectification.milestones).
         reports = [
-            (20, "已完成问题点位排查，建立整改台账。"),
-            (45, "已完成七成点位整改，正在开展复查。"),
+            (20, 30, "已完成问题点位排查，建立整改台账。"),
+            (45, 70, "已完成七成点位整改，正在开展复查。"),
         ]
         task.progress = [
-            {"at": (start + timedelta(days=d)).isoformat(), "by": _ACTOR_NAME, "text": text}
-            for d, text in reports
+            {
+                "at": (start + timedelta(days=d)).isoformat(),
+                "by": _ACTOR_NAME,
+                "text": text,
+                "percent": percent,
+                "kind": "milestone",
+            }
+            for d, percent, text in reports
             if start + timedelta(days=d) < now
         ]
         if task.progress:

@@ -146,6 +146,13 @@ CASES = [
         marks=[pytest.mark.slow, needs_data],
     ),
     pytest.param(
+        "bench_portal",
+        ["--seed", "60", "--runs", "1"],
+        True,
+        id="bench_portal",
+        marks=[pytest.mark.browser, pytest.mark.e2e, pytest.mark.slow],
+    ),
+    pytest.param(
         "screen_category_terms",
         ["--limit", "600", "--weights", "0"],
         True,

@@ -12,7 +12,8 @@ their department's; asking for another department's task is answered as if it di
 writes an audit entry. Functions flush, never commit.
 
 Modules: ``tasks`` (the task life cycle and access), ``effect`` (the before/after
-comparison). Import from this package.
+comparison), ``milestones`` (progress in per cent), ``sheet`` (the CSV
+round trip). Import from this package.
 """
 
 from __future__ import annotations
@@ -24,6 +25,13 @@ from citizenvoice.services.rectification.effect import (
     WindowFigures,
     before_after,
 )
+from citizenvoice.services.rectification.milestones import (
+    Milestone,
+    add_milestone,
+    milestones,
+    task_percent,
+)
+from citizenvoice.services.rectification.sheet import ImportResult, export_sheet, import_sheet
 from citizenvoice.services.rectification.tasks import (
     SOURCE_KINDS,
     STATUS_LABELS,
@@ -47,12 +55,18 @@ __all__ = [
     "SOURCE_KINDS",
     "STATUS_LABELS",
     "BeforeAfter",
+    "ImportResult",
+    "Milestone",
     "ProgressEntry",
     "RectificationError",
     "TaskNotVisible",
     "WindowFigures",
+    "add_milestone",
     "before_after",
     "close_task",
+    "export_sheet",
+    "import_sheet",
+    "milestones",
     "open_task",
     "progress_entries",
     "report_progress",
@@ -60,5 +74,6 @@ __all__ = [
     "suggest_department",
     "task_for",
     "task_overdue",
+    "task_percent",
     "tasks_for",
 ]

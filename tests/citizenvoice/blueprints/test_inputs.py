@@ -158,6 +158,7 @@ def _world(app, analyzer) -> dict[str, str]:
         "filename": "css/app.css",
         "username": "victim1",  # account management may change it; no client signs in as it
         "public_number": public_number,
+        "version": "2026-12-01",  # an open-data build's date (/open/data/<version>/<filename>)
     }
 
 

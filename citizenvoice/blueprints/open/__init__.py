@@ -1,0 +1,5 @@
+"""The public accountability portal under /open/ (no login) and its open-data files."""
+
+from citizenvoice.blueprints.open.views import open_blueprint
+
+__all__ = ["open_blueprint"]
