@@ -12,6 +12,7 @@ from citizenvoice.blueprints.errors import api_error
 from citizenvoice.blueprints.feedback import file_and_queue, submission_limit
 from citizenvoice.blueprints.security import LOOKUP_LIMIT_SCOPE, lookup_limit, no_store
 from citizenvoice.domain.feedback import Channel, FeedbackValidationError
+from citizenvoice.domain.feedback_fields import FEEDBACK_FIELDS
 from citizenvoice.domain.localtime import iso_local
 from citizenvoice.domain.periods import PeriodStatus
 from citizenvoice.extensions import db, limiter
@@ -24,22 +25,8 @@ __all__ = ["api_blueprint", "public_case_view"]
 
 api_blueprint = Blueprint("api", __name__)
 
-_ACCEPTED_FIELDS = {
-    "kind",
-    "department",
-    "title",
-    "text",
-    "rating",
-    "rating_efficiency",
-    "rating_attitude",
-    "rating_result",
-    "location",
-    "contact_phone",
-    "anonymous",
-    "lat",
-    "long",
-    "public_consent",
-}
+# Exactly the declared fields (the OpenAPI request body renders the same table).
+_ACCEPTED_FIELDS = frozenset(FEEDBACK_FIELDS)
 
 
 def _public_url(path: str) -> str:
