@@ -111,7 +111,7 @@ def register_background_work(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount the resident site and the JSON API."""
-    from citizenvoice.blueprints.api import api_blueprint
+    from citizenvoice.blueprints.api import api_blueprint, api_docs_blueprint
     from citizenvoice.blueprints.auth import auth_blueprint
     from citizenvoice.blueprints.office import office_blueprint
     from citizenvoice.blueprints.open311 import open311_blueprint
@@ -126,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
     # The API authenticates nothing by cookie, so cross-site request forgery does not apply.
     csrf.exempt(api_blueprint)
     app.register_blueprint(api_blueprint, url_prefix="/api/v1")
+    app.register_blueprint(api_docs_blueprint)
     csrf.exempt(open311_blueprint)
     app.register_blueprint(open311_blueprint, url_prefix="/open311")
     # One display rule for every page: Beijing time, whatever the server's zone (domain.localtime).

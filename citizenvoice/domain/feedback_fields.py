@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from citizenvoice.domain.fieldspec import FieldSpec, field_table
 
-__all__ = ["FEEDBACK_FIELDS", "RATING_FIELD_NAMES"]
+__all__ = ["FEEDBACK_FIELDS", "KIND_REQUIRES", "RATING_FIELD_NAMES"]
 
 
 def _score(name: str, label: str, description_zh: str, description_en: str) -> FieldSpec:
@@ -147,3 +147,6 @@ FEEDBACK_FIELDS: Mapping[str, FieldSpec] = field_table(
 
 #: The optional 1-5 sub-scores of a rating, in form order.
 RATING_FIELD_NAMES = ("rating_efficiency", "rating_attitude", "rating_result")
+
+#: Fields a kind makes required (``validate_feedback`` gives each its own message).
+KIND_REQUIRES: Mapping[str, tuple[str, ...]] = {"rating": ("rating", "department")}
