@@ -74,8 +74,8 @@ def test_the_three_kinds_have_their_chinese_names():
     ]
 
 
-def test_channels_are_web_api_and_seed():
-    assert {c.value for c in Channel} == {"web", "api", "seed"}
+def test_channels_are_web_api_open311_and_seed():
+    assert {c.value for c in Channel} == {"web", "api", "open311", "seed"}
 
 
 def test_a_valid_complaint_comes_back_cleaned_and_typed():
