@@ -140,7 +140,6 @@ def openapi_document() -> dict[str, Any]:
     """The whole OpenAPI 3.1 document (built once per process: its inputs are code)."""
     return {
         "openapi": "3.1.0",
-        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "info": {
             "title": "市民之声 CitizenVoice API",
             "version": "1",
