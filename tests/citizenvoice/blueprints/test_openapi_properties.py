@@ -47,7 +47,7 @@ def check_answer(path: str, method: str, response: Any) -> dict[str, Any]:
     assert response.status_code < 500, (path, response.status_code, response.text[:300])
     responses = DOCUMENT["paths"][path][method]["responses"]
     assert str(response.status_code) in responses, (path, response.status_code, response.text)
-    assert response.content_type == "application/json"
+    assert response.mimetype == "application/json", (path, response.content_type)
     schema = responses[str(response.status_code)]["content"]["application/json"]["schema"]
     validator = Draft202012Validator(
         {**schema, "components": DOCUMENT["components"]},
@@ -65,6 +65,7 @@ def api(seeded: Flask) -> Flask:
     """The seeded app with rate limits far above what the test sends."""
     seeded.config["SUBMISSION_RATE_LIMIT"] = "1000000/minute"
     seeded.config["LOOKUP_RATE_LIMIT"] = "1000000/minute"
+    seeded.config["OPEN311_READ_LIMIT"] = "1000000/minute"
     return seeded
 
 
@@ -118,6 +119,68 @@ def test_parameterless_reads_match_their_schemas(api):
     client = api.test_client()
     for path in ("/api/v1/departments", "/api/v1/periods"):
         check_answer(path, "get", client.get(path))
+
+
+_LISTING_PARAMETERS = DOCUMENT["paths"]["/open311/v2/requests.json"]["get"]["parameters"]
+
+
+@_PROPERTY_SETTINGS
+@given(
+    query=st.fixed_dictionaries(
+        {},
+        optional={
+            p["name"]: st.text(max_size=30)
+            | st.integers(-5, 2000).map(str)
+            | st.sampled_from(["open", "closed", "2026-12-01T00:00:00+08:00", "cgzf"])
+            for p in _LISTING_PARAMETERS
+        },
+    ),
+    name=st.text(min_size=1, max_size=30),
+)
+def test_open311_json_reads_get_documented_answers(api, query, name):
+    client = api.test_client()
+    quoted = quote(name, safe="")
+    check_answer(
+        "/open311/v2/requests.json",
+        "get",
+        client.get("/open311/v2/requests.json", query_string=query),
+    )
+    check_answer(
+        "/open311/v2/requests/{service_request_id}.json",
+        "get",
+        client.get(f"/open311/v2/requests/{quoted}.json"),
+    )
+    check_answer(
+        "/open311/v2/services/{service_code}.json",
+        "get",
+        client.get(f"/open311/v2/services/{quoted}.json"),
+    )
+
+
+def test_open311_listings_and_services_match_their_schemas(api):
+    client = api.test_client()
+    for path in ("/open311/discovery.json", "/open311/v2/services.json"):
+        check_answer(path, "get", client.get(path))
+    body = check_answer(
+        "/open311/v2/services/{service_code}.json",
+        "get",
+        client.get("/open311/v2/services/cgzf.json"),
+    )
+    assert body["service_code"] == "cgzf"
+    filed = client.post(
+        "/api/v1/feedback",
+        json={"kind": "complaint", "text": "路灯坏了很久没有人修理", "public_consent": True},
+    )
+    number = filed.get_json()["public_number"]
+    listed = check_answer(
+        "/open311/v2/requests.json", "get", client.get("/open311/v2/requests.json")
+    )
+    assert number in {r["service_request_id"] for r in listed}
+    check_answer(
+        "/open311/v2/requests/{service_request_id}.json",
+        "get",
+        client.get(f"/open311/v2/requests/{number}.json"),
+    )
 
 
 def test_report_the_number_of_generated_cases(capsys):
