@@ -138,6 +138,7 @@ def _world(app, analyzer) -> dict[str, str]:
     with app.app_context():
         analyse_submission(case_id, analyzer)
         code = db.session.get(Submission, case_id).tracking_code
+        public_number = db.session.get(Submission, case_id).public_number
         period = next(p for p in ensure_periods() if p.kind == "month").code
         office = db.session.scalar(select(User).where(User.username == "office1"))
         task = open_task(
@@ -156,10 +157,15 @@ def _world(app, analyzer) -> dict[str, str]:
         "fmt": "csv",
         "filename": "css/app.css",
         "username": "victim1",  # account management may change it; no client signs in as it
+        "public_number": public_number,
     }
 
 
 def _real_value(rule, argument: str, world: dict[str, str]) -> str:
+    if rule.rule.startswith("/open311") and argument in ("fmt", "name"):
+        if argument == "fmt":
+            return "json"
+        return "cgzf.json" if "/services/" in rule.rule else f"{world['public_number']}.json"
     if argument == "code":
         return world["period"] if "period" in rule.rule else world["tracking"]
     return world[argument]

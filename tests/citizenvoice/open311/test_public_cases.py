@@ -247,3 +247,27 @@ def test_migration_numbers_existing_cases_in_filing_order(tmp_path: Path) -> Non
         downgrade(revision="0014")
         upgrade()
         db.engine.dispose()
+
+
+def test_the_staff_case_page_shows_coordinates_consent_and_number(seeded, auth, make_user):
+    client = seeded.test_client()
+    created = client.post(
+        "/api/v1/feedback",
+        json={
+            "kind": "complaint",
+            "text": TEXT,
+            "department": "cgzf",
+            "lat": 28.2282,
+            "long": 112.9388,
+            "public_consent": True,
+        },
+    ).get_json()
+    with seeded.app_context():
+        case_id = db.session.scalar(
+            select(Submission.id).where(Submission.public_number == created["public_number"])
+        )
+    make_user("office", username="office1")
+    page = auth.login("office1").get(f"/workspace/cases/{case_id}").get_data(as_text=True)
+    assert "28.228200, 112.938800" in page
+    assert created["public_number"] in page
+    assert 'id="case-public-consent">是<' in page
