@@ -62,6 +62,16 @@ _REQUEST = {
     "required": ["service_request_id", "status"],
 }
 
+_CREATED = {
+    "type": "object",
+    "properties": {
+        "service_request_id": _TEXT,
+        "service_notice": _TEXT_OR_NULL,
+        "account_id": _TEXT_OR_NULL,
+    },
+    "required": ["service_request_id"],
+}
+
 
 def _answer(description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"description": description, "content": {_JSON: {"schema": schema}}}
@@ -166,7 +176,7 @@ def open311_paths() -> dict[str, Any]:
                     },
                 },
                 "responses": {
-                    "200": _answer("created", {"type": "array"}),
+                    "200": _answer("created", {"type": "array", "items": _CREATED}),
                     **_errors(400, 403),
                 },
             },
