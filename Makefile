@@ -29,6 +29,17 @@ AXE_DIR := tests/e2e/axe
 $(AXE_DIR)/node_modules/.installed: $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json
 	cd $(AXE_DIR) && npm ci --no-audit --no-fund --prefer-offline --loglevel=error
 	touch $@
+# Swagger UI for /api/docs, pinned by assets/swagger-ui/package-lock.json. The copy in
+# citizenvoice/static/vendor/swagger-ui is committed (make run needs no npm and the app never
+# downloads anything); this target refreshes it after a version bump in package.json.
+SWAGGER_DIR := assets/swagger-ui
+SWAGGER_STATIC := citizenvoice/static/vendor/swagger-ui
+.PHONY: vendor-swagger-ui
+vendor-swagger-ui:
+	cd $(SWAGGER_DIR) && SCARF_ANALYTICS=false npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(SWAGGER_STATIC)
+	cp $(SWAGGER_DIR)/node_modules/swagger-ui-dist/{swagger-ui-bundle.js,swagger-ui.css,LICENSE,NOTICE} $(SWAGGER_STATIC)/
+	sed -i '/sourceMappingURL/d' $(SWAGGER_STATIC)/swagger-ui-bundle.js $(SWAGGER_STATIC)/swagger-ui.css
 
 install: $(VENV)/.installed-run
 

@@ -113,7 +113,7 @@ def register_background_work(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount the resident site and the JSON API."""
-    from citizenvoice.blueprints.api import api_blueprint
+    from citizenvoice.blueprints.api import api_blueprint, api_docs_blueprint
     from citizenvoice.blueprints.auth import auth_blueprint
     from citizenvoice.blueprints.health import health_blueprint
     from citizenvoice.blueprints.office import office_blueprint
@@ -138,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(survey_api_blueprint)
     app.register_blueprint(survey_api_blueprint, url_prefix="/api/v1")
     app.register_blueprint(survey_blueprint)
+    app.register_blueprint(api_docs_blueprint)
     csrf.exempt(open311_blueprint)
     app.register_blueprint(open311_blueprint, url_prefix="/open311")
     # One display rule for every page: Beijing time, whatever the server's zone (domain.localtime).

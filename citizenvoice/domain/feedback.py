@@ -1,7 +1,9 @@
 """What a valid piece of resident feedback is: kinds, field rules and their Chinese messages.
 
 The HTML forms and the JSON API both validate through :func:`validate_feedback`, so a rule
-and its message exist once.
+and its message exist once. Types, lengths, ranges, patterns and allowed values come from the
+declarative table :data:`~citizenvoice.domain.feedback_fields.FEEDBACK_FIELDS`, which the
+OpenAPI document renders too.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from citizenvoice.domain.feedback_fields import FEEDBACK_FIELDS, RATING_FIELD_NAMES
+from citizenvoice.domain.fieldspec import FieldSpec
 
 __all__ = [
     "MAX_DEPARTMENT_CODE_LENGTH",
@@ -35,16 +40,26 @@ __all__ = [
     "validate_feedback",
 ]
 
-MIN_TEXT_LENGTH = 5
-MAX_TEXT_LENGTH = 2000
-MAX_TITLE_LENGTH = 100
-MAX_LOCATION_LENGTH = 200
-RATING_RANGE = range(1, 6)
+
+def _bound(value: float | None) -> int:
+    """A length or range bound the table must declare (an int in every feedback field)."""
+    if value is None:
+        raise ValueError("feedback field table lacks a bound the validator needs")
+    return int(value)
+
+
+MIN_TEXT_LENGTH = _bound(FEEDBACK_FIELDS["text"].min_length)
+MAX_TEXT_LENGTH = _bound(FEEDBACK_FIELDS["text"].max_length)
+MAX_TITLE_LENGTH = _bound(FEEDBACK_FIELDS["title"].max_length)
+MAX_LOCATION_LENGTH = _bound(FEEDBACK_FIELDS["location"].max_length)
+RATING_RANGE = range(
+    _bound(FEEDBACK_FIELDS["rating"].minimum), _bound(FEEDBACK_FIELDS["rating"].maximum) + 1
+)
 # Mainland mobile numbers: 11 digits, 1 then 3-9 (the issue's contract). ASCII digits only:
 # Python's \d would also take Arabic-Indic or full-width digits and store them as a "phone".
-PHONE_PATTERN = re.compile(r"^1[3-9][0-9]{9}$")
+PHONE_PATTERN = re.compile(FEEDBACK_FIELDS["contact_phone"].pattern or "(?!)")
 # Longest department code the database holds (department.code is VARCHAR(32)).
-MAX_DEPARTMENT_CODE_LENGTH = 32
+MAX_DEPARTMENT_CODE_LENGTH = _bound(FEEDBACK_FIELDS["department"].max_length)
 UNKNOWN_DEPARTMENT_MESSAGE = "所选部门不存在，请重新选择"
 # A rating judges a department's service: without one it cannot be counted anywhere.
 RATING_DEPARTMENT_MESSAGE = "评价请选择被评价的部门"
@@ -113,9 +128,7 @@ class FeedbackInput:
 
 # Optional 1-5 sub-scores of a rating: 办事效率 / 服务态度 / 办理结果.
 SUB_RATING_FIELDS: dict[str, str] = {
-    "rating_efficiency": "办事效率",
-    "rating_attitude": "服务态度",
-    "rating_result": "办理结果",
+    name: FEEDBACK_FIELDS[name].label for name in RATING_FIELD_NAMES
 }
 
 
@@ -185,10 +198,8 @@ def validate_feedback(data: dict[str, Any]) -> FeedbackInput:
     errors: dict[str, str] = {}
     kind = _check_kind(data.get("kind"), errors)
     text = _check_text(data.get("text"), errors)
-    title = _check_short_text(data.get("title"), "title", "标题", MAX_TITLE_LENGTH, errors)
-    location = _check_short_text(
-        data.get("location"), "location", "地点", MAX_LOCATION_LENGTH, errors
-    )
+    title = _check_short_text(data.get("title"), FEEDBACK_FIELDS["title"], errors)
+    location = _check_short_text(data.get("location"), FEEDBACK_FIELDS["location"], errors)
     department_code = _check_department(data.get("department"), errors)
     rating, sub_ratings = _check_ratings(data, kind, errors)
     if kind is FeedbackKind.RATING and department_code is None and "department" not in errors:
@@ -198,16 +209,16 @@ def validate_feedback(data: dict[str, Any]) -> FeedbackInput:
 
     # A bool, nothing else: the form's checkbox gives one and the API contract says bool, so
     # a string such as "maybe" is an error rather than silently "not anonymous".
-    anonymous = data.get("anonymous", False)
+    anonymous = data.get("anonymous", FEEDBACK_FIELDS["anonymous"].default)
     if not isinstance(anonymous, bool):
         errors["anonymous"] = "匿名选项须为是或否"
     # Anonymous means no phone at all: a number sent along is discarded unread (not even
     # checked), so nothing exists that staff could reveal later.
     phone = None if anonymous is True else _check_phone(data.get("contact_phone"), errors)
     latitude, longitude = check_coordinates(data.get("lat"), data.get("long"), errors)
-    public_consent = data.get("public_consent", False)
-    if public_consent is None:
-        public_consent = False
+    public_consent = data.get("public_consent")
+    if public_consent is None:  # nullable in the table: null means the default
+        public_consent = FEEDBACK_FIELDS["public_consent"].default
     if not isinstance(public_consent, bool):
         errors["public_consent"] = "同意公开选项须为是或否"
 
@@ -231,7 +242,7 @@ def validate_feedback(data: dict[str, Any]) -> FeedbackInput:
 
 def _check_kind(raw_kind: Any, errors: dict[str, str]) -> FeedbackKind | None:
     try:
-        if not isinstance(raw_kind, str):
+        if not isinstance(raw_kind, str) or raw_kind not in (FEEDBACK_FIELDS["kind"].enum or ()):
             raise ValueError
         return FeedbackKind(raw_kind)
     except ValueError:
@@ -252,16 +263,15 @@ def _check_text(text_value: Any, errors: dict[str, str]) -> str:
     return text
 
 
-def _check_short_text(
-    raw: Any, name: str, label: str, max_length: int, errors: dict[str, str]
-) -> str:
+def _check_short_text(raw: Any, spec: FieldSpec, errors: dict[str, str]) -> str:
     """An optional one-line field (title, location): a string or nothing, at most max_length."""
     value = _optional_str(raw)
     cleaned = clean_text(value) if value is not None else ""
+    max_length = _bound(spec.max_length)
     if value is None:
-        errors[name] = f"{label}格式不正确"
+        errors[spec.name] = f"{spec.label}格式不正确"
     elif len(cleaned) > max_length:
-        errors[name] = f"{label}请不要超过 {max_length} 个字"
+        errors[spec.name] = f"{spec.label}请不要超过 {max_length} 个字"
     return cleaned
 
 
@@ -350,12 +360,12 @@ def check_coordinates(
 ) -> tuple[float | None, float | None]:
     """Latitude and longitude (WGS-84 degrees): both or neither, in range; errors by field."""
     values: dict[str, float | None] = {}
-    for name, raw, limit, label in (
-        ("lat", raw_lat, 90.0, "纬度须为 -90 到 90 之间的数字"),
-        ("long", raw_long, 180.0, "经度须为 -180 到 180 之间的数字"),
+    for name, raw, label in (
+        ("lat", raw_lat, "纬度须为 -90 到 90 之间的数字"),
+        ("long", raw_long, "经度须为 -180 到 180 之间的数字"),
     ):
         try:
-            values[name] = _as_degrees(raw, limit)
+            values[name] = _as_degrees(raw, float(_bound(FEEDBACK_FIELDS[name].maximum)))
         except (ValueError, OverflowError):
             errors[name] = label
             values[name] = None

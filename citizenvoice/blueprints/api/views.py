@@ -12,6 +12,7 @@ from citizenvoice.blueprints.errors import api_error
 from citizenvoice.blueprints.feedback import file_and_queue, submission_limit
 from citizenvoice.blueprints.security import LOOKUP_LIMIT_SCOPE, lookup_limit, no_store
 from citizenvoice.domain.feedback import Channel, FeedbackValidationError
+from citizenvoice.domain.feedback_fields import FEEDBACK_FIELDS
 from citizenvoice.domain.localtime import iso_local
 from citizenvoice.domain.periods import PeriodStatus
 from citizenvoice.extensions import db, limiter
@@ -20,26 +21,21 @@ from citizenvoice.services.appraisal import result_rows
 from citizenvoice.services.departments import active_departments
 from citizenvoice.services.feedback import public_timeline, submission_by_tracking_code
 
-__all__ = ["api_blueprint", "public_case_view"]
+__all__ = [
+    "CREATED_SCHEMA",
+    "DEPARTMENTS_SCHEMA",
+    "ERROR_SCHEMA",
+    "PERIODS_SCHEMA",
+    "PERIOD_SCORES_SCHEMA",
+    "PUBLIC_CASE_SCHEMA",
+    "api_blueprint",
+    "public_case_view",
+]
 
 api_blueprint = Blueprint("api", __name__)
 
-_ACCEPTED_FIELDS = {
-    "kind",
-    "department",
-    "title",
-    "text",
-    "rating",
-    "rating_efficiency",
-    "rating_attitude",
-    "rating_result",
-    "location",
-    "contact_phone",
-    "anonymous",
-    "lat",
-    "long",
-    "public_consent",
-}
+# Exactly the declared fields (the OpenAPI request body renders the same table).
+_ACCEPTED_FIELDS = frozenset(FEEDBACK_FIELDS)
 
 
 def _public_url(path: str) -> str:
@@ -52,6 +48,42 @@ def _public_url(path: str) -> str:
     return f"{base}{path}" if base else path
 
 
+# Response schemas (JSON Schema 2020-12, as OpenAPI 3.1 embeds it), each beside the view that
+# builds the answer. blueprints.api.openapi publishes them; the API tests validate real answers
+# against them, so a serialiser that changes without its schema fails a test.
+_TEXT = {"type": "string"}
+_TEXT_OR_NULL = {"type": ["string", "null"]}
+_MOMENT = {"type": "string", "format": "date-time", "description": "ISO 8601, +08:00, seconds"}
+_DAY = {"type": "string", "format": "date"}
+_NUMBER_OR_NULL = {"type": ["number", "null"]}
+
+
+def _closed(**properties: Any) -> dict[str, Any]:
+    """An object with exactly these properties, all present."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+
+
+ERROR_SCHEMA = _closed(
+    error=_closed(
+        code=_TEXT,
+        message={**_TEXT, "minLength": 1},
+        fields={"type": "object", "additionalProperties": _TEXT},
+    )
+)
+
+DEPARTMENTS_SCHEMA = {
+    "type": "array",
+    "items": _closed(
+        code=_TEXT, name=_TEXT, group=_TEXT, aliases={"type": "array", "items": _TEXT}
+    ),
+}
+
+
 @api_blueprint.get("/departments")
 def departments() -> Any:
     """List active departments: [{code, name, group, aliases}]."""
@@ -61,6 +93,14 @@ def departments() -> Any:
             for d in active_departments()
         ]
     )
+
+
+CREATED_SCHEMA = _closed(
+    tracking_code={**_TEXT, "description": "查询码（保密，仅提交人持有）/ secret tracking code"},
+    public_number={**_TEXT_OR_NULL, "description": "公开编号 / public case number"},
+    status=_TEXT,
+    url={**_TEXT, "description": "查询页面地址 / tracking page"},
+)
 
 
 def _created(response: Any) -> bool:
@@ -130,6 +170,24 @@ def feedback_status(code: str) -> Any:
     return no_store(jsonify(public_case_view(submission)))
 
 
+PUBLIC_CASE_SCHEMA = _closed(
+    tracking_code=_TEXT,
+    public_number=_TEXT_OR_NULL,
+    kind={"type": "string", "enum": list(FEEDBACK_FIELDS["kind"].enum or ())},
+    kind_label=_TEXT,
+    status=_TEXT,
+    status_label=_TEXT,
+    department=_TEXT_OR_NULL,
+    department_name=_TEXT_OR_NULL,
+    category=_TEXT_OR_NULL,
+    created_at=_MOMENT,
+    events={
+        "type": "array",
+        "items": _closed(status=_TEXT, label=_TEXT, note=_TEXT_OR_NULL, at=_MOMENT),
+    },
+)
+
+
 def public_case_view(submission: Submission) -> dict[str, Any]:
     """What anyone holding the tracking code may see."""
     department = submission.department
@@ -158,6 +216,12 @@ def public_case_view(submission: Submission) -> dict[str, Any]:
     }
 
 
+PERIODS_SCHEMA = {
+    "type": "array",
+    "items": _closed(code=_TEXT, name=_TEXT, kind=_TEXT, start=_DAY, end=_DAY, status=_TEXT),
+}
+
+
 @api_blueprint.get("/periods")
 def periods() -> Any:
     """Appraisal periods: [{code, name, start, end, status}] (end is exclusive)."""
@@ -175,6 +239,43 @@ def periods() -> Any:
             for p in rows
         ]
     )
+
+
+_INDICATOR = _closed(
+    indicator=_TEXT,
+    label=_TEXT,
+    score=_NUMBER_OR_NULL,
+    n={"type": "integer", "minimum": 0},
+    low=_NUMBER_OR_NULL,
+    high=_NUMBER_OR_NULL,
+    sufficient={"type": "boolean"},
+)
+PERIOD_SCORES_SCHEMA = _closed(
+    period=_TEXT,
+    name=_TEXT,
+    algorithm_version=_TEXT_OR_NULL,
+    result_sha256=_TEXT_OR_NULL,
+    published_at={"type": ["string", "null"], "format": "date-time"},
+    rows={
+        "type": "array",
+        "items": _closed(
+            department=_TEXT,
+            department_name=_TEXT,
+            group=_TEXT,
+            dimensions={"type": "object", "additionalProperties": _NUMBER_OR_NULL},
+            bonus=_NUMBER_OR_NULL,
+            citizen=_closed(
+                score=_NUMBER_OR_NULL,
+                low=_NUMBER_OR_NULL,
+                high=_NUMBER_OR_NULL,
+                indicators={"type": "array", "items": _INDICATOR},
+            ),
+            total=_NUMBER_OR_NULL,
+            rank={"type": ["integer", "null"]},
+            reason=_TEXT_OR_NULL,
+        ),
+    },
+)
 
 
 @api_blueprint.get("/periods/<code>/scores")
