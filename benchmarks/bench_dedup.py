@@ -18,6 +18,9 @@ of variants put in the group of their source message. Time (wall and process CPU
 machine is shared) is ``add_many`` over all rows
 (signatures, exact pass, LSH) after loading; memory is peak RSS (ru_maxrss) of the process and
 the growth of RSS across the build.
+
+Why it imports an nlp internal: the exact-copy check compares texts in the index's own
+comparison form (``nlp.dedup.normalise_for_dedup``), so "exact" means what the index means.
 """
 
 from __future__ import annotations

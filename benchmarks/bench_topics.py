@@ -13,6 +13,10 @@ each labelled message (argmax weight) against its first-level category, for NMF 
 K and at K=7, and for gensim LDA (5 passes, same tokens and vocabulary limits) at the same K.
 Hot issues: the index of nlp.hot_issues over the 4,326 hot messages, once per NMF topic
 (``transform``) and once per near-duplicate group (nlp.dedup), top 5 each.
+
+Why it imports nlp internals: the comparison needs gensim LDA fitted on exactly the tokens and
+vocabulary of ``TopicModel`` (``nlp.topics.fit_lda``). LDA is a baseline for this measurement
+only, so it stays out of nlp's public API rather than becoming a promise to users.
 """
 
 from __future__ import annotations

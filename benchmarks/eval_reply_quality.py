@@ -15,6 +15,12 @@ There are no quality labels, so the evaluation is indirect:
 (c) reply delay (reply_time - time) distribution and its Spearman correlation with timeliness
     (negative by construction: this checks the parsing and the curve, not the model);
 (d) the lowest and highest scored replies, to read.
+
+Why it imports nlp internals: (a) scores each relevance signal alone, which needs
+``relevance_signals`` and the thresholds and patterns behind ``score_reply``
+(``nlp.reply_quality``), and ``--write-idf`` refits the shipped IDF file (``fit_idf``,
+``nlp.reply_idf.save_idf``). These are the scorer's own parts under measurement; the public
+``score_reply`` alone could not separate them, and exporting them would freeze them.
 """
 
 from __future__ import annotations

@@ -7,6 +7,11 @@ scored here. It also times the vectorizer's ``transform_fast`` with and without 
 the same texts, since the block costs prediction time.
 
 ``taskset -c 0 python benchmarks/screen_category_terms.py --weights 0,0.5 [--seed 0]``
+
+Why it imports nlp internals: the screen must use the training command's own grouping, split
+and cross-validation (``nlp.train.category``, including the private ``_category_cv``), or
+its figures would not be comparable with the committed model's card. It is research beside
+the training code, not a user of nlp's public API.
 """
 
 from __future__ import annotations

@@ -26,6 +26,12 @@ Candidates:
 
 Run from the worktree, pinned to core 1:
 ``taskset -c 1 python benchmarks/screen_sentiment.py dense --alphas 0,0.5,1,2``
+
+Why it imports nlp internals: the candidates are variations of the training recipe itself
+(``nlp.train.sentiment_data``, ``nlp.train.sentiment_recipe``: the reviews, the TipDM halves,
+the teacher and its pseudo-labels) and of the model's parts (``HashedNgramVectorizer``,
+``balanced_sample_weights``); screening them through the public ``train_sentiment`` would
+retrain the whole card for every candidate.
 """
 
 from __future__ import annotations

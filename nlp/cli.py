@@ -47,7 +47,10 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from nlp.pipeline import Analysis
 
 __all__ = ["ProgressBar", "main"]
 
@@ -169,17 +172,7 @@ def _predict(args: argparse.Namespace) -> int:
             for i, row in enumerate(batch):
                 out = dict(row)
                 if i in by_row:
-                    a, group = by_row[i]
-                    out.update(
-                        category=a.category,
-                        category_confidence=f"{a.category_confidence:.4f}",
-                        sentiment=f"{a.sentiment:.4f}",
-                        sentiment_label=a.sentiment_label,
-                        urgency=a.urgency_level,
-                        keywords=" ".join(w for w, _ in a.keywords),
-                        redacted_text=a.text,
-                        duplicate_group=group,
-                    )
+                    out.update(_output_columns(*by_row[i]))
                 else:
                     skipped.append(start + i)
                     out.update(dict.fromkeys(OUTPUT_COLUMNS, ""))
@@ -187,14 +180,33 @@ def _predict(args: argparse.Namespace) -> int:
             bar.update(len(batch))
     bar.close()
     if skipped:
-        shown = ", ".join(str(r) for r in skipped[:10])
-        more = " ..." if len(skipped) > 10 else ""
-        print(
-            f"warning: {len(skipped)} row(s) had nothing to analyse (empty, whitespace or emoji "
-            f"only); their added columns are empty: rows {shown}{more}",
-            file=sys.stderr,
-        )
+        _warn_skipped(skipped)
     return 0
+
+
+def _output_columns(a: Analysis, group: str) -> dict[str, str]:
+    """The columns ``predict`` adds to an analysed row."""
+    return {
+        "category": a.category,
+        "category_confidence": f"{a.category_confidence:.4f}",
+        "sentiment": f"{a.sentiment:.4f}",
+        "sentiment_label": a.sentiment_label,
+        "urgency": a.urgency_level,
+        "keywords": " ".join(w for w, _ in a.keywords),
+        "redacted_text": a.text,
+        "duplicate_group": group,
+    }
+
+
+def _warn_skipped(skipped: Sequence[int]) -> None:
+    """Name (the first ten of) the rows ``predict`` left unanalysed, on stderr."""
+    shown = ", ".join(str(r) for r in skipped[:10])
+    more = " ..." if len(skipped) > 10 else ""
+    print(
+        f"warning: {len(skipped)} row(s) had nothing to analyse (empty, whitespace or emoji "
+        f"only); their added columns are empty: rows {shown}{more}",
+        file=sys.stderr,
+    )
 
 
 def _component_dir(model_dir: Path | None, name: str) -> Path | None:

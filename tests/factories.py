@@ -10,13 +10,18 @@ and walked with ``services.workflow.perform``: no shortcut a real user could not
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator
+from datetime import datetime
 from html import unescape
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -187,14 +192,13 @@ def post_follow_up(client: FlaskClient, code: str, **answers: str) -> TestRespon
     return client.post(f"/track/{code}/follow-up", data={"csrf_token": csrf_token(page), **answers})
 
 
-def embedded_app(database: Path, *, seed: bool = True, **env: str) -> Iterator[Flask]:
-    """The embedded default on a fresh SQLite file, for a fixture to ``yield from``.
+# Migrated (and seeded) SQLite files, made once per process and month (the seed adds the
+# current appraisal periods): copying one costs milliseconds where migrating costs ~1 s.
+_EMBEDDED_TEMPLATES: dict[tuple[bool, str], Path] = {}
 
-    DevelopmentConfig (analysis on a thread of the process, no Redis queue) with the built-in
-    sample rather than the shared data, migrated with Alembic and, with ``seed``, holding the
-    demo departments; ``env`` adds settings (keys, an audit anchor). Afterwards the in-process
-    runner is shut down and the connections closed, so the file can go with ``tmp_path``.
-    """
+
+def _embedded_template(seed: bool) -> Path:
+    """The migrated (with ``seed``: seeded) SQLite template for ``embedded_app``."""
     from flask_migrate import upgrade
 
     from citizenvoice import create_app
@@ -202,14 +206,45 @@ def embedded_app(database: Path, *, seed: bool = True, **env: str) -> Iterator[F
     from citizenvoice.extensions import db
     from config import DevelopmentConfig
 
+    key = (seed, datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m"))
+    if key not in _EMBEDDED_TEMPLATES:
+        folder = Path(tempfile.mkdtemp(prefix="cv-embedded-template-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        path = folder / "template.sqlite3"
+        config = DevelopmentConfig({"DATABASE_URL": f"sqlite:///{path}"})
+        config.DATA_DIR = None
+        app = create_app(config)
+        with app.app_context():
+            upgrade()
+            if seed:
+                seed_demo_data(0)
+                db.session.commit()
+            db.session.remove()
+            db.engine.dispose()
+        runner = app.extensions.get("citizenvoice.runner")
+        if runner is not None:
+            runner.shutdown()
+        _EMBEDDED_TEMPLATES[key] = path
+    return _EMBEDDED_TEMPLATES[key]
+
+
+def embedded_app(database: Path, *, seed: bool = True, **env: str) -> Iterator[Flask]:
+    """The embedded default on a fresh SQLite file, for a fixture to ``yield from``.
+
+    DevelopmentConfig (analysis on a thread of the process, no Redis queue) with the built-in
+    sample rather than the shared data, migrated with Alembic and, with ``seed``, holding the
+    demo departments (a copy of a template migrated and seeded once per process); ``env`` adds
+    settings (keys, an audit anchor). Afterwards the in-process runner is shut down and the
+    connections closed, so the file can go with ``tmp_path``.
+    """
+    from citizenvoice import create_app
+    from citizenvoice.extensions import db
+    from config import DevelopmentConfig
+
+    shutil.copyfile(_embedded_template(seed), database)
     config = DevelopmentConfig({"DATABASE_URL": f"sqlite:///{database}", **env})
     config.DATA_DIR = None
     app = create_app(config)
-    with app.app_context():
-        upgrade()
-        if seed:
-            seed_demo_data(0)
-            db.session.commit()
     yield app
     runner = app.extensions.get("citizenvoice.runner")
     if runner is not None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 from flask.cli import with_appcontext
@@ -27,17 +29,32 @@ from citizenvoice.services.survey_results import survey_flags
 
 __all__ = ["appraisal_group"]
 
+T = TypeVar("T")
+
 
 @click.group("appraisal")
 def appraisal_group() -> None:
     """The performance appraisal: compute, verify, publish, import other dimensions."""
 
 
-def _period(code: str) -> Period:
+def _run(action: Callable[[], T], *, commit: bool = True) -> T:
+    """Run one service call as the command's unit of work.
+
+    A refusal (``AppraisalError``) rolls back what the service flushed and becomes the
+    command's error message (exit 1); success commits unless ``commit`` is False (reads).
+    """
     try:
-        return period_by_code(code)
+        result = action()
     except AppraisalError as exc:
+        db.session.rollback()
         raise click.ClickException(str(exc)) from exc
+    if commit:
+        db.session.commit()
+    return result
+
+
+def _period(code: str) -> Period:
+    return _run(lambda: period_by_code(code), commit=False)
 
 
 @appraisal_group.command("compute")
@@ -46,12 +63,7 @@ def _period(code: str) -> Period:
 def appraisal_compute_command(code: str) -> None:
     """Compute a period from the raw rows and store the result (refused once published)."""
     period = _period(code)
-    try:
-        result = compute(period, actor="cli")
-    except AppraisalError as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
-    db.session.commit()
+    result = _run(lambda: compute(period, actor="cli"))
     ranked = sum(1 for t in result.totals if t.rank is not None)
     click.echo(
         f"computed {code}: {len(result.totals)} departments, {ranked} ranked, "
@@ -65,10 +77,7 @@ def appraisal_compute_command(code: str) -> None:
 def appraisal_verify_command(code: str) -> None:
     """Recompute a period from the raw rows; exit 1 on any difference from the stored result."""
     period = _period(code)
-    try:
-        differences = verify(period)
-    except AppraisalError as exc:
-        raise click.ClickException(str(exc)) from exc
+    differences = _run(lambda: verify(period), commit=False)
     if differences:
         for line in differences:
             click.echo(line, err=True)
@@ -108,12 +117,7 @@ def appraisal_publish_command(code: str, force: bool, reason: str | None, yes: b
         )
         if not yes and _interactive() and not click.confirm("Publish and freeze?", default=False):
             raise click.ClickException("not published")
-    try:
-        publish(period, actor="cli", force=force, reason=reason)
-    except AppraisalError as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
-    db.session.commit()
+    _run(lambda: publish(period, actor="cli", force=force, reason=reason))
     click.echo(f"published {code}")
 
 
@@ -125,10 +129,8 @@ def appraisal_publish_command(code: str, force: bool, reason: str | None, yes: b
 def appraisal_import_command(code: str, file: str, confirm: bool) -> None:
     """Preview (and with --confirm apply) a CSV/XLSX of other dimensions' scores."""
     period = _period(code)
-    try:
-        result = import_preview(period, Path(file).name, Path(file).read_bytes())
-    except AppraisalError as exc:
-        raise click.ClickException(str(exc)) from exc
+    path = Path(file)
+    result = _run(lambda: import_preview(period, path.name, path.read_bytes()), commit=False)
     for error in result.file_errors:
         click.echo(f"文件错误：{error}", err=True)
     for row in result.rows:
@@ -141,8 +143,7 @@ def appraisal_import_command(code: str, file: str, confirm: bool) -> None:
     if not result.ok:
         raise click.ClickException("文件有错误，未导入任何数据")
     if confirm:
-        changed = import_apply(period, result, actor="cli")
-        db.session.commit()
+        changed = _run(lambda: import_apply(period, result, actor="cli"))
         click.echo(f"imported: {changed} scores changed")
     else:
         click.echo("preview only: run again with --confirm to apply")
@@ -154,11 +155,7 @@ def appraisal_import_command(code: str, file: str, confirm: bool) -> None:
 def appraisal_check_command(code: str) -> None:
     """Run the anomaly checks and hold flagged follow-ups for the office's review."""
     period = _period(code)
-    try:
-        outcome = check_period(period, actor="cli")
-    except AppraisalError as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
+    outcome = _run(lambda: check_period(period, actor="cli"))
     flags = survey_flags(period)
     if flags:
         record(
@@ -168,7 +165,7 @@ def appraisal_check_command(code: str) -> None:
             period.code,
             {"flags": [[f.kind, f.group, f.subject] for f in flags]},
         )
-    db.session.commit()
+        db.session.commit()
     click.echo(f"checked {outcome.checked} follow-ups, {outcome.newly_held} newly held for review")
     for flag in flags:
         click.echo(f"survey {flag.kind}: {flag.message}")

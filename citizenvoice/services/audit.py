@@ -280,43 +280,9 @@ def verify_chain() -> ChainReport:
     prev = GENESIS_HASH
     for entry in db.session.scalars(select(AuditEntry).order_by(AuditEntry.seq, AuditEntry.id)):
         report.checked += 1
-        position = report.checked
-        at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=utcnow().tzinfo)
-        expected_fields = (
-            prev,
-            at.isoformat(),
-            entry.actor,
-            entry.action,
-            entry.subject_type,
-            entry.subject_id,
-            entry.details,
+        report.breaks.extend(
+            _entry_breaks(entry, report.checked, prev, settings.key, anchor, published)
         )
-        expected = entry_hash(settings.key, *expected_fields)
-        if entry.seq != position:
-            report.breaks.append(
-                ChainBreak(entry.id, f"position {entry.seq} found where {position} belongs")
-            )
-        if entry.prev_hash != prev:
-            report.breaks.append(
-                ChainBreak(entry.id, "prev_hash does not match the previous entry")
-            )
-        if not hmac.compare_digest(entry.hash, expected):
-            legacy = entry.hash == _unkeyed_hash(expected_fields)
-            report.breaks.append(
-                ChainBreak(
-                    entry.id,
-                    "written before the chain was keyed (plain SHA-256, no HMAC)"
-                    if legacy
-                    else "content does not match its HMAC",
-                )
-            )
-        if position in anchor and anchor[position] != {entry.hash}:
-            report.breaks.append(ChainBreak(entry.id, "differs from the head in the anchor file"))
-        for period_code, head in published.get(position, []):
-            if head != entry.hash:
-                report.breaks.append(
-                    ChainBreak(entry.id, f"differs from the head published with {period_code}")
-                )
         prev = entry.hash
 
     if report.anchored > report.checked:
@@ -336,6 +302,51 @@ def verify_chain() -> ChainReport:
     if report.checked and not anchor_present:
         report.breaks.append(ChainBreak(None, f"the anchor file {settings.anchor} is missing"))
     return report
+
+
+def _entry_breaks(
+    entry: AuditEntry,
+    position: int,
+    prev: str,
+    key: bytes,
+    anchor: dict[int, set[str]],
+    published: dict[int, list[tuple[str, str]]],
+) -> list[ChainBreak]:
+    """What is wrong with the entry at ``position`` whose predecessor's hash is ``prev``."""
+    breaks: list[ChainBreak] = []
+    at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=utcnow().tzinfo)
+    expected_fields = (
+        prev,
+        at.isoformat(),
+        entry.actor,
+        entry.action,
+        entry.subject_type,
+        entry.subject_id,
+        entry.details,
+    )
+    expected = entry_hash(key, *expected_fields)
+    if entry.seq != position:
+        breaks.append(ChainBreak(entry.id, f"position {entry.seq} found where {position} belongs"))
+    if entry.prev_hash != prev:
+        breaks.append(ChainBreak(entry.id, "prev_hash does not match the previous entry"))
+    if not hmac.compare_digest(entry.hash, expected):
+        legacy = entry.hash == _unkeyed_hash(expected_fields)
+        breaks.append(
+            ChainBreak(
+                entry.id,
+                "written before the chain was keyed (plain SHA-256, no HMAC)"
+                if legacy
+                else "content does not match its HMAC",
+            )
+        )
+    if position in anchor and anchor[position] != {entry.hash}:
+        breaks.append(ChainBreak(entry.id, "differs from the head in the anchor file"))
+    for period_code, head in published.get(position, []):
+        if head != entry.hash:
+            breaks.append(
+                ChainBreak(entry.id, f"differs from the head published with {period_code}")
+            )
+    return breaks
 
 
 def _published_heads() -> dict[int, list[tuple[str, str]]]:

@@ -9,12 +9,13 @@ them; excluded ones never count. Nothing is deleted; every decision is audited.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 
 from citizenvoice.domain.localtime import local_midnight
 from citizenvoice.domain.periods import PeriodStatus
-from citizenvoice.domain.scoring import RatingRecord, detect_anomalies
+from citizenvoice.domain.scoring import IntegrityReport, RatingRecord, detect_anomalies
 from citizenvoice.domain.scoring.review import Exclusion
 from citizenvoice.extensions import db
 from citizenvoice.models import Department, FollowUp, Period, RatingReview
@@ -66,6 +67,21 @@ def check_period(period: Period, actor: str) -> IntegrityOutcome:
         )
         for row in rows
     ]
+    report = detect_anomalies(records, _earlier_counts(start, end, codes))
+    newly, reasons = _hold_flagged(rows, report, _near_duplicate_comments(rows))
+    record(
+        actor,
+        "integrity_check",
+        "period",
+        period.code,
+        {"checked": len(records), "newly_held": newly},
+    )
+    db.session.flush()
+    return IntegrityOutcome(len(records), newly, reasons)
+
+
+def _earlier_counts(start: datetime, end: datetime, codes: dict[int, str]) -> dict[str, list[int]]:
+    """Follow-ups per department in each of the ``HISTORY_PERIODS`` spans before the period."""
     span = end - start
     history: dict[str, list[int]] = {}
     for back in range(1, HISTORY_PERIODS + 1):
@@ -80,17 +96,20 @@ def check_period(period: Period, actor: str) -> IntegrityOutcome:
             .group_by(FollowUp.department_id)
         ).tuples():
             history.setdefault(codes[int(dept or 0)], []).append(int(n))
-    report = detect_anomalies(records, history)
+    return history
+
+
+def _hold_flagged(
+    rows: list[FollowUp], report: IntegrityReport, similar: dict[int, str]
+) -> tuple[int, dict[int, tuple[str, ...]]]:
+    """Hold every flagged follow-up not already under review: (newly held, reasons by id)."""
     by_id = {row.id: row for row in rows}
-    similar = _near_duplicate_comments(rows)
-    held_ids = {int(r) for r in report.held} | set(similar)
+    flagged = {int(r) for r in report.held}
     newly = 0
     reasons: dict[int, tuple[str, ...]] = {}
-    for follow_up_id in sorted(held_ids):
+    for follow_up_id in sorted(flagged | set(similar)):
         row = by_id[follow_up_id]
-        found = (
-            report.reasons(follow_up_id) if follow_up_id in {int(r) for r in report.held} else ()
-        )
+        found = report.reasons(follow_up_id) if follow_up_id in flagged else ()
         reasons[row.id] = tuple(found) + (
             (similar[follow_up_id],) if follow_up_id in similar else ()
         )
@@ -104,15 +123,7 @@ def check_period(period: Period, actor: str) -> IntegrityOutcome:
             )
         )
         newly += 1
-    record(
-        actor,
-        "integrity_check",
-        "period",
-        period.code,
-        {"checked": len(records), "newly_held": newly},
-    )
-    db.session.flush()
-    return IntegrityOutcome(len(records), newly, reasons)
+    return newly, reasons
 
 
 # Comments this similar (Jaccard of character 3-grams) read as one text pasted many times.

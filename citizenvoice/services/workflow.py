@@ -219,38 +219,9 @@ def perform(
     for values in _event_values(transition, _department_names()):
         case.events.append(StatusEvent(**values))
     if action is Action.REPLY:
-        db.session.add(
-            CaseReply(
-                submission_id=case.id,
-                department_id=case.department_id,
-                body=(reply_body or "").strip(),
-                author_id=author.id if author else None,
-                quality_score=(reply_quality or {}).get("score"),
-                quality=reply_quality or {},
-                created_at=moment,
-            )
-        )
+        _add_reply(case, reply_body, author, reply_quality, moment)
     elif action is Action.FOLLOW_UP and follow_up is not None:
-        # One judgement per case: after 重办 the resident judges the new reply, and that final
-        # judgement replaces the earlier round's (as hotlines record the outcome of a case).
-        values = {
-            "department_id": case.department_id,
-            "contacted": follow_up.contacted,
-            "resolved": follow_up.resolved,
-            "satisfaction": follow_up.satisfaction.value,
-            "comment": follow_up.comment,
-            "wants_redo": follow_up.wants_redo,
-            "rating": follow_up_rating,
-            "client_fingerprint": client_fingerprint,
-            "no_response": False,
-            "created_at": moment,
-        }
-        earlier = _follow_up_row(case.id) if case.reopen_count else None
-        if earlier is None:
-            db.session.add(FollowUpRow(submission_id=case.id, **values))
-        else:
-            for column, value in values.items():
-                setattr(earlier, column, value)
+        _record_follow_up(case, follow_up, follow_up_rating, client_fingerprint, moment)
     elif action is Action.AUTO_CLOSE and _follow_up_row(case.id) is None:
         # A redone case left unanswered keeps the judgement of its earlier round.
         db.session.add(
@@ -265,6 +236,59 @@ def perform(
     # The one place a case changes state: the resident's messages are queued with the step.
     record_transition(case, action, transition, moment)
     return transition
+
+
+def _add_reply(
+    case: Submission,
+    body: str | None,
+    author: User | None,
+    quality: dict[str, Any] | None,
+    moment: datetime,
+) -> None:
+    """Store the reply a REPLY action sends, with its quality score."""
+    db.session.add(
+        CaseReply(
+            submission_id=case.id,
+            department_id=case.department_id,
+            body=(body or "").strip(),
+            author_id=author.id if author else None,
+            quality_score=(quality or {}).get("score"),
+            quality=quality or {},
+            created_at=moment,
+        )
+    )
+
+
+def _record_follow_up(
+    case: Submission,
+    follow_up: FollowUp,
+    rating: int | None,
+    client_fingerprint: str | None,
+    moment: datetime,
+) -> None:
+    """Store the resident's judgement of a case.
+
+    One judgement per case: after 重办 the resident judges the new reply, and that final
+    judgement replaces the earlier round's (as hotlines record the outcome of a case).
+    """
+    values = {
+        "department_id": case.department_id,
+        "contacted": follow_up.contacted,
+        "resolved": follow_up.resolved,
+        "satisfaction": follow_up.satisfaction.value,
+        "comment": follow_up.comment,
+        "wants_redo": follow_up.wants_redo,
+        "rating": rating,
+        "client_fingerprint": client_fingerprint,
+        "no_response": False,
+        "created_at": moment,
+    }
+    earlier = _follow_up_row(case.id) if case.reopen_count else None
+    if earlier is None:
+        db.session.add(FollowUpRow(submission_id=case.id, **values))
+    else:
+        for column, value in values.items():
+            setattr(earlier, column, value)
 
 
 def _follow_up_row(case_id: int) -> FollowUpRow | None:

@@ -1,9 +1,10 @@
 """Training and evaluation of the category model (called by ``python -m nlp``).
 
 Category: the labelled TipDM messages (or any CSV with title, text, label) are grouped so that
-duplicates never straddle a split -- two messages are in one group when they share a
-normalised title, or the first 50 normalised characters of their body, or their bodies' MinHash
-signatures (128 permutations over character 3-grams) collide in an LSH index at Jaccard 0.8.
+duplicates never straddle a split -- two messages are in one group when their bodies are near
+duplicates by ``nlp.dedup`` (MinHash over character 3-grams, Jaccard 0.8: the rule the app's
+stored groups follow), or they share a normalised title or the first 50 normalised characters
+of their body.
 A stratified group split holds out 20% as the dev set, touched only for the final figures;
 5-fold grouped cross-validation on the training part gives the tuning figures. The stored model
 is trained on the training part only, so its card's dev metrics can be reproduced.
@@ -27,10 +28,11 @@ import numpy.typing as npt
 
 from nlp.classify import CategoryClassifier, load_default_classifier
 from nlp.datasets import load_messages
+from nlp.dedup import NearDuplicateIndex, normalise_for_dedup
 from nlp.normalize import compose_text
 from nlp.segment import Segmenter
 from nlp.train.cards import write_card
-from nlp.train.common import NON_WORD, classification_metrics, open_text
+from nlp.train.common import classification_metrics, open_text
 
 __all__ = [
     "Documents",
@@ -66,6 +68,8 @@ CATEGORY_NOTES = (
 )
 DEV_FOLDS = 5  # one fold of a stratified 5-fold group split is the dev set (20%)
 CV_FOLDS = 5
+#: Jaccard similarity of character 3-gram sets at which two bodies are one issue (as the app's).
+DUPLICATE_THRESHOLD = 0.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,9 +203,14 @@ def load_category_csv(path: Path, segmenter: Segmenter | None = None) -> Documen
 
 
 def duplicate_groups(titles: Sequence[str], bodies: Sequence[str]) -> list[int]:
-    """Group id per message; exact and near-duplicates share a group (see module docstring)."""
-    from datasketch import MinHash, MinHashLSH
+    """Group id per message: duplicates share a group, so a split never separates them.
 
+    Near-duplicate bodies are ``nlp.dedup``'s groups (the rule the app's stored groups follow;
+    the index's looser LSH layout, since a missed pair here leaks into the dev figures). Two
+    more keys join messages the text rule can miss: the same comparison-form title, or the same
+    first 50 comparison-form body characters (keys under 5 characters say nothing). Groups are
+    joined transitively across the three rules; the id is the group's first message.
+    """
     n = len(titles)
     parent = list(range(n))
 
@@ -216,27 +225,20 @@ def duplicate_groups(titles: Sequence[str], bodies: Sequence[str]) -> list[int]:
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)
 
-    norm_bodies = [NON_WORD.sub("", b).lower() for b in bodies]
-    keys = ([NON_WORD.sub("", t).lower() for t in titles], [b[:50] for b in norm_bodies])
-    for column in keys:
+    index = NearDuplicateIndex(threshold=DUPLICATE_THRESHOLD, random_state=1)
+    near = index.add_many((str(i), body) for i, body in enumerate(bodies))
+    norm_bodies = [normalise_for_dedup(b) for b in bodies]
+    titles_key = [normalise_for_dedup(t) for t in titles]
+    prefix_key = [b[:50] for b in norm_bodies]
+    for column, min_len in ((near, 0), (titles_key, 5), (prefix_key, 5)):
         first: dict[str, int] = {}
         for i, key in enumerate(column):
-            if len(key) < 5:  # too short to say two messages are the same
+            if len(key) < min_len:
                 continue
             if key in first:
                 union(first[key], i)
             else:
                 first[key] = i
-    lsh = MinHashLSH(threshold=0.8, num_perm=128)
-    for i, body in enumerate(norm_bodies):
-        s = body[:2000]
-        if len(s) < 10:
-            continue
-        mh = MinHash(num_perm=128, seed=1)
-        mh.update_batch([s[j : j + 3].encode("utf-8") for j in range(len(s) - 2)])
-        for j in lsh.query(mh):
-            union(i, int(j))
-        lsh.insert(str(i), mh)
     return [find(i) for i in range(n)]
 
 
@@ -325,9 +327,10 @@ def train_category(data: Path | None, out_dir: Path, random_state: int = 0) -> d
         "n_documents": len(docs.labels),
         "split": {
             "method": (
-                "stratified 5-fold group split, fold 0 is dev; groups join messages with the "
-                "same normalised title, the same first 50 normalised body characters, or "
-                "MinHash-LSH (128 perms, char 3-grams, Jaccard 0.8) similar bodies"
+                "stratified 5-fold group split, fold 0 is dev; groups join messages whose "
+                "bodies are near duplicates by nlp.dedup (MinHash, 128 perms, char 3-grams, "
+                "Jaccard 0.8), or with the same normalised title or the same first 50 "
+                "normalised body characters"
             ),
             "n_groups": len(set(groups)),
             "n_train": len(train_idx),

@@ -198,6 +198,7 @@ def test_benchmark_runs_on_its_smallest_input(name: str, args: list[str], json_o
                 json.loads(line)
 
 
+@pytest.mark.slow  # a process importing the training stack: seconds
 def test_the_screening_summary_reads_its_results(tmp_path: Path) -> None:
     """screen_sentiment's full screen takes hours; its summary path runs on a results file."""
     results = tmp_path / "dense.jsonl"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from factories import case_action, case_reply, login, post_follow_up
 from flask_migrate import upgrade
 from sqlalchemy import func, select
@@ -21,6 +22,7 @@ def _embedded_app(tmp_path):
     return app
 
 
+@pytest.mark.slow  # migrates, seeds and analyses every demo case in process: seconds
 def test_seed_analyses_the_demo_cases_in_process_without_redis(tmp_path):
     app = _embedded_app(tmp_path)
     assert app.config["ANALYSIS_IN_PROCESS"] is True

@@ -60,6 +60,7 @@ def test_migrations_upgrade_downgrade_upgrade_on_postgresql():
     _round_trip(app)
 
 
+@pytest.mark.slow  # every migration three times: seconds (SQLite is also migrated by fixtures)
 def test_migrations_upgrade_downgrade_upgrade_on_sqlite(tmp_path):
     config = DevelopmentConfig({"DATABASE_URL": f"sqlite:///{tmp_path / 'cv.sqlite3'}"})
     _round_trip(create_app(config))

@@ -104,6 +104,25 @@ def test_import_page_lists_the_known_dimensions_and_shows_the_bad_cell(seeded, c
     assert "得分不是数字：「九十」" in body and 'id="import-blocked"' in body
 
 
+def test_import_without_a_file_or_with_an_unreadable_one_shows_the_form_again(seeded, client):
+    make_user(seeded, "office", username="o1")
+    sign_in(seeded, "o1", client=client)
+    with seeded.app_context():
+        code = next(p for p in ensure_periods() if p.kind == "month").code
+    url = f"/office/periods/{code}/import"
+    token = csrf_token(client.get(url).get_data(as_text=True))
+    for file, message in (
+        (None, "请选择文件"),
+        ((io.BytesIO(b"\x00\x01 not a table"), "s.xlsx"), ""),
+    ):
+        data = {"csrf_token": token} | ({"file": file} if file else {})
+        response = client.post(url, data=data, content_type="multipart/form-data")
+        body = response.get_data(as_text=True)
+        assert response.status_code == 400
+        assert 'id="known-dimensions"' in body and 'id="import-blocked"' not in body
+        assert message in body
+
+
 def test_cli_import_accepts_names_and_prints_dimension_names(seeded, tmp_path):
     with seeded.app_context():
         code = next(p for p in ensure_periods() if p.kind == "month").code

@@ -93,6 +93,7 @@ def test_save_load_round_trip_gives_identical_predictions(
     assert again.predict(texts, tokens) == second
 
 
+@pytest.mark.slow  # trains a model with the optional block: seconds
 def test_terms_block_is_stored_with_the_model(
     tmp_path: Path, small_corpus: tuple[list[str], list[list[str]], list[str]]
 ) -> None:

@@ -56,11 +56,6 @@ SENTIMENT_TEXTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def segmenter() -> Segmenter:
-    return Segmenter()
-
-
 def _documents(
     by_label: dict[Any, list[str]], segmenter: Segmenter
 ) -> tuple[list[tuple[str, list[str]]], list[Any]]:

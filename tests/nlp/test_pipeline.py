@@ -29,11 +29,6 @@ TEXT = (
 )
 
 
-@pytest.fixture(scope="module")
-def analyzer() -> Analyzer:
-    return Analyzer.load()
-
-
 def _without_timings(a: Analysis) -> Analysis:
     return dataclasses.replace(a, timings_ms=())
 

@@ -8,6 +8,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 import nlp
 
 NLP_DIR = pathlib.Path(nlp.__file__).resolve().parent
@@ -40,17 +42,26 @@ def _modules_after(statement: str) -> list[str]:
     return list(json.loads(out.stdout))
 
 
-def test_the_runtime_pipeline_does_not_import_training_code() -> None:
-    for statement in (
+@pytest.mark.parametrize(
+    "statement",
+    [
         "import nlp.pipeline",
-        "from nlp import Analyzer; Analyzer.load().analyze('标题', '小区路灯坏了很久没人修')",
-    ):
-        loaded = _modules_after(statement)
-        assert "nlp.pipeline" in loaded
-        training = [m for m in loaded if m.startswith("nlp.") and "train" in m]
-        assert training == [], statement
+        # A fresh process loading every model: seconds, so only in the full run.
+        pytest.param(
+            "from nlp import Analyzer; Analyzer.load().analyze('标题', '小区路灯坏了很久没人修')",
+            marks=pytest.mark.slow,
+            id="analysis",
+        ),
+    ],
+)
+def test_the_runtime_pipeline_does_not_import_training_code(statement: str) -> None:
+    loaded = _modules_after(statement)
+    assert "nlp.pipeline" in loaded
+    training = [m for m in loaded if m.startswith("nlp.") and "train" in m]
+    assert training == [], statement
 
 
+@pytest.mark.slow  # a fresh process importing the training stack: seconds
 def test_training_functions_are_reached_through_the_public_api() -> None:
     loaded = _modules_after("import nlp; nlp.train_category")
     assert "nlp.train.category" in loaded

@@ -106,6 +106,7 @@ def test_default_segmenter_takes_configured_dictionaries(
     assert extra not in default_segmenter().dictionaries
 
 
+@pytest.mark.slow  # builds jieba's prefix dictionary from scratch into the empty folder
 def test_cache_dir_argument_is_used(tmp_path: Path) -> None:
     first = Segmenter(cache_dir=tmp_path)
     assert (tmp_path / "jieba.cache").is_file()

@@ -177,6 +177,7 @@ def test_pooled_model_does_not_learn_a_domain_prior(segmenter: Segmenter) -> Non
     assert results[0].score > 0.5 > results[1].score
 
 
+@pytest.mark.slow  # trains the non-default scheme twice: seconds
 def test_pooled_scheme_is_deterministic_and_round_trips(
     tmp_path: Path, small_reviews: tuple[list[str], list[list[str]], list[int], list[str]]
 ) -> None:

@@ -83,6 +83,32 @@ def test_duplicate_groups_join_copies_and_keep_strangers_apart() -> None:
     assert groups[4] != groups[0]
 
 
+def test_duplicate_groups_keep_every_group_of_nlp_dedup_together() -> None:
+    """Training's near-duplicate rule is nlp.dedup's: its groups are never split for training."""
+    from nlp.dedup import NearDuplicateIndex
+
+    bodies = [
+        BODY,
+        BODY[:-6] + "非常不方便啊。",
+        BODY.replace("三公里", "五公里"),
+        "某中学食堂饭菜不卫生，学生吃了拉肚子，请教育局和市场监管局检查处理。",
+        "某中学食堂饭菜不卫生，学生吃了拉肚子，请教育局和市场监管局尽快检查处理。",
+        "",
+        "🙂🙂",
+    ]
+    titles = [f"标题{i}号不同" for i in range(len(bodies))]
+    near = NearDuplicateIndex(threshold=0.8, random_state=1).add_many(
+        (str(i), body) for i, body in enumerate(bodies)
+    )
+    groups = duplicate_groups(titles, bodies)
+    for i in range(len(bodies)):
+        for j in range(len(bodies)):
+            if near[i] == near[j]:
+                assert groups[i] == groups[j]
+    assert groups[0] == groups[1] == groups[2] and groups[3] == groups[4]
+    assert len({groups[0], groups[3], groups[5], groups[6]}) == 4
+
+
 def test_grouped_split_never_splits_a_group() -> None:
     labels = ["甲", "乙"] * 50
     groups = [i // 4 for i in range(100)]

@@ -273,38 +273,17 @@ def period_import(code: str) -> Any:
     period = _period_or_404(code)
     form = ActionForm()
     if request.method == "GET":
-        return render_template(
-            "office/import.html",
-            period=period,
-            dimension_names=import_dimensions(period),
-            preview=None,
-            form=form,
-        )
+        return _import_page(period, form)
     if not form.validate_on_submit():
         abort(400)
-    if request.form.get("confirm"):
-        try:
-            data = base64.b64decode(request.form.get("payload", ""), validate=True)
-        except ValueError as exc:  # binascii.Error: the hidden field was altered
-            raise InvalidInput("导入数据已损坏，请重新上传文件") from exc
-        if hashlib.sha256(data).hexdigest() != request.form.get("sha256"):
-            raise InvalidInput("导入数据已损坏，请重新上传文件")
-        filename = request.form.get("filename", "upload.csv")
-    else:
-        upload = request.files.get("file")
-        if upload is None or not upload.filename:
-            flash("请选择文件", "danger")
-            return render_template(
-                "office/import.html",
-                period=period,
-                dimension_names=import_dimensions(period),
-                preview=None,
-                form=form,
-            ), 400
-        filename, data = upload.filename, upload.read()
+    confirm = bool(request.form.get("confirm"))
+    upload = _confirmed_upload() if confirm else _new_upload()
     try:
+        if upload is None:
+            raise AppraisalError("请选择文件")
+        filename, data = upload
         result = import_preview(period, filename, data)
-        if request.form.get("confirm"):
+        if confirm:
             changed = import_apply(period, result, current_user.username)
             db.session.commit()
             flash(
@@ -317,21 +296,40 @@ def period_import(code: str) -> Any:
     except AppraisalError as exc:
         db.session.rollback()
         flash(str(exc), "danger")
-        return render_template(
-            "office/import.html",
-            period=period,
-            dimension_names=import_dimensions(period),
-            preview=None,
-            form=form,
-        ), 400
+        return _import_page(period, form), 400
+    return _import_page(
+        period, form, preview=result, payload=base64.b64encode(data).decode("ascii")
+    )
+
+
+def _import_page(period: Period, form: ActionForm, **preview: Any) -> str:
+    """The import page: the upload form, and the preview of a file when one was read."""
     return render_template(
         "office/import.html",
         period=period,
         dimension_names=import_dimensions(period),
-        preview=result,
-        payload=base64.b64encode(data).decode("ascii"),
         form=form,
+        **({"preview": None} | preview),
     )
+
+
+def _new_upload() -> tuple[str, bytes] | None:
+    """(file name, bytes) of the uploaded file, or None when no file was chosen."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return None
+    return upload.filename, upload.read()
+
+
+def _confirmed_upload() -> tuple[str, bytes]:
+    """(file name, bytes) carried by the preview page's hidden fields, checked by their hash."""
+    try:
+        data = base64.b64decode(request.form.get("payload", ""), validate=True)
+    except ValueError as exc:  # binascii.Error: the hidden field was altered
+        raise InvalidInput("导入数据已损坏，请重新上传文件") from exc
+    if hashlib.sha256(data).hexdigest() != request.form.get("sha256"):
+        raise InvalidInput("导入数据已损坏，请重新上传文件")
+    return request.form.get("filename", "upload.csv"), data
 
 
 @office_blueprint.route("/periods/<code>/integrity", methods=["GET", "POST"])

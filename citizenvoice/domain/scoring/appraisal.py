@@ -157,22 +157,10 @@ def compute_totals(
         if not math.isfinite(bonus) or bonus < 0:
             raise ValueError(f"{department}: 加分不能为负数")
         bonus = min(bonus, index.bonus_cap)
-        dims: list[tuple[str, float | None]] = []
-        missing: list[str] = []
-        for d in index.dimensions:
-            value = given.get(d.code)
-            if value is not None and not (math.isfinite(value) and 0.0 <= value <= 100.0):
-                raise ValueError(f"{department}: {d.name}得分必须在 0 到 100 之间：{value}")
-            dims.append((d.code, value))
-            if value is None and d.weight > 0:
-                missing.append(d.name)
-        reason = None
-        if missing:
-            reason = f"缺少维度得分（{'、'.join(missing)}），不参与排名"
-        else:
-            weighted = (d.weight / 100.0 * (given.get(d.code) or 0.0) for d in index.dimensions)
-            totals[department] = math.fsum(weighted) + bonus
-        rows[department] = (tuple(dims), bonus, reason)
+        dims, total, reason = _department_total(index, department, given, bonus)
+        if total is not None:
+            totals[department] = total
+        rows[department] = (dims, bonus, reason)
     by_group: dict[str, dict[str, float]] = defaultdict(dict)
     for department, total in totals.items():
         by_group[groups[department]][department] = total
@@ -193,6 +181,28 @@ def compute_totals(
     ]
     results.sort(key=lambda r: (r.group, r.rank is None, r.rank or 0, r.department))
     return tuple(results)
+
+
+def _department_total(
+    index: IndexSystem, department: str, given: Mapping[str, float | None], bonus: float
+) -> tuple[tuple[tuple[str, float | None], ...], float | None, str | None]:
+    """(dimension scores, total or None, why there is no total) of one department.
+
+    Raises ValueError for a score outside 0-100; a missing weighted dimension means no total.
+    """
+    dims: list[tuple[str, float | None]] = []
+    missing: list[str] = []
+    for d in index.dimensions:
+        value = given.get(d.code)
+        if value is not None and not (math.isfinite(value) and 0.0 <= value <= 100.0):
+            raise ValueError(f"{department}: {d.name}得分必须在 0 到 100 之间：{value}")
+        dims.append((d.code, value))
+        if value is None and d.weight > 0:
+            missing.append(d.name)
+    if missing:
+        return tuple(dims), None, f"缺少维度得分（{'、'.join(missing)}），不参与排名"
+    weighted = (d.weight / 100.0 * (given.get(d.code) or 0.0) for d in index.dimensions)
+    return tuple(dims), math.fsum(weighted) + bonus, None
 
 
 def groups_of(departments: Iterable[tuple[str, str]]) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -82,30 +83,7 @@ def explain_department(period: Period, department_code: str, examples: int = 3) 
         (i for i in indicators if mean is not None and i["score"] < mean),
         key=lambda i: i["score"],
     )[:3]
-    unhappy = (
-        select(Submission.id)
-        .join(FollowUp, FollowUp.submission_id == Submission.id)
-        .where(
-            Submission.department_id == department.id,
-            FollowUp.created_at >= start,
-            FollowUp.created_at < end,
-            FollowUp.satisfaction == "dissatisfied",
-        )
-    )
-    negative = (
-        select(Analysis.submission_id)
-        .join(Submission, Submission.id == Analysis.submission_id)
-        .where(
-            Submission.department_id == department.id,
-            Submission.created_at >= start,
-            Submission.created_at < end,
-            Analysis.sentiment_label == "negative",
-            # Only complaints: the sentiment model leans negative on texts unlike its training
-            # data, and a suggestion or a rating (praise) is not a resident's dissatisfaction.
-            Submission.kind == FeedbackKind.COMPLAINT.value,
-        )
-    )
-    concern_ids = set(db.session.scalars(unhappy.union(negative)))
+    concern_ids = _concern_case_ids(department.id, start, end)
     concerns = list(
         db.session.scalars(
             select(Analysis)
@@ -130,6 +108,34 @@ def explain_department(period: Period, department_code: str, examples: int = 3) 
         "examples": [a.redacted_text[:200] for a in concerns[:examples] if a.redacted_text],
         "concern_cases": len(concern_ids),
     }
+
+
+def _concern_case_ids(department_id: int, start: datetime, end: datetime) -> set[int]:
+    """The department's cases judged dissatisfied, or complaints read as negative, in a span."""
+    unhappy = (
+        select(Submission.id)
+        .join(FollowUp, FollowUp.submission_id == Submission.id)
+        .where(
+            Submission.department_id == department_id,
+            FollowUp.created_at >= start,
+            FollowUp.created_at < end,
+            FollowUp.satisfaction == "dissatisfied",
+        )
+    )
+    negative = (
+        select(Analysis.submission_id)
+        .join(Submission, Submission.id == Analysis.submission_id)
+        .where(
+            Submission.department_id == department_id,
+            Submission.created_at >= start,
+            Submission.created_at < end,
+            Analysis.sentiment_label == "negative",
+            # Only complaints: the sentiment model leans negative on texts unlike its training
+            # data, and a suggestion or a rating (praise) is not a resident's dissatisfaction.
+            Submission.kind == FeedbackKind.COMPLAINT.value,
+        )
+    )
+    return set(db.session.scalars(unhappy.union(negative)))
 
 
 def result_table(period: Period) -> tuple[list[str], list[list[Any]]]:

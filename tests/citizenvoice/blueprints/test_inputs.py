@@ -12,17 +12,14 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 import pytest
-from factories import PASSWORD, csrf_token, login, make_user, sign_in
-from flask_migrate import upgrade
+from factories import PASSWORD, csrf_token, embedded_app, login, make_user, sign_in
 from sqlalchemy import select
 from support import PROJECT_ROOT, file_submission
 
-from citizenvoice import create_app
 from citizenvoice.domain.inputs import clean_text, safe_redirect_path
 from citizenvoice.extensions import db
 from citizenvoice.models import Submission, User
 from citizenvoice.services.analysis import analyse_submission
-from config import DevelopmentConfig
 
 NOISE = "A1区人民路夜市每天晚上占道经营到凌晨，噪音和油烟严重影响居民休息，请城管尽快处理。"
 # NUL, another C0 control, DEL and a C1 control (NEL) around real text.
@@ -322,13 +319,8 @@ def test_api_strings_lose_control_characters_and_lone_surrogates_are_refused(see
 
 
 def _embedded_app(tmp_path):
-    config = DevelopmentConfig({"DATABASE_URL": f"sqlite:///{tmp_path / 'embedded.sqlite3'}"})
-    config.DATA_DIR = None
-    app = create_app(config)
-    with app.app_context():
-        upgrade()
-    app.test_cli_runner().invoke(args=["seed", "--messages", "0"])
-    return app
+    """The seeded embedded default (departments, no cases) on a SQLite file."""
+    return next(embedded_app(tmp_path / "embedded.sqlite3"))
 
 
 def test_sqlite_stores_no_control_characters_from_a_form_or_the_api(tmp_path):
