@@ -26,6 +26,11 @@ KEPT_WHOLE = {
     "citizenvoice/services/analysis.py:_analyse_locked": "one batch's statements in order",
     # (61) Opening a rectification task: checks, then one insert and its audit line.
     "citizenvoice/services/rectification/tasks.py:open_task": "checks, insert, audit",
+    # OpenAPI path tables: one literal document per API, read beside the routes they describe.
+    "citizenvoice/blueprints/api/openapi.py:_api_paths": "declarative path table",
+    "citizenvoice/blueprints/api/openapi_open311.py:open311_paths": "declarative path table",
+    # The demo's rectification story: one task per step, told in the order a city lives it.
+    "citizenvoice/services/demo_history.py:open_demo_rectification": "demo story in order",
 }
 
 
