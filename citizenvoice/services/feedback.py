@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from citizenvoice.domain.cases import CaseStatus
 from citizenvoice.domain.feedback import (
@@ -23,7 +23,7 @@ from citizenvoice.domain.feedback import (
 from citizenvoice.domain.tracking import lookup_candidates, new_tracking_code
 from citizenvoice.domain.workflow import is_public_action
 from citizenvoice.extensions import db
-from citizenvoice.models import OutboxMessage, StatusEvent, Submission
+from citizenvoice.models import Analysis, OutboxMessage, StatusEvent, Submission
 from citizenvoice.services.departments import department_by_code
 from citizenvoice.services.outbox import ANALYSE_TOPIC
 from citizenvoice.services.pii import PiiProtector
@@ -118,7 +118,13 @@ def submission_by_tracking_code(code: str) -> Submission | None:
     return db.session.scalar(
         select(Submission)
         .where(Submission.tracking_code.in_(candidates))
-        .options(selectinload(Submission.events), selectinload(Submission.department))
+        # Both pages show the department and the category: joined to the one row, so a
+        # lookup is two statements (the case, its events) rather than four.
+        .options(
+            selectinload(Submission.events),
+            joinedload(Submission.department),
+            joinedload(Submission.analysis).load_only(Analysis.category),
+        )
         .limit(1)
     )
 
