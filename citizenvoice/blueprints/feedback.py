@@ -37,6 +37,7 @@ def file_and_queue(data: Mapping[str, Any], channel: Channel) -> Submission:
     except FeedbackValidationError:
         db.session.rollback()
         raise
+    submission_id = submission.id  # read before commit expires it: saves a reload
     db.session.commit()
-    request_analysis(submission.id)
+    request_analysis(submission_id)
     return submission

@@ -64,26 +64,38 @@ def enqueue_analysis(connection: redis.Redis[bytes], submission_id: int) -> bool
     A failed or finished-but-unrecorded job with the same id is replaced. Raises RedisError.
     """
     job_id = analysis_job_id(submission_id)
+    queue = Queue(ANALYSIS.queue, connection=connection)
+    # The usual case, a new submission, has no job yet: the unique enqueue checks that
+    # atomically, so the status is only looked up when a job with this id already exists.
+    try:
+        _enqueue(queue, submission_id, job_id)
+        return True
+    except DuplicateJobError:
+        pass
     status = job_status(connection, job_id)
     if status in LIVE_STATES:
         return True
     if status is not None:
         Job.fetch(job_id, connection=connection).delete(remove_from_queue=True)
-    queue = Queue(ANALYSIS.queue, connection=connection)
     # DuplicateJobError: another process queued it a moment ago, exactly what we wanted.
     with suppress(DuplicateJobError):
-        queue.enqueue(
-            analyse_submission_job,
-            submission_id,
-            job_id=job_id,
-            unique=True,
-            job_timeout=ANALYSIS.timeout,
-            retry=ANALYSIS.retry,
-            failure_ttl=ANALYSIS.failure_ttl,
-            result_ttl=ANALYSIS.result_ttl,
-            description=f"analyse submission {submission_id}",
-        )
+        _enqueue(queue, submission_id, job_id)
     return True
+
+
+def _enqueue(queue: Queue, submission_id: int, job_id: str) -> None:
+    """One unique enqueue of the analysis job; raises DuplicateJobError if the id exists."""
+    queue.enqueue(
+        analyse_submission_job,
+        submission_id,
+        job_id=job_id,
+        unique=True,
+        job_timeout=ANALYSIS.timeout,
+        retry=ANALYSIS.retry,
+        failure_ttl=ANALYSIS.failure_ttl,
+        result_ttl=ANALYSIS.result_ttl,
+        description=f"analyse submission {submission_id}",
+    )
 
 
 def _batch_settings(app: Flask) -> tuple[int, float]:

@@ -13,7 +13,6 @@ from flask import Flask, current_app
 from citizenvoice.extensions import db
 from citizenvoice.jobs.analysis import analyse_submission_job, enqueue_analysis
 from citizenvoice.jobs.connections import web_redis
-from citizenvoice.models import OutboxMessage
 from citizenvoice.services import outbox as outbox_service
 
 __all__ = ["InProcessRunner", "init_app", "request_analysis"]
@@ -76,13 +75,6 @@ def request_analysis(submission_id: int) -> Future[Any] | bool:
             "fast enqueue of submission %s failed, the relay will retry: %s", submission_id, exc
         )
         return False
-    row = db.session.scalar(
-        db.select(OutboxMessage).where(
-            OutboxMessage.topic == outbox_service.ANALYSE_TOPIC,
-            OutboxMessage.aggregate_id == submission_id,
-        )
-    )
-    if row is not None and row.status == "pending":
-        outbox_service.mark_enqueued(row)
-        db.session.commit()
+    outbox_service.mark_pending_enqueued(outbox_service.ANALYSE_TOPIC, submission_id)
+    db.session.commit()
     return True

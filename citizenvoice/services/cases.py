@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Select, Text, and_, cast, func, literal, literal_column, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.dialects.postgresql import REGCLASS, TSQUERY
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from citizenvoice.domain.cases import CaseStatus
 from citizenvoice.domain.localtime import local_midnight
@@ -299,7 +299,9 @@ def inbox(user: User, filters: InboxFilters, max_per_page: int = PER_PAGE_MAX) -
     items = list(
         db.session.scalars(
             query.order_by(*order, Submission.id.desc())
-            .options(selectinload(Submission.analysis), selectinload(Submission.department))
+            # The analysis is outer-joined already and the department is to-one: both
+            # come with the page's rows instead of two more statements.
+            .options(contains_eager(Submission.analysis), joinedload(Submission.department))
             .limit(per_page)
             .offset((page - 1) * per_page)
         )

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from citizenvoice.domain.cases import CaseStatus
 from citizenvoice.domain.feedback import (
@@ -24,7 +24,7 @@ from citizenvoice.domain.notifications import NotifyEvent
 from citizenvoice.domain.tracking import lookup_candidates, new_tracking_code
 from citizenvoice.domain.workflow import is_public_action
 from citizenvoice.extensions import db
-from citizenvoice.models import OutboxMessage, StatusEvent, Submission
+from citizenvoice.models import Analysis, OutboxMessage, StatusEvent, Submission
 from citizenvoice.models.base import utcnow
 from citizenvoice.services.departments import department_by_code
 from citizenvoice.services.notifications import record_event
@@ -131,7 +131,13 @@ def submission_by_tracking_code(code: str) -> Submission | None:
     return db.session.scalar(
         select(Submission)
         .where(Submission.tracking_code.in_(candidates))
-        .options(selectinload(Submission.events), selectinload(Submission.department))
+        # Both pages show the department and the category: joined to the one row, so a
+        # lookup is two statements (the case, its events) rather than four.
+        .options(
+            selectinload(Submission.events),
+            joinedload(Submission.department),
+            joinedload(Submission.analysis).load_only(Analysis.category),
+        )
         .limit(1)
     )
 
