@@ -8,7 +8,9 @@ case. The number of inputs tried is printed at the end of the module (see ``fuzz
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 import pytest
 from fuzzing import (
@@ -30,8 +32,11 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from citizenvoice.domain.feedback import FeedbackKind
+from citizenvoice.domain.survey import Rating
 from citizenvoice.extensions import db
-from citizenvoice.models import OutboxMessage, StatusEvent, Submission
+from citizenvoice.models import OutboxMessage, Period, StatusEvent, Submission, SurveyCampaign
+from citizenvoice.services.departments import active_departments
+from citizenvoice.services.survey import create_campaign, issue_invitations
 
 pytestmark = pytest.mark.slow
 
@@ -44,8 +49,17 @@ FUZZED_API_RULES = {
     ("/api/v1/departments", "GET"),
     ("/api/v1/periods", "GET"),
     ("/api/v1/periods/<code>/scores", "GET"),
+    ("/api/v1/surveys/<code>", "GET"),
+    ("/api/v1/surveys/<code>", "POST"),
+    ("/api/v1/openapi.json", "GET"),
+    ("/api/docs", "GET"),
 }
-LABELS = ["POST /api/v1/feedback (JSON)", "POST /api/v1/feedback (raw)", "GET /api/v1/*"]
+LABELS = [
+    "POST /api/v1/feedback (JSON)",
+    "POST /api/v1/feedback (raw)",
+    "GET /api/v1/*",
+    "POST /api/v1/surveys/<code>",
+]
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
@@ -62,6 +76,7 @@ def world(seeded):
 
     seeded.config["SUBMISSION_RATE_LIMIT"] = "1000000/minute"
     seeded.config["LOOKUP_RATE_LIMIT"] = "1000000/minute"
+    seeded.config["SURVEY_RATE_LIMIT"] = "1000000/minute"
     with seeded.app_context():
         ensure_periods()
         db.session.commit()
@@ -177,6 +192,9 @@ _LOOKUPS = [
     "/api/v1/departments",
     "/api/v1/periods",
     "/api/v1/{part}",
+    "/api/v1/surveys/{part}",
+    "/api/v1/openapi.json",
+    "/api/docs",
 ]
 
 
@@ -206,3 +224,56 @@ def test_fuzzed_lookups_change_nothing_and_never_give_a_5xx(world):
 
     run()
     assert COUNTS[LABELS[2]] >= FUZZ_EXAMPLES
+
+
+@st.composite
+def survey_payloads(draw: st.DrawFn, departments: list[str]) -> Any:
+    """Answer sets shaped like the API's, with hostile values in any place, or any JSON."""
+    answer = st.fixed_dictionaries(
+        {
+            "department": st.one_of(st.sampled_from(departments), hostile_text(12), st.integers()),
+            "rating": st.one_of(st.sampled_from([r.value for r in Rating]), hostile_text(12)),
+        },
+        optional={"comment": st.one_of(st.none(), hostile_text(300), st.integers())},
+    )
+    shaped = st.fixed_dictionaries(
+        {"answers": st.lists(answer, max_size=8)},
+        optional={"priority": st.one_of(st.lists(hostile_text(20), max_size=4), hostile_text())},
+    )
+    return draw(st.one_of(shaped, shaped, api_payloads()))
+
+
+def test_fuzzed_survey_answers_are_refused_whole_or_stored_whole(world):
+    """Each input gets a fresh invitation: a refusal stores nothing and leaves the code usable."""
+    app, client, ledger, _ = world
+    with app.app_context():
+        period = db.session.scalars(select(Period).order_by(Period.id)).first()
+        campaign = create_campaign(period, "beijing")
+        db.session.commit()
+        campaign_id = campaign.id
+        departments = [d.code for d in active_departments()]
+
+    @FUZZ
+    @given(payload=survey_payloads(departments), ascii_only=st.booleans())
+    def run(payload, ascii_only):
+        with app.app_context():  # a fresh code per input, shrinking runs included
+            code = issue_invitations(db.session.get(SurveyCampaign, campaign_id), "residents", 1)[0]
+            db.session.commit()
+        before = ledger.counts()
+        body = json.dumps(payload, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+        response = client.post(f"/api/v1/surveys/{code}", data=body, content_type=JSON)
+        tally(LABELS[3], response.status_code)
+        raise_if_server_error(response)
+        delta = ledger.delta(before)
+        if response.status_code == 201:
+            assert set(delta) == {"survey_answer"} and delta["survey_answer"] > 0, delta
+            again = client.post(f"/api/v1/surveys/{code}", data=body, content_type=JSON)
+            assert again.status_code == 409
+        else:
+            assert delta == {}, (response.status_code, delta)
+            assert response.status_code in (400, 415), response.get_data()[:200]
+            _assert_error_shape(response)
+            assert client.get(f"/api/v1/surveys/{code}").status_code == 200
+
+    run()
+    assert COUNTS[LABELS[3]] >= FUZZ_EXAMPLES
