@@ -83,7 +83,12 @@ def is_database_outage(error: BaseException) -> bool:
 
 def database_unavailable() -> Any:
     """503 with Retry-After: JSON under /api, the resident's form kept on the submit page."""
-    if _wants_json():
+    if _open311():
+        from citizenvoice.blueprints.open311.render import error_response
+
+        # Open311 clients parse every answer as the spec's error list, an outage included.
+        response, status = error_response(503, "service unavailable, retry later"), 503
+    elif _wants_json():
         response, status = api_error(503)
     elif request.endpoint == "public.submit" and request.method == "POST":
         kind = (request.view_args or {}).get("kind", "")

@@ -241,3 +241,20 @@ def test_a_refused_form_while_the_database_is_away_is_a_503_not_a_500(
     with limited.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def test_open311_answers_the_specs_503_in_its_format_while_the_database_is_away(
+    proxied_app: Flask, proxy: FaultProxy
+) -> None:
+    """Open311 clients parse every answer as JSON or XML: an outage too, never an HTML page."""
+    from xml.etree import ElementTree
+
+    client = proxied_app.test_client()
+    assert client.get("/open311/v2/services.json").status_code == 200
+    proxy.refuse()
+    as_json = within(ANSWER_BOUND_SECONDS, lambda: client.get("/open311/v2/services.json"))
+    assert as_json.status_code == 503 and as_json.headers["Retry-After"].isdigit()
+    assert as_json.get_json()[0]["code"] == 503
+    as_xml = within(ANSWER_BOUND_SECONDS, lambda: client.get("/open311/v2/services.xml"))
+    assert as_xml.status_code == 503
+    assert ElementTree.fromstring(as_xml.data).findtext("error/code") == "503"

@@ -37,12 +37,18 @@ def app(_postgresql_app: Flask) -> Flask:
 
 
 @pytest.fixture
-def world(seeded: Flask, analyzer) -> dict[str, str]:
-    """Accounts, a replied and an analysed case, a computed period and a rectification task."""
+def world(seeded: Flask, analyzer, tmp_path) -> dict[str, str]:
+    """Accounts, a replied and an analysed case, a computed period and a rectification task;
+    a published quarter, a public-consented case and an open-data build for the portal."""
     from factories import file_case
 
+    from citizenvoice.domain.notifications import sign_token
+    from citizenvoice.domain.workdays import SHANGHAI
+    from citizenvoice.jobs.notifications import FOLLOW_UP_PURPOSE, UNSUBSCRIBE_PURPOSE
+    from citizenvoice.models.base import utcnow
     from citizenvoice.services.analysis import analyse_submission
-    from citizenvoice.services.appraisal import ensure_periods, period_by_code
+    from citizenvoice.services.appraisal import compute, ensure_periods, period_by_code, publish
+    from citizenvoice.services.opendata import build
     from citizenvoice.services.rectification import open_task
     from citizenvoice.services.survey import create_campaign, issue_invitations, submit_answers
 
@@ -50,9 +56,21 @@ def world(seeded: Flask, analyzer) -> dict[str, str]:
     make_user(seeded, "office", username="office1")
     make_user(seeded, "system_admin", username="admin1")
     replied = file_case(seeded, COMPLAINT, until="replied", title="人民路夜市噪音")
+    seeded.config["OPEN_DATA_DIR"] = str(tmp_path / "opendata")
     with seeded.app_context():
         analyse_submission(replied["id"], analyzer)
-        period = next(p for p in ensure_periods() if p.kind == "month").code
+        db.session.get(Submission, replied["id"]).public_consent = True  # on the portal
+        periods = ensure_periods()
+        period = next(p for p in periods if p.kind == "month").code
+        # The portal shows published periods only; the month stays open for the office pages.
+        quarter = next(p for p in periods if p.kind == "quarter")
+        compute(quarter, "office1")
+        publish(quarter, "office1", force=True, reason="测试：提前发布")
+        secret = seeded.config["SECRET_KEY"]
+        follow_up_token = sign_token(
+            secret, FOLLOW_UP_PURPOSE, replied["id"], utcnow() + timedelta(days=7)
+        )
+        unsubscribe_token = sign_token(secret, UNSUBSCRIBE_PURPOSE, replied["id"])
         office = db.session.scalar(select(User).where(User.username == "office1"))
         task = open_task(
             office,
@@ -71,6 +89,7 @@ def world(seeded: Flask, analyzer) -> dict[str, str]:
         db.session.commit()
         submit_answers(first, [{"department": "cgzf", "rating": "fairly", "comment": "较好"}])
         db.session.commit()
+        build(seeded.config["OPEN_DATA_DIR"], utcnow().astimezone(SHANGHAI).date())
         assert db.session.get(Submission, replied["id"]) is not None
     client = login(seeded, "office1")
     page = client.get(f"/office/periods/{period}").get_data(as_text=True)
@@ -82,6 +101,8 @@ def world(seeded: Flask, analyzer) -> dict[str, str]:
         "task": task_id,
         "campaign": campaign_id,
         "survey_code": survey_code,
+        "follow_up_token": follow_up_token,
+        "unsubscribe_token": unsubscribe_token,
     }
 
 
@@ -123,11 +144,54 @@ def test_resident_pages_at_375px_have_no_serious_wcag_violation(
         ("not-found", "/no-such-page"),
         ("survey", f"/survey/{world['survey_code']}"),
         ("survey-unknown", "/survey/AAAA-BBBB-CCCC"),
+        # the links of the resident's messages
+        ("follow-up-link", f"/f/{world['follow_up_token']}"),
+        ("unsubscribe", f"/u/{world['unsubscribe_token']}"),
     ]
     problems = _check_pages(phone_browser, live_server, pages, screenshot_dir)
     _empty_submit(phone_browser, live_server)
     problems.extend(describe("submit-errors", axe_violations(phone_browser)))
     phone_browser.save_screenshot(os.path.join(screenshot_dir, "a11y-submit-errors.png"))
+    # the unsubscribe page once confirmed
+    phone_browser.get(live_server + f"/u/{world['unsubscribe_token']}")
+    tap(phone_browser, phone_browser.find_element(By.CSS_SELECTOR, "main form button"))
+    WebDriverWait(phone_browser, 15).until(
+        lambda d: (
+            d.execute_script("return document.readyState") == "complete"
+            and not d.find_elements(By.CSS_SELECTOR, "main form button")
+        )
+    )
+    problems.extend(describe("unsubscribe-done", axe_violations(phone_browser)))
+    phone_browser.save_screenshot(os.path.join(screenshot_dir, "a11y-unsubscribe-done.png"))
+    assert not problems, "\n".join(problems)
+
+
+def test_public_portal_pages_at_375px_have_no_serious_wcag_violation(
+    live_server, phone_browser, world, screenshot_dir
+):
+    pages = [
+        ("open-overview", "/open/"),
+        ("open-departments", "/open/departments/"),
+        ("open-department", "/open/departments/cgzf"),
+        ("open-issues", "/open/issues"),
+        ("open-rectification", "/open/rectification"),
+        ("open-data", "/open/data/"),
+    ]
+    problems = _check_pages(phone_browser, live_server, pages, screenshot_dir)
+    assert not problems, "\n".join(problems)
+
+
+def test_api_docs_at_1366px_has_no_serious_wcag_violation(
+    live_server, desktop_browser, screenshot_dir
+):
+    driver = desktop_browser
+    driver.get(live_server + "/api/docs")
+    # The docs page draws its operations with a script: wait until they are there.
+    WebDriverWait(driver, 15).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
+    problems = describe("api-docs /api/docs", axe_violations(driver))
+    driver.save_screenshot(os.path.join(screenshot_dir, "a11y-api-docs.png"))
     assert not problems, "\n".join(problems)
 
 
@@ -145,6 +209,7 @@ def test_staff_pages_at_1366px_have_no_serious_wcag_violation(
             ("workspace-templates", "/workspace/templates"),
             ("workspace-rectification", "/workspace/rectification"),
             ("workspace-rectification-task", f"/workspace/rectification/{task}"),
+            ("workspace-survey", "/workspace/survey"),
             ("password", "/staff/password"),
             ("forbidden", "/staff/users"),  # the 403 page
         ],
@@ -169,7 +234,22 @@ def test_staff_pages_at_1366px_have_no_serious_wcag_violation(
         driver.delete_all_cookies()
         browser_login(driver, username)
         problems.extend(_check_pages(driver, live_server, pages, screenshot_dir))
+    problems.extend(_sheet_import_errors(driver, live_server, screenshot_dir))
     assert not problems, "\n".join(problems)
+
+
+def _sheet_import_errors(driver, base: str, shots: str) -> list[str]:
+    """The office's 整改 progress sheet sent back with a wrong row: the page with its errors."""
+    bad = os.path.abspath(os.path.join(shots, "a11y-bad-sheet.csv"))
+    with open(bad, "w", encoding="utf-8") as sheet:
+        sheet.write("任务编号,进度\n999999,不是数字\n")
+    driver.get(base + "/office/rectification")
+    driver.find_element(By.ID, "sheet-file").send_keys(bad)
+    tap(driver, driver.find_element(By.CSS_SELECTOR, "#sheet-import button"))
+    WebDriverWait(driver, 15).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".alert")))
+    problems = describe("office-sheet-errors", axe_violations(driver))
+    driver.save_screenshot(os.path.join(shots, "a11y-office-sheet-errors.png"))
+    return problems
 
 
 def test_a_complaint_is_filed_with_the_keyboard_alone_at_375px(live_server, phone_browser):

@@ -16,6 +16,7 @@ from flask import Response, jsonify
 
 from citizenvoice.blueprints.api import views
 from citizenvoice.blueprints.api.openapi_open311 import open311_paths
+from citizenvoice.blueprints.api.openapi_survey import survey_paths
 from citizenvoice.domain.feedback_fields import FEEDBACK_FIELDS, KIND_REQUIRES
 from citizenvoice.domain.fieldspec import object_schema
 
@@ -156,7 +157,7 @@ def openapi_document() -> dict[str, Any]:
             {"name": "API v1", "description": "市民之声 JSON 接口 / CitizenVoice JSON API"},
             {"name": "Open311", "description": "GeoReport v2 (wiki.open311.org/GeoReport_v2)"},
         ],
-        "paths": {**_api_paths(), **open311_paths()},
+        "paths": {**_api_paths(), **survey_paths(), **open311_paths()},
         "components": {
             "schemas": {"Feedback": feedback_request_schema(), "Error": views.ERROR_SCHEMA},
         },

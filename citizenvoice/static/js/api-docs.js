@@ -9,7 +9,10 @@
   window.SwaggerUIBundle({
     url: root.getAttribute("data-url"),
     domNode: root,
-    deepLinking: true,
+    // Off: a deep link puts an <a> inside each operation's summary <button>, a focusable
+    // control inside another that screen readers and keyboards cannot reach (axe
+    // nested-interactive).
+    deepLinking: false,
     // No call to the public validator service: nothing leaves this site.
     validatorUrl: null,
     tryItOutEnabled: false,

@@ -140,12 +140,46 @@ RULES: dict[str, frozenset[str]] = {
     "office.rectification_open": OFFICE_ONLY,
     "office.rectification_detail": OFFICE_ONLY,
     "office.rectification_close": OFFICE_ONLY,
+    "office.rectification_sheet": OFFICE_ONLY,
+    "office.rectification_sheet_import": OFFICE_ONLY,
+    # the API's own description, readable by anyone (it holds no data)
+    "api.openapi_json": EVERYONE,
+    "api_docs.page": EVERYONE,
+    # The public portal: open to anyone. It shows figures, 整改 tasks (public by design: their
+    # titles are the office's, not a resident's) and public-consented cases in redacted text
+    # only; the world's marked cases are not consented, so their text must never appear here.
+    "open.overview_page": EVERYONE,
+    "open.departments_page": EVERYONE,
+    "open.department_detail": EVERYONE,  # department A's code
+    "open.issues_page": EVERYONE,
+    "open.rectification_page": EVERYONE,
+    "open.data_page": EVERYONE,
+    "open.data_file": EVERYONE,  # a file of the open-data build made in the world setup
+    # Open311 reads are public (both formats). A request asked for by its public number answers
+    # whatever its consent, but a case not consented answers its status fields only (department
+    # A's case is asked for here: its markers must not show).
+    "open311.discovery": EVERYONE,
+    "open311.services": EVERYONE,
+    "open311.service": EVERYONE,
+    "open311.request_by_id": EVERYONE,
+    "open311.token": EVERYONE,
+    # GET lists requests (anyone); POST files one and needs an API key. One rule covers both
+    # methods, so the key is handed out like the tracking code: the resident stands for the
+    # holder of the credential in the URL or form; everyone else (signed-in staff too: a session
+    # is no key) sends a forged key and must get 403. The GET list is checked separately below.
+    "open311.requests_endpoint": CODE_HOLDER,
 }
+# (endpoint, method) whose rule differs from the endpoint's: reads open to everyone.
+METHOD_RULES = {("open311.requests_endpoint", "GET"): EVERYONE}
 
 # Unique words in department A's and B's case and task, and A's resident's phone number.
 A_MARKERS = ("红枫路甲号标记", "红枫整改甲号标记")
 B_MARKERS = ("青松路乙号标记",)
 PHONE = "13912345678"
+# A public-consented case (department A): its text shows on the public pages, redacted.
+PUBLIC_MARKER = "白杨路公开丙号标记"
+CONSENT_PHONE = "13700001111"  # inside the consented text: redaction must remove it everywhere
+PUBLIC_BY_DESIGN = frozenset({A_MARKERS[1]})  # the 整改 task's title, on the portal's pages
 PHONE_REVEALERS = frozenset({A_ADMIN, OFFICE})  # Role.can_reveal_contact, for A's case
 UNKNOWN_CODE = "AAAAAAAAAAAAAAAAAAAAAAAA"
 # Routes whose own success or failure looks like a refusal: (allowed, denied) status. A wrong
@@ -215,9 +249,45 @@ def _file_a_case(app: Flask) -> tuple[int, str]:
         return case.id, case.tracking_code
 
 
+def _file_consented_case(app: Flask) -> None:
+    """A public-consented case of department A, with a phone number inside its text."""
+    response = app.test_client().post(
+        "/api/v1/feedback",
+        json={
+            "kind": "suggestion",
+            "department": "cgzf",
+            "title": "建议增设路灯",
+            "text": f"{PUBLIC_MARKER}晚上太黑，建议增设路灯，联系我{CONSENT_PHONE}。",
+            "public_consent": True,
+        },
+        environ_base={"REMOTE_ADDR": "10.9.9.8"},
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+
+
+def _open_values(app: Flask, a_case: int) -> dict[str, str]:
+    """Path values of the public routes: a public number, an API key, a built open-data file."""
+    from citizenvoice.domain.workdays import SHANGHAI
+    from citizenvoice.services.open311.keys import create_key
+    from citizenvoice.services.opendata import build
+
+    with app.app_context():
+        key = create_key("access-matrix").key
+        number = db.session.get(Submission, a_case).public_number
+        db.session.commit()
+        version = build(app.config["OPEN_DATA_DIR"], utcnow().astimezone(SHANGHAI).date())
+    return {
+        "api_key": key,
+        "public_number": number,
+        "version": version.folder.name,
+        "filename": "public-cases.csv",
+        "code": "cgzf",
+    }
+
+
 def _build_world(app: Flask, analyzer) -> World:
     from citizenvoice.services.analysis import analyse_submission
-    from citizenvoice.services.appraisal import ensure_periods, period_by_code
+    from citizenvoice.services.appraisal import compute, ensure_periods, period_by_code, publish
     from citizenvoice.services.rectification import open_task
     from citizenvoice.services.survey import create_campaign
 
@@ -225,6 +295,7 @@ def _build_world(app: Flask, analyzer) -> World:
         make_user(app, role.value, department, actor)
     make_user(app, Role.OFFICE.value, None, "victim1")  # account management changes this one
     a_case, a_code = _file_a_case(app)
+    _file_consented_case(app)
     file_submission(
         app,
         f"{B_MARKERS[0]}小区电梯一个月坏了四次，物业一直不修。",
@@ -233,7 +304,13 @@ def _build_world(app: Flask, analyzer) -> World:
     )
     with app.app_context():
         analyse_submission(a_case, analyzer)  # a rectification keyword must match a case
-        period = next(p for p in ensure_periods() if p.kind == "month").code
+        periods = ensure_periods()
+        period = next(p for p in periods if p.kind == "month").code
+        # The portal's department pages need a published period; the month stays open (the
+        # office's period routes work on it), so the quarter is published, forced, early.
+        quarter = next(p for p in periods if p.kind == "quarter")
+        compute(quarter, OFFICE)
+        publish(quarter, OFFICE, force=True, reason="测试：提前发布")
         office = db.session.scalar(select(User).where(User.username == OFFICE))
         task = open_task(
             office,
@@ -271,6 +348,7 @@ def _build_world(app: Flask, analyzer) -> World:
         tokens[actor] = csrf_token(page.get_data(as_text=True))
     values = {
         **link_tokens,
+        **_open_values(app, a_case),
         "case_id": str(a_case),
         "submission_id": str(a_case),
         "task_id": str(task_id),
@@ -289,17 +367,29 @@ def _filename(endpoint: str) -> str:
     return "css/app.css"
 
 
-def _urls(rule, world: World, actor: str) -> list[str]:
-    """The rule's URL with real values; both formats of an export."""
+def _formats(rule) -> tuple[str, ...]:
+    if rule.endpoint.startswith("open311."):
+        return ("json", "xml")
     if "fmt" in rule.arguments:
-        return [_url(rule, world, actor, fmt) for fmt in ("csv", "xlsx")]
-    return [_url(rule, world, actor)]
+        return ("csv", "xlsx")
+    return ("csv",)
+
+
+def _urls(rule, world: World, actor: str) -> list[str]:
+    """The rule's URL with real values; both formats of an export or an Open311 answer."""
+    return [_url(rule, world, actor, fmt) for fmt in _formats(rule)]
 
 
 def _url(rule, world: World, actor: str, fmt: str = "csv") -> str:
     url = rule.rule
     for name in rule.arguments:
-        if name == "code":
+        if rule.endpoint.startswith("open311.") and name == "name":
+            # a service's code, or a case's public number, with the format as its extension
+            stem = "cgzf" if "/services/" in rule.rule else world.values["public_number"]
+            value = f"{stem}.{fmt}"
+        elif rule.endpoint.startswith("open.") and name in ("code", "version", "filename"):
+            value = world.values[name]
+        elif name == "code":
             if "period" in rule.rule:
                 value = world.values["period"]
             else:
@@ -325,9 +415,12 @@ def _login_redirect(response) -> bool:
     )
 
 
-def _request(client: FlaskClient, method: str, url: str, endpoint: str, token: str):
+def _request(client: FlaskClient, method: str, url: str, endpoint: str, token: str, key: str):
     if method == "GET":
         return client.get(url)
+    if endpoint.startswith("open311."):
+        fields = {"api_key": key, "service_code": "cgzf", "description": "小区门口路灯坏了一周"}
+        return client.post(url, data=fields)
     if endpoint.startswith("api."):
         return client.post(url, json={})
     return client.post(url, data={"csrf_token": token})
@@ -360,7 +453,7 @@ def _check(actor: str, endpoint: str, method: str, url: str, response, body: str
         expected = allowed_status if actor in RULES[endpoint] else denied_status
         if response.status_code != expected:
             problems.append(f"{where}: expected {expected}")
-    elif actor in RULES[endpoint]:
+    elif actor in METHOD_RULES.get((endpoint, method), RULES[endpoint]):
         if response.status_code in (401, 403, 404) or _login_redirect(response):
             problems.append(f"{where}: refused, but the rule allows it")
         if response.status_code == 400 and CSRF_REFUSED in body:
@@ -372,16 +465,21 @@ def _check(actor: str, endpoint: str, method: str, url: str, response, body: str
         foreign = A_MARKERS
     if actor == ANONYMOUS:
         foreign = A_MARKERS + B_MARKERS
+    if endpoint.startswith("open."):
+        foreign = tuple(m for m in foreign if m not in PUBLIC_BY_DESIGN)
     problems.extend(f"{where}: leaks {marker}" for marker in foreign if marker in body)
     if PHONE in body and actor not in PHONE_REVEALERS:
         problems.append(f"{where}: leaks the full phone number")
+    if CONSENT_PHONE in body:
+        problems.append(f"{where}: shows the consented case's phone number unredacted")
     return problems
 
 
 @pytest.mark.slow  # about 470 requests and the analyzer
 def test_every_route_as_every_actor_allows_or_denies_as_the_rules_say_with_no_leak(
-    seeded, analyzer
+    seeded, analyzer, tmp_path
 ):
+    seeded.config["OPEN_DATA_DIR"] = str(tmp_path / "opendata")
     # Every actor tries unknown survey codes from one address: more than the default budget.
     seeded.config["SURVEY_RATE_LIMIT"] = "1000/minute"
     world = _build_world(seeded, analyzer)
@@ -393,10 +491,12 @@ def test_every_route_as_every_actor_allows_or_denies_as_the_rules_say_with_no_le
         for actor in ACTORS:
             for url in _urls(rule, world, actor):
                 client, token = world.clients[actor], world.tokens[actor]
-                response = _request(client, method, url, endpoint, token)
+                key = world.values["api_key"] if actor == RESIDENT else "cv311_forged"
+                response = _request(client, method, url, endpoint, token, key)
                 body = _text(response)
                 problems.extend(_check(actor, endpoint, method, url, response, body))
-                seen_markers[actor].update(m for m in A_MARKERS + B_MARKERS if m in body)
+                markers = A_MARKERS + B_MARKERS + (PUBLIC_MARKER,)
+                seen_markers[actor].update(m for m in markers if m in body)
                 checked.add((rule.rule, actor))
                 requests += 1
     assert not problems, f"{len(problems)} problem(s):\n" + "\n".join(problems)
@@ -404,5 +504,7 @@ def test_every_route_as_every_actor_allows_or_denies_as_the_rules_say_with_no_le
     assert set(A_MARKERS) <= seen_markers[A_STAFF] and set(B_MARKERS) <= seen_markers[B_STAFF]
     assert set(A_MARKERS + B_MARKERS) <= seen_markers[OFFICE]
     assert A_MARKERS[0] in seen_markers[RESIDENT]
+    # The public pages do show the consented case (redacted: its phone number never shows).
+    assert PUBLIC_MARKER in seen_markers[ANONYMOUS]
     assert len(checked) == len({rule.rule for rule in _app_rules(seeded)}) * len(ACTORS)
     print(f"access matrix: {len(checked)} (route, actor) cells, {requests} requests")

@@ -124,9 +124,17 @@ QUERY_NAMES += ["page", "per_page", "template", "value", "department", "next", "
 
 
 def _world(app, analyzer) -> dict[str, str]:
-    """A case with a tracking code, a period, a rectification task: real values for path parts."""
-    from citizenvoice.services.appraisal import ensure_periods
+    """A case with a tracking code, a period, a rectification task, the message links' tokens,
+    an Open311 API key and an open-data build: real values for path parts."""
+    from citizenvoice.domain.notifications import sign_token
+    from citizenvoice.domain.workdays import SHANGHAI
+    from citizenvoice.jobs.notifications import FOLLOW_UP_PURPOSE, UNSUBSCRIBE_PURPOSE
+    from citizenvoice.models.base import utcnow
+    from citizenvoice.services.appraisal import ensure_periods, period_by_code
+    from citizenvoice.services.open311.keys import create_key
+    from citizenvoice.services.opendata import build
     from citizenvoice.services.rectification import open_task
+    from citizenvoice.services.survey import create_campaign
 
     _create_users(app)
     for username, role in (("admin1", "system_admin"), ("victim1", "office")):
@@ -142,7 +150,13 @@ def _world(app, analyzer) -> dict[str, str]:
             office, "cgzf", "整改", "目标", "keyword", "夜市", date.today() + timedelta(30)
         )
         task_id = str(task.id)
+        api_key = create_key("inputs-sweep").key
+        campaign_id = str(create_campaign(period_by_code(period), "beijing").id)
         db.session.commit()
+        version = build(app.config["OPEN_DATA_DIR"], utcnow().astimezone(SHANGHAI).date())
+        secret = app.config["SECRET_KEY"]
+        follow_up = sign_token(secret, FOLLOW_UP_PURPOSE, case_id, utcnow() + timedelta(days=7))
+        unsubscribe = sign_token(secret, UNSUBSCRIBE_PURPOSE, case_id)
     return {
         "case_id": str(case_id),
         "submission_id": str(case_id),
@@ -155,7 +169,12 @@ def _world(app, analyzer) -> dict[str, str]:
         "filename": "css/app.css",
         "username": "victim1",  # account management may change it; no client signs in as it
         "public_number": public_number,
-        "version": "2026-12-01",  # an open-data build's date (/open/data/<version>/<filename>)
+        "version": version.folder.name,  # the build's date (/open/data/<version>/<filename>)
+        "data_file": "public-cases.csv",
+        "campaign_id": campaign_id,
+        "api_key": api_key,  # POST /open311/v2/requests: reach the intake, not the key check
+        "/f/": follow_up,
+        "/u/": unsubscribe,
     }
 
 
@@ -165,7 +184,13 @@ def _real_value(rule, argument: str, world: dict[str, str]) -> str:
             return "json"
         return "cgzf.json" if "/services/" in rule.rule else f"{world['public_number']}.json"
     if argument == "code":
+        if rule.rule.startswith("/open/"):
+            return "cgzf"
         return world["period"] if "period" in rule.rule else world["tracking"]
+    if argument == "token":  # a message link's signed token
+        return world[rule.rule[:3]]
+    if argument == "filename" and rule.rule.startswith("/open/"):
+        return world["data_file"]
     return world[argument]
 
 
@@ -246,7 +271,8 @@ def _hit_every_route(app, world: dict[str, str]) -> list[str]:
                     elif rule.endpoint.startswith("api."):
                         response = client.post(target, data=API_BODY, content_type=JSON)
                     else:
-                        response = client.post(target, data={**form, "csrf_token": token})
+                        fields = {**form, "csrf_token": token, "api_key": world["api_key"]}
+                        response = client.post(target, data=fields)
                     hits += 1
                     if response.status_code >= 500:
                         failures.append(f"{method} {target[:80]!r} -> {response.status_code}")
@@ -255,7 +281,10 @@ def _hit_every_route(app, world: dict[str, str]) -> list[str]:
     return failures
 
 
-def test_no_route_answers_500_to_control_characters_on_postgresql(seeded, analyzer, caplog):
+def test_no_route_answers_500_to_control_characters_on_postgresql(
+    seeded, analyzer, caplog, tmp_path
+):
+    seeded.config["OPEN_DATA_DIR"] = str(tmp_path / "opendata")
     world = _world(seeded, analyzer)
     failures = _hit_every_route(seeded, world)
     assert failures == []

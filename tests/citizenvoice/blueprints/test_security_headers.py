@@ -144,7 +144,54 @@ KINDS: list[Kind] = [
     ("redirect-301-track", lambda a, c, o: _lower_case_code(c), 301, "text/html"),
     ("redirect-308-slash", lambda a, c, o: o.get("/workspace"), 308, "text/html"),
     ("head", lambda a, c, o: c.head("/track"), 200, "text/html"),
+    # the public portal, the open data, the API's description and Open311 (JSON and XML)
+    ("html-portal", lambda a, c, o: c.get("/open/"), 200, "text/html"),
+    ("open-data-file", lambda a, c, o: _open_data_file(a, c), 200, "text/csv"),
+    ("openapi-json", lambda a, c, o: c.get("/api/v1/openapi.json"), 200, "application/json"),
+    ("api-docs", lambda a, c, o: c.get("/api/docs"), 200, "text/html"),
+    ("open311-json", lambda a, c, o: c.get("/open311/v2/services.json"), 200, "application/json"),
+    ("open311-xml", lambda a, c, o: c.get("/open311/v2/services.xml"), 200, "text/xml"),
+    (
+        "open311-xml-404",
+        lambda a, c, o: c.get("/open311/v2/requests/2026-999999.xml"),
+        404,
+        "text/xml",
+    ),
+    (
+        "open311-403-no-key",
+        lambda a, c, o: c.post("/open311/v2/requests.json", data={"service_code": "cgzf"}),
+        403,
+        "application/json",
+    ),
+    (
+        "csv-rectification-sheet",
+        lambda a, c, o: o.get("/office/rectification/sheet.csv"),
+        200,
+        "text/csv",
+    ),
+    ("html-404-message-link", lambda a, c, o: c.get("/u/1.0.forged"), 404, "text/html"),
 ]
+
+
+def _open_data_file(app: Flask, client: FlaskClient):
+    """A file of a fresh open-data build (buffered, then the build is removed)."""
+    import shutil
+    import tempfile
+
+    from citizenvoice.domain.workdays import SHANGHAI
+    from citizenvoice.models.base import utcnow
+    from citizenvoice.services.opendata import build
+
+    root = tempfile.mkdtemp(prefix="cv-opendata-")
+    app.config["OPEN_DATA_DIR"] = root
+    try:
+        with app.app_context():
+            version = build(root, utcnow().astimezone(SHANGHAI).date()).folder.name
+        response = client.get(f"/open/data/{version}/public-cases.csv")
+        response.get_data()  # read before the folder goes
+        return response
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _department_staff(app: Flask) -> FlaskClient:

@@ -159,9 +159,12 @@ def test_a_server_error_under_open311_is_in_the_specs_form(o311_app: Flask) -> N
         db.session.commit()
     try:
         answer = client.post("/open311/v2/requests.xml", data={"api_key": "cv311_x"})
-        assert answer.status_code == 500
+        # PostgreSQL reports a missing table as a programming error (500); SQLite as an
+        # OperationalError, which the app reads as the database being unreachable (503).
+        # Either way the answer is the spec's error list, never an HTML page.
+        assert answer.status_code in (500, 503)
         root = ElementTree.fromstring(answer.data)
-        assert root.tag == "errors" and root.findtext("error/code") == "500"
+        assert root.tag == "errors" and root.findtext("error/code") == str(answer.status_code)
     finally:
         with o311_app.app_context():
             db.metadata.tables["open311_api_key"].create(db.engine)
