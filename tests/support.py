@@ -23,6 +23,7 @@ __all__ = [
     "TEST_DATABASE_URL",
     "TEST_REDIS_URL",
     "RedisServer",
+    "empty_postgres_database",
     "ensure_postgres_database",
     "file_submission",
     "start_worker",
@@ -61,6 +62,18 @@ def ensure_postgres_database(url: str) -> None:
             f"PostgreSQL is not reachable at {admin}: start it or set DATABASE_URL ({exc})",
             returncode=3,
         )
+
+
+def empty_postgres_database(url: str) -> None:
+    """Create the database in ``url`` if missing and empty its public schema.
+
+    For tests that migrate a database of their own: a run of another branch may have left it
+    at revisions this checkout does not know, which Alembic can neither upgrade nor downgrade.
+    """
+    ensure_postgres_database(url)
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
 
 
 def testing_config(**overrides: str) -> TestingConfig:

@@ -268,12 +268,12 @@ def test_concurrent_denied_requests_never_fork_the_chain(chain_app):
 def test_the_migration_numbers_existing_entries_in_order(backend, tmp_path):
     """Rows written before 0012 get positions 1..n in id order; verify names them as unkeyed."""
     from flask_migrate import downgrade
-    from support import TEST_DATABASE_URL, ensure_postgres_database, testing_config
+    from support import TEST_DATABASE_URL, empty_postgres_database, testing_config
 
     anchor = str(tmp_path / "migration.anchor")
     if backend == "postgresql":
         url = TEST_DATABASE_URL + "_audit_migration"  # one per test database: parallel runs
-        ensure_postgres_database(url)
+        empty_postgres_database(url)
         app = create_app(testing_config(DATABASE_URL=url, CITIZENVOICE_AUDIT_ANCHOR=anchor))
     else:
         app = create_app(

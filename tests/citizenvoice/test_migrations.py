@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect, text
-from support import TEST_DATABASE_URL, ensure_postgres_database, testing_config
+from sqlalchemy import inspect
+from support import TEST_DATABASE_URL, empty_postgres_database, testing_config
 
 from citizenvoice import create_app
 from citizenvoice.extensions import db, include_in_autogenerate
@@ -53,14 +53,8 @@ def _round_trip(app) -> None:
 def test_migrations_upgrade_downgrade_upgrade_on_postgresql():
     # Beside the test database, named after it: runs on other test databases never share it.
     url = TEST_DATABASE_URL + "_migrations"
-    ensure_postgres_database(url)
-    app = create_app(testing_config(DATABASE_URL=url))
-    with app.app_context():
-        # An empty schema, not a downgrade: a run of another branch may have left revisions
-        # this checkout does not know, and Alembic cannot downgrade from those.
-        db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        db.session.commit()
-    _round_trip(app)
+    empty_postgres_database(url)
+    _round_trip(create_app(testing_config(DATABASE_URL=url)))
 
 
 @pytest.mark.slow  # every migration three times: seconds (SQLite is also migrated by fixtures)
