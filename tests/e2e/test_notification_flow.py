@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from e2e.browser import fits_phone, tap
+from e2e.browser import fits_phone, mark_page, tap, wait_for_new_page
 from flask import Flask
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
@@ -83,9 +83,9 @@ def test_sms_at_acceptance_and_reply_and_the_link_opens_the_follow_up(
         driver.save_screenshot(os.path.join(screenshot_dir, "follow-up-from-sms.png"))
         for answer in ("contacted-0", "resolved-0", "satisfaction-0"):
             tap(driver, driver.find_element(By.CSS_SELECTOR, f"label[for='{answer}']"))
-        before = driver.find_element(By.ID, "next-step")
+        mark_page(driver)
         tap(driver, driver.find_element(By.ID, "submit-follow-up"))
-        wait.until(ec.staleness_of(before))
+        wait_for_new_page(driver)
         with seeded.app_context():
             follow_up = db.session.scalar(select(FollowUp).where(FollowUp.submission_id == case_id))
             assert follow_up is not None and follow_up.resolved

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from e2e.browser import mark_page, wait_for_new_page
 from factories import PASSWORD, make_user
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
@@ -170,9 +171,9 @@ def _submit_and_wait(driver, wait, button) -> None:
     The old page may show a success message too (the previous action's): wait until it is
     gone before looking for the new one.
     """
-    old_page = driver.find_element(By.TAG_NAME, "html")
+    mark_page(driver)
     button.click()
-    wait.until(ec.staleness_of(old_page))
+    wait_for_new_page(driver)
     wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".alert-success")))
 
 

@@ -10,7 +10,7 @@ import os
 from zoneinfo import ZoneInfo
 
 import pytest
-from e2e.browser import fits_phone, tap
+from e2e.browser import fits_phone, mark_page, tap, wait_for_new_page
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -254,9 +254,9 @@ def test_the_tracking_page_shows_the_residents_text_the_extended_deadline_and_ne
     assert rating_labels == ["5 非常满意", "4 满意", "3 一般", "2 不满意", "1 非常不满意"]
     tap(driver, driver.find_element(By.ID, "wants_redo"))
     _shot(driver, screenshot_dir, "follow-up-redo.png")
-    before = driver.find_element(By.ID, "next-step")
+    mark_page(driver)
     tap(driver, driver.find_element(By.ID, "submit-follow-up"))
-    wait.until(ec.staleness_of(before))
+    wait_for_new_page(driver)
     step = wait.until(ec.presence_of_element_located((By.ID, "next-step"))).text
     assert "市绩效办" in step and "您已申请重办" in step and "重新办理" in step
     _shot(driver, screenshot_dir, "track-redo-requested.png")

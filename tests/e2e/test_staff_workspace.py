@@ -6,10 +6,9 @@ import os
 from datetime import timedelta
 
 import pytest
+from e2e.browser import mark_page, wait_for_new_page
 from factories import make_user
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
 from support import file_submission
 
 from citizenvoice.extensions import db
@@ -78,8 +77,9 @@ def test_staff_land_on_their_inbox_and_see_deadlines_and_one_active_tab(
     driver.save_screenshot(os.path.join(screenshot_dir, "staff-inbox.png"))
 
     for link, tab in (("统计", "统计"), ("答复模板", "答复模板"), ("整改", "整改")):
+        mark_page(driver)
         driver.find_element(By.LINK_TEXT, link).click()
-        WebDriverWait(driver, 15).until(ec.staleness_of(row))
+        wait_for_new_page(driver)
         assert _active_tabs(driver) == [tab]
         if tab == "统计":
             assert driver.find_elements(By.TAG_NAME, "svg"), "the dashboard draws its charts"
@@ -87,7 +87,6 @@ def test_staff_land_on_their_inbox_and_see_deadlines_and_one_active_tab(
             overdue = driver.find_element(By.ID, "overdue-list").text
             assert f"#{desk['late']} 小区门口的路灯坏了" in overdue  # named, not "#id "
             driver.save_screenshot(os.path.join(screenshot_dir, "staff-dashboard.png"))
-        row = driver.find_element(By.TAG_NAME, "body")
 
 
 def test_case_pages_name_untitled_cases_list_similar_ones_and_explain_disabled_actions(
