@@ -98,6 +98,7 @@ RULES: dict[str, frozenset[str]] = {
     "workspace.survey_results": STAFF,
     "office.survey_page": OFFICE_ONLY,
     "office.survey_invitations": OFFICE_ONLY,
+    "office.notifications_page": OFFICE_ONLY,
     # sign-in and the account pages
     "auth.login": EVERYONE,
     "auth.logout": STAFF,
