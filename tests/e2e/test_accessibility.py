@@ -227,6 +227,7 @@ def test_staff_pages_at_1366px_have_no_serious_wcag_violation(
             ("office-case", f"/workspace/cases/{case}"),
             ("office-surveys", "/office/surveys"),
             ("office-survey", f"/office/surveys/{world['campaign']}"),
+            ("office-notifications", "/office/notifications"),
         ],
         "admin1": [("users", "/staff/users"), ("staff-home", "/staff")],
     }
