@@ -17,7 +17,13 @@ from sqlalchemy.exc import IntegrityError
 from citizenvoice.domain.survey_comments import task_text
 from citizenvoice.domain.workdays import SHANGHAI
 from citizenvoice.extensions import db
-from citizenvoice.models import RectificationTask, SurveyCampaign, SurveyCommentTask, User
+from citizenvoice.models import (
+    Department,
+    RectificationTask,
+    SurveyCampaign,
+    SurveyCommentTask,
+    User,
+)
 from citizenvoice.models.base import utcnow
 from citizenvoice.services.audit import record
 from citizenvoice.services.departments import department_by_code
@@ -30,18 +36,24 @@ __all__ = ["TASK_DAYS", "comment_tasks", "open_comment_task"]
 TASK_DAYS = 30
 
 
-def comment_tasks(campaign_id: int) -> dict[tuple[int, str], int]:
-    """(department id, category) -> task id, for the groups that already have a task."""
+def comment_tasks(campaign_id: int) -> dict[tuple[str, str], int]:
+    """(department code, category) -> task id, for the groups that already have a task."""
     rows = db.session.execute(
-        select(
-            SurveyCommentTask.department_id, SurveyCommentTask.category, SurveyCommentTask.task_id
-        ).where(SurveyCommentTask.campaign_id == campaign_id)
+        select(Department.code, SurveyCommentTask.category, SurveyCommentTask.task_id)
+        .join(Department, Department.id == SurveyCommentTask.department_id)
+        .where(SurveyCommentTask.campaign_id == campaign_id)
     ).tuples()
-    return {(dept, category): task_id for dept, category, task_id in rows}
+    return {(code, category): task_id for code, category, task_id in rows}
 
 
 def _existing(campaign_id: int, department_id: int, category: str) -> RectificationTask | None:
-    task_id = comment_tasks(campaign_id).get((department_id, category))
+    task_id = db.session.scalar(
+        select(SurveyCommentTask.task_id).where(
+            SurveyCommentTask.campaign_id == campaign_id,
+            SurveyCommentTask.department_id == department_id,
+            SurveyCommentTask.category == category,
+        )
+    )
     return db.session.get(RectificationTask, task_id) if task_id is not None else None
 
 

@@ -25,7 +25,7 @@ from citizenvoice.domain.survey_comments import (
     negative_groups,
 )
 from citizenvoice.extensions import db
-from citizenvoice.models import SurveyAnswer, SurveyCampaign, SurveyCommentAnalysis
+from citizenvoice.models import Department, SurveyAnswer, SurveyCampaign, SurveyCommentAnalysis
 from citizenvoice.models.base import utcnow
 from citizenvoice.services.survey_results import DepartmentSurvey, campaign_results
 from nlp.normalize import normalize
@@ -155,12 +155,13 @@ def department_comment_groups(campaign_id: int, department_id: int) -> list[Comm
     return group_comments(row for _, row in _rows(campaign_id, department_id))
 
 
-def comment_groups(campaign_id: int) -> dict[int, list[CommentGroup]]:
-    """Department id -> its comment groups, for the office's campaign page."""
-    per_department: dict[int, list[CommentRow]] = {}
+def comment_groups(campaign_id: int) -> dict[str, list[CommentGroup]]:
+    """Department code -> its comment groups, for the office's campaign page."""
+    codes = dict(db.session.execute(select(Department.id, Department.code)).tuples().all())
+    per_department: dict[str, list[CommentRow]] = {}
     for department_id, row in _rows(campaign_id):
-        per_department.setdefault(department_id, []).append(row)
-    return {dept: group_comments(rows) for dept, rows in per_department.items()}
+        per_department.setdefault(codes[department_id], []).append(row)
+    return {code: group_comments(rows) for code, rows in per_department.items()}
 
 
 @dataclass(frozen=True)
