@@ -92,22 +92,12 @@ def open_comment_task(
         today=today,
         survey=True,
     )
-    try:
-        db.session.add(
-            SurveyCommentTask(
-                campaign_id=campaign.id,
-                department_id=department.id,
-                category=category,
-                task_id=task.id,
-            )
-        )
-        db.session.flush()
-    except IntegrityError:
+    if not _link(campaign.id, department.id, category, task.id):
         # Another request opened this group's task first: ours (task, audit) is rolled back.
         db.session.rollback()
         found = _existing(campaign.id, department.id, category)
         if found is None:
-            raise
+            raise RectificationError("请重试")
         return found, False
     record(
         office_user.username,
@@ -118,3 +108,20 @@ def open_comment_task(
     )
     db.session.commit()
     return task, True
+
+
+def _link(campaign_id: int, department_id: int, category: str, task_id: int) -> bool:
+    """Insert the group's link to its task; False if the group already has one (unique)."""
+    try:
+        db.session.add(
+            SurveyCommentTask(
+                campaign_id=campaign_id,
+                department_id=department_id,
+                category=category,
+                task_id=task_id,
+            )
+        )
+        db.session.flush()
+    except IntegrityError:
+        return False
+    return True

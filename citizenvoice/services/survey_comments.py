@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+import nlp  # nlp.normalize / nlp.redact: the functions (the names are modules too)
 from citizenvoice.domain.survey_comments import (
     CommentGroup,
     CommentRow,
@@ -28,10 +29,9 @@ from citizenvoice.extensions import db
 from citizenvoice.models import Department, SurveyAnswer, SurveyCampaign, SurveyCommentAnalysis
 from citizenvoice.models.base import utcnow
 from citizenvoice.services.survey_results import DepartmentSurvey, campaign_results
-from nlp.normalize import normalize
-from nlp.pipeline import Analysis as NlpAnalysis
-from nlp.pipeline import is_analyzable
-from nlp.redact import redact
+
+if TYPE_CHECKING:  # the web process never loads nlp's pipeline (and models) through here
+    from nlp import Analysis as NlpAnalysis
 
 __all__ = [
     "BATCH",
@@ -96,7 +96,9 @@ def analyse_comments(analyzer: CommentAnalyzer, campaign_id: int, batch: int = B
 def _analyse_rows(analyzer: CommentAnalyzer, rows: Sequence[Any]) -> list[dict[str, Any]]:
     """One stored row per answer: the analysable comments in one model pass, the rest bare."""
     texts = [str(comment) for _, _, comment in rows]
-    readable = [i for i, text in enumerate(texts) if is_analyzable("", normalize(text))]
+    # nlp.is_analyzable's rule (a letter or digit after normalising), without loading the
+    # pipeline here: analyze_batch refuses a batch holding a comment with nothing to read.
+    readable = [i for i, text in enumerate(texts) if any(c.isalnum() for c in nlp.normalize(text))]
     results = dict(
         zip(readable, analyzer.analyze_batch(("", texts[i]) for i in readable), strict=True)
     )
@@ -109,7 +111,7 @@ def _analyse_rows(analyzer: CommentAnalyzer, rows: Sequence[Any]) -> list[dict[s
                 "answer_id": answer_id,
                 "campaign_id": None,  # filled by _store
                 "department_id": department_id,
-                "text": result.text if result else redact(normalize(texts[index])).text,
+                "text": result.text if result else nlp.redact(nlp.normalize(texts[index])).text,
                 "category": result.category if result else None,
                 "sentiment": float(result.sentiment) if result else None,
                 "keywords": [w for w, _ in result.keywords[:KEYWORDS_KEPT]] if result else [],

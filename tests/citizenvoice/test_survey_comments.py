@@ -9,8 +9,8 @@ import http.client
 import logging
 import threading
 import urllib.parse
-from importlib.metadata import version
 from collections.abc import Iterator
+from importlib.metadata import version
 
 import pytest
 from factories import csrf_token, login, make_user
@@ -128,9 +128,7 @@ def test_a_nul_in_a_comment_never_reaches_the_analysis(comments_app: Flask) -> N
         (code,) = issue_invitations(campaign, "residents", 1)
         db.session.commit()
     answers = [{"department": "cgzf", "rating": "basic", "comment": "垃圾\x00清运"}]
-    response = comments_app.test_client().post(
-        f"/api/v1/surveys/{code}", json={"answers": answers}
-    )
+    response = comments_app.test_client().post(f"/api/v1/surveys/{code}", json={"answers": answers})
     assert response.status_code in (201, 400)
     assert _analyse(comments_app) == (1 if response.status_code == 201 else 0)
     with comments_app.app_context():
