@@ -305,3 +305,28 @@ def test_simultaneous_clicks_open_exactly_one_task(seeded: Flask) -> None:
     assert opened == 1
     verified = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert verified.exit_code == 0 and "intact" in verified.output, verified.output
+
+
+def test_the_office_button_queues_one_job_that_analyses_once(comments_app: Flask) -> None:
+    """The button queues the campaign's job (derived id: a second click adds none)."""
+    from rq import Queue
+    from rq.job import Job
+
+    from citizenvoice.jobs.queues import BATCH
+    from citizenvoice.jobs.survey_comments import analyse_survey_comments_job, comments_job_id
+
+    _answer(comments_app, HOSTILE[:3])
+    campaign_id = comments_app.config["TEST_CAMPAIGN"]
+    office = login(comments_app, "office1")
+    token = csrf_token(office.get(f"/office/surveys/{campaign_id}").get_data(as_text=True))
+    for _ in range(2):
+        response = office.post(
+            f"/office/surveys/{campaign_id}/analyse-comments", data={"csrf_token": token}
+        )
+        assert response.status_code == 302
+    connection = comments_app.extensions["citizenvoice.redis"]
+    assert Job.fetch(comments_job_id(campaign_id), connection=connection) is not None
+    assert Queue(BATCH.queue, connection=connection).count == 1
+    with comments_app.app_context():
+        assert analyse_survey_comments_job(campaign_id) == {"analysed": 3}
+        assert analyse_survey_comments_job(campaign_id) == {"analysed": 0}
