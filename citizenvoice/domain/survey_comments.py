@@ -74,14 +74,14 @@ def group_comments(rows: Iterable[CommentRow]) -> list[CommentGroup]:
     groups = []
     for category, members in by_category.items():
         sentiments = [m.sentiment for m in members if m.sentiment is not None]
-        words = Counter(word for m in members for word in dict.fromkeys(m.keywords))
+        keywords = [m.keywords for m in members]
         ranked = sorted(members, key=lambda m: 1.0 if m.sentiment is None else m.sentiment)
         groups.append(
             CommentGroup(
                 category=category,
                 count=len(members),
                 sentiment=sum(sentiments) / len(sentiments) if sentiments else None,
-                keywords=tuple(w for w, _ in _ranked_words(words, TOP_KEYWORDS)),
+                keywords=tuple(w for w, _ in _ranked_words(keywords, TOP_KEYWORDS)),
                 samples=tuple(m.text for m in ranked[:SAMPLES]),
             )
         )
@@ -89,9 +89,28 @@ def group_comments(rows: Iterable[CommentRow]) -> list[CommentGroup]:
     return groups
 
 
-def _ranked_words(words: Counter[str], limit: int) -> list[tuple[str, int]]:
-    """The most frequent words; ties in word order, so pages and tests are stable."""
-    return sorted(words.items(), key=lambda item: (-item[1], item[0]))[:limit]
+def _word_counts(
+    keyword_lists: Iterable[Sequence[str]],
+) -> tuple[Counter[str], dict[str, float]]:
+    """(comments holding each word, the word's rank weight: sum of 1/(1+position) in them).
+
+    A word repeated in one comment counts once. The weight breaks ties in favour of the words
+    nlp ranked first in their comments, so a stray token does not win a tie by its spelling.
+    """
+    counts: Counter[str] = Counter()
+    weights: dict[str, float] = {}
+    for keywords in keyword_lists:
+        for position, word in enumerate(dict.fromkeys(keywords)):
+            counts[word] += 1
+            weights[word] = weights.get(word, 0.0) + 1 / (1 + position)
+    return counts, weights
+
+
+def _ranked_words(keyword_lists: Iterable[Sequence[str]], limit: int) -> list[tuple[str, int]]:
+    """The words in most comments; ties by rank weight, then word order (stable pages)."""
+    counts, weights = _word_counts(keyword_lists)
+    order = sorted(counts, key=lambda word: (-counts[word], -weights[word], word))
+    return [(word, counts[word]) for word in order[:limit]]
 
 
 def negative_groups(groups: Sequence[CommentGroup], limit: int = 3) -> list[CommentGroup]:
@@ -119,8 +138,7 @@ def lagging_groups(
 
 def hot_words(keyword_lists: Iterable[Sequence[str]], limit: int = 10) -> list[tuple[str, int]]:
     """The words in most comments (十大热词): (word, number of comments holding it)."""
-    words = Counter(word for keywords in keyword_lists for word in dict.fromkeys(keywords))
-    return _ranked_words(words, limit)
+    return _ranked_words(keyword_lists, limit)
 
 
 def category_shares(categories: Iterable[str | None]) -> list[tuple[str, int, float]]:

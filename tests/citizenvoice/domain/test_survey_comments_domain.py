@@ -74,3 +74,8 @@ def test_task_text_is_bounded_and_holds_the_summary() -> None:
     title, target = task_text("城管局" * 100, "2026 年社会评价", group)
     assert len(title) <= 200 and len(target) <= 2000
     assert "12 条" in target and "垃圾、臭味" in target
+
+
+def test_ties_go_to_the_words_nlp_ranked_first_not_to_their_spelling() -> None:
+    words = hot_words([["垃圾", "A0"], ["噪音", "A1"]], limit=2)
+    assert [word for word, _ in words] == ["噪音", "垃圾"]
