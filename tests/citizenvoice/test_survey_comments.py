@@ -29,7 +29,7 @@ from citizenvoice.models import (
     SurveyCommentAnalysis,
     SurveyCommentTask,
 )
-from citizenvoice.services.appraisal import current_month_code, period_by_code
+from citizenvoice.services.appraisal import compute, current_month_code, period_by_code
 from citizenvoice.services.survey import create_campaign, issue_invitations
 
 PHONE = "13812345678"
@@ -155,7 +155,16 @@ def test_pages_show_groups_redacted_and_only_to_their_department(comments_app: F
         assert "<script>" not in body
     report = office.get(f"/office/surveys/{campaign_id}/report").get_data(as_text=True)
     assert "垃圾" in report and "各部门满意度" in report
-    assert office.get(f"/office/surveys/{campaign_id}/departments/nope").status_code == 404
+    for hostile in ("nope", "cgzf%0D%0AX", "x" * 5000, "%00", "=1+1"):
+        path = f"/office/surveys/{campaign_id}/departments/{hostile}"
+        assert office.get(path).status_code == 404, hostile
+    with comments_app.app_context():  # the appraisal's explanation links to the survey's
+        month = current_month_code()
+        assert month is not None
+        compute(period_by_code(month), "office1")
+        db.session.commit()
+    period_page = office.get(f"/office/periods/{month}?department=cgzf").get_data(as_text=True)
+    assert f"/office/surveys/{campaign_id}/departments/cgzf" in period_page
     assert office.get("/office/surveys/999999/report").status_code == 404
     own = login(comments_app, "cgzf_staff").get("/workspace/survey").get_data(as_text=True)
     assert "意见分组" in own and "臭气熏天" in own and PHONE not in own
