@@ -109,6 +109,10 @@ def test_the_cli_analyses_each_comment_once_and_redacts(
         db.session.commit()
     assert _analyse(comments_app) == len(HOSTILE) + 1
     assert _analyse(comments_app) == 0
+    unknown = comments_app.test_cli_runner().invoke(
+        args=["survey", "analyse-comments", "--campaign", "999999"]
+    )
+    assert unknown.exit_code != 0 and "问卷不存在" in unknown.output
     with comments_app.app_context():
         rows = list(db.session.scalars(select(SurveyCommentAnalysis)))
         assert len(rows) == len(HOSTILE) + 1
@@ -339,3 +343,42 @@ def test_the_office_button_queues_one_job_that_analyses_once(comments_app: Flask
     with comments_app.app_context():
         assert analyse_survey_comments_job(campaign_id) == {"analysed": 3}
         assert analyse_survey_comments_job(campaign_id) == {"analysed": 0}
+
+
+def test_the_button_analyses_in_process_in_the_embedded_default(tmp_path) -> None:
+    """SQLite, no Redis: the button runs the analysis on the web process's runner thread."""
+    from flask_migrate import upgrade
+
+    from citizenvoice import create_app
+    from config import DevelopmentConfig
+
+    config = DevelopmentConfig({"DATABASE_URL": f"sqlite:///{tmp_path / 'embedded.sqlite3'}"})
+    config.DATA_DIR = None
+    app = create_app(config)
+    with app.app_context():
+        upgrade()
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed", "--messages", "0"]).exit_code == 0
+    args = ["users", "create", "--username", "office1", "--password", "correct-horse-battery"]
+    assert runner.invoke(args=[*args, "--role", "office"]).exit_code == 0
+    with app.app_context():
+        month = current_month_code()
+        assert month is not None
+        app.config["TEST_CAMPAIGN"] = create_campaign(period_by_code(month), "beijing").id
+        db.session.commit()
+    _answer(app, HOSTILE[:2])
+    campaign_id = app.config["TEST_CAMPAIGN"]
+    office = login(app, "office1", "correct-horse-battery")
+    token = csrf_token(office.get(f"/office/surveys/{campaign_id}").get_data(as_text=True))
+    response = office.post(
+        f"/office/surveys/{campaign_id}/analyse-comments", data={"csrf_token": token}
+    )
+    assert response.status_code == 302
+    app.extensions["citizenvoice.runner"].shutdown()  # wait for the background analysis
+    with app.app_context():
+        analysed = db.session.scalar(
+            select(func.count())
+            .select_from(SurveyCommentAnalysis)
+            .where(SurveyCommentAnalysis.campaign_id == campaign_id)
+        )
+    assert analysed == 2
