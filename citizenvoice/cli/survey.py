@@ -14,6 +14,7 @@ from citizenvoice.extensions import db
 from citizenvoice.models import SurveyCampaign
 from citizenvoice.services.appraisal import AppraisalError, period_by_code
 from citizenvoice.services.survey import SurveyError, create_campaign, issue_invitations
+from citizenvoice.services.survey_comments import analyse_comments
 
 __all__ = ["survey_group"]
 
@@ -67,3 +68,16 @@ def survey_invite_command(campaign_id: int, group_code: str, count: int, out: Pa
             writer.writerow([code, f"{base}/survey/{code}"])
     db.session.commit()
     click.echo(f"{count} invitations for {group_code} written to {out}")
+
+
+@survey_group.command("analyse-comments")
+@click.option("--campaign", "campaign_id", required=True, type=int)
+@with_appcontext
+def survey_analyse_comments_command(campaign_id: int) -> None:
+    """Run the campaign's not yet analysed comments through nlp; prints how many (last word)."""
+    from citizenvoice.jobs.base import get_analyzer  # loads the models only for this command
+
+    if db.session.get(SurveyCampaign, campaign_id) is None:
+        raise click.ClickException(f"问卷不存在：{campaign_id}")
+    done = analyse_comments(get_analyzer(), campaign_id)
+    click.echo(f"comments analysed for campaign {campaign_id}: {done}")

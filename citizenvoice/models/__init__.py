@@ -16,6 +16,7 @@ from citizenvoice.models.open311 import Open311ApiKey, PublicNumberCounter
 from citizenvoice.models.outbox import OutboxMessage, OutboxStatus
 from citizenvoice.models.submission import StatusEvent, Submission
 from citizenvoice.models.survey import SurveyAnswer, SurveyCampaign, SurveyGroup, SurveyInvitation
+from citizenvoice.models.survey_comments import SurveyCommentAnalysis, SurveyCommentTask
 from citizenvoice.models.topics import TopicSnapshot
 from citizenvoice.models.user import User
 
@@ -44,6 +45,8 @@ __all__ = [
     "Submission",
     "SurveyAnswer",
     "SurveyCampaign",
+    "SurveyCommentAnalysis",
+    "SurveyCommentTask",
     "SurveyGroup",
     "SurveyInvitation",
     "TopicSnapshot",

@@ -19,7 +19,7 @@ from citizenvoice.charts import bar_chart, line_chart
 from citizenvoice.domain.periods import PeriodStatus
 from citizenvoice.domain.scoring.settings import Indicator
 from citizenvoice.extensions import db
-from citizenvoice.models import Period, RatingReview
+from citizenvoice.models import Period, RatingReview, SurveyCampaign
 from citizenvoice.services.appraisal import (
     PRESETS,
     AppraisalError,
@@ -116,6 +116,9 @@ def period_page(code: str) -> str:
         focus=focus_row,
         indicator_chart=indicator_chart,
         explanation=explanation,
+        survey_campaigns=db.session.scalars(
+            select(SurveyCampaign).where(SurveyCampaign.period_id == period.id)
+        ).all(),
         trend_chart=trend,
         settings=settings,
         raw_settings=period.settings,

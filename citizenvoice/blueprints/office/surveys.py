@@ -21,6 +21,8 @@ from citizenvoice.extensions import db
 from citizenvoice.models import Period, SurveyCampaign
 from citizenvoice.services.audit import record
 from citizenvoice.services.survey import SurveyError, issue_invitations
+from citizenvoice.services.survey_comment_tasks import comment_tasks
+from citizenvoice.services.survey_comments import comment_groups, pending_comments
 from citizenvoice.services.survey_results import campaign_results, invitation_counts
 
 __all__: list[str] = []  # routes only: they register on office_blueprint
@@ -40,7 +42,8 @@ def surveys() -> Any:
     )
 
 
-def _campaign(campaign_id: int) -> SurveyCampaign:
+def campaign_or_404(campaign_id: int) -> SurveyCampaign:
+    """The campaign, or 404."""
     campaign = db.session.get(SurveyCampaign, campaign_id)
     if campaign is None:
         abort(404)
@@ -51,13 +54,16 @@ def _campaign(campaign_id: int) -> SurveyCampaign:
 @role_required(*OFFICE_ROLES)
 def survey_page(campaign_id: int) -> Any:
     """A campaign: groups (weight, minimum n, scope, invitations) and results per department."""
-    campaign = _campaign(campaign_id)
+    campaign = campaign_or_404(campaign_id)
     return render_template(
         "office/survey.html",
         campaign=campaign,
         period=db.session.get(Period, campaign.period_id),
         invitations=invitation_counts(campaign),
         results=campaign_results(campaign),
+        comment_groups=comment_groups(campaign.id),
+        comment_tasks=comment_tasks(campaign.id),
+        pending=pending_comments(campaign.id),
         labels=STATUS_LABELS,
         form=ActionForm(),
         max_download=MAX_DOWNLOAD,
@@ -68,7 +74,7 @@ def survey_page(campaign_id: int) -> Any:
 @role_required(*OFFICE_ROLES)
 def survey_invitations(campaign_id: int) -> Any:
     """Make N codes for a group and download them as CSV (``code,url``); audited (no codes)."""
-    campaign = _campaign(campaign_id)
+    campaign = campaign_or_404(campaign_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     group = request.form.get("group", "")

@@ -17,7 +17,7 @@ from citizenvoice.extensions import db
 from citizenvoice.models import RectificationTask
 from citizenvoice.services.portal.cache import cached
 from citizenvoice.services.rectification import (
-    SOURCE_KINDS,
+    SOURCE_LABELS,
     STATUS_LABELS,
     Milestone,
     before_after,
@@ -57,7 +57,7 @@ def _public(task: RectificationTask) -> PublicTask:
         id=task.id,
         title=task.title,
         target=task.target,
-        source=f"{SOURCE_KINDS.get(task.source_kind, task.source_kind)}：{task.source_value}",
+        source=f"{SOURCE_LABELS.get(task.source_kind, task.source_kind)}：{task.source_value}",
         department_code=task.department.code,
         department=task.department.name,
         opened_on=task.created_at.date(),

@@ -34,7 +34,9 @@ from citizenvoice.services.rectification.milestones import (
 from citizenvoice.services.rectification.sheet import ImportResult, export_sheet, import_sheet
 from citizenvoice.services.rectification.tasks import (
     SOURCE_KINDS,
+    SOURCE_LABELS,
     STATUS_LABELS,
+    SURVEY_SOURCE,
     ProgressEntry,
     RectificationError,
     TaskNotVisible,
@@ -53,7 +55,9 @@ __all__ = [
     "DEFAULT_WINDOW",
     "MAX_WINDOW",
     "SOURCE_KINDS",
+    "SOURCE_LABELS",
     "STATUS_LABELS",
+    "SURVEY_SOURCE",
     "BeforeAfter",
     "ImportResult",
     "Milestone",

@@ -28,7 +28,9 @@ from citizenvoice.services.departments import department_by_code
 
 __all__ = [
     "SOURCE_KINDS",
+    "SOURCE_LABELS",
     "STATUS_LABELS",
+    "SURVEY_SOURCE",
     "ProgressEntry",
     "RectificationError",
     "TaskNotVisible",
@@ -47,6 +49,11 @@ __all__ = [
 log = logging.getLogger("citizenvoice.access")
 
 SOURCE_KINDS = {"duplicate_group": "重复诉求组", "keyword": "关键词"}
+# A task opened from a group of survey comments (services.survey_comment_tasks): its value is
+# the group's nlp category. Not offered on the office's form: only that service opens one,
+# once per comment group.
+SURVEY_SOURCE = "survey_comments"
+SOURCE_LABELS = {**SOURCE_KINDS, SURVEY_SOURCE: "问卷意见"}
 STATUS_LABELS = {"open": "整改中", "reported": "已报告进展", "closed": "已办结"}
 # Lengths follow the columns (title 200, source_value 100, duplicate_group 40) and keep a
 # progress report or a note readable on one screen.
@@ -82,6 +89,8 @@ def source_condition(kind: str, value: str) -> Any:
     """
     if kind == "duplicate_group":
         return Analysis.duplicate_group == value
+    if kind == SURVEY_SOURCE:  # the comment group's category: cases of the same topic
+        return Analysis.category == value
     token = Analysis.search_tokens.contains(f" {value} ", autoescape=True)
     if db.engine.dialect.name == "postgresql":
         keyword = cast(Analysis.keywords, JSONB).contains([value])
@@ -131,8 +140,13 @@ def _text_errors(title: str, target: str) -> list[str]:
     return errors
 
 
-def _source_error(kind: str, value: str) -> str | None:
-    """What is wrong with a task's source, if anything; it must match at least one case."""
+def _source_error(kind: str, value: str, survey: bool = False) -> str | None:
+    """What is wrong with a task's source, if anything; it must match at least one case.
+
+    A survey comment group (``survey``) needs no case: its comments are the evidence.
+    """
+    if survey and kind == SURVEY_SOURCE:
+        return None if 0 < len(value) <= MAX_KEYWORD else "问卷意见分类不正确"
     if kind not in SOURCE_KINDS:
         return "请选择整改来源：重复诉求组或关键词"
     if not value:
@@ -160,6 +174,7 @@ def open_task(
     deadline: date | None,
     *,
     today: date | None = None,
+    survey: bool = False,
 ) -> RectificationTask:
     """Open a task for a department; every invalid field is reported (in Chinese). Audited.
 
@@ -177,7 +192,7 @@ def open_task(
         errors.append("请填写有效的整改期限")
     elif deadline < today:
         errors.append("整改期限不能早于今天")
-    source_error = _source_error(source_kind, source_value)
+    source_error = _source_error(source_kind, source_value, survey)
     if source_error is not None:
         errors.append(source_error)
     if errors:

@@ -99,6 +99,12 @@ RULES: dict[str, frozenset[str]] = {
     "office.survey_page": OFFICE_ONLY,
     "office.survey_invitations": OFFICE_ONLY,
     "office.notifications_page": OFFICE_ONLY,
+    # Survey comments: the world's campaign has a comment for department A and one for B (with
+    # their markers); only the office and the department's own staff may read them.
+    "office.survey_department": OFFICE_ONLY,  # department A's explanation page
+    "office.survey_report": OFFICE_ONLY,
+    "office.survey_comment_task": OFFICE_ONLY,
+    "office.survey_analyse_comments": OFFICE_ONLY,
     # sign-in and the account pages
     "auth.login": EVERYONE,
     "auth.logout": STAFF,
@@ -286,6 +292,29 @@ def _open_values(app: Flask, a_case: int) -> dict[str, str]:
     }
 
 
+def _survey_comments(analyzer, campaign_id: int) -> None:
+    """A rater's comment on department A and one on B, analysed (inside the app context)."""
+    from citizenvoice.models import Department, SurveyAnswer, SurveyCampaign
+    from citizenvoice.services.survey_comments import analyse_comments
+
+    campaign = db.session.get(SurveyCampaign, campaign_id)
+    group = campaign.groups[0].id
+    for code, marker in (("cgzf", A_MARKERS[0]), ("zjj", B_MARKERS[0])):
+        department = db.session.scalar(select(Department.id).where(Department.code == code))
+        comment = f"{marker}附近垃圾清运不及时，环境很差"
+        db.session.add(
+            SurveyAnswer(
+                campaign_id=campaign_id,
+                group_id=group,
+                department_id=department,
+                rating="dissatisfied",
+                comment=comment,
+            )
+        )
+    db.session.commit()
+    analyse_comments(analyzer, campaign_id)
+
+
 def _build_world(app: Flask, analyzer) -> World:
     from citizenvoice.services.analysis import analyse_submission
     from citizenvoice.services.appraisal import compute, ensure_periods, period_by_code, publish
@@ -325,6 +354,7 @@ def _build_world(app: Flask, analyzer) -> World:
         task_id = task.id
         campaign_id = create_campaign(period_by_code(period), "beijing").id
         db.session.commit()
+        _survey_comments(analyzer, campaign_id)
         secret = app.config["SECRET_KEY"]
         link_tokens = {
             "public.follow_up_link": sign_token(
@@ -354,6 +384,7 @@ def _build_world(app: Flask, analyzer) -> World:
         "submission_id": str(a_case),
         "task_id": str(task_id),
         "campaign_id": str(campaign_id),
+        "department": "cgzf",
         "period": period,
         "kind": "complaint",
         "action": "compute",
