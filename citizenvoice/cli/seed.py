@@ -18,7 +18,15 @@ from citizenvoice.domain.feedback import Channel, FeedbackValidationError
 from citizenvoice.domain.workdays import SHANGHAI
 from citizenvoice.extensions import db
 from citizenvoice.jobs import relay_outbox
-from citizenvoice.models import CategoryRoute, Department, ReplyTemplate, Submission, User
+from citizenvoice.jobs.base import get_analyzer
+from citizenvoice.models import (
+    CategoryRoute,
+    Department,
+    ReplyTemplate,
+    Submission,
+    SurveyCampaign,
+    User,
+)
 from citizenvoice.models.base import utcnow
 from citizenvoice.seed_data import DEMO_DEPARTMENTS, REPLY_TEMPLATES, SAMPLE_MESSAGES
 from citizenvoice.services.appraisal import ensure_periods
@@ -31,6 +39,7 @@ from citizenvoice.services.demo_history import (
 from citizenvoice.services.demo_public import demo_public_fields
 from citizenvoice.services.feedback import file_feedback
 from citizenvoice.services.opendata import build as build_open_data
+from citizenvoice.services.survey_comments import analyse_comments
 
 __all__ = ["seed_command", "seed_demo_data"]
 
@@ -70,6 +79,7 @@ def seed_command(messages: int | None) -> None:
                 "run `flask --app wsgi outbox relay` and a worker"
             )
         published = publish_demo_periods()
+        _analyse_demo_survey_comments()
         office = _demo_accounts()
         tasks = open_demo_rectification(office) if office is not None else 0
         db.session.commit()
@@ -82,6 +92,15 @@ def seed_command(messages: int | None) -> None:
             current_app.config["OPEN_DATA_DIR"], utcnow().astimezone(SHANGHAI).date()
         )
         click.echo(f"built the open-data files in {built.folder}")
+
+
+def _analyse_demo_survey_comments() -> None:
+    """Where analysis runs here, the demo campaign's comments too, so its groups show."""
+    if not current_app.config.get("ANALYSIS_IN_PROCESS"):
+        return
+    campaigns = db.session.scalars(select(SurveyCampaign.id).order_by(SurveyCampaign.id)).all()
+    done = sum(analyse_comments(get_analyzer(), campaign_id) for campaign_id in campaigns)
+    click.echo(f"analysed {done} comments of the demo survey")
 
 
 def _demo_accounts() -> User | None:

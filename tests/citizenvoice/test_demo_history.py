@@ -23,6 +23,8 @@ from citizenvoice.models import (
     RectificationTask,
     StatusEvent,
     Submission,
+    SurveyAnswer,
+    SurveyCommentAnalysis,
     User,
 )
 from citizenvoice.models.base import as_utc
@@ -81,6 +83,13 @@ def test_seed_builds_six_months_of_ranked_history_on_the_embedded_default(tmp_pa
             for row in result_rows(published[0])
             for i in row["citizen"]["indicators"]
         )
+        # Its comments are analysed in the embedded default, so the office sees their groups.
+        assert "comments of the demo survey" in result.output
+        comments = db.session.scalar(
+            select(func.count()).select_from(SurveyAnswer).where(SurveyAnswer.comment.is_not(None))
+        )
+        analysed = db.session.scalar(select(func.count()).select_from(SurveyCommentAnalysis))
+        assert comments and analysed == comments
 
         events = db.session.execute(
             select(StatusEvent.action, func.count()).group_by(StatusEvent.action)
