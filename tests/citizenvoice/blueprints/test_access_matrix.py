@@ -98,6 +98,11 @@ RULES: dict[str, frozenset[str]] = {
     "workspace.survey_results": STAFF,
     "office.survey_page": OFFICE_ONLY,
     "office.survey_invitations": OFFICE_ONLY,
+    "office.survey_create": OFFICE_ONLY,
+    "office.survey_settings": OFFICE_ONLY,
+    "office.survey_group_update": OFFICE_ONLY,
+    "office.survey_status": OFFICE_ONLY,
+    "office.survey_invitation_sheet": OFFICE_ONLY,
     # sign-in and the account pages
     "auth.login": EVERYONE,
     "auth.logout": STAFF,
@@ -322,7 +327,8 @@ def _build_world(app: Flask, analyzer) -> World:
             date.today() + timedelta(30),
         )
         task_id = task.id
-        campaign_id = create_campaign(period_by_code(period), "beijing").id
+        campaign = create_campaign(period_by_code(period), "beijing")
+        campaign_id, group_id = campaign.id, campaign.groups[0].id
         db.session.commit()
         secret = app.config["SECRET_KEY"]
         link_tokens = {
@@ -353,6 +359,7 @@ def _build_world(app: Flask, analyzer) -> World:
         "submission_id": str(a_case),
         "task_id": str(task_id),
         "campaign_id": str(campaign_id),
+        "group_id": str(group_id),
         "period": period,
         "kind": "complaint",
         "action": "compute",
