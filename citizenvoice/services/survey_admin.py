@@ -25,6 +25,7 @@ from citizenvoice.services.survey import SurveyError, create_campaign
 __all__ = [
     "FROZEN_MESSAGE",
     "active_department_codes",
+    "begin_write",
     "close_campaign",
     "create_draft",
     "edit_campaign",
@@ -62,7 +63,7 @@ def create_draft(period_code: object, preset: object, actor: str) -> SurveyCampa
     return campaign
 
 
-def _begin_write() -> None:
+def begin_write() -> None:
     """On SQLite, take the write lock now (waiting on the busy timeout) if none is held.
 
     A deferred transaction's UPDATE could otherwise fail at once on a racing writer.
@@ -76,7 +77,7 @@ def _begin_write() -> None:
 
 def _lock_draft(campaign: SurveyCampaign) -> None:
     """Lock the campaign's row while it is a draft, or refuse with 409 (see module docstring)."""
-    _begin_write()
+    begin_write()
     changed = db.session.execute(
         update(SurveyCampaign)
         .where(SurveyCampaign.id == campaign.id, SurveyCampaign.status == "draft")
@@ -150,7 +151,7 @@ def _transition(campaign: SurveyCampaign, action: str, actor: str, today: date) 
     before, after = _TRANSITIONS[action]
     if action == "open" and not today < campaign.ends_on:
         raise SurveyError(409, "问卷结束日期已过，请先修改日期再开始")
-    _begin_write()
+    begin_write()
     changed = db.session.execute(
         update(SurveyCampaign)
         .where(SurveyCampaign.id == campaign.id, SurveyCampaign.status == before)

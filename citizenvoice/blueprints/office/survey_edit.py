@@ -38,6 +38,7 @@ from citizenvoice.services.survey_admin import (
     edit_group,
     open_campaign,
 )
+from citizenvoice.services.survey_review import decide_hold, hold_batch
 
 __all__: list[str] = []  # routes only: they register on office_blueprint
 
@@ -160,3 +161,41 @@ def survey_invitation_sheet(campaign_id: int) -> Any:
     return render_template(
         "office/survey_sheet.html", campaign=campaign, group=group, cards=cards, base=base
     )
+
+
+@office_blueprint.post("/surveys/<int:campaign_id>/holds")
+@role_required(*OFFICE_ROLES)
+def survey_hold(campaign_id: int) -> Any:
+    """Hold a flagged batch (a group's answers for a department or an hour) for review."""
+    campaign = campaign_or_404(campaign_id)
+    _csrf_or_400()
+    form = request.form
+    try:
+        hold_batch(
+            campaign,
+            form.get("group"),
+            form.get("department"),
+            form.get("hour"),
+            current_user.username,
+        )
+    except SurveyError as exc:
+        return _refused(campaign, exc)
+    db.session.commit()
+    flash("这批答卷已暂停计入，请复核后排除（须填写理由）或恢复", "success")
+    return redirect(url_for("office.survey_page", campaign_id=campaign.id), 303)
+
+
+@office_blueprint.post("/surveys/<int:campaign_id>/holds/<int:hold_id>")
+@role_required(*OFFICE_ROLES)
+def survey_hold_decide(campaign_id: int, hold_id: int) -> Any:
+    """Exclude a held batch (reason required) or release it back into the figures."""
+    campaign = campaign_or_404(campaign_id)
+    _csrf_or_400()
+    action = request.form.get("action")
+    try:
+        decide_hold(campaign, hold_id, action, request.form.get("reason"), current_user.username)
+    except SurveyError as exc:
+        return _refused(campaign, exc)
+    db.session.commit()
+    flash("已排除这批答卷" if action == "exclude" else "这批答卷已恢复计入", "success")
+    return redirect(url_for("office.survey_page", campaign_id=campaign.id), 303)

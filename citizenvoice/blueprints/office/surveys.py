@@ -24,7 +24,12 @@ from citizenvoice.models import Period, SurveyCampaign
 from citizenvoice.services.audit import record
 from citizenvoice.services.departments import active_departments
 from citizenvoice.services.survey import SurveyError, issue_invitations
-from citizenvoice.services.survey_results import campaign_results, invitation_counts
+from citizenvoice.services.survey_results import (
+    campaign_flags,
+    campaign_results,
+    invitation_counts,
+)
+from citizenvoice.services.survey_review import holds_of
 
 __all__: list[str] = []  # routes only: they register on office_blueprint
 
@@ -67,6 +72,8 @@ def render_campaign(
         period=db.session.get(Period, campaign.period_id),
         invitations=invitation_counts(campaign),
         results=campaign_results(campaign),
+        flags=campaign_flags(campaign),
+        holds=holds_of(campaign),
         labels=STATUS_LABELS,
         form=ActionForm(),
         max_download=MAX_DOWNLOAD,

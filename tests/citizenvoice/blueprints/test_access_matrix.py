@@ -103,6 +103,8 @@ RULES: dict[str, frozenset[str]] = {
     "office.survey_group_update": OFFICE_ONLY,
     "office.survey_status": OFFICE_ONLY,
     "office.survey_invitation_sheet": OFFICE_ONLY,
+    "office.survey_hold": OFFICE_ONLY,
+    "office.survey_hold_decide": OFFICE_ONLY,
     # sign-in and the account pages
     "auth.login": EVERYONE,
     "auth.logout": STAFF,
@@ -295,6 +297,7 @@ def _build_world(app: Flask, analyzer) -> World:
     from citizenvoice.services.appraisal import compute, ensure_periods, period_by_code, publish
     from citizenvoice.services.rectification import open_task
     from citizenvoice.services.survey import create_campaign
+    from citizenvoice.services.survey_review import hold_batch
 
     for actor, (role, department) in ROLES.items():
         make_user(app, role.value, department, actor)
@@ -329,6 +332,7 @@ def _build_world(app: Flask, analyzer) -> World:
         task_id = task.id
         campaign = create_campaign(period_by_code(period), "beijing")
         campaign_id, group_id = campaign.id, campaign.groups[0].id
+        hold_id = hold_batch(campaign, "residents", "cgzf", None, OFFICE).id
         db.session.commit()
         secret = app.config["SECRET_KEY"]
         link_tokens = {
@@ -360,6 +364,7 @@ def _build_world(app: Flask, analyzer) -> World:
         "task_id": str(task_id),
         "campaign_id": str(campaign_id),
         "group_id": str(group_id),
+        "hold_id": str(hold_id),
         "period": period,
         "kind": "complaint",
         "action": "compute",
