@@ -62,6 +62,8 @@ def _hour_window(label: object) -> tuple[datetime, datetime]:
 def _scope(
     campaign: SurveyCampaign, group_code: object, department_code: object, hour: object
 ) -> tuple[SurveyGroup, Department | None, tuple[datetime, datetime] | None]:
+    if not isinstance(group_code, str) or not group_code:
+        raise SurveyError(400, "请选择评价群体", {"group": "须选择评价群体"})
     group = next((g for g in campaign.groups if g.code == group_code), None)
     if group is None:
         raise SurveyError(404, "该问卷没有此评价群体")
