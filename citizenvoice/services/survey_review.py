@@ -14,9 +14,17 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 
+from citizenvoice.domain.periods import PeriodStatus
 from citizenvoice.domain.workdays import SHANGHAI
 from citizenvoice.extensions import db
-from citizenvoice.models import Department, SurveyAnswer, SurveyCampaign, SurveyGroup, SurveyHold
+from citizenvoice.models import (
+    Department,
+    Period,
+    SurveyAnswer,
+    SurveyCampaign,
+    SurveyGroup,
+    SurveyHold,
+)
 from citizenvoice.models.base import utcnow
 from citizenvoice.services.audit import record
 from citizenvoice.services.survey import SurveyError
@@ -46,6 +54,13 @@ def counted() -> ColumnElement[bool]:
             ),
         )
     )
+
+
+def _not_published(campaign: SurveyCampaign) -> None:
+    """A published period's scores are final: what they counted may no longer change."""
+    period = db.session.get(Period, campaign.period_id)
+    if period is not None and period.status == PeriodStatus.PUBLISHED.value:
+        raise SurveyError(409, "考核周期已发布，不能再更改计入的答卷")
 
 
 def _hour_window(label: object) -> tuple[datetime, datetime]:
@@ -85,6 +100,7 @@ def hold_batch(
 ) -> SurveyHold:
     """Hold a group's answers for a department and/or an hour; 409 if that batch is held already."""
     group, department, window = _scope(campaign, group_code, department_code, hour)
+    _not_published(campaign)
     starts_at, ends_at = window or (None, None)
     # Serialise holds of one campaign, so two racing requests cannot both hold one batch.
     begin_write()
@@ -154,6 +170,7 @@ def decide_hold(
     hold = db.session.get(SurveyHold, hold_id)
     if hold is None or hold.campaign_id != campaign.id:
         raise SurveyError(404, "复核记录不存在")
+    _not_published(campaign)
     if action == "exclude":
         text: str | None = _reason(reason)
         before: tuple[str, ...] = ("held",)

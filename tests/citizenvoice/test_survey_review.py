@@ -126,6 +126,13 @@ def test_outlier_is_held_excluded_with_a_reason_and_released(office) -> None:
     assert [a for a, _ in actions] == ["survey_hold", "survey_exclude", "survey_release"]
     assert actions[0][1]["answers"] == 40 and actions[1][1]["reason"] == reason
     assert _post(client, f"{base}/holds/999999", {"action": "release"})[0] == 404
+    with app.app_context():
+        period = period_by_code(current_month_code() or "")
+        period.status = "published"  # what publish() sets; its scores are final
+        db.session.commit()
+    status, page = _post(client, decide, {"action": "exclude", "reason": reason})
+    assert status == 409 and "已发布" in page
+    assert _post(client, f"{base}/holds", hold)[0] == 409
 
 
 def test_a_burst_hour_is_held_alone(office) -> None:
