@@ -54,6 +54,8 @@ def create_draft(period_code: object, preset: object, actor: str) -> SurveyCampa
         period = db.session.scalar(select(Period).where(Period.code == period_code))
     if period is None:
         fields["period"] = "请选择考核周期"
+    elif period.status == "published":
+        fields["period"] = "该考核周期已发布，请选择其他周期"
     if preset not in ("hangzhou", "beijing"):
         fields["preset"] = "请选择预设：杭州（九类群体）或北京（市民）"
     if fields or period is None:

@@ -160,7 +160,7 @@ def test_sheet_prints_one_qr_code_per_new_invitation(office) -> None:
     reader = app.test_client()
     code = normalise_code(codes[0])
     assert reader.get(f"/api/v1/surveys/{code}").status_code == 200
-    for bad in ("0", "1001", "x", "1e3", "=1+1", "\x00", "-1"):
+    for bad in ("0", "501", "x", "1e3", "=1+1", "\x00", "-1"):
         status, _ = _post(client, f"{base}/sheet", {"group": "residents", "count": bad})
         assert status == 400, bad
     assert _post(client, f"{base}/sheet", {"group": "nobody", "count": "1"})[0] == 404
@@ -238,6 +238,14 @@ def test_hostile_settings_and_create_values_are_form_errors(office) -> None:
     for data in ({"period": "nope", "preset": "hangzhou"}, {"period": "\x00", "preset": "x"}):
         status, html = _post(client, "/office/surveys", data)
         assert status == 400 and "请选择" in html
+    with app.app_context():
+        published = db.session.scalars(select(Period)).first()
+        assert published is not None
+        published.status = "published"
+        db.session.commit()
+        code = published.code
+    status, html = _post(client, "/office/surveys", {"period": code, "preset": "beijing"})
+    assert status == 400 and "已发布" in html
     assert _post(client, f"/office/surveys/{campaign_id}/status", {"action": "=1"})[0] == 400
     assert client.post(path, data=SETTINGS).status_code == 400  # no CSRF token
     assert [a for a, _ in _actions(app)] == ["survey_create"]
