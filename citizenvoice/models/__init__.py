@@ -15,7 +15,13 @@ from citizenvoice.models.notification import (
 from citizenvoice.models.open311 import Open311ApiKey, PublicNumberCounter
 from citizenvoice.models.outbox import OutboxMessage, OutboxStatus
 from citizenvoice.models.submission import StatusEvent, Submission
-from citizenvoice.models.survey import SurveyAnswer, SurveyCampaign, SurveyGroup, SurveyInvitation
+from citizenvoice.models.survey import (
+    SurveyAnswer,
+    SurveyCampaign,
+    SurveyGroup,
+    SurveyHold,
+    SurveyInvitation,
+)
 from citizenvoice.models.survey_comments import SurveyCommentAnalysis, SurveyCommentTask
 from citizenvoice.models.topics import TopicSnapshot
 from citizenvoice.models.user import User
@@ -48,6 +54,7 @@ __all__ = [
     "SurveyCommentAnalysis",
     "SurveyCommentTask",
     "SurveyGroup",
+    "SurveyHold",
     "SurveyInvitation",
     "TopicSnapshot",
     "User",

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from citizenvoice.extensions import Base
 from citizenvoice.models.base import UTCDateTime, utcnow
 
-__all__ = ["SurveyAnswer", "SurveyCampaign", "SurveyGroup", "SurveyInvitation"]
+__all__ = ["SurveyAnswer", "SurveyCampaign", "SurveyGroup", "SurveyHold", "SurveyInvitation"]
 
 
 class SurveyCampaign(Base):
@@ -102,3 +102,31 @@ class SurveyAnswer(Base):
     rating: Mapped[str] = mapped_column(String(16))
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SurveyHold(Base):
+    """A batch of a group's answers under the office's review.
+
+    For one department, or one hour window (``starts_at`` to ``ends_at``, UTC), or both.
+
+    ``held`` and ``excluded`` answers are left out of every survey figure; ``released`` ones
+    count again. Excluding needs a reason. Matched by scope, never by rater (there is no link).
+    """
+
+    __tablename__ = "survey_hold"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("survey_campaign.id", ondelete="CASCADE"), index=True
+    )
+    group_id: Mapped[int] = mapped_column(ForeignKey("survey_group.id", ondelete="CASCADE"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="held")
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

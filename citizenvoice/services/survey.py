@@ -77,9 +77,10 @@ def code_hmac(code: str, key: bytes | None = None) -> str:
     return hmac.new(key or _mac_key(), code.encode("ascii"), hashlib.sha256).hexdigest()
 
 
-def create_campaign(period: Period, preset: str) -> SurveyCampaign:
-    """A campaign for ``period`` from a preset, open at once for the period's dates.
+def create_campaign(period: Period, preset: str, status: str = "open") -> SurveyCampaign:
+    """A campaign for ``period`` from a preset, for the period's dates.
 
+    Open at once (the CLI), or a draft the office edits before opening it (``status="draft"``).
     Every group rates every department (``departments`` None) until the office narrows it.
     """
     if preset not in PRESETS:
@@ -90,7 +91,7 @@ def create_campaign(period: Period, preset: str) -> SurveyCampaign:
         preset=preset,
         starts_on=period.starts_on,
         ends_on=period.ends_on,
-        status="open",
+        status=status,
         scores=dict(DEFAULT_SCORES),
     )
     db.session.add(campaign)
@@ -118,6 +119,8 @@ def issue_invitations(campaign: SurveyCampaign, group_code: str, count: int) -> 
     )
     if group is None:
         raise SurveyError(404, f"该问卷没有此评价群体：{group_code}")
+    if campaign.status == "closed":
+        raise SurveyError(409, "问卷已结束，不能再生成邀请码")
     if count < 1 or count > 200_000:
         raise SurveyError(400, "数量须在 1 到 200000 之间")
     codes: set[str] = set()

@@ -28,9 +28,11 @@ from citizenvoice.models import (
     SurveyCampaign,
     SurveyInvitation,
 )
+from citizenvoice.services.survey_review import counted
 
 __all__ = [
     "DepartmentSurvey",
+    "campaign_flags",
     "campaign_results",
     "department_view",
     "invitation_counts",
@@ -69,7 +71,7 @@ def campaign_results(campaign: SurveyCampaign) -> list[DepartmentSurvey]:
     tally: dict[tuple[int, int], dict[str, int]] = {}
     for group_id, dept_id, rating, count in db.session.execute(
         select(SurveyAnswer.group_id, SurveyAnswer.department_id, SurveyAnswer.rating, func.count())
-        .where(SurveyAnswer.campaign_id == campaign.id)
+        .where(SurveyAnswer.campaign_id == campaign.id, counted())
         .group_by(SurveyAnswer.group_id, SurveyAnswer.department_id, SurveyAnswer.rating)
     ).tuples():
         tally.setdefault((group_id, dept_id), {})[rating] = int(count)
@@ -113,6 +115,7 @@ def department_view(department_id: int, limit: int = 5) -> list[dict[str, Any]]:
                 SurveyAnswer.campaign_id == campaign.id,
                 SurveyAnswer.department_id == department_id,
                 SurveyAnswer.comment.is_not(None),
+                counted(),
             )
             .order_by(SurveyAnswer.rating, SurveyAnswer.id)
             .limit(200)
@@ -133,21 +136,28 @@ def survey_flags(period: Period) -> list[SurveyFlag]:
     for campaign in db.session.scalars(
         select(SurveyCampaign).where(SurveyCampaign.period_id == period.id)
     ):
-        min_n = {g.code: g.min_n for g in campaign.groups}
-        for result in campaign_results(campaign):
-            scores = {code: (r.score, r.n, min_n[code]) for code, r, _ in result.groups}
-            flags += group_outliers(result.code, scores)
-        names = {g.id: g.code for g in campaign.groups}
-        # One rater's answers share one time: distinct times per hour count raters.
-        hours: dict[int, dict[str, int]] = {}
-        for group_id, moment in db.session.execute(
-            select(SurveyAnswer.group_id, SurveyAnswer.created_at)
-            .where(SurveyAnswer.campaign_id == campaign.id)
-            .distinct()
-        ).tuples():
-            label = moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:00")
-            bucket = hours.setdefault(group_id, {})
-            bucket[label] = bucket.get(label, 0) + 1
-        for group_id, per_hour in hours.items():
-            flags += bursts(names[group_id], per_hour)
+        flags += campaign_flags(campaign)
+    return flags
+
+
+def campaign_flags(campaign: SurveyCampaign) -> list[SurveyFlag]:
+    """The anomaly checks over one campaign's counted answers (held batches left out)."""
+    flags: list[SurveyFlag] = []
+    min_n = {g.code: g.min_n for g in campaign.groups}
+    for result in campaign_results(campaign):
+        scores = {code: (r.score, r.n, min_n[code]) for code, r, _ in result.groups}
+        flags += group_outliers(result.code, scores)
+    names = {g.id: g.code for g in campaign.groups}
+    # One rater's answers share one time: distinct times per hour count raters.
+    hours: dict[int, dict[str, int]] = {}
+    for group_id, moment in db.session.execute(
+        select(SurveyAnswer.group_id, SurveyAnswer.created_at)
+        .where(SurveyAnswer.campaign_id == campaign.id, counted())
+        .distinct()
+    ).tuples():
+        label = moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:00")
+        bucket = hours.setdefault(group_id, {})
+        bucket[label] = bucket.get(label, 0) + 1
+    for group_id, per_hour in hours.items():
+        flags += bursts(names[group_id], per_hour)
     return flags

@@ -1,6 +1,7 @@
 """Office pages for 社会评价 surveys: campaigns, their groups and results, invitation CSVs.
 
 Registered on the office blueprint (imported at the bottom of the package's ``__init__``).
+The pages that change a campaign are in ``survey_edit``.
 """
 
 from __future__ import annotations
@@ -17,18 +18,26 @@ from werkzeug.wrappers import Response
 from citizenvoice.blueprints.auth import role_required
 from citizenvoice.blueprints.office.views import OFFICE_ROLES, ActionForm, office_blueprint
 from citizenvoice.blueprints.security import no_store
+from citizenvoice.domain.survey import Rating
 from citizenvoice.extensions import db
 from citizenvoice.models import Period, SurveyCampaign
 from citizenvoice.services.audit import record
+from citizenvoice.services.departments import active_departments
 from citizenvoice.services.survey import SurveyError, issue_invitations
 from citizenvoice.services.survey_comment_tasks import comment_tasks
 from citizenvoice.services.survey_comments import comment_groups, pending_comments
-from citizenvoice.services.survey_results import campaign_results, invitation_counts
+from citizenvoice.services.survey_results import (
+    campaign_flags,
+    campaign_results,
+    invitation_counts,
+)
+from citizenvoice.services.survey_review import holds_of
 
 __all__: list[str] = []  # routes only: they register on office_blueprint
 
 STATUS_LABELS = {"draft": "草稿", "open": "进行中", "closed": "已结束"}
 MAX_DOWNLOAD = 20_000
+MAX_SHEET = 500  # QR codes per printed sheet request (about 4 KB of SVG and 4-13 ms each)
 
 
 @office_blueprint.get("/surveys")
@@ -36,25 +45,29 @@ MAX_DOWNLOAD = 20_000
 def surveys() -> Any:
     """Every campaign with its period, dates and status."""
     campaigns = db.session.scalars(select(SurveyCampaign).order_by(SurveyCampaign.id.desc())).all()
-    periods = {p.id: p for p in db.session.scalars(select(Period))}
+    periods = {p.id: p for p in db.session.scalars(select(Period).order_by(Period.starts_on))}
     return render_template(
-        "office/surveys.html", campaigns=campaigns, periods=periods, labels=STATUS_LABELS
+        "office/surveys.html",
+        campaigns=campaigns,
+        periods=periods,
+        labels=STATUS_LABELS,
+        form=ActionForm(),
+        errors={},
     )
 
 
 def campaign_or_404(campaign_id: int) -> SurveyCampaign:
-    """The campaign, or 404."""
+    """The campaign, or a 404 page."""
     campaign = db.session.get(SurveyCampaign, campaign_id)
     if campaign is None:
         abort(404)
     return campaign
 
 
-@office_blueprint.get("/surveys/<int:campaign_id>")
-@role_required(*OFFICE_ROLES)
-def survey_page(campaign_id: int) -> Any:
-    """A campaign: groups (weight, minimum n, scope, invitations) and results per department."""
-    campaign = campaign_or_404(campaign_id)
+def render_campaign(
+    campaign: SurveyCampaign, message: str | None = None, errors: dict[str, str] | None = None
+) -> str:
+    """The campaign page, with a refusal ``message`` and field ``errors`` when an edit failed."""
     return render_template(
         "office/survey.html",
         campaign=campaign,
@@ -64,10 +77,24 @@ def survey_page(campaign_id: int) -> Any:
         comment_groups=comment_groups(campaign.id),
         comment_tasks=comment_tasks(campaign.id),
         pending=pending_comments(campaign.id),
+        flags=campaign_flags(campaign),
+        holds=holds_of(campaign),
         labels=STATUS_LABELS,
         form=ActionForm(),
         max_download=MAX_DOWNLOAD,
+        max_sheet=MAX_SHEET,
+        departments=active_departments(),
+        ratings=[r for r in Rating if r is not Rating.UNKNOWN],
+        message=message,
+        errors=errors or {},
     )
+
+
+@office_blueprint.get("/surveys/<int:campaign_id>")
+@role_required(*OFFICE_ROLES)
+def survey_page(campaign_id: int) -> Any:
+    """A campaign: groups, invitations, results per department; a draft's edit forms."""
+    return render_campaign(campaign_or_404(campaign_id))
 
 
 @office_blueprint.post("/surveys/<int:campaign_id>/invitations")
@@ -96,7 +123,7 @@ def survey_invitations(campaign_id: int) -> Any:
         "survey_invitations",
         "survey_campaign",
         campaign.id,
-        {"group": group, "count": count},
+        {"group": group, "count": count, "format": "csv"},
     )
     db.session.commit()
     base = current_app.config.get("PUBLIC_BASE_URL") or ""

@@ -11,6 +11,7 @@ from citizenvoice.domain.scoring import SurveyGroupCounts
 from citizenvoice.domain.survey import DEFAULT_SCORES, Rating
 from citizenvoice.extensions import db
 from citizenvoice.models import Department, Period, SurveyAnswer, SurveyCampaign, SurveyGroup
+from citizenvoice.services.survey_review import counted
 
 __all__ = ["survey_counts"]
 
@@ -46,7 +47,7 @@ def survey_counts(period: Period) -> dict[str, tuple[SurveyGroupCounts, ...]]:
             SurveyAnswer.rating,
             func.count(),
         )
-        .where(SurveyAnswer.campaign_id.in_([c.id for c in campaigns]))
+        .where(SurveyAnswer.campaign_id.in_([c.id for c in campaigns]), counted())
         .group_by(SurveyAnswer.group_id, SurveyAnswer.department_id, SurveyAnswer.rating)
     ).tuples()
     tally: dict[tuple[int, int], dict[str, int]] = {}

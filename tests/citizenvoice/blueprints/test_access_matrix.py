@@ -105,6 +105,13 @@ RULES: dict[str, frozenset[str]] = {
     "office.survey_report": OFFICE_ONLY,
     "office.survey_comment_task": OFFICE_ONLY,
     "office.survey_analyse_comments": OFFICE_ONLY,
+    "office.survey_create": OFFICE_ONLY,
+    "office.survey_settings": OFFICE_ONLY,
+    "office.survey_group_update": OFFICE_ONLY,
+    "office.survey_status": OFFICE_ONLY,
+    "office.survey_invitation_sheet": OFFICE_ONLY,
+    "office.survey_hold": OFFICE_ONLY,
+    "office.survey_hold_decide": OFFICE_ONLY,
     # sign-in and the account pages
     "auth.login": EVERYONE,
     "auth.logout": STAFF,
@@ -320,6 +327,7 @@ def _build_world(app: Flask, analyzer) -> World:
     from citizenvoice.services.appraisal import compute, ensure_periods, period_by_code, publish
     from citizenvoice.services.rectification import open_task
     from citizenvoice.services.survey import create_campaign
+    from citizenvoice.services.survey_review import hold_batch
 
     for actor, (role, department) in ROLES.items():
         make_user(app, role.value, department, actor)
@@ -352,7 +360,9 @@ def _build_world(app: Flask, analyzer) -> World:
             date.today() + timedelta(30),
         )
         task_id = task.id
-        campaign_id = create_campaign(period_by_code(period), "beijing").id
+        campaign = create_campaign(period_by_code(period), "beijing")
+        campaign_id, group_id = campaign.id, campaign.groups[0].id
+        hold_id = hold_batch(campaign, "residents", "cgzf", None, OFFICE).id
         db.session.commit()
         _survey_comments(analyzer, campaign_id)
         secret = app.config["SECRET_KEY"]
@@ -385,6 +395,8 @@ def _build_world(app: Flask, analyzer) -> World:
         "task_id": str(task_id),
         "campaign_id": str(campaign_id),
         "department": "cgzf",
+        "group_id": str(group_id),
+        "hold_id": str(hold_id),
         "period": period,
         "kind": "complaint",
         "action": "compute",
