@@ -16,6 +16,7 @@ from citizenvoice.models.open311 import Open311ApiKey, PublicNumberCounter
 from citizenvoice.models.outbox import OutboxMessage, OutboxStatus
 from citizenvoice.models.submission import StatusEvent, Submission
 from citizenvoice.models.survey import SurveyAnswer, SurveyCampaign, SurveyGroup, SurveyInvitation
+from citizenvoice.models.survey_priority import SurveyPriority, SurveyPriorityPick
 from citizenvoice.models.topics import TopicSnapshot
 from citizenvoice.models.user import User
 
@@ -46,6 +47,8 @@ __all__ = [
     "SurveyCampaign",
     "SurveyGroup",
     "SurveyInvitation",
+    "SurveyPriority",
+    "SurveyPriorityPick",
     "TopicSnapshot",
     "User",
     "utcnow",

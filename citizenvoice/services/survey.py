@@ -27,6 +27,7 @@ from citizenvoice.domain.survey import (
     Rating,
     generate_code,
 )
+from citizenvoice.domain.survey_priority import clean_picks
 from citizenvoice.extensions import db
 from citizenvoice.models import (
     Department,
@@ -35,6 +36,8 @@ from citizenvoice.models import (
     SurveyCampaign,
     SurveyGroup,
     SurveyInvitation,
+    SurveyPriority,
+    SurveyPriorityPick,
     utcnow,
 )
 from citizenvoice.services.appraisal.periods import beijing_today
@@ -140,6 +143,7 @@ class Questionnaire:
     group: SurveyGroup
     campaign: SurveyCampaign
     departments: list[Department] = field(default_factory=list)
+    priorities: list[SurveyPriority] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         """The API's questionnaire document."""
@@ -156,6 +160,10 @@ class Questionnaire:
                 for d in self.departments
             ],
             "ratings": [{"value": r.value, "label": r.label} for r in Rating],
+            "priorities": [
+                {"id": p.id, "title": p.title, "description": p.description}
+                for p in self.priorities
+            ],
         }
 
 
@@ -194,7 +202,14 @@ def questionnaire(code: str | None) -> Questionnaire:
     if group.departments is not None:
         query = query.where(Department.code.in_(group.departments))
     departments = list(db.session.scalars(query.order_by(Department.group, Department.code)))
-    return Questionnaire(invitation, group, campaign, departments)
+    priorities = list(
+        db.session.scalars(
+            select(SurveyPriority)
+            .where(SurveyPriority.campaign_id == campaign.id)
+            .order_by(SurveyPriority.id)
+        )
+    )
+    return Questionnaire(invitation, group, campaign, departments, priorities)
 
 
 def _clean_answers(raw: Any, allowed: dict[str, int]) -> list[tuple[int, str, str | None]]:
@@ -232,14 +247,31 @@ def _clean_answers(raw: Any, allowed: dict[str, int]) -> list[tuple[int, str, st
     return rows
 
 
-def submit_answers(code: str | None, answers: Any, form: Questionnaire | None = None) -> int:
-    """Store one rater's answers and use the code; returns the number of rows (caller commits).
+def _checked(form: Questionnaire, answers: Any, priority: Any) -> tuple[list[Any], list[int]]:
+    """Answer rows and picked candidate ids, or SurveyError 400 with every field error."""
+    picks = clean_picks(priority, {p.id for p in form.priorities})
+    try:
+        rows = _clean_answers(answers, {d.code: d.id for d in form.departments})
+    except SurveyError as exc:
+        if isinstance(picks, str):
+            exc.fields["priority"] = picks
+        raise
+    if isinstance(picks, str):
+        raise SurveyError(400, "答案有误", {"priority": picks})
+    return rows, picks
+
+
+def submit_answers(
+    code: str | None, answers: Any, form: Questionnaire | None = None, priority: Any = None
+) -> int:
+    """Store one rater's answers and priority picks, use the code; returns the answer rows.
 
     The conditional UPDATE is the single-use guard: of two racing requests only one sees a
-    row change; the other gets 409 and its transaction stores nothing.
+    row change; the other gets 409 and its transaction stores nothing (answers nor picks).
+    The caller commits.
     """
     form = form or questionnaire(code)  # a caller that looked the code up passes its form
-    rows = _clean_answers(answers, {d.code: d.id for d in form.departments})
+    rows, picks = _checked(form, answers, priority)
     changed = db.session.execute(
         update(SurveyInvitation)
         .where(SurveyInvitation.id == form.invitation.id, SurveyInvitation.used.is_(False))
@@ -264,6 +296,19 @@ def submit_answers(code: str | None, answers: Any, form: Questionnaire | None = 
             for dept, rating, comment in rows
         ],
     )
+    if picks:
+        db.session.execute(
+            insert(SurveyPriorityPick),
+            [
+                {
+                    "campaign_id": form.campaign.id,
+                    "group_id": form.group.id,
+                    "priority_id": candidate,
+                    "created_at": now,
+                }
+                for candidate in picks
+            ],
+        )
     return len(rows)
 
 

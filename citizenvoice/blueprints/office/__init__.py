@@ -6,4 +6,5 @@ __all__ = ["office_blueprint"]
 from citizenvoice.blueprints.office import appraisal as _appraisal  # noqa: F401  (registers routes)
 from citizenvoice.blueprints.office import rectification as _rectification  # noqa: F401  (routes)
 from citizenvoice.blueprints.office import rectification_sheet as _sheet  # noqa: F401  (routes)
+from citizenvoice.blueprints.office import survey_priorities as _priorities  # noqa: F401  (routes)
 from citizenvoice.blueprints.office import surveys as _surveys  # noqa: F401  (routes)

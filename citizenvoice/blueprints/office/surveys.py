@@ -20,8 +20,11 @@ from citizenvoice.blueprints.security import no_store
 from citizenvoice.extensions import db
 from citizenvoice.models import Period, SurveyCampaign
 from citizenvoice.services.audit import record
+from citizenvoice.services.departments import active_departments
+from citizenvoice.services.rectification import SOURCE_KINDS
 from citizenvoice.services.survey import SurveyError, issue_invitations
-from citizenvoice.services.survey_results import campaign_results, invitation_counts
+from citizenvoice.services.survey_priority import campaign_tally, has_answers, hot_suggestions
+from citizenvoice.services.survey_results import campaign_results, invitation_counts, result_bands
 
 __all__: list[str] = []  # routes only: they register on office_blueprint
 
@@ -52,12 +55,22 @@ def _campaign(campaign_id: int) -> SurveyCampaign:
 def survey_page(campaign_id: int) -> Any:
     """A campaign: groups (weight, minimum n, scope, invitations) and results per department."""
     campaign = _campaign(campaign_id)
+    results = campaign_results(campaign)
+    tally = campaign_tally(campaign)
+    frozen = has_answers(campaign.id)
+    taken = {c.title for c, _ in tally.rows}
     return render_template(
         "office/survey.html",
         campaign=campaign,
         period=db.session.get(Period, campaign.period_id),
         invitations=invitation_counts(campaign),
-        results=campaign_results(campaign),
+        results=results,
+        bands=result_bands(results),
+        tally=tally,
+        frozen=frozen,
+        suggestions=[] if frozen else [s for s in hot_suggestions() if s["title"] not in taken],
+        departments=active_departments(),
+        source_kinds=SOURCE_KINDS,
         labels=STATUS_LABELS,
         form=ActionForm(),
         max_download=MAX_DOWNLOAD,
