@@ -199,7 +199,7 @@ def campaign_tally(campaign: SurveyCampaign) -> CampaignTally:
             .group_by(SurveyPriorityPick.group_id, SurveyPriorityPick.priority_id)
         ).tuples()
     }
-    used = dict(
+    used: dict[int, int] = dict(
         db.session.execute(
             select(SurveyInvitation.group_id, func.count())
             .where(
@@ -207,7 +207,9 @@ def campaign_tally(campaign: SurveyCampaign) -> CampaignTally:
                 SurveyInvitation.used.is_(True),
             )
             .group_by(SurveyInvitation.group_id)
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
     groups = {g.id: (float(g.weight), int(used.get(g.id, 0))) for g in campaign.groups}
     by_id = {c.id: c for c in candidates}
