@@ -10,19 +10,27 @@ import csv
 import http.client
 import json
 import threading
+from importlib.metadata import version
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from factories import csrf_token
+from factories import csrf_token, login, make_user
 from flask import Flask
 from sqlalchemy import func, inspect, select
+from support import file_submission
 from werkzeug.serving import make_server
 
 from citizenvoice.cli import seed_demo_data
 from citizenvoice.extensions import db
 from citizenvoice.models import (
+    Analysis,
+    AuditEntry,
+    RectificationTask,
     SurveyAnswer,
+    SurveyCampaign,
+    SurveyPriority,
     SurveyPriorityPick,
 )
 from citizenvoice.services.appraisal import current_month_code
@@ -238,3 +246,178 @@ def test_simultaneous_posts_of_one_code_store_picks_once(survey_app: Flask, tmp_
         serving.join(timeout=10)
     assert sorted(statuses) == [201, 409], statuses
     assert counts(survey_app) == (len(body["answers"]), 2)
+
+
+def _office(app: Flask):
+    make_user(app, "office", None, "office_prio")
+    return login(app, "office_prio")
+
+
+def _analysed_case(app: Flask, group: str) -> None:
+    """A filed case with an Analysis row in a duplicate group (a 整改 source must match a case)."""
+    case_id = file_submission(app, "人民路夜市占道经营到凌晨，噪音油烟扰民。", department="cgzf")
+    with app.app_context():
+        db.session.add(Analysis(submission_id=case_id, model_version="test", duplicate_group=group))
+        db.session.commit()
+
+
+def _answer(app: Flask, campaign: int, group: str, picks: list[int], tmp_path: Path) -> None:
+    client = app.test_client()
+    for code in invite(app, campaign, group, 1, tmp_path / f"{group}.csv"):
+        body = {"answers": answers_of(client, code), "priority": picks}
+        assert client.post(f"/api/v1/surveys/{code}", json=body).status_code == 201
+
+
+def test_office_edits_candidates_sees_the_tally_and_grade_bands(survey_app: Flask, tmp_path: Path):
+    """CSRF form adds (audited), hot-issue suggestions add in one click, remove; frozen later."""
+    campaign = current_campaign(survey_app, "hangzhou")
+    office = _office(survey_app)
+    page = office.get(f"/office/surveys/{campaign}")
+    assert page.status_code == 200 and "尚无候选事项" in page.get_data(as_text=True)
+    token = csrf_token(page.get_data(as_text=True))
+    url = f"/office/surveys/{campaign}/priorities"
+    assert office.post(url, data={"title": "无令牌"}).status_code == 400
+    for title in ("老旧小区加装电梯", "夜市油烟扰民", "=1+1"):
+        added = office.post(url, data={"csrf_token": token, "title": title, "description": "说明"})
+        assert added.status_code == 303
+    refused = office.post(
+        url, data={"csrf_token": token, "title": "长" * 61}, follow_redirects=True
+    )
+    assert "不能超过 60 个字" in refused.get_data(as_text=True)
+    with survey_app.app_context():
+        ids = [p.id for p in db.session.scalars(select(SurveyPriority).order_by(SurveyPriority.id))]
+        actions = db.session.scalars(select(AuditEntry.action)).all()
+    assert len(ids) == 3 and actions.count("survey_priority_add") == 3
+    gone = office.post(f"{url}/{ids[2]}/remove", data={"csrf_token": token})
+    assert gone.status_code == 303
+    assert office.post(f"{url}/999999/remove", data={"csrf_token": token}).status_code == 303
+    _answer(survey_app, campaign, "residents", [ids[0]], tmp_path)
+    _answer(survey_app, campaign, "enterprises", [ids[0], ids[1]], tmp_path)
+    html = office.get(f"/office/surveys/{campaign}").get_data(as_text=True)
+    assert "已冻结" in html and "添加候选事项" not in html and "删除候选" not in html
+    assert "100%" in html  # every rater picked the first candidate: weighted share 100 %
+    assert "等级" in html and "优胜 ≥ 90" in html
+    frozen = office.post(url, data={"csrf_token": token, "title": "迟到的事项"})
+    assert frozen.status_code == 303
+    with survey_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SurveyPriority)) == 2
+
+
+def test_a_candidate_becomes_one_rectification_task(survey_app: Flask, tmp_path: Path):
+    """转为整改任务 through the rectification service; invalid input refused; at most one task."""
+    campaign = current_campaign(survey_app, "beijing")
+    (candidate,) = candidates(survey_app, campaign, 1)
+    _analysed_case(survey_app, "dup-prio")
+    office = _office(survey_app)
+    token = csrf_token(office.get(f"/office/surveys/{campaign}").get_data(as_text=True))
+    url = f"/office/surveys/{campaign}/priorities/{candidate}/task"
+    form = {
+        "csrf_token": token,
+        "department": "cgzf",
+        "target": "一个月内整治到位",
+        "source_kind": "duplicate_group",
+        "source_value": "dup-prio",
+        "deadline": (date.today() + timedelta(days=30)).isoformat(),
+    }
+    bad = office.post(url, data={**form, "department": "nowhere"}, follow_redirects=True)
+    assert "承办部门" in bad.get_data(as_text=True)
+    first = office.post(url, data=form)
+    assert first.status_code == 303 and "/office/rectification/" in first.headers["Location"]
+    again = office.post(url, data=form, follow_redirects=True)
+    assert "已转为整改任务" in again.get_data(as_text=True)
+    assert (
+        office.post(f"/office/surveys/{campaign}/priorities/999999/task", data=form).status_code
+        == 404
+    )
+    with survey_app.app_context():
+        tasks = db.session.scalars(select(RectificationTask)).all()
+        assert len(tasks) == 1 and tasks[0].title == "候选事项0"
+        linked = db.session.get(SurveyPriority, candidate)
+        assert linked is not None and linked.task_id == tasks[0].id
+        actions = db.session.scalars(select(AuditEntry.action)).all()
+        assert "rectification_open" in actions and "survey_priority_task" in actions
+
+
+@pytest.mark.timeout(120)
+def test_simultaneous_task_clicks_open_one_task(survey_app: Flask):
+    """Two office requests for one candidate at once: one task, the other refused."""
+    campaign = current_campaign(survey_app, "beijing")
+    (candidate,) = candidates(survey_app, campaign, 1)
+    _analysed_case(survey_app, "dup-race")
+    office = _office(survey_app)
+    token = csrf_token(office.get(f"/office/surveys/{campaign}").get_data(as_text=True))
+    cookie = office.get_cookie("session")
+    assert cookie is not None
+    form = (
+        f"csrf_token={token}&department=cgzf&target=%E6%95%B4%E6%B2%BB&source_kind=duplicate_group"
+        f"&source_value=dup-race&deadline={(date.today() + timedelta(days=9)).isoformat()}"
+    )
+    server = make_server("127.0.0.1", 0, survey_app, threaded=True)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    statuses: list[str] = ["", ""]
+    start = threading.Barrier(2)
+
+    def send(index: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=60)
+        start.wait()
+        connection.request(
+            "POST",
+            f"/office/surveys/{campaign}/priorities/{candidate}/task",
+            body=form,
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": f"session={cookie.value}",
+                # Session protection ("strong") binds the session to address and user agent.
+                "User-Agent": f"Werkzeug/{version('werkzeug')}",
+            },
+        )
+        response = connection.getresponse()
+        response.read()
+        statuses[index] = f"{response.status} {response.getheader('Location')}"
+        connection.close()
+
+    try:
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=90)
+    finally:
+        server.shutdown()
+        serving.join(timeout=10)
+    assert sum("/office/rectification/" in s for s in statuses) == 1, statuses
+    with survey_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(RectificationTask)) == 1
+
+
+def test_open_priorities_shows_numbers_only_after_close(survey_app: Flask, tmp_path: Path):
+    """Before close a plain note and no numbers; after close the tally; linked from the nav."""
+    campaign = current_campaign(survey_app, "beijing")
+    ids = candidates(survey_app, campaign, 2)
+    _answer(survey_app, campaign, "residents", [ids[1]], tmp_path)
+    client = survey_app.test_client()
+    before = client.get("/open/priorities")
+    html = before.get_data(as_text=True)
+    assert before.status_code == 200 and "调查进行中，结果在结束后公布" in html
+    assert "候选事项1" not in html and "priority-tally" not in html.split("</nav>", 1)[1]
+    assert 'href="/open/priorities"' in client.get("/open/").get_data(as_text=True)
+    with survey_app.app_context():
+        db.session.get(SurveyCampaign, campaign).status = "closed"  # type: ignore[union-attr]
+        db.session.commit()
+    after = client.get("/open/priorities").get_data(as_text=True)
+    assert "调查进行中" not in after and "候选事项1" in after and "100%" in after
+    assert after.index("候选事项1") < after.index("候选事项0")  # best first
+
+
+def test_workspace_shows_the_department_band(survey_app: Flask, tmp_path: Path):
+    """Staff see their department's band once its score is sufficient (here: everyone 'basic')."""
+    campaign = current_campaign(survey_app, "beijing")
+    with survey_app.app_context():
+        db.session.get(SurveyCampaign, campaign).groups[0].min_n = 1  # type: ignore[union-attr]
+        db.session.commit()
+    _answer(survey_app, campaign, "residents", [], tmp_path)
+    make_user(survey_app, "department_staff", "cgzf", "cg_prio")
+    html = login(survey_app, "cg_prio").get("/workspace/survey").get_data(as_text=True)
+    # Every department scored 60 (basic): all tied lowest and below 达标, so all are 末位.
+    assert "survey-band" in html and "末位" in html
