@@ -10,9 +10,9 @@ import csv
 import http.client
 import json
 import threading
-from importlib.metadata import version
 from collections.abc import Iterator
 from datetime import date, timedelta
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -325,10 +325,10 @@ def test_a_candidate_becomes_one_rectification_task(survey_app: Flask, tmp_path:
     assert first.status_code == 303 and "/office/rectification/" in first.headers["Location"]
     again = office.post(url, data=form, follow_redirects=True)
     assert "已转为整改任务" in again.get_data(as_text=True)
-    assert (
-        office.post(f"/office/surveys/{campaign}/priorities/999999/task", data=form).status_code
-        == 404
+    missing = office.post(
+        f"/office/surveys/{campaign}/priorities/999999/task", data=form, follow_redirects=True
     )
+    assert "候选事项不存在" in missing.get_data(as_text=True)
     with survey_app.app_context():
         tasks = db.session.scalars(select(RectificationTask)).all()
         assert len(tasks) == 1 and tasks[0].title == "候选事项0"

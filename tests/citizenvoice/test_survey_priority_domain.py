@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from config import ConfigError, TestingConfig
 from citizenvoice.domain.survey_grades import (
     DEFAULT_GRADE_BANDS,
     LAST_PLACE,
@@ -17,6 +16,7 @@ from citizenvoice.domain.survey_grades import (
     parse_grade_bands,
 )
 from citizenvoice.domain.survey_priority import MAX_PICKS, clean_picks, tally_priorities
+from config import ConfigError, TestingConfig
 
 BANDS = parse_grade_bands(DEFAULT_GRADE_BANDS)
 

@@ -92,11 +92,13 @@ def survey_priority_remove(campaign_id: int, candidate_id: int) -> Response:
 def survey_priority_task(campaign_id: int, candidate_id: int) -> Any:
     """转为整改任务: open the candidate's task for the chosen department (once); audited."""
     campaign = _campaign(campaign_id)
-    candidate = db.session.get(SurveyPriority, candidate_id)
-    if candidate is None or candidate.campaign_id != campaign.id:
-        abort(404)
     if not ActionForm().validate_on_submit():
         abort(400)
+    candidate = db.session.get(SurveyPriority, candidate_id)
+    if candidate is None or candidate.campaign_id != campaign.id:
+        # As a withdrawn candidate's remove button: said on the page, not a bare 404.
+        flash("候选事项不存在", "danger")
+        return redirect(_back(campaign), code=303)
     try:
         deadline: date | None = date.fromisoformat(_field("deadline", 10))
     except ValueError:

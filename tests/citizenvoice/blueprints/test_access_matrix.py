@@ -98,6 +98,10 @@ RULES: dict[str, frozenset[str]] = {
     "workspace.survey_results": STAFF,
     "office.survey_page": OFFICE_ONLY,
     "office.survey_invitations": OFFICE_ONLY,
+    "office.survey_priority_add": OFFICE_ONLY,
+    "office.survey_priority_remove": OFFICE_ONLY,
+    "office.survey_priority_task": OFFICE_ONLY,
+    "open.priorities_page": EVERYONE,
     # sign-in and the account pages
     "auth.login": EVERYONE,
     "auth.logout": STAFF,
@@ -290,6 +294,7 @@ def _build_world(app: Flask, analyzer) -> World:
     from citizenvoice.services.appraisal import compute, ensure_periods, period_by_code, publish
     from citizenvoice.services.rectification import open_task
     from citizenvoice.services.survey import create_campaign
+    from citizenvoice.services.survey_priority import add_candidate
 
     for actor, (role, department) in ROLES.items():
         make_user(app, role.value, department, actor)
@@ -322,7 +327,9 @@ def _build_world(app: Flask, analyzer) -> World:
             date.today() + timedelta(30),
         )
         task_id = task.id
-        campaign_id = create_campaign(period_by_code(period), "beijing").id
+        campaign = create_campaign(period_by_code(period), "beijing")
+        campaign_id = campaign.id
+        candidate_id = add_candidate(campaign, "候选事项", "说明", actor=OFFICE).id
         db.session.commit()
         secret = app.config["SECRET_KEY"]
         link_tokens = {
@@ -353,6 +360,7 @@ def _build_world(app: Flask, analyzer) -> World:
         "submission_id": str(a_case),
         "task_id": str(task_id),
         "campaign_id": str(campaign_id),
+        "candidate_id": str(candidate_id),
         "period": period,
         "kind": "complaint",
         "action": "compute",
