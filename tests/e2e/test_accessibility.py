@@ -175,6 +175,7 @@ def test_public_portal_pages_at_375px_have_no_serious_wcag_violation(
         ("open-department", "/open/departments/cgzf"),
         ("open-issues", "/open/issues"),
         ("open-rectification", "/open/rectification"),
+        ("open-priorities", "/open/priorities"),
         ("open-data", "/open/data/"),
     ]
     problems = _check_pages(phone_browser, live_server, pages, screenshot_dir)
