@@ -32,6 +32,8 @@ from citizenvoice.models import (
     SurveyCampaign,
     SurveyPriority,
     SurveyPriorityPick,
+    TopicSnapshot,
+    utcnow,
 )
 from citizenvoice.services.appraisal import current_month_code
 
@@ -421,3 +423,38 @@ def test_workspace_shows_the_department_band(survey_app: Flask, tmp_path: Path):
     html = login(survey_app, "cg_prio").get("/workspace/survey").get_data(as_text=True)
     # Every department scored 60 (basic): all tied lowest and below 达标, so all are 末位.
     assert "survey-band" in html and "末位" in html
+
+
+def test_hot_issues_are_offered_as_one_click_candidates(survey_app: Flask):
+    """The newest topic snapshot's hot topics and groups appear as buttons; one click adds one."""
+    with survey_app.app_context():
+        now = utcnow()
+        db.session.add(
+            TopicSnapshot(
+                window_start=now - timedelta(days=30),
+                window_end=now,
+                documents=60,
+                n_topics=5,
+                hot_topics=[{"key": "夜市/油烟/噪音", "volume": 12}],
+                hot_groups=[{"key": "dup-abc", "volume": 4}],
+            )
+        )
+        db.session.commit()
+    campaign = current_campaign(survey_app, "beijing")
+    office = _office(survey_app)
+    html = office.get(f"/office/surveys/{campaign}").get_data(as_text=True)
+    assert "＋ 夜市、油烟、噪音" in html and "＋ 重复诉求组 dup-abc" in html
+    data = {
+        "csrf_token": csrf_token(html),
+        "title": "夜市、油烟、噪音",
+        "description": "热点话题，近期 12 件诉求",
+        "source_kind": "keyword",
+        "source_value": "夜市",
+    }
+    assert office.post(f"/office/surveys/{campaign}/priorities", data=data).status_code == 303
+    with survey_app.app_context():
+        candidate = db.session.scalars(select(SurveyPriority)).one()
+        assert (candidate.source_kind, candidate.source_value) == ("keyword", "夜市")
+    html = office.get(f"/office/surveys/{campaign}").get_data(as_text=True)
+    assert "＋ 夜市、油烟、噪音" not in html  # taken already
+    assert 'name="source_value" maxlength="100" value="夜市"' in html  # prefilled 整改 source
