@@ -458,3 +458,27 @@ def test_hot_issues_are_offered_as_one_click_candidates(survey_app: Flask):
     html = office.get(f"/office/surveys/{campaign}").get_data(as_text=True)
     assert "＋ 夜市、油烟、噪音" not in html  # taken already
     assert 'name="source_value" maxlength="100" value="夜市"' in html  # prefilled 整改 source
+
+
+def test_the_demo_campaign_has_a_published_priority_tally(survey_app: Flask):
+    """The seeded past campaign (closed) carries candidates and picks shown on the portal."""
+    from citizenvoice.models import Period
+    from citizenvoice.services.demo_survey import seed_demo_survey
+
+    with survey_app.app_context():
+        period = Period(
+            code="2025-03",
+            name="2025年3月",
+            kind="month",
+            starts_on=date(2025, 3, 1),
+            ends_on=date(2025, 4, 1),
+            settings={},
+        )
+        db.session.add(period)
+        db.session.flush()
+        seed_demo_survey(period, "seed")
+        db.session.commit()
+        picks = db.session.scalar(select(func.count()).select_from(SurveyPriorityPick))
+        assert picks and picks <= 3 * 9 * 40
+    html = survey_app.test_client().get("/open/priorities").get_data(as_text=True)
+    assert "老旧小区加装电梯" in html and "调查进行中" not in html
