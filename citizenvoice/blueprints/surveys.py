@@ -121,7 +121,7 @@ def survey_page(code: str) -> Any:
         answers = []
         picked = request.form.getlist("priority")[:20]
         # Digits become candidate ids; anything else stays a string and is refused as such.
-        priority = [int(p) if p.isdigit() and len(p) < 10 else p for p in picked]
+        priority = [int(p) if p.isascii() and p.isdigit() and len(p) < 10 else p for p in picked]
         for department in form.departments:
             rating = request.form.get(f"rating-{department.code}", "")
             comment = request.form.get(f"comment-{department.code}", "")

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from citizenvoice.domain.survey import (
     DEFAULT_MIN_N,
@@ -297,6 +298,13 @@ def submit_answers(
         ],
     )
     if picks:
+        _store_picks(form, picks, now)
+    return len(rows)
+
+
+def _store_picks(form: Questionnaire, picks: list[int], now: Any) -> None:
+    """Insert one rater's picks; a candidate withdrawn meanwhile refuses the whole answer."""
+    try:
         db.session.execute(
             insert(SurveyPriorityPick),
             [
@@ -309,7 +317,13 @@ def submit_answers(
                 for candidate in picks
             ],
         )
-    return len(rows)
+    except IntegrityError:
+        # The office withdrew a candidate between the questionnaire and this insert: roll
+        # everything back (the code stays usable) and ask the rater to choose again.
+        db.session.rollback()
+        raise SurveyError(
+            400, "答案有误", {"priority": "所选事项已被撤回，请刷新后重新选择"}
+        ) from None
 
 
 def groups_of(campaign: SurveyCampaign) -> Iterable[SurveyGroup]:

@@ -199,6 +199,8 @@ def test_the_page_offers_candidates_and_stores_picks(survey_app: Flask, tmp_path
     assert "最多选 3 项" in html and all(f'id="p-{i}"' in html for i in ids)
     departments = [a["department"] for a in answers_of(client, code)]
     form = {"csrf_token": csrf_token(html)} | {f"rating-{d}": "fairly" for d in departments}
+    for odd in (["²"], ["-1"], ["1" * 30], ["=1+1"], ["a\r\nb"]):
+        assert client.post(f"/survey/{code}", data={**form, "priority": odd}).status_code == 400
     refused = client.post(f"/survey/{code}", data={**form, "priority": [str(i) for i in ids]})
     assert refused.status_code == 400 and "最多选择 3 项" in refused.get_data(as_text=True)
     assert counts(survey_app) == (0, 0)
@@ -482,3 +484,29 @@ def test_the_demo_campaign_has_a_published_priority_tally(survey_app: Flask):
         assert picks and picks <= 3 * 9 * 40
     html = survey_app.test_client().get("/open/priorities").get_data(as_text=True)
     assert "老旧小区加装电梯" in html and "调查进行中" not in html
+
+
+def test_a_candidate_withdrawn_mid_answer_refuses_the_answer_whole(
+    survey_app: Flask, tmp_path: Path
+):
+    """On PostgreSQL the picks' foreign key catches a candidate withdrawn after the form was read:
+    400 on priority, nothing stored, the code still usable."""
+    from sqlalchemy import delete
+
+    from citizenvoice.services.survey import SurveyError, questionnaire, submit_answers
+
+    if survey_app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("SQLite here does not enforce foreign keys")
+    campaign = current_campaign(survey_app, "beijing")
+    ids = candidates(survey_app, campaign, 2)
+    (code,) = invite(survey_app, campaign, "residents", 1, tmp_path / "c.csv")
+    answers = answers_of(survey_app.test_client(), code)
+    with survey_app.app_context():
+        form = questionnaire(code)
+        db.session.execute(delete(SurveyPriority).where(SurveyPriority.id == ids[0]))
+        with pytest.raises(SurveyError) as refused:
+            submit_answers(code, answers, form, priority=[ids[0]])
+        assert refused.value.status == 400 and "priority" in refused.value.fields
+        db.session.rollback()
+    assert counts(survey_app) == (0, 0)
+    assert survey_app.test_client().get(f"/api/v1/surveys/{code}").status_code == 200
