@@ -110,6 +110,16 @@ class BaseConfig:
         self.SURVEY_RATE_LIMIT = env.get("CITIZENVOICE_SURVEY_LIMIT", "20/minute")
         # The HMAC key of survey invitation codes; unset, one is derived from the PII key.
         self.SURVEY_KEY: str | None = env.get("CITIZENVOICE_SURVEY_KEY") or None
+        # Grade bands of the survey score (docs/surveys.md, "Grade bands"): label:threshold,
+        # highest first, the last 0; a value that cannot be used stops the start.
+        from citizenvoice.domain.survey_grades import DEFAULT_GRADE_BANDS, parse_grade_bands
+
+        try:
+            self.SURVEY_GRADE_BANDS = parse_grade_bands(
+                env.get("CITIZENVOICE_SURVEY_GRADE_BANDS", DEFAULT_GRADE_BANDS)
+            )
+        except ValueError as exc:
+            raise ConfigError(f"CITIZENVOICE_SURVEY_GRADE_BANDS: {exc}") from exc
         # Open311: reads per API key (or client address without one), posts per API key.
         self.OPEN311_READ_LIMIT = env.get("CITIZENVOICE_OPEN311_READ_LIMIT", "300/minute")
         self.OPEN311_POST_LIMIT = env.get("CITIZENVOICE_OPEN311_POST_LIMIT", "60/minute;5000/day")

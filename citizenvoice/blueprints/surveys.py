@@ -92,7 +92,9 @@ def survey_answer(code: str) -> Any:
         payload = _json_body()
         if isinstance(payload, SurveyError):
             raise payload
-        stored = submit_answers(canonical, payload.get("answers"), form)
+        stored = submit_answers(
+            canonical, payload.get("answers"), form, priority=payload.get("priority")
+        )
     except SurveyError as exc:
         db.session.rollback()
         return _error(exc)
@@ -117,6 +119,9 @@ def survey_page(code: str) -> Any:
     errors: dict[str, str] = {}
     if request.method == "POST":
         answers = []
+        picked = request.form.getlist("priority")[:20]
+        # Digits become candidate ids; anything else stays a string and is refused as such.
+        priority = [int(p) if p.isascii() and p.isdigit() and len(p) < 10 else p for p in picked]
         for department in form.departments:
             rating = request.form.get(f"rating-{department.code}", "")
             comment = request.form.get(f"comment-{department.code}", "")
@@ -127,7 +132,7 @@ def survey_page(code: str) -> Any:
                     entry["comment"] = comment
                 answers.append(entry)
         try:
-            submit_answers(canonical, answers, form)
+            submit_answers(canonical, answers, form, priority=priority or None)
         except SurveyError as exc:
             db.session.rollback()
             if exc.status != 400:
@@ -141,6 +146,7 @@ def survey_page(code: str) -> Any:
         form=form,
         ratings=list(Rating),
         chosen=chosen,
+        picked=set(request.form.getlist("priority")) if request.method == "POST" else set(),
         errors=errors,
         shown_code=format_code(canonical or ""),
         storage_key=f"survey-{canonical}",

@@ -1,4 +1,8 @@
-"""``flask survey ...``: create a 社会评价 campaign from a preset and issue invitation codes."""
+"""``flask survey ...``: campaigns, invitation codes, and the priority question's candidates.
+
+``create`` makes a 社会评价 campaign from a preset, ``invite`` issues codes, ``priorities`` adds or
+lists the candidate issues of the priority question.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from citizenvoice.models import SurveyCampaign
 from citizenvoice.services.appraisal import AppraisalError, period_by_code
 from citizenvoice.services.survey import SurveyError, create_campaign, issue_invitations
 from citizenvoice.services.survey_comments import analyse_comments
+from citizenvoice.services.survey_priority import add_candidate, campaign_tally
 
 __all__ = ["survey_group"]
 
@@ -81,3 +86,34 @@ def survey_analyse_comments_command(campaign_id: int) -> None:
         raise click.ClickException(f"问卷不存在：{campaign_id}")
     done = analyse_comments(get_analyzer(), campaign_id)
     click.echo(f"comments analysed for campaign {campaign_id}: {done}")
+
+
+@survey_group.command("priorities")
+@click.option("--campaign", "campaign_id", required=True, type=int)
+@click.option("--add", "title", default=None, help="Title of a new candidate issue.")
+@click.option("--description", default="", help="One-line description of the new candidate.")
+@click.option("--list", "show", is_flag=True, help="List the candidates with their tally.")
+@with_appcontext
+def survey_priorities_command(
+    campaign_id: int, title: str | None, description: str, show: bool
+) -> None:
+    """Add a candidate issue of the priority question (--add) or list them (--list)."""
+    campaign = db.session.get(SurveyCampaign, campaign_id)
+    if campaign is None:
+        raise click.ClickException(f"问卷不存在：{campaign_id}")
+    if title is None and not show:
+        raise click.ClickException("请使用 --add 或 --list")
+    if title is not None:
+        try:
+            candidate = add_candidate(campaign, title, description, actor="cli")
+        except SurveyError as exc:
+            db.session.rollback()
+            raise click.ClickException(exc.message) from exc
+        db.session.commit()
+        click.echo(f"candidate added: {candidate.id}")
+    if show:
+        tally = campaign_tally(campaign)
+        for candidate, row in tally.rows:
+            share = "-" if row.weighted_share is None else f"{row.weighted_share:.1%}"
+            click.echo(f"{candidate.id}\t{candidate.title}\t{row.picks}\t{share}")
+        click.echo(f"raters: {tally.raters}")

@@ -23,6 +23,7 @@ from citizenvoice.models.survey import (
     SurveyInvitation,
 )
 from citizenvoice.models.survey_comments import SurveyCommentAnalysis, SurveyCommentTask
+from citizenvoice.models.survey_priority import SurveyPriority, SurveyPriorityPick
 from citizenvoice.models.topics import TopicSnapshot
 from citizenvoice.models.user import User
 
@@ -56,6 +57,8 @@ __all__ = [
     "SurveyGroup",
     "SurveyHold",
     "SurveyInvitation",
+    "SurveyPriority",
+    "SurveyPriorityPick",
     "TopicSnapshot",
     "User",
     "utcnow",

@@ -15,7 +15,15 @@ from sqlalchemy import insert, select
 from citizenvoice.domain.localtime import local_midnight
 from citizenvoice.domain.survey import Rating, generate_code
 from citizenvoice.extensions import db
-from citizenvoice.models import Department, Period, SurveyAnswer, SurveyCampaign, SurveyInvitation
+from citizenvoice.models import (
+    Department,
+    Period,
+    SurveyAnswer,
+    SurveyCampaign,
+    SurveyInvitation,
+    SurveyPriority,
+    SurveyPriorityPick,
+)
 from citizenvoice.services.appraisal import update_settings
 from citizenvoice.services.survey import code_hmac, create_campaign
 
@@ -26,6 +34,14 @@ DEMO_RATERS_PER_GROUP = 40  # above the default minimum n of 30 after ~15 % 不�
 DEMO_SURVEY_WEIGHT = 0.3
 _UNKNOWN_SHARE = 0.15
 _COMMENTS = ("办事排队时间太长", "窗口服务态度需要改进", "问题反映后迟迟没有答复", "")
+# The priority question's candidates with how likely a rater picks each (up to three).
+_PRIORITIES = (
+    ("老旧小区加装电梯", "加装审批和施工进度慢", 0.45),
+    ("夜市占道经营和油烟噪音", "夜间扰民投诉集中", 0.35),
+    ("背街小巷路灯和路面", "照明不足、路面破损", 0.25),
+    ("停车难和乱停车", "小区周边停车位不足", 0.3),
+    ("政务服务排队时间", "窗口办事等候时间长", 0.15),
+)
 
 
 def _rating(rng: random.Random, quality: float) -> str:
@@ -101,6 +117,28 @@ def seed_demo_survey(period: Period, actor: str, seed: int = 21) -> int:
                     }
                 )
     db.session.execute(insert(SurveyAnswer), rows)
+    _seed_priorities(campaign, random.Random(seed + 1))  # noqa: S311 (demo data)
     _weight_survey(period, actor)
     db.session.flush()
     return len(rows)
+
+
+def _seed_priorities(campaign: SurveyCampaign, rng: random.Random) -> None:
+    """The demo campaign's candidates and each demo rater's picks (at most three)."""
+    candidates = [
+        SurveyPriority(campaign_id=campaign.id, title=title, description=description)
+        for title, description, _ in _PRIORITIES
+    ]
+    db.session.add_all(candidates)
+    db.session.flush()
+    picks = []
+    for group in campaign.groups:
+        for _ in range(DEMO_RATERS_PER_GROUP):
+            chosen = [
+                c for c, (*_, p) in zip(candidates, _PRIORITIES, strict=True) if rng.random() < p
+            ]
+            picks += [
+                {"campaign_id": campaign.id, "group_id": group.id, "priority_id": c.id}
+                for c in chosen[:3]
+            ]
+    db.session.execute(insert(SurveyPriorityPick), picks)

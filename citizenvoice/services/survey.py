@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from citizenvoice.domain.survey import (
     DEFAULT_MIN_N,
@@ -27,6 +28,7 @@ from citizenvoice.domain.survey import (
     Rating,
     generate_code,
 )
+from citizenvoice.domain.survey_priority import clean_picks
 from citizenvoice.extensions import db
 from citizenvoice.models import (
     Department,
@@ -35,6 +37,8 @@ from citizenvoice.models import (
     SurveyCampaign,
     SurveyGroup,
     SurveyInvitation,
+    SurveyPriority,
+    SurveyPriorityPick,
     utcnow,
 )
 from citizenvoice.services.appraisal.periods import beijing_today
@@ -143,6 +147,7 @@ class Questionnaire:
     group: SurveyGroup
     campaign: SurveyCampaign
     departments: list[Department] = field(default_factory=list)
+    priorities: list[SurveyPriority] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         """The API's questionnaire document."""
@@ -159,6 +164,10 @@ class Questionnaire:
                 for d in self.departments
             ],
             "ratings": [{"value": r.value, "label": r.label} for r in Rating],
+            "priorities": [
+                {"id": p.id, "title": p.title, "description": p.description}
+                for p in self.priorities
+            ],
         }
 
 
@@ -197,7 +206,14 @@ def questionnaire(code: str | None) -> Questionnaire:
     if group.departments is not None:
         query = query.where(Department.code.in_(group.departments))
     departments = list(db.session.scalars(query.order_by(Department.group, Department.code)))
-    return Questionnaire(invitation, group, campaign, departments)
+    priorities = list(
+        db.session.scalars(
+            select(SurveyPriority)
+            .where(SurveyPriority.campaign_id == campaign.id)
+            .order_by(SurveyPriority.id)
+        )
+    )
+    return Questionnaire(invitation, group, campaign, departments, priorities)
 
 
 def _clean_answers(raw: Any, allowed: dict[str, int]) -> list[tuple[int, str, str | None]]:
@@ -235,14 +251,31 @@ def _clean_answers(raw: Any, allowed: dict[str, int]) -> list[tuple[int, str, st
     return rows
 
 
-def submit_answers(code: str | None, answers: Any, form: Questionnaire | None = None) -> int:
-    """Store one rater's answers and use the code; returns the number of rows (caller commits).
+def _checked(form: Questionnaire, answers: Any, priority: Any) -> tuple[list[Any], list[int]]:
+    """Answer rows and picked candidate ids, or SurveyError 400 with every field error."""
+    picks = clean_picks(priority, {p.id for p in form.priorities})
+    try:
+        rows = _clean_answers(answers, {d.code: d.id for d in form.departments})
+    except SurveyError as exc:
+        if isinstance(picks, str):
+            exc.fields["priority"] = picks
+        raise
+    if isinstance(picks, str):
+        raise SurveyError(400, "答案有误", {"priority": picks})
+    return rows, picks
+
+
+def submit_answers(
+    code: str | None, answers: Any, form: Questionnaire | None = None, priority: Any = None
+) -> int:
+    """Store one rater's answers and priority picks, use the code; returns the answer rows.
 
     The conditional UPDATE is the single-use guard: of two racing requests only one sees a
-    row change; the other gets 409 and its transaction stores nothing.
+    row change; the other gets 409 and its transaction stores nothing (answers nor picks).
+    The caller commits.
     """
     form = form or questionnaire(code)  # a caller that looked the code up passes its form
-    rows = _clean_answers(answers, {d.code: d.id for d in form.departments})
+    rows, picks = _checked(form, answers, priority)
     changed = db.session.execute(
         update(SurveyInvitation)
         .where(SurveyInvitation.id == form.invitation.id, SurveyInvitation.used.is_(False))
@@ -267,7 +300,33 @@ def submit_answers(code: str | None, answers: Any, form: Questionnaire | None = 
             for dept, rating, comment in rows
         ],
     )
+    if picks:
+        _store_picks(form, picks, now)
     return len(rows)
+
+
+def _store_picks(form: Questionnaire, picks: list[int], now: Any) -> None:
+    """Insert one rater's picks; a candidate withdrawn meanwhile refuses the whole answer."""
+    try:
+        db.session.execute(
+            insert(SurveyPriorityPick),
+            [
+                {
+                    "campaign_id": form.campaign.id,
+                    "group_id": form.group.id,
+                    "priority_id": candidate,
+                    "created_at": now,
+                }
+                for candidate in picks
+            ],
+        )
+    except IntegrityError:
+        # The office withdrew a candidate between the questionnaire and this insert: roll
+        # everything back (the code stays usable) and ask the rater to choose again.
+        db.session.rollback()
+        raise SurveyError(
+            400, "答案有误", {"priority": "所选事项已被撤回，请刷新后重新选择"}
+        ) from None
 
 
 def groups_of(campaign: SurveyCampaign) -> Iterable[SurveyGroup]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from citizenvoice.domain.survey import (
@@ -19,6 +20,7 @@ from citizenvoice.domain.survey import (
     group_score,
 )
 from citizenvoice.domain.survey_checks import SurveyFlag, bursts, group_outliers
+from citizenvoice.domain.survey_grades import grade_bands
 from citizenvoice.domain.workdays import SHANGHAI
 from citizenvoice.extensions import db
 from citizenvoice.models import (
@@ -36,6 +38,7 @@ __all__ = [
     "campaign_results",
     "department_view",
     "invitation_counts",
+    "result_bands",
     "survey_flags",
 ]
 
@@ -95,6 +98,12 @@ def campaign_results(campaign: SurveyCampaign) -> list[DepartmentSurvey]:
     return results
 
 
+def result_bands(results: list[DepartmentSurvey]) -> dict[str, str | None]:
+    """Department code -> grade band (``CITIZENVOICE_SURVEY_GRADE_BANDS``); None when short."""
+    scores = {r.code: r.combined.score if r.combined.sufficient else None for r in results}
+    return grade_bands(scores, current_app.config["SURVEY_GRADE_BANDS"])
+
+
 def department_view(department_id: int, limit: int = 5) -> list[dict[str, Any]]:
     """A department's own results and comments in the latest campaigns (never who answered)."""
     department = db.session.get(Department, department_id)
@@ -105,7 +114,8 @@ def department_view(department_id: int, limit: int = 5) -> list[dict[str, Any]]:
     ).all()
     out = []
     for campaign in campaigns:
-        mine = next((r for r in campaign_results(campaign) if r.code == department.code), None)
+        results = campaign_results(campaign)
+        mine = next((r for r in results if r.code == department.code), None)
         if mine is None:
             continue
         names = {g.id: g.name for g in campaign.groups}
@@ -124,6 +134,7 @@ def department_view(department_id: int, limit: int = 5) -> list[dict[str, Any]]:
             {
                 "campaign": campaign,
                 "result": mine,
+                "band": result_bands(results).get(mine.code),
                 "comments": [(names.get(g, ""), r, c) for g, r, c in comments],
             }
         )

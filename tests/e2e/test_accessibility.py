@@ -51,6 +51,7 @@ def world(seeded: Flask, analyzer, tmp_path) -> dict[str, str]:
     from citizenvoice.services.opendata import build
     from citizenvoice.services.rectification import open_task
     from citizenvoice.services.survey import create_campaign, issue_invitations, submit_answers
+    from citizenvoice.services.survey_priority import add_candidate
 
     make_user(seeded, "department_admin", "cgzf", "cg_admin")
     make_user(seeded, "office", username="office1")
@@ -86,8 +87,12 @@ def world(seeded: Flask, analyzer, tmp_path) -> dict[str, str]:
         campaign = create_campaign(period_by_code(period), "hangzhou")
         first, survey_code = issue_invitations(campaign, "residents", 2)
         campaign_id = str(campaign.id)
+        # Candidates of the priority question: on the survey page, the office tally and 整改 form.
+        picks = [add_candidate(campaign, f"候选事项{i}", "一句话说明").id for i in range(2)]
         db.session.commit()
-        submit_answers(first, [{"department": "cgzf", "rating": "fairly", "comment": "较好"}])
+        submit_answers(
+            first, [{"department": "cgzf", "rating": "fairly", "comment": "较好"}], priority=picks
+        )
         db.session.commit()
         build(seeded.config["OPEN_DATA_DIR"], utcnow().astimezone(SHANGHAI).date())
         assert db.session.get(Submission, replied["id"]) is not None
@@ -175,6 +180,7 @@ def test_public_portal_pages_at_375px_have_no_serious_wcag_violation(
         ("open-department", "/open/departments/cgzf"),
         ("open-issues", "/open/issues"),
         ("open-rectification", "/open/rectification"),
+        ("open-priorities", "/open/priorities"),
         ("open-data", "/open/data/"),
     ]
     problems = _check_pages(phone_browser, live_server, pages, screenshot_dir)

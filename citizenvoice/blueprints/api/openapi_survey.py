@@ -49,6 +49,11 @@ QUESTIONNAIRE_SCHEMA = _object(
             "type": "array",
             "items": _object({"value": {"enum": [r.value for r in Rating]}, "label": _STRING}),
         },
+        "priorities": {
+            "type": "array",
+            "description": "优先整改候选事项（可为空）/ candidate issues of the priority question",
+            "items": _object({"id": {"type": "integer"}, "title": _STRING, "description": _STRING}),
+        },
     }
 )
 ANSWERS_SCHEMA = {
@@ -67,7 +72,13 @@ ANSWERS_SCHEMA = {
                 },
             },
         },
-        "priority": {"type": "string"},
+        "priority": {
+            "type": ["array", "null"],
+            "description": "最多 3 个不重复的候选事项 id / up to 3 distinct candidate ids",
+            "items": {"type": "integer"},
+            "maxItems": 3,
+            "uniqueItems": True,
+        },
     },
     "required": ["answers"],
 }

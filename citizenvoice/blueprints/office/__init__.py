@@ -9,4 +9,5 @@ from citizenvoice.blueprints.office import rectification as _rectification  # no
 from citizenvoice.blueprints.office import rectification_sheet as _sheet  # noqa: F401  (routes)
 from citizenvoice.blueprints.office import survey_comments as _comments  # noqa: F401  (routes)
 from citizenvoice.blueprints.office import survey_edit as _survey_edit  # noqa: F401  (routes)
+from citizenvoice.blueprints.office import survey_priorities as _priorities  # noqa: F401  (routes)
 from citizenvoice.blueprints.office import surveys as _surveys  # noqa: F401  (routes)

@@ -23,13 +23,16 @@ from citizenvoice.extensions import db
 from citizenvoice.models import Period, SurveyCampaign
 from citizenvoice.services.audit import record
 from citizenvoice.services.departments import active_departments
+from citizenvoice.services.rectification import SOURCE_KINDS
 from citizenvoice.services.survey import SurveyError, issue_invitations
 from citizenvoice.services.survey_comment_tasks import comment_tasks
 from citizenvoice.services.survey_comments import comment_groups, pending_comments
+from citizenvoice.services.survey_priority import campaign_tally, has_answers, hot_suggestions
 from citizenvoice.services.survey_results import (
     campaign_flags,
     campaign_results,
     invitation_counts,
+    result_bands,
 )
 from citizenvoice.services.survey_review import holds_of
 
@@ -68,12 +71,21 @@ def render_campaign(
     campaign: SurveyCampaign, message: str | None = None, errors: dict[str, str] | None = None
 ) -> str:
     """The campaign page, with a refusal ``message`` and field ``errors`` when an edit failed."""
+    results = campaign_results(campaign)
+    tally = campaign_tally(campaign)
+    frozen = has_answers(campaign.id)
+    taken = {c.title for c, _ in tally.rows}
     return render_template(
         "office/survey.html",
         campaign=campaign,
         period=db.session.get(Period, campaign.period_id),
         invitations=invitation_counts(campaign),
-        results=campaign_results(campaign),
+        results=results,
+        bands=result_bands(results),
+        tally=tally,
+        frozen=frozen,
+        suggestions=[] if frozen else [s for s in hot_suggestions() if s["title"] not in taken],
+        source_kinds=SOURCE_KINDS,
         comment_groups=comment_groups(campaign.id),
         comment_tasks=comment_tasks(campaign.id),
         pending=pending_comments(campaign.id),

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, render_template, request, send_
 from werkzeug.wrappers import Response
 
 from citizenvoice.blueprints.open.charts import count_bars, trend_charts
+from citizenvoice.domain.disclosure import public_count
 from citizenvoice.services.opendata import catalogue, dataset_path
 from citizenvoice.services.portal import (
     PublicPeriod,
@@ -20,6 +21,7 @@ from citizenvoice.services.portal import (
     published_periods,
     topic_counts,
 )
+from citizenvoice.services.survey_priority import public_tallies
 
 __all__ = ["open_blueprint"]
 
@@ -112,6 +114,14 @@ def issues_page() -> Any:
 def rectification_page() -> Any:
     """Every 整改 task with its progress, timeline and measured effect."""
     return render_template("open/rectification.html", tasks=public_tasks())
+
+
+@open_blueprint.get("/priorities")
+def priorities_page() -> Any:
+    """群众点题: the tally of each closed campaign's priority question; open ones only a note."""
+    return render_template(
+        "open/priorities.html", tallies=public_tallies(), public_count=public_count
+    )
 
 
 @open_blueprint.get("/data/")

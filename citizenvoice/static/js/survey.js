@@ -32,10 +32,26 @@
     progress.textContent = "已完成 " + done + " / " + items.length;
   }
 
+  var picks = form.querySelectorAll("input[name='priority']");
+  var MAX_PICKS = 3;
+  function limitPicks() {
+    // At most three priorities: the others are disabled once three are ticked.
+    var ticked = [];
+    picks.forEach(function (box) { if (box.checked) { ticked.push(box.value); } });
+    picks.forEach(function (box) { box.disabled = !box.checked && ticked.length >= MAX_PICKS; });
+    return ticked;
+  }
+
   var state = load();
+  if (Array.isArray(state.priority)) {
+    picks.forEach(function (box) {
+      if (state.priority.indexOf(box.value) !== -1) { box.checked = true; }
+    });
+  }
+  limitPicks();
   Object.keys(state).forEach(function (name) {
     var field = form.elements[name];
-    if (!field) { return; }
+    if (!field || name === "priority") { return; }
     if (name.indexOf("rating-") === 0) {
       var radio = form.querySelector("input[name='" + name + "'][value='" + state[name] + "']");
       if (radio && !form.querySelector("input[name='" + name + "']:checked")) { radio.checked = true; }
@@ -45,7 +61,10 @@
   });
   form.addEventListener("change", function (event) {
     var target = event.target;
-    if (target.name) { state[target.name] = target.value; save(state); }
+    if (target.name === "priority") {
+      state.priority = limitPicks();
+      save(state);
+    } else if (target.name) { state[target.name] = target.value; save(state); }
     update();
   });
   form.addEventListener("input", function (event) {

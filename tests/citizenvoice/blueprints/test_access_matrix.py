@@ -112,6 +112,10 @@ RULES: dict[str, frozenset[str]] = {
     "office.survey_invitation_sheet": OFFICE_ONLY,
     "office.survey_hold": OFFICE_ONLY,
     "office.survey_hold_decide": OFFICE_ONLY,
+    "office.survey_priority_add": OFFICE_ONLY,
+    "office.survey_priority_remove": OFFICE_ONLY,
+    "office.survey_priority_task": OFFICE_ONLY,
+    "open.priorities_page": EVERYONE,
     # sign-in and the account pages
     "auth.login": EVERYONE,
     "auth.logout": STAFF,
@@ -327,6 +331,7 @@ def _build_world(app: Flask, analyzer) -> World:
     from citizenvoice.services.appraisal import compute, ensure_periods, period_by_code, publish
     from citizenvoice.services.rectification import open_task
     from citizenvoice.services.survey import create_campaign
+    from citizenvoice.services.survey_priority import add_candidate
     from citizenvoice.services.survey_review import hold_batch
 
     for actor, (role, department) in ROLES.items():
@@ -363,6 +368,8 @@ def _build_world(app: Flask, analyzer) -> World:
         campaign = create_campaign(period_by_code(period), "beijing")
         campaign_id, group_id = campaign.id, campaign.groups[0].id
         hold_id = hold_batch(campaign, "residents", "cgzf", None, OFFICE).id
+        campaign_id = campaign.id
+        candidate_id = add_candidate(campaign, "候选事项", "说明", actor=OFFICE).id
         db.session.commit()
         _survey_comments(analyzer, campaign_id)
         secret = app.config["SECRET_KEY"]
@@ -397,6 +404,7 @@ def _build_world(app: Flask, analyzer) -> World:
         "department": "cgzf",
         "group_id": str(group_id),
         "hold_id": str(hold_id),
+        "candidate_id": str(candidate_id),
         "period": period,
         "kind": "complaint",
         "action": "compute",

@@ -37,6 +37,7 @@ from citizenvoice.extensions import db
 from citizenvoice.models import OutboxMessage, Period, StatusEvent, Submission, SurveyCampaign
 from citizenvoice.services.departments import active_departments
 from citizenvoice.services.survey import create_campaign, issue_invitations
+from citizenvoice.services.survey_priority import add_candidate
 
 pytestmark = pytest.mark.slow
 
@@ -232,7 +233,7 @@ def test_fuzzed_lookups_change_nothing_and_never_give_a_5xx(world):
 
 
 @st.composite
-def survey_payloads(draw: st.DrawFn, departments: list[str]) -> Any:
+def survey_payloads(draw: st.DrawFn, departments: list[str], candidates: list[int]) -> Any:
     """Answer sets shaped like the API's, with hostile values in any place, or any JSON."""
     answer = st.fixed_dictionaries(
         {
@@ -243,7 +244,15 @@ def survey_payloads(draw: st.DrawFn, departments: list[str]) -> Any:
     )
     shaped = st.fixed_dictionaries(
         {"answers": st.lists(answer, max_size=8)},
-        optional={"priority": st.one_of(st.lists(hostile_text(20), max_size=4), hostile_text())},
+        optional={
+            "priority": st.one_of(
+                st.none(),
+                st.lists(hostile_text(20), max_size=4),
+                st.lists(st.one_of(st.integers(), st.booleans(), st.floats()), max_size=5),
+                st.lists(st.sampled_from(candidates), max_size=4),
+                hostile_text(),
+            )
+        },
     )
     return draw(st.one_of(shaped, shaped, api_payloads()))
 
@@ -254,12 +263,13 @@ def test_fuzzed_survey_answers_are_refused_whole_or_stored_whole(world):
     with app.app_context():
         period = db.session.scalars(select(Period).order_by(Period.id)).first()
         campaign = create_campaign(period, "beijing")
+        candidates = [add_candidate(campaign, f"事项{i}").id for i in range(4)]
         db.session.commit()
         campaign_id = campaign.id
         departments = [d.code for d in active_departments()]
 
     @FUZZ
-    @given(payload=survey_payloads(departments), ascii_only=st.booleans())
+    @given(payload=survey_payloads(departments, candidates), ascii_only=st.booleans())
     def run(payload, ascii_only):
         with app.app_context():  # a fresh code per input, shrinking runs included
             code = issue_invitations(db.session.get(SurveyCampaign, campaign_id), "residents", 1)[0]
@@ -271,7 +281,8 @@ def test_fuzzed_survey_answers_are_refused_whole_or_stored_whole(world):
         raise_if_server_error(response)
         delta = ledger.delta(before)
         if response.status_code == 201:
-            assert set(delta) == {"survey_answer"} and delta["survey_answer"] > 0, delta
+            assert delta.get("survey_answer", 0) > 0, delta
+            assert set(delta) <= {"survey_answer", "survey_priority_pick"}, delta
             again = client.post(f"/api/v1/surveys/{code}", data=body, content_type=JSON)
             assert again.status_code == 409
         else:

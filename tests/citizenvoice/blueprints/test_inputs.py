@@ -135,6 +135,7 @@ def _world(app, analyzer) -> dict[str, str]:
     from citizenvoice.services.opendata import build
     from citizenvoice.services.rectification import open_task
     from citizenvoice.services.survey import create_campaign
+    from citizenvoice.services.survey_priority import add_candidate
 
     _create_users(app)
     for username, role in (("admin1", "system_admin"), ("victim1", "office")):
@@ -151,7 +152,9 @@ def _world(app, analyzer) -> dict[str, str]:
         )
         task_id = str(task.id)
         api_key = create_key("inputs-sweep").key
-        campaign_id = str(create_campaign(period_by_code(period), "beijing").id)
+        campaign = create_campaign(period_by_code(period), "beijing")
+        campaign_id = str(campaign.id)
+        candidate_id = str(add_candidate(campaign, "候选事项").id)
         db.session.commit()
         version = build(app.config["OPEN_DATA_DIR"], utcnow().astimezone(SHANGHAI).date())
         secret = app.config["SECRET_KEY"]
@@ -172,6 +175,7 @@ def _world(app, analyzer) -> dict[str, str]:
         "version": version.folder.name,  # the build's date (/open/data/<version>/<filename>)
         "data_file": "public-cases.csv",
         "campaign_id": campaign_id,
+        "candidate_id": candidate_id,
         "api_key": api_key,  # POST /open311/v2/requests: reach the intake, not the key check
         "/f/": follow_up,
         "/u/": unsubscribe,
