@@ -7,6 +7,7 @@ from citizenvoice.models.base import utcnow
 from citizenvoice.models.casework import CategoryCorrection, ReplyTemplate
 from citizenvoice.models.department import Department
 from citizenvoice.models.follow_up import CaseReply, FollowUp
+from citizenvoice.models.labels import TrainingLabel
 from citizenvoice.models.notification import (
     Notification,
     NotificationOptOut,
@@ -47,6 +48,7 @@ __all__ = [
     "SurveyGroup",
     "SurveyInvitation",
     "TopicSnapshot",
+    "TrainingLabel",
     "User",
     "utcnow",
 ]
