@@ -16,7 +16,7 @@ __all__ = ["TrainingLabel"]
 class TrainingLabel(Base):
     """One label for one text, stored redacted.
 
-    ``text`` goes through nlp.redact first: a label store must not become a second copy of
+    ``text`` is masked as for the public (services.redaction) first: a label store must not become a second copy of
     residents' phone and ID numbers.
 
     ``label`` is a category code for kind ``category``; for ``sentiment`` it is ``pos``,

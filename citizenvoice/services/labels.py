@@ -22,7 +22,7 @@ from citizenvoice.domain.labels import LabelKind, LabelSource, label_key, streng
 from citizenvoice.extensions import db
 from citizenvoice.models import TrainingLabel
 from citizenvoice.models.base import utcnow
-from nlp import redact
+from citizenvoice.services.redaction import redact_for_public
 
 __all__ = ["LabelInput", "count_labels", "labels_for_training", "record_labels"]
 
@@ -53,8 +53,8 @@ class LabelInput:
 
 def _row(item: LabelInput, now: datetime) -> dict[str, Any]:
     # Control characters go (PostgreSQL refuses NUL in text); line breaks and the rest stay.
-    text = redact(clean_text(item.text)).text
-    title = redact(clean_text(item.title)).text if item.title else ""
+    text = redact_for_public(clean_text(item.text))
+    title = redact_for_public(clean_text(item.title)) if item.title else ""
     return {
         "kind": item.kind.value,
         "source": item.source.value,
