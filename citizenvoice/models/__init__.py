@@ -7,6 +7,7 @@ from citizenvoice.models.base import utcnow
 from citizenvoice.models.casework import CategoryCorrection, ReplyTemplate
 from citizenvoice.models.department import Department
 from citizenvoice.models.follow_up import CaseReply, FollowUp
+from citizenvoice.models.label_flags import JudgementFlag
 from citizenvoice.models.labels import TrainingLabel
 from citizenvoice.models.notification import (
     Notification,
@@ -30,6 +31,7 @@ __all__ = [
     "DimensionScore",
     "DuplicateBand",
     "FollowUp",
+    "JudgementFlag",
     "Notification",
     "NotificationOptOut",
     "NotificationStatus",

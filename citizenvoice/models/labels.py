@@ -16,8 +16,8 @@ __all__ = ["TrainingLabel"]
 class TrainingLabel(Base):
     """One label for one text, stored redacted.
 
-    ``text`` is masked as for the public (services.redaction) first: a label store must not become a second copy of
-    residents' phone and ID numbers.
+    ``text`` is masked as for the public (services.redaction) first: a label store must not
+    become a second copy of residents' phone and ID numbers.
 
     ``label`` is a category code for kind ``category``; for ``sentiment`` it is ``pos``,
     ``neg`` or ``neu`` (stars and judgements are mapped when captured, the raw value is kept in

@@ -27,6 +27,7 @@ from citizenvoice.extensions import db
 from citizenvoice.models import Analysis, OutboxMessage, StatusEvent, Submission
 from citizenvoice.models.base import utcnow
 from citizenvoice.services.departments import department_by_code
+from citizenvoice.services.label_capture import capture_rating
 from citizenvoice.services.notifications import record_event
 from citizenvoice.services.outbox import ANALYSE_TOPIC
 from citizenvoice.services.pii import PiiProtector
@@ -114,6 +115,7 @@ def submit_feedback(feedback: FeedbackInput, *, channel: Channel, pii: PiiProtec
             )
         )
         db.session.flush()
+        capture_rating(submission)  # an open 评价's stars label its text (weak)
         record_event(submission, NotifyEvent.ACCEPTED, submission.created_at)
         return submission
     raise AssertionError("unreachable")  # pragma: no cover
