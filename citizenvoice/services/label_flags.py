@@ -17,7 +17,12 @@ from datetime import datetime
 from sqlalchemy import delete, select
 
 from citizenvoice.domain.cases import Satisfaction
-from citizenvoice.domain.judgement_flags import MIN_COMMENT_CHARS, disagreement
+from citizenvoice.domain.judgement_flags import (
+    CLEARLY_NEGATIVE,
+    CLEARLY_POSITIVE,
+    MIN_COMMENT_CHARS,
+    disagreement,
+)
 from citizenvoice.extensions import db
 from citizenvoice.models import Department, FollowUp, JudgementFlag
 
@@ -114,6 +119,8 @@ class PeriodFlags:
 
     flags: list[tuple[JudgementFlag, str]]
     per_department: list[tuple[str, int]]
+    low: float = CLEARLY_NEGATIVE  # the thresholds, for the page to state them
+    high: float = CLEARLY_POSITIVE
 
 
 def flags_between(start: datetime, end: datetime, limit: int = 500) -> PeriodFlags:
