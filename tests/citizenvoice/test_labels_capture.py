@@ -10,8 +10,16 @@ from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import pytest
-from factories import PASSWORD, csrf_token, embedded_app, file_case, login, make_user
-from factories import page_token, post_follow_up
+from factories import (
+    PASSWORD,
+    csrf_token,
+    embedded_app,
+    file_case,
+    login,
+    make_user,
+    page_token,
+    post_follow_up,
+)
 from flask import Flask
 from sqlalchemy import delete, select
 
@@ -70,7 +78,7 @@ def test_a_rating_with_stars_is_a_weak_sentiment_label(both):
         },
     )
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
-    ((kind, source, strength, label, raw, case_id),) = _labels(both)
+    ((kind, source, strength, label, raw, _case),) = _labels(both)
     assert (kind, source, strength, label, raw) == ("sentiment", "rating", "weak", "neg", "2")
 
 
