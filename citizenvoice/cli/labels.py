@@ -20,7 +20,11 @@ from citizenvoice.domain.labels import LabelKind
 from citizenvoice.extensions import db
 from citizenvoice.services.export import table_to_csv
 from citizenvoice.services.label_capture import collect_existing
-from citizenvoice.services.label_flags import FlagOutcome, flag_disagreements
+from citizenvoice.services.label_flags import (
+    FlagOutcome,
+    flag_disagreements,
+    survey_disagreements,
+)
 from citizenvoice.services.label_import import LabelFile, read_labelled_file, store_rows
 from citizenvoice.services.labels import count_labels, labels_for_training
 from citizenvoice.services.uploads import UploadError
@@ -192,9 +196,9 @@ def _comment_scorer() -> tuple[Callable[[Sequence[str]], list[float]], str]:
     return score, analyzer.model_version
 
 
-def _print_outcome(outcome: FlagOutcome) -> None:
+def _print_outcome(outcome: FlagOutcome, what: str = "回访", verb: str = "标记") -> None:
     click.echo(
-        f"已检查 {outcome.checked} 条有意见的满意/不满意回访，标记 {outcome.flagged} 条"
+        f"已检查 {outcome.checked} 条有意见的满意/不满意{what}，{verb} {outcome.flagged} 条"
         f"评价与意见不一致（{outcome.rate:.1%}）"
     )
     for name, (checked, flagged) in outcome.by_department.items():
@@ -214,3 +218,5 @@ def flags_command() -> None:
         db.session.rollback()
         raise
     _print_outcome(outcome)
+    # Survey answers: the same rule, measured only (anonymous, no case to review).
+    _print_outcome(survey_disagreements(score), what="问卷答卷", verb="其中")

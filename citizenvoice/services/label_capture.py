@@ -5,6 +5,8 @@
   (1-2 neg, 3 neu, 4-5 pos; domain.label_rows).
 - A follow-up judgement with a comment: a weak sentiment label of the comment, from the
   judgement (满意 pos, 基本满意 neu, 不满意 neg); the 1-5 rating is kept beside it.
+- A survey answer with a comment (weak, from its rating): only through the backfill
+  :func:`collect_existing`, since answers are stored in bulk, anonymously, without ids at hand.
 
 Each captured label is identified by its case (``submission:<id>``) and source, so a later
 correction or the judgement of a redone case replaces the earlier label, and capturing again
@@ -22,7 +24,7 @@ from citizenvoice.domain.cases import Satisfaction
 from citizenvoice.domain.label_rows import sentiment_from_stars
 from citizenvoice.domain.labels import LabelKind, LabelSource
 from citizenvoice.extensions import db
-from citizenvoice.models import CategoryCorrection, FollowUp, Submission
+from citizenvoice.models import CategoryCorrection, FollowUp, Submission, SurveyAnswer
 from citizenvoice.models.base import utcnow
 from citizenvoice.services.labels import LabelInput, record_labels
 
@@ -35,12 +37,20 @@ __all__ = [
     "correction_label",
     "follow_up_label",
     "rating_label",
+    "survey_label",
 ]
 
 SENTIMENT_OF_JUDGEMENT = {
     Satisfaction.SATISFIED.value: "pos",
     Satisfaction.BASIC.value: "neu",
     Satisfaction.DISSATISFIED.value: "neg",
+}
+# A survey answer's rating (比较满意 is still satisfied); 不了解 gives no label.
+SENTIMENT_OF_SURVEY_RATING = {
+    "satisfied": "pos",
+    "fairly": "pos",
+    "basic": "neu",
+    "dissatisfied": "neg",
 }
 _BATCH = 500
 
@@ -100,6 +110,26 @@ def follow_up_label(
     )
 
 
+def survey_label(answer: SurveyAnswer) -> LabelInput | None:
+    """The weak sentiment label of a survey answer's comment, else None.
+
+    Identified by the answer's own id only: survey answers are anonymous by design, and the
+    label keeps no link to an invitation or a rater.
+    """
+    label = SENTIMENT_OF_SURVEY_RATING.get(answer.rating)
+    if label is None or not (answer.comment or "").strip():
+        return None
+    return LabelInput(
+        kind=LabelKind.SENTIMENT,
+        source=LabelSource.SURVEY,
+        text=answer.comment or "",
+        label=label,
+        raw_value=answer.rating,
+        labelled_at=answer.created_at,
+        reference=f"survey_answer:{answer.id}",
+    )
+
+
 def capture_correction(case: Submission, correction: CategoryCorrection) -> None:
     """Record a staff correction's label in the caller's transaction."""
     at = correction.created_at or utcnow()
@@ -142,6 +172,10 @@ def _existing_labels() -> Iterator[LabelInput]:
         )
         if found is not None:
             yield found
+    for answer in db.session.scalars(select(SurveyAnswer).order_by(SurveyAnswer.id)).all():
+        from_survey = survey_label(answer)
+        if from_survey is not None:
+            yield from_survey
 
 
 def collect_existing() -> int:

@@ -24,9 +24,15 @@ from citizenvoice.domain.judgement_flags import (
     disagreement,
 )
 from citizenvoice.extensions import db
-from citizenvoice.models import Department, FollowUp, JudgementFlag
+from citizenvoice.models import Department, FollowUp, JudgementFlag, SurveyAnswer
 
-__all__ = ["FlagOutcome", "PeriodFlags", "flag_disagreements", "flags_between"]
+__all__ = [
+    "FlagOutcome",
+    "PeriodFlags",
+    "flag_disagreements",
+    "flags_between",
+    "survey_disagreements",
+]
 
 SOURCE = "follow_up"
 _CLEAR = (Satisfaction.SATISFIED.value, Satisfaction.DISSATISFIED.value)
@@ -93,6 +99,34 @@ def flag_disagreements(score: Scorer, model_version: str | None = None) -> FlagO
             )
         )
     db.session.flush()
+    per_department = {name: (n, flagged[name]) for name, n in sorted(checked.items())}
+    return FlagOutcome(sum(checked.values()), sum(flagged.values()), per_department)
+
+
+def survey_disagreements(score: Scorer) -> FlagOutcome:
+    """The same rule over survey answers with a comment: counted, not stored.
+
+    Survey answers are anonymous and have no case to review, so the figure is a measurement
+    for the office (``flask labels flags`` prints it), not a list of flags.
+    """
+    names = dict(db.session.execute(select(Department.id, Department.name)).tuples().all())
+    rows = [
+        row
+        for row in db.session.scalars(
+            select(SurveyAnswer).where(SurveyAnswer.rating.in_(_CLEAR)).order_by(SurveyAnswer.id)
+        ).all()
+        if len((row.comment or "").strip()) >= MIN_COMMENT_CHARS
+    ]
+    checked: Counter[str] = Counter()
+    flagged: Counter[str] = Counter()
+    for start in range(0, len(rows), _CHUNK):
+        chunk = rows[start : start + _CHUNK]
+        comments = [(r.comment or "").strip() for r in chunk]
+        for row, value in zip(chunk, score(comments), strict=True):
+            department = names.get(row.department_id, "（未知部门）")
+            checked[department] += 1
+            if disagreement(row.rating, float(value)) is not None:
+                flagged[department] += 1
     per_department = {name: (n, flagged[name]) for name, n in sorted(checked.items())}
     return FlagOutcome(sum(checked.values()), sum(flagged.values()), per_department)
 
