@@ -223,3 +223,39 @@ def test_concurrent_corrections_and_follow_ups_are_each_captured_once(both):
         analysis = db.session.scalar(select(Analysis).where(Analysis.submission_id == case["id"]))
         if analysis is not None:  # the later correction wins in both the case and its label
             assert categories[0][3] == analysis.category
+
+
+def test_collect_takes_survey_comments_as_weak_labels_without_a_link_to_the_rater(both, tmp_path):
+    runner = both.test_cli_runner()
+    from citizenvoice.services.appraisal import current_month_code
+
+    with both.app_context():
+        period = current_month_code()
+    created = runner.invoke(args=["survey", "create", "--period", period, "--preset", "beijing"])
+    assert created.exit_code == 0, created.output
+    out = tmp_path / "codes.csv"
+    invited = runner.invoke(
+        args=["survey", "invite", "--campaign", created.output.split()[-1], "--group",
+              "residents", "--count", "1", "--out", str(out)]
+    )  # fmt: skip
+    assert invited.exit_code == 0, invited.output
+    code = out.read_text(encoding="utf-8").splitlines()[1].split(",")[0]
+    client = both.test_client()
+    departments = [
+        d["code"] for d in client.get(f"/api/v1/surveys/{code}").get_json()["departments"]
+    ]
+    answers = [
+        {"department": departments[0], "rating": "dissatisfied", "comment": "窗口排队时间太长"},
+        {"department": departments[1], "rating": "fairly", "comment": "还不错"},
+        {"department": departments[2], "rating": "unknown", "comment": "不了解"},
+    ]
+    assert client.post(f"/api/v1/surveys/{code}", json={"answers": answers}).status_code == 201
+    assert runner.invoke(args=["labels", "collect"]).exit_code == 0
+    runner.invoke(args=["labels", "collect"])
+    with both.app_context():
+        rows = db.session.scalars(select(TrainingLabel).order_by(TrainingLabel.label)).all()
+        assert [(r.source, r.strength, r.label, r.raw_value) for r in rows] == [
+            ("survey", "weak", "neg", "dissatisfied"),
+            ("survey", "weak", "pos", "fairly"),
+        ]
+        assert all(r.author is None and r.submission_id is None for r in rows)
