@@ -113,9 +113,10 @@ def import_command(file: Path, kind: str, dry_run: bool) -> None:
         except Exception:
             db.session.rollback()
             raise
+        # Rows naming one label twice (a message posted twice, no id column) are stored once.
         click.echo(
             f"共 {len(labelled.rows)} 行：已导入 {stored} 条{_KIND_NAMES[kind]}标签，"
-            f"拒绝 {len(refused)} 行"
+            f"拒绝 {len(refused)} 行（重复的标签只保存一条）"
         )
     if refused:
         sys.exit(EXIT_SOME_REFUSED)
