@@ -7,6 +7,8 @@ from citizenvoice.models.base import utcnow
 from citizenvoice.models.casework import CategoryCorrection, ReplyTemplate
 from citizenvoice.models.department import Department
 from citizenvoice.models.follow_up import CaseReply, FollowUp
+from citizenvoice.models.label_flags import JudgementFlag
+from citizenvoice.models.labels import TrainingLabel
 from citizenvoice.models.notification import (
     Notification,
     NotificationOptOut,
@@ -37,6 +39,7 @@ __all__ = [
     "DimensionScore",
     "DuplicateBand",
     "FollowUp",
+    "JudgementFlag",
     "Notification",
     "NotificationOptOut",
     "NotificationStatus",
@@ -60,6 +63,7 @@ __all__ = [
     "SurveyPriority",
     "SurveyPriorityPick",
     "TopicSnapshot",
+    "TrainingLabel",
     "User",
     "utcnow",
 ]

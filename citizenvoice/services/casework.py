@@ -7,6 +7,7 @@ from sqlalchemy import select
 from citizenvoice.extensions import db
 from citizenvoice.models import Analysis, CategoryCorrection, Submission, User
 from citizenvoice.services.audit import record
+from citizenvoice.services.label_capture import capture_correction
 from citizenvoice.services.pii import PiiProtector
 
 __all__ = ["CATEGORIES", "CaseworkError", "correct_category", "reveal_phone"]
@@ -59,4 +60,6 @@ def correct_category(user: User, case: Submission, category: str) -> CategoryCor
         analysis.category = category
         analysis.category_uncertain = False
     db.session.flush()
+    # The label is part of the act: a correction without its label cannot be committed.
+    capture_correction(case, correction)
     return correction

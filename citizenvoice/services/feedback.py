@@ -27,6 +27,7 @@ from citizenvoice.extensions import db
 from citizenvoice.models import Analysis, OutboxMessage, StatusEvent, Submission
 from citizenvoice.models.base import utcnow
 from citizenvoice.services.departments import department_by_code
+from citizenvoice.services.label_capture import capture_rating
 from citizenvoice.services.notifications import record_event
 from citizenvoice.services.outbox import ANALYSE_TOPIC
 from citizenvoice.services.pii import PiiProtector
@@ -105,18 +106,28 @@ def submit_feedback(feedback: FeedbackInput, *, channel: Channel, pii: PiiProtec
             if attempt + 1 == _TRACKING_CODE_ATTEMPTS:
                 raise
             continue
-        start_case(submission, submission.created_at)
-        db.session.add(
-            OutboxMessage(
-                topic=ANALYSE_TOPIC,
-                aggregate_id=submission.id,
-                payload={"submission_id": submission.id},
-            )
-        )
-        db.session.flush()
-        record_event(submission, NotifyEvent.ACCEPTED, submission.created_at)
+        _after_store(submission)
         return submission
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _after_store(submission: Submission) -> None:
+    """What every new submission gets in its transaction, in this order.
+
+    Its clock, its analysis request, its label (an open 评价's stars label its text, weakly)
+    and its 受理 message.
+    """
+    start_case(submission, submission.created_at)
+    db.session.add(
+        OutboxMessage(
+            topic=ANALYSE_TOPIC,
+            aggregate_id=submission.id,
+            payload={"submission_id": submission.id},
+        )
+    )
+    db.session.flush()
+    capture_rating(submission)
+    record_event(submission, NotifyEvent.ACCEPTED, submission.created_at)
 
 
 def submission_by_tracking_code(code: str) -> Submission | None:

@@ -64,21 +64,30 @@ class UploadError(ValueError):
     """An upload that cannot be read within the limits (message in Chinese)."""
 
 
-def read_table(filename: str, data: bytes, *, max_rows: int) -> list[list[Any]]:
+def read_table(
+    filename: str,
+    data: bytes,
+    *,
+    max_rows: int,
+    max_bytes: int = MAX_UPLOAD_BYTES,
+    max_inflated: int = MAX_XLSX_UNCOMPRESSED,
+) -> list[list[Any]]:
     """The non-blank rows of an uploaded CSV or XLSX (the header row counts as one).
 
     Raises UploadError, before holding more than ``max_rows`` rows, for a file that is too big,
     a broken or hostile archive, an unknown text encoding, or more than ``max_rows`` rows.
+    ``max_bytes`` and ``max_inflated`` (an XLSX's members inflated) default to the web upload
+    limits; a command reading an operator's local file (``labels import``) may allow more.
     """
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise UploadError(f"文件过大（最大 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB）")
+    if len(data) > max_bytes:
+        raise UploadError(f"文件过大（最大 {max_bytes // (1024 * 1024)} MB）")
     if data.startswith(_OLE2_MAGIC):
         raise UploadError(
             "这是旧版 Excel（.xls）文件，请在 Excel 或 WPS 中另存为 .xlsx 或 CSV 后重试"
         )
     # What the bytes are, not what the name says: a workbook renamed to .csv is still one.
     if data.startswith(_ZIP_MAGIC) or filename.lower().endswith(".xlsx"):
-        return _read_xlsx(data, max_rows)
+        return _read_xlsx(data, max_rows, max_inflated)
     return _read_csv(data, max_rows)
 
 
@@ -98,7 +107,7 @@ def _bounded(rows: Iterable[Iterable[Any]], max_rows: int) -> list[list[Any]]:
     return table
 
 
-def _check_archive(data: bytes) -> None:
+def _check_archive(data: bytes, max_inflated: int = MAX_XLSX_UNCOMPRESSED) -> None:
     """Refuse a non-zip, too many members, too much inflated data, or a bomb-like member."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -123,15 +132,17 @@ def _check_archive(data: bytes) -> None:
             ratio = member.file_size / max(member.compress_size, 1)
             if member.file_size > MIN_RATIO_CHECK_BYTES and ratio > MAX_XLSX_RATIO:
                 raise UploadError("Excel 文件压缩比异常，疑似恶意文件，已拒绝")
-        if total > MAX_XLSX_UNCOMPRESSED:
+        if total > max_inflated:
             raise UploadError(
-                f"Excel 文件解压后过大（最大 {MAX_XLSX_UNCOMPRESSED // (1024 * 1024)} MB），"
+                f"Excel 文件解压后过大（最大 {max_inflated // (1024 * 1024)} MB），"
                 "请删除多余的工作表或格式后重试"
             )
 
 
-def _read_xlsx(data: bytes, max_rows: int) -> list[list[Any]]:
-    _check_archive(data)
+def _read_xlsx(
+    data: bytes, max_rows: int, max_inflated: int = MAX_XLSX_UNCOMPRESSED
+) -> list[list[Any]]:
+    _check_archive(data, max_inflated)
     from openpyxl import load_workbook
 
     try:

@@ -39,6 +39,7 @@ from citizenvoice.models import CaseReply, Department, StatusEvent, Submission, 
 from citizenvoice.models import FollowUp as FollowUpRow
 from citizenvoice.models.base import as_utc, utcnow
 from citizenvoice.services.bulk import insert_rows, update_by_id
+from citizenvoice.services.label_capture import capture_follow_up
 from citizenvoice.services.notifications import record_transition
 
 __all__ = [
@@ -289,6 +290,7 @@ def _record_follow_up(
     else:
         for column, value in values.items():
             setattr(earlier, column, value)
+    capture_follow_up(case.id, follow_up.satisfaction.value, rating, follow_up.comment, moment)
 
 
 def _follow_up_row(case_id: int) -> FollowUpRow | None:

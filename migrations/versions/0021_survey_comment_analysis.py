@@ -1,7 +1,7 @@
 """survey comments through nlp, and 整改 tasks from comment groups (issue 21)
 
 Revision ID: 0021
-Revises: 0018
+Revises: 0020
 Create Date: 2026-12-05 01:30:00
 
 ``survey_comment_analysis`` holds nlp's reading of one answer's comment (keyed by the answer,
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0021"
-down_revision = "0018"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

@@ -159,6 +159,7 @@ CASES = [
         id="screen_category_terms",
         marks=[pytest.mark.slow, needs_data],
     ),
+    pytest.param("eval_judgement_flags", [], True, id="eval_judgement_flags"),
 ]
 
 

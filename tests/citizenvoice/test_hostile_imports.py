@@ -8,6 +8,7 @@ refused file changes nothing (every table's row count and the period's state unc
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 import zipfile
@@ -22,7 +23,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from citizenvoice.extensions import db
-from citizenvoice.models import DimensionScore, Period
+from citizenvoice.models import DimensionScore, Period, TrainingLabel
 from citizenvoice.services.appraisal import ensure_periods
 
 HEADER = ["部门代码", "维度", "得分"]
@@ -225,9 +226,10 @@ def test_every_import_path_is_covered(app):
     }
     # The rectification progress sheet (CSV only) has its own hostile-file, formula and
     # all-or-nothing tests beside its round trip: tests/citizenvoice/blueprints/
-    # test_rectification_sheet.py.
+    # test_rectification_sheet.py. ``labels import`` (labelled history, issue 22) has its
+    # hostile files at the end of this module and its behaviour in test_labels_import.py.
     assert routes - {"office.rectification_sheet_import"} == {"office.period_import"}
-    assert commands - {"rectification import"} == {"appraisal import"}
+    assert commands - {"rectification import", "labels import"} == {"appraisal import"}
 
 
 # --------------------------------------------------------------------------- formulas
@@ -437,3 +439,111 @@ def test_fuzzed_cells_give_row_errors_or_valid_rows_and_never_raise(setup, reque
     assert COUNTS[label] >= 200
     assert ledger.delta(before) == {}
     report(request.config, [label])
+
+
+# --------------------------------------------------------------------------- labels import
+# ``flask labels import`` (issue 22) reads an operator's labelled history. Unlike a score sheet
+# it keeps good rows when some are refused (exit 1), so a hostile *row* is a row error and a
+# hostile *file* is exit 2 with nothing stored; formula text is training text, stored as it is
+# and neutralised on export.
+
+LABEL_HEADER = ["标题", "留言详情", "一级分类", "留言时间"]
+LABEL_ROWS = [
+    ["路灯不亮", "A1区人民路路灯坏了一个月", "城乡建设", "2020-01-06 12:09"],
+    ["拖欠工资", "公司拖欠三个月工资", "劳动和社会保障", "2020/1/7"],
+]
+
+
+def _label_csv(rows: list[list[str]], encoding: str = "utf-8") -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows([LABEL_HEADER, *rows])
+    return buffer.getvalue().encode(encoding)
+
+
+def _labels_cli(app, tmp_path, filename: str, data: bytes) -> tuple[int, str]:
+    path = tmp_path / filename
+    path.write_bytes(data)
+    result = app.test_cli_runner().invoke(
+        args=["labels", "import", str(path), "--kind", "category"]
+    )
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, result.output
+
+
+def _stored_label_texts(app) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(select(TrainingLabel.text).order_by(TrainingLabel.id)))
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: _bomb(valid_xml=True), "压缩比异常"),
+        (_lying_sizes, "无法读取 Excel 文件"),
+        (lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 500, "旧版 Excel"),
+        (lambda: b"\x00\x01\x02binary\x00" * 50, "不是文本"),
+        (lambda: "标题,留言详情,一级分类\ncafé,x,y\n".encode("latin-1", "replace") + b"\xe9\xff",
+         "无法识别文件编码"),
+        (lambda: b"", "文件为空"),
+        (lambda: _label_csv([])[: len("标题".encode())], "表头无法识别"),
+    ],
+    ids=["bomb", "lying-sizes", "xls", "binary", "latin-1", "empty", "wrong-header"],
+)  # fmt: skip
+def test_labels_import_refuses_hostile_files_whole_and_stores_nothing(
+    seeded, tmp_path, make, message
+):
+    ledger = Ledger(seeded)
+    before = ledger.counts()
+    code, output = _labels_cli(seeded, tmp_path, "history.csv", make())
+    assert code == 2 and message in output, output
+    assert ledger.delta(before) == {}
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_labels_import_reads_the_encodings_chinese_offices_save(seeded, tmp_path, encoding):
+    code, output = _labels_cli(seeded, tmp_path, "history.csv", _label_csv(LABEL_ROWS, encoding))
+    assert code == 0, output
+    assert _stored_label_texts(seeded) == ["A1区人民路路灯坏了一个月", "公司拖欠三个月工资"]
+
+
+def test_labels_import_keeps_hostile_cells_as_text_or_refuses_their_row(seeded, tmp_path):
+    rows = [
+        ["=1+1", "=cmd|' /C calc'!A0 小区噪音", "环境保护", ""],  # formula text: kept as text
+        ["换行", "第一行\r\n第二行\x1b结束", "环境保护", ""],  # control dropped, lines kept
+        ["太长", "长" * 20_001, "环境保护", ""],  # refused: not a message
+        ["类型", "评分当类别", "5", ""],  # a number where a category belongs
+        ["时间", "时间不对", "环境保护", "=NOW()"],
+    ]
+    code, output = _labels_cli(seeded, tmp_path, "history.csv", _label_csv(rows))
+    assert code == 1, output
+    assert "第 4 行：内容过长" in output and "第 5 行：类别「5」不是系统中的类别" in output
+    assert "第 6 行：时间「=NOW()」无法识别" in output
+    assert _stored_label_texts(seeded) == ["=cmd|' /C calc'!A0 小区噪音", "第一行\r\n第二行结束"]
+    out = tmp_path / "out.csv"
+    seeded.test_cli_runner().invoke(args=["labels", "export", str(out), "--kind", "category"])
+    exported = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
+    assert exported[1][-1] == "'=cmd|' /C calc'!A0 小区噪音"  # neutralised for spreadsheets
+    assert exported[1][-2] == "'=1+1"
+
+
+def test_labels_import_refuses_a_csv_with_nul_bytes_as_binary(seeded, tmp_path):
+    # A NUL never occurs in text a spreadsheet saves: the whole file is refused, as on every
+    # import path (services.uploads), and nothing is stored.
+    data = _label_csv([["空字符", "第一行\x00结束", "环境保护", ""], *LABEL_ROWS])
+    code, output = _labels_cli(seeded, tmp_path, "history.csv", data)
+    assert code == 2 and "不是文本" in output
+    assert _stored_label_texts(seeded) == []
+
+
+def test_labels_import_never_evaluates_an_xlsx_formula(seeded, tmp_path):
+    workbook = Workbook()
+    sheet = workbook.active
+    for row in [LABEL_HEADER, *LABEL_ROWS, ["公式", None, "城乡建设", None]]:
+        sheet.append(row)
+    sheet["B4"] = "=A2&A3"  # no cached value: read as empty, never computed
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    code, output = _labels_cli(seeded, tmp_path, "history.xlsx", buffer.getvalue())
+    assert code == 0, output  # the title alone is the text of row 4
+    assert _stored_label_texts(seeded)[-1] == "公式"

@@ -16,6 +16,7 @@ from citizenvoice.blueprints.auth import role_required
 from citizenvoice.blueprints.inputs import InvalidInput, accepts_upload
 from citizenvoice.blueprints.office.views import OFFICE_ROLES, ActionForm, office_blueprint
 from citizenvoice.charts import bar_chart, line_chart
+from citizenvoice.domain.localtime import local_midnight
 from citizenvoice.domain.periods import PeriodStatus
 from citizenvoice.domain.scoring.settings import Indicator
 from citizenvoice.extensions import db
@@ -41,6 +42,7 @@ from citizenvoice.services.dimension_import import importable_dimensions as impo
 from citizenvoice.services.dimension_import import preview as import_preview
 from citizenvoice.services.export import table_to_csv, table_to_xlsx
 from citizenvoice.services.integrity import check_period, decide
+from citizenvoice.services.label_flags import flags_between
 from citizenvoice.services.uploads import MAX_UPLOAD_BYTES
 
 # The preview posts the file; the confirmation posts it again as base64 in a form field (4/3
@@ -373,4 +375,11 @@ def period_integrity(code: str) -> Any:
             select(RatingReview).order_by(RatingReview.status, RatingReview.id.desc()).limit(500)
         )
     )
-    return render_template("office/integrity.html", period=period, reviews=reviews, form=form)
+    disagreements = flags_between(local_midnight(period.starts_on), local_midnight(period.ends_on))
+    return render_template(
+        "office/integrity.html",
+        period=period,
+        reviews=reviews,
+        form=form,
+        disagreements=disagreements,
+    )
