@@ -24,16 +24,33 @@ log = logging.getLogger("citizenvoice.jobs")
 
 
 @lru_cache(maxsize=1)
-def _analyzer_for(model_dir: str | None) -> Analyzer:
+def _analyzer_for(
+    model_dir: str | None, category_dir: str | None = None, sentiment_dir: str | None = None
+) -> Analyzer:
     # Imported here: the web process (queue mode) never loads the models.
     from nlp import Analyzer
 
-    return Analyzer.load(Path(model_dir) if model_dir else None)
+    def path(value: str | None) -> Path | None:
+        return Path(value) if value else None
+
+    return Analyzer.load(
+        path(model_dir), category_dir=path(category_dir), sentiment_dir=path(sentiment_dir)
+    )
 
 
 def get_analyzer() -> Analyzer:
-    """The process-wide nlp Analyzer (loaded once; the worker warms it before taking jobs)."""
-    return _analyzer_for(current_app.config.get("NLP_MODEL_DIR"))
+    """The process-wide nlp Analyzer with the registry's current champions.
+
+    Called once per batch: one indexed query reads the champion directories (no Redis needed),
+    and the cached Analyzer is replaced only when they changed, so a promotion or rollback is
+    picked up by the next batch without a restart.
+    """
+    from citizenvoice.services.model_registry import champion_dirs
+
+    dirs = champion_dirs()
+    return _analyzer_for(
+        current_app.config.get("NLP_MODEL_DIR"), dirs.get("category"), dirs.get("sentiment")
+    )
 
 
 @contextmanager

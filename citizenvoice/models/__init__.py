@@ -8,6 +8,7 @@ from citizenvoice.models.casework import CategoryCorrection, ReplyTemplate
 from citizenvoice.models.department import Department
 from citizenvoice.models.follow_up import CaseReply, FollowUp
 from citizenvoice.models.labels import TrainingLabel
+from citizenvoice.models.model_registry import ModelVersion
 from citizenvoice.models.notification import (
     Notification,
     NotificationOptOut,
@@ -30,6 +31,7 @@ __all__ = [
     "DimensionScore",
     "DuplicateBand",
     "FollowUp",
+    "ModelVersion",
     "Notification",
     "NotificationOptOut",
     "NotificationStatus",
