@@ -151,6 +151,9 @@ def newest_slice_figures(row: ModelVersion, model_dir: Path | None) -> dict[str,
         if ids
         else []
     )
+    if not labels:  # nothing to measure: no need to load the model
+        measure = "macro_f1" if row.kind == "category" else "accuracy"
+        return {"measure": measure, "score": None, "n": 0}
     result: dict[str, Any] = nlp.evaluate_examples(
         row.kind, model_dir, [_example(label) for label in labels]
     )

@@ -280,7 +280,27 @@ def retrain_model(
         "notes": "Trained by the application's model registry (docs/models.md).",
     }
     write_card(out_dir, card)
+    _append_figures(out_dir / "MODEL_CARD.md", metrics)
     return card
+
+
+def _append_figures(path: Path, metrics: dict[str, Any]) -> None:
+    """The registry's figures, challenger beside baseline, at the end of ``MODEL_CARD.md``."""
+    base = metrics["baseline"]
+    rows = [
+        ("gold dev split, macro-F1", metrics["dev"].get("macro_f1"), base["dev"].get("macro_f1")),
+        (
+            f"newest in-product slice, {metrics['newest']['measure']} (n={metrics['newest']['n']})",
+            metrics["newest"].get("score"),
+            base["newest"].get("score"),
+        ),
+    ]
+    lines = ["", "## Registry figures", "", f"| measure | this model | {base['version']} |"]
+    lines.append("| --- | --- | --- |")
+    lines += [f"| {name} | {new} | {old} |" for name, new, old in rows]
+    lines += ["", "```json", json.dumps(metrics, ensure_ascii=False, indent=1), "```", ""]
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("\n".join(lines))
 
 
 def evaluate_examples(kind: str, model_dir: Path | None, examples: Sequence[Example]) -> Any:

@@ -140,9 +140,7 @@ def test_promote_refuses_in_chinese_when_the_challenger_loses_on_dev(app: Flask)
     worse["baseline"] = {"dev": {"macro_f1": 0.93}, "newest": {"score": 0.5}}
     with app.app_context():
         _add_version(app, "category-20261205-0101", worse)
-    result = app.test_cli_runner().invoke(
-        args=["models", "promote", "category-20261205-0101"]
-    )
+    result = app.test_cli_runner().invoke(args=["models", "promote", "category-20261205-0101"])
     assert result.exit_code == 1
     assert "拒绝晋升" in result.stderr and "金标准开发集" in result.stderr
     with app.app_context():
@@ -177,7 +175,9 @@ def test_promote_latest_then_rollback_to_the_previous_champion_then_shipped(app:
     runner = app.test_cli_runner()
     with app.app_context():
         _add_version(app, "category-20261205-0103")
-    assert runner.invoke(args=["models", "promote", "--latest", "--kind", "category"]).exit_code == 0
+    assert (
+        runner.invoke(args=["models", "promote", "--latest", "--kind", "category"]).exit_code == 0
+    )
     with app.app_context():
         _add_version(app, "category-20261205-0104", {**GOOD, "baseline": {}})
         # trained against the shipped model, but the champion changed: measured again (no
