@@ -23,6 +23,10 @@ __all__ = ["app_context", "discard_transaction_after", "get_analyzer", "log_job"
 log = logging.getLogger("citizenvoice.jobs")
 
 
+# The champion directories (category, sentiment) last read from the registry.
+_last_champions: tuple[str | None, str | None] = (None, None)
+
+
 @lru_cache(maxsize=1)
 def _analyzer_for(
     model_dir: str | None, category_dir: str | None = None, sentiment_dir: str | None = None
@@ -45,12 +49,20 @@ def get_analyzer() -> Analyzer:
     and the cached Analyzer is replaced only when they changed, so a promotion or rollback is
     picked up by the next batch without a restart.
     """
+    from sqlalchemy.exc import SQLAlchemyError
+
     from citizenvoice.services.model_registry import champion_dirs
 
-    dirs = champion_dirs()
-    return _analyzer_for(
-        current_app.config.get("NLP_MODEL_DIR"), dirs.get("category"), dirs.get("sentiment")
-    )
+    global _last_champions
+    try:
+        dirs = champion_dirs()
+        _last_champions = (dirs.get("category"), dirs.get("sentiment"))
+    except SQLAlchemyError as exc:
+        # The database is away (a worker warming up during an outage): keep the models in
+        # hand; the next batch asks again.
+        db.session.rollback()
+        log.warning("model registry not readable (%s): keeping the current models", exc.code)
+    return _analyzer_for(current_app.config.get("NLP_MODEL_DIR"), *_last_champions)
 
 
 @contextmanager
