@@ -59,6 +59,9 @@ def models_retrain_command(kind: str, shipped_limit: int | None) -> None:
     except RegistryError as exc:
         _fail(str(exc))
         return
+    except FileNotFoundError:
+        _fail("找不到训练所需的随附语料，请用 CITIZENVOICE_DATA_DIR 指向共享数据目录。")
+        return
     m = row.metrics
     base = m.get("baseline") or {}
     base_dev, base_newest = (base.get("dev") or {}), (base.get("newest") or {})
