@@ -329,3 +329,19 @@ def test_two_promotions_at_once_leave_one_champion(
             select(AuditEntry).where(AuditEntry.action == "model_promote")
         ).all()
         assert len(promoted) == outcomes.count("promoted") + int(existing_champion)
+
+
+def test_reanalyse_since_runs_in_process_with_a_progress_bar(tmp_path: Path):
+    """The embedded default (no Redis): ``--since`` keeps to newer cases, bad dates exit 2."""
+    from factories import embedded_app
+
+    for app in embedded_app(tmp_path / "embedded.sqlite3"):
+        file_submission(app, "公司拖欠农民工三个月工资，请人社部门帮忙讨薪。")
+        runner = app.test_cli_runner()
+        done = runner.invoke(args=["analysis", "reanalyse", "--since", "2000-01-01"])
+        assert done.exit_code == 0 and "re-analysed 1 submissions" in done.stdout
+        later = runner.invoke(args=["analysis", "reanalyse", "--since", "2999-01-01T00:00:00"])
+        assert later.exit_code == 0 and "re-analysed 0 submissions" in later.stdout
+        for hostile in ("=1+1", "2026-13-45", "\x00", "x" * 5000):
+            bad = runner.invoke(args=["analysis", "reanalyse", "--since", hostile])
+            assert bad.exit_code == 2
