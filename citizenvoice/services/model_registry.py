@@ -179,14 +179,22 @@ def _check_files(row: ModelVersion) -> None:
         raise RegistryError(f"版本 {row.version} 的模型文件缺失或校验和不符，拒绝晋升。")
 
 
+def _retire(old: ModelVersion, now: Any, **values: Any) -> None:
+    """Retire the champion ``old``; if another transaction already did, refuse (try again)."""
+    retired: Any = db.session.execute(
+        update(ModelVersion)
+        .where(ModelVersion.id == old.id, ModelVersion.status == "champion")
+        .values(status="retired", retired_at=now, **values)
+    )
+    if retired.rowcount != 1:
+        db.session.rollback()
+        raise RegistryError("另一项晋升或回退正在同时进行，请稍后重试。")
+
+
 def _make_champion(row: ModelVersion, old: ModelVersion | None, now: Any) -> None:
     """Swap champions in one flush; the unique index lets only one concurrent swap win."""
     if old is not None:
-        db.session.execute(
-            update(ModelVersion)
-            .where(ModelVersion.id == old.id, ModelVersion.status == "champion")
-            .values(status="retired", retired_at=now)
-        )
+        _retire(old, now)
     row.status = "champion"
     try:
         db.session.flush()
@@ -244,11 +252,7 @@ def rollback(kind: str, *, actor: str = "cli", reason: str = "") -> Change:
         .order_by(ModelVersion.promoted_at.desc())
     ).first()
     now = utcnow()
-    db.session.execute(
-        update(ModelVersion)
-        .where(ModelVersion.id == current.id, ModelVersion.status == "champion")
-        .values(status="retired", retired_at=now, rolled_back_at=now)
-    )
+    _retire(current, now, rolled_back_at=now)
     if before is not None:
         before.retired_at = None
         _make_champion(before, None, now)

@@ -345,3 +345,46 @@ def test_reanalyse_since_runs_in_process_with_a_progress_bar(tmp_path: Path):
         for hostile in ("=1+1", "2026-13-45", "\x00", "x" * 5000):
             bad = runner.invoke(args=["analysis", "reanalyse", "--since", hostile])
             assert bad.exit_code == 2
+
+
+def test_two_rollbacks_at_once_go_back_one_step(_postgresql_app: Flask, tmp_path: Path):
+    from citizenvoice.services.model_registry import rollback
+
+    app = _postgresql_app
+    app.config["MODEL_REGISTRY_DIR"] = str(tmp_path / "registry")
+    with app.app_context():
+        for name in ("category-20261205-0120", "category-20261205-0121"):
+            _add_version(app, name)
+            promote(name, force=True, reason="准备")
+            db.session.commit()
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def rollback_once() -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                rollback("category")
+                db.session.commit()
+                outcomes.append("rolled back")
+            except RegistryError:
+                outcomes.append("refused")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=rollback_once) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    # Both at once: one goes back a step, the other is told to try again. (Should one thread
+    # finish before the other starts, the second goes one step further, as it should.)
+    done = outcomes.count("rolled back")
+    assert len(outcomes) == 2 and done >= 1
+    with app.app_context():
+        entries = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "model_rollback")
+        ).all()
+        assert len(entries) == done
+        assert entries[0].details["champion"] == "category-20261205-0120"
+        assert champion_dirs().keys() == ({"category"} if done == 1 else set())
