@@ -145,6 +145,10 @@ class BaseConfig:
         self.DATA_DIR: str | None = env.get("CITIZENVOICE_DATA_DIR") or _shared_data_dir()
         # Retrained models (python -m nlp train ...); the committed defaults when unset.
         self.NLP_MODEL_DIR: str | None = env.get("CITIZENVOICE_NLP_MODEL_DIR") or None
+        # The model registry's files (`flask models retrain`): <dir>/<kind>/<version>/.
+        self.MODEL_REGISTRY_DIR: str = env.get("CITIZENVOICE_MODEL_REGISTRY_DIR") or str(
+            INSTANCE_DIR / "models"
+        )
         # Deployment dictionaries for the segmenter, added after the government dictionary
         # (os.pathsep-separated paths); nlp/ reads no environment, the app passes them in.
         self.NLP_USER_DICTS: list[str] = _path_list(env.get("CITIZENVOICE_NLP_USER_DICTS", ""))

@@ -12,7 +12,8 @@ Public API (everything in ``__all__``; other modules are internal and may change
 - Models (scikit-learn style estimators, saved as arrays + JSON, never pickle):
   ``CategoryClassifier``, ``CategoryPrediction``, ``SentimentModel``, ``SentimentResult``.
 - Training and evaluation (``nlp.train``, loaded only when asked for): ``train_category``,
-  ``train_sentiment``, ``evaluate_category``, ``evaluate_sentiment``.
+  ``train_sentiment``, ``evaluate_category``, ``evaluate_sentiment``; ``retrain_model`` and
+  ``evaluate_examples`` (shipped corpora plus a deployment's own labels, for a model registry).
 - Building blocks: ``normalize``, ``compose_text``, ``redact`` (``Redaction``,
   ``RedactionSpan``, ``MASK``), ``Segmenter`` / ``default_segmenter`` /
   ``configure_default_segmenter``, ``KeywordExtractor`` /
@@ -29,6 +30,7 @@ The package never imports Flask, SQLAlchemy, RQ, Redis or the application.
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nlp.keywords import KeywordExtractor, is_whole_word, textrank
@@ -47,7 +49,14 @@ if TYPE_CHECKING:
     from nlp.reply_quality import ReplyQuality, score_reply
     from nlp.sentiment import SentimentModel, SentimentResult
     from nlp.topics import TopicModel
-    from nlp.train import evaluate_category, evaluate_sentiment, train_category, train_sentiment
+    from nlp.train import (
+        evaluate_category,
+        evaluate_examples,
+        evaluate_sentiment,
+        retrain_model,
+        train_category,
+        train_sentiment,
+    )
 
 __all__ = [
     "MASK",
@@ -72,6 +81,7 @@ __all__ = [
     "configure_default_segmenter",
     "default_segmenter",
     "evaluate_category",
+    "evaluate_examples",
     "evaluate_sentiment",
     "hot_issue_index",
     "is_analyzable",
@@ -83,7 +93,9 @@ __all__ = [
     "normalize",
     "rank_similar",
     "redact",
+    "retrain_model",
     "score_reply",
+    "shipped_model_dir",
     "textrank",
     "train_category",
     "train_sentiment",
@@ -112,10 +124,19 @@ _LAZY = {
     "load_hot_messages": "nlp.datasets",
     "load_replies": "nlp.datasets",
     "train_category": "nlp.train",
+    "retrain_model": "nlp.train",
+    "evaluate_examples": "nlp.train",
     "train_sentiment": "nlp.train",
     "evaluate_category": "nlp.train",
     "evaluate_sentiment": "nlp.train",
 }
+
+
+def shipped_model_dir(kind: str) -> Path:
+    """The committed model directory of ``kind`` (``category`` or ``sentiment``)."""
+    if kind not in ("category", "sentiment"):
+        raise ValueError(f"unknown model kind {kind!r}")
+    return Path(__file__).resolve().parent / "models" / kind
 
 
 def __getattr__(name: str) -> Any:

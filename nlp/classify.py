@@ -167,7 +167,11 @@ class CategoryClassifier(BaseEstimator):  # type: ignore[misc]  # sklearn is unt
         )
 
     def _fit_scorer(
-        self, texts: Sequence[str], tokens: Sequence[Sequence[str]], y: npt.NDArray[np.int64]
+        self,
+        texts: Sequence[str],
+        tokens: Sequence[Sequence[str]],
+        y: npt.NDArray[np.int64],
+        sample_weight: npt.NDArray[np.float64] | None = None,
     ) -> tuple[HashedNgramVectorizer, npt.NDArray[np.float32], npt.NDArray[np.float32]]:
         from sklearn.svm import LinearSVC
 
@@ -179,7 +183,7 @@ class CategoryClassifier(BaseEstimator):  # type: ignore[misc]  # sklearn is unt
             svm = LinearSVC(
                 C=self.C, class_weight=self.class_weight, random_state=self.random_state
             )
-            svm.fit(x, y)
+            svm.fit(x, y, sample_weight=sample_weight)
             return vectorizer, svm.coef_.astype(np.float32), svm.intercept_.astype(np.float32)
         n_classes = int(y.max()) + 1
         ratios = log_count_ratios(x, y, n_classes, self.nb_alpha)
@@ -189,7 +193,7 @@ class CategoryClassifier(BaseEstimator):  # type: ignore[misc]  # sklearn is unt
             svm = LinearSVC(
                 C=self.C, class_weight=self.class_weight, random_state=self.random_state
             )
-            svm.fit(x @ sp.diags(ratios[c]), (y == c).astype(np.int64))
+            svm.fit(x @ sp.diags(ratios[c]), (y == c).astype(np.int64), sample_weight=sample_weight)
             # x * r scored by w equals x scored by w * r: fold the ratio into the weights
             coef[c] = svm.coef_.ravel() * ratios[c]
             intercept[c] = svm.intercept_[0]
@@ -200,11 +204,13 @@ class CategoryClassifier(BaseEstimator):  # type: ignore[misc]  # sklearn is unt
         texts: Sequence[Any],
         tokens: Sequence[Any],
         labels: Sequence[str] | None = None,
+        sample_weight: Sequence[float] | None = None,
     ) -> CategoryClassifier:
         """Fit on documents and their labels; calibrate on out-of-fold scores.
 
         ``fit(texts, tokens, labels)``, or scikit-learn's ``fit(X, y)`` with ``X`` a sequence
-        of ``(text, tokens)`` pairs.
+        of ``(text, tokens)`` pairs. ``sample_weight`` (one per document, default 1) scales
+        each document's loss in the SVMs, e.g. lower for weak labels.
         """
         from sklearn.model_selection import StratifiedKFold
 
@@ -219,18 +225,24 @@ class CategoryClassifier(BaseEstimator):  # type: ignore[misc]  # sklearn is unt
             raise ValueError("need at least two classes")
         index = {c: i for i, c in enumerate(classes)}
         y = np.array([index[label] for label in labels], dtype=np.int64)
+        weights = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        if weights is not None and weights.shape != y.shape:
+            raise ValueError("sample_weight must have one entry per text")
         oof = np.zeros((len(texts), len(classes)), dtype=np.float64)
         folds = StratifiedKFold(
             self.calibration_folds, shuffle=True, random_state=self.random_state
         )
         for train_idx, test_idx in folds.split(np.zeros(len(y)), y):
             vec, coef, intercept = self._fit_scorer(
-                [texts[i] for i in train_idx], [tokens[i] for i in train_idx], y[train_idx]
+                [texts[i] for i in train_idx],
+                [tokens[i] for i in train_idx],
+                y[train_idx],
+                None if weights is None else weights[train_idx],
             )
             x_test = vec.transform([texts[i] for i in test_idx], [tokens[i] for i in test_idx])
             oof[test_idx] = LinearScorer(coef, intercept).decision(x_test)
         temperature = fit_temperature(oof, y)
-        self.vectorizer_, coef, intercept = self._fit_scorer(texts, tokens, y)
+        self.vectorizer_, coef, intercept = self._fit_scorer(texts, tokens, y, weights)
         self.scorer_ = LinearScorer(coef, intercept, temperature)
         self.classes_: list[str] = classes
         self.uncertain_threshold_ = kept_precision_threshold(

@@ -18,6 +18,10 @@ Contract (later checks call it as written):
     ``--task sentiment`` the sentiment model's metrics on a CSV with text (or review) and a
     0/1 label. ``--model-dir`` is the same directory ``predict`` takes (with ``category/`` and
     ``sentiment/`` inside), or a directory written by ``train ... --out DIR``.
+``--models DIR`` (predict and evaluate)
+    The absolute directory of one model version of either kind, as ``flask models list --json``
+    prints it (``dir``): that model replaces the same kind's (``--model-dir``'s or the shipped
+    one); the other kind stays as it was. ``evaluate`` uses it when it is of ``--task``'s kind.
 ``python -m nlp train category --out DIR [--data CSV] [--random-state N]``
 ``python -m nlp train sentiment --out DIR [...]``
 ``python -m nlp train keywords --out FILE [--data CSV]``
@@ -146,7 +150,12 @@ def _predict(args: argparse.Namespace) -> int:
 
     # Deployment dictionaries come as flags: nlp reads no environment variable.
     configure_default_segmenter(args.user_dict)
-    analyzer = Analyzer.load(args.model_dir)
+    kind, version_dir = _version_dir(args.models)
+    analyzer = Analyzer.load(
+        args.model_dir,
+        category_dir=version_dir if kind == "category" else None,
+        sentiment_dir=version_dir if kind == "sentiment" else None,
+    )
     index = NearDuplicateIndex(threshold=0.8, num_perm=128, random_state=0)
     out_fields = fields + [c for c in OUTPUT_COLUMNS if c not in fields]
     skipped: list[int] = []
@@ -218,6 +227,25 @@ def _component_dir(model_dir: Path | None, name: str) -> Path | None:
     return model_dir / name
 
 
+def _version_dir(models: Path | None) -> tuple[str | None, Path | None]:
+    """(kind, dir) of ``--models DIR``: one model version of either kind (e.g. a registry's).
+
+    The kind is read from the directory's ``model.json``; None, None without ``--models``.
+    """
+    if models is None:
+        return None, None
+    if not models.is_absolute():
+        raise InputError(f"--models needs an absolute directory, got {models}")
+    try:
+        meta = json.loads((models / "model.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"--models {models} holds no readable model.json") from exc
+    kind = str(meta.get("kind", "") if isinstance(meta, dict) else "").split("-")[0]
+    if kind not in ("category", "sentiment"):
+        raise InputError(f"--models {models} holds no category or sentiment model")
+    return kind, models
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     if not args.data.is_file():
         raise InputError(f"data file {args.data} does not exist or is not a file")
@@ -227,13 +255,19 @@ def _evaluate(args: argparse.Namespace) -> int:
         fields, _ = _read_csv(args.data, ("label",))
         if "text" not in fields and "review" not in fields:
             raise InputError(f"{args.data} lacks a text (or review) column")
+        kind, version_dir = _version_dir(args.models)
         model_dir = _component_dir(args.model_dir, "sentiment")
+        if kind == "sentiment":
+            model_dir = version_dir
         metrics = evaluate_sentiment(args.data, model_dir)
     else:
         from nlp.train.category import evaluate_category
 
         _read_csv(args.data, ("title", "text", "label"))  # clear errors before loading models
+        kind, version_dir = _version_dir(args.models)
         model_dir = _component_dir(args.model_dir, "category")
+        if kind == "category":
+            model_dir = version_dir
         metrics = evaluate_category(args.data, model_dir)
     print(json.dumps(metrics, ensure_ascii=False))
     return 0
@@ -305,6 +339,12 @@ def _urgency_report(args: argparse.Namespace) -> int:
     return 0
 
 
+MODELS_HELP = (
+    "absolute directory of one model version of either kind (the dir `flask models list "
+    "--json` prints); the other kind stays the shipped one"
+)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m nlp",
@@ -316,6 +356,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--input", type=Path, required=True)
     p.add_argument("--output", type=Path, required=True)
     p.add_argument("--model-dir", type=Path, default=None)
+    p.add_argument("--models", type=Path, default=None, help=MODELS_HELP)
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument(
         "--user-dict",
@@ -330,6 +371,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--data", type=Path, required=True)
     e.add_argument("--model-dir", type=Path, default=None, help="directory holding category/")
     e.add_argument("--task", choices=("category", "sentiment"), default="category")
+    e.add_argument("--models", type=Path, default=None, help=MODELS_HELP)
     e.set_defaults(func=_evaluate)
 
     t = sub.add_parser("train", help="train a model directory (category, sentiment, keywords)")

@@ -130,12 +130,26 @@ class Analyzer:
         self.model_version = model_version
 
     @classmethod
-    def load(cls, model_dir: Path | None = None) -> Analyzer:
-        """Load every resource from ``model_dir`` (see module docstring for the fallback)."""
-        if model_dir is not None and not model_dir.is_dir():
-            raise FileNotFoundError(f"model directory {model_dir} does not exist")
+    def load(
+        cls,
+        model_dir: Path | None = None,
+        *,
+        category_dir: Path | None = None,
+        sentiment_dir: Path | None = None,
+    ) -> Analyzer:
+        """Load every resource from ``model_dir`` (see module docstring for the fallback).
+
+        ``category_dir`` / ``sentiment_dir`` name one model's own directory (a registry
+        version) and win over ``model_dir`` for that model.
+        """
+        for given in (model_dir, category_dir, sentiment_dir):
+            if given is not None and not given.is_dir():
+                raise FileNotFoundError(f"model directory {given} does not exist")
+        own = {"category": category_dir, "sentiment": sentiment_dir}
 
         def sub(name: str) -> Path | None:
+            if own[name] is not None:
+                return own[name]
             if model_dir is not None and (model_dir / name).is_dir():
                 return model_dir / name
             return None

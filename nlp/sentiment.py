@@ -152,11 +152,13 @@ class SentimentModel(BaseEstimator):  # type: ignore[misc]  # sklearn is untyped
         tokens: Sequence[Any],
         labels: Sequence[int] | None = None,
         domains: Sequence[str] | None = None,
+        sample_weight: Sequence[float] | None = None,
     ) -> SentimentModel:
         """Fit on texts labelled 1 (positive) / 0 (negative), optionally with their domains.
 
         ``fit(texts, tokens, labels)``, or scikit-learn's ``fit(X, y)`` with ``X`` a sequence
-        of ``(text, tokens)`` pairs.
+        of ``(text, tokens)`` pairs. ``sample_weight`` (one per text, default 1) multiplies the
+        domain/class balancing weights, e.g. lower for weak labels.
         """
         from sklearn.linear_model import LogisticRegression
 
@@ -182,8 +184,11 @@ class SentimentModel(BaseEstimator):  # type: ignore[misc]  # sklearn is untyped
             raise ValueError("domains must have one entry per text")
         names = sorted(set(groups.tolist()))
         self.domains_: list[str] = names
+        extra = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
+        if extra.shape != y.shape:
+            raise ValueError("sample_weight must have one entry per text")
         if not self.domain_average:
-            weights = balanced_sample_weights(
+            weights = extra * balanced_sample_weights(
                 y, groups, {name: self._domain_weight(name) for name in names}
             )
             lr = LogisticRegression(C=self.C, max_iter=3000, random_state=self.random_state)
@@ -192,7 +197,7 @@ class SentimentModel(BaseEstimator):  # type: ignore[misc]  # sklearn is untyped
                 lr.coef_.astype(np.float32), lr.intercept_.astype(np.float32)
             )
             return self
-        self.scorer_ = self._domain_average_scorer(x, y, groups, names)
+        self.scorer_ = self._domain_average_scorer(x, y, groups, names, extra)
         return self
 
     def _domain_average_scorer(
@@ -201,6 +206,7 @@ class SentimentModel(BaseEstimator):  # type: ignore[misc]  # sklearn is untyped
         y: npt.NDArray[np.int64],
         groups: npt.NDArray[Any],
         names: list[str],
+        sample_weight: npt.NDArray[np.float64],
     ) -> LinearScorer:
         """One class-balanced logistic regression per domain, coefficients weighted-averaged."""
         from sklearn.linear_model import LogisticRegression
@@ -214,7 +220,7 @@ class SentimentModel(BaseEstimator):  # type: ignore[misc]  # sklearn is untyped
                 continue  # a one-class domain cannot teach polarity on its own
             lr = LogisticRegression(
                 C=self.C, class_weight="balanced", max_iter=3000, random_state=self.random_state
-            ).fit(x[rows], y[rows])
+            ).fit(x[rows], y[rows], sample_weight=sample_weight[rows])
             coefs.append(lr.coef_[0])
             intercepts.append(float(lr.intercept_[0]))
             domain_weights.append(self._domain_weight(name))

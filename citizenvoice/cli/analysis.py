@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+from datetime import datetime
 from typing import Any
 
 import click
@@ -88,15 +89,28 @@ def analysis_retry_failed_command(submission_ids: tuple[int, ...]) -> None:
     type=click.IntRange(1, 64),
     help="Split the work into this many jobs, one per worker that should share it.",
 )
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    default=None,
+    help="Only submissions created from this date (UTC) on, e.g. after a model promotion.",
+)
 @with_appcontext
-def analysis_reanalyse_command(wait: bool, parts: int) -> None:
+def analysis_reanalyse_command(wait: bool, parts: int, since: datetime | None) -> None:
     """Queue the batch re-analysis of every submission (with a progress bar)."""
+    since_text = since.isoformat() if since else None
     if current_app.config.get("ANALYSIS_IN_PROCESS"):
-        result = reanalyse_all_job()
+        with click.progressbar(length=1, label="re-analyse", file=sys.stderr) as bar:
+
+            def on_batch(done: int, total: int) -> None:
+                bar.length = max(1, total)
+                bar.update(done - bar.pos)
+
+            result = reanalyse_all_job(since=since_text, on_batch=on_batch)
         click.echo(f"re-analysed {result['analysed']} submissions in this process")
         return
     connection = worker_redis(current_app.config["REDIS_URL"])
-    jobs = enqueue_reanalyse_all(connection, parts=parts)
+    jobs = enqueue_reanalyse_all(connection, parts=parts, since=since_text)
     for job in jobs:
         click.echo(f"queued {job.id}")
     if wait:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+from collections.abc import Callable
 from contextlib import suppress
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -187,7 +189,7 @@ def _drain_backlog(
         # their own queued jobs (and the relay), so nothing is lost and SIGTERM is prompt.
         while time.monotonic() < deadline and not stop_requested():
             outcomes = analysis_service.analyse_batch(
-                analyzer, batch_size=batch_size, min_confidence=min_confidence
+                get_analyzer(), batch_size=batch_size, min_confidence=min_confidence
             )
             db.session.commit()
             if not outcomes:
@@ -252,14 +254,22 @@ def drop_queued_analysis_jobs(connection: redis.Redis[bytes], submission_ids: li
     return int(removed)
 
 
-def reanalyse_all_job(chunk: int | None = None, part: int = 0, parts: int = 1) -> dict[str, int]:
+def reanalyse_all_job(
+    chunk: int | None = None,
+    part: int = 0,
+    parts: int = 1,
+    since: str | None = None,
+    on_batch: Callable[[int, int], None] | None = None,
+) -> dict[str, int]:
     """Batch: re-run the analysis of every submission (after a model update), with progress.
 
     With ``parts`` > 1 this job takes the submissions whose id leaves remainder ``part``, so
     ``parts`` jobs on as many workers share the work. Batches of ``chunk`` (default: the
     analysis batch size), one commit each. Progress goes to ``job.meta`` (``done`` /
     ``total``) after every batch, for the queue page and ``flask analysis progress``.
-    Idempotent like the single analysis.
+    Idempotent like the single analysis. ``since`` (ISO date or time, UTC) keeps to the
+    submissions created from then on. Each batch takes the current champion models.
+    ``on_batch(done, total)`` (in-process runs) is called after every batch.
     """
     started = time.perf_counter()
     job = get_current_job()
@@ -270,14 +280,17 @@ def reanalyse_all_job(chunk: int | None = None, part: int = 0, parts: int = 1) -
         query = db.select(Submission.id).order_by(Submission.id)
         if parts > 1:
             query = query.where(Submission.id % parts == part)
+        if since:
+            query = query.where(Submission.created_at >= _since(since))
         ids = list(db.session.scalars(query))
         db.session.commit()
-        analyzer = get_analyzer()
         for start in range(0, len(ids), size):
             batch = ids[start : start + size]
-            analysis_service.analyse_batch(analyzer, ids=batch, min_confidence=min_confidence)
+            analysis_service.analyse_batch(get_analyzer(), ids=batch, min_confidence=min_confidence)
             db.session.commit()
             done += len(batch)
+            if on_batch is not None:
+                on_batch(done, len(ids))
             if job is not None:
                 job.meta.update({"done": done, "total": len(ids)})
                 job.save_meta()  # type: ignore[no-untyped-call]
@@ -286,8 +299,17 @@ def reanalyse_all_job(chunk: int | None = None, part: int = 0, parts: int = 1) -
     return {"analysed": done}
 
 
+def _since(value: str) -> datetime:
+    """An ISO date or date-time; naive values are UTC."""
+    at = datetime.fromisoformat(value)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
 def enqueue_reanalyse_all(
-    connection: redis.Redis[bytes], timeout: int | None = None, parts: int = 1
+    connection: redis.Redis[bytes],
+    timeout: int | None = None,
+    parts: int = 1,
+    since: str | None = None,
 ) -> list[Job]:
     """Queue the batch re-analysis as ``parts`` jobs (one per worker that should share it).
 
@@ -297,7 +319,7 @@ def enqueue_reanalyse_all(
     return [
         queue.enqueue(
             reanalyse_all_job,
-            kwargs={"part": part, "parts": parts},
+            kwargs={"part": part, "parts": parts, **({"since": since} if since else {})},
             job_timeout=timeout or BATCH.timeout,
             failure_ttl=BATCH.failure_ttl,
             result_ttl=BATCH.result_ttl,

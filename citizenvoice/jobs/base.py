@@ -23,17 +23,46 @@ __all__ = ["app_context", "discard_transaction_after", "get_analyzer", "log_job"
 log = logging.getLogger("citizenvoice.jobs")
 
 
+# The champion directories (category, sentiment) last read from the registry.
+_last_champions: tuple[str | None, str | None] = (None, None)
+
+
 @lru_cache(maxsize=1)
-def _analyzer_for(model_dir: str | None) -> Analyzer:
+def _analyzer_for(
+    model_dir: str | None, category_dir: str | None = None, sentiment_dir: str | None = None
+) -> Analyzer:
     # Imported here: the web process (queue mode) never loads the models.
     from nlp import Analyzer
 
-    return Analyzer.load(Path(model_dir) if model_dir else None)
+    def path(value: str | None) -> Path | None:
+        return Path(value) if value else None
+
+    return Analyzer.load(
+        path(model_dir), category_dir=path(category_dir), sentiment_dir=path(sentiment_dir)
+    )
 
 
 def get_analyzer() -> Analyzer:
-    """The process-wide nlp Analyzer (loaded once; the worker warms it before taking jobs)."""
-    return _analyzer_for(current_app.config.get("NLP_MODEL_DIR"))
+    """The process-wide nlp Analyzer with the registry's current champions.
+
+    Called once per batch: one indexed query reads the champion directories (no Redis needed),
+    and the cached Analyzer is replaced only when they changed, so a promotion or rollback is
+    picked up by the next batch without a restart.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from citizenvoice.services.model_registry import champion_dirs
+
+    global _last_champions
+    try:
+        dirs = champion_dirs()
+        _last_champions = (dirs.get("category"), dirs.get("sentiment"))
+    except SQLAlchemyError as exc:
+        # The database is away (a worker warming up during an outage): keep the models in
+        # hand; the next batch asks again.
+        db.session.rollback()
+        log.warning("model registry not readable (%s): keeping the current models", exc.code)
+    return _analyzer_for(current_app.config.get("NLP_MODEL_DIR"), *_last_champions)
 
 
 @contextmanager

