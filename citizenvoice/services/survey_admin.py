@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from citizenvoice.domain.periods import PeriodStatus
 from citizenvoice.domain.survey_edit import EditInvalid, parse_campaign_edit, parse_group_edit
 from citizenvoice.extensions import db
 from citizenvoice.models import Department, Period, SurveyCampaign, SurveyGroup
@@ -54,7 +55,7 @@ def create_draft(period_code: object, preset: object, actor: str) -> SurveyCampa
         period = db.session.scalar(select(Period).where(Period.code == period_code))
     if period is None:
         fields["period"] = "请选择考核周期"
-    elif period.status == "published":
+    elif period.status == PeriodStatus.PUBLISHED:
         fields["period"] = "该考核周期已发布，请选择其他周期"
     if preset not in ("hangzhou", "beijing"):
         fields["preset"] = "请选择预设：杭州（九类群体）或北京（市民）"

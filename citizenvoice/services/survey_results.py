@@ -30,7 +30,7 @@ from citizenvoice.models import (
     SurveyCampaign,
     SurveyInvitation,
 )
-from citizenvoice.services.survey_review import counted
+from citizenvoice.services.survey_counted import counted
 
 __all__ = [
     "DepartmentSurvey",

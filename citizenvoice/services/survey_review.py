@@ -2,9 +2,10 @@
 
 A batch is one rater group's answers for one department (a ``group_outlier`` finding) or
 within one hour (a ``burst``): answers are not linked to raters, so scope is all there is to
-hold. ``counted()`` is the SQL condition every survey figure applies: answers of a held or
-excluded batch are left out of the office's results, the departments' view and the appraisal's
-``survey`` indicator. Every step is audited in the hash chain; the caller commits.
+hold. ``counted()`` (services.survey_counted) is the SQL condition every survey figure
+applies: answers of a held or excluded batch are left out of the office's results, the
+departments' view and the appraisal's ``survey`` indicator. Every step is audited in the hash
+chain; the caller commits.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy import func, select, update
 
 from citizenvoice.domain.periods import PeriodStatus
 from citizenvoice.domain.workdays import SHANGHAI
@@ -29,31 +30,12 @@ from citizenvoice.models.base import utcnow
 from citizenvoice.services.audit import record
 from citizenvoice.services.survey import SurveyError
 from citizenvoice.services.survey_admin import begin_write
+from citizenvoice.services.survey_counted import ACTIVE, counted
 
 __all__ = ["ACTIVE", "REASON_MAX", "HoldRow", "counted", "decide_hold", "hold_batch", "holds_of"]
 
-ACTIVE = ("held", "excluded")  # statuses whose answers are left out
 REASON_MAX = 500
 _HOUR = "%Y-%m-%d %H:00"  # the hour labels of the burst findings (Beijing time)
-
-
-def counted() -> ColumnElement[bool]:
-    """True for a ``survey_answer`` row outside every held or excluded batch."""
-    hold = SurveyHold
-    return ~exists(
-        select(hold.id).where(
-            hold.group_id == SurveyAnswer.group_id,
-            hold.status.in_(ACTIVE),
-            or_(hold.department_id.is_(None), hold.department_id == SurveyAnswer.department_id),
-            or_(
-                hold.starts_at.is_(None),
-                and_(
-                    SurveyAnswer.created_at >= hold.starts_at,
-                    SurveyAnswer.created_at < hold.ends_at,
-                ),
-            ),
-        )
-    )
 
 
 def _not_published(campaign: SurveyCampaign) -> None:

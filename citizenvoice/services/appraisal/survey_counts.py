@@ -11,7 +11,7 @@ from citizenvoice.domain.scoring import SurveyGroupCounts
 from citizenvoice.domain.survey import DEFAULT_SCORES, Rating
 from citizenvoice.extensions import db
 from citizenvoice.models import Department, Period, SurveyAnswer, SurveyCampaign, SurveyGroup
-from citizenvoice.services.survey_review import counted
+from citizenvoice.services.survey_counted import counted
 
 __all__ = ["survey_counts"]
 

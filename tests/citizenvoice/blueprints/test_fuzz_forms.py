@@ -63,8 +63,9 @@ LABELS = [
     "POST /track/<code>/follow-up",
     "POST /login",
 ]
-# Tables an accepted follow-up may add rows to besides its own: the timeline and the audit.
-FOLLOW_UP_SIDE_TABLES = {"status_event", "audit_entry", "outbox_message"}
+# Tables an accepted follow-up may add rows to besides its own: the timeline, the audit, and
+# the weak sentiment label of a follow-up with a comment.
+FOLLOW_UP_SIDE_TABLES = {"status_event", "audit_entry", "outbox_message", "training_label"}
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
@@ -135,6 +136,8 @@ def _check_submission(world, accepted, response, delta) -> None:
     if response.status_code == 303:
         # A case with a phone (not anonymous) also queues its 受理 message to the resident.
         assert delta.pop("notification", 1) == 1, delta
+        # A rating with stars and text is also a weak sentiment label (docs/learning.md).
+        assert delta.pop("training_label", 1) == 1, delta
         assert delta == accepted, delta
         _assert_whole_case(app, response)
     else:

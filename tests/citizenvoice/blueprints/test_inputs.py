@@ -136,6 +136,7 @@ def _world(app, analyzer) -> dict[str, str]:
     from citizenvoice.services.rectification import open_task
     from citizenvoice.services.survey import create_campaign
     from citizenvoice.services.survey_priority import add_candidate
+    from citizenvoice.services.survey_review import hold_batch
 
     _create_users(app)
     for username, role in (("admin1", "system_admin"), ("victim1", "office")):
@@ -155,6 +156,9 @@ def _world(app, analyzer) -> dict[str, str]:
         campaign = create_campaign(period_by_code(period), "beijing")
         campaign_id = str(campaign.id)
         candidate_id = str(add_candidate(campaign, "候选事项").id)
+        group = campaign.groups[0]
+        group_id = str(group.id)
+        hold_id = str(hold_batch(campaign, group.code, "cgzf", None, "office1").id)
         db.session.commit()
         version = build(app.config["OPEN_DATA_DIR"], utcnow().astimezone(SHANGHAI).date())
         secret = app.config["SECRET_KEY"]
@@ -176,6 +180,9 @@ def _world(app, analyzer) -> dict[str, str]:
         "data_file": "public-cases.csv",
         "campaign_id": campaign_id,
         "candidate_id": candidate_id,
+        "group_id": group_id,
+        "hold_id": hold_id,
+        "department": "cgzf",
         "api_key": api_key,  # POST /open311/v2/requests: reach the intake, not the key check
         "/f/": follow_up,
         "/u/": unsubscribe,
