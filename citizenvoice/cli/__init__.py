@@ -10,6 +10,7 @@ from flask import Flask
 from citizenvoice.cli.analysis import analysis_group, outbox_group
 from citizenvoice.cli.appraisal import appraisal_group
 from citizenvoice.cli.maintenance import audit_group, cases_group
+from citizenvoice.cli.media import media_group
 from citizenvoice.cli.notifications import notifications_group
 from citizenvoice.cli.open311 import open311_group
 from citizenvoice.cli.opendata import opendata_group, rectification_group
@@ -34,3 +35,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(opendata_group)
     app.cli.add_command(rectification_group)
     app.cli.add_command(open311_group)
+    app.cli.add_command(media_group)

@@ -7,6 +7,7 @@ from citizenvoice.models.base import utcnow
 from citizenvoice.models.casework import CategoryCorrection, ReplyTemplate
 from citizenvoice.models.department import Department
 from citizenvoice.models.follow_up import CaseReply, FollowUp
+from citizenvoice.models.media import Media
 from citizenvoice.models.notification import (
     Notification,
     NotificationOptOut,
@@ -29,6 +30,7 @@ __all__ = [
     "DimensionScore",
     "DuplicateBand",
     "FollowUp",
+    "Media",
     "Notification",
     "NotificationOptOut",
     "NotificationStatus",
