@@ -15,7 +15,12 @@ from citizenvoice.blueprints.api.views import _closed, _public_url, api_blueprin
 from citizenvoice.blueprints.errors import api_error
 from citizenvoice.blueprints.feedback import submission_limit
 from citizenvoice.blueprints.inputs import accepts_upload
-from citizenvoice.blueprints.photos import attach_window, media_storage, photo_response
+from citizenvoice.blueprints.photos import (
+    FORM_FIELD_LIMIT,
+    attach_window,
+    media_storage,
+    photo_response,
+)
 from citizenvoice.blueprints.security import no_store
 from citizenvoice.extensions import db, limiter
 from citizenvoice.services.images import MAX_PHOTO_BYTES, PhotoError, process_photo
@@ -24,7 +29,7 @@ from citizenvoice.services.media import store_photo, unattached_photo
 __all__ = ["MEDIA_BODY_LIMIT", "MEDIA_CREATED_SCHEMA"]
 
 # One photo plus the multipart envelope (boundaries, headers, a stray small field).
-MEDIA_BODY_LIMIT = MAX_PHOTO_BYTES + 64 * 1024
+MEDIA_BODY_LIMIT = MAX_PHOTO_BYTES + FORM_FIELD_LIMIT
 
 MEDIA_CREATED_SCHEMA = _closed(
     media_id={"type": "string", "description": "照片编号，提交诉求时放入 media / photo id"},
@@ -38,7 +43,7 @@ def _created(response: Any) -> bool:
 
 
 @api_blueprint.post("/media")
-@accepts_upload(MEDIA_BODY_LIMIT, anonymous=True, field_bytes=64 * 1024)
+@accepts_upload(MEDIA_BODY_LIMIT, anonymous=True, field_bytes=FORM_FIELD_LIMIT)
 @limiter.limit(submission_limit, deduct_when=_created)
 def upload_media() -> Any:
     """Store one photo (multipart field ``file``) and answer its id and preview address."""
