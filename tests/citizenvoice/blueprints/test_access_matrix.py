@@ -24,8 +24,8 @@ from urllib.parse import quote, urlsplit
 import pytest
 from factories import csrf_token, login, make_user
 from flask import Flask
-from PIL import Image
 from flask.testing import FlaskClient
+from PIL import Image
 from sqlalchemy import select
 from support import file_submission, testing_config
 
