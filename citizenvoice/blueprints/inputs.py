@@ -41,7 +41,7 @@ def accepts_upload(
     The app-wide MAX_CONTENT_LENGTH (64 KiB) suits forms of text; an import page needs more.
     The limit is read when the body is parsed, before CSRF or any view code, and applies to
     signed-in users only unless ``anonymous`` (residents' photos: the view reads only image
-    parts and is rate limited). ``field_bytes`` keeps each non-file field to that size (a
+    parts and is rate limited; then only for a multipart body). ``field_bytes`` keeps each non-file field to that size (a
     field over it answers 413 as before), so only files get the larger allowance.
     """
 
@@ -64,6 +64,10 @@ def _declared_upload_limit(endpoint: str | None, *, field: bool = False) -> int 
         return None
     max_bytes, anonymous, field_bytes = declared
     if not anonymous and not current_user.is_authenticated:
+        return None
+    # Files come only in a multipart body: any other body keeps the app-wide limit (a form
+    # posted urlencoded is text alone, and 64 KiB is ample for it).
+    if anonymous and not request.mimetype.startswith("multipart/"):
         return None
     if field and field_bytes is not None:
         return field_bytes
