@@ -41,8 +41,9 @@ def accepts_upload(
     The app-wide MAX_CONTENT_LENGTH (64 KiB) suits forms of text; an import page needs more.
     The limit is read when the body is parsed, before CSRF or any view code, and applies to
     signed-in users only unless ``anonymous`` (residents' photos: the view reads only image
-    parts and is rate limited; then only for a multipart body). ``field_bytes`` keeps each non-file field to that size (a
-    field over it answers 413 as before), so only files get the larger allowance.
+    parts and is rate limited; then only for a multipart body). ``field_bytes`` keeps each
+    non-file field to that size (a field over it answers 413 as before), so only files get
+    the larger allowance.
     """
 
     def mark(view: F) -> F:

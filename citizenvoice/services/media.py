@@ -29,6 +29,7 @@ from citizenvoice.services.media_storage import MediaStorage
 __all__ = [
     "MAX_PHOTOS",
     "attach_media",
+    "first_photo_ids",
     "media_ids_from",
     "photos_of",
     "prune_unattached",
@@ -177,14 +178,25 @@ def public_photo(public_id: str) -> Media | None:
 
 def public_photo_ids(case_ids: Sequence[int]) -> dict[int, str]:
     """The first photo of each public-consented case among ``case_ids`` (for Open311)."""
+    return first_photo_ids(case_ids, public_only=True)
+
+
+def first_photo_ids(case_ids: Sequence[int], *, public_only: bool = False) -> dict[int, str]:
+    """Case id -> its first photo's id, for the cases among ``case_ids`` that have one.
+
+    The caller has checked that the reader may see these cases (or asks ``public_only``).
+    """
     if not case_ids:
         return {}
-    rows = db.session.execute(
+    query = (
         select(Media.submission_id, Media.public_id)
         .join(Submission, Submission.id == Media.submission_id)
-        .where(Media.submission_id.in_(case_ids), Submission.public_consent.is_(True))
+        .where(Media.submission_id.in_(case_ids))
         .order_by(Media.submission_id, Media.position, Media.id)
     )
+    if public_only:
+        query = query.where(Submission.public_consent.is_(True))
+    rows = db.session.execute(query)
     first: dict[int, str] = {}
     for case_id, public_id in rows:
         first.setdefault(case_id, public_id)

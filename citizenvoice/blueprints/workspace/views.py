@@ -51,7 +51,7 @@ from citizenvoice.services.casework import CATEGORIES, CaseworkError, correct_ca
 from citizenvoice.services.dashboard import dashboard_for
 from citizenvoice.services.departments import active_departments
 from citizenvoice.services.export import cases_to_csv, cases_to_xlsx
-from citizenvoice.services.media import photo_of_case, photos_of
+from citizenvoice.services.media import first_photo_ids, photo_of_case, photos_of
 from citizenvoice.services.redaction import redact_for_staff
 from citizenvoice.services.replies import (
     MAX_REPLY_LENGTH,
@@ -196,6 +196,11 @@ def _render_case(
             url_for("workspace.case_photo", case_id=case.id, media_id=m.public_id)
             for m in photos_of(case.id)
         ],
+        # The similar cases come from the user's own inbox: their photos are theirs to see.
+        similar_photos={
+            case_id: url_for("workspace.case_photo", case_id=case_id, media_id=media_id)
+            for case_id, media_id in first_photo_ids([c.id for c in similar]).items()
+        },
     )
 
 

@@ -17,7 +17,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from citizenvoice.extensions import db
-from citizenvoice.models import Media, Submission
+from citizenvoice.models import Analysis, Media, Submission
 from citizenvoice.models.base import utcnow
 from citizenvoice.services.images import MAX_PHOTO_BYTES
 from citizenvoice.services.media import MEDIA_INVALID
@@ -303,6 +303,21 @@ def test_a_public_case_shows_its_photo_to_everyone_and_in_open311(seeded, client
     assert [r["media_url"] for r in listed if r["service_request_id"] == number] == [
         answer[0]["media_url"]
     ]
+
+
+def test_the_similar_cases_list_shows_each_cases_first_photo_to_staff(seeded, client, auth):
+    _, first_photo = _case_with_photo(client)
+    _case_with_photo(client)
+    with seeded.app_context():
+        ids = list(db.session.scalars(select(Submission.id).order_by(Submission.id)))
+        for case_id in ids:
+            db.session.add(Analysis(submission_id=case_id, model_version="test", keywords=[],
+                                    duplicate_group="g-photos", search_tokens=""))  # fmt: skip
+        db.session.commit()
+    make_user(seeded, "department_staff", "cgzf", "cg_similar")
+    page = auth.login("cg_similar").get(f"/workspace/cases/{ids[1]}").get_data(as_text=True)
+    assert 'id="similar-cases"' in page
+    assert f"/workspace/cases/{ids[0]}/photos/{first_photo}?size=thumb" in page
 
 
 # ------------------------------------------------------------------ prune
