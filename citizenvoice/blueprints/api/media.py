@@ -37,14 +37,11 @@ MEDIA_CREATED_SCHEMA = _closed(
 )
 
 
-def _created(response: Any) -> bool:
-    """Only a stored photo counts toward the limit."""
-    return bool(response.status_code == 201)
-
-
 @api_blueprint.post("/media")
 @accepts_upload(MEDIA_BODY_LIMIT, anonymous=True, field_bytes=FORM_FIELD_LIMIT)
-@limiter.limit(submission_limit, deduct_when=_created)
+# Every attempt counts (unlike a feedback refused as invalid): each one may be 10 MB to read
+# and decode, so refused files must not be free to repeat.
+@limiter.limit(submission_limit)
 def upload_media() -> Any:
     """Store one photo (multipart field ``file``) and answer its id and preview address."""
     upload = request.files.get("file")

@@ -134,6 +134,15 @@ def test_an_upload_without_the_file_field_is_a_400_on_file(seeded, client):
     assert _media_count(seeded) == 0
 
 
+def test_every_upload_attempt_counts_toward_the_limit_refused_ones_too(seeded, client):
+    seeded.config["SUBMISSION_RATE_LIMIT"] = "2/minute"
+    assert _upload(client, b"not a photo").status_code == 400
+    assert _upload(client, jpeg()).status_code == 201
+    limited = _upload(client, jpeg())
+    assert limited.status_code == 429 and limited.get_json()["error"]["code"]
+    assert _media_count(seeded) == 1
+
+
 # ------------------------------------------------------------------ attaching
 
 
