@@ -29,11 +29,14 @@ from citizenvoice.services.media_storage import MediaStorage
 __all__ = [
     "MAX_PHOTOS",
     "attach_media",
+    "discard_files",
     "first_photo_ids",
     "media_ids_from",
+    "photo_of_case",
     "photos_of",
     "prune_unattached",
     "public_photo",
+    "public_photo_ids",
     "store_photo",
     "unattached_photo",
 ]

@@ -24,7 +24,7 @@ from citizenvoice.blueprints.photos import (
 from citizenvoice.blueprints.security import no_store
 from citizenvoice.extensions import db, limiter
 from citizenvoice.services.images import MAX_PHOTO_BYTES, PhotoError, process_photo
-from citizenvoice.services.media import store_photo, unattached_photo
+from citizenvoice.services.media import discard_files, store_photo, unattached_photo
 
 __all__ = ["MEDIA_BODY_LIMIT", "MEDIA_CREATED_SCHEMA"]
 
@@ -57,9 +57,15 @@ def upload_media() -> Any:
         photo = process_photo(data, max_pixels=int(current_app.config["MEDIA_MAX_PIXELS"]))
     except PhotoError as exc:
         return api_error(400, "照片无法接收", fields={"file": exc.message}, code="invalid_file")
-    media = store_photo(photo, media_storage())
+    storage = media_storage()
+    media = store_photo(photo, storage)
     public_id = media.public_id
-    db.session.commit()
+    try:
+        db.session.commit()
+    except BaseException:  # the row is not there: neither may its files be
+        db.session.rollback()
+        discard_files([media], storage)
+        raise
     url = _public_url(url_for("api.media_preview", media_id=public_id))
     response = jsonify({"media_id": public_id, "url": url})
     response.headers["Location"] = url_for("api.media_preview", media_id=public_id)
