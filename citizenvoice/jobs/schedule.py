@@ -9,6 +9,7 @@ from typing import Any
 from citizenvoice.jobs.maintenance import (
     auto_close_job,
     clean_search_index_job,
+    prune_media_job,
     refresh_duplicate_groups_job,
     refresh_hot_issues_job,
     refresh_topics_job,
@@ -52,4 +53,6 @@ def periodic_jobs(relay_interval: int = DEFAULT_RELAY_INTERVAL_SECONDS) -> tuple
         Periodic(clean_search_index_job, SCHEDULED, cron="47 * * * *"),
         # Open data nightly after the topics (03:15 server time): a dated folder of files.
         Periodic(build_open_data_job, BATCH, cron="15 3 * * *"),
+        # Photos uploaded through the API and never attached (docs/photos.md), nightly.
+        Periodic(prune_media_job, SCHEDULED, cron="25 4 * * *"),
     )

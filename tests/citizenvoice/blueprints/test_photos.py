@@ -17,6 +17,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from citizenvoice.extensions import db
+from citizenvoice.jobs.maintenance import prune_media_job
 from citizenvoice.models import Analysis, Media, Submission
 from citizenvoice.models.base import utcnow
 from citizenvoice.services.images import MAX_PHOTO_BYTES
@@ -350,3 +351,13 @@ def test_prune_deletes_only_old_unattached_uploads_and_their_files(seeded, clien
     assert left == {attached, fresh} and len(_stored_files(seeded)) == 4
     result = seeded.test_cli_runner().invoke(args=["media", "prune", "--hours", "0"])
     assert result.exit_code != 0  # zero hours would delete uploads being filed right now
+    # The nightly job does the same with the configured window.
+    with seeded.app_context():
+        db.session.execute(
+            update(Media)
+            .where(Media.public_id == fresh)
+            .values(created_at=utcnow() - timedelta(hours=25))
+        )
+        db.session.commit()
+        assert prune_media_job() == {"removed": 1}
+        assert set(db.session.scalars(select(Media.public_id))) == {attached}
