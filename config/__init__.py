@@ -206,6 +206,15 @@ class BaseConfig:
         # Seconds the public portal keeps an aggregate (overview, department page) per process:
         # the figures move by the hour, and a burst of visitors must not rerun the GROUP BYs.
         self.PORTAL_CACHE_SECONDS = int(env.get("CITIZENVOICE_PORTAL_CACHE_SECONDS", "300"))
+        # Residents' photos (docs/photos.md): the folder of the filesystem storage, the most
+        # pixels an upload may declare (decoding is refused above it: a 20,000 x 20,000 PNG of
+        # a few KB would need 1.2 GB), and the hours an upload may wait for its case before it
+        # can no longer be attached and `flask media prune` deletes it.
+        self.MEDIA_DIR: str = env.get("CITIZENVOICE_MEDIA_DIR") or str(INSTANCE_DIR / "media")
+        self.MEDIA_MAX_PIXELS = int(env.get("CITIZENVOICE_MEDIA_MAX_PIXELS", "40000000"))
+        self.MEDIA_UNATTACHED_HOURS = _positive_number(
+            env, "CITIZENVOICE_MEDIA_UNATTACHED_HOURS", "24"
+        )
 
     def finish(self) -> None:
         """Fill settings that depend on others (the anchor file is named after the database).

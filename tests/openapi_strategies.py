@@ -63,6 +63,12 @@ def _one_type(kind: str, schema: dict[str, Any]) -> st.SearchStrategy[Any]:
         ) | st.integers(schema.get("minimum"), schema.get("maximum"))
     if kind == "string":
         return _string(schema)
+    if kind == "array":  # of scalars (the photo ids of a feedback body)
+        return st.lists(
+            _one_type(schema["items"]["type"], schema["items"]),
+            max_size=schema.get("maxItems", 5),
+            unique=bool(schema.get("uniqueItems")),
+        )
     raise NotImplementedError(kind)
 
 

@@ -6,16 +6,19 @@ after the submission is committed, so the worker never looks for a row it cannot
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import current_app
 
-from citizenvoice.domain.feedback import Channel, FeedbackValidationError
+from citizenvoice.blueprints.photos import attach_window, media_storage
+from citizenvoice.domain.feedback import Channel
 from citizenvoice.extensions import db
 from citizenvoice.jobs import request_analysis
-from citizenvoice.models import Submission
+from citizenvoice.models import Media, Submission
 from citizenvoice.services.feedback import file_feedback
+from citizenvoice.services.images import ProcessedPhoto
+from citizenvoice.services.media import attach_media, discard_files, store_photo
 
 __all__ = ["file_and_queue", "submission_limit"]
 
@@ -25,19 +28,33 @@ def submission_limit() -> str:
     return str(current_app.config["SUBMISSION_RATE_LIMIT"])
 
 
-def file_and_queue(data: Mapping[str, Any], channel: Channel) -> Submission:
+def file_and_queue(
+    data: Mapping[str, Any],
+    channel: Channel,
+    *,
+    media_ids: Sequence[str] = (),
+    photos: Sequence[ProcessedPhoto] = (),
+) -> Submission:
     """File the feedback, commit, and ask for its analysis; roll back on invalid input.
 
-    Raises FeedbackValidationError (nothing stored) for the caller to show field by field.
+    ``media_ids`` are photos uploaded before (the API), ``photos`` come with the form; both
+    are attached in the submission's own transaction. Raises FeedbackValidationError
+    (nothing stored, stored photo files removed) for the caller to show field by field.
     """
+    stored: list[Media] = []
+    storage = media_storage()
     try:
         submission = file_feedback(
             data, channel=channel, pii=current_app.extensions["citizenvoice.pii"]
         )
-    except FeedbackValidationError:
+        attach_media(submission, media_ids, max_age=attach_window())
+        for position, photo in enumerate(photos):
+            stored.append(store_photo(photo, storage, submission=submission, position=position))
+        submission_id = submission.id  # read before commit expires it: saves a reload
+        db.session.commit()
+    except BaseException:
         db.session.rollback()
+        discard_files(stored, storage)
         raise
-    submission_id = submission.id  # read before commit expires it: saves a reload
-    db.session.commit()
     request_analysis(submission_id)
     return submission

@@ -33,32 +33,46 @@ F = TypeVar("F", bound=Callable[..., Any])
 _UPLOAD_LIMIT = "upload_limit_bytes"
 
 
-def accepts_upload(max_bytes: int) -> Callable[[F], F]:
+def accepts_upload(
+    max_bytes: int, *, anonymous: bool = False, field_bytes: int | None = None
+) -> Callable[[F], F]:
     """Let one view read a body of up to ``max_bytes`` (files, or a file carried in a field).
 
     The app-wide MAX_CONTENT_LENGTH (64 KiB) suits forms of text; an import page needs more.
     The limit is read when the body is parsed, before CSRF or any view code, and applies to
-    signed-in users only.
+    signed-in users only unless ``anonymous`` (residents' photos: the view reads only image
+    parts and is rate limited; then only for a multipart body). ``field_bytes`` keeps each
+    non-file field to that size (a field over it answers 413 as before), so only files get
+    the larger allowance.
     """
 
     def mark(view: F) -> F:
-        setattr(view, _UPLOAD_LIMIT, max_bytes)
+        setattr(view, _UPLOAD_LIMIT, (max_bytes, anonymous, field_bytes))
         return view
 
     return mark
 
 
-def _declared_upload_limit(endpoint: str | None) -> int | None:
-    """The view's larger body limit, for a signed-in user only.
+def _declared_upload_limit(endpoint: str | None, *, field: bool = False) -> int | None:
+    """The view's larger body limit (or its per-field limit when ``field``), else None.
 
     CSRF reads the body before the view checks anyone's role, so an anonymous client keeps the
-    app-wide 64 KiB.
+    app-wide 64 KiB unless the view declared ``anonymous``.
     """
     view = current_app.view_functions.get(endpoint or "") if current_app else None
-    limit: int | None = getattr(view, _UPLOAD_LIMIT, None)
-    if limit is None or not current_user.is_authenticated:
+    declared: tuple[int, bool, int | None] | None = getattr(view, _UPLOAD_LIMIT, None)
+    if declared is None:
         return None
-    return limit
+    max_bytes, anonymous, field_bytes = declared
+    if not anonymous and not current_user.is_authenticated:
+        return None
+    # Files come only in a multipart body: any other body keeps the app-wide limit (a form
+    # posted urlencoded is text alone, and 64 KiB is ample for it).
+    if anonymous and not request.mimetype.startswith("multipart/"):
+        return None
+    if field and field_bytes is not None:
+        return field_bytes
+    return max_bytes
 
 
 class InvalidInput(BadRequest):
@@ -96,7 +110,7 @@ class CleaningRequest(Request):
     @property
     def max_form_memory_size(self) -> int | None:
         """Werkzeug's per-field limit, raised with the body limit (a file in a hidden field)."""
-        declared = _declared_upload_limit(self.endpoint)
+        declared = _declared_upload_limit(self.endpoint, field=True)
         return declared if declared is not None else super().max_form_memory_size
 
     @max_form_memory_size.setter

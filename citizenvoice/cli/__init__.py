@@ -11,6 +11,7 @@ from citizenvoice.cli.analysis import analysis_group, outbox_group
 from citizenvoice.cli.appraisal import appraisal_group
 from citizenvoice.cli.labels import labels_group
 from citizenvoice.cli.maintenance import audit_group, cases_group
+from citizenvoice.cli.media import media_group
 from citizenvoice.cli.models import models_group
 from citizenvoice.cli.notifications import notifications_group
 from citizenvoice.cli.open311 import open311_group
@@ -38,3 +39,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(open311_group)
     app.cli.add_command(labels_group)
     app.cli.add_command(models_group)
+    app.cli.add_command(media_group)

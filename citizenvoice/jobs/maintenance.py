@@ -1,6 +1,7 @@
-"""Housekeeping jobs: topics, hot issues, the search index, auto-close, duplicate groups.
+"""Housekeeping jobs: topics, hot issues, search index, auto-close, duplicates, photos.
 
-Each loads nothing but its window, calls one service, commits and logs one line.
+Photos: residents' uploads never attached to a case (docs/photos.md). Each loads nothing but
+its window, calls one service, commits and logs one line.
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ from citizenvoice.jobs.base import app_context, log_job
 from citizenvoice.models.base import utcnow
 from citizenvoice.services.cases import merge_search_index
 from citizenvoice.services.duplicates import regroup_window
+from citizenvoice.services.media import prune_unattached
+from citizenvoice.services.media_storage import FilesystemStorage
 from citizenvoice.services.topics import refresh_hot_issues, refresh_topics
 from citizenvoice.services.workflow import close_unanswered
 
 __all__ = [
     "auto_close_job",
     "clean_search_index_job",
+    "prune_media_job",
     "refresh_duplicate_groups_job",
     "refresh_hot_issues_job",
     "refresh_topics_job",
@@ -96,3 +100,18 @@ def refresh_duplicate_groups_job(days: int = 30) -> dict[str, int]:
         db.session.remove()
     log_job("refresh_duplicate_groups", started, changed=changed, days=days)
     return {"changed": changed}
+
+
+def prune_media_job() -> dict[str, int]:
+    """Daily: delete photos uploaded but never attached within MEDIA_UNATTACHED_HOURS."""
+    started = time.perf_counter()
+    with app_context() as app:
+        hours = float(app.config["MEDIA_UNATTACHED_HOURS"])
+        removed = prune_unattached(
+            FilesystemStorage(app.config["MEDIA_DIR"]),
+            older_than=utcnow() - timedelta(hours=hours),
+        )
+        db.session.commit()
+        db.session.remove()
+    log_job("prune_media", started, removed=removed)
+    return {"removed": removed}

@@ -9,6 +9,7 @@ from typing import Any
 from citizenvoice.jobs.maintenance import (
     auto_close_job,
     clean_search_index_job,
+    prune_media_job,
     refresh_duplicate_groups_job,
     refresh_hot_issues_job,
     refresh_topics_job,
@@ -55,4 +56,6 @@ def periodic_jobs(relay_interval: int = DEFAULT_RELAY_INTERVAL_SECONDS) -> tuple
         Periodic(build_open_data_job, BATCH, cron="15 3 * * *"),
         # A challenger of each model from the week's labels, Sunday night; never promoted here.
         Periodic(weekly_retrain_job, BATCH, cron="30 4 * * 0"),
+        # Photos uploaded through the API and never attached (docs/photos.md), nightly.
+        Periodic(prune_media_job, SCHEDULED, cron="25 4 * * *"),
     )

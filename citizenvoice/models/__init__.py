@@ -9,6 +9,7 @@ from citizenvoice.models.department import Department
 from citizenvoice.models.follow_up import CaseReply, FollowUp
 from citizenvoice.models.label_flags import JudgementFlag
 from citizenvoice.models.labels import TrainingLabel
+from citizenvoice.models.media import Media
 from citizenvoice.models.model_registry import ModelVersion
 from citizenvoice.models.notification import (
     Notification,
@@ -41,6 +42,7 @@ __all__ = [
     "DuplicateBand",
     "FollowUp",
     "JudgementFlag",
+    "Media",
     "ModelVersion",
     "Notification",
     "NotificationOptOut",

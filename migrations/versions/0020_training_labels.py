@@ -1,7 +1,7 @@
 """the labels store for retraining (issue 22)
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-05 01:40:00
 
 ``training_label`` keeps every training label the product has, from any source (imported
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0020"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

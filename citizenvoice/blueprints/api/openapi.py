@@ -15,6 +15,7 @@ from typing import Any
 from flask import Response, jsonify
 
 from citizenvoice.blueprints.api import views
+from citizenvoice.blueprints.api.openapi_media import MEDIA_PROPERTY, media_paths
 from citizenvoice.blueprints.api.openapi_open311 import open311_paths
 from citizenvoice.blueprints.api.openapi_survey import survey_paths
 from citizenvoice.domain.feedback_fields import FEEDBACK_FIELDS, KIND_REQUIRES
@@ -28,7 +29,7 @@ _ERROR_REF = {"$ref": "#/components/schemas/Error"}
 
 def feedback_request_schema() -> dict[str, Any]:
     """The JSON Schema of the ``POST /api/v1/feedback`` body, from the field table."""
-    return object_schema(
+    schema = object_schema(
         FEEDBACK_FIELDS,
         description="一条投诉、评价或建议 / one complaint, rating or suggestion",
         allOf=[
@@ -42,6 +43,8 @@ def feedback_request_schema() -> dict[str, Any]:
             for kind, names in KIND_REQUIRES.items()
         ],
     )
+    schema["properties"]["media"] = MEDIA_PROPERTY
+    return schema
 
 
 def _answer(description: str, schema: dict[str, Any]) -> dict[str, Any]:
@@ -157,7 +160,7 @@ def openapi_document() -> dict[str, Any]:
             {"name": "API v1", "description": "市民之声 JSON 接口 / CitizenVoice JSON API"},
             {"name": "Open311", "description": "GeoReport v2 (wiki.open311.org/GeoReport_v2)"},
         ],
-        "paths": {**_api_paths(), **survey_paths(), **open311_paths()},
+        "paths": {**_api_paths(), **media_paths(), **survey_paths(), **open311_paths()},
         "components": {
             "schemas": {"Feedback": feedback_request_schema(), "Error": views.ERROR_SCHEMA},
         },

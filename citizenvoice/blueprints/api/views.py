@@ -20,6 +20,7 @@ from citizenvoice.models import Period, Submission
 from citizenvoice.services.appraisal import result_rows
 from citizenvoice.services.departments import active_departments
 from citizenvoice.services.feedback import public_timeline, submission_by_tracking_code
+from citizenvoice.services.media import media_ids_from
 
 __all__ = [
     "CREATED_SCHEMA",
@@ -34,8 +35,9 @@ __all__ = [
 
 api_blueprint = Blueprint("api", __name__)
 
-# Exactly the declared fields (the OpenAPI request body renders the same table).
-_ACCEPTED_FIELDS = frozenset(FEEDBACK_FIELDS)
+# The OpenAPI request body renders the same table (and media, see blueprints.api.openapi).
+# Exactly the declared fields, and the ids of photos uploaded before (POST /api/v1/media).
+_ACCEPTED_FIELDS = frozenset(FEEDBACK_FIELDS) | {"media"}
 
 
 def _public_url(path: str) -> str:
@@ -144,7 +146,8 @@ def create_feedback() -> Any:
     if not_numbers:
         return api_error(400, "提交内容有误", fields=not_numbers, code="validation_error")
     try:
-        submission = file_and_queue(payload, Channel.API)
+        media_ids = media_ids_from(payload.pop("media", None))
+        submission = file_and_queue(payload, Channel.API, media_ids=media_ids)
     except FeedbackValidationError as exc:
         return api_error(400, "提交内容有误", fields=exc.fields, code="validation_error")
     url = _public_url(url_for("public.track", code=submission.tracking_code))

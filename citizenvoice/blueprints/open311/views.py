@@ -8,7 +8,7 @@ citizenvoice.blueprints.errors). Rate limits are per API key, or per client addr
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from citizenvoice.blueprints.feedback import file_and_queue
@@ -58,6 +58,12 @@ def _read_limit() -> str:
 
 def _post_limit() -> str:
     return str(current_app.config["OPEN311_POST_LIMIT"])
+
+
+def _media_url(public_id: str) -> str:
+    """A public case photo's address: PUBLIC_BASE_URL + path (never the Host header)."""
+    base = current_app.config.get("PUBLIC_BASE_URL") or ""
+    return f"{base}{url_for('open.public_case_photo', media_id=public_id)}"
 
 
 def _split(name: str) -> tuple[str, str]:
@@ -137,10 +143,12 @@ def requests_endpoint(fmt: str) -> Response:
     if request.method == "POST":
         return _post_request(fmt)
     if "service_request_id" in request.args:
-        found = requests_by_numbers(parse_ids(request.args.get("service_request_id", "")))
+        found = requests_by_numbers(
+            parse_ids(request.args.get("service_request_id", "")), _media_url
+        )
         return render(fmt, found, "service_requests", "request")
     filters = parse_filters(request.args, utcnow())
-    return render(fmt, list_requests(filters), "service_requests", "request")
+    return render(fmt, list_requests(filters, _media_url), "service_requests", "request")
 
 
 def _post_request(fmt: str) -> Response:
@@ -167,7 +175,9 @@ def _post_request(fmt: str) -> Response:
 def request_by_id(name: str) -> Response:
     """One request, as a list of one; 404 for a number that matches no case (malformed too)."""
     number, fmt = _split(name)
-    found = requests_by_numbers([number]) if PUBLIC_NUMBER_PATTERN.fullmatch(number) else []
+    found = (
+        requests_by_numbers([number], _media_url) if PUBLIC_NUMBER_PATTERN.fullmatch(number) else []
+    )
     if not found:
         raise Open311Error(404, "service_request_id not found")
     return render(fmt, found, "service_requests", "request")

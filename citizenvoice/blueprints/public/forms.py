@@ -7,7 +7,14 @@ applied by the view through validate_feedback.
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    MultipleFileField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
@@ -44,6 +51,9 @@ class FeedbackForm(FlaskForm):  # type: ignore[misc]
     public_consent = BooleanField(
         "同意公开（隐去姓名、电话、门牌号等个人信息后，在公开栏展示本诉求）"
     )
+    # image/* lets a phone offer its camera or its gallery; no "capture", which would hide
+    # the gallery. The view reads the files (blueprints.public.photos), the form only names them.
+    photos = MultipleFileField("照片（选填，最多 3 张）", render_kw={"accept": "image/*"})
 
 
 class TrackForm(FlaskForm):  # type: ignore[misc]

@@ -14,6 +14,8 @@ from werkzeug.wrappers import Response
 
 from citizenvoice.blueprints.errors import database_unavailable, error_page, is_database_outage
 from citizenvoice.blueprints.feedback import file_and_queue, submission_limit
+from citizenvoice.blueprints.inputs import accepts_upload
+from citizenvoice.blueprints.photos import FORM_BODY_LIMIT, FORM_FIELD_LIMIT, read_form_photos
 from citizenvoice.blueprints.public.forms import (
     FeedbackForm,
     FollowUpForm,
@@ -29,6 +31,7 @@ from citizenvoice.domain.feedback import (
     Channel,
     FeedbackKind,
     FeedbackValidationError,
+    validate_feedback,
 )
 from citizenvoice.domain.notifications import verify_token
 from citizenvoice.domain.progress import REDO_EXPLANATION, current_deadline, next_step
@@ -46,6 +49,7 @@ from citizenvoice.services.follow_up import (
     follow_up_of,
     record_follow_up,
 )
+from citizenvoice.services.media import photos_of
 from citizenvoice.services.notifications import opt_out
 
 __all__ = ["public_blueprint"]
@@ -56,6 +60,9 @@ public_blueprint = Blueprint("public", __name__)
 _CASE_PAGES = frozenset(
     {"public.submitted", "public.track", "public.follow_up", "public.follow_up_link"}
 )
+
+# Form fields that are not feedback fields: the CSRF token, the photos (read as files).
+_NOT_FIELDS = frozenset({"csrf_token", "photos"})
 
 UNSURE = ""  # the department choice "不确定": the classifier routes it later
 
@@ -125,19 +132,25 @@ def home() -> str:
 
 
 @public_blueprint.route("/submit/<kind>", methods=["GET", "POST"])
+@accepts_upload(FORM_BODY_LIMIT, anonymous=True, field_bytes=FORM_FIELD_LIMIT)
 @limiter.limit(submission_limit, methods=["POST"], deduct_when=_accepted)
 def submit(kind: str) -> Any:
-    """Show and accept the feedback form for one kind."""
+    """Show and accept the feedback form for one kind (with up to three photos)."""
     try:
         feedback_kind = FeedbackKind(kind)
     except ValueError:
         abort(404)
     form = _feedback_form(feedback_kind)
     if request.method == "POST" and form.validate_on_submit():
-        raw = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+        raw = {name: field.data for name, field in form._fields.items() if name not in _NOT_FIELDS}
         raw["kind"] = feedback_kind.value
+        photos, photo_error = read_form_photos()
         try:
-            submission = file_and_queue(raw, Channel.WEB)
+            if photo_error is not None:
+                form.photos.errors = [photo_error]
+                validate_feedback(dict(raw))  # the text's own problems, shown at once
+                raise FeedbackValidationError({})
+            submission = file_and_queue(raw, Channel.WEB, photos=photos)
         except FeedbackValidationError as exc:
             for name, message in exc.fields.items():
                 if name in form:
@@ -187,7 +200,8 @@ def _form_kept_page(error: HTTPException) -> Any:
             return _render_submit(feedback_kind, form, 429, notice=notice)
         form = _feedback_form(feedback_kind, read_request=False)
         notice = (
-            f"提交的内容过大，未能提交。内容请不要超过 {MAX_TEXT_LENGTH} 个字；"
+            f"提交的内容过大，未能提交。内容请不要超过 {MAX_TEXT_LENGTH} 个字，"
+            "照片最多 3 张、每张不超过 10 MB；"
             "您填写的内容已尽量恢复在下方，请删减后再提交。"
         )
         return _render_submit(feedback_kind, form, 413, notice=notice, restore_draft=True)
@@ -255,6 +269,10 @@ def _render_track(submission: Any, form: FollowUpForm | None = None, status: int
             ),
             redo_explanation=REDO_EXPLANATION,
             rating_labels=RATING_LABELS,
+            photo_urls=[
+                url_for("public.track_photo", code=submission.tracking_code, media_id=m.public_id)
+                for m in photos_of(submission.id)
+            ],
         ),
         status,
     )

@@ -22,6 +22,7 @@ from flask_wtf import FlaskForm
 from citizenvoice.blueprints.actions import commit_or_flash
 from citizenvoice.blueprints.auth import role_required
 from citizenvoice.blueprints.inputs import InvalidInput
+from citizenvoice.blueprints.photos import photo_response
 from citizenvoice.blueprints.security import no_store
 from citizenvoice.charts import bar_chart, line_chart
 from citizenvoice.domain.accounts import Role
@@ -50,6 +51,7 @@ from citizenvoice.services.casework import CATEGORIES, CaseworkError, correct_ca
 from citizenvoice.services.dashboard import dashboard_for
 from citizenvoice.services.departments import active_departments
 from citizenvoice.services.export import cases_to_csv, cases_to_xlsx
+from citizenvoice.services.media import first_photo_ids, photo_of_case, photos_of
 from citizenvoice.services.redaction import redact_for_staff
 from citizenvoice.services.replies import (
     MAX_REPLY_LENGTH,
@@ -190,6 +192,15 @@ def _render_case(
         replies=case_replies(case.id),
         similar=similar,
         group_size=group_size,
+        photo_urls=[
+            url_for("workspace.case_photo", case_id=case.id, media_id=m.public_id)
+            for m in photos_of(case.id)
+        ],
+        # The similar cases come from the user's own inbox: their photos are theirs to see.
+        similar_photos={
+            case_id: url_for("workspace.case_photo", case_id=case_id, media_id=media_id)
+            for case_id, media_id in first_photo_ids([c.id for c in similar]).items()
+        },
     )
 
 
@@ -198,6 +209,13 @@ def _render_case(
 def case_page(case_id: int) -> str:
     """Masked text, analysis, similar cases, timeline, due times and the allowed actions."""
     return _render_case(_case(case_id))
+
+
+@workspace_blueprint.get("/cases/<int:case_id>/photos/<media_id>")
+@role_required(*STAFF_ROLES)
+def case_photo(case_id: int, media_id: str) -> Any:
+    """A photo of a case this user may see (the case page's rule; ``?size=thumb``)."""
+    return photo_response(photo_of_case(_case(case_id).id, media_id))
 
 
 @workspace_blueprint.post("/cases/<int:case_id>/action")

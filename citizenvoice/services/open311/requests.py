@@ -13,6 +13,7 @@ The timeline rule is the tracking page's (``is_public_action``, public events on
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -27,10 +28,11 @@ from citizenvoice.domain.workflow import is_public_action
 from citizenvoice.extensions import db
 from citizenvoice.models import Department, StatusEvent, Submission
 from citizenvoice.models.base import as_utc
+from citizenvoice.services.media import public_photo_ids
 from citizenvoice.services.open311.catalogue import OTHER_SERVICE_CODE, OTHER_SERVICE_NAME
 from citizenvoice.services.public_text import public_redact
 
-__all__ = ["list_requests", "requests_by_numbers"]
+__all__ = ["MediaUrl", "list_requests", "requests_by_numbers"]
 
 # Ratings judge a department's service; they are not service requests.
 _LISTED_KINDS = (FeedbackKind.COMPLAINT.value, FeedbackKind.SUGGESTION.value)
@@ -90,7 +92,7 @@ def _timelines(case_ids: list[int]) -> dict[int, _Timeline]:
     return timelines
 
 
-def _view(case: Row[Any], timeline: _Timeline) -> dict[str, Any]:
+def _view(case: Row[Any], timeline: _Timeline, media_url: str | None = None) -> dict[str, Any]:
     """One Open311 request; a case without public consent keeps only its status fields."""
     public = bool(case.public_consent)
     status = CaseStatus(case.status)
@@ -124,7 +126,7 @@ def _view(case: Row[Any], timeline: _Timeline) -> dict[str, Any]:
         "zipcode": None,
         "lat": case.latitude if public else None,
         "long": case.longitude if public else None,
-        "media_url": None,
+        "media_url": media_url if public else None,
     }
 
 
@@ -132,18 +134,37 @@ def _base() -> Select[Any]:
     return select(*_COLUMNS).outerjoin(Department, Department.id == Submission.department_id)
 
 
-def _views(rows: list[Row[Any]]) -> list[dict[str, Any]]:
-    timelines = _timelines([row.id for row in rows])
-    return [_view(row, timelines[row.id]) for row in rows]
+# Builds a photo's public address from its id (the blueprint knows its routes).
+MediaUrl = Callable[[str], str]
 
 
-def requests_by_numbers(numbers: list[str]) -> list[dict[str, Any]]:
-    """The requests with these public numbers, in the order asked; unknown ones are left out."""
+def _views(rows: list[Row[Any]], media_url: MediaUrl | None) -> list[dict[str, Any]]:
+    ids = [row.id for row in rows]
+    timelines = _timelines(ids)
+    # The first photo of each public case (public_photo_ids checks the consent itself).
+    photos = public_photo_ids(ids) if media_url is not None else {}
+    return [
+        _view(
+            row,
+            timelines[row.id],
+            media_url(photos[row.id]) if media_url is not None and row.id in photos else None,
+        )
+        for row in rows
+    ]
+
+
+def requests_by_numbers(
+    numbers: list[str], media_url: MediaUrl | None = None
+) -> list[dict[str, Any]]:
+    """The requests with these public numbers, in the order asked; unknown ones are left out.
+
+    ``media_url`` turns a public case's first photo id into its address (``media_url``).
+    """
     if not numbers:
         return []
     rows = db.session.execute(_base().where(Submission.public_number.in_(numbers))).all()
     by_number = {row.public_number: row for row in rows}
-    return _views([by_number[n] for n in numbers if n in by_number])
+    return _views([by_number[n] for n in numbers if n in by_number], media_url)
 
 
 def _department_ids(codes: tuple[str, ...]) -> tuple[list[int], bool]:
@@ -159,7 +180,9 @@ def _department_ids(codes: tuple[str, ...]) -> tuple[list[int], bool]:
     return list(found.values()), OTHER_SERVICE_CODE in codes
 
 
-def list_requests(filters: RequestFilters) -> list[dict[str, Any]]:
+def list_requests(
+    filters: RequestFilters, media_url: MediaUrl | None = None
+) -> list[dict[str, Any]]:
     """Public-consented requests in the window, newest first, one page of them.
 
     Raises Open311Error (400) for an unknown service code.
@@ -182,4 +205,4 @@ def list_requests(filters: RequestFilters) -> list[dict[str, Any]]:
         .limit(filters.page_size)
         .offset((filters.page - 1) * filters.page_size)
     )
-    return _views(list(db.session.execute(query).all()))
+    return _views(list(db.session.execute(query).all()), media_url)

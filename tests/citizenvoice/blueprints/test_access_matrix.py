@@ -25,6 +25,7 @@ import pytest
 from factories import csrf_token, login, make_user
 from flask import Flask
 from flask.testing import FlaskClient
+from PIL import Image
 from sqlalchemy import select
 from support import file_submission, testing_config
 
@@ -86,6 +87,14 @@ RULES: dict[str, frozenset[str]] = {
     "api.create_feedback": EVERYONE,
     "api.feedback_status": CODE_HOLDER,
     "api.periods": EVERYONE,
+    # Photos: anyone may upload; the preview answers only the holder of the (unattached) id,
+    # which the resident stands for; a case's photo follows its page's rule: the tracking code
+    # (track_photo), a staff session that may see the case (case_photo), public consent (open).
+    "api.upload_media": EVERYONE,
+    "api.media_preview": CODE_HOLDER,
+    "public.track_photo": CODE_HOLDER,
+    "workspace.case_photo": A_OBJECT,
+    "open.public_case_photo": EVERYONE,  # the consented case's photo
     # The test's period is open: its scores are nobody's yet (404 to all; published ones are
     # public, as tests/citizenvoice/blueprints/test_api.py shows).
     "api.period_scores": frozenset(),
@@ -240,8 +249,22 @@ class World:
     tokens: dict[str, str]
 
 
-def _file_a_case(app: Flask) -> tuple[int, str]:
-    """Department A's case, with a phone number, signed and replied (so it can be followed up)."""
+def _upload_photo(app: Flask) -> str:
+    """A photo uploaded through the API: its media_id."""
+    image = io.BytesIO()
+    Image.new("RGB", (64, 48), (90, 140, 200)).save(image, "JPEG")
+    response = app.test_client().post(
+        "/api/v1/media",
+        data={"file": (io.BytesIO(image.getvalue()), "photo.jpg")},
+        environ_base={"REMOTE_ADDR": "10.9.9.7"},
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return str(response.get_json()["media_id"])
+
+
+def _file_a_case(app: Flask, media_id: str) -> tuple[int, str]:
+    """Department A's case, with a phone number and a photo, signed and replied (so it can be
+    followed up)."""
     client = app.test_client()
     response = client.post(
         "/api/v1/feedback",
@@ -251,6 +274,7 @@ def _file_a_case(app: Flask) -> tuple[int, str]:
             "title": A_MARKERS[0],
             "text": f"{A_MARKERS[0]}夜市每天晚上占道经营到凌晨，噪音和油烟严重影响居民休息。",
             "contact_phone": PHONE,
+            "media": [media_id],
         },
         environ_base={"REMOTE_ADDR": "10.9.9.9"},
     )
@@ -267,7 +291,7 @@ def _file_a_case(app: Flask) -> tuple[int, str]:
         return case.id, case.tracking_code
 
 
-def _file_consented_case(app: Flask) -> None:
+def _file_consented_case(app: Flask, media_id: str) -> None:
     """A public-consented case of department A, with a phone number inside its text."""
     response = app.test_client().post(
         "/api/v1/feedback",
@@ -277,6 +301,7 @@ def _file_consented_case(app: Flask) -> None:
             "title": "建议增设路灯",
             "text": f"{PUBLIC_MARKER}晚上太黑，建议增设路灯，联系我{CONSENT_PHONE}。",
             "public_consent": True,
+            "media": [media_id],
         },
         environ_base={"REMOTE_ADDR": "10.9.9.8"},
     )
@@ -337,8 +362,11 @@ def _build_world(app: Flask, analyzer) -> World:
     for actor, (role, department) in ROLES.items():
         make_user(app, role.value, department, actor)
     make_user(app, Role.OFFICE.value, None, "victim1")  # account management changes this one
-    a_case, a_code = _file_a_case(app)
-    _file_consented_case(app)
+    a_photo = _upload_photo(app)
+    a_case, a_code = _file_a_case(app, a_photo)
+    public_photo = _upload_photo(app)
+    _file_consented_case(app, public_photo)
+    unattached_photo = _upload_photo(app)
     file_submission(
         app,
         f"{B_MARKERS[0]}小区电梯一个月坏了四次，物业一直不修。",
@@ -399,6 +427,9 @@ def _build_world(app: Flask, analyzer) -> World:
         **_open_values(app, a_case),
         "case_id": str(a_case),
         "submission_id": str(a_case),
+        "media_id": a_photo,
+        "public_media_id": public_photo,
+        "unattached_media_id": unattached_photo,
         "task_id": str(task_id),
         "campaign_id": str(campaign_id),
         "department": "cgzf",
@@ -439,6 +470,11 @@ def _url(rule, world: World, actor: str, fmt: str = "csv") -> str:
             # a service's code, or a case's public number, with the format as its extension
             stem = "cgzf" if "/services/" in rule.rule else world.values["public_number"]
             value = f"{stem}.{fmt}"
+        elif name == "media_id" and rule.endpoint == "open.public_case_photo":
+            value = world.values["public_media_id"]
+        elif name == "media_id" and rule.endpoint == "api.media_preview":
+            # the uploader's id: only the resident holds one
+            value = world.values["unattached_media_id"] if actor == RESIDENT else UNKNOWN_CODE
         elif rule.endpoint.startswith("open.") and name in ("code", "version", "filename"):
             value = world.values[name]
         elif name == "code":
@@ -532,6 +568,7 @@ def test_every_route_as_every_actor_allows_or_denies_as_the_rules_say_with_no_le
     seeded, analyzer, tmp_path
 ):
     seeded.config["OPEN_DATA_DIR"] = str(tmp_path / "opendata")
+    seeded.config["MEDIA_DIR"] = str(tmp_path / "media")
     # Every actor tries unknown survey codes from one address: more than the default budget.
     seeded.config["SURVEY_RATE_LIMIT"] = "1000/minute"
     world = _build_world(seeded, analyzer)

@@ -12,6 +12,7 @@ import json
 import re
 from typing import Any
 
+import photo_files
 import pytest
 from fuzzing import (
     CONTENT_TYPES,
@@ -54,12 +55,15 @@ FUZZED_API_RULES = {
     ("/api/v1/surveys/<code>", "POST"),
     ("/api/v1/openapi.json", "GET"),
     ("/api/docs", "GET"),
+    ("/api/v1/media", "POST"),
+    ("/api/v1/media/<media_id>", "GET"),
 }
 LABELS = [
     "POST /api/v1/feedback (JSON)",
     "POST /api/v1/feedback (raw)",
     "GET /api/v1/*",
     "POST /api/v1/surveys/<code>",
+    "POST /api/v1/media",
 ]
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
@@ -71,10 +75,11 @@ def _fuzz_summary(request):
 
 
 @pytest.fixture
-def world(seeded):
+def world(seeded, tmp_path):
     """The seeded app with no rate limits in the way, a client, and the accepted-case delta."""
     from citizenvoice.services.appraisal import ensure_periods
 
+    seeded.config["MEDIA_DIR"] = str(tmp_path / "media")
     seeded.config["SUBMISSION_RATE_LIMIT"] = "1000000/minute"
     seeded.config["LOOKUP_RATE_LIMIT"] = "1000000/minute"
     seeded.config["SURVEY_RATE_LIMIT"] = "1000000/minute"
@@ -203,6 +208,7 @@ _LOOKUPS = [
     "/api/v1/surveys/{part}",
     "/api/v1/openapi.json",
     "/api/docs",
+    "/api/v1/media/{part}",
 ]
 
 
@@ -295,3 +301,74 @@ def test_fuzzed_survey_answers_are_refused_whole_or_stored_whole(world):
 
     run()
     assert COUNTS[LABELS[3]] >= FUZZ_EXAMPLES
+
+
+_IMAGES = [photo_files.jpeg(), photo_files.png(), photo_files.webp(), photo_files.gps_jpeg()]
+
+
+@st.composite
+def upload_contents(draw: st.DrawFn) -> bytes:
+    """A photo, a photo spoilt (bytes flipped, cut, something appended), or any bytes."""
+    choice = draw(st.integers(0, 4))
+    if choice == 0:
+        return draw(st.binary(max_size=2048))
+    if choice == 4:
+        return draw(st.sampled_from(list(photo_files.hostile_files().values())))
+    data = bytearray(draw(st.sampled_from(_IMAGES)))
+    if choice == 1:
+        for _ in range(draw(st.integers(1, 8))):
+            data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+    elif choice == 2:
+        del data[draw(st.integers(0, len(data))) :]
+    else:
+        data += draw(st.binary(max_size=256))
+    return bytes(data)
+
+
+@st.composite
+def upload_bodies(draw: st.DrawFn) -> tuple[bytes, str]:
+    """A multipart body with a (sometimes misnamed) file part and hostile names, or any body."""
+    if draw(st.integers(0, 4)) == 0:
+        return draw(st.one_of(raw_bodies(), json_bodies())), draw(st.sampled_from(CONTENT_TYPES))
+    field = draw(st.sampled_from(["file", "file", "file", "photo", ""]))
+    filename = draw(hostile_text(40)).encode("utf-8", "surrogatepass")
+    content_type = draw(st.sampled_from([b"image/jpeg", b"application/zip", b"text/html", b""]))
+    boundary = b"fuzzboundary7f3a"
+    body = (
+        b"--" + boundary + b"\r\n"
+        b'Content-Disposition: form-data; name="' + field.encode() + b'"; filename="'
+        + filename + b'"\r\nContent-Type: ' + content_type + b"\r\n\r\n"
+        + draw(upload_contents()) + b"\r\n--" + boundary + b"--\r\n"
+    )  # fmt: skip
+    return body, "multipart/form-data; boundary=fuzzboundary7f3a"
+
+
+def test_fuzzed_uploads_are_refused_cleanly_or_stored_as_one_clean_jpeg(world):
+    """Never a 5xx; a refusal stores nothing; a 201 stores one row whose preview is a JPEG."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    _, client, ledger, _ = world
+
+    @FUZZ
+    @given(upload=upload_bodies())
+    def run(upload):
+        body, content_type = upload
+        before = ledger.counts()
+        response = client.post("/api/v1/media", data=body, content_type=content_type)
+        tally(LABELS[4], response.status_code)
+        raise_if_server_error(response)
+        delta = ledger.delta(before)
+        if response.status_code == 201:
+            assert delta == {"media": 1}, delta
+            preview = client.get(response.get_json()["url"])
+            image = Image.open(BytesIO(preview.data))
+            assert image.format == "JPEG" and not image.getexif()
+        else:
+            assert delta == {}, (response.status_code, delta)
+            assert response.status_code in (400, 413), response.get_data()[:200]
+            _assert_error_shape(response)
+
+    run()
+    assert COUNTS[LABELS[4]] >= FUZZ_EXAMPLES

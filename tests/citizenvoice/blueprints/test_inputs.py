@@ -18,7 +18,7 @@ from support import PROJECT_ROOT, file_submission
 
 from citizenvoice.domain.inputs import clean_text, safe_redirect_path
 from citizenvoice.extensions import db
-from citizenvoice.models import Submission, User
+from citizenvoice.models import Media, Submission, User
 from citizenvoice.services.analysis import analyse_submission
 
 NOISE = "A1区人民路夜市每天晚上占道经营到凌晨，噪音和油烟严重影响居民休息，请城管尽快处理。"
@@ -153,6 +153,18 @@ def _world(app, analyzer) -> dict[str, str]:
         )
         task_id = str(task.id)
         api_key = create_key("inputs-sweep").key
+        # A photo row of the case (its files are not needed to reach the photo views).
+        photo = Media(
+            public_id="inputsSweepPhoto000001",
+            submission_id=case_id,
+            stored_name="0" * 32 + ".jpg",
+            thumb_name="1" * 32 + ".jpg",
+            content_type="image/jpeg",
+            width=1,
+            height=1,
+            byte_size=1,
+        )
+        db.session.add(photo)
         campaign = create_campaign(period_by_code(period), "beijing")
         campaign_id = str(campaign.id)
         candidate_id = str(add_candidate(campaign, "候选事项").id)
@@ -184,6 +196,7 @@ def _world(app, analyzer) -> dict[str, str]:
         "hold_id": hold_id,
         "department": "cgzf",
         "api_key": api_key,  # POST /open311/v2/requests: reach the intake, not the key check
+        "media_id": "inputsSweepPhoto000001",
         "/f/": follow_up,
         "/u/": unsubscribe,
     }

@@ -29,7 +29,8 @@ FEEDBACK_SCHEMA = DOCUMENT["paths"]["/api/v1/feedback"]["post"]["requestBody"]["
     "application/json"
 ]["schema"]
 # Fields whose refusal a schema-valid body may still earn (see the module docstring).
-SEMANTIC_FIELDS = {"text", "department", "lat", "long"}
+# media: an id must name a recent upload not yet attached, which no schema can say.
+SEMANTIC_FIELDS = {"text", "department", "lat", "long", "media"}
 CASES: Counter[str] = Counter()
 EXAMPLES = 150
 _PROPERTY_SETTINGS = settings(
