@@ -81,18 +81,20 @@ def render_text(
     department: str | None = None,
     deadline: datetime | None = None,
     unsubscribe_url: str | None = None,
+    max_chars: int = SMS_MAX_CHARS,
 ) -> str:
-    """The SMS/e-mail text of an event, signature first, within two SMS segments.
+    """The SMS/e-mail text of an event, signature first, within ``max_chars`` characters.
 
-    The department name is shortened (or left out) so the links always fit whole.
+    SMS keeps to two segments: the department name is shortened (or left out) so the links
+    always fit whole. An e-mail passes a larger ``max_chars`` and keeps the full name.
     """
     deadline_text = deadline.astimezone(LOCAL_ZONE).strftime("%m月%d日") if deadline else "新期限"
     tail = _UNSUBSCRIBE.format(url=unsubscribe_url) if unsubscribe_url else ""
     bare = _TEMPLATES[event].format(dept="", url=url, deadline=deadline_text)
-    room = SMS_MAX_CHARS - len(SIGNATURE) - len(bare) - len(tail)
+    room = max_chars - len(SIGNATURE) - len(bare) - len(tail)
     dept = _department_part(event, department, room)
     text = SIGNATURE + _TEMPLATES[event].format(dept=dept, url=url, deadline=deadline_text) + tail
-    if len(text) > SMS_MAX_CHARS and tail:
+    if len(text) > max_chars and tail:
         text = text[: -len(tail)]  # links too long for both: the step's own link wins
     return text
 
