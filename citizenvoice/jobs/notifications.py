@@ -55,6 +55,8 @@ UNSUBSCRIBE_PURPOSE = "unsubscribe"
 MAX_ATTEMPTS = 5
 _BACKOFF = (timedelta(seconds=30), timedelta(minutes=1), timedelta(minutes=4))
 _OPEN = (NotificationStatus.QUEUED.value, NotificationStatus.RETRIED.value)
+# Longer than any provider call (10 s timeout): a process that died mid-send is retried after.
+_SENDING_LEASE = timedelta(minutes=2)
 # An e-mail's text bound: generous (no SMS segments), still finite.
 MAIL_MAX_CHARS = 2000
 
@@ -137,6 +139,9 @@ def send_notification(
     text, url = _compose(app, row, case, moment)
     row.attempts = (row.attempts or 0) + 1
     row.url = url
+    # A lease: the row lock ends with this commit, so a racing job or sweep would claim the
+    # still-open row and send it again; the outcome below replaces this moment.
+    row.not_before = moment + _SENDING_LEASE
     db.session.commit()  # the attempt is on record before the provider hears of it
     return _deliver(app, row, case, channel, text, moment)
 
