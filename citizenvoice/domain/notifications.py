@@ -64,11 +64,13 @@ def sms_segments(text: str) -> int:
     return -(-len(text) // SMS_SEGMENT_CHARS)
 
 
-def _department_part(event: NotifyEvent, department: str | None, room: int) -> str:
+def _department_part(
+    event: NotifyEvent, department: str | None, room: int, cap: int = _DEPARTMENT_CHARS
+) -> str:
     if not department or room <= 2:
         return "" if event is not NotifyEvent.REPLIED else "承办部门"
     name = department.strip()
-    limit = min(_DEPARTMENT_CHARS, room - (0 if event is NotifyEvent.REPLIED else 2))
+    limit = min(cap, room - (0 if event is NotifyEvent.REPLIED else 2))
     if len(name) > limit:
         name = name[: max(limit - 1, 1)] + "…"
     return name if event is NotifyEvent.REPLIED else f"（{name}）"
@@ -92,7 +94,9 @@ def render_text(
     tail = _UNSUBSCRIBE.format(url=unsubscribe_url) if unsubscribe_url else ""
     bare = _TEMPLATES[event].format(dept="", url=url, deadline=deadline_text)
     room = max_chars - len(SIGNATURE) - len(bare) - len(tail)
-    dept = _department_part(event, department, room)
+    # Only an SMS needs the short form; a mail names the department in full.
+    cap = _DEPARTMENT_CHARS if max_chars <= SMS_MAX_CHARS else max_chars
+    dept = _department_part(event, department, room, cap)
     text = SIGNATURE + _TEMPLATES[event].format(dept=dept, url=url, deadline=deadline_text) + tail
     if len(text) > max_chars and tail:
         text = text[: -len(tail)]  # links too long for both: the step's own link wins

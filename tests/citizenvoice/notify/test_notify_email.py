@@ -370,3 +370,37 @@ def test_concurrent_submissions_each_get_exactly_one_accepted_mail(
     assert statuses == [201, 201]
     received = sorted(to[0] for to, _ in inbox[0].mails())
     assert received == sorted(addresses)
+
+
+@pytest.mark.parametrize(
+    "to", ["a@b.com\r\nBcc: x@y.com", "a@b.com\n", "a b@c.com", "", "a\x00@b.com"]
+)
+def test_the_smtp_channel_refuses_a_recipient_that_could_add_a_header(
+    to: str, inbox: tuple[_Inbox, int]
+) -> None:
+    from citizenvoice.services.notify_channels import ChannelError, OutgoingMessage, SmtpChannel
+
+    channel = SmtpChannel("127.0.0.1", inbox[1], "noreply@example.gov.cn")
+    with pytest.raises(ChannelError) as caught:
+        channel.send(OutgoingMessage(to, "【市民之声】您的诉求已受理", "accepted", 1, "/track/x"))
+    assert not caught.value.retryable
+    assert inbox[0].mails() == []
+
+
+def test_a_mail_keeps_the_full_department_name_and_both_links() -> None:
+    from citizenvoice.domain.notifications import NotifyEvent, render_text
+
+    department = "某某市某某区城市管理综合行政执法局市容环境卫生管理科" * 3
+    url, unsubscribe = "https://x.gov.cn/f/" + "t" * 80, "https://x.gov.cn/u/" + "u" * 80
+    sms = render_text(
+        NotifyEvent.REPLIED, url=url, department=department, unsubscribe_url=unsubscribe
+    )
+    mail = render_text(
+        NotifyEvent.REPLIED,
+        url=url,
+        department=department,
+        unsubscribe_url=unsubscribe,
+        max_chars=2000,
+    )
+    assert department not in sms and len(sms) <= 134
+    assert department in mail and url in mail and unsubscribe in mail
