@@ -1,15 +1,16 @@
 """Keep personal data and tracking codes out of every log line the product writes.
 
 A tracking code is a bearer secret (whoever has it reads the case and can answer its
-follow-up), and phone and ID numbers are personal data: none may appear in a log, an access
-log included. Request paths carry codes (``/track/<code>``, ``/api/v1/feedback/<code>``), and an
-error's message or traceback can carry what a resident typed. So every log record is redacted
-where it is made: :func:`install_log_redaction` wraps the process's log-record factory, which
-covers every logger (the app's, werkzeug's request log, gunicorn's error and access logs, RQ's
-worker) whatever its handlers, and also puts :class:`RedactingFilter` on those named loggers in
-case another library replaces the factory later. The patterns live here (phone and ID number)
-and in :mod:`citizenvoice.domain.tracking` (the code's format); the test suite's log scan uses
-the same ones.
+follow-up), and phone numbers, e-mail addresses and ID numbers are personal data: none may
+appear in a log, an access log included. Request paths carry codes (``/track/<code>``,
+``/api/v1/feedback/<code>``), and an error's message or traceback can carry what a resident
+typed. So every log record is redacted where it is made: :func:`install_log_redaction` wraps
+the process's log-record factory, which covers every logger (the app's, werkzeug's request
+log, gunicorn's error and access logs, RQ's worker) whatever its handlers, and also puts
+:class:`RedactingFilter` on those named loggers in case another library replaces the factory
+later. The patterns live here (phone, e-mail address and ID number) and in
+:mod:`citizenvoice.domain.tracking` (the code's format); the test suite's log scan uses the
+same ones.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from citizenvoice.domain.tracking import TRACKING_CODE_IN_TEXT
 
 __all__ = [
+    "EMAIL_IN_TEXT",
     "ID_NUMBER_IN_TEXT",
     "PHONE_IN_TEXT",
     "REDACTED_LOGGERS",
@@ -36,6 +38,11 @@ __all__ = [
 PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?!\d)")
 # A resident ID number: 17 digits and a digit or X (no checksum test: redact the look-alikes too).
 ID_NUMBER_IN_TEXT = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
+# An e-mail address: a local part, "@", and a domain ending in a letters-only top-level domain
+# (so "postgres@127.0.0.1" in a database address is not taken for one).
+EMAIL_IN_TEXT = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,63}(?![A-Za-z0-9-])"
+)
 # Routes whose path segment is a tracking or survey invitation code, and the lookup form's
 # query parameter: redacted whatever the code looks like, so an old or mistyped code is not
 # logged either.
@@ -45,6 +52,7 @@ _CODE_IN_QUERY = re.compile(r"([?&](?:code|tracking_code)=)[^&\s#\"'<>]+")
 # What the suite's log scan looks for, one home for the names and patterns.
 SENSITIVE_PATTERNS: dict[str, re.Pattern[str]] = {
     "phone number": PHONE_IN_TEXT,
+    "e-mail address": EMAIL_IN_TEXT,
     "ID number": ID_NUMBER_IN_TEXT,
     "tracking code": TRACKING_CODE_IN_TEXT,
 }
@@ -69,13 +77,14 @@ _CODE_PLACEHOLDER = "[code]"
 
 
 def redact_log_text(text: str) -> str:
-    """The text with tracking codes, ID numbers and phone numbers replaced by placeholders."""
+    """The text with tracking codes, ID numbers, e-mail addresses and phone numbers replaced."""
     if not text:
         return text
     text = _CODE_IN_PATH.sub(rf"\g<1>{_CODE_PLACEHOLDER}", text)
     text = _CODE_IN_QUERY.sub(rf"\g<1>{_CODE_PLACEHOLDER}", text)
     text = TRACKING_CODE_IN_TEXT.sub(_CODE_PLACEHOLDER, text)
     text = ID_NUMBER_IN_TEXT.sub("[id-number]", text)
+    text = EMAIL_IN_TEXT.sub("[email]", text)
     return PHONE_IN_TEXT.sub("[phone]", text)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from citizenvoice.domain.contact_email import normalise_email
 from citizenvoice.domain.feedback_fields import FEEDBACK_FIELDS, RATING_FIELD_NAMES
 from citizenvoice.domain.fieldspec import FieldSpec
 
@@ -119,6 +120,7 @@ class FeedbackInput:
     sub_ratings: dict[str, int] = field(default_factory=dict)
     location: str = ""
     contact_phone: str | None = None
+    contact_email: str | None = None
     anonymous: bool = False
     # WGS-84 degrees, both or neither; and whether the case may be shown publicly (同意公开).
     latitude: float | None = None
@@ -192,8 +194,8 @@ def validate_feedback(data: dict[str, Any]) -> FeedbackInput:
     """Check and clean raw feedback fields; raise FeedbackValidationError listing every problem.
 
     ``data`` keys: kind, department (code or None), title, text, rating, rating_efficiency,
-    rating_attitude, rating_result, location, contact_phone, anonymous, lat, long,
-    public_consent.
+    rating_attitude, rating_result, location, contact_phone, contact_email, anonymous, lat,
+    long, public_consent.
     """
     errors: dict[str, str] = {}
     kind = _check_kind(data.get("kind"), errors)
@@ -215,6 +217,7 @@ def validate_feedback(data: dict[str, Any]) -> FeedbackInput:
     # Anonymous means no phone at all: a number sent along is discarded unread (not even
     # checked), so nothing exists that staff could reveal later.
     phone = None if anonymous is True else _check_phone(data.get("contact_phone"), errors)
+    email = None if anonymous is True else _check_email(data.get("contact_email"), errors)
     latitude, longitude = check_coordinates(data.get("lat"), data.get("long"), errors)
     public_consent = data.get("public_consent")
     if public_consent is None:  # nullable in the table: null means the default
@@ -233,6 +236,7 @@ def validate_feedback(data: dict[str, Any]) -> FeedbackInput:
         sub_ratings=sub_ratings,
         location=location,
         contact_phone=phone,
+        contact_email=email,
         anonymous=bool(anonymous),
         latitude=latitude,
         longitude=longitude,
@@ -329,6 +333,16 @@ def _check_phone(phone_value: Any, errors: dict[str, str]) -> str | None:
         errors["contact_phone"] = "手机号格式不正确，请输入 11 位手机号，如 13812345678"
         return None
     return candidate
+
+
+def _check_email(email_value: Any, errors: dict[str, str]) -> str | None:
+    if email_value is None or (isinstance(email_value, str) and not email_value.strip()):
+        return None
+    try:
+        return normalise_email(email_value)
+    except ValueError as exc:
+        errors["contact_email"] = str(exc)
+        return None
 
 
 # A coordinate typed or sent as text (form fields, Open311's form encoding): ASCII decimal only.

@@ -106,11 +106,21 @@ FEEDBACK_FIELDS: Mapping[str, FieldSpec] = field_table(
             example="13812345678",
         ),
         FieldSpec(
+            "contact_email",
+            "string",
+            "电子邮箱",
+            "电子邮箱（可选，用于接收办理进度；最多 254 个字符）；匿名时不保存",
+            "E-mail address for progress messages (optional, at most 254 characters); "
+            "dropped if anonymous",
+            max_length=254,
+            example="zhang@example.com",
+        ),
+        FieldSpec(
             "anonymous",
             "boolean",
             "匿名",
-            "是否匿名（匿名时不保存手机号）",
-            "Anonymous: no phone number is kept",
+            "是否匿名（匿名时不保存手机号和电子邮箱）",
+            "Anonymous: no phone number or e-mail address is kept",
             nullable=False,
             default=False,
         ),

@@ -64,11 +64,13 @@ def sms_segments(text: str) -> int:
     return -(-len(text) // SMS_SEGMENT_CHARS)
 
 
-def _department_part(event: NotifyEvent, department: str | None, room: int) -> str:
+def _department_part(
+    event: NotifyEvent, department: str | None, room: int, cap: int = _DEPARTMENT_CHARS
+) -> str:
     if not department or room <= 2:
         return "" if event is not NotifyEvent.REPLIED else "承办部门"
     name = department.strip()
-    limit = min(_DEPARTMENT_CHARS, room - (0 if event is NotifyEvent.REPLIED else 2))
+    limit = min(cap, room - (0 if event is NotifyEvent.REPLIED else 2))
     if len(name) > limit:
         name = name[: max(limit - 1, 1)] + "…"
     return name if event is NotifyEvent.REPLIED else f"（{name}）"
@@ -81,18 +83,22 @@ def render_text(
     department: str | None = None,
     deadline: datetime | None = None,
     unsubscribe_url: str | None = None,
+    max_chars: int = SMS_MAX_CHARS,
 ) -> str:
-    """The SMS/e-mail text of an event, signature first, within two SMS segments.
+    """The SMS/e-mail text of an event, signature first, within ``max_chars`` characters.
 
-    The department name is shortened (or left out) so the links always fit whole.
+    SMS keeps to two segments: the department name is shortened (or left out) so the links
+    always fit whole. An e-mail passes a larger ``max_chars`` and keeps the full name.
     """
     deadline_text = deadline.astimezone(LOCAL_ZONE).strftime("%m月%d日") if deadline else "新期限"
     tail = _UNSUBSCRIBE.format(url=unsubscribe_url) if unsubscribe_url else ""
     bare = _TEMPLATES[event].format(dept="", url=url, deadline=deadline_text)
-    room = SMS_MAX_CHARS - len(SIGNATURE) - len(bare) - len(tail)
-    dept = _department_part(event, department, room)
+    room = max_chars - len(SIGNATURE) - len(bare) - len(tail)
+    # Only an SMS needs the short form; a mail names the department in full.
+    cap = _DEPARTMENT_CHARS if max_chars <= SMS_MAX_CHARS else max_chars
+    dept = _department_part(event, department, room, cap)
     text = SIGNATURE + _TEMPLATES[event].format(dept=dept, url=url, deadline=deadline_text) + tail
-    if len(text) > SMS_MAX_CHARS and tail:
+    if len(text) > max_chars and tail:
         text = text[: -len(tail)]  # links too long for both: the step's own link wins
     return text
 

@@ -1,10 +1,11 @@
 """Sending residents' messages: one job per message, a sweep for due ones, in-process fallback.
 
 The job claims its outbox row (citizenvoice.models.Notification) under a row lock, decrypts
-the phone only here, renders the text with its links, and records the outcome: sent with the
-provider's id, retried later with back-off, or failed for good. The row's attempt is committed
-before the provider is called, so a crash mid-send is never silently repeated many times, and
-a sent row is never sent again. No log line carries the phone, the text or a tracking code.
+the recipient (the phone for ``sms``, the e-mail address for ``email``) only here, renders the
+text with its links, and records the outcome: sent with the provider's id, retried later with
+back-off, or failed for good. The row's attempt is committed before the provider is called, so
+a crash mid-send is never silently repeated many times, and a sent row is never sent again. No
+log line carries the phone, the address, the text or a tracking code.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from citizenvoice.domain.notifications import (
+    SMS_MAX_CHARS,
     NotifyEvent,
     QuietHours,
     parse_quiet_hours,
@@ -29,7 +31,7 @@ from citizenvoice.extensions import db
 from citizenvoice.jobs.base import app_context, log_job
 from citizenvoice.models import Notification, NotificationStatus, Submission
 from citizenvoice.models.base import utcnow
-from citizenvoice.services.notifications import SMS, is_opted_out
+from citizenvoice.services.notifications import EMAIL, SMS, is_opted_out, recipient_hmac
 from citizenvoice.services.notify_channels import ChannelError, OutgoingMessage, Sender
 from citizenvoice.services.notify_channels import channel_from_url as _channel_from_url
 from citizenvoice.services.workflow import snapshot_of
@@ -53,6 +55,10 @@ UNSUBSCRIBE_PURPOSE = "unsubscribe"
 MAX_ATTEMPTS = 5
 _BACKOFF = (timedelta(seconds=30), timedelta(minutes=1), timedelta(minutes=4))
 _OPEN = (NotificationStatus.QUEUED.value, NotificationStatus.RETRIED.value)
+# Longer than any provider call (10 s timeout): a process that died mid-send is retried after.
+_SENDING_LEASE = timedelta(minutes=2)
+# An e-mail's text bound: generous (no SMS segments), still finite.
+MAIL_MAX_CHARS = 2000
 
 
 def channels_for(app: Flask) -> dict[str, Sender]:
@@ -64,7 +70,7 @@ def channels_for(app: Flask) -> dict[str, Sender]:
     if app.config.get("NOTIFY_SMS_URL"):
         channels[SMS] = _channel_from_url(app.config["NOTIFY_SMS_URL"])
     if app.config.get("NOTIFY_SMTP_URL"):
-        channels["email"] = _channel_from_url(
+        channels[EMAIL] = _channel_from_url(
             app.config["NOTIFY_SMTP_URL"], app.config.get("NOTIFY_MAIL_FROM", "noreply@localhost")
         )
     app.extensions["citizenvoice.notify_channels"] = channels
@@ -90,6 +96,8 @@ def _compose(app: Flask, row: Notification, case: Submission, now: datetime) -> 
         department=row.department,
         deadline=row.deadline,
         unsubscribe_url=unsubscribe,
+        # Mail has no segments: the full department name and both links, always.
+        max_chars=MAIL_MAX_CHARS if row.channel == EMAIL else SMS_MAX_CHARS,
     )
     return text, url
 
@@ -123,7 +131,7 @@ def send_notification(
         return "deferred"
     case = db.session.get(Submission, row.submission_id)
     channel = channels_for(app).get(row.channel)
-    if case is None or channel is None or is_opted_out(case.contact_phone_hmac):
+    if case is None or channel is None or is_opted_out(recipient_hmac(case, row.channel)):
         row.status = NotificationStatus.FAILED.value
         row.last_error = "no channel" if channel is None else "no recipient"
         db.session.commit()
@@ -131,6 +139,9 @@ def send_notification(
     text, url = _compose(app, row, case, moment)
     row.attempts = (row.attempts or 0) + 1
     row.url = url
+    # A lease: the row lock ends with this commit, so a racing job or sweep would claim the
+    # still-open row and send it again; the outcome below replaces this moment.
+    row.not_before = moment + _SENDING_LEASE
     db.session.commit()  # the attempt is on record before the provider hears of it
     return _deliver(app, row, case, channel, text, moment)
 
@@ -140,9 +151,11 @@ def _deliver(
 ) -> str:
     pii = app.extensions["citizenvoice.pii"]
     try:
-        phone = pii.decrypt(case.contact_phone_encrypted or "")
+        # The one place the recipient exists in clear, for the length of this call.
+        encrypted = case.contact_email_encrypted if row.channel == EMAIL else None
+        recipient = pii.decrypt(encrypted or case.contact_phone_encrypted or "")
         provider_id = channel.send(
-            OutgoingMessage(to=phone, text=text, event=row.event, case=case.id, url=row.url)
+            OutgoingMessage(to=recipient, text=text, event=row.event, case=case.id, url=row.url)
         )
     except ChannelError as exc:
         final = not exc.retryable or row.attempts >= MAX_ATTEMPTS

@@ -71,6 +71,11 @@ class Submission(Base):
     contact_phone_encrypted: Mapped[str | None] = mapped_column(Text)
     contact_phone_hmac: Mapped[str | None] = mapped_column(String(64), index=True)
     contact_phone_masked: Mapped[str | None] = mapped_column(String(16))
+    # Contact e-mail (migration 0025), kept the same way: ciphertext, keyed HMAC of the
+    # lower-cased address (the 退订 key), and the masked form staff see (z***@example.com).
+    contact_email_encrypted: Mapped[str | None] = mapped_column(Text)
+    contact_email_hmac: Mapped[str | None] = mapped_column(String(64), index=True)
+    contact_email_masked: Mapped[str | None] = mapped_column(String(260))
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(24), default=CaseStatus.RECEIVED.value, index=True)
     channel: Mapped[str] = mapped_column(String(16), default=Channel.WEB.value)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from citizenvoice.domain.cases import CaseStatus
+from citizenvoice.domain.contact_email import email_key, mask_email
 from citizenvoice.domain.feedback import (
     UNKNOWN_DEPARTMENT_MESSAGE,
     Channel,
@@ -58,6 +59,19 @@ def file_feedback(data: Mapping[str, Any], *, channel: Channel, pii: PiiProtecto
     return submit_feedback(validate_feedback(dict(data)), channel=channel, pii=pii)
 
 
+def _contact_columns(feedback: FeedbackInput, pii: PiiProtector) -> dict[str, str | None]:
+    """The stored contact: ciphertext, keyed fingerprint and masked form of phone and address."""
+    phone, email = feedback.contact_phone, feedback.contact_email
+    return {
+        "contact_phone_encrypted": pii.encrypt(phone) if phone else None,
+        "contact_phone_hmac": pii.fingerprint(phone) if phone else None,
+        "contact_phone_masked": mask_phone(phone) if phone else None,
+        "contact_email_encrypted": pii.encrypt(email) if email else None,
+        "contact_email_hmac": pii.fingerprint(email_key(email)) if email else None,
+        "contact_email_masked": mask_email(email) if email else None,
+    }
+
+
 def submit_feedback(feedback: FeedbackInput, *, channel: Channel, pii: PiiProtector) -> Submission:
     """Store a submission, its first timeline event and its outbox row; flush, do not commit.
 
@@ -69,7 +83,6 @@ def submit_feedback(feedback: FeedbackInput, *, channel: Channel, pii: PiiProtec
         if department is None:
             raise FeedbackValidationError({"department": UNKNOWN_DEPARTMENT_MESSAGE})
 
-    phone = feedback.contact_phone
     # Taken before the savepoint so a tracking-code retry keeps it (see services.public_numbers).
     now = utcnow()
     public_number = next_public_number(now)
@@ -90,9 +103,7 @@ def submit_feedback(feedback: FeedbackInput, *, channel: Channel, pii: PiiProtec
             public_consent=feedback.public_consent,
             public_number=public_number,
             created_at=now,
-            contact_phone_encrypted=pii.encrypt(phone) if phone else None,
-            contact_phone_hmac=pii.fingerprint(phone) if phone else None,
-            contact_phone_masked=mask_phone(phone) if phone else None,
+            **_contact_columns(feedback, pii),
             anonymous=feedback.anonymous,
             status=CaseStatus.RECEIVED.value,
             channel=channel.value,

@@ -2,7 +2,12 @@
 
 Rows are written in the transaction of the step that causes them (the transactional outbox):
 a message exists exactly when its step was stored. The sending lives in
-citizenvoice.jobs.notifications; this module never decrypts a phone number.
+citizenvoice.jobs.notifications; this module never decrypts a phone number or an address.
+
+A case gets an ``sms`` row when it has a phone number and an ``email`` row when it has an
+e-mail address and the app has a mail relay (``CITIZENVOICE_SMTP_URL``); each contact's keyed
+fingerprint is checked against the 退订 table, which holds phone and address fingerprints
+alike (an address contains ``@``, a number never does, so they cannot collide).
 """
 
 from __future__ import annotations
@@ -10,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select
+from flask import current_app
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from citizenvoice.domain.cases import CaseStatus
@@ -22,17 +28,20 @@ from citizenvoice.models import Notification, NotificationOptOut, NotificationSt
 from citizenvoice.models.base import utcnow
 
 __all__ = [
+    "EMAIL",
     "NEW_IDS_KEY",
     "SMS",
     "delivery_figures",
     "events_of",
     "is_opted_out",
     "opt_out",
+    "recipient_hmac",
     "record_event",
     "record_transition",
 ]
 
 SMS = "sms"
+EMAIL = "email"
 # Session.info key: ids of rows added in this transaction, sent on once it commits.
 NEW_IDS_KEY = "citizenvoice.new_notifications"
 
@@ -54,18 +63,31 @@ def events_of(action: Action, transition: Transition) -> list[NotifyEvent]:
 
 
 def is_opted_out(phone_hmac: str | None) -> bool:
-    """Whether the number behind this fingerprint asked for no more messages."""
+    """Whether the number (or address) behind this fingerprint asked for no more messages."""
     if not phone_hmac:
         return False
     return db.session.get(NotificationOptOut, phone_hmac) is not None
 
 
+def recipient_hmac(case: Submission, channel: str) -> str | None:
+    """The fingerprint of the contact a channel sends to: the address for mail, else the phone."""
+    return case.contact_email_hmac if channel == EMAIL else case.contact_phone_hmac
+
+
 def _recipient_channels(case: Submission) -> list[str]:
     if case.anonymous or case.channel == Channel.SEED.value:
         return []  # anonymous means no contact; seeded demo history never sends
-    if not case.contact_phone_encrypted or is_opted_out(case.contact_phone_hmac):
-        return []
-    return [SMS]
+    channels = []
+    if case.contact_phone_encrypted and not is_opted_out(case.contact_phone_hmac):
+        channels.append(SMS)
+    # Mail only with a relay: without one every row would just fail with "no channel".
+    if (
+        case.contact_email_encrypted
+        and current_app.config.get("NOTIFY_SMTP_URL")
+        and not is_opted_out(case.contact_email_hmac)
+    ):
+        channels.append(EMAIL)
+    return channels
 
 
 def record_event(case: Submission, event: NotifyEvent, at: datetime | None = None) -> int:
@@ -115,17 +137,26 @@ def record_transition(
 
 
 def opt_out(case: Submission) -> bool:
-    """Stop every future message to this case's number (退订); drop its queued ones. Flushes."""
-    if not case.contact_phone_hmac:
+    """Stop every future message to this case's number and address (退订); drop queued ones.
+
+    The 退订 link names the case, not a channel: the resident asked for no more messages, so
+    both contacts are recorded, and the open messages of every case sharing either. Flushes.
+    """
+    fingerprints = [h for h in (case.contact_phone_hmac, case.contact_email_hmac) if h]
+    if not fingerprints:
         return False
-    if not is_opted_out(case.contact_phone_hmac):
-        db.session.add(NotificationOptOut(phone_hmac=case.contact_phone_hmac))
-    same_number = select(Submission.id).where(
-        Submission.contact_phone_hmac == case.contact_phone_hmac
+    for fingerprint in fingerprints:
+        if not is_opted_out(fingerprint):
+            db.session.add(NotificationOptOut(phone_hmac=fingerprint))
+    same_contact = select(Submission.id).where(
+        or_(
+            Submission.contact_phone_hmac.in_(fingerprints),
+            Submission.contact_email_hmac.in_(fingerprints),
+        )
     )
     for row in db.session.scalars(
         select(Notification).where(
-            Notification.submission_id.in_(same_number),
+            Notification.submission_id.in_(same_contact),
             Notification.status.in_(_OPEN),
         )
     ):

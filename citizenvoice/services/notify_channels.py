@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Protocol
 
 __all__ = [
+    "MAIL_SUBJECT",
     "AliyunSmsChannel",
     "ChannelError",
     "FileChannel",
@@ -36,6 +37,7 @@ __all__ = [
 ]
 
 _TIMEOUT_SECONDS = 10
+MAIL_SUBJECT = "【市民之声】您的诉求办理进度"
 
 
 @dataclass(frozen=True)
@@ -104,10 +106,14 @@ class SmtpChannel:
 
     def send(self, message: OutgoingMessage) -> str:
         """Send a plain-text mail; the Message-ID is the provider id."""
+        # Intake refuses such addresses; checked again here because a header is the one place
+        # a CR or LF would turn into a second header (Bcc: ...).
+        if not message.to or any(ord(c) < 33 or ord(c) == 127 for c in message.to):
+            raise ChannelError("smtp: unusable recipient", retryable=False)
         mail = EmailMessage()
         mail["From"] = self.sender
         mail["To"] = message.to
-        mail["Subject"] = "市民之声：您的诉求有新进展"
+        mail["Subject"] = MAIL_SUBJECT
         message_id = f"<{uuid.uuid4().hex}@citizenvoice>"
         mail["Message-ID"] = message_id
         mail.set_content(message.text)

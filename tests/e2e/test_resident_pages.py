@@ -132,7 +132,8 @@ def test_anonymous_switches_the_phone_off_and_nothing_of_it_is_stored(
     tap(driver, driver.find_element(By.ID, "anonymous"))
     # The form says so before submitting: the phone field is off and the note explains why.
     assert not phone.is_enabled() and not phone.is_displayed()
-    assert "手机号不会被保存" in driver.find_element(By.ID, "anonymous-note").text
+    assert "手机号和电子邮箱不会被保存" in driver.find_element(By.ID, "anonymous-note").text
+    assert not driver.find_element(By.ID, "contact_email").is_enabled()
     _shot(driver, screenshot_dir, "anonymous.png")
     _submit(driver)
     code = wait.until(ec.presence_of_element_located((By.ID, "tracking-code"))).text

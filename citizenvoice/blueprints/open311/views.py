@@ -40,6 +40,7 @@ _PARAM_NAMES = {
     "text": "description",
     "location": "address_string",
     "contact_phone": "phone",
+    "contact_email": "email",
     "department": "service_code",
 }
 

@@ -44,6 +44,11 @@ class FeedbackForm(FlaskForm):  # type: ignore[misc]
         validators=[Optional()],
         render_kw={"inputmode": "numeric", "autocomplete": "tel"},
     )
+    contact_email = StringField(
+        "电子邮箱（选填，用于接收办理进度）",
+        validators=[Optional()],
+        render_kw={"autocomplete": "email", "inputmode": "email"},
+    )
     anonymous = BooleanField("匿名提交（不保存手机号，工作人员无法联系您）")
     # Filled by the browser's geolocation (static/js/geolocation.js) when the resident allows it.
     lat = StringField("纬度", validators=[Optional()], render_kw={"inputmode": "decimal"})

@@ -4,8 +4,9 @@ The request is then filed by the same service as the site's form and the JSON AP
 (``file_feedback``: validation, outbox, analysis, workflow). Open311 names map as follows:
 service_code -> department (``other``: none, routed like 不确定), description -> text,
 address_string (prefixed by attribute[district]) -> location, lat/long -> coordinates,
-phone -> contact phone; first_name, last_name, email and media_url are read and not kept (the
-site keeps no names or e-mail addresses). Requests are public-consented unless the client sends
+phone -> contact phone, email -> contact e-mail address (checked like the site's field: a bad
+one is a 400 naming ``email``); first_name, last_name and media_url are read and not kept (the
+site keeps no names). Requests are public-consented unless the client sends
 ``attribute[private]=true``: registering a key means accepting to collect that consent.
 """
 
@@ -70,5 +71,6 @@ def feedback_fields(form: Mapping[str, str]) -> dict[str, Any]:
         "lat": lat or None,
         "long": long or None,
         "contact_phone": _one(form, "phone").strip() or None,
+        "contact_email": _one(form, "email") or None,
         "public_consent": not _PRIVATE_VALUES[private_raw],
     }

@@ -1,7 +1,8 @@
 // The feedback form: a live character counter (no silent cut: the textarea has no maxlength),
-// "anonymous" switching the phone field off, and a draft kept in this tab's sessionStorage so
-// that a refused submission (413: the server cannot read an oversized body) can put the text
-// back. The draft never holds the phone number and never leaves the browser.
+// "anonymous" switching the phone and e-mail fields off, and a draft kept in this tab's
+// sessionStorage so that a refused submission (413: the server cannot read an oversized body)
+// can put the text back. The draft never holds the phone number or the e-mail address and
+// never leaves the browser.
 (function () {
   "use strict";
   var form = document.getElementById("feedback-form");
@@ -10,6 +11,7 @@
   var counter = document.getElementById("text-counter");
   var anonymous = document.getElementById("anonymous");
   var phone = document.getElementById("contact_phone");
+  var email = document.getElementById("contact_email");
   var note = document.getElementById("anonymous-note");
   var max = parseInt(form.dataset.maxLength || "2000", 10);
   var draftKey = "cv-draft-" + (form.dataset.kind || "");
@@ -35,13 +37,14 @@
   function updateAnonymous() {
     if (!anonymous || !phone) { return; }
     phone.disabled = anonymous.checked;  // a disabled field is not sent at all
+    if (email) { email.disabled = anonymous.checked; }
     var group = document.getElementById("phone-group");
     if (group) { group.hidden = anonymous.checked; }
     if (note) {
       note.classList.toggle("text-danger", anonymous.checked);
       note.textContent = anonymous.checked
-        ? "已选择匿名提交：手机号不会被保存，工作人员无法回访联系您；您仍可用查询码查看进度。"
-        : "勾选匿名提交后，手机号不会被保存，工作人员无法回访联系您；您仍可用查询码查看进度。";
+        ? "已选择匿名提交：手机号和电子邮箱不会被保存，工作人员无法回访联系您；您仍可用查询码查看进度。"
+        : "勾选匿名提交后，手机号和电子邮箱不会被保存，工作人员无法回访联系您；您仍可用查询码查看进度。";
     }
   }
 
