@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from citizenvoice.jobs.drift import weekly_drift_report_job
 from citizenvoice.jobs.maintenance import (
     auto_close_job,
     clean_search_index_job,
@@ -52,4 +53,6 @@ def periodic_jobs(relay_interval: int = DEFAULT_RELAY_INTERVAL_SECONDS) -> tuple
         Periodic(clean_search_index_job, SCHEDULED, cron="47 * * * *"),
         # Open data nightly after the topics (03:15 server time): a dated folder of files.
         Periodic(build_open_data_job, BATCH, cron="15 3 * * *"),
+        # The model drift report weekly, Monday 04:25 server time: the week before is complete.
+        Periodic(weekly_drift_report_job, BATCH, cron="25 4 * * 1"),
     )
