@@ -2,13 +2,14 @@
 
 Computes the report of the Beijing week holding ``--week`` (default: the last complete week),
 stores it (one row per week: a rerun replaces it) and prints it, as a short Chinese summary or,
-with ``--json``, as one JSON object on stdout. docs/learning.md ("Drift") explains the figures.
+with ``--json``, as one JSON object on stdout. ``--weeks N`` backfills the N weeks ending there.
+docs/learning.md ("Drift") explains the figures.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import click
@@ -63,21 +64,34 @@ def _summary(report: dict[str, Any]) -> list[str]:
         f"情感分布 PSI：{_number(sen['psi'])}",
     ]
     warnings = report["warnings"]
-    lines += [f"警告：{w['message']}" for w in warnings] or ["无警告。"]
+    labels = {"significant": "警告", "moderate": "注意"}
+    lines += [f"{labels.get(w['level'], '警告')}：{w['message']}" for w in warnings] or ["无警告。"]
     return lines
 
 
 @drift_group.command("report")
 @click.option("--week", "week", default=None, help="Any day of the week (YYYY-MM-DD).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+@click.option(
+    "--weeks",
+    type=click.IntRange(1, 52),
+    default=1,
+    help="Also (re)compute the weeks before it: N weeks ending with --week (backfill).",
+)
 @with_appcontext
-def report_command(week: str | None, as_json: bool) -> None:
-    """Compute, store and print the drift report of one Beijing week (Monday start)."""
-    report = compute_report(_parse_week(week))
-    report_id = store_report(report)
-    if as_json:
-        out = {**report, "week_start": report["week_start"].isoformat(), "id": report_id}
-        click.echo(json.dumps(out, ensure_ascii=False, sort_keys=True))
-        return
-    for line in _summary(report):
-        click.echo(line)
+def report_command(week: str | None, as_json: bool, weeks: int) -> None:
+    """Compute, store and print the drift report of one Beijing week (Monday start).
+
+    With ``--weeks N`` the N weeks ending with that week are stored and printed, oldest
+    first (``--json``: one object per line).
+    """
+    last = _parse_week(week)
+    for back in range(weeks - 1, -1, -1):
+        report = compute_report(last - timedelta(days=7 * back))
+        report_id = store_report(report)
+        if as_json:
+            out = {**report, "week_start": report["week_start"].isoformat(), "id": report_id}
+            click.echo(json.dumps(out, ensure_ascii=False, sort_keys=True))
+            continue
+        for line in _summary(report):
+            click.echo(line)

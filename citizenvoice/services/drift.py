@@ -29,7 +29,13 @@ from sqlalchemy import Integer, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 import nlp
-from citizenvoice.domain.drift import SMALL_SAMPLE, drift_warnings, week_bounds, week_start_of
+from citizenvoice.domain.drift import (
+    SMALL_SAMPLE,
+    drift_warnings,
+    psi_noise_floor,
+    week_bounds,
+    week_start_of,
+)
 from citizenvoice.domain.workdays import SHANGHAI
 from citizenvoice.extensions import db
 from citizenvoice.models import Analysis, DriftReport, Submission
@@ -104,10 +110,15 @@ def _oov_rates(start: Any, end: Any, monday: date) -> tuple[dict[str, float | No
     return rates, len(rows)
 
 
-def _psi(reference: dict[str, float] | None, week: dict[str, int]) -> float | None:
+def _psi(reference: dict[str, float] | None, week: dict[str, int]) -> dict[str, float | None]:
+    """PSI of the week's counts against the reference mix, and its sampling-noise floor."""
     if not reference or not week:
-        return None
-    return round(nlp.population_stability_index(reference, week), 4)
+        return {"psi": None, "psi_noise": None}
+    bins = len(set(reference) | set(week))
+    return {
+        "psi": round(nlp.population_stability_index(reference, week), 4),
+        "psi_noise": round(psi_noise_floor(bins, sum(week.values())), 4),
+    }
 
 
 def _shares(counts: dict[str, int]) -> dict[str, float]:
@@ -128,7 +139,7 @@ def _category_figures(start: Any, end: Any, ref: dict[str, Any]) -> dict[str, An
         "n": n,
         "mix": _shares(counts),
         "reference_mix": ref.get("category_mix", {}),
-        "psi": _psi(ref.get("category_mix"), counts),
+        **_psi(ref.get("category_mix"), counts),
         "mean_confidence": round(float(mean), 4) if n and mean is not None else None,
         "reference_mean_confidence": ref.get("mean_confidence"),
         "share_below_threshold": round(int(below or 0) / n, 4) if n else None,
@@ -149,7 +160,7 @@ def compute_report(monday: date) -> dict[str, Any]:
         "n": sum(sentiment_counts.values()),
         "mix": _shares(sentiment_counts),
         "reference_mix": refs["sentiment"].get("sentiment_mix", {}),
-        "psi": _psi(refs["sentiment"].get("sentiment_mix"), sentiment_counts),
+        **_psi(refs["sentiment"].get("sentiment_mix"), sentiment_counts),
         "reference_oov_rate": refs["sentiment"].get("oov_rate"),
     }
     n = int(category["n"])
