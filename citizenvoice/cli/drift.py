@@ -52,7 +52,7 @@ def _summary(report: dict[str, Any]) -> list[str]:
     if fig["no_data"]:
         return [*lines, "本周无数据：没有已分析的诉求。"]
     if fig["small_sample"]:
-        lines.append("样本较少，结论仅供参考。")
+        lines.append("样本较少：少于 100 条不判断分布偏移，少于 30 条不发出警告。")
     lines += [
         f"类别分布 PSI：{_number(cat['psi'])}",
         f"平均置信度：{_number(cat['mean_confidence'])}"

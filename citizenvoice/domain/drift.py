@@ -12,9 +12,11 @@ The thresholds (docs/learning.md, "Drift", explains them for the office):
 Sampling noise: n messages drawn from the reference distribution itself give a PSI of about
 (bins - 1) / n on average (PSI is close to chi-square / n, and chi-square has bins - 1 degrees
 of freedom): 0.24 for 25 messages over 7 categories, 0.02 for 300. The PSI rules therefore
-compare the PSI minus this noise floor (``psi_noise_floor``) with the thresholds, so a quiet
-week of 25 messages does not warn on noise alone. A week with fewer than ``SMALL_SAMPLE``
-analyses is marked as a small sample on the page and in the CLI.
+compare the PSI minus this noise floor (``psi_noise_floor``) with the thresholds. The floor is
+an approximation that fails for few messages and for reference bins of a few percent (a single
+message always looks like a shift), so the PSI rules only judge weeks of at least
+``SMALL_SAMPLE`` (100) analyses, and the confidence, threshold and OOV rules weeks of at least
+``MIN_SAMPLE`` (30). Smaller weeks get their figures, marked as a small sample, and no warning.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from citizenvoice.domain.workdays import SHANGHAI
 __all__ = [
     "BELOW_THRESHOLD_RISE",
     "CONFIDENCE_DROP",
+    "MIN_SAMPLE",
     "OOV_RISE",
     "PSI_MODERATE",
     "PSI_SIGNIFICANT",
@@ -45,6 +48,7 @@ CONFIDENCE_DROP = 0.10
 BELOW_THRESHOLD_RISE = 0.10
 OOV_RISE = 0.05
 SMALL_SAMPLE = 100
+MIN_SAMPLE = 30
 
 
 @dataclass(frozen=True)
@@ -109,10 +113,13 @@ def _rise(
 def drift_warnings(figures: dict[str, Any]) -> list[DriftWarning]:
     """The warnings of one week's figures (the ``figures`` JSON of a drift report)."""
     cat, sen = figures.get("category") or {}, figures.get("sentiment") or {}
-    found: list[DriftWarning | None] = [
-        _psi_warning("category_psi", "类别分布", cat),
-        _psi_warning("sentiment_psi", "情感分布", sen),
-    ]
+    found: list[DriftWarning | None] = []
+    if int(cat.get("n") or 0) >= SMALL_SAMPLE:
+        found.append(_psi_warning("category_psi", "类别分布", cat))
+    if int(sen.get("n") or 0) >= SMALL_SAMPLE:
+        found.append(_psi_warning("sentiment_psi", "情感分布", sen))
+    if int(cat.get("n") or 0) < MIN_SAMPLE:
+        return [w for w in found if w is not None]
     mean, ref_mean = cat.get("mean_confidence"), cat.get("reference_mean_confidence")
     if mean is not None and ref_mean is not None and ref_mean - mean > CONFIDENCE_DROP:
         text = f"平均置信度下降 {ref_mean - mean:.2f}（本周 {mean:.2f}，基准 {ref_mean:.2f}）"

@@ -75,7 +75,7 @@ def test_week_start_is_the_beijing_monday():
 
 
 def test_the_warning_rules_and_their_thresholds():
-    base = {"reference_mean_confidence": 0.9, "reference_share_below_threshold": 0.15}
+    base = {"n": 100, "reference_mean_confidence": 0.9, "reference_share_below_threshold": 0.15}
     quiet = {**base, "psi": 0.05, "mean_confidence": 0.85, "share_below_threshold": 0.2}
     assert drift_warnings({"category": quiet}) == []
     moderate = {**quiet, "psi": 0.2, "psi_noise": 0.0}
@@ -86,6 +86,10 @@ def test_the_warning_rules_and_their_thresholds():
     worse |= {"oov_rate": 0.2, "reference_oov_rate": 0.1}
     codes = {w.code for w in drift_warnings({"category": worse})}
     assert codes == {"category_psi", "confidence_drop", "below_threshold_rise", "oov_rise"}
+    # Below 100 analyses no PSI rule; below 30 no rule at all (a few messages are noise).
+    codes = {w.code for w in drift_warnings({"category": {**worse, "n": 99}})}
+    assert codes == {"confidence_drop", "below_threshold_rise", "oov_rise"}
+    assert drift_warnings({"category": {**worse, "n": 29}}) == []
 
 
 def test_an_empty_week_says_no_data(app: Flask):
@@ -101,18 +105,18 @@ def test_an_empty_week_says_no_data(app: Flask):
 
 
 def test_a_week_all_in_one_category_warns(app: Flask):
-    plant(app, WEEK, 40)
+    plant(app, WEEK, 100)
     plant(app, WEEK - timedelta(days=7), 3, category="城乡建设")  # another week: not counted
     with app.app_context():
         report = compute_report(WEEK + timedelta(days=3))  # any day of the week
     figures = report["figures"]
-    assert figures["week_start"] == WEEK.isoformat() and figures["n_analyses"] == 40
+    assert figures["week_start"] == WEEK.isoformat() and figures["n_analyses"] == 100
     assert figures["category"]["mix"] == {"交通运输": 1.0}
     assert figures["category"]["psi"] > 1
-    assert 0 <= figures["category"]["oov_rate"] < 1 and figures["oov_sample"] == 40
+    assert 0 <= figures["category"]["oov_rate"] < 1 and figures["oov_sample"] == 100
     warning = next(w for w in report["warnings"] if w["code"] == "category_psi")
     assert warning["level"] == "significant" and "显著偏移" in warning["message"]
-    assert report["model_versions"]["analyses"] == {"category=test;sentiment=test": 40}
+    assert report["model_versions"]["analyses"] == {"category=test;sentiment=test": 100}
 
 
 def test_low_confidence_week_warns_about_confidence_and_routing(app: Flask):
@@ -123,7 +127,7 @@ def test_low_confidence_week_warns_about_confidence_and_routing(app: Flask):
 
 
 def test_the_cli_stores_one_row_per_week_and_prints_json(app: Flask):
-    plant(app, WEEK, 12)
+    plant(app, WEEK, 12)  # a small sample: figures, no warning
     runner = app.test_cli_runner()
     args = ["drift", "report", "--week", "2026-11-05", "--json"]
     first = runner.invoke(args=args)
@@ -132,6 +136,7 @@ def test_the_cli_stores_one_row_per_week_and_prints_json(app: Flask):
     a, b = json.loads(first.output), json.loads(second.output)
     assert a["id"] == b["id"] and a["week_start"] == "2026-11-02"
     assert a["figures"]["n_analyses"] == 12 and a["figures"]["small_sample"]
+    assert a["warnings"] == []
     assert rows(app) == 1
     backfill = runner.invoke(args=["drift", "report", "--week", "2026-11-05", "--weeks", "3"])
     assert backfill.exit_code == 0 and backfill.output.count("模型漂移周报") == 3
@@ -184,7 +189,7 @@ def test_the_office_page_shows_the_weeks_with_warnings_in_words(app: Flask):
     office = login(app, "office1")
     empty = office.get("/office/drift")
     assert empty.status_code == 200 and "暂无漂移报告" in empty.get_data(as_text=True)
-    plant(app, WEEK, 40)
+    plant(app, WEEK, 100)
     runner = app.test_cli_runner()
     runner.invoke(args=["drift", "report", "--week", WEEK.isoformat(), "--weeks", "2"])
     page = office.get("/office/drift").get_data(as_text=True)
