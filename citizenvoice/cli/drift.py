@@ -36,6 +36,13 @@ def _parse_week(value: str | None) -> date:
         ) from None
 
 
+def _parse_weeks(value: str) -> int:
+    text = value.strip()
+    if not (text.isascii() and text.isdigit() and 1 <= int(text[:3]) <= 52 and len(text) <= 2):
+        raise click.BadParameter("周数应为 1 到 52 之间的整数", param_hint="--weeks")
+    return int(text)
+
+
 def _percent(value: float | None) -> str:
     return "无数据" if value is None else f"{100 * value:.1f}%"
 
@@ -74,19 +81,18 @@ def _summary(report: dict[str, Any]) -> list[str]:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @click.option(
     "--weeks",
-    type=click.IntRange(1, 52),
-    default=1,
-    help="Also (re)compute the weeks before it: N weeks ending with --week (backfill).",
+    default="1",
+    help="Also (re)compute the weeks before it: N weeks (1-52) ending with --week (backfill).",
 )
 @with_appcontext
-def report_command(week: str | None, as_json: bool, weeks: int) -> None:
+def report_command(week: str | None, as_json: bool, weeks: str) -> None:
     """Compute, store and print the drift report of one Beijing week (Monday start).
 
     With ``--weeks N`` the N weeks ending with that week are stored and printed, oldest
     first (``--json``: one object per line).
     """
     last = _parse_week(week)
-    for back in range(weeks - 1, -1, -1):
+    for back in range(_parse_weeks(weeks) - 1, -1, -1):
         report = compute_report(last - timedelta(days=7 * back))
         report_id = store_report(report)
         if as_json:

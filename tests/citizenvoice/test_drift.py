@@ -150,6 +150,13 @@ def test_a_bad_week_is_refused_in_chinese(app: Flask, week: str):
     assert rows(app) == 0
 
 
+@pytest.mark.parametrize("weeks", ["0", "53", "-1", "abc", "=1+1", "\x00", "9" * 5000, "１"])
+def test_a_bad_number_of_weeks_is_refused_in_chinese(app: Flask, weeks: str):
+    result = app.test_cli_runner().invoke(args=["drift", "report", "--weeks", weeks])
+    assert result.exit_code == 2 and "周数应为" in result.output
+    assert rows(app) == 0
+
+
 def test_concurrent_runs_store_one_row(app: Flask):
     plant(app, WEEK, 5)
     barrier, errors = threading.Barrier(4), []
