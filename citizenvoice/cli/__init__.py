@@ -9,6 +9,7 @@ from flask import Flask
 
 from citizenvoice.cli.analysis import analysis_group, outbox_group
 from citizenvoice.cli.appraisal import appraisal_group
+from citizenvoice.cli.drift import drift_group
 from citizenvoice.cli.labels import labels_group
 from citizenvoice.cli.maintenance import audit_group, cases_group
 from citizenvoice.cli.media import media_group
@@ -26,6 +27,7 @@ __all__ = ["init_app", "seed_demo_data"]
 def init_app(app: Flask) -> None:
     """Register the commands with the app."""
     app.cli.add_command(seed_command)
+    app.cli.add_command(drift_group)
     app.cli.add_command(outbox_group)
     app.cli.add_command(analysis_group)
     app.cli.add_command(users_group)

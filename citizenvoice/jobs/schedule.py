@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from citizenvoice.jobs.drift import weekly_drift_report_job
 from citizenvoice.jobs.maintenance import (
     auto_close_job,
     clean_search_index_job,
@@ -58,4 +59,6 @@ def periodic_jobs(relay_interval: int = DEFAULT_RELAY_INTERVAL_SECONDS) -> tuple
         Periodic(weekly_retrain_job, BATCH, cron="30 4 * * 0"),
         # Photos uploaded through the API and never attached (docs/photos.md), nightly.
         Periodic(prune_media_job, SCHEDULED, cron="25 4 * * *"),
+        # The model drift report weekly, Monday 04:25 server time: the week before is complete.
+        Periodic(weekly_drift_report_job, BATCH, cron="25 4 * * 1"),
     )

@@ -6,6 +6,7 @@ from citizenvoice.models.audit import AuditEntry
 from citizenvoice.models.base import utcnow
 from citizenvoice.models.casework import CategoryCorrection, ReplyTemplate
 from citizenvoice.models.department import Department
+from citizenvoice.models.drift import DriftReport
 from citizenvoice.models.follow_up import CaseReply, FollowUp
 from citizenvoice.models.label_flags import JudgementFlag
 from citizenvoice.models.labels import TrainingLabel
@@ -39,6 +40,7 @@ __all__ = [
     "CategoryRoute",
     "Department",
     "DimensionScore",
+    "DriftReport",
     "DuplicateBand",
     "FollowUp",
     "JudgementFlag",

@@ -108,6 +108,7 @@ RULES: dict[str, frozenset[str]] = {
     "office.survey_page": OFFICE_ONLY,
     "office.survey_invitations": OFFICE_ONLY,
     "office.notifications_page": OFFICE_ONLY,
+    "office.drift_page": OFFICE_ONLY,  # model drift reports: office only
     # Survey comments: the world's campaign has a comment for department A and one for B (with
     # their markers); only the office and the department's own staff may read them.
     "office.survey_department": OFFICE_ONLY,  # department A's explanation page
