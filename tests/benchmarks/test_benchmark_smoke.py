@@ -142,6 +142,7 @@ CASES = [
             "0,50",
             "--shipped-limit",
             "300",
+            "--diagnose",
             "--plot",
             os.path.join(tempfile.gettempdir(), f"{SCRATCH}_learning.png"),
         ],
