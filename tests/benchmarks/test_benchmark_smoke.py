@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -126,6 +127,27 @@ CASES = [
         ["--shipped-limit", "200"],
         True,
         id="bench_retrain",
+        marks=[pytest.mark.slow, needs_data],
+    ),
+    pytest.param(
+        "bench_learning",
+        [
+            "--stream-limit",
+            "240",
+            "--slice-size",
+            "60",
+            "--sentiment-test",
+            "100",
+            "--points",
+            "0,50",
+            "--shipped-limit",
+            "300",
+            "--diagnose",
+            "--plot",
+            os.path.join(tempfile.gettempdir(), f"{SCRATCH}_learning.png"),
+        ],
+        True,
+        id="bench_learning",
         marks=[pytest.mark.slow, needs_data],
     ),
     pytest.param(

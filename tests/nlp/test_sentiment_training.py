@@ -11,6 +11,7 @@ import pytest
 import nlp.train.sentiment_data as data
 import nlp.train.sentiment_eval as ev
 import nlp.train.sentiment_recipe as recipe
+from nlp.datasets import data_dir
 from nlp.segment import Segmenter
 from nlp.sentiment import SentimentModel
 from nlp.train.sentiment_card import write_sentiment_card
@@ -178,3 +179,17 @@ def test_citizen_messages_split_in_two_disjoint_halves(segmenter: Segmenter) -> 
     assert len(pool.tokens) == len(pool.texts)
     again = data.citizen_messages(segmenter, random_state=0)
     assert again is not None and again[0].texts == pool.texts
+
+
+@pytest.mark.skipif(data_dir(required=False) is None, reason="shared data not available")
+def test_a_retrain_can_leave_a_review_domain_out_of_training():
+    """bench_learning measures a domain the model never saw: ``exclude_domains`` drops it
+    from training (the hotel lines stay the dev set either way)."""
+    from nlp.train.retrain import _sentiment_corpus
+
+    segmenter = Segmenter()
+    kept, _ = _sentiment_corpus(segmenter, 300, None)
+    without, dev = _sentiment_corpus(segmenter, 300, None, ("waimai",))
+    assert "waimai" in kept.domains
+    assert "waimai" not in without.domains and len(without.labels) == 300
+    assert set(dev.domains) == {HOTEL_DOMAIN}
