@@ -235,6 +235,9 @@ def test_staff_pages_at_1366px_have_no_serious_wcag_violation(
             ("office-surveys", "/office/surveys"),
             ("office-survey", f"/office/surveys/{world['campaign']}"),
             ("office-notifications", "/office/notifications"),
+            ("office-survey-report", f"/office/surveys/{world['campaign']}/report"),
+            ("office-survey-department", f"/office/surveys/{world['campaign']}/departments/cgzf"),
+            ("office-drift", "/office/drift"),
         ],
         "admin1": [("users", "/staff/users"), ("staff-home", "/staff")],
     }
