@@ -6,7 +6,8 @@ Aggregates are cached per process for PORTAL_CACHE_SECONDS (``cache``).
 
 Modules: ``figures`` (a window's intake and rates), ``overview`` (periods, trend),
 ``departments`` (published results per department), ``issues`` (hot words and topics),
-``rectification`` (public 整改 tasks), ``survey_bands`` (社会评价问卷 grade bands), ``cache``. Import from this package.
+``rectification`` (public 整改 tasks), ``survey_bands`` (社会评价问卷 grade bands),
+``cache``. Import from this package.
 """
 
 from __future__ import annotations
