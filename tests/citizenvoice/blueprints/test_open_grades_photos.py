@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from jsonschema import Draft202012Validator
 from photo_files import jpeg
 from portal_world import build_world
 from sqlalchemy import select
 
+from citizenvoice.blueprints.api.views import PERIOD_SCORES_SCHEMA
 from citizenvoice.blueprints.photos import media_storage
 from citizenvoice.extensions import db
 from citizenvoice.models import Analysis, Media, Submission, SurveyCampaign
@@ -72,6 +74,8 @@ def _answered_month(app: Flask, raters: int = 30) -> tuple[str, list[str]]:
 def _survey_entries(app: Flask, code: str) -> dict[str, dict]:
     response = app.test_client().get(f"/api/v1/periods/{code}/scores")
     assert response.status_code == 200
+    # The published schema (OpenAPI) accepts the answer, grade included.
+    Draft202012Validator(PERIOD_SCORES_SCHEMA).validate(response.get_json())
     out = {}
     for row in response.get_json()["rows"]:
         entries = [i for i in row["citizen"]["indicators"] if i["indicator"] == "survey"]
