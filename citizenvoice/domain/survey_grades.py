@@ -12,8 +12,10 @@ raises ValueError with a Chinese message on anything it cannot use.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import pairwise
+
+from citizenvoice.domain.survey import Rating, satisfaction_rate, weighted_score
 
 __all__ = [
     "DEFAULT_GRADE_BANDS",
@@ -22,6 +24,7 @@ __all__ = [
     "band_order",
     "grade_bands",
     "parse_grade_bands",
+    "weighted_rate",
 ]
 
 DEFAULT_GRADE_BANDS = "优胜:90,先进:85,达标:70,未达标:0"
@@ -85,3 +88,17 @@ def grade_bands(scores: Mapping[str, float | None], bands: GradeBands) -> dict[s
 def band_order(bands: GradeBands) -> Sequence[str]:
     """The labels best first, 末位 last (for sorting and legends)."""
     return [label for label, _ in bands] + [LAST_PLACE]
+
+
+def weighted_rate(groups: Iterable[tuple[float, int, Mapping[str, int]]]) -> float | None:
+    """Group-weighted satisfaction rate of (weight, min_n, rating counts), as the score is.
+
+    Only groups with at least their minimum n of known answers count and the weights are
+    renormalised over them (``domain.survey.weighted_score``), so the published rate and the
+    published score describe the same raters. None when no group counts.
+    """
+    parts = []
+    for weight, min_n, counts in groups:
+        known = sum(counts.get(r.value, 0) for r in Rating if r is not Rating.UNKNOWN)
+        parts.append((weight, satisfaction_rate(counts), known >= min_n and known > 0))
+    return weighted_score(parts)

@@ -184,6 +184,25 @@ def public_photo_ids(case_ids: Sequence[int]) -> dict[int, str]:
     return first_photo_ids(case_ids, public_only=True)
 
 
+def public_photo_lists(case_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    """Case id -> every photo id of the public-consented cases among ``case_ids``, in order.
+
+    For the public portal's example cases: a case without consent is simply absent.
+    """
+    if not case_ids:
+        return {}
+    rows = db.session.execute(
+        select(Media.submission_id, Media.public_id)
+        .join(Submission, Submission.id == Media.submission_id)
+        .where(Media.submission_id.in_(case_ids), Submission.public_consent.is_(True))
+        .order_by(Media.submission_id, Media.position, Media.id)
+    )
+    out: dict[int, list[str]] = {}
+    for case_id, public_id in rows:
+        out.setdefault(case_id, []).append(public_id)
+    return {case_id: tuple(ids) for case_id, ids in out.items()}
+
+
 def first_photo_ids(case_ids: Sequence[int], *, public_only: bool = False) -> dict[int, str]:
     """Case id -> its first photo's id, for the cases among ``case_ids`` that have one.
 

@@ -21,6 +21,7 @@ from citizenvoice.services.appraisal import result_rows
 from citizenvoice.services.departments import active_departments
 from citizenvoice.services.feedback import public_timeline, submission_by_tracking_code
 from citizenvoice.services.media import media_ids_from
+from citizenvoice.services.portal import add_survey_grades
 
 __all__ = [
     "CREATED_SCHEMA",
@@ -253,6 +254,9 @@ _INDICATOR = _closed(
     high=_NUMBER_OR_NULL,
     sufficient={"type": "boolean"},
 )
+# Only the ``survey`` entry carries ``grade`` (优胜 / 先进 / 达标 / 未达标 / 末位, derived from the
+# stored score at read time): null without a sufficient score or while a campaign is open.
+_INDICATOR["properties"]["grade"] = _TEXT_OR_NULL
 PERIOD_SCORES_SCHEMA = _closed(
     period=_TEXT,
     name=_TEXT,
@@ -296,6 +300,6 @@ def period_scores(code: str) -> Any:
             "algorithm_version": period.algorithm_version,
             "result_sha256": period.result_sha256,
             "published_at": iso_local(period.published_at) if period.published_at else None,
-            "rows": result_rows(period),
+            "rows": add_survey_grades(period, result_rows(period)),
         }
     )

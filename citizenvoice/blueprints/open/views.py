@@ -17,6 +17,7 @@ from citizenvoice.services.portal import (
     hot_issues,
     overview,
     public_period,
+    public_survey_bands,
     public_tasks,
     published_periods,
     topic_counts,
@@ -69,7 +70,11 @@ def departments_page() -> Any:
     """Every department's published total and rank, by group."""
     period, rows = department_results(_period_code())
     return render_template(
-        "open/departments.html", period=period, rows=rows, periods=published_periods()
+        "open/departments.html",
+        period=period,
+        rows=rows,
+        periods=published_periods(),
+        bands=public_survey_bands(period) if period else [],
     )
 
 
@@ -86,9 +91,11 @@ def department_detail(code: str) -> Any:
     page = department_page(code, _period_code())
     if page is None:
         abort(404)
+    band = next((b for b in public_survey_bands(page.period) if b.code == code), None)
     return render_template(
         "open/department.html",
         page=page,
+        band=band,
         tasks=public_tasks(code),
         topic_chart=count_bars(page.topics, "主要投诉话题"),
     )

@@ -6,7 +6,8 @@ Aggregates are cached per process for PORTAL_CACHE_SECONDS (``cache``).
 
 Modules: ``figures`` (a window's intake and rates), ``overview`` (periods, trend),
 ``departments`` (published results per department), ``issues`` (hot words and topics),
-``rectification`` (public 整改 tasks), ``cache``. Import from this package.
+``rectification`` (public 整改 tasks), ``survey_bands`` (社会评价问卷 grade bands),
+``cache``. Import from this package.
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ from citizenvoice.services.portal.overview import (
     published_periods,
 )
 from citizenvoice.services.portal.rectification import PublicTask, public_tasks
+from citizenvoice.services.portal.survey_bands import (
+    SurveyBand,
+    add_survey_grades,
+    public_survey_bands,
+)
 
 __all__ = [
     "DepartmentPage",
@@ -35,14 +41,17 @@ __all__ = [
     "Overview",
     "PublicPeriod",
     "PublicTask",
+    "SurveyBand",
     "TrendPoint",
     "WindowFigures",
+    "add_survey_grades",
     "clear_cache",
     "department_page",
     "department_results",
     "hot_issues",
     "overview",
     "public_period",
+    "public_survey_bands",
     "public_tasks",
     "published_periods",
     "topic_counts",

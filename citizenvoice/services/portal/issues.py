@@ -2,7 +2,8 @@
 
 Counts are of the period's analysed messages; the trend compares with the period of the same
 length just before. Example messages are only those whose residents agreed to publication,
-in their redacted public text.
+in their redacted public text, with the ids of their photos (served by /open/photos/<id>,
+which checks the consent again).
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from citizenvoice.domain.disclosure import MIN_PUBLIC_COUNT, public_count
 from citizenvoice.domain.localtime import local_midnight
 from citizenvoice.extensions import db
 from citizenvoice.models import Analysis, Submission
+from citizenvoice.services.media import public_photo_lists
 from citizenvoice.services.portal.cache import cached
 from citizenvoice.services.portal.overview import PublicPeriod
 from citizenvoice.services.public_text import public_case_text
 
-__all__ = ["HotIssue", "hot_issues", "topic_counts"]
+__all__ = ["HotIssue", "PublicExample", "hot_issues", "topic_counts"]
 
 HOT_WORDS = 10
 EXAMPLES = 3
@@ -32,6 +34,14 @@ MAX_ANALYSES = 50_000
 
 
 @dataclass(frozen=True)
+class PublicExample:
+    """A public-consented case shown as an example: the start of its redacted text, its photos."""
+
+    text: str
+    photos: tuple[str, ...]  # media ids, in the resident's order
+
+
+@dataclass(frozen=True)
 class HotIssue:
     """One hot word or topic of the period."""
 
@@ -39,7 +49,7 @@ class HotIssue:
     count: int | str
     previous: int | str
     change: str  # 上升 / 下降 / 持平 / 新出现, or "" when a side is suppressed
-    examples: list[str]
+    examples: list[PublicExample]
 
 
 def _keyword_counts(start: datetime, end: datetime) -> Counter[str]:
@@ -68,8 +78,8 @@ def _change(now: int, before: int) -> str:
     return "持平"
 
 
-def _examples(word: str, start: datetime, end: datetime) -> list[str]:
-    """Redacted public text of the newest public-consented messages with this word."""
+def _examples(word: str, start: datetime, end: datetime) -> list[PublicExample]:
+    """Redacted public text and photos of the newest public-consented messages with this word."""
     cases = db.session.scalars(
         select(Submission)
         .join(Analysis, Analysis.submission_id == Submission.id)
@@ -81,8 +91,12 @@ def _examples(word: str, start: datetime, end: datetime) -> list[str]:
         )
         .order_by(Submission.id.desc())
         .limit(EXAMPLES)
-    )
-    return [public_case_text(case)[:EXAMPLE_LENGTH] for case in cases]
+    ).all()
+    photos = public_photo_lists([case.id for case in cases])
+    return [
+        PublicExample(public_case_text(case)[:EXAMPLE_LENGTH], photos.get(case.id, ()))
+        for case in cases
+    ]
 
 
 def hot_issues(period: PublicPeriod) -> list[HotIssue]:
