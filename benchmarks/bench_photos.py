@@ -29,7 +29,7 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def _png_bomb(side: int = 20_000) -> bytes:
+def png_bomb(side: int = 20_000) -> bytes:
     """A valid PNG header declaring side x side pixels with a few compressed rows (~1 KB)."""
     header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
     rows = zlib.compress((b"\x00" + b"\x00" * side * 3) * 16, 9)
@@ -85,7 +85,7 @@ def main() -> None:
     figures = {
         "phone_jpeg_12mp": _measure(_phone_jpeg(), args.repeat),
         "screenshot_png_4mp": _measure(_screenshot_png(), args.repeat),
-        "bomb_png_20000x20000": _measure(_png_bomb(), args.repeat),
+        "bomb_png_20000x20000": _measure(png_bomb(), args.repeat),
     }
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     figures["peak_rss_growth_mb"] = round((peak - start_rss) / 1024, 1)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import io
-import struct
 import zipfile
-import zlib
 
 from PIL import Image
+
+from benchmarks.bench_photos import png_bomb  # one recipe for the hostile PNG
 
 __all__ = [
     "gps_jpeg",
@@ -56,22 +56,6 @@ def gps_jpeg(size: tuple[int, int] = (80, 40)) -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", exif=exif.tobytes(), comment=b"home address 13912345678")
     return out.getvalue()
-
-
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def png_bomb(side: int = 20_000) -> bytes:
-    """A valid PNG header declaring side x side pixels, with a few compressed rows: ~1 KB."""
-    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
-    rows = zlib.compress((b"\x00" + b"\x00" * side * 3) * 16, 9)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + _chunk(b"IHDR", header)
-        + _chunk(b"IDAT", rows)
-        + _chunk(b"IEND", b"")
-    )
 
 
 def _zip() -> bytes:
