@@ -137,3 +137,31 @@ def models_rollback_command(kind: str, reason: str) -> None:
         _fail(str(exc))
         return
     click.echo(f"{change.kind}: {change.champion} is the champion (was {change.previous})")
+
+
+@models_group.command("shadow")
+@click.argument("version", required=False)
+@click.option("--days", type=int, default=7, show_default=True, help="How long (1-90 days).")
+@click.option("--stop", is_flag=True, help="End the shadow of --kind.")
+@click.option("--kind", type=_KIND, default=None)
+@with_appcontext
+def models_shadow_command(version: str | None, days: int, stop: bool, kind: str | None) -> None:
+    """Let a challenger also score new messages for --days days (or --stop --kind KIND)."""
+    from citizenvoice.services.model_shadow import start_shadow, stop_shadow
+
+    try:
+        if stop:
+            if kind is None or version:
+                raise RegistryError("停止影子运行请使用 --stop --kind 类型（不要给版本号）。")
+            ended = stop_shadow(kind)
+            db.session.commit()
+            click.echo(f"{kind}: shadow of {ended} stopped")
+            return
+        if not version:
+            raise RegistryError("请给出要影子运行的候选版本号，或使用 --stop --kind 类型。")
+        shadow = start_shadow(version, days)
+        db.session.commit()
+    except RegistryError as exc:
+        _fail(str(exc))
+        return
+    click.echo(f"{shadow.kind}: {shadow.version} in shadow until {shadow.until.isoformat()}")
