@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, case, delete, exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from citizenvoice.domain.labels import LabelStrength
@@ -175,27 +175,74 @@ def _arrived_labels(kind: str, submission_ids: list[int]) -> dict[int, str]:
     return out
 
 
-def shadow_summary() -> dict[str, dict[str, Any]]:
-    """{version: figures} for every version that is or was in shadow, with its period."""
-    shadows = {s.version: s for s in db.session.scalars(select(ModelShadow))}
-    pairs: dict[str, list[ShadowPair]] = {}
-    kinds: dict[str, str] = {}
-    for p in db.session.scalars(select(ShadowPrediction).order_by(ShadowPrediction.id)):
-        kinds[p.version] = p.kind
-        pairs.setdefault(p.version, []).append(
+def _label_filter() -> Any:
+    """Labels that count: any sentiment label, strong category labels only."""
+    return and_(
+        TrainingLabel.submission_id == ShadowPrediction.submission_id,
+        TrainingLabel.kind == ShadowPrediction.kind,
+        or_(
+            TrainingLabel.kind != "category",
+            TrainingLabel.strength == LabelStrength.STRONG.value,
+        ),
+    )
+
+
+def _labelled_pairs() -> dict[str, list[ShadowPair]]:
+    """{version: pairs} of the shadow-scored messages for which a label has arrived."""
+    query = (
+        select(ShadowPrediction)
+        .where(exists().where(_label_filter()))
+        .order_by(ShadowPrediction.id)
+    )
+    out: dict[str, list[ShadowPair]] = {}
+    for p in db.session.scalars(query):
+        out.setdefault(p.version, []).append(
             ShadowPair(
                 p.submission_id, p.champion_label, p.champion_confidence, p.label, p.confidence
             )
         )
+    return out
+
+
+def _rounded(value: Any) -> float | None:
+    return None if value is None else round(float(value), 4)
+
+
+def shadow_summary() -> dict[str, dict[str, Any]]:
+    """{version: figures} for every version that is or was in shadow, with its period.
+
+    Counts and means are aggregated in the database (a long shadow has many rows); only the
+    labelled messages are read, for the accuracies (domain.shadow.shadow_figures).
+    """
+    shadows = {s.version: s for s in db.session.scalars(select(ModelShadow))}
+    agree = case((ShadowPrediction.label == ShadowPrediction.champion_label, 1), else_=0)
+    totals = db.session.execute(
+        select(
+            ShadowPrediction.version,
+            ShadowPrediction.kind,
+            func.count(),
+            func.sum(agree),
+            func.avg(ShadowPrediction.champion_confidence),
+            func.avg(ShadowPrediction.confidence),
+        ).group_by(ShadowPrediction.version, ShadowPrediction.kind)
+    ).all()
+    labelled = _labelled_pairs()
     now = utcnow()
     out: dict[str, dict[str, Any]] = {}
-    for version in sorted(set(pairs) | set(shadows)):
+    for version, kind, n, agreed, champion_mean, challenger_mean in totals:
+        pairs = labelled.get(version, [])
+        labels = _arrived_labels(kind, sorted({p.submission_id for p in pairs}))
+        figures = shadow_figures(kind, pairs, labels)
+        out[version] = {
+            "n": int(n),
+            "agreement": round(int(agreed or 0) / n, 4) if n else None,
+            "champion_mean_confidence": _rounded(champion_mean),
+            "challenger_mean_confidence": _rounded(challenger_mean),
+        } | {k: figures[k] for k in ("n_labelled", "champion_accuracy", "challenger_accuracy")}
+    for version in set(shadows) - set(out):
+        out[version] = shadow_figures(shadows[version].kind, [], {})
+    for version, figures in out.items():
         shadow = shadows.get(version)
-        kind = shadow.kind if shadow else kinds[version]
-        found = pairs.get(version, [])
-        labels = _arrived_labels(kind, sorted({p.submission_id for p in found}))
-        out[version] = shadow_figures(kind, found, labels) | {
-            "active": bool(shadow and shadow.until > now),
-            "until": shadow.until.isoformat() if shadow else None,
-        }
+        figures["active"] = bool(shadow and shadow.until > now)
+        figures["until"] = shadow.until.isoformat() if shadow else None
     return out

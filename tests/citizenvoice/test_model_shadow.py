@@ -200,6 +200,56 @@ def test_a_shadow_scores_new_messages_of_its_kind_only_while_it_runs(app: Flask)
     assert before not in [r[0] for r in _shadow_rows(app)]
 
 
+def test_the_stored_figures_agree_with_the_maths_and_weak_category_labels_do_not_count(
+    app: Flask,
+):
+    ids = [file_submission(app, text) for text in TEXTS[:3]]
+    planted = [
+        ("城乡建设", 0.9, "城乡建设", 0.7),
+        ("环境保护", 0.6, "城乡建设", 0.5),
+        (None, None, "交通运输", 0.3),
+    ]
+    with app.app_context():
+        for sid, (champion, champion_conf, label, conf) in zip(ids, planted, strict=True):
+            db.session.add(
+                ShadowPrediction(
+                    submission_id=sid,
+                    kind="category",
+                    version=V,
+                    label=label,
+                    confidence=conf,
+                    champion_label=champion,
+                    champion_confidence=champion_conf,
+                )
+            )
+
+        def label(sid: int, value: str, source: LabelSource) -> LabelInput:
+            return LabelInput(
+                kind=LabelKind.CATEGORY,
+                source=source,
+                text=f"标签{sid}{source}",
+                label=value,
+                labelled_at=datetime.now(UTC),
+                submission_id=sid,
+                reference=f"test:{sid}:{source}",
+            )
+
+        record_labels(
+            [
+                label(ids[1], "城乡建设", LabelSource.STAFF_CORRECTION),
+                label(ids[2], "交通运输", LabelSource.RATING),  # weak: not a category truth
+            ]
+        )
+        db.session.commit()
+        figures = shadow_summary()[V]
+    assert figures["n"] == 3 and figures["agreement"] == 0.3333
+    assert figures["champion_mean_confidence"] == 0.75  # the missing one left out
+    assert figures["challenger_mean_confidence"] == 0.5
+    assert figures["n_labelled"] == 1
+    assert figures["champion_accuracy"] == 0.0 and figures["challenger_accuracy"] == 1.0
+    assert figures["active"] is False and figures["until"] is None
+
+
 @pytest.mark.parametrize(
     "args",
     [
