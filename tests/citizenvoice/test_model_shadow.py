@@ -250,6 +250,39 @@ def test_the_stored_figures_agree_with_the_maths_and_weak_category_labels_do_not
     assert figures["active"] is False and figures["until"] is None
 
 
+def test_a_broken_challenger_never_fails_the_analysis(app: Flask):
+    _add_version(app, V)
+    with app.app_context():
+        start_shadow(V, 3)
+        db.session.commit()
+    shutil.rmtree(Path(app.config["MODEL_REGISTRY_DIR"]) / "category" / V)
+    _file_and_analyse(app, TEXTS[0])  # analysed all the same
+    assert _shadow_rows(app) == []
+
+
+HOSTILE = ["\x00", "=1+1", "a\r\nb", "x" * 100_000, "", "category\x00"]
+
+
+def test_hostile_form_values_on_the_models_page_never_give_a_500(app: Flask):
+    _add_version(app, V)
+    make_user(app, "office", username="office1")
+    office = login(app, "office1")
+    token = csrf_token(office.get("/office/models").get_data(as_text=True))
+    for value in HOSTILE:
+        for path, field in [
+            ("/office/models/shadow", "version"),
+            ("/office/models/shadow", "days"),
+            ("/office/models/shadow/stop", "kind"),
+            ("/office/models/promote", "version"),
+            ("/office/models/rollback", "kind"),
+        ]:
+            data = {"csrf_token": token, "version": V, "days": "3", "kind": "category"}
+            data[field] = value
+            response = office.post(path, data=data)
+            assert response.status_code in (303, 400, 413), (path, field, value[:20])
+    assert office.get("/office/models").status_code == 200
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -345,6 +378,26 @@ def test_two_shadow_starts_at_once_leave_one_shadow_per_kind(
     names = ["category-20261205-0210", "category-20261205-0211"]
     for name in names:
         _add_version(app, name)
+    make_user(app, "office", username="office1")
+    make_user(app, "office", username="office2")
+    clients = [login(app, "office1"), login(app, "office2")]
+    tokens = [csrf_token(c.get("/office/models").get_data(as_text=True)) for c in clients]
+    gate = threading.Barrier(2)
+    codes: list[int] = []
+
+    def post_one(index: int) -> None:
+        gate.wait()
+        data = {"csrf_token": tokens[index], "version": names[index], "days": "3"}
+        codes.append(clients[index].post("/office/models/shadow", data=data).status_code)
+
+    requests = [threading.Thread(target=post_one, args=(i,)) for i in range(2)]
+    for thread in requests:
+        thread.start()
+    for thread in requests:
+        thread.join(60)
+    assert codes == [303, 303]
+    with app.app_context():
+        assert len(db.session.scalars(select(ModelShadow)).all()) == 1
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
