@@ -1,4 +1,4 @@
-"""``flask models``: retrain a challenger, list versions, promote one, roll back (docs/models.md).
+"""``flask models``: retrain, list, promote, roll back, shadow runs (docs/models.md).
 
 Errors meant for office staff are in Chinese on stderr with exit code 1; ``list --json`` prints
 only the JSON array on stdout.
@@ -91,9 +91,16 @@ def models_list_command(kind: str | None, as_json: bool) -> None:
         dev = (v["metrics"].get("dev") or {}).get("macro_f1")
         newest = (v["metrics"].get("newest") or {}).get("score")
         shipped = " (shipped)" if v["shipped"] else ""
+        shadow = v.get("shadow")
+        in_shadow = (
+            f" shadow(n={shadow['n']} agreement={shadow['agreement']}"
+            f"{' active' if shadow['active'] else ''})"
+            if shadow
+            else ""
+        )
         click.echo(
             f"{v['kind']:<9} {v['version']:<28} {v['status']:<10} dev={dev} "
-            f"newest={newest}{shipped}  {v['dir']}"
+            f"newest={newest}{shipped}{in_shadow}  {v['dir']}"
         )
 
 

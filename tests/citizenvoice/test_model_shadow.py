@@ -174,6 +174,7 @@ def test_a_shadow_scores_new_messages_of_its_kind_only_while_it_runs(app: Flask)
     assert shadow["n_labelled"] == 1
     assert shadow["champion_accuracy"] == shadow["challenger_accuracy"] == 1.0
     assert all("shadow" not in v for v in listed if v["version"] != V)
+    assert "shadow(n=1 agreement=1.0 active)" in runner.invoke(args=["models", "list"]).stdout
 
     stopped = runner.invoke(args=["models", "shadow", "--stop", "--kind", "category"])
     assert stopped.exit_code == 0, stopped.output
