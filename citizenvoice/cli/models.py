@@ -1,4 +1,4 @@
-"""``flask models``: retrain a challenger, list versions, promote one, roll back (docs/models.md).
+"""``flask models``: retrain, list, promote, roll back, shadow runs (docs/models.md).
 
 Errors meant for office staff are in Chinese on stderr with exit code 1; ``list --json`` prints
 only the JSON array on stdout.
@@ -91,9 +91,16 @@ def models_list_command(kind: str | None, as_json: bool) -> None:
         dev = (v["metrics"].get("dev") or {}).get("macro_f1")
         newest = (v["metrics"].get("newest") or {}).get("score")
         shipped = " (shipped)" if v["shipped"] else ""
+        shadow = v.get("shadow")
+        in_shadow = (
+            f" shadow(n={shadow['n']} agreement={shadow['agreement']}"
+            f"{' active' if shadow['active'] else ''})"
+            if shadow
+            else ""
+        )
         click.echo(
             f"{v['kind']:<9} {v['version']:<28} {v['status']:<10} dev={dev} "
-            f"newest={newest}{shipped}  {v['dir']}"
+            f"newest={newest}{shipped}{in_shadow}  {v['dir']}"
         )
 
 
@@ -137,3 +144,31 @@ def models_rollback_command(kind: str, reason: str) -> None:
         _fail(str(exc))
         return
     click.echo(f"{change.kind}: {change.champion} is the champion (was {change.previous})")
+
+
+@models_group.command("shadow")
+@click.argument("version", required=False)
+@click.option("--days", type=int, default=7, show_default=True, help="How long (1-90 days).")
+@click.option("--stop", is_flag=True, help="End the shadow of --kind.")
+@click.option("--kind", type=_KIND, default=None)
+@with_appcontext
+def models_shadow_command(version: str | None, days: int, stop: bool, kind: str | None) -> None:
+    """Let a challenger also score new messages for --days days (or --stop --kind KIND)."""
+    from citizenvoice.services.model_shadow import start_shadow, stop_shadow
+
+    try:
+        if stop:
+            if kind is None or version:
+                raise RegistryError("停止影子运行请使用 --stop --kind 类型（不要给版本号）。")
+            ended = stop_shadow(kind)
+            db.session.commit()
+            click.echo(f"{kind}: shadow of {ended} stopped")
+            return
+        if not version:
+            raise RegistryError("请给出要影子运行的候选版本号，或使用 --stop --kind 类型。")
+        shadow = start_shadow(version, days)
+        db.session.commit()
+    except RegistryError as exc:
+        _fail(str(exc))
+        return
+    click.echo(f"{shadow.kind}: {shadow.version} in shadow until {shadow.until.isoformat()}")

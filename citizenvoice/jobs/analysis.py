@@ -23,7 +23,13 @@ from rq.job import Job, JobStatus
 from rq.timeouts import JobTimeoutException
 
 from citizenvoice.extensions import db
-from citizenvoice.jobs.base import app_context, discard_transaction_after, get_analyzer, log_job
+from citizenvoice.jobs.base import (
+    app_context,
+    discard_transaction_after,
+    get_analyzer,
+    log_job,
+    score_new_in_shadow,
+)
 from citizenvoice.jobs.queues import (
     ANALYSIS,
     BATCH,
@@ -126,6 +132,7 @@ def analyse_submission_job(submission_id: int) -> dict[str, Any]:
             _record_failure(submission_id, exc)
             log_job("analyse_submission", started, submission=submission_id, outcome="error")
             raise
+        score_new_in_shadow([o.submission_id for o in outcomes if o.status == "analysed"])
         drained: list[int] = []
         if outcomes[0].status == "analysed":
             drained = _drain_backlog(app, analyzer, batch_size, min_confidence)
@@ -194,6 +201,7 @@ def _drain_backlog(
             db.session.commit()
             if not outcomes:
                 break
+            score_new_in_shadow([o.submission_id for o in outcomes])
             done += [o.submission_id for o in outcomes]
     except JobTimeoutException:
         raise  # the job's own timeout: app_context discards the connection

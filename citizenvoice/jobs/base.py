@@ -18,7 +18,13 @@ from citizenvoice.extensions import db
 if TYPE_CHECKING:
     from nlp import Analyzer
 
-__all__ = ["app_context", "discard_transaction_after", "get_analyzer", "log_job"]
+__all__ = [
+    "app_context",
+    "discard_transaction_after",
+    "get_analyzer",
+    "log_job",
+    "score_new_in_shadow",
+]
 
 log = logging.getLogger("citizenvoice.jobs")
 
@@ -63,6 +69,43 @@ def get_analyzer() -> Analyzer:
         db.session.rollback()
         log.warning("model registry not readable (%s): keeping the current models", exc.code)
     return _analyzer_for(current_app.config.get("NLP_MODEL_DIR"), *_last_champions)
+
+
+@lru_cache(maxsize=2)
+def _shadow_analyzer_for(
+    model_dir: str | None, category_dir: str | None, sentiment_dir: str | None
+) -> Analyzer:
+    """A challenger's Analyzer, cached per version apart from the champion's one."""
+    return _analyzer_for.__wrapped__(model_dir, category_dir, sentiment_dir)
+
+
+def score_new_in_shadow(submission_ids: list[int]) -> None:
+    """Score newly analysed submissions with the challengers in shadow, and commit.
+
+    Called after the batch's own commit: shadow mode is extra work that must never fail or
+    roll back an analysis, so any error here is logged and dropped.
+    """
+    from citizenvoice.services.model_shadow import score_in_shadow
+
+    def analyzer_for(kind: str, directory: str) -> Analyzer:
+        category, sentiment = _last_champions
+        if kind == "category":
+            category = directory
+        else:
+            sentiment = directory
+        return _shadow_analyzer_for(current_app.config.get("NLP_MODEL_DIR"), category, sentiment)
+
+    try:
+        stored = score_in_shadow(submission_ids, analyzer_for)
+        db.session.commit()
+    except JobTimeoutException:
+        raise
+    except Exception as exc:  # shadow mode is best effort by design
+        db.session.rollback()
+        log.warning("shadow scoring skipped: %s", type(exc).__name__)
+        return
+    if stored:
+        log.info("shadow scored=%d", stored)
 
 
 @contextmanager

@@ -19,6 +19,7 @@ from citizenvoice.models.notification import (
 )
 from citizenvoice.models.open311 import Open311ApiKey, PublicNumberCounter
 from citizenvoice.models.outbox import OutboxMessage, OutboxStatus
+from citizenvoice.models.shadow import ModelShadow, ShadowPrediction
 from citizenvoice.models.submission import StatusEvent, Submission
 from citizenvoice.models.survey import (
     SurveyAnswer,
@@ -45,6 +46,7 @@ __all__ = [
     "FollowUp",
     "JudgementFlag",
     "Media",
+    "ModelShadow",
     "ModelVersion",
     "Notification",
     "NotificationOptOut",
@@ -57,6 +59,7 @@ __all__ = [
     "RatingReview",
     "RectificationTask",
     "ReplyTemplate",
+    "ShadowPrediction",
     "StatusEvent",
     "Submission",
     "SurveyAnswer",

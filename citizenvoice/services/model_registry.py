@@ -102,7 +102,10 @@ def _entry(row: ModelVersion) -> dict[str, Any]:
 
 
 def list_versions(kind: str | None = None) -> list[dict[str, Any]]:
-    """Every version, the shipped ones included, oldest first per kind."""
+    """Every version, the shipped ones included, oldest first per kind.
+
+    A version that is or was in shadow carries a ``shadow`` object (model_shadow figures).
+    """
     kinds = [kind] if kind else list(KINDS)
     rows = db.session.scalars(
         select(ModelVersion)
@@ -114,6 +117,12 @@ def list_versions(kind: str | None = None) -> list[dict[str, Any]]:
     for name in kinds:
         out.append(_shipped_entry(name, name not in champions))
         out += [_entry(row) for row in rows if row.kind == name]
+    from citizenvoice.services.model_shadow import shadow_summary  # it imports this module
+
+    shadows = shadow_summary()
+    for entry in out:
+        if entry["version"] in shadows:
+            entry["shadow"] = shadows[entry["version"]]
     return out
 
 

@@ -109,6 +109,11 @@ RULES: dict[str, frozenset[str]] = {
     "office.survey_invitations": OFFICE_ONLY,
     "office.notifications_page": OFFICE_ONLY,
     "office.drift_page": OFFICE_ONLY,  # model drift reports: office only
+    "office.models_page": OFFICE_ONLY,  # 模型管理: registry and shadow runs, office only
+    "office.model_shadow_start": OFFICE_ONLY,
+    "office.model_shadow_stop": OFFICE_ONLY,
+    "office.model_promote": OFFICE_ONLY,
+    "office.model_rollback": OFFICE_ONLY,
     # Survey comments: the world's campaign has a comment for department A and one for B (with
     # their markers); only the office and the department's own staff may read them.
     "office.survey_department": OFFICE_ONLY,  # department A's explanation page
