@@ -117,7 +117,10 @@ class SentimentModel(BaseEstimator):  # type: ignore[misc]  # sklearn is untyped
     ``domain_average=True`` (default): one class-balanced model per domain, coefficients
     averaged with service domains weighted ``service_weight``. ``domain_average=False``: one
     model on all texts with :func:`balanced_sample_weights` (service domains weighted
-    ``service_weight``).
+    ``service_weight``). ``specialise`` (pooled scheme only): the name of the deployment's own
+    domain; its texts weigh by their count and get their own copy of every feature, and the
+    fitted scorer is that domain's view (see :func:`_specialised_scorer`). Absent from the
+    training domains, it changes nothing.
     """
 
     def __init__(
