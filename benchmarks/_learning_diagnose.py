@@ -1,7 +1,7 @@
-"""Why the sentiment curve of ``bench_learning`` is flat: the same labels, other weightings.
+"""Why the former sentiment recipe's curve was flat: the same labels, other weightings.
 
 ``python -m benchmarks.bench_learning --kinds sentiment --diagnose`` fits the sentiment model
-(the registry retrain's first step, the domain-averaged teacher, on the same shipped sample
+(the former registry retrain: the domain-averaged teacher alone, on the same shipped sample
 without the new domain) with the last point's ratings weighted in other ways, and measures each
 on the same held-out texts. Not a training path of the product: a measurement of its recipe.
 """

@@ -27,8 +27,9 @@ N ratings as weak labels (weight ``WEAK_LABEL_FACTOR``, as the product), for eac
 neutral is wrong), against the shipped model -- which did train on this domain, so its figure is
 a leaked upper reference, not a fair baseline; the fair one is the N = 0 model.
 ``--shipped-limit`` (20,000) trains on an even sample of the shipped corpora, without the
-teacher/student step, to keep the run short. ``--diagnose`` adds the same last point's
-ratings under other weightings (``benchmarks/_learning_diagnose.py``): why the curve is flat.
+teacher/pseudo-labelling step (the student alone, specialised to the ratings), to keep the run
+short. ``--diagnose`` adds the same last point's ratings under other weightings of the former,
+domain-averaged recipe (``benchmarks/_learning_diagnose.py``): why its curve was flat.
 """
 
 from __future__ import annotations

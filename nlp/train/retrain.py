@@ -13,8 +13,11 @@ shipped ``card.json`` (20% of the TipDM messages by a grouped split), for sentim
 is ever trained on here.
 
 ``weight`` scales an example's loss (the app gives weak labels, e.g. star ratings, a lower
-weight than staff corrections). For sentiment only ``pos`` / ``neg`` labels are trained on (the
-model is binary; ``neu`` is its score band) but all three are measured on the newest slice.
+weight than staff corrections). The sentiment challenger treats the deployment's labels as its
+own domain and specialises to it (feature augmentation, ``SentimentModel(specialise=...)``):
+they count by their number, not as one domain among the shipped ones. For sentiment only
+``pos`` / ``neg`` labels are trained on (the model is binary; ``neu`` is its score band) but
+all three are measured on the newest slice.
 
 ``shipped_limit`` keeps training small (tests): at most that many shipped training rows and a
 quarter as many dev rows, taken evenly over the corpus.
@@ -189,6 +192,39 @@ def _sentiment_corpus(
     )
 
 
+def _fit_challenger(
+    both: Reviews,
+    weights: list[float],
+    version: str,
+    shipped_limit: int | None,
+    segmenter: Segmenter,
+) -> tuple[SentimentModel, bool]:
+    """The sentiment challenger on ``both`` (and whether the teacher/student step ran)."""
+    from nlp.train.sentiment_data import citizen_messages
+
+    halves = None if shipped_limit is not None else citizen_messages(segmenter, 0)
+    if halves is not None:
+        # the shipped recipe: a domain-averaged teacher labels the citizen messages it is
+        # sure of (pseudo-labels at weight 1), the student learns from everything
+        teacher = SentimentModel(random_state=0, version=version, **TEACHER_PARAMS)
+        teacher.fit(both.texts, both.tokens, both.labels, both.domains, sample_weight=weights)
+        pseudo, _ = pseudo_label(teacher, halves[0])
+        both = Reviews(
+            both.texts + pseudo.texts,
+            both.tokens + pseudo.tokens,
+            both.labels + pseudo.labels,
+            both.domains + pseudo.domains,
+        )
+        weights = weights + [1.0] * len(pseudo.labels)
+    # the pooled student, specialised to the product domain (feature augmentation): the
+    # deployment's labels count by their number and may overrule the shipped corpora
+    model = SentimentModel(
+        random_state=0, version=version, specialise=PRODUCT_DOMAIN, **STUDENT_PARAMS
+    )
+    model.fit(both.texts, both.tokens, both.labels, both.domains, sample_weight=weights)
+    return model, halves is not None
+
+
 def _retrain_sentiment(
     extra: Sequence[Example],
     newest: Sequence[Example],
@@ -199,9 +235,14 @@ def _retrain_sentiment(
     data_dir: Path | None,
     exclude_domains: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Sentiment challenger: the shipped recipe (teacher/student) plus ``extra`` as a domain."""
+    """Sentiment challenger: the shipped recipe (teacher/student), specialised to ``extra``.
+
+    The student is pooled with ``specialise=PRODUCT_DOMAIN`` (see ``SentimentModel``): the
+    product's labels form a domain weighted by its text count, with its own copy of every
+    feature, and the stored model is the product-domain view. With ``shipped_limit`` (tests,
+    benchmarks) there is no teacher and no pseudo-labelling: the student alone.
+    """
     from nlp.normalize import compose_text, normalize
-    from nlp.train.sentiment_data import citizen_messages
 
     segmenter = Segmenter()
     reviews, dev = _sentiment_corpus(segmenter, shipped_limit, data_dir, exclude_domains)
@@ -214,26 +255,13 @@ def _retrain_sentiment(
         reviews.domains + [PRODUCT_DOMAIN] * len(polar),
     )
     weights = [1.0] * len(reviews.labels) + [float(e[3]) for e in polar]
-    model = SentimentModel(random_state=0, version=version, **TEACHER_PARAMS)
-    model.fit(both.texts, both.tokens, both.labels, both.domains, sample_weight=weights)
-    halves = None if shipped_limit is not None else citizen_messages(segmenter, 0)
-    if halves is not None:
-        # the shipped recipe: the teacher labels the citizen messages it is sure of, a
-        # student learns from everything (pseudo-labels at weight 1)
-        pseudo, _ = pseudo_label(model, halves[0])
-        model = SentimentModel(random_state=0, version=version, **STUDENT_PARAMS).fit(
-            both.texts + pseudo.texts,
-            both.tokens + pseudo.tokens,
-            both.labels + pseudo.labels,
-            both.domains + pseudo.domains,
-            sample_weight=weights + [1.0] * len(pseudo.labels),
-        )
+    model, self_training = _fit_challenger(both, weights, version, shipped_limit, segmenter)
     model.save(out_dir)
     stored = SentimentModel.load(out_dir)
     baseline = _load_sentiment(baseline_dir)
     return {
         "n_shipped_train": len(reviews.labels),
-        "self_training": halves is not None,
+        "self_training": self_training,
         "dev": _brief(sentiment_metrics(stored, dev)),
         "newest": _sentiment_newest(stored, newest),
         "baseline": {
