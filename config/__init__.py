@@ -211,6 +211,8 @@ class BaseConfig:
         # a few KB would need 1.2 GB), and the hours an upload may wait for its case before it
         # can no longer be attached and `flask media prune` deletes it.
         self.MEDIA_DIR: str = env.get("CITIZENVOICE_MEDIA_DIR") or str(INSTANCE_DIR / "media")
+        # "filesystem" (MEDIA_DIR) or s3://KEY:SECRET@host:port/bucket?region=..&secure=0|1.
+        self.MEDIA_STORAGE: str = env.get("CITIZENVOICE_MEDIA_STORAGE") or "filesystem"
         self.MEDIA_MAX_PIXELS = int(env.get("CITIZENVOICE_MEDIA_MAX_PIXELS", "40000000"))
         self.MEDIA_UNATTACHED_HOURS = _positive_number(
             env, "CITIZENVOICE_MEDIA_UNATTACHED_HOURS", "24"

@@ -15,6 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from citizenvoice.domain.feedback import FeedbackKind
+from citizenvoice.services.media_storage import StorageUnavailable
 
 __all__ = ["api_error", "database_unavailable", "error_page", "init_app", "is_database_outage"]
 
@@ -161,6 +162,14 @@ def init_app(app: Flask) -> None:
             type(error).__name__,
             request.method,
             request.endpoint,
+        )
+        return database_unavailable()
+
+    @app.errorhandler(StorageUnavailable)
+    def _storage_error(error: StorageUnavailable) -> Any:
+        # The message names the S3 error class or code only: no key, secret or photo.
+        app.logger.warning(
+            "media storage unavailable (%s) on %s %s", error, request.method, request.endpoint
         )
         return database_unavailable()
 

@@ -17,7 +17,11 @@ from flask import Response, abort, current_app, request
 from citizenvoice.models import Media
 from citizenvoice.services.images import MAX_PHOTO_BYTES, PhotoError, ProcessedPhoto, process_photo
 from citizenvoice.services.media import MAX_PHOTOS
-from citizenvoice.services.media_storage import FilesystemStorage, MediaStorage, StoredFileMissing
+from citizenvoice.services.media_storage import (
+    MediaStorage,
+    StoredFileMissing,
+    storage_from_setting,
+)
 
 __all__ = [
     "FORM_BODY_LIMIT",
@@ -57,8 +61,17 @@ def read_form_photos(field: str = "photos") -> tuple[list[ProcessedPhoto], str |
 
 
 def media_storage() -> MediaStorage:
-    """The app's storage (filesystem under ``MEDIA_DIR``; see docs/photos.md)."""
-    return FilesystemStorage(current_app.config["MEDIA_DIR"])
+    """The app's storage (``MEDIA_STORAGE``: ``MEDIA_DIR`` by default; see docs/photos.md).
+
+    Made once per app and kept: an S3 client holds a connection pool and is thread-safe.
+    """
+    key = (current_app.config.get("MEDIA_STORAGE"), current_app.config["MEDIA_DIR"])
+    cached = current_app.extensions.get("citizenvoice.media_storage")
+    if cached is None or cached[0] != key:
+        cached = (key, storage_from_setting(current_app.config))
+        current_app.extensions["citizenvoice.media_storage"] = cached
+    storage: MediaStorage = cached[1]
+    return storage
 
 
 def attach_window() -> timedelta:

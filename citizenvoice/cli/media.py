@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from citizenvoice.extensions import db
 from citizenvoice.models.base import utcnow
 from citizenvoice.services.media import prune_unattached
-from citizenvoice.services.media_storage import FilesystemStorage
+from citizenvoice.services.media_storage import storage_from_setting
 
 __all__ = ["media_group"]
 
@@ -33,7 +33,7 @@ def media_group() -> None:
 def prune_command(hours: float | None) -> None:
     """Delete photos uploaded through the API but never attached to a case, files included."""
     age = hours if hours is not None else float(current_app.config["MEDIA_UNATTACHED_HOURS"])
-    storage = FilesystemStorage(current_app.config["MEDIA_DIR"])
+    storage = storage_from_setting(current_app.config)
     removed = prune_unattached(storage, older_than=utcnow() - timedelta(hours=age))
     db.session.commit()
     click.echo(f"deleted {removed} unattached upload(s) older than {age:g} h")

@@ -18,7 +18,7 @@ from citizenvoice.models.base import utcnow
 from citizenvoice.services.cases import merge_search_index
 from citizenvoice.services.duplicates import regroup_window
 from citizenvoice.services.media import prune_unattached
-from citizenvoice.services.media_storage import FilesystemStorage
+from citizenvoice.services.media_storage import storage_from_setting
 from citizenvoice.services.topics import refresh_hot_issues, refresh_topics
 from citizenvoice.services.workflow import close_unanswered
 
@@ -108,7 +108,7 @@ def prune_media_job() -> dict[str, int]:
     with app_context() as app:
         hours = float(app.config["MEDIA_UNATTACHED_HOURS"])
         removed = prune_unattached(
-            FilesystemStorage(app.config["MEDIA_DIR"]),
+            storage_from_setting(app.config),
             older_than=utcnow() - timedelta(hours=hours),
         )
         db.session.commit()

@@ -24,7 +24,7 @@ from citizenvoice.extensions import db
 from citizenvoice.models import Media, Submission
 from citizenvoice.models.base import utcnow
 from citizenvoice.services.images import ProcessedPhoto
-from citizenvoice.services.media_storage import MediaStorage
+from citizenvoice.services.media_storage import MediaStorage, StorageUnavailable
 
 __all__ = [
     "MAX_PHOTOS",
@@ -68,7 +68,7 @@ def store_photo(
     try:
         thumb = storage.save(photo.thumbnail)
     except BaseException:
-        storage.delete(name)
+        _forget(storage, name)
         raise
     now = utcnow()
     media = Media(
@@ -94,10 +94,21 @@ def store_photo(
 
 
 def discard_files(rows: Sequence[Media], storage: MediaStorage) -> None:
-    """Delete the stored files of ``rows`` (after a rolled back transaction)."""
+    """Delete the stored files of ``rows`` (after a rolled back transaction).
+
+    Best effort: when the storage is down too, the orphan objects are logged by their random
+    names (nothing personal) and the original error goes on to the caller.
+    """
     for media in rows:
-        storage.delete(media.stored_name)
-        storage.delete(media.thumb_name)
+        _forget(storage, media.stored_name)
+        _forget(storage, media.thumb_name)
+
+
+def _forget(storage: MediaStorage, name: str) -> None:
+    try:
+        storage.delete(name)
+    except StorageUnavailable:
+        log.warning("media: orphan object %s left in the storage (storage unavailable)", name)
 
 
 def media_ids_from(value: Any) -> list[str]:

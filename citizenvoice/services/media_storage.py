@@ -5,8 +5,9 @@ name, ``read`` and ``delete`` by that name. :class:`FilesystemStorage` keeps the
 folder (``CITIZENVOICE_MEDIA_DIR``, default ``instance/media``), written to a temporary file
 and renamed so a reader never sees half a photo. Names are 128 random bits in hex, never
 derived from the upload, and a name that is not of that shape is refused before any path is
-built, so no address can reach another file. An S3-compatible adapter would implement the
-same three methods; it is not written yet (docs/photos.md).
+built, so no address can reach another file. :class:`~citizenvoice.services.s3_storage.S3Storage`
+implements the same three methods against an S3-compatible bucket; :func:`storage_from_setting`
+picks one from ``CITIZENVOICE_MEDIA_STORAGE`` (docs/photos.md).
 """
 
 from __future__ import annotations
@@ -16,15 +17,32 @@ import re
 import secrets
 import tempfile
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-__all__ = ["FilesystemStorage", "MediaStorage", "StoredFileMissing"]
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
-_NAME = re.compile(r"[0-9a-f]{32}\.jpg")
+__all__ = [
+    "NAME_SHAPE",
+    "FilesystemStorage",
+    "MediaStorage",
+    "StorageUnavailable",
+    "StoredFileMissing",
+    "storage_from_setting",
+]
+
+# The only names any storage makes: 128 random bits in hex. Anything else is refused before a
+# path or an object key is built from it.
+NAME_SHAPE = re.compile(r"[0-9a-f]{32}\.jpg")
+_NAME = NAME_SHAPE
 
 
 class StoredFileMissing(LookupError):
     """No stored file by that name (or a name no storage could have made)."""
+
+
+class StorageUnavailable(RuntimeError):
+    """The storage cannot be reached or refused the request (the views answer 503)."""
 
 
 class MediaStorage(Protocol):
@@ -80,3 +98,19 @@ class FilesystemStorage:
             self._path(name).unlink(missing_ok=True)
         except StoredFileMissing:
             return
+
+
+def storage_from_setting(config: Mapping[str, object]) -> MediaStorage:
+    """The storage ``MEDIA_STORAGE`` names: empty or ``filesystem`` -> ``MEDIA_DIR``; ``s3://``.
+
+    Raises ValueError for any other value (at startup, see config).
+    """
+    value = str(config.get("MEDIA_STORAGE") or "filesystem")
+    if value == "filesystem":
+        return FilesystemStorage(str(config["MEDIA_DIR"]))
+    if value.startswith("s3://"):
+        # Imported here: boto3 takes a noticeable time to import, and most installs never use it.
+        from citizenvoice.services.s3_storage import S3Storage, parse_s3_url
+
+        return S3Storage(parse_s3_url(value))
+    raise ValueError("CITIZENVOICE_MEDIA_STORAGE: use filesystem or s3://...")
