@@ -80,7 +80,7 @@ def hostile_files() -> dict[str, bytes]:
         "bomb_png": png_bomb(),
         "zip": _zip(),
         "gif": b"GIF89a\x01\x00\x01\x00\x00\x00\x00;",
-        "heic": b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64,
+        "header_only_heic": b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64,
         "svg": b'<svg xmlns="http://www.w3.org/2000/svg"><script>1</script></svg>',
         "riff_not_webp": b"RIFF\x10\x00\x00\x00WEBPVP8 " + b"\x00" * 8,
     }

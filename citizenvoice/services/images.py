@@ -1,10 +1,11 @@
 """Checking and re-encoding a resident's photo with Pillow, before anything is stored.
 
-An upload is trusted for nothing: its first bytes must say JPEG, PNG or WebP (HEIC is not
-accepted: no maintained decoder is installed), it is decoded in full (a truncated file fails
-here), the declared size is checked against ``max_pixels`` *before* the pixels are decoded
-(a 20,000 x 20,000 PNG is a few KB on the wire and 1.2 GB in memory), and Pillow's own
-``DecompressionBombWarning`` / ``DecompressionBombError`` are turned into a refusal too.
+An upload is trusted for nothing: its first bytes must say JPEG, PNG, WebP or HEIC/HEIF (an
+ISO-BMFF ``ftyp`` box of a HEIF brand; decoded by pillow-heif's libheif), it is decoded in
+full (a truncated file fails here), the declared size is checked against ``max_pixels``
+*before* the pixels are decoded (a 20,000 x 20,000 PNG is a few KB on the wire and 1.2 GB in
+memory), and Pillow's own ``DecompressionBombWarning`` / ``DecompressionBombError`` are
+turned into a refusal too.
 Polyglots (an image that is also a zip archive or a web page) are refused outright.
 
 What is kept is never the uploaded file: the pixels are turned upright by the EXIF
@@ -21,6 +22,7 @@ import warnings
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+from pillow_heif import register_heif_opener
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
@@ -46,6 +48,13 @@ _JPEG_QUALITY = 85
 # (with its clear message) runs first for every size it allows.
 Image.MAX_IMAGE_PIXELS = 2 * DEFAULT_MAX_PIXELS
 
+# iPhones' HEIC: Pillow learns the "HEIF" format from pillow-heif. Its embedded thumbnails are
+# not wanted (we make our own from the full pixels).
+register_heif_opener(thumbnails=False)
+# Major brands of an HEIF still image ("ftyp" at offset 4): HEVC-coded (heic, heix), the
+# generic image brand (mif1) some phones write, and their sequence variants.
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"})
+
 _MAGIC = (
     (b"\xff\xd8\xff", "JPEG"),
     (b"\x89PNG\r\n\x1a\n", "PNG"),
@@ -53,7 +62,7 @@ _MAGIC = (
 # A zip's local header or end record, or markup a browser would run, inside an "image".
 _POLYGLOT = re.compile(rb"PK\x03\x04|PK\x05\x06|<script|<html|<\?php|<svg", re.IGNORECASE)
 
-NOT_AN_IMAGE = "无法识别该文件，请上传 JPEG、PNG 或 WebP 格式的照片"
+NOT_AN_IMAGE = "无法识别该文件，请上传 JPEG、PNG、WebP 或 HEIC 格式的照片"
 TOO_LARGE = "照片不能超过 10 MB，请压缩后再上传"
 TOO_MANY_PIXELS = "照片尺寸过大（像素过多），请缩小后再上传"
 DAMAGED = "照片文件已损坏或不完整，请重新拍摄或选择"
@@ -86,6 +95,8 @@ def _format_of(data: bytes) -> str:
             return name
     if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "WEBP"
+    if len(data) >= 12 and data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
+        return "HEIF"
     raise PhotoError(NOT_AN_IMAGE)
 
 
@@ -138,7 +149,7 @@ def _jpeg(image: Image.Image) -> bytes:
 def process_photo(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ProcessedPhoto:
     """Verify an upload by decoding it and return a clean re-encoded copy and a thumbnail.
 
-    Raises PhotoError for anything that is not a whole JPEG, PNG or WebP photo within the
+    Raises PhotoError for anything that is not a whole JPEG, PNG, WebP or HEIC photo within the
     limits (size in bytes, pixels), and for polyglots.
     """
     if len(data) > MAX_PHOTO_BYTES:

@@ -33,7 +33,7 @@ def media_paths() -> dict[str, Any]:
         "/api/v1/media": {
             "post": {
                 "operationId": "uploadMedia",
-                "summary": "上传照片（JPEG、PNG、WebP，≤10 MB）/ upload a photo",
+                "summary": "上传照片（JPEG、PNG、WebP、HEIC，≤10 MB）/ upload a photo",
                 "tags": ["API v1"],
                 "requestBody": {
                     "required": True,
