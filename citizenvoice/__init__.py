@@ -42,6 +42,7 @@ def create_app(
 
         count = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
+    check_media_storage(app)
     register_input_cleaning(app)
     register_extensions(app)
     register_nlp_settings(app)
@@ -51,6 +52,16 @@ def create_app(
     register_security_headers(app)
     register_commands(app)
     return app
+
+
+def check_media_storage(app: Flask) -> None:
+    """Refuse to start with a malformed CITIZENVOICE_MEDIA_STORAGE (not at the first upload).
+
+    Building the storage sends no request, so a storage that is down does not stop the app.
+    """
+    from citizenvoice.services.media_storage import storage_from_setting
+
+    storage_from_setting(app.config)
 
 
 def register_input_cleaning(app: Flask) -> None:

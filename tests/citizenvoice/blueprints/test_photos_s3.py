@@ -15,6 +15,7 @@ from datetime import timedelta
 
 import boto3
 import pytest
+from factories import csrf_token
 from flask import Flask
 from moto.server import ThreadedMotoServer
 from photo_files import jpeg
@@ -25,7 +26,7 @@ from werkzeug.test import encode_multipart
 
 from citizenvoice.extensions import db
 from citizenvoice.jobs.maintenance import prune_media_job
-from citizenvoice.models import Media
+from citizenvoice.models import Media, Submission
 from citizenvoice.models.base import utcnow
 from citizenvoice.services.media_storage import StoredFileMissing, storage_from_setting
 from citizenvoice.services.s3_storage import S3Storage, parse_s3_url
@@ -178,6 +179,29 @@ def test_storage_down_answers_503_with_retry_after_and_stores_nothing(seeded, cl
     assert _media_count(seeded) == 1
 
 
+def test_the_form_with_photos_lands_in_the_bucket_and_a_down_storage_keeps_the_text(
+    seeded, client, s3, bucket
+):
+    page = client.get("/submit/complaint").get_data(as_text=True)
+    form = {"csrf_token": csrf_token(page), "department": "cgzf", "text": COMPLAINT["text"]}
+    form["photos"] = [(io.BytesIO(jpeg()), "a.jpg"), (io.BytesIO(jpeg(color=(5, 5, 5))), "b.jpg")]
+    assert client.post("/submit/complaint", data=form).status_code == 303
+    assert len(_keys(s3, bucket)) == 4
+    s3.stop()
+    try:
+        typed = "夜市噪音扰民，=1+1 请处理"
+        form = {"csrf_token": csrf_token(page), "department": "cgzf", "text": typed}
+        form["photos"] = [(io.BytesIO(jpeg()), "a.jpg")]
+        response = client.post("/submit/complaint", data=form)
+        assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0
+        assert typed in response.get_data(as_text=True)
+    finally:
+        s3.start()
+    with seeded.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Submission)) == 1
+    assert _media_count(seeded) == 2 and len(_keys(s3, bucket)) == 4
+
+
 @pytest.mark.parametrize(
     "name",
     [
@@ -265,3 +289,16 @@ def test_parallel_uploads_over_http_all_land_in_the_bucket(seeded, port, s3, buc
         thread.join(timeout=60)
     assert results == [201] * 6
     assert _media_count(seeded) == 6 and len(_keys(s3, bucket)) == 12
+
+
+def test_a_malformed_setting_stops_the_app_at_startup(tmp_path):
+    from support import testing_config
+
+    from citizenvoice import create_app
+
+    config = testing_config(DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}")
+    with pytest.raises(ValueError, match="CITIZENVOICE_MEDIA_STORAGE") as refused:
+        create_app(config, {"MEDIA_STORAGE": "s3://AK:hunter2@minio.local/"})
+    assert "hunter2" not in str(refused.value)
+    app = create_app(config, {"MEDIA_STORAGE": "s3://AK:SK@127.0.0.1:9/photos?secure=0"})
+    assert app.config["MEDIA_STORAGE"].startswith("s3://")  # nothing is sent at startup
