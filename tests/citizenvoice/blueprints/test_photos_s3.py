@@ -302,3 +302,51 @@ def test_a_malformed_setting_stops_the_app_at_startup(tmp_path):
     assert "hunter2" not in str(refused.value)
     app = create_app(config, {"MEDIA_STORAGE": "s3://AK:SK@127.0.0.1:9/photos?secure=0"})
     assert app.config["MEDIA_STORAGE"].startswith("s3://")  # nothing is sent at startup
+
+
+def test_a_storage_failing_between_the_two_writes_leaves_no_row_and_logs_the_orphan(
+    app, seeded, s3, bucket, caplog
+):
+    """The photo object is written, then the server goes away before the thumbnail."""
+    from citizenvoice.services.images import process_photo
+    from citizenvoice.services.media import store_photo
+    from citizenvoice.services.media_storage import StorageUnavailable
+
+    with app.app_context():
+        real = storage_from_setting(app.config)
+
+        class StopsAfterOneWrite:
+            def save(self, data: bytes) -> str:
+                name = real.save(data)
+                s3.stop()
+                return name
+
+            read, delete = real.read, real.delete
+
+        try:
+            with pytest.raises(StorageUnavailable):
+                store_photo(process_photo(jpeg()), StopsAfterOneWrite())
+            db.session.rollback()
+        finally:
+            s3.start()
+    assert _media_count(seeded) == 0
+    (orphan,) = _keys(s3, bucket)  # the clean-up delete failed too: logged by its random name
+    assert any(orphan.rsplit("/", 1)[1] in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/media/..%2F..%2Fetc%2Fpasswd",
+        "/api/v1/media/%00",
+        "/open/photos/" + "a" * 5000,
+        "/open/photos/%0d%0aX-Injected:%201",
+        "/track/AAAA/photos/=1+1",
+    ],
+)
+def test_hostile_photo_addresses_are_404_without_touching_the_bucket(seeded, client, s3, path):
+    s3.stop()  # a request to the storage would be a 503, not a 404
+    try:
+        assert client.get(path).status_code == 404
+    finally:
+        s3.start()
