@@ -229,7 +229,18 @@ def test_open311_posts_drawn_from_the_form_schema_get_documented_answers(api):
         statuses[response.status_code] += 1
 
     post()
-    assert statuses[200], statuses
+    # Most drawn forms fail intake's own rules (a location, the text, the address), and which
+    # ones get through depends on the draw: one known-good form proves the documented 200.
+    good = {
+        "api_key": key,
+        "service_code": "cgzf",
+        "description": "小区门口夜市占道经营，噪音很大，影响居民休息。",
+        "address_string": "幸福路 12 号",
+        "email": "zhang@example.com",
+    }
+    accepted = client.post("/open311/v2/requests.json", data=good)
+    check_answer("/open311/v2/requests.json", "post", accepted)
+    assert accepted.status_code == 200, (accepted.get_data(as_text=True), statuses)
     refused = client.post("/open311/v2/requests.json", data={"api_key": "wrong"})
     check_answer("/open311/v2/requests.json", "post", refused)
     assert refused.status_code == 403
