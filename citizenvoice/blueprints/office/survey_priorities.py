@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from citizenvoice.blueprints.actions import commit_or_flash
 from citizenvoice.blueprints.auth import role_required
+from citizenvoice.blueprints.office.surveys import campaign_or_404
 from citizenvoice.blueprints.office.views import OFFICE_ROLES, ActionForm, office_blueprint
 from citizenvoice.extensions import db
 from citizenvoice.models import SurveyCampaign, SurveyPriority
@@ -29,13 +30,6 @@ from citizenvoice.services.survey_priority import (
 )
 
 __all__: list[str] = []  # routes only: they register on office_blueprint
-
-
-def _campaign(campaign_id: int) -> SurveyCampaign:
-    campaign = db.session.get(SurveyCampaign, campaign_id)
-    if campaign is None:
-        abort(404)
-    return campaign
 
 
 def _back(campaign: SurveyCampaign) -> str:
@@ -56,7 +50,7 @@ def _field(name: str, limit: int = 2000) -> str:
 @role_required(*OFFICE_ROLES)
 def survey_priority_add(campaign_id: int) -> Response:
     """Propose a candidate (typed, or a hot issue's one-click suggestion); audited."""
-    campaign = _campaign(campaign_id)
+    campaign = campaign_or_404(campaign_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     source = (_field("source_kind", 16), _field("source_value", 100))
@@ -75,7 +69,7 @@ def survey_priority_add(campaign_id: int) -> Response:
 @role_required(*OFFICE_ROLES)
 def survey_priority_remove(campaign_id: int, candidate_id: int) -> Response:
     """Withdraw a candidate before the first answer; audited."""
-    campaign = _campaign(campaign_id)
+    campaign = campaign_or_404(campaign_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     return commit_or_flash(
@@ -91,7 +85,7 @@ def survey_priority_remove(campaign_id: int, candidate_id: int) -> Response:
 @role_required(*OFFICE_ROLES)
 def survey_priority_task(campaign_id: int, candidate_id: int) -> Any:
     """转为整改任务: open the candidate's task for the chosen department (once); audited."""
-    campaign = _campaign(campaign_id)
+    campaign = campaign_or_404(campaign_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     candidate = db.session.get(SurveyPriority, candidate_id)
