@@ -10,7 +10,9 @@ number, no e-mail, plate or house number) it hides what nlp does not look for:
 - house numbers nlp did not recognise: any number (Arabic or Chinese numerals) followed by
   号 / 栋 / 幢 / 单元 / 室 / 楼 / 层 / 户 is masked;
 - any digit left in a run of seven or more (a phone number split oddly), so the public
-  never reads one.
+  never reads one; except a Beijing date and time as the workflow writes it into timeline
+  notes (``2026-12-07 17:00``, the deadline a status note names): the colon makes it no phone
+  or ID number, and a deadline shown as ``****-**-** **:00`` tells the public nothing.
 
 The rules err towards masking too much: a public text is an example, not the record.
 """
@@ -50,6 +52,11 @@ _HOUSE_NUMBER = re.compile(
     "[0-9０-９一二三四五六七八九十百零〇两A-Za-z]+(?:-[0-9]+)?\\s*(?=号|栋|幢|单元|室|楼|层|户|弄|巷)"
 )
 _LONG_DIGIT_GROUPS = re.compile("[0-9][0-9 \\-－—]{5,}[0-9]")
+# The workflow's display format (domain.localtime.DISPLAY_FORMAT), a valid date and time only.
+_DATE_AND_TIME = re.compile(
+    "(?<![0-9])(?:19|20)[0-9]{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    " (?:[01][0-9]|2[0-3]):[0-5][0-9](?![0-9:])"
+)
 
 
 def _mask(match: re.Match[str]) -> str:
@@ -81,7 +88,18 @@ def _public_redact(text: str) -> str:
     masked = _SURNAME_WITH_FORM.sub("某", masked)
     masked = _OLD_OR_YOUNG.sub("某", masked)
     masked = _HOUSE_NUMBER.sub(_mask, masked)
-    return _LONG_DIGIT_GROUPS.sub(_mask_digits, masked)
+    return _mask_long_digit_groups(masked)
+
+
+def _mask_long_digit_groups(text: str) -> str:
+    """Mask long digit groups everywhere but in the date-and-time stamps between them."""
+    pieces, last = [], 0
+    for stamp in _DATE_AND_TIME.finditer(text):
+        pieces.append(_LONG_DIGIT_GROUPS.sub(_mask_digits, text[last : stamp.start()]))
+        pieces.append(stamp.group())
+        last = stamp.end()
+    pieces.append(_LONG_DIGIT_GROUPS.sub(_mask_digits, text[last:]))
+    return "".join(pieces)
 
 
 def public_case_text(submission: Submission) -> str:

@@ -22,6 +22,7 @@ from sqlalchemy import select, text
 
 from citizenvoice import create_app
 from citizenvoice.domain.feedback import FeedbackValidationError, validate_feedback
+from citizenvoice.domain.localtime import local_time
 from citizenvoice.extensions import db
 from citizenvoice.models import Submission
 from citizenvoice.services.public_text import public_case_text, public_redact
@@ -199,6 +200,31 @@ def test_public_text_keeps_no_personal_data(typed: str, gone: str) -> None:
     public = public_redact(typed)
     assert gone not in public
     assert len(public) == len(typed)  # masked in place: the reader sees something was there
+
+
+def test_public_text_keeps_the_deadline_a_status_note_names() -> None:
+    # Open311 status_notes and the portal show the workflow's note: its deadline is no phone.
+    deadline = local_time(datetime(2026, 12, 7, 9, 0, tzinfo=UTC))
+    note = f"已分派至市交通运输局，签收时限：{deadline}；备注：请回电13912345678"
+    public = public_redact(note)
+    assert deadline == "2026-12-07 17:00" and deadline in public
+    assert "5678" not in public and len(public) == len(note)
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("电话 2026-12-07 17:00:00", ""),  # seconds: not the workflow's stamp
+        ("2026-12-07 17:0012345678", ""),
+        ("2026-13-07 17:00", ""),
+        ("手机 139-1234 5678 时间 2026-12-07 17:00", "2026-12-07 17:00"),
+    ],
+)
+def test_only_a_valid_date_and_time_escapes_the_digit_mask(typed: str, kept: str) -> None:
+    public = public_redact(typed)
+    assert len(public) == len(typed)
+    assert kept in public
+    assert not re.search(r"[0-9]{3}", public.replace(kept, "") if kept else public)
 
 
 def test_public_case_text_masks_the_case_text() -> None:
