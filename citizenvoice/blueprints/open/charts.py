@@ -15,11 +15,17 @@ from citizenvoice.services.portal import TrendPoint
 
 __all__ = ["count_bars", "trend_charts"]
 
+# Every cell suppressed: the table beside says "<5" for each, so "暂无数据" would contradict it.
+ALL_SUPPRESSED = Markup('<p class="text-muted small">各项均少于 5 件，不绘图，见下表。</p>')
+
 
 def count_bars(items: Sequence[tuple[str, int | str]], label: str, unit: str = " 件") -> Markup:
     """Bars of the numeric cells (narrow: a phone's width); ``label`` names the chart."""
+    numeric = [(name, float(v)) for name, v in items if isinstance(v, int)]
+    if items and not numeric:
+        return ALL_SUPPRESSED
     return bar_chart(
-        [(name, float(v)) for name, v in items if isinstance(v, int)],
+        numeric,
         width=340,
         unit=unit,
         label=f"{label}条形图，数据见下表",
