@@ -40,7 +40,7 @@ const report = (fcp) => {
   const nav = performance.getEntriesByType('navigation')[0];
   const res = performance.getEntriesByType('resource');
   const sum = (k) => res.reduce((a, r) => a + (r[k] || 0), nav[k] || 0);
-  done({fcp: fcp, ttfb: nav.responseStart, transfer: sum('transferSize'),
+  done({fcp: fcp, ttfb: nav.responseStart, status: nav.responseStatus, transfer: sum('transferSize'),
         decoded: sum('decodedBodySize'), requests: res.length + 1});
 };
 const timer = setTimeout(() => report(null), 5000);
@@ -58,6 +58,9 @@ def _serve(sqlite: str, overrides: dict[str, str] | None = None) -> Iterator[str
     from citizenvoice import create_app
     from config import DevelopmentConfig
 
+    if not Path(sqlite).is_file():
+        # SQLite would create an empty file and every page would measure the 503 page.
+        raise SystemExit(f"{sqlite} does not exist: run `make run` first, or pass --sqlite/--seed")
     env = {**os.environ, **(overrides or {}), "DATABASE_URL": f"sqlite:///{Path(sqlite).resolve()}"}
     env.pop("REDIS_URL", None)
     app = create_app(DevelopmentConfig(env))
@@ -128,7 +131,11 @@ def measure(base: str, runs: int, screenshots: str | None) -> dict[str, Any]:
             samples = []
             for _ in range(runs):
                 driver.get(base + path)
-                samples.append(driver.execute_async_script(_METRICS_JS))
+                sample = driver.execute_async_script(_METRICS_JS)
+                # An error page (a 503 without the database) also paints: never report it.
+                if sample.get("status") not in (None, 0, 200):
+                    raise SystemExit(f"{path} answered HTTP {sample['status']}: nothing to measure")
+                samples.append(sample)
             if screenshots:
                 os.makedirs(screenshots, exist_ok=True)
                 name = path.strip("/").replace("/", "-") or "open"

@@ -252,3 +252,12 @@ def test_no_benchmark_patches_sys_path_or_imports_test_helpers() -> None:
         source = script.read_text(encoding="utf-8")
         assert "sys.path" not in source, script.name
         assert "from support import" not in source, script.name
+
+
+@pytest.mark.slow  # a process importing the app: seconds
+def test_the_portal_benchmark_refuses_a_missing_database(tmp_path: Path) -> None:
+    # SQLite would create the file empty and the benchmark would time the 503 page.
+    missing = tmp_path / "none.sqlite3"
+    done = run_benchmark("bench_portal", ["--sqlite", str(missing), "--runs", "1"])
+    assert done.returncode != 0 and "does not exist" in done.stderr
+    assert not missing.exists() and not done.stdout.strip()
