@@ -2,7 +2,8 @@
 
 The labels store gives the labels of one kind in time order; the newest share
 (``domain.model_registry.NEWEST_SHARE``) is held out as the newest in-product slice and never
-trained on, the rest joins the shipped corpora (``nlp.retrain_model``). Weak labels train at
+trained on, the rest joins the shipped corpora (``nlp.retrain_model``). With a centre's own category tree
+(services.taxonomy) the category challenger learns the tree's labels (``centre_classes``). Weak labels train at
 ``WEAK_LABEL_FACTOR`` of their weight. The files go to ``MODEL_REGISTRY_DIR/<kind>/<version>/``
 with their card and a ``SHA256SUMS`` file; the row records metrics and checksums. Training runs
 outside any transaction: reading the labels commits first, the new row is one short write.
@@ -31,6 +32,7 @@ from citizenvoice.models import ModelVersion, TrainingLabel
 from citizenvoice.models.base import utcnow
 from citizenvoice.services.audit import record
 from citizenvoice.services.labels import labels_for_training
+from citizenvoice.services.taxonomy import tree_nodes
 from citizenvoice.services.model_registry import (
     CHECKSUM_FILE,
     RegistryError,
@@ -38,7 +40,7 @@ from citizenvoice.services.model_registry import (
     file_checksums,
 )
 
-__all__ = ["newest_slice_figures", "retrain"]
+__all__ = ["centre_classes", "newest_slice_figures", "retrain"]
 
 Example = tuple[str, str, str, float]
 
@@ -86,7 +88,7 @@ def retrain(
     """
     if kind not in KINDS:
         raise RegistryError(f"未知的模型类型 {kind[:40]!r}，应为 category 或 sentiment。")
-    labels = labels_for_training(LabelKind(kind))
+    labels, classes = centre_classes(labels_for_training(LabelKind(kind)), kind)
     train, newest = split_newest(labels, share)
     extra, held = [_example(label) for label in train], [_example(label) for label in newest]
     held_ids = [label.id for label in newest]
@@ -105,6 +107,7 @@ def retrain(
             baseline_dir=Path(baseline) if baseline else None,
             shipped_limit=shipped_limit,
             data_dir=Path(data_dir) if data_dir else None,
+            classes=classes,
         )
     except Exception:
         shutil.rmtree(out_dir, ignore_errors=True)
@@ -122,6 +125,24 @@ def retrain(
     record(actor, "model_retrain", "model_version", version, _audit_details(card["metrics"]))
     db.session.commit()
     return row
+
+
+def centre_classes(
+    labels: list[TrainingLabel], kind: str
+) -> tuple[list[TrainingLabel], list[str] | None]:
+    """The labels a category challenger learns and its class set, from the centre's tree.
+
+    Without a tree (or for sentiment): every label, and no class set (the shipped seven).
+    With one: the labels naming a tree category, and every tree label at the levels those
+    labels use (level 1 when there are none), so shipped rows of those names are kept.
+    """
+    nodes = tree_nodes() if kind == "category" else []
+    if not nodes:
+        return labels, None
+    level_of = {node.label: node.level for node in nodes}
+    kept = [label for label in labels if label.label in level_of]
+    levels = {level_of[label.label] for label in kept} or {1}
+    return kept, sorted(node.label for node in nodes if node.level in levels)
 
 
 def _audit_details(metrics: dict[str, Any]) -> dict[str, Any]:
