@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
 from citizenvoice.extensions import db
 from citizenvoice.models import Department

@@ -2,11 +2,12 @@
 
 The labels store gives the labels of one kind in time order; the newest share
 (``domain.model_registry.NEWEST_SHARE``) is held out as the newest in-product slice and never
-trained on, the rest joins the shipped corpora (``nlp.retrain_model``). With a centre's own category tree
-(services.taxonomy) the category challenger learns the tree's labels (``centre_classes``). Weak labels train at
-``WEAK_LABEL_FACTOR`` of their weight. The files go to ``MODEL_REGISTRY_DIR/<kind>/<version>/``
-with their card and a ``SHA256SUMS`` file; the row records metrics and checksums. Training runs
-outside any transaction: reading the labels commits first, the new row is one short write.
+trained on, the rest joins the shipped corpora (``nlp.retrain_model``). With a centre's own
+category tree (services.taxonomy) the category challenger learns the tree's labels
+(``centre_classes``). Weak labels train at ``WEAK_LABEL_FACTOR`` of their weight. The files go
+to ``MODEL_REGISTRY_DIR/<kind>/<version>/`` with their card and a ``SHA256SUMS`` file; the row
+records metrics and checksums. Training runs outside any transaction: reading the labels
+commits first, the new row is one short write.
 """
 
 from __future__ import annotations
@@ -32,13 +33,13 @@ from citizenvoice.models import ModelVersion, TrainingLabel
 from citizenvoice.models.base import utcnow
 from citizenvoice.services.audit import record
 from citizenvoice.services.labels import labels_for_training
-from citizenvoice.services.taxonomy import tree_nodes
 from citizenvoice.services.model_registry import (
     CHECKSUM_FILE,
     RegistryError,
     champion_dirs,
     file_checksums,
 )
+from citizenvoice.services.taxonomy import tree_nodes
 
 __all__ = ["centre_classes", "newest_slice_figures", "retrain"]
 

@@ -95,25 +95,15 @@ def _brief(metrics: dict[str, Any]) -> dict[str, Any]:
     return {k: metrics[k] for k in ("macro_f1", "accuracy", "n") if k in metrics}
 
 
-def _retrain_category(
-    extra: Sequence[Example],
-    newest: Sequence[Example],
-    out_dir: Path,
-    version: str,
-    baseline_dir: Path | None,
+def _category_corpus(
+    segmenter: Segmenter,
     shipped_limit: int | None,
     data_dir: Path | None,
-    classes: Sequence[str] | None = None,
-) -> dict[str, Any]:
-    """Category challenger: shipped training rows + ``extra``; measured on dev and ``newest``.
-
-    ``classes`` (a centre's own category names) keeps only the shipped rows, training and dev
-    alike, whose label is one of them: the challenger learns the centre's label set, and the
-    gold dev comparison runs on the classes both models share.
-    """
+    classes: Sequence[str] | None,
+) -> tuple[Documents, Documents]:
+    """(shipped training rows, the gold dev rows), of ``classes`` only when given."""
     from nlp.datasets import load_messages
 
-    segmenter = Segmenter()
     shipped_card = json.loads((CATEGORY_DIR / "card.json").read_text(encoding="utf-8"))
     dev_rows = set(shipped_card["split"]["dev_rows"])
     messages = load_messages(data_dir)
@@ -135,7 +125,27 @@ def _retrain_category(
             segmenter,
         )
 
-    shipped, dev = docs_of(train_msgs), docs_of(dev_msgs)
+    return docs_of(train_msgs), docs_of(dev_msgs)
+
+
+def _retrain_category(
+    extra: Sequence[Example],
+    newest: Sequence[Example],
+    out_dir: Path,
+    version: str,
+    baseline_dir: Path | None,
+    shipped_limit: int | None,
+    data_dir: Path | None,
+    classes: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Category challenger: shipped training rows + ``extra``; measured on dev and ``newest``.
+
+    ``classes`` (a centre's own category names) keeps only the shipped rows, training and dev
+    alike, whose label is one of them: the challenger learns the centre's label set, and the
+    gold dev comparison runs on the classes both models share.
+    """
+    segmenter = Segmenter()
+    shipped, dev = _category_corpus(segmenter, shipped_limit, data_dir, classes)
     own, held = _example_documents(extra, segmenter), _example_documents(newest, segmenter)
     model = CategoryClassifier(version=version, random_state=0)
     model.fit(

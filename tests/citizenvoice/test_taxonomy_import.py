@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from citizenvoice.domain.labels import LabelKind
 from citizenvoice.extensions import db
 from citizenvoice.models import AuditEntry, CategoryNode, CategoryRoute, Department, TrainingLabel
-from citizenvoice.services.model_retrain import centre_classes
 from citizenvoice.services.labels import labels_for_training
+from citizenvoice.services.model_retrain import centre_classes
 from citizenvoice.services.taxonomy import read_tree_file, store_tree
 
 
