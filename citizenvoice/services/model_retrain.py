@@ -39,7 +39,7 @@ from citizenvoice.services.model_registry import (
     champion_dirs,
     file_checksums,
 )
-from citizenvoice.services.taxonomy import tree_nodes
+from citizenvoice.services.taxonomy import tree_classes
 
 __all__ = ["centre_classes", "newest_slice_figures", "retrain"]
 
@@ -137,13 +137,11 @@ def centre_classes(
     With one: the labels naming a tree category, and every tree label at the levels those
     labels use (level 1 when there are none), so shipped rows of those names are kept.
     """
-    nodes = tree_nodes() if kind == "category" else []
-    if not nodes:
+    classes = tree_classes({label.label for label in labels}) if kind == "category" else None
+    if classes is None:
         return labels, None
-    level_of = {node.label: node.level for node in nodes}
-    kept = [label for label in labels if label.label in level_of]
-    levels = {level_of[label.label] for label in kept} or {1}
-    return kept, sorted(node.label for node in nodes if node.level in levels)
+    known = set(classes)
+    return [label for label in labels if label.label in known], classes
 
 
 def _audit_details(metrics: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ without a route.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -28,7 +29,7 @@ from citizenvoice.domain.taxonomy import (
     label_lookup,
 )
 from citizenvoice.extensions import db
-from citizenvoice.models import CategoryNode, CategoryRoute, Department
+from citizenvoice.models import CategoryNode, CategoryRoute, Department, TrainingLabel
 from citizenvoice.models.base import utcnow
 from citizenvoice.services.audit import record
 from citizenvoice.services.uploads import UploadError, read_table
@@ -39,6 +40,8 @@ __all__ = [
     "category_lookup",
     "read_tree_file",
     "store_tree",
+    "stored_classes",
+    "tree_classes",
     "tree_nodes",
 ]
 
@@ -189,6 +192,29 @@ def tree_nodes() -> list[CategoryNode]:
     return list(
         db.session.scalars(select(CategoryNode).order_by(CategoryNode.level, CategoryNode.code))
     )
+
+
+def tree_classes(used: Collection[str]) -> list[str] | None:
+    """The tree labels a category model learns, or None without a tree.
+
+    Every tree label at the levels ``used`` (labels given so far) name, level 1 when they name
+    none: labels at one level make one flat set of classes, and a shipped name at that level
+    keeps its shipped corpus rows.
+    """
+    nodes = tree_nodes()
+    if not nodes:
+        return None
+    level_of = {node.label: node.level for node in nodes}
+    levels = {level_of[label] for label in used if label in level_of} or {1}
+    return sorted(node.label for node in nodes if node.level in levels)
+
+
+def stored_classes() -> list[str] | None:
+    """``tree_classes`` of the stored category labels: what staff may correct a case to."""
+    used = db.session.scalars(
+        select(TrainingLabel.label).where(TrainingLabel.kind == "category").distinct()
+    )
+    return tree_classes(set(used))
 
 
 def category_lookup() -> dict[str, str] | None:
