@@ -269,7 +269,7 @@ def test_with_a_centre_tree_staff_correct_to_the_trees_categories(both, tmp_path
     make_user(both, "department_staff", "cgzf", "cg_staff")
     client = login(both, "cg_staff")
     page = client.get(f"/workspace/cases/{case['id']}").get_data(as_text=True)
-    refused = client.post(
+    client.post(
         f"/workspace/cases/{case['id']}/category",
         data={"csrf_token": csrf_token(page), "category": "交通运输"},
     )
