@@ -163,3 +163,41 @@ def test_two_imports_of_one_tree_at_once_leave_one_tree(app, tmp_path):
         assert db.session.scalar(select(func.count()).select_from(CategoryNode)) == 6
         assert db.session.scalar(select(func.count()).select_from(CategoryRoute)) == 3
         assert db.session.scalar(select(func.count()).select_from(TrainingLabel)) == 0
+
+
+def test_the_office_page_previews_then_stores_the_tree(app):
+    from factories import csrf_token, login, make_user
+
+    make_user(app, "office", None, "office_tree")
+    client = login(app, "office_tree")
+    page = client.get("/office/taxonomy/import").get_data(as_text=True)
+    assert 'id="no-tree"' in page
+    bad = [*TREE, ["交通", "=1+1", "", ""]]
+    preview = client.post(
+        "/office/taxonomy/import",
+        data={"csrf_token": csrf_token(page), "file": (io.BytesIO(_csv(bad)), "tree.csv")},
+        content_type="multipart/form-data",
+    )
+    text = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and 'id="confirm-import"' in text
+    assert "拒绝 1 行" in text and "疑似公式" in text and _tree(app) == {}
+    tampered = client.post(
+        "/office/taxonomy/import",
+        data={"csrf_token": csrf_token(text), "confirm": "1", "payload": "!!", "sha256": "x"},
+    )
+    assert tampered.status_code == 400 and _tree(app) == {}
+    payload = text.split('name="payload" value="')[1].split('"')[0]
+    sha = text.split('name="sha256" value="')[1].split('"')[0]
+    done = client.post(
+        "/office/taxonomy/import",
+        data={
+            "csrf_token": csrf_token(text),
+            "confirm": "1",
+            "payload": payload,
+            "sha256": sha,
+            "filename": "tree.csv",
+        },
+    )
+    assert done.status_code == 303 and len(_tree(app)) == 6
+    assert _routes(app) == {"供水": "zj", "噪音": "hb", "环境保护·其他": "hb"}
+    assert "城乡建设·其他" in client.get("/office/taxonomy/import").get_data(as_text=True)
