@@ -19,6 +19,7 @@ from citizenvoice.cli.open311 import open311_group
 from citizenvoice.cli.opendata import opendata_group, rectification_group
 from citizenvoice.cli.seed import seed_command, seed_demo_data
 from citizenvoice.cli.survey import survey_group
+from citizenvoice.cli.taxonomy import taxonomy_group
 from citizenvoice.cli.users import users_group
 
 __all__ = ["init_app", "seed_demo_data"]
@@ -40,5 +41,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(rectification_group)
     app.cli.add_command(open311_group)
     app.cli.add_command(labels_group)
+    app.cli.add_command(taxonomy_group)
     app.cli.add_command(models_group)
     app.cli.add_command(media_group)

@@ -75,18 +75,21 @@ def promotion_refusal(
 
     Both are metrics with ``dev.macro_f1`` (shipped gold dev split) and ``newest.score`` (the
     challenger's newest labelled slice). The challenger must not lose more than
-    ``MAX_DEV_LOSS`` of dev macro-F1 and must score strictly higher on the newest slice.
+    ``MAX_DEV_LOSS`` of dev macro-F1 and must score strictly higher on the newest slice. A
+    challenger trained on a centre's tree is measured on the dev rows of the classes it shares
+    with the shipped model; sharing none (dev ``n`` 0), only the newest slice decides.
     """
     dev_new = _score(challenger, "dev", "macro_f1")
     dev_old = _score(champion, "dev", "macro_f1")
-    if dev_new is None or dev_old is None:
-        return "缺少金标准开发集上的宏平均F1，无法比较。"
-    if dev_new < dev_old - MAX_DEV_LOSS - 1e-9:
-        return (
-            f"在金标准开发集上宏平均F1为 {dev_new:.4f}，比现任模型 {champion_name} 的 "
-            f"{dev_old:.4f} 低了 {100 * (dev_old - dev_new):.2f} 个百分点，超过允许的 "
-            f"{100 * MAX_DEV_LOSS:.1f} 个百分点。"
-        )
+    if (challenger.get("dev") or {}).get("n") != 0:  # n 0: a tree sharing no dev class
+        if dev_new is None or dev_old is None:
+            return "缺少金标准开发集上的宏平均F1，无法比较。"
+        if dev_new < dev_old - MAX_DEV_LOSS - 1e-9:
+            return (
+                f"在金标准开发集上宏平均F1为 {dev_new:.4f}，比现任模型 {champion_name} 的 "
+                f"{dev_old:.4f} 低了 {100 * (dev_old - dev_new):.2f} 个百分点，超过允许的 "
+                f"{100 * MAX_DEV_LOSS:.1f} 个百分点。"
+            )
     new, old = _score(challenger, "newest", "score"), _score(champion, "newest", "score")
     if new is None or old is None:
         return "没有按时间留出的最新产品内标注，无法证明新模型更好。"

@@ -1,6 +1,6 @@
 """SQLAlchemy models, one module per aggregate; imported here so Alembic sees them all."""
 
-from citizenvoice.models.analysis import Analysis, CategoryRoute, DuplicateBand
+from citizenvoice.models.analysis import Analysis, CategoryNode, CategoryRoute, DuplicateBand
 from citizenvoice.models.appraisal import DimensionScore, Period, RatingReview, RectificationTask
 from citizenvoice.models.audit import AuditEntry
 from citizenvoice.models.base import utcnow
@@ -38,6 +38,7 @@ __all__ = [
     "AuditEntry",
     "CaseReply",
     "CategoryCorrection",
+    "CategoryNode",
     "CategoryRoute",
     "Department",
     "DimensionScore",

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from citizenvoice.extensions import Base
 from citizenvoice.models.base import UTCDateTime, utcnow
 
-__all__ = ["Analysis", "CategoryRoute", "DuplicateBand"]
+__all__ = ["Analysis", "CategoryNode", "CategoryRoute", "DuplicateBand"]
 
 
 class Analysis(Base):
@@ -88,3 +88,24 @@ class CategoryRoute(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     category: Mapped[str] = mapped_column(String(32), unique=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
+
+
+class CategoryNode(Base):
+    """One node of the centre's own category tree (``flask taxonomy import``).
+
+    ``label`` is what the classifier learns and the analysis stores (the name, qualified by its
+    parents where the name repeats); a node with a department is also a ``category_route``.
+    """
+
+    __tablename__ = "category_node"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(32), unique=True)
+    level: Mapped[int] = mapped_column(SmallInteger)
+    parent_code: Mapped[str | None] = mapped_column(String(32))
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("department.id", ondelete="SET NULL")
+    )
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

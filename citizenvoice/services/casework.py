@@ -9,8 +9,9 @@ from citizenvoice.models import Analysis, CategoryCorrection, Submission, User
 from citizenvoice.services.audit import record
 from citizenvoice.services.label_capture import capture_correction
 from citizenvoice.services.pii import PiiProtector
+from citizenvoice.services.taxonomy import stored_classes
 
-__all__ = ["CATEGORIES", "CaseworkError", "correct_category", "reveal_phone"]
+__all__ = ["CATEGORIES", "CaseworkError", "category_choices", "correct_category", "reveal_phone"]
 
 # The seven first-level categories of the TipDM taxonomy the classifier is trained on.
 CATEGORIES = (
@@ -22,6 +23,12 @@ CATEGORIES = (
     "卫生计生",
     "交通运输",
 )
+
+
+def category_choices() -> tuple[str, ...]:
+    """The categories staff may give a case: the centre's tree classes when it has a tree."""
+    classes = stored_classes()
+    return CATEGORIES if classes is None else tuple(classes)
 
 
 class CaseworkError(ValueError):
@@ -42,7 +49,7 @@ def reveal_phone(user: User, case: Submission, pii: PiiProtector) -> str:
 
 def correct_category(user: User, case: Submission, category: str) -> CategoryCorrection:
     """Store a staff correction of the category as a training label (who, when); update the case."""
-    if category not in CATEGORIES:
+    if category not in category_choices():
         raise CaseworkError("类别不正确")
     analysis = db.session.scalar(select(Analysis).where(Analysis.submission_id == case.id))
     predicted = analysis.category if analysis else None

@@ -19,6 +19,7 @@ from citizenvoice.domain.labels import LabelKind, LabelSource
 from citizenvoice.models.base import utcnow
 from citizenvoice.services.casework import CATEGORIES
 from citizenvoice.services.labels import LabelInput, record_labels
+from citizenvoice.services.taxonomy import category_lookup
 from citizenvoice.services.uploads import UploadError, read_table
 
 __all__ = [
@@ -59,11 +60,15 @@ class LabelFile:
 
 
 def known_categories() -> dict[str, str]:
-    """Every accepted spelling of a category (its name, any case, no spaces) -> the name.
+    """Every accepted spelling of a category (its name, any case, no spaces) -> the label.
 
-    The product's categories are the classifier's seven first-level names (services.casework);
-    they have no separate codes, so the name is the code.
+    With an imported tree (services.taxonomy) these are the tree's labels, codes and unique
+    names; without one, the classifier's seven first-level names (services.casework), which
+    have no separate codes, so the name is the code.
     """
+    tree = category_lookup()
+    if tree is not None:
+        return tree
     return {"".join(name.split()).lower(): name for name in CATEGORIES}
 
 

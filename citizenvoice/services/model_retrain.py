@@ -2,10 +2,12 @@
 
 The labels store gives the labels of one kind in time order; the newest share
 (``domain.model_registry.NEWEST_SHARE``) is held out as the newest in-product slice and never
-trained on, the rest joins the shipped corpora (``nlp.retrain_model``). Weak labels train at
-``WEAK_LABEL_FACTOR`` of their weight. The files go to ``MODEL_REGISTRY_DIR/<kind>/<version>/``
-with their card and a ``SHA256SUMS`` file; the row records metrics and checksums. Training runs
-outside any transaction: reading the labels commits first, the new row is one short write.
+trained on, the rest joins the shipped corpora (``nlp.retrain_model``). With a centre's own
+category tree (services.taxonomy) the category challenger learns the tree's labels
+(``centre_classes``). Weak labels train at ``WEAK_LABEL_FACTOR`` of their weight. The files go
+to ``MODEL_REGISTRY_DIR/<kind>/<version>/`` with their card and a ``SHA256SUMS`` file; the row
+records metrics and checksums. Training runs outside any transaction: reading the labels
+commits first, the new row is one short write.
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ from citizenvoice.services.model_registry import (
     champion_dirs,
     file_checksums,
 )
+from citizenvoice.services.taxonomy import tree_classes
 
-__all__ = ["newest_slice_figures", "retrain"]
+__all__ = ["centre_classes", "newest_slice_figures", "retrain"]
 
 Example = tuple[str, str, str, float]
 
@@ -86,7 +89,7 @@ def retrain(
     """
     if kind not in KINDS:
         raise RegistryError(f"未知的模型类型 {kind[:40]!r}，应为 category 或 sentiment。")
-    labels = labels_for_training(LabelKind(kind))
+    labels, classes = centre_classes(labels_for_training(LabelKind(kind)), kind)
     train, newest = split_newest(labels, share)
     extra, held = [_example(label) for label in train], [_example(label) for label in newest]
     held_ids = [label.id for label in newest]
@@ -105,6 +108,7 @@ def retrain(
             baseline_dir=Path(baseline) if baseline else None,
             shipped_limit=shipped_limit,
             data_dir=Path(data_dir) if data_dir else None,
+            classes=classes,
         )
     except Exception:
         shutil.rmtree(out_dir, ignore_errors=True)
@@ -122,6 +126,22 @@ def retrain(
     record(actor, "model_retrain", "model_version", version, _audit_details(card["metrics"]))
     db.session.commit()
     return row
+
+
+def centre_classes(
+    labels: list[TrainingLabel], kind: str
+) -> tuple[list[TrainingLabel], list[str] | None]:
+    """The labels a category challenger learns and its class set, from the centre's tree.
+
+    Without a tree (or for sentiment): every label, and no class set (the shipped seven).
+    With one: the labels naming a tree category, and every tree label at the levels those
+    labels use (level 1 when there are none), so shipped rows of those names are kept.
+    """
+    classes = tree_classes({label.label for label in labels}) if kind == "category" else None
+    if classes is None:
+        return labels, None
+    known = set(classes)
+    return [label for label in labels if label.label in known], classes
 
 
 def _audit_details(metrics: dict[str, Any]) -> dict[str, Any]:

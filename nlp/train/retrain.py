@@ -95,22 +95,21 @@ def _brief(metrics: dict[str, Any]) -> dict[str, Any]:
     return {k: metrics[k] for k in ("macro_f1", "accuracy", "n") if k in metrics}
 
 
-def _retrain_category(
-    extra: Sequence[Example],
-    newest: Sequence[Example],
-    out_dir: Path,
-    version: str,
-    baseline_dir: Path | None,
+def _category_corpus(
+    segmenter: Segmenter,
     shipped_limit: int | None,
     data_dir: Path | None,
-) -> dict[str, Any]:
-    """Category challenger: shipped training rows + ``extra``; measured on dev and ``newest``."""
+    classes: Sequence[str] | None,
+) -> tuple[Documents, Documents]:
+    """(shipped training rows, the gold dev rows), of ``classes`` only when given."""
     from nlp.datasets import load_messages
 
-    segmenter = Segmenter()
     shipped_card = json.loads((CATEGORY_DIR / "card.json").read_text(encoding="utf-8"))
     dev_rows = set(shipped_card["split"]["dev_rows"])
     messages = load_messages(data_dir)
+    if classes is not None:
+        wanted = set(classes)
+        messages = [m for m in messages if m.label in wanted]
     train_msgs = _even([m for m in messages if m.row not in dev_rows], shipped_limit)
     dev_limit = None if shipped_limit is None else max(20, shipped_limit // 4)
     dev_msgs = _even([m for m in messages if m.row in dev_rows], dev_limit)
@@ -126,7 +125,27 @@ def _retrain_category(
             segmenter,
         )
 
-    shipped, dev = docs_of(train_msgs), docs_of(dev_msgs)
+    return docs_of(train_msgs), docs_of(dev_msgs)
+
+
+def _retrain_category(
+    extra: Sequence[Example],
+    newest: Sequence[Example],
+    out_dir: Path,
+    version: str,
+    baseline_dir: Path | None,
+    shipped_limit: int | None,
+    data_dir: Path | None,
+    classes: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Category challenger: shipped training rows + ``extra``; measured on dev and ``newest``.
+
+    ``classes`` (a centre's own category names) keeps only the shipped rows, training and dev
+    alike, whose label is one of them: the challenger learns the centre's label set, and the
+    gold dev comparison runs on the classes both models share.
+    """
+    segmenter = Segmenter()
+    shipped, dev = _category_corpus(segmenter, shipped_limit, data_dir, classes)
     own, held = _example_documents(extra, segmenter), _example_documents(newest, segmenter)
     model = CategoryClassifier(version=version, random_state=0)
     model.fit(
@@ -140,14 +159,22 @@ def _retrain_category(
     baseline = _load_category(baseline_dir)
     return {
         "n_shipped_train": len(shipped.labels),
-        "dev": _brief(evaluate_documents(stored, dev)),
+        "classes": sorted(set(model.classes_)) if classes is not None else None,
+        "dev": _dev_figures(stored, dev),
         "newest": _category_newest(stored, held),
         "baseline": {
             "version": baseline.version,
-            "dev": _brief(evaluate_documents(baseline, dev)),
+            "dev": _dev_figures(baseline, dev),
             "newest": _category_newest(baseline, held),
         },
     }
+
+
+def _dev_figures(model: CategoryClassifier, dev: Documents) -> dict[str, Any]:
+    """Gold dev figures; ``n`` 0 when no dev row is of a class the challenger knows."""
+    if not dev.labels:
+        return {"macro_f1": None, "accuracy": None, "n": 0}
+    return _brief(evaluate_documents(model, dev))
 
 
 def _sentiment_newest(model: SentimentModel, examples: Sequence[Example]) -> dict[str, Any]:
@@ -283,6 +310,7 @@ def retrain_model(
     shipped_limit: int | None = None,
     data_dir: Path | None = None,
     exclude_domains: Sequence[str] = (),
+    classes: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Train a ``kind`` challenger into ``out_dir`` and return its card (metrics included).
 
@@ -290,7 +318,8 @@ def retrain_model(
     (``card.json`` and ``MODEL_CARD.md`` in ``out_dir``) holds ``metrics``: ``dev`` (gold dev
     split), ``newest`` (the held-out newest slice, ``score`` by ``measure``) and ``baseline``
     (the same two for the baseline model). ``exclude_domains`` (sentiment only) leaves those
-    shipped review domains (e.g. ``waimai``) out of training.
+    shipped review domains (e.g. ``waimai``) out of training. ``classes`` (category only): a
+    centre's own category names; shipped rows of other labels are left out of training and dev.
     """
     from nlp.train.cards import write_card
 
@@ -299,7 +328,7 @@ def retrain_model(
     started = time.perf_counter()
     if kind == "category":
         metrics = _retrain_category(
-            extra, newest, out_dir, version, baseline_dir, shipped_limit, data_dir
+            extra, newest, out_dir, version, baseline_dir, shipped_limit, data_dir, classes
         )
     else:
         metrics = _retrain_sentiment(

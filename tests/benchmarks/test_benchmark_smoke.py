@@ -151,6 +151,13 @@ CASES = [
         marks=[pytest.mark.slow, needs_data],
     ),
     pytest.param(
+        "bench_taxonomy",
+        ["--sizes", "30", "--shipped-limit", "300"],
+        True,
+        id="bench_taxonomy",
+        marks=[pytest.mark.slow, needs_data],
+    ),
+    pytest.param(
         "bench_dedup", ["--n", "2000"], True, id="bench_dedup", marks=[pytest.mark.slow, needs_data]
     ),
     pytest.param(

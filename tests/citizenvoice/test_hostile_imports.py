@@ -227,9 +227,13 @@ def test_every_import_path_is_covered(app):
     # The rectification progress sheet (CSV only) has its own hostile-file, formula and
     # all-or-nothing tests beside its round trip: tests/citizenvoice/blueprints/
     # test_rectification_sheet.py. ``labels import`` (labelled history, issue 22) has its
-    # hostile files at the end of this module and its behaviour in test_labels_import.py.
-    assert routes - {"office.rectification_sheet_import"} == {"office.period_import"}
-    assert commands - {"rectification import", "labels import"} == {"appraisal import"}
+    # hostile files at the end of this module and its behaviour in test_labels_import.py;
+    # so has ``taxonomy import`` (a centre's category tree), behaviour in
+    # test_taxonomy_import.py.
+    known_routes = {"office.rectification_sheet_import", "office.taxonomy_import"}
+    assert routes - known_routes == {"office.period_import"}
+    known = {"rectification import", "labels import", "taxonomy import"}
+    assert commands - known == {"appraisal import"}
 
 
 # --------------------------------------------------------------------------- formulas
@@ -547,3 +551,76 @@ def test_labels_import_never_evaluates_an_xlsx_formula(seeded, tmp_path):
     code, output = _labels_cli(seeded, tmp_path, "history.xlsx", buffer.getvalue())
     assert code == 0, output  # the title alone is the text of row 4
     assert _stored_label_texts(seeded)[-1] == "公式"
+
+
+# --------------------------------------------------------------------------- taxonomy import
+# ``flask taxonomy import`` (issue 22) reads a centre's category tree: a hostile file is exit 2
+# with nothing stored; a hostile cell refuses its row (names are shown and exported, so a
+# formula is refused, not kept as text).
+
+
+def _taxonomy_cli(app, tmp_path, filename: str, data: bytes) -> tuple[int, str]:
+    path = tmp_path / filename
+    path.write_bytes(data)
+    result = app.test_cli_runner().invoke(args=["taxonomy", "import", str(path)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, result.output
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: _bomb(valid_xml=True), "压缩比异常"),
+        (lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 500, "旧版 Excel"),
+        (lambda: b"level1,level2\n\x00\x01binary\x00" * 50, "不是文本"),
+        (lambda: b"", "文件为空"),
+        (lambda: "名称,编码\n城乡建设,A\n".encode(), "表头无法识别"),
+        (lambda: b"level1\n", "没有数据行"),
+    ],
+    ids=["bomb", "xls", "binary", "empty", "wrong-header", "no-rows"],
+)  # fmt: skip
+def test_taxonomy_import_refuses_hostile_files_whole_and_stores_nothing(
+    seeded, tmp_path, make, message
+):
+    ledger = Ledger(seeded)
+    before = ledger.counts()
+    code, output = _taxonomy_cli(seeded, tmp_path, "tree.csv", make())
+    assert code == 2 and message in output, output
+    assert ledger.delta(before) == {}
+
+
+def test_taxonomy_import_refuses_hostile_cells_row_by_row_in_a_workbook(seeded, tmp_path):
+    from citizenvoice.models import CategoryNode
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["一级分类", "二级分类", "编码", "承办部门"])
+    sheet.append(["城乡建设", "供水\r\n停水", "CX01", None])  # line break flattened: kept
+    # an XLSX formula is never evaluated: no cached value, an empty cell (CSV: refused, in
+    # test_taxonomy_import.py); this row is the level-1 node alone
+    sheet.append(["城乡建设", "=cmd|' /C calc'!A0", None, None])
+    sheet.append(["城乡建设", "长" * 33, None, None])  # over 32 characters: refused
+    sheet.append([12345, 3.5, None, None])  # numbers are names as written
+    sheet.append(["城乡建设", "路灯", "CX02", '=HYPERLINK("http://x")'])  # no department
+    sheet.append(["城乡建设", "路灯", "CX03", "不存在的部门"])  # unknown department: refused
+    buffer = io.BytesIO()
+    book.save(buffer)
+    code, output = _taxonomy_cli(seeded, tmp_path, "tree.xlsx", buffer.getvalue())
+    assert code == 1, output
+    assert "第 3 行" not in output and "第 4 行：二级分类名称过长" in output
+    assert "第 6 行" not in output and "第 7 行：部门「不存在的部门」" in output
+    with seeded.app_context():
+        names = set(db.session.scalars(select(CategoryNode.name)))
+    assert names == {"城乡建设", "供水 停水", "12345", "3.5", "路灯"}
+
+
+def test_taxonomy_import_refuses_a_10_mb_cell_clearly(seeded, tmp_path):
+    from citizenvoice.models import CategoryNode
+
+    rows = "level1,level2\n城乡建设," + "长" * (10 * 1024 * 1024 // 3) + "\n环境保护,噪音\n"
+    code, output = _taxonomy_cli(seeded, tmp_path, "tree.csv", rows.encode())
+    # the CSV reader's field bound refuses the file before any row is held
+    assert code == 2 and "CSV 文件格式有误" in output, output
+    with seeded.app_context():
+        assert db.session.scalar(select(CategoryNode.id)) is None

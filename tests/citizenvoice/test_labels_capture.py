@@ -259,3 +259,28 @@ def test_collect_takes_survey_comments_as_weak_labels_without_a_link_to_the_rate
             ("survey", "weak", "pos", "fairly"),
         ]
         assert all(r.author is None and r.submission_id is None for r in rows)
+
+
+def test_with_a_centre_tree_staff_correct_to_the_trees_categories(both, tmp_path):
+    tree = tmp_path / "tree.csv"
+    tree.write_text("level1,level2\n城乡建设,市容管理\n环境保护,噪音\n", encoding="utf-8")
+    assert both.test_cli_runner().invoke(args=["taxonomy", "import", str(tree)]).exit_code == 0
+    case = file_case(both, COMPLAINT, title="夜市噪音")
+    make_user(both, "department_staff", "cgzf", "cg_staff")
+    client = login(both, "cg_staff")
+    page = client.get(f"/workspace/cases/{case['id']}").get_data(as_text=True)
+    client.post(
+        f"/workspace/cases/{case['id']}/category",
+        data={"csrf_token": csrf_token(page), "category": "交通运输"},
+    )
+    assert _labels(both) == []  # 交通运输 is a shipped name the tree does not have
+    response = client.post(
+        f"/workspace/cases/{case['id']}/category",
+        data={"csrf_token": csrf_token(page), "category": "环境保护"},
+    )
+    assert response.status_code == 303
+    assert _labels(both)[-1][3] == "环境保护"
+    with both.app_context():
+        from citizenvoice.services.casework import category_choices
+
+        assert category_choices() == ("城乡建设", "环境保护")  # level 1: the level labels use

@@ -149,3 +149,39 @@ def test_nlp_evaluate_and_predict_take_one_version_dir(tmp_path: Path, capsys):
     assert main(args) == 0 and "sentiment_label" in out.read_text(encoding="utf-8")
     assert main(["evaluate", "--data", str(data), "--models", "nlp/models/category"]) == 2
     assert main(["evaluate", "--data", str(data), "--models", str(tmp_path)]) == 2
+
+
+def test_a_centre_tree_trains_the_centres_categories_and_routes_by_them(app: Flask, tmp_path):
+    from citizenvoice.models import CategoryRoute, Department
+
+    with app.app_context():
+        db.session.add(Department(code="cg", name="市城管局", group="市直"))
+        db.session.commit()
+    tree = tmp_path / "tree.csv"
+    names = [label for label, _ in CATEGORY_TEXTS]
+    rows = ["level1,department", *(f"{n}," for n in names), "市容管理,城管局"]
+    tree.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["taxonomy", "import", str(tree)]).exit_code == 0
+    own = [("市容管理", "路边摊占道经营，垃圾乱扔，城管不管"), *CATEGORY_TEXTS]
+    _record(app, LabelKind.CATEGORY, own, rounds=8)
+    result = runner.invoke(
+        args=["models", "retrain", "--kind", "category", "--shipped-limit", "300"]
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        row = db.session.scalars(select(ModelVersion)).one()
+        # the five shipped names the tree keeps and the centre's own; 卫生计生 and 商贸旅游 go
+        assert row.metrics["classes"] == sorted([*names, "市容管理"])
+        # the gold dev comparison runs on the shared classes only
+        assert 0 < row.metrics["dev"]["n"] == row.metrics["baseline"]["dev"]["n"]
+        routes = db.session.execute(select(CategoryRoute.category)).scalars().all()
+        assert routes == ["市容管理"]
+    runner.invoke(args=["models", "promote", row.version, "--force", "--reason", "测试"])
+    file_submission(app, "路边摊占道经营，垃圾乱扔，城管不管，请处理。")
+    from citizenvoice.jobs import reanalyse_all_job
+
+    with app.app_context():
+        reanalyse_all_job()
+        analysis = db.session.scalars(select(Analysis)).one()
+        assert analysis.category == "市容管理"

@@ -13,3 +13,4 @@ from citizenvoice.blueprints.office import survey_comments as _comments  # noqa:
 from citizenvoice.blueprints.office import survey_edit as _survey_edit  # noqa: F401  (routes)
 from citizenvoice.blueprints.office import survey_priorities as _priorities  # noqa: F401  (routes)
 from citizenvoice.blueprints.office import surveys as _surveys  # noqa: F401  (routes)
+from citizenvoice.blueprints.office import taxonomy_page as _taxonomy  # noqa: F401  (routes)

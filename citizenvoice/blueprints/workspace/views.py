@@ -47,7 +47,12 @@ from citizenvoice.services.cases import (
     duplicate_group_size,
     inbox,
 )
-from citizenvoice.services.casework import CATEGORIES, CaseworkError, correct_category, reveal_phone
+from citizenvoice.services.casework import (
+    CaseworkError,
+    category_choices,
+    correct_category,
+    reveal_phone,
+)
 from citizenvoice.services.dashboard import dashboard_for
 from citizenvoice.services.departments import active_departments
 from citizenvoice.services.export import cases_to_csv, cases_to_xlsx
@@ -141,7 +146,7 @@ def inbox_page() -> str:
         deadlines=deadlines,
         statuses=list(CaseStatus),
         kinds=list(FeedbackKind),
-        categories=CATEGORIES,
+        categories=category_choices(),
         args=request.args,
         query_args={k: v for k, v in request.args.items() if k != "page"},
     )
@@ -175,7 +180,7 @@ def _render_case(
     return render_template(
         "workspace/case.html",
         case=case,
-        categories=CATEGORIES,
+        categories=category_choices(),
         form=ActionForm(),
         phone=phone,
         actions=buttons,

@@ -110,6 +110,7 @@ RULES: dict[str, frozenset[str]] = {
     "office.notifications_page": OFFICE_ONLY,
     "office.drift_page": OFFICE_ONLY,  # model drift reports: office only
     "office.models_page": OFFICE_ONLY,  # 模型管理: registry and shadow runs, office only
+    "office.taxonomy_import": OFFICE_ONLY,  # 分类体系: the centre's tree and its import
     "office.model_shadow_start": OFFICE_ONLY,
     "office.model_shadow_stop": OFFICE_ONLY,
     "office.model_promote": OFFICE_ONLY,

@@ -96,6 +96,11 @@ def test_the_promotion_rule_allows_half_a_point_of_dev_loss_and_needs_a_newest_w
     no_slice = {"dev": {"macro_f1": 0.94}, "newest": {"score": None}}
     assert "最新产品内标注" in str(promotion_refusal(no_slice, champion, "old"))
     assert promotion_refusal({}, champion, "old") is not None
+    # a centre tree sharing no class with the gold dev split: the newest slice alone decides
+    own = {"dev": {"macro_f1": None, "n": 0}, "newest": {"score": 0.81}}
+    assert promotion_refusal(own, champion, "old") is None
+    own_tie = {"dev": {"macro_f1": None, "n": 0}, "newest": {"score": 0.80}}
+    assert "未超过现任模型 old" in str(promotion_refusal(own_tie, champion, "old"))
 
 
 def test_the_newest_share_is_held_out_by_time_and_weak_labels_weigh_less():

@@ -1,0 +1,99 @@
+"""``flask taxonomy ...``: import a centre's own category tree, list it.
+
+``taxonomy import FILE [--dry-run]`` exits 0 when every row was good, 1 when some rows were
+refused (the good rows are stored), 2 when the file could not be read (nothing stored), like
+``labels import``. See docs/learning.md ("A centre's own taxonomy").
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from citizenvoice.extensions import db
+from citizenvoice.models import Department
+from citizenvoice.services.taxonomy import TreeFile, read_tree_file, store_tree, tree_nodes
+from citizenvoice.services.uploads import UploadError
+
+__all__ = ["taxonomy_group"]
+
+EXIT_SOME_REFUSED = 1
+EXIT_UNREADABLE = 2
+
+
+@click.group("taxonomy")
+def taxonomy_group() -> None:
+    """The centre's own category tree: import it, list it."""
+
+
+def _read(path: Path) -> TreeFile:
+    """The checked rows of the file, or exit 2 with the reason in Chinese."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        click.echo(f"无法读取文件：{path.name}", err=True)
+        sys.exit(EXIT_UNREADABLE)
+    try:
+        return read_tree_file(path.name, data)
+    except UploadError as exc:
+        click.echo(f"文件无法导入：{exc}", err=True)
+        sys.exit(EXIT_UNREADABLE)
+
+
+@taxonomy_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check and show the tree; store nothing.")
+@with_appcontext
+def import_command(file: Path, dry_run: bool) -> None:
+    """Import the category tree (CSV or XLSX); the file replaces the stored tree.
+
+    Exit 0: every row stored. Exit 1: some rows refused (printed with their line), the good
+    rows stored. Exit 2: the file could not be read; nothing stored.
+    """
+    tree = _read(file)
+    refused = tree.refused
+    for row in refused:
+        click.echo(f"第 {row.line} 行：{'；'.join(row.errors)}")
+    parents = {n.parent_code for n in tree.nodes}
+    leaves = sum(1 for n in tree.nodes if n.code not in parents)
+    if dry_run:
+        click.echo(
+            f"预览：共 {len(tree.rows)} 行，拒绝 {len(refused)} 行；分类 {len(tree.nodes)} 个"
+            f"（末级 {leaves} 个）；未保存任何数据"
+        )
+    else:
+        try:
+            counts = store_tree(tree, f"import:{file.name}"[:200])
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+        click.echo(
+            f"共 {len(tree.rows)} 行：已导入分类 {counts['nodes']} 个（末级 {leaves} 个），"
+            f"删除旧分类 {counts['removed']} 个，设置分派规则 {counts['routes']} 条，"
+            f"拒绝 {len(refused)} 行"
+        )
+    if refused:
+        sys.exit(EXIT_SOME_REFUSED)
+
+
+@taxonomy_group.command("list")
+@click.option("--level", type=click.IntRange(1, 4), default=None, help="Only this level.")
+@with_appcontext
+def list_command(level: int | None) -> None:
+    """Print the stored tree: code, level, label, parent code, department."""
+    names = dict(db.session.execute(select(Department.id, Department.name)).tuples().all())
+    nodes = [n for n in tree_nodes() if level is None or n.level == level]
+    if not nodes:
+        click.echo("尚未导入分类体系（使用系统内置的七个一级类别）")
+        return
+    for node in nodes:
+        department = names.get(node.department_id, "") if node.department_id else "分拨"
+        click.echo(
+            f"{node.code}\t{node.level}\t{node.label}\t{node.parent_code or ''}\t{department}"
+        )
+    click.echo(f"共 {len(nodes)} 个分类")
