@@ -1,6 +1,6 @@
 """Benchmark nlp.dedup: precision on hot_messages and speed/memory at 100,000 messages.
 
-Prints one JSON object. Run: ``.venv/bin/python benchmarks/bench_dedup.py [--n 100000]``.
+Prints one JSON object. Run: ``.venv/bin/python -m benchmarks.bench_dedup [--n 100000]``.
 
 Precision on hot_messages.csv.gz (title + text of 4,326 real messages), over every pair
 (group founder, later member) the index produces:

@@ -12,7 +12,7 @@ Usage (from the repository root; DATABASE_URL names the PostgreSQL server, whose
 ``--database`` is dropped and recreated; REDIS_URL names a Redis database of this run's own,
 which is flushed)::
 
-    python benchmarks/bench_notify.py --cases 300 --rate 5
+    python -m benchmarks.bench_notify --cases 300 --rate 5
 
 Prints one JSON object. Other work on the machine changes the figures: the load average is in
 the output.

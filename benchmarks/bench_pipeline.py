@@ -21,7 +21,7 @@ Usage (from the repository root; DATABASE_URL names the PostgreSQL server, whose
 ``--database`` is dropped and recreated; REDIS_URL names a Redis database number of this run's
 own, which is flushed)::
 
-    python benchmarks/bench_pipeline.py --rates 30,60,90,120 --seconds 60 --reanalyse 100000
+    python -m benchmarks.bench_pipeline --rates 30,60,90,120 --seconds 60 --reanalyse 100000
 
 Other work on the machine changes every figure here: the output carries the load average.
 """

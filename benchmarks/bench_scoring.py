@@ -1,6 +1,6 @@
 """Benchmark citizenvoice.domain.scoring: a full period in pure Python and with numpy.
 
-Prints one JSON object. Run: ``.venv/bin/python benchmarks/bench_scoring.py [--n 1000000]``.
+Prints one JSON object. Run: ``.venv/bin/python -m benchmarks.bench_scoring [--n 1000000]``.
 
 Generates (seeded) 100 departments in three groups with Zipf-like volumes (so a few fall
 under the minimum n), ``n`` cases, ``n`` follow-ups and ``n`` ratings (one of each per case),

@@ -1,6 +1,6 @@
 """Benchmark nlp.topics on 10,000 real messages; compare NMF with gensim LDA; hot issues.
 
-Prints one JSON object. Run: ``.venv/bin/python benchmarks/bench_topics.py`` (add
+Prints one JSON object. Run: ``.venv/bin/python -m benchmarks.bench_topics`` (add
 ``--k-stability`` to refit with two other coherence samples and with all documents).
 
 Corpus: the 8,438 labelled messages of tipdm2020c (title + text; for the 865 rows that only

@@ -1,6 +1,6 @@
 """Evaluate nlp.reply_quality on tipdm2020c replies.csv.gz (2,816 real department replies).
 
-Prints one JSON object. Run: ``.venv/bin/python benchmarks/eval_reply_quality.py``
+Prints one JSON object. Run: ``.venv/bin/python -m benchmarks.eval_reply_quality``
 (``--write-idf`` first refits nlp/data/reply_idf.json from messages + replies; ``--show 20``
 prints the 20 lowest- and 20 highest-scored replies to stderr for reading).
 

@@ -6,7 +6,7 @@ the CV folds are the ones ``python -m nlp train category`` uses (``nlp.train.cat
 scored here. It also times the vectorizer's ``transform_fast`` with and without the block on
 the same texts, since the block costs prediction time.
 
-``taskset -c 0 python benchmarks/screen_category_terms.py --weights 0,0.5 [--seed 0]``
+``taskset -c 0 python -m benchmarks.screen_category_terms --weights 0,0.5 [--seed 0]``
 
 Why it imports nlp internals: the screen must use the training command's own grouping, split
 and cross-validation (``nlp.train.category``, including the private ``_category_cv``), or

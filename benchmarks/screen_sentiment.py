@@ -25,7 +25,7 @@ Candidates:
     lines (a rerun skips what is there); ``summary`` prints them again.
 
 Run from the worktree, pinned to core 1:
-``taskset -c 1 python benchmarks/screen_sentiment.py dense --alphas 0,0.5,1,2``
+``taskset -c 1 python -m benchmarks.screen_sentiment dense --alphas 0,0.5,1,2``
 
 Why it imports nlp internals: the candidates are variations of the training recipe itself
 (``nlp.train.sentiment_data``, ``nlp.train.sentiment_recipe``: the reviews, the TipDM halves,
