@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from citizenvoice.services.rectification import RectificationError, export_sheet
 
 __all__ = ["opendata_group", "rectification_group"]
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
 
 def _today() -> date:
     return utcnow().astimezone(SHANGHAI).date()
@@ -30,18 +33,48 @@ def opendata_group() -> None:
     """The open-data files served under /open/data/."""
 
 
+class BuildDate(click.ParamType[date, object]):
+    """A Beijing date YYYY-MM-DD, not after today: a later day's data does not exist yet."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> date:
+        """The date, or a usage error (exit code 2) in Chinese and English."""
+        text = value.isoformat() if isinstance(value, date) else str(value)
+        try:
+            if not _ISO_DATE.fullmatch(text):  # fromisoformat also takes 20261115, 2026-W46-1
+                raise ValueError(text)
+            day = date.fromisoformat(text)
+        except ValueError:
+            self.fail(
+                f"日期无效，请写成 YYYY-MM-DD / not a date, use YYYY-MM-DD: {text[:40]!r}",
+                param,
+                ctx,
+            )
+        if day > _today():
+            self.fail(
+                f"不能构建未来的日期 / cannot build a date after today ({_today()}): {text}",
+                param,
+                ctx,
+            )
+        return day
+
+
 @opendata_group.command("build")
 @click.option(
     "--date",
     "as_of",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
+    type=BuildDate(),
     default=None,
-    help="Build as of this Beijing date (default today); writes OPEN_DATA_DIR/<date>/.",
+    help="Build what was public at the end of this Beijing date (default today, not later); "
+    "writes OPEN_DATA_DIR/<date>/.",
 )
 @with_appcontext
-def build_command(as_of: object) -> None:
+def build_command(as_of: date | None) -> None:
     """Write every dataset as CSV and JSON with its data dictionary into a dated folder."""
-    day = as_of.date() if hasattr(as_of, "date") else _today()
+    day = as_of or _today()
     result = build(current_app.config["OPEN_DATA_DIR"], day)
     rows = ", ".join(f"{name} {n} rows" for name, n in result.rows.items())
     click.echo(f"built {result.folder}: {rows}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 from flask import current_app
 
@@ -16,10 +17,14 @@ __all__ = ["build_open_data_job"]
 
 
 def build_open_data_job() -> dict[str, int]:
-    """Nightly: write today's open-data files (Beijing date), replacing today's earlier build."""
+    """Nightly: write yesterday's open-data files (Beijing date), replacing any earlier build.
+
+    Yesterday, not today: only a finished day's build stays the same when it is rebuilt.
+    """
     started = time.perf_counter()
+    yesterday = utcnow().astimezone(SHANGHAI).date() - timedelta(days=1)
     with app_context():
-        result = build(current_app.config["OPEN_DATA_DIR"], utcnow().astimezone(SHANGHAI).date())
+        result = build(current_app.config["OPEN_DATA_DIR"], yesterday)
         db.session.remove()
     log_job("build_open_data", started, **result.rows)
     return result.rows

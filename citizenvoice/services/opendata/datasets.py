@@ -15,13 +15,15 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, select
 
+from citizenvoice.domain.cases import CaseStatus
 from citizenvoice.domain.disclosure import public_count, public_rate
 from citizenvoice.domain.localtime import local_midnight
+from citizenvoice.domain.periods import PeriodStatus
 from citizenvoice.domain.workdays import SHANGHAI
 from citizenvoice.extensions import db
 from citizenvoice.models import Analysis, Department, Period, Submission
 from citizenvoice.services.appraisal import result_rows
-from citizenvoice.services.portal import public_tasks
+from citizenvoice.services.opendata.asof import cutoff, statuses_as_of, tasks_as_of
 from citizenvoice.services.public_text import public_case_text
 
 __all__ = ["DATASETS", "LICENCE", "Dataset", "dataset_rows"]
@@ -48,7 +50,7 @@ DATASETS: tuple[Dataset, ...] = (
         (
             ("period", "string", "考核周期代码，如 2026-10"),
             ("department", "string", "部门代码"),
-            ("department_name", "string", "部门名称"),
+            ("department_name", "string", "部门名称（构建时的名称，名称变更历史未存档）"),
             ("group", "string", "部门组别（组内排名）"),
             ("total", "number", "考核总分"),
             ("rank", "integer", "组内排名；空表示未参与排名"),
@@ -67,12 +69,20 @@ DATASETS: tuple[Dataset, ...] = (
         "对应的比率不公布。",
         (
             ("month", "string", "月份（北京时间），如 2026-10"),
-            ("department", "string", "部门代码；空表示尚未分派"),
-            ("category", "string", "诉求类别（文本分类）；未分类为“未分类”"),
+            (
+                "department",
+                "string",
+                "部门代码（构建时的承办部门；转办历史未存档）；空表示尚未分派",
+            ),
+            (
+                "category",
+                "string",
+                "诉求类别（文本分类，构建时的分类；改类历史未存档）；未分类为“未分类”",
+            ),
             ("kind", "string", "complaint 投诉 / rating 评价 / suggestion 建议"),
             ("cases", "integer|string", "受理量；小于 5 时为 <5"),
             ("due", "integer|string", "应答复件数（有答复期限）；小于 5 时为 <5"),
-            ("on_time", "integer|string", "按时答复件数；小于 5 时为 <5"),
+            ("on_time", "integer|string", "截至该日已按时答复的件数；小于 5 时为 <5"),
             ("on_time_rate", "number", "按时答复率（%）；应答复件数小于 5 时为空"),
         ),
     ),
@@ -89,11 +99,15 @@ DATASETS: tuple[Dataset, ...] = (
             ("source", "string", "整改来源（关键词或重复诉求组）"),
             ("opened_on", "string", "开具日期"),
             ("deadline", "string", "整改期限"),
-            ("status", "string", "状态"),
-            ("percent", "integer", "进度（%）"),
-            ("milestones", "string", "进展时间线：日期 进度% 说明，以“；”分隔"),
+            ("status", "string", "截至该日的状态"),
+            ("percent", "integer", "截至该日的进度（%）"),
+            ("milestones", "string", "截至该日的进展时间线：日期 进度% 说明，以“；”分隔"),
             ("cases_before", "integer|string", "开具前 30 天同类诉求件数；小于 5 时为 <5"),
-            ("cases_after", "integer|string", "开具后 30 天同类诉求件数；小于 5 时为 <5"),
+            (
+                "cases_after",
+                "integer|string",
+                "开具后 30 天（截至该日）同类诉求件数；小于 5 时为 <5",
+            ),
         ),
     ),
     Dataset(
@@ -105,9 +119,9 @@ DATASETS: tuple[Dataset, ...] = (
             ("public_number", "string", "公开编号，如 2026-000123"),
             ("date", "string", "受理日期（北京时间）"),
             ("kind", "string", "complaint / rating / suggestion"),
-            ("category", "string", "诉求类别"),
-            ("department", "string", "承办部门代码"),
-            ("status", "string", "办理状态"),
+            ("category", "string", "诉求类别（构建时的分类；改类历史未存档）"),
+            ("department", "string", "承办部门代码（构建时的承办部门；转办历史未存档）"),
+            ("status", "string", "截至该日的办理状态（按状态记录还原）"),
             ("text", "string", "脱敏后的公开正文"),
             ("latitude", "number", "纬度（WGS-84，三位小数）"),
             ("longitude", "number", "经度（WGS-84，三位小数）"),
@@ -116,9 +130,16 @@ DATASETS: tuple[Dataset, ...] = (
 )
 
 
-def _appraisal_rows() -> Iterator[dict[str, Any]]:
+def _appraisal_rows(until: datetime) -> Iterator[dict[str, Any]]:
+    # A published result is frozen, so the period's publication time alone decides.
     periods = db.session.scalars(
-        select(Period).where(Period.status == "published").order_by(Period.starts_on, Period.code)
+        select(Period)
+        .where(
+            Period.status == PeriodStatus.PUBLISHED.value,
+            Period.published_at.is_not(None),
+            Period.published_at < until,
+        )
+        .order_by(Period.starts_on, Period.code)
     )
     for period in periods:
         for row in result_rows(period):
@@ -151,20 +172,27 @@ def _months(first: date, until: date) -> Iterator[tuple[str, datetime, datetime]
         year, month = nxt
 
 
-def _aggregate_rows(until: date) -> Iterator[dict[str, Any]]:
-    """Complete months only (before ``until``'s month), so a month's row never changes shape."""
+def _aggregate_rows(day: date) -> Iterator[dict[str, Any]]:
+    """Complete months only (before ``day``'s month), so a month's row never changes shape.
+
+    A reply counts only if it was given by the end of ``day``.
+    """
     first = db.session.scalar(select(func.min(Submission.created_at)))
     if first is None:
         return
+    until = cutoff(day)
     codes = dict(db.session.execute(select(Department.id, Department.code)).tuples().all())
     has_due = Submission.reply_due_at.is_not(None)
-    for month, start, end in _months(first.date(), until.replace(day=1)):
+    replied = and_(Submission.replied_at.is_not(None), Submission.replied_at < until)
+    for month, start, end in _months(first.astimezone(SHANGHAI).date(), day.replace(day=1)):
         due = case(
-            (and_(has_due, Submission.replied_at.is_not(None)), 1),
+            (and_(has_due, replied), 1),
             (and_(has_due, Submission.reply_due_at < end), 1),
             else_=0,
         )
-        in_time = case((Submission.replied_at <= Submission.reply_due_at, 1), else_=0)
+        in_time = case(
+            (and_(replied, Submission.replied_at <= Submission.reply_due_at), 1), else_=0
+        )
         rows = db.session.execute(
             select(
                 Submission.department_id,
@@ -194,16 +222,19 @@ def _aggregate_rows(until: date) -> Iterator[dict[str, Any]]:
             }
 
 
-def _case_rows() -> Iterator[dict[str, Any]]:
+def _case_rows(until: datetime) -> Iterator[dict[str, Any]]:
     codes = dict(db.session.execute(select(Department.id, Department.code)).tuples().all())
+    filed = and_(Submission.public_consent.is_(True), Submission.created_at < until)
+    statuses = statuses_as_of(db.session.scalars(select(Submission.id).where(filed)), until)
     query = (
         select(Submission, Analysis.category)
         .outerjoin(Analysis, Analysis.submission_id == Submission.id)
-        .where(Submission.public_consent.is_(True))
+        .where(filed)
         .order_by(Submission.id)
         .execution_options(yield_per=500)
     )
     for submission, cat in db.session.execute(query).tuples():
+        status = statuses.get(submission.id, CaseStatus.RECEIVED.value)
         lat, lon = submission.latitude, submission.longitude
         yield {
             "public_number": submission.public_number,
@@ -211,7 +242,7 @@ def _case_rows() -> Iterator[dict[str, Any]]:
             "kind": submission.kind,
             "category": cat or "未分类",
             "department": codes.get(submission.department_id or 0, ""),
-            "status": submission.status_label,
+            "status": CaseStatus(status).label,
             "text": public_case_text(submission),
             # About a hundred metres: enough to see where problems cluster, not whose door.
             "latitude": round(lat, 3) if lat is not None else None,
@@ -219,8 +250,8 @@ def _case_rows() -> Iterator[dict[str, Any]]:
         }
 
 
-def _task_rows() -> Iterator[dict[str, Any]]:
-    for task in sorted(public_tasks(), key=lambda t: t.id):
+def _task_rows(until: datetime) -> Iterator[dict[str, Any]]:
+    for task in tasks_as_of(until):
         yield {
             "task": task.id,
             "title": task.title,
@@ -232,22 +263,22 @@ def _task_rows() -> Iterator[dict[str, Any]]:
             "status": task.status,
             "percent": task.percent,
             "milestones": "；".join(
-                f"{m.on.isoformat()} {'' if m.percent is None else f'{m.percent}% '}{m.text}"
-                for m in task.timeline
+                f"{on.isoformat()} {'' if percent is None else f'{percent}% '}{text}"
+                for on, percent, text in task.timeline
             ),
             "cases_before": task.before,
             "cases_after": task.after,
         }
 
 
-def dataset_rows(name: str, until: date) -> Iterator[dict[str, Any]]:
-    """The rows of a dataset as of ``until`` (a Beijing date: months before it are complete)."""
+def dataset_rows(name: str, day: date) -> Iterator[dict[str, Any]]:
+    """The rows of a dataset as public at the end of Beijing day ``day`` (see ``asof``)."""
     if name == "appraisal-results":
-        return _appraisal_rows()
+        return _appraisal_rows(cutoff(day))
     if name == "monthly-aggregates":
-        return _aggregate_rows(until)
+        return _aggregate_rows(day)
     if name == "rectification-tasks":
-        return _task_rows()
+        return _task_rows(cutoff(day))
     if name == "public-cases":
-        return _case_rows()
+        return _case_rows(cutoff(day))
     raise KeyError(name)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from citizenvoice.domain.disclosure import public_count
+from citizenvoice.domain.workdays import SHANGHAI
 from citizenvoice.extensions import db
 from citizenvoice.models import RectificationTask
 from citizenvoice.services.portal.cache import cached
@@ -60,7 +61,7 @@ def _public(task: RectificationTask) -> PublicTask:
         source=f"{SOURCE_LABELS.get(task.source_kind, task.source_kind)}：{task.source_value}",
         department_code=task.department.code,
         department=task.department.name,
-        opened_on=task.created_at.date(),
+        opened_on=task.created_at.astimezone(SHANGHAI).date(),  # a Beijing date, as open data
         deadline=task.deadline,
         status=STATUS_LABELS.get(task.status, task.status),
         overdue=task_overdue(task),

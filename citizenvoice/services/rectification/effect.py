@@ -22,6 +22,7 @@ __all__ = [
     "BeforeAfter",
     "WindowFigures",
     "before_after",
+    "window_figures",
 ]
 
 # The before/after windows: by default the 30 days before and the 30 days after the task was
@@ -113,6 +114,13 @@ def _window(task: RectificationTask, label: str, start: datetime, end: datetime)
         round(float(mean), 4) if mean is not None else None,
         int(negative),
     )
+
+
+def window_figures(
+    task: RectificationTask, label: str, start: datetime, end: datetime
+) -> WindowFigures:
+    """The task's cases in ``[start, end)``: volume and sentiment (open data cuts ``end``)."""
+    return _window(task, label, start, end)
 
 
 def before_after(

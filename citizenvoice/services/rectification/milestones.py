@@ -13,6 +13,7 @@ from datetime import date, datetime, time
 
 from citizenvoice.domain.workdays import SHANGHAI
 from citizenvoice.models import RectificationTask
+from citizenvoice.models.base import utcnow
 from citizenvoice.services.rectification.tasks import RectificationError
 
 __all__ = [
@@ -113,6 +114,9 @@ def add_milestone(
         "text": text.strip(),
         "percent": percent,
         "kind": "milestone",
+        # "at" is the day reached, which may be earlier: open data for a past day must not
+        # show a milestone that was only written down later.
+        "recorded_at": utcnow().isoformat(),
     }
     task.progress = [*(task.progress or []), entry]  # a new list: JSON is not change-tracked
     task.status = "reported"

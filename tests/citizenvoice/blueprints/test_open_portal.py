@@ -138,14 +138,18 @@ def test_open_data_files_have_suppression_dictionary_and_public_numbers_only(wor
 
 
 def test_monthly_aggregates_suppress_small_cells(world, runner):
-    """Build as of next month's first day, so this month is complete and gets its rows."""
+    """Build as of next month's first day, so this month is complete and gets its rows.
+
+    That day is in the future, which the CLI refuses (its data is not public yet): the
+    service is called directly, as the world's cases are all there already.
+    """
     app, _ = world
+    from citizenvoice.services.opendata import build
     from citizenvoice.services.portal import published_periods
 
     with app.app_context():
         ends = published_periods()[0].ends_on
-    result = runner.invoke(args=["opendata", "build", "--date", ends.isoformat()])
-    assert result.exit_code == 0, result.output
+        build(app.config["OPEN_DATA_DIR"], ends)
     rows = json.loads(
         (
             Path(app.config["OPEN_DATA_DIR"]) / ends.isoformat() / "monthly-aggregates.json"
