@@ -103,15 +103,18 @@ def _retrain_category(
     baseline_dir: Path | None,
     shipped_limit: int | None,
     data_dir: Path | None,
+    shipped: bool = True,
 ) -> dict[str, Any]:
-    """Category challenger: shipped training rows + ``extra``; measured on dev and ``newest``."""
+    """Category challenger: shipped rows (none if not ``shipped``) + ``extra``; dev, newest."""
     from nlp.datasets import load_messages
 
     segmenter = Segmenter()
     shipped_card = json.loads((CATEGORY_DIR / "card.json").read_text(encoding="utf-8"))
     dev_rows = set(shipped_card["split"]["dev_rows"])
     messages = load_messages(data_dir)
-    train_msgs = _even([m for m in messages if m.row not in dev_rows], shipped_limit)
+    train_msgs = (
+        _even([m for m in messages if m.row not in dev_rows], shipped_limit) if shipped else []
+    )
     dev_limit = None if shipped_limit is None else max(20, shipped_limit // 4)
     dev_msgs = _even([m for m in messages if m.row in dev_rows], dev_limit)
 
@@ -283,6 +286,8 @@ def retrain_model(
     shipped_limit: int | None = None,
     data_dir: Path | None = None,
     exclude_domains: Sequence[str] = (),
+    shipped: bool = True,
+    reference: bool = True,
 ) -> dict[str, Any]:
     """Train a ``kind`` challenger into ``out_dir`` and return its card (metrics included).
 
@@ -290,16 +295,22 @@ def retrain_model(
     (``card.json`` and ``MODEL_CARD.md`` in ``out_dir``) holds ``metrics``: ``dev`` (gold dev
     split), ``newest`` (the held-out newest slice, ``score`` by ``measure``) and ``baseline``
     (the same two for the baseline model). ``exclude_domains`` (sentiment only) leaves those
-    shipped review domains (e.g. ``waimai``) out of training.
+    shipped review domains (e.g. ``waimai``) out of training. ``shipped=False`` (category
+    only) trains on ``extra`` alone, without the shipped corpus (benchmarks replaying a stream
+    of messages that the shipped corpus contains); the dev split is still measured.
+    ``reference`` writes ``reference.json`` (the drift report's reference, computed like the
+    shipped one's on the shipped reference corpus: ``nlp.train.reference``) into ``out_dir``.
     """
     from nlp.train.cards import write_card
 
     if kind not in ("category", "sentiment"):
         raise ValueError(f"unknown model kind {kind!r}")
+    if not shipped and kind != "category":
+        raise ValueError("shipped=False is supported for the category model only")
     started = time.perf_counter()
     if kind == "category":
         metrics = _retrain_category(
-            extra, newest, out_dir, version, baseline_dir, shipped_limit, data_dir
+            extra, newest, out_dir, version, baseline_dir, shipped_limit, data_dir, shipped
         )
     else:
         metrics = _retrain_sentiment(
@@ -308,24 +319,37 @@ def retrain_model(
     metrics["n_product_train"] = len(extra)
     metrics["n_product_newest"] = len(newest)
     metrics["seconds"] = round(time.perf_counter() - started, 1)
-    card: dict[str, Any] = {
+    card = _card(kind, version, metrics, len(extra), shipped)
+    write_card(out_dir, card)
+    _append_figures(out_dir / "MODEL_CARD.md", metrics)
+    if reference:
+        from nlp.train.reference import write_version_reference
+
+        limit = None if shipped_limit is None else max(20, shipped_limit // 4)
+        write_version_reference(kind, out_dir, data_dir, limit)
+    return card
+
+
+def _card(
+    kind: str, version: str, metrics: dict[str, Any], n_extra: int, shipped: bool
+) -> dict[str, Any]:
+    """The challenger's model card (``card.json``), its metrics included."""
+    corpora = "shared corpora (as the shipped model) + " if shipped else ""
+    return {
         "model": kind,
         "version": version,
         "date": dt.datetime.now(dt.UTC).date().isoformat(),
         "random_state": 0,
-        "data": "shared corpora (as the shipped model) + the deployment's own labels",
-        "n_documents": metrics["n_shipped_train"] + len(extra),
+        "data": f"{corpora}the deployment's own labels",
+        "n_documents": metrics["n_shipped_train"] + n_extra,
         "split": {
             "method": "shipped gold dev split never trained on; the newest share of the "
             "deployment's labels (by label time) held out as the newest slice",
-            "n_train": metrics["n_shipped_train"] + len(extra),
+            "n_train": metrics["n_shipped_train"] + n_extra,
         },
         "metrics": metrics,
         "notes": "Trained by the application's model registry (docs/models.md).",
     }
-    write_card(out_dir, card)
-    _append_figures(out_dir / "MODEL_CARD.md", metrics)
-    return card
 
 
 def _append_figures(path: Path, metrics: dict[str, Any]) -> None:
