@@ -60,7 +60,8 @@ def _nb_ratio(x: sp.csr_matrix, y: np.ndarray, alpha: float = 1.0) -> np.ndarray
     """Log-count ratio of each feature between positive and negative texts (NB-SVM)."""
     pos = np.asarray(x[y == 1].sum(axis=0)).ravel() + alpha
     neg = np.asarray(x[y == 0].sum(axis=0)).ravel() + alpha
-    return np.log((pos / pos.sum()) / (neg / neg.sum()))
+    ratio: np.ndarray = np.log((pos / pos.sum()) / (neg / neg.sum()))
+    return ratio
 
 
 class Augmented:
@@ -126,7 +127,15 @@ class Augmented:
         blocks.append(mask @ sp.hstack([own, bias]))
         return sp.hstack(blocks).tocsr()
 
-    def _self_train(self, x, tokens, inside, y, w, unlabelled: Texts) -> None:
+    def _self_train(
+        self,
+        x: sp.csr_matrix,
+        tokens: list[list[str]],
+        inside: np.ndarray,
+        y: np.ndarray,
+        w: np.ndarray,
+        unlabelled: Texts,
+    ) -> None:
         """Confident pseudo-labels on the domain's unlabelled texts join the product domain."""
         s = self.score(unlabelled[0], unlabelled[1])
         keep = np.flatnonzero((s < 0.1) | (s >= 0.9))
@@ -147,7 +156,10 @@ class Augmented:
     def score(self, texts: list[str], tokens: list[list[str]]) -> np.ndarray:
         """Probability positive of product-domain texts."""
         x = self.vec.transform_fast(texts, tokens)
-        return self.lr.predict_proba(self._augment(x, tokens, np.ones(len(texts), bool)))[:, 1]
+        proba: np.ndarray = self.lr.predict_proba(
+            self._augment(x, tokens, np.ones(len(texts), bool))
+        )[:, 1]
+        return proba
 
 
 VARIANTS: dict[str, dict[str, Any]] = {

@@ -103,9 +103,9 @@ def _retrain_category(
     baseline_dir: Path | None,
     shipped_limit: int | None,
     data_dir: Path | None,
-    shipped: bool = True,
+    use_shipped: bool = True,
 ) -> dict[str, Any]:
-    """Category challenger: shipped rows (none if not ``shipped``) + ``extra``; dev, newest."""
+    """Category challenger: shipped rows (none without ``use_shipped``) + ``extra``."""
     from nlp.datasets import load_messages
 
     segmenter = Segmenter()
@@ -113,7 +113,7 @@ def _retrain_category(
     dev_rows = set(shipped_card["split"]["dev_rows"])
     messages = load_messages(data_dir)
     train_msgs = (
-        _even([m for m in messages if m.row not in dev_rows], shipped_limit) if shipped else []
+        _even([m for m in messages if m.row not in dev_rows], shipped_limit) if use_shipped else []
     )
     dev_limit = None if shipped_limit is None else max(20, shipped_limit // 4)
     dev_msgs = _even([m for m in messages if m.row in dev_rows], dev_limit)
