@@ -175,6 +175,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "w2v3": {"w2v": 3.0},
     "self_train": {"self_train": 1.0},
     "w1_C30": {"weight": 1.0, "C": 30.0},
+    "st_w1": {"self_train": 1.0, "weight": 1.0},
+    "st_nb_w1": {"self_train": 1.0, "nb": True, "weight": 1.0},
+    "st_char4": {"self_train": 1.0, "chars": (1, 2, 3, 4)},
+    "st_half": {"self_train": 0.5},
+    "st_x3": {"self_train": 1.0, "product_scale": 3.0},
 }
 
 
