@@ -96,7 +96,9 @@ class Augmented:
         lr = LogisticRegression(C=o["C"], max_iter=3000, random_state=0)
         lr.fit(self._augment(x, tokens, inside), y, sample_weight=w)
         self.lr = lr
-        if o.get("self_train") and unlabelled is not None:
+        rounds = o.get("rounds", 1) if o.get("self_train") else 0
+        for _ in range(rounds if unlabelled is not None else 0):
+            assert unlabelled is not None
             self._self_train(x, tokens, inside, y, w, unlabelled)
         return self
 
@@ -138,7 +140,8 @@ class Augmented:
     ) -> None:
         """Confident pseudo-labels on the domain's unlabelled texts join the product domain."""
         s = self.score(unlabelled[0], unlabelled[1])
-        keep = np.flatnonzero((s < 0.1) | (s >= 0.9))
+        sure = self.o.get("sure", 0.1)
+        keep = np.flatnonzero((s < sure) | (s >= 1 - sure))
         xu = self.vec.transform_fast(
             [unlabelled[0][i] for i in keep], [unlabelled[1][i] for i in keep]
         )
@@ -180,6 +183,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "st_char4": {"self_train": 1.0, "chars": (1, 2, 3, 4)},
     "st_half": {"self_train": 0.5},
     "st_x3": {"self_train": 1.0, "product_scale": 3.0},
+    "st_rounds2": {"self_train": 1.0, "rounds": 2},
+    "st_sure2": {"self_train": 1.0, "sure": 0.2},
+    "st_sure05": {"self_train": 1.0, "sure": 0.05},
 }
 
 
