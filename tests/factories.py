@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import atexit
 import itertools
+import json
 import re
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import nullcontext
 from datetime import datetime
 from html import unescape
 from pathlib import Path
@@ -23,7 +25,7 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from support import file_submission
 from werkzeug.test import TestResponse
@@ -39,6 +41,7 @@ __all__ = [
     "file_case",
     "follow_ups",
     "login",
+    "make_model_version",
     "make_user",
     "page_token",
     "post_follow_up",
@@ -339,3 +342,50 @@ def follow_ups(app: Flask, department: str, satisfied: int, dissatisfied: int) -
             )
         db.session.commit()
     return case_ids
+
+
+def make_model_version(
+    app: Flask,
+    version: str,
+    metrics: dict[str, Any],
+    kind: str = "category",
+    *,
+    reference: bool = True,
+) -> Path:
+    """A registry challenger without training: the shipped ``kind`` model copied as ``version``.
+
+    The copy is renamed inside (``model.json``'s version, so analyses name it), ``metrics`` are
+    stored with the shipped model as their baseline, and the checksums are those of the copy.
+    ``reference=False`` leaves out ``reference.json`` (a version trained before versions had
+    their own). Runs in the caller's app context, or in its own when there is none. Returns the
+    version's directory under ``MODEL_REGISTRY_DIR``.
+    """
+    import nlp
+    from citizenvoice.extensions import db
+    from citizenvoice.models import ModelVersion
+    from citizenvoice.services.model_registry import file_checksums, shipped_version
+    from nlp.drift import REFERENCE_FILE
+
+    directory = Path(app.config["MODEL_REGISTRY_DIR"]) / kind / version
+    shutil.copytree(nlp.shipped_model_dir(kind), directory)
+    meta = json.loads((directory / "model.json").read_text(encoding="utf-8"))
+    meta["params"]["version"] = version
+    (directory / "model.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    if not reference:
+        (directory / REFERENCE_FILE).unlink(missing_ok=True)
+    figures = json.loads(json.dumps(metrics))
+    with nullcontext() if has_app_context() else app.app_context():
+        figures.setdefault("baseline", {})["version"] = shipped_version(kind)
+        db.session.add(
+            ModelVersion(
+                kind=kind,
+                version=version,
+                status="challenger",
+                dir=str(directory),
+                metrics=figures,
+                card={},
+                checksums=file_checksums(directory),
+            )
+        )
+        db.session.commit()
+    return directory

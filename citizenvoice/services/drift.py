@@ -12,8 +12,9 @@ Asia/Shanghai); messages with nothing to analyse (no category) are left out. Fig
   are recomputed with nlp's segmenter from the title and the redacted text, on a seeded random
   sample of at most ``OOV_SAMPLE`` (2,000) analyses to bound the cost (a few seconds).
 
-References are read from ``<NLP_MODEL_DIR>/<kind>/reference.json`` when that file exists, else
-from the shipped model's (``nlp.SHIPPED_MODELS_DIR``); see ``reference_dir``. Warnings follow
+References are the champion's: a registry version's own ``reference.json`` (written when
+retrain made it), else ``<NLP_MODEL_DIR>/<kind>/reference.json``, else the shipped model's
+(``nlp.SHIPPED_MODELS_DIR``); see ``reference_dir``. Warnings follow
 ``citizenvoice.domain.drift``. ``store_report`` upserts one row per (week, kind).
 """
 
@@ -41,6 +42,7 @@ from citizenvoice.extensions import db
 from citizenvoice.models import Analysis, DriftReport, Submission
 from citizenvoice.models.base import utcnow
 from citizenvoice.services.bulk import in_ids, is_postgresql
+from citizenvoice.services.model_registry import champion_dirs
 
 __all__ = [
     "KINDS",
@@ -59,7 +61,14 @@ OOV_SAMPLE = 2000
 
 
 def reference_dir(kind: str) -> Path:
-    """The model directory whose ``reference.json`` the report compares against."""
+    """The model directory whose ``reference.json`` the report compares against.
+
+    The champion version's own directory when it has a reference (versions trained before
+    references were written have none), else the configured models', else the shipped one.
+    """
+    champion = champion_dirs().get(kind)
+    if champion and nlp.load_reference(Path(champion)) is not None:
+        return Path(champion)
     configured = current_app.config.get("NLP_MODEL_DIR")
     if configured:
         candidate = Path(configured) / kind

@@ -100,8 +100,12 @@ def _category_corpus(
     shipped_limit: int | None,
     data_dir: Path | None,
     classes: Sequence[str] | None,
+    use_shipped: bool = True,
 ) -> tuple[Documents, Documents]:
-    """(shipped training rows, the gold dev rows), of ``classes`` only when given."""
+    """(shipped training rows, the gold dev rows), of ``classes`` only when given.
+
+    Without ``use_shipped`` there are no shipped training rows; the dev rows stay.
+    """
     from nlp.datasets import load_messages
 
     shipped_card = json.loads((CATEGORY_DIR / "card.json").read_text(encoding="utf-8"))
@@ -110,7 +114,9 @@ def _category_corpus(
     if classes is not None:
         wanted = set(classes)
         messages = [m for m in messages if m.label in wanted]
-    train_msgs = _even([m for m in messages if m.row not in dev_rows], shipped_limit)
+    train_msgs = (
+        _even([m for m in messages if m.row not in dev_rows], shipped_limit) if use_shipped else []
+    )
     dev_limit = None if shipped_limit is None else max(20, shipped_limit // 4)
     dev_msgs = _even([m for m in messages if m.row in dev_rows], dev_limit)
 
@@ -137,6 +143,7 @@ def _retrain_category(
     shipped_limit: int | None,
     data_dir: Path | None,
     classes: Sequence[str] | None = None,
+    use_shipped: bool = True,
 ) -> dict[str, Any]:
     """Category challenger: shipped training rows + ``extra``; measured on dev and ``newest``.
 
@@ -145,7 +152,7 @@ def _retrain_category(
     gold dev comparison runs on the classes both models share.
     """
     segmenter = Segmenter()
-    shipped, dev = _category_corpus(segmenter, shipped_limit, data_dir, classes)
+    shipped, dev = _category_corpus(segmenter, shipped_limit, data_dir, classes, use_shipped)
     own, held = _example_documents(extra, segmenter), _example_documents(newest, segmenter)
     model = CategoryClassifier(version=version, random_state=0)
     model.fit(
@@ -311,6 +318,8 @@ def retrain_model(
     data_dir: Path | None = None,
     exclude_domains: Sequence[str] = (),
     classes: Sequence[str] | None = None,
+    shipped: bool = True,
+    reference: bool = True,
 ) -> dict[str, Any]:
     """Train a ``kind`` challenger into ``out_dir`` and return its card (metrics included).
 
@@ -320,15 +329,30 @@ def retrain_model(
     (the same two for the baseline model). ``exclude_domains`` (sentiment only) leaves those
     shipped review domains (e.g. ``waimai``) out of training. ``classes`` (category only): a
     centre's own category names; shipped rows of other labels are left out of training and dev.
+    ``shipped=False`` (category
+    only) trains on ``extra`` alone, without the shipped corpus (benchmarks replaying a stream
+    of messages that the shipped corpus contains); the dev split is still measured.
+    ``reference`` writes ``reference.json`` (the drift report's reference, computed like the
+    shipped one's on the shipped reference corpus: ``nlp.train.reference``) into ``out_dir``.
     """
     from nlp.train.cards import write_card
 
     if kind not in ("category", "sentiment"):
         raise ValueError(f"unknown model kind {kind!r}")
+    if not shipped and kind != "category":
+        raise ValueError("shipped=False is supported for the category model only")
     started = time.perf_counter()
     if kind == "category":
         metrics = _retrain_category(
-            extra, newest, out_dir, version, baseline_dir, shipped_limit, data_dir, classes
+            extra,
+            newest,
+            out_dir,
+            version,
+            baseline_dir,
+            shipped_limit,
+            data_dir,
+            classes,
+            use_shipped=shipped,
         )
     else:
         metrics = _retrain_sentiment(
@@ -337,24 +361,37 @@ def retrain_model(
     metrics["n_product_train"] = len(extra)
     metrics["n_product_newest"] = len(newest)
     metrics["seconds"] = round(time.perf_counter() - started, 1)
-    card: dict[str, Any] = {
+    card = _card(kind, version, metrics, len(extra), shipped)
+    write_card(out_dir, card)
+    _append_figures(out_dir / "MODEL_CARD.md", metrics)
+    if reference:
+        from nlp.train.reference import write_version_reference
+
+        limit = None if shipped_limit is None else max(20, shipped_limit // 4)
+        write_version_reference(kind, out_dir, data_dir, limit)
+    return card
+
+
+def _card(
+    kind: str, version: str, metrics: dict[str, Any], n_extra: int, shipped: bool
+) -> dict[str, Any]:
+    """The challenger's model card (``card.json``), its metrics included."""
+    corpora = "shared corpora (as the shipped model) + " if shipped else ""
+    return {
         "model": kind,
         "version": version,
         "date": dt.datetime.now(dt.UTC).date().isoformat(),
         "random_state": 0,
-        "data": "shared corpora (as the shipped model) + the deployment's own labels",
-        "n_documents": metrics["n_shipped_train"] + len(extra),
+        "data": f"{corpora}the deployment's own labels",
+        "n_documents": metrics["n_shipped_train"] + n_extra,
         "split": {
             "method": "shipped gold dev split never trained on; the newest share of the "
             "deployment's labels (by label time) held out as the newest slice",
-            "n_train": metrics["n_shipped_train"] + len(extra),
+            "n_train": metrics["n_shipped_train"] + n_extra,
         },
         "metrics": metrics,
         "notes": "Trained by the application's model registry (docs/models.md).",
     }
-    write_card(out_dir, card)
-    _append_figures(out_dir / "MODEL_CARD.md", metrics)
-    return card
 
 
 def _append_figures(path: Path, metrics: dict[str, Any]) -> None:

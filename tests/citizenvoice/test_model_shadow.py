@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from factories import csrf_token, login, make_user
+from factories import csrf_token, login, make_model_version, make_user
 from flask import Flask
 from sqlalchemy import func, select, update
 from support import file_submission
 
-import nlp
 from citizenvoice.cli import seed_demo_data
 from citizenvoice.domain.labels import LabelKind, LabelSource
 from citizenvoice.domain.shadow import ShadowPair, shadow_figures
@@ -31,14 +30,12 @@ from citizenvoice.models import (
     Analysis,
     AuditEntry,
     ModelShadow,
-    ModelVersion,
     ShadowPrediction,
     Submission,
 )
 from citizenvoice.services.labels import LabelInput, record_labels
 from citizenvoice.services.model_registry import (
     RegistryError,
-    file_checksums,
     promote,
     shipped_version,
 )
@@ -72,24 +69,8 @@ def app(db_app: Flask, tmp_path: Path) -> Flask:
 def _add_version(
     app: Flask, version: str, metrics: dict[str, Any] | None = None, kind: str = "category"
 ) -> None:
-    """A challenger: the shipped model copied under ``version``."""
-    directory = Path(app.config["MODEL_REGISTRY_DIR"]) / kind / version
-    shutil.copytree(nlp.shipped_model_dir(kind), directory)
-    figures = json.loads(json.dumps(metrics or LOSING))
-    figures.setdefault("baseline", {})["version"] = shipped_version(kind)
-    with app.app_context():
-        db.session.add(
-            ModelVersion(
-                kind=kind,
-                version=version,
-                status="challenger",
-                dir=str(directory),
-                metrics=figures,
-                card={},
-                checksums=file_checksums(directory),
-            )
-        )
-        db.session.commit()
+    """A challenger (the shipped model copied, ``factories.make_model_version``), LOSING."""
+    make_model_version(app, version, metrics or LOSING, kind)
 
 
 def _file_and_analyse(app: Flask, text: str) -> int:

@@ -8,17 +8,16 @@ tests/citizenvoice/test_model_retrain.py), with the metrics each test needs.
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
+from factories import make_model_version
 from flask import Flask
 from sqlalchemy import select
 from support import file_submission
 
-import nlp
 from citizenvoice.domain.model_registry import (
     MAX_DEV_LOSS,
     promotion_refusal,
@@ -31,7 +30,6 @@ from citizenvoice.models import Analysis, AuditEntry, ModelVersion
 from citizenvoice.services.model_registry import (
     RegistryError,
     champion_dirs,
-    file_checksums,
     promote,
     shipped_version,
 )
@@ -52,27 +50,9 @@ def app(db_app: Flask, tmp_path: Path) -> Flask:
 
 def _add_version(
     app: Flask, version: str, metrics: dict[str, Any] | None = None, kind: str = "category"
-) -> ModelVersion:
-    """A challenger: the shipped model copied under ``version``, with ``metrics``."""
-    directory = Path(app.config["MODEL_REGISTRY_DIR"]) / kind / version
-    shutil.copytree(nlp.shipped_model_dir(kind), directory)
-    meta = json.loads((directory / "model.json").read_text(encoding="utf-8"))
-    meta["params"]["version"] = version
-    (directory / "model.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-    figures = json.loads(json.dumps(metrics or GOOD))
-    figures.setdefault("baseline", {})["version"] = shipped_version(kind)
-    row = ModelVersion(
-        kind=kind,
-        version=version,
-        status="challenger",
-        dir=str(directory),
-        metrics=figures,
-        card={},
-        checksums=file_checksums(directory),
-    )
-    db.session.add(row)
-    db.session.commit()
-    return row
+) -> Path:
+    """A challenger (the shipped model copied, ``factories.make_model_version``), GOOD figures."""
+    return make_model_version(app, version, metrics or GOOD, kind)
 
 
 def _status(version: str) -> str:
@@ -248,8 +228,8 @@ def test_a_wrong_kind_is_a_usage_error(app: Flask, args: list[str]):
 
 def test_tampered_files_are_never_promoted(app: Flask):
     with app.app_context():
-        row = _add_version(app, "category-20261205-0106")
-        (Path(row.dir) / "arrays.npz").write_bytes(b"not the model")
+        directory = _add_version(app, "category-20261205-0106")
+        (directory / "arrays.npz").write_bytes(b"not the model")
         with pytest.raises(RegistryError, match="校验和"):
             promote("category-20261205-0106")
 
