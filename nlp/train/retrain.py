@@ -329,9 +329,9 @@ def retrain_model(
     (the same two for the baseline model). ``exclude_domains`` (sentiment only) leaves those
     shipped review domains (e.g. ``waimai``) out of training. ``classes`` (category only): a
     centre's own category names; shipped rows of other labels are left out of training and dev.
-    ``shipped=False`` (category
-    only) trains on ``extra`` alone, without the shipped corpus (benchmarks replaying a stream
-    of messages that the shipped corpus contains); the dev split is still measured.
+    ``shipped=False`` (category only) trains on ``extra`` alone, without the shipped corpus
+    (benchmarks replaying a stream of messages that the shipped corpus contains); the dev split
+    is still measured.
     ``reference`` writes ``reference.json`` (the drift report's reference, computed like the
     shipped one's on the shipped reference corpus: ``nlp.train.reference``) into ``out_dir``.
     """
@@ -343,17 +343,8 @@ def retrain_model(
         raise ValueError("shipped=False is supported for the category model only")
     started = time.perf_counter()
     if kind == "category":
-        metrics = _retrain_category(
-            extra,
-            newest,
-            out_dir,
-            version,
-            baseline_dir,
-            shipped_limit,
-            data_dir,
-            classes,
-            use_shipped=shipped,
-        )
+        where = (out_dir, version, baseline_dir, shipped_limit, data_dir)
+        metrics = _retrain_category(extra, newest, *where, classes, use_shipped=shipped)
     else:
         metrics = _retrain_sentiment(
             extra, newest, out_dir, version, baseline_dir, shipped_limit, data_dir, exclude_domains
