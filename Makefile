@@ -9,6 +9,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Keep bytecode caches even where the environment turns them off: the suite starts many Python
+# processes (workers, CLI commands, gunicorn), and each would compile the app afresh.
+export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: run check test install install-test services lint typecheck contracts pytest clean-db
 
@@ -76,8 +79,9 @@ CHECK_MARKERS := not postgres and not redis and not worker and not browser and n
 CHECK_ENV := DATABASE_URL=postgresql://postgres@127.0.0.1:9/no_service_in_check \
 	REDIS_URL=redis://127.0.0.1:9/0
 
+# Service-free tests share no database or port, so check spreads them over the cores.
 check: install-test lint typecheck contracts
-	$(CHECK_ENV) $(BIN)/pytest -q -m "$(CHECK_MARKERS)" $(PYTEST_ARGS)
+	$(CHECK_ENV) $(BIN)/pytest -q -n auto -m "$(CHECK_MARKERS)" $(PYTEST_ARGS)
 
 clean-db:
 	rm -f instance/citizenvoice.sqlite3
