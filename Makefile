@@ -67,8 +67,15 @@ typecheck: install-test
 contracts: install-test
 	$(BIN)/lint-imports
 
+# Both runs spread the tests over the cores this process may use (pytest-xdist; "auto" would
+# count the host's cores, not the container's). Each worker has its own PostgreSQL database and
+# Redis database (tests/support.py), and a test module stays on one worker (loadfile), so its
+# module fixtures are built once. JOBS=1 runs everything in one process.
+JOBS ?= $(shell nproc)
+SPREAD := $(if $(filter 1,$(JOBS)),,-n $(JOBS) --dist loadfile)
+
 pytest: install-test services
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(SPREAD) $(PYTEST_ARGS)
 
 test: install-test services lint typecheck contracts pytest
 
@@ -79,9 +86,8 @@ CHECK_MARKERS := not postgres and not redis and not worker and not browser and n
 CHECK_ENV := DATABASE_URL=postgresql://postgres@127.0.0.1:9/no_service_in_check \
 	REDIS_URL=redis://127.0.0.1:9/0
 
-# Service-free tests share no database or port, so check spreads them over the cores.
 check: install-test lint typecheck contracts
-	$(CHECK_ENV) $(BIN)/pytest -q -n auto -m "$(CHECK_MARKERS)" $(PYTEST_ARGS)
+	$(CHECK_ENV) $(BIN)/pytest -q $(SPREAD) -m "$(CHECK_MARKERS)" $(PYTEST_ARGS)
 
 clean-db:
 	rm -f instance/citizenvoice.sqlite3
