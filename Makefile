@@ -9,6 +9,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Keep bytecode caches even where the environment turns them off: the suite starts many Python
+# processes (workers, CLI commands, gunicorn), and each would compile the app afresh.
+export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: run check test install install-test services lint typecheck contracts pytest clean-db
 
@@ -64,8 +67,15 @@ typecheck: install-test
 contracts: install-test
 	$(BIN)/lint-imports
 
+# Both runs spread the tests over the cores this process may use (pytest-xdist; "auto" would
+# count the host's cores, not the container's). Each worker has its own PostgreSQL database and
+# Redis database (tests/support.py), and a test module stays on one worker (loadfile), so its
+# module fixtures are built once. JOBS=1 runs everything in one process.
+JOBS ?= $(shell nproc)
+SPREAD := $(if $(filter 1,$(JOBS)),,-n $(JOBS) --dist loadfile)
+
 pytest: install-test services
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(SPREAD) $(PYTEST_ARGS)
 
 test: install-test services lint typecheck contracts pytest
 
@@ -77,7 +87,7 @@ CHECK_ENV := DATABASE_URL=postgresql://postgres@127.0.0.1:9/no_service_in_check 
 	REDIS_URL=redis://127.0.0.1:9/0
 
 check: install-test lint typecheck contracts
-	$(CHECK_ENV) $(BIN)/pytest -q -m "$(CHECK_MARKERS)" $(PYTEST_ARGS)
+	$(CHECK_ENV) $(BIN)/pytest -q $(SPREAD) -m "$(CHECK_MARKERS)" $(PYTEST_ARGS)
 
 clean-db:
 	rm -f instance/citizenvoice.sqlite3

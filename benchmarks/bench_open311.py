@@ -260,7 +260,9 @@ def main(argv: list[str] | None = None) -> None:
         "20 ids": "?service_request_id=" + ",".join(numbers),
     }
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     results: dict[str, Any] = {}
     try:

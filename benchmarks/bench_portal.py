@@ -66,7 +66,9 @@ def _serve(sqlite: str, overrides: dict[str, str] | None = None) -> Iterator[str
     app = create_app(DevelopmentConfig(env))
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log on stdout
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"

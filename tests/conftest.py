@@ -10,6 +10,7 @@ import logging
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import factories
 import pytest
@@ -278,8 +279,21 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         root.setLevel(logging.INFO)
 
 
+# Findings of pytest-xdist workers, handed to the controlling process as each worker ends.
+_XDIST_FINDINGS: list[str] = []
+
+
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """(pytest-xdist, controller) Collect a finished worker's log findings."""
+    _XDIST_FINDINGS.extend(getattr(node, "workeroutput", {}).get("log_findings", []))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Scan what worker processes logged too; fail the run on any finding."""
+    """Scan what worker processes logged too; fail the run on any finding.
+
+    Under pytest-xdist each worker scans its own logs and hands its findings to the controller,
+    which reports them all and fails the run (a worker's exit status is not the run's).
+    """
     logging.getLogger().removeHandler(_LOG_SCAN)
     findings = list(_LOG_SCAN.findings)
     for entry in SUBPROCESS_LOGS:
@@ -289,6 +303,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             findings.extend(_scan(entry.read_text("utf-8", "replace"), f"process log {entry}"))
         else:
             findings.extend(_scan(entry, "process output"))
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["log_findings"] = findings
+        return
+    findings.extend(_XDIST_FINDINGS)
     if not findings:
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")

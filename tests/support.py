@@ -35,10 +35,33 @@ __all__ = [
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-TEST_DATABASE_URL = (
-    os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/citizenvoice_test"
+
+REDIS_DATABASES = 16  # Redis's default "databases" setting
+
+
+def _per_worker(database_url: str, redis_url: str, worker: str | None) -> tuple[str, str]:
+    """The database and Redis URLs of one pytest-xdist worker ("gw0", "gw1", ...).
+
+    Tests empty the database and flush the Redis database they own, so two workers never
+    share either: worker N adds "_gwN" to the database name and counts Redis databases down
+    from the given one (wrapping round Redis's 16). Without xdist (``worker`` None) the URLs are used as given.
+    """
+    if not worker:
+        return database_url, redis_url
+    index = int(worker.removeprefix("gw"))
+    redis_parts = urlsplit(redis_url)
+    redis_db = (int(redis_parts.path.lstrip("/") or 0) - index) % REDIS_DATABASES
+    return (
+        f"{database_url}_{worker}",
+        urlunsplit(redis_parts._replace(path=f"/{redis_db}")),
+    )
+
+
+TEST_DATABASE_URL, TEST_REDIS_URL = _per_worker(
+    os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/citizenvoice_test",
+    os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15",
+    os.environ.get("PYTEST_XDIST_WORKER"),
 )
-TEST_REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
 
 # What processes started by the suite logged (file paths, or output read by communicate()):
 # the session's log scan (conftest.py) checks it for personal data and tracking codes.

@@ -264,6 +264,7 @@ def test_concurrent_denied_requests_never_fork_the_chain(chain_app):
 # --------------------------------------------------------------------------- migration
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
 def test_the_migration_numbers_existing_entries_in_order(backend, tmp_path):
     """Rows written before 0012 get positions 1..n in id order; verify names them as unkeyed."""
@@ -351,7 +352,9 @@ def test_concurrent_requests_to_a_live_server_never_fork_the_chain(chain_app):
         make_user(chain_app, "department_staff", "rsj", username, PASSWORD)
     case_id = file_submission(chain_app, CASE_TEXT, department="cgzf")
     server = make_server("127.0.0.1", 0, chain_app, threaded=True)
-    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     serving.start()
     base = f"http://127.0.0.1:{server.server_port}"
     try:

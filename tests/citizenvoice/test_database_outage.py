@@ -182,7 +182,9 @@ def test_a_live_server_answers_503_within_bounds_when_the_database_goes_silent(
     proxied_app: Flask, proxy: FaultProxy
 ) -> None:
     server = make_server("127.0.0.1", 0, proxied_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     base = f"http://127.0.0.1:{server.server_port}"
     body = json.dumps({"kind": "complaint", "department": None, "text": COMPLAINT}).encode()

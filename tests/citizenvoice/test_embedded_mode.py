@@ -39,6 +39,7 @@ def test_seed_analyses_the_demo_cases_in_process_without_redis(tmp_path):
     assert len(categories - {None}) >= 3
 
 
+@pytest.mark.slow
 def test_a_complaint_through_the_api_is_analysed_in_process(tmp_path):
     app = _embedded_app(tmp_path)
     app.test_cli_runner().invoke(args=["seed", "--messages", "0"])
@@ -58,6 +59,7 @@ def test_a_complaint_through_the_api_is_analysed_in_process(tmp_path):
     assert body["category"] == "劳动和社会保障"
 
 
+@pytest.mark.slow
 def test_make_run_journey_resident_staff_reply_follow_up_office_compute(tmp_path):
     """What ``make run`` offers a newcomer, end to end on SQLite with in-process analysis.
 

@@ -46,6 +46,7 @@ ANSWERS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_disagreements_are_flagged_with_both_figures_and_never_rescored(both):
     cases = []

@@ -66,6 +66,7 @@ def test_a_staff_correction_is_a_strong_category_label(both):
         assert label.author is not None
 
 
+@pytest.mark.slow
 def test_a_rating_with_stars_is_a_weak_sentiment_label(both):
     client = both.test_client()
     response = client.post(
@@ -160,7 +161,9 @@ def _at_once(app: Flask, jobs: list) -> list[int]:
     from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     serving.start()
     try:
         browsers = [Browser(server.server_port) for _ in jobs]
@@ -183,6 +186,7 @@ def _at_once(app: Flask, jobs: list) -> list[int]:
         serving.join(timeout=10)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_concurrent_corrections_and_follow_ups_are_each_captured_once(both):
     case = file_case(both, COMPLAINT, until="replied")

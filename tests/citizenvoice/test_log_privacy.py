@@ -118,7 +118,9 @@ def test_the_development_servers_request_log_has_no_tracking_code(seeded):
     with seeded.app_context():
         code = db.session.get(Submission, case_id).tracking_code
     server = make_server("127.0.0.1", 0, seeded, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         with _collected("werkzeug") as collected:

@@ -18,14 +18,14 @@ from citizenvoice.domain.tracking import new_tracking_code
 pytestmark = pytest.mark.slow  # each test runs a whole pytest session in a subprocess
 
 
-def _run_suite(tmp_path: Path, body: str) -> subprocess.CompletedProcess[str]:
+def _run_suite(tmp_path: Path, body: str, *args: str) -> subprocess.CompletedProcess[str]:
     shutil.copy(PROJECT_ROOT / "tests" / "conftest.py", tmp_path / "conftest.py")
     (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     (tmp_path / "test_inner.py").write_text(body, encoding="utf-8")
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(PROJECT_ROOT), str(PROJECT_ROOT / "tests")])
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args, str(tmp_path)],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -35,7 +35,10 @@ def _run_suite(tmp_path: Path, body: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.timeout(180)
-def test_the_scan_fails_a_run_whose_logs_carry_personal_data(tmp_path):
+# make check and make test spread the suite over pytest-xdist workers: a worker's findings
+# must fail the whole run too.
+@pytest.mark.parametrize("spread", [(), ("-n", "2")], ids=["one_process", "xdist"])
+def test_the_scan_fails_a_run_whose_logs_carry_personal_data(tmp_path, spread):
     code = new_tracking_code()
     worker_log = tmp_path / "worker.log"
     worker_log.write_text(f"job=analyse outcome=done code={code}\n", encoding="utf-8")
@@ -48,6 +51,7 @@ def test_the_scan_fails_a_run_whose_logs_carry_personal_data(tmp_path):
         "    logging.getLogger('citizenvoice.jobs').info('filed by 13912345678')\n"
         "    logging.getLogger('werkzeug').warning('id 110101199003071234')\n"
         f"    SUBPROCESS_LOGS.append(Path({str(worker_log)!r}))\n",
+        *spread,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 1, output

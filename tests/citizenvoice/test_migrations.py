@@ -76,6 +76,7 @@ def test_models_and_migrations_agree(app):
     assert diff == []
 
 
+@pytest.mark.slow
 def test_upgrading_erases_the_phone_of_submissions_stored_anonymous(tmp_path):
     """Anonymous must mean anonymous for rows stored before the rule too (migration 0013)."""
     from sqlalchemy import text

@@ -12,6 +12,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from citizenvoice import create_app
 from citizenvoice.domain.analysis import DEFAULT_ROUTING_MIN_CONFIDENCE
 from config import (
@@ -166,6 +168,7 @@ def test_defaults_and_overrides_of_the_new_settings(tmp_path: Path) -> None:
     assert cache_dir == str(tmp_path)
 
 
+@pytest.mark.slow
 def test_the_app_hands_nlp_its_dictionaries(tmp_path: Path) -> None:
     extra = tmp_path / "deploy.txt"
     extra.write_text("芙蓉星城花苑 ns\n", encoding="utf-8")

@@ -264,7 +264,9 @@ def test_simultaneous_posts_of_one_code_store_once(survey_app: Flask, tmp_path: 
         ]
     }
     server = make_server("127.0.0.1", 0, survey_app, threaded=True)
-    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     serving.start()
     results: list[list[int]] = []
     try:

@@ -288,7 +288,9 @@ def test_simultaneous_clicks_open_exactly_one_task(seeded: Flask) -> None:
     assert cookie is not None
     form = {"csrf_token": token, "department": "cgzf", "category": _group(app)}
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     serving.start()
     clicks = 6
     start = threading.Barrier(clicks)
@@ -345,6 +347,7 @@ def test_the_office_button_queues_one_job_that_analyses_once(comments_app: Flask
         assert analyse_survey_comments_job(campaign_id) == {"analysed": 0}
 
 
+@pytest.mark.slow
 def test_the_button_analyses_in_process_in_the_embedded_default(tmp_path) -> None:
     """SQLite, no Redis: the button runs the analysis on the web process's runner thread."""
     from flask_migrate import upgrade

@@ -253,7 +253,9 @@ def test_hostile_settings_and_create_values_are_form_errors(office) -> None:
 
 def _serve(app: Flask) -> tuple[object, threading.Thread]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     return server, thread
 

@@ -230,7 +230,9 @@ def test_simultaneous_posts_of_one_code_store_picks_once(survey_app: Flask, tmp_
     (code,) = invite(survey_app, campaign, "residents", 1, tmp_path / "c.csv")
     body = {"answers": answers_of(survey_app.test_client(), code), "priority": ids[:2]}
     server = make_server("127.0.0.1", 0, survey_app, threaded=True)
-    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     serving.start()
     statuses = [0, 0]
     start = threading.Barrier(2)
@@ -357,7 +359,9 @@ def test_simultaneous_task_clicks_open_one_task(survey_app: Flask):
         f"&source_value=dup-race&deadline={(date.today() + timedelta(days=9)).isoformat()}"
     )
     server = make_server("127.0.0.1", 0, survey_app, threaded=True)
-    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     serving.start()
     statuses: list[str] = ["", ""]
     start = threading.Barrier(2)

@@ -31,7 +31,9 @@ def app(db_app: Flask) -> Flask:
 def live_server(seeded: Flask) -> Iterator[str]:
     """Serve the seeded test app on a free loopback port for the duration of one test."""
     server = make_server("127.0.0.1", 0, seeded, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()

@@ -44,7 +44,9 @@ def proxied_server(seeded: Flask, proxy: FaultProxy) -> Iterator[str]:
     """A live server of an app that reaches PostgreSQL through the fault proxy."""
     app = create_app(testing_config(DATABASE_URL=through_proxy(TEST_DATABASE_URL, proxy)))
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()

@@ -45,6 +45,7 @@ def default_model() -> CategoryClassifier:
     return load_default_classifier()
 
 
+@pytest.mark.slow
 def test_prediction_shape_and_probabilities(
     small_model: CategoryClassifier, segmenter: Segmenter
 ) -> None:
@@ -61,6 +62,7 @@ def test_prediction_shape_and_probabilities(
     assert pred.uncertain == (pred.confidence < small_model.uncertain_threshold_)
 
 
+@pytest.mark.slow
 def test_fit_is_deterministic_with_a_fixed_random_state(
     small_corpus: tuple[list[str], list[list[str]], list[str]], small_model: CategoryClassifier
 ) -> None:
@@ -215,6 +217,7 @@ def test_nbsvm_folds_the_ratios_into_linear_weights(
     assert classes[int(np.argmax(xq @ coef.T + intercept))] == "环境保护"
 
 
+@pytest.mark.slow
 def test_plain_svm_estimator_still_works_and_round_trips(
     tmp_path: Path, small_corpus: tuple[list[str], list[list[str]], list[str]]
 ) -> None:

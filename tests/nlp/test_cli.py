@@ -72,6 +72,7 @@ def test_evaluate_missing_label_column_exit_2(
     assert "label" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_usage_errors_exit_2() -> None:
     proc = _run("predict", "--input", "x.csv")
     assert proc.returncode == 2
@@ -151,6 +152,7 @@ def test_predict_writes_every_row_with_the_contract_columns(
     assert accuracy > 0.7
 
 
+@pytest.mark.slow
 def test_evaluate_prints_one_json_object(
     tmp_path: Path, real_rows: list[tuple[str, str, str]], capsys: pytest.CaptureFixture[str]
 ) -> None:

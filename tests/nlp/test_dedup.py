@@ -193,6 +193,7 @@ def test_deterministic_with_fixed_random_state() -> None:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(data_dir(required=False) is None, reason="shared data not available")
 def test_hot_messages_groups_known_reposts() -> None:
     hot = load_hot_messages()

@@ -21,12 +21,14 @@ distributions = st.dictionaries(
 ).filter(lambda d: sum(d.values()) > 0)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(distributions, distributions)
 def test_psi_is_never_negative(expected: dict[str, int], actual: dict[str, int]) -> None:
     assert population_stability_index(expected, actual) >= 0
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(distributions, st.integers(min_value=1, max_value=50))
 def test_psi_is_zero_for_identical_distributions(dist: dict[str, int], scale: int) -> None:
@@ -35,6 +37,7 @@ def test_psi_is_zero_for_identical_distributions(dist: dict[str, int], scale: in
     assert population_stability_index(dist, scaled) == pytest.approx(0, abs=1e-12)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(
     st.dictionaries(st.sampled_from(LABELS), st.integers(1, 1000), min_size=2),

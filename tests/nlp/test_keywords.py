@@ -94,12 +94,14 @@ def test_fit_on_empty_corpus_raises() -> None:
         KeywordExtractor().fit([])
 
 
+@pytest.mark.slow
 def test_long_input_is_handled(extractor: KeywordExtractor) -> None:
     tokens = ["噪音扰民", "小区", "物业", "停水"] * 25_000
     assert len(extractor.tfidf(tokens)) == 4
     assert len(textrank(tokens)) == 4
 
 
+@pytest.mark.slow
 def test_whole_words_are_dictionary_words_of_a_content_part_of_speech() -> None:
     from nlp.keywords import is_whole_word
     from nlp.segment import default_segmenter

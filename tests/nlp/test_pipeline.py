@@ -135,6 +135,7 @@ def test_analysis_is_frozen(analyzer: Analyzer) -> None:
         a.category = "x"  # type: ignore[misc]
 
 
+@pytest.mark.slow
 def test_model_dir_argument(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "keywords").mkdir()
     shutil.copy(DEFAULT_IDF_PATH, tmp_path / "keywords" / "idf.tsv.gz")

@@ -42,6 +42,7 @@ def _modules_after(statement: str) -> list[str]:
     return list(json.loads(out.stdout))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "statement",
     [

@@ -78,6 +78,7 @@ def test_default_segmenter_is_shared() -> None:
     assert default_segmenter() is default_segmenter()
 
 
+@pytest.mark.slow
 def test_extra_dictionary_argument(segmenter: Segmenter, tmp_path: Path) -> None:
     text = "投诉芙蓉星城花苑物业"
     extra = tmp_path / "deploy.txt"
@@ -86,6 +87,7 @@ def test_extra_dictionary_argument(segmenter: Segmenter, tmp_path: Path) -> None
     assert "芙蓉星城花苑" in Segmenter(extra_dicts=[extra]).cut(text)
 
 
+@pytest.mark.slow
 def test_default_segmenter_takes_configured_dictionaries(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

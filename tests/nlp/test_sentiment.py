@@ -69,6 +69,7 @@ def test_default_model_reads_real_service_comments(
     assert all(0.0 <= r.score <= 1.0 for r in results)
 
 
+@pytest.mark.slow
 def test_fit_is_deterministic_and_round_trips(
     tmp_path: Path, small_reviews: tuple[list[str], list[list[str]], list[int], list[str]]
 ) -> None:

@@ -181,6 +181,7 @@ def test_citizen_messages_split_in_two_disjoint_halves(segmenter: Segmenter) -> 
     assert again is not None and again[0].texts == pool.texts
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(data_dir(required=False) is None, reason="shared data not available")
 def test_a_retrain_can_leave_a_review_domain_out_of_training():
     """bench_learning measures a domain the model never saw: ``exclude_domains`` drops it

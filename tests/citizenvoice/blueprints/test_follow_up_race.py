@@ -64,6 +64,7 @@ class Resident:
             connection.close()
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_concurrent_follow_ups_store_one_and_tell_the_others_it_is_answered(race_app):
     # A case signed and answered through the workflow service rather than the reply page:
@@ -73,7 +74,9 @@ def test_concurrent_follow_ups_store_one_and_tell_the_others_it_is_answered(race
     assert case["status"] == "replied"
     code = case["code"]
     server = make_server("127.0.0.1", 0, race_app, threaded=True)
-    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     serving.start()
     try:
         residents = [Resident(server.server_port) for _ in range(RESIDENTS)]

@@ -71,6 +71,7 @@ def embedded(tmp_path: Path) -> Iterator[Flask]:
     yield from embedded_app(tmp_path / "embedded.sqlite3", seed=False, **keys)
 
 
+@pytest.mark.slow
 def test_the_embedded_default_is_ready_without_redis(embedded: Flask) -> None:
     response = embedded.test_client().get("/readyz")
     assert response.status_code == 200

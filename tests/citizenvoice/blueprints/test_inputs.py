@@ -376,6 +376,7 @@ def _embedded_app(tmp_path):
     return next(embedded_app(tmp_path / "embedded.sqlite3"))
 
 
+@pytest.mark.slow
 def test_sqlite_stores_no_control_characters_from_a_form_or_the_api(tmp_path):
     app = _embedded_app(tmp_path)
     client = app.test_client()

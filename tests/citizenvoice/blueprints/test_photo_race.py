@@ -35,7 +35,9 @@ def app(db_app, tmp_path) -> Flask:
 @pytest.fixture
 def port(seeded) -> Iterator[int]:
     server = make_server("127.0.0.1", 0, seeded, threaded=True)
-    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     serving.start()
     yield server.server_port
     server.shutdown()

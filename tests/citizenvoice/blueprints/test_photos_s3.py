@@ -248,7 +248,9 @@ def test_the_setting_is_parsed_without_leaking_the_secret():
 @pytest.fixture
 def port(seeded) -> Iterator[int]:
     server = make_server("127.0.0.1", 0, seeded, threaded=True)
-    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     serving.start()
     yield server.server_port
     server.shutdown()

@@ -477,6 +477,7 @@ def test_before_after_on_really_analysed_cases_and_shown_with_charts(world, anal
     assert 'id="before-after"' in staff_html.get_data(as_text=True)
 
 
+@pytest.mark.slow
 def test_keywords_and_before_after_also_work_on_the_embedded_sqlite_database(tmp_path):
     config = DevelopmentConfig({"DATABASE_URL": f"sqlite:///{tmp_path / 'embedded.sqlite3'}"})
     config.DATA_DIR = None

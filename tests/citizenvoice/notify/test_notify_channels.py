@@ -78,7 +78,9 @@ class _AliyunHandler(BaseHTTPRequestHandler):
 @pytest.fixture
 def aliyun() -> Iterator[FakeAliyun]:
     server = FakeAliyun()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     yield server
     server.shutdown()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
+import pytest
 from factories import csrf_token
 from flask import Flask
 from sqlalchemy import select
@@ -45,6 +46,7 @@ def _reply(app: Flask, case_id: int) -> None:
         db.session.commit()
 
 
+@pytest.mark.slow
 def test_accepted_message_reaches_the_file_once(notify_app: Flask) -> None:
     case_id = file_complaint(notify_app)
     (row,) = _rows(notify_app)

@@ -181,6 +181,7 @@ def test_accepted_and_replied_mails_reach_a_real_smtp_server(
     assert leaks == []
 
 
+@pytest.mark.slow
 def test_the_address_is_stored_encrypted_masked_and_shown_masked_to_staff(
     mail_app: Flask,
 ) -> None:
@@ -247,6 +248,7 @@ def test_unsubscribe_stops_mail_to_the_address(mail_app: Flask, inbox: tuple[_In
     assert len(server.mails()) == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
 def test_hostile_addresses_are_refused_on_the_api(mail_app: Flask, value: str) -> None:
     body = {"kind": "complaint", "department": "cgzf", "text": TEXT, "contact_email": value}
@@ -331,13 +333,16 @@ def _post(base: str, payload: dict[str, Any]) -> int:
         return int(error.code)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_concurrent_submissions_each_get_exactly_one_accepted_mail(
     mail_app: Flask, inbox: tuple[_Inbox, int]
 ) -> None:
     mail_app.config["SUBMISSION_RATE_LIMIT"] = "1000/minute"
     server = make_server("127.0.0.1", 0, mail_app, threaded=True)
-    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     serving.start()
     base = f"http://127.0.0.1:{server.server_port}"
     addresses = ["first@example.com", "second@example.org"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from factories import login, make_user
 from flask import Flask
 from sqlalchemy import select
@@ -46,6 +47,7 @@ def test_queue_time_leaves_out_the_quiet_hours(notify_app: Flask) -> None:
     assert round(sms.p50_seconds) == 10 and round(sms.p95_seconds) == 20
 
 
+@pytest.mark.slow
 def test_office_sees_the_page_and_staff_do_not(notify_app: Flask) -> None:
     file_complaint(notify_app)
     make_user(notify_app, Role.OFFICE, username="office_notify")

@@ -40,7 +40,9 @@ def o311_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
 def live(o311_app: Flask) -> Iterator[str]:
     """A threaded HTTP server on a free port serving the app; yields its base URL."""
     server = make_server("127.0.0.1", 0, o311_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"

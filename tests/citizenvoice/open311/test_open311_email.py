@@ -7,6 +7,7 @@ spec's error form naming ``email``, and nothing is stored.
 
 from __future__ import annotations
 
+import pytest
 import requests
 from flask import Flask
 from sqlalchemy import func, select
@@ -35,6 +36,7 @@ def _count(app: Flask) -> int:
         return int(db.session.scalar(select(func.count()).select_from(Submission)) or 0)
 
 
+@pytest.mark.slow
 def test_a_good_email_is_kept_as_the_contact_address(
     live: str, o311_app: Flask, api_key: str
 ) -> None:
@@ -53,6 +55,7 @@ def test_a_good_email_is_kept_as_the_contact_address(
     assert "example.com" not in listing.lower()
 
 
+@pytest.mark.slow
 def test_a_bad_email_is_a_400_naming_the_parameter(
     live: str, o311_app: Flask, api_key: str
 ) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from xml.etree import ElementTree
 
+import pytest
 import requests
 from flask import Flask
 from sqlalchemy import func, select
@@ -42,6 +43,7 @@ def post(base: str, fmt: str = "json", **fields: str) -> requests.Response:
     return requests.post(f"{base}/open311/v2/requests.{fmt}", data=fields, timeout=TIMEOUT)
 
 
+@pytest.mark.slow
 def test_discovery_names_the_specification_in_both_formats(live: str) -> None:
     answer = requests.get(f"{live}/open311/discovery.json", timeout=TIMEOUT)
     assert answer.status_code == 200
@@ -59,6 +61,7 @@ def test_discovery_names_the_specification_in_both_formats(live: str) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_services_and_definitions_match_the_schemas(live: str, validate) -> None:
     services = requests.get(f"{live}/open311/v2/services.json", timeout=TIMEOUT)
     assert services.status_code == 200
@@ -86,6 +89,7 @@ def test_services_and_definitions_match_the_schemas(live: str, validate) -> None
         assert missing.status_code == 404
 
 
+@pytest.mark.slow
 def test_posting_files_a_complaint_through_the_sites_service(
     live: str, o311_app: Flask, api_key: str, validate
 ) -> None:
@@ -148,6 +152,7 @@ def test_posting_files_a_complaint_through_the_sites_service(
         assert tracking_code not in response.text and PHONE not in response.text
 
 
+@pytest.mark.slow
 def test_a_private_request_is_listed_nowhere_and_answers_its_status_only(
     live: str, api_key: str
 ) -> None:
@@ -174,6 +179,7 @@ def test_a_private_request_is_listed_nowhere_and_answers_its_status_only(
         assert request["status_notes"] == "已受理"
 
 
+@pytest.mark.slow
 def test_bad_posts_answer_400_in_the_specs_form(live: str, api_key: str) -> None:
     code = first_department(live)
     cases = [
@@ -209,6 +215,7 @@ def test_bad_posts_answer_400_in_the_specs_form(live: str, api_key: str) -> None
     assert answer.status_code == 200, answer.text
 
 
+@pytest.mark.slow
 def test_the_georeport_client_reads_services_and_requests_in_both_formats(
     live: str, api_key: str
 ) -> None:
@@ -231,6 +238,7 @@ def test_the_georeport_client_reads_services_and_requests_in_both_formats(
         assert one["service_request_id"] == number and one["status"] == "open"
 
 
+@pytest.mark.slow
 def test_keys_are_stored_hashed_and_revoking_one_refuses_it(
     live: str, o311_app: Flask, api_key: str
 ) -> None:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 from xml.etree import ElementTree
 
+import pytest
 import requests
 from flask import Flask
 from sqlalchemy import select
@@ -52,6 +53,7 @@ def department_codes(app: Flask) -> list[str]:
         return list(db.session.scalars(select(Department.code).order_by(Department.code)))
 
 
+@pytest.mark.slow
 def test_listing_filters_defaults_and_pages(live: str, o311_app: Flask, validate) -> None:
     first, second = department_codes(o311_app)[:2]
     recent = file_case(o311_app, days_ago=1, department=first)
@@ -92,6 +94,7 @@ def test_listing_filters_defaults_and_pages(live: str, o311_app: Flask, validate
     assert root.find("request/description").text  # a public case keeps its redacted text
 
 
+@pytest.mark.slow
 def test_bad_filters_are_400_and_unknown_ids_404(live: str) -> None:
     for query in (
         "?status=pending",
@@ -125,6 +128,7 @@ def test_bad_filters_are_400_and_unknown_ids_404(live: str) -> None:
         assert "<html" not in answer.text.lower()
 
 
+@pytest.mark.slow
 def test_every_error_under_open311_is_in_the_specs_form(live: str, o311_app: Flask) -> None:
     unknown = requests.get(f"{live}/open311/v2/nothing.json", timeout=TIMEOUT)
     assert unknown.status_code == 404

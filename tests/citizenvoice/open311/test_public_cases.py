@@ -46,6 +46,7 @@ def post_json(base: str, payload: dict) -> tuple[int, dict]:
         return error.code, json.loads(error.read())
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_concurrent_submissions_get_distinct_consecutive_numbers(
     live: str, o311_app: Flask
@@ -109,6 +110,7 @@ def test_the_api_takes_coordinates_and_consent(o311_app: Flask) -> None:
         assert field in refused.get_json()["error"]["fields"], (bad, refused.get_json())
 
 
+@pytest.mark.slow
 def test_the_form_takes_coordinates_and_consent_default_off(o311_app: Flask) -> None:
     client = o311_app.test_client()
     page = client.get("/submit/complaint").get_data(as_text=True)
@@ -234,6 +236,7 @@ def test_public_case_text_masks_the_case_text() -> None:
     assert "垃圾堆积" in public
 
 
+@pytest.mark.slow
 def test_migration_numbers_existing_cases_in_filing_order(tmp_path: Path) -> None:
     app = create_app(DevelopmentConfig({"DATABASE_URL": f"sqlite:///{tmp_path / 'm.sqlite3'}"}))
     with app.app_context():

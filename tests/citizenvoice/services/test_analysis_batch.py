@@ -240,6 +240,7 @@ def test_draining_is_off_when_its_budget_is_zero(seeded):
         assert _analysis_counts() == (2, len(ids) - 2, 0)
 
 
+@pytest.mark.slow
 def test_the_embedded_sqlite_database_is_never_drained(tmp_path, analyzer):
     """SQLite takes one writer at a time: a job there keeps to its own batch."""
     from citizenvoice.cli import seed_demo_data
@@ -368,6 +369,7 @@ def test_without_a_first_case_the_oldest_pending_batch_is_taken_until_none_is_le
         analyse_batch(analyzer, first=ids[0], ids=ids)
 
 
+@pytest.mark.slow
 def test_reanalysing_everything_runs_each_case_once_more_in_batches(store, analyzer):
     """``flask analysis reanalyse`` (and its batch job) go through the same batch service."""
     from citizenvoice.jobs import reanalyse_all_job

@@ -157,6 +157,7 @@ def test_real_queries_find_exactly_the_messages_that_contain_them(search_app, an
     assert wrong == {}
 
 
+@pytest.mark.slow
 def test_the_migration_adds_search_parts_to_rows_analysed_before(tmp_path, analyzer):
     app = _sqlite_app(tmp_path)
     texts = _store_cases(app, analyzer)
