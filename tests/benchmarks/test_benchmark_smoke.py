@@ -158,6 +158,13 @@ CASES = [
         marks=[pytest.mark.slow, needs_data],
     ),
     pytest.param(
+        "sentiment_target",
+        ["--variants", "recipe", "--shared-limit", "300"],
+        True,
+        id="sentiment_target",
+        marks=[pytest.mark.slow, needs_data],
+    ),
+    pytest.param(
         "bench_dedup", ["--n", "2000"], True, id="bench_dedup", marks=[pytest.mark.slow, needs_data]
     ),
     pytest.param(
