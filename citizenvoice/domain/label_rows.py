@@ -10,6 +10,7 @@ neutralises them (citizenvoice.domain.export).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -23,6 +24,7 @@ __all__ = [
     "MAX_CELL_CHARS",
     "LabelRow",
     "columns_of",
+    "header_columns",
     "interpret_row",
     "parse_label_time",
     "sentiment_from_stars",
@@ -99,15 +101,24 @@ class LabelRow:
     errors: tuple[str, ...] = ()
 
 
-def columns_of(header: list[Any]) -> dict[str, int]:
-    """Field -> column index for a header row; unknown columns are ignored (first one wins)."""
+def header_columns(header: list[Any], headers: Mapping[str, str]) -> dict[str, int]:
+    """Field -> column index for a header row, by ``headers`` (normalised header -> field).
+
+    Headers are compared without spaces, case or a byte-order mark; unknown columns are
+    ignored and the first column of a field wins. The office's upload formats share it.
+    """
     columns: dict[str, int] = {}
     for index, cell in enumerate(header):
         key = "".join(str(cell if cell is not None else "").split()).lower().lstrip("\ufeff")
-        field = HEADERS.get(key)
+        field = headers.get(key)
         if field is not None and field not in columns:
             columns[field] = index
     return columns
+
+
+def columns_of(header: list[Any]) -> dict[str, int]:
+    """Field -> column index for a labels file's header row (see :func:`header_columns`)."""
+    return header_columns(header, HEADERS)
 
 
 def sentiment_from_stars(stars: int) -> str:

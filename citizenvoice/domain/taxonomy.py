@@ -19,6 +19,7 @@ from typing import Any
 from citizenvoice.domain.department_names import normalise_name
 from citizenvoice.domain.export import looks_like_formula
 from citizenvoice.domain.inputs import clean_text
+from citizenvoice.domain.label_rows import header_columns
 
 __all__ = [
     "MAX_LEVELS",
@@ -79,14 +80,8 @@ class TaxonomyNode:
 
 
 def columns_of(header: list[Any]) -> dict[str, int]:
-    """Field -> column index for a header row; unknown columns are ignored (first one wins)."""
-    columns: dict[str, int] = {}
-    for index, cell in enumerate(header):
-        key = "".join(str(cell if cell is not None else "").split()).lower().lstrip("\ufeff")
-        field = HEADERS.get(key)
-        if field is not None and field not in columns:
-            columns[field] = index
-    return columns
+    """Field -> column index for a tree file's header row (as for labels files)."""
+    return header_columns(header, HEADERS)
 
 
 def _text(cells: list[Any], columns: dict[str, int], field: str) -> str:
