@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import click
 from flask.cli import with_appcontext
@@ -33,6 +34,8 @@ __all__ = ["labels_group"]
 
 EXIT_SOME_REFUSED = 1
 EXIT_UNREADABLE = 2
+
+T = TypeVar("T")
 # Rows shown per line of a dry run: enough of the text to recognise it.
 _PREVIEW_CHARS = 40
 _KIND_NAMES = {"category": "类别", "sentiment": "情感"}
@@ -57,18 +60,27 @@ def _one_line(text: str, limit: int = _PREVIEW_CHARS) -> str:
     return flat if len(flat) <= limit else flat[:limit] + "…"
 
 
-def _read(path: Path, kind: LabelKind) -> LabelFile:
-    """The checked rows of the file, or exit 2 with the reason in Chinese."""
+def read_upload_file(path: Path, read: Callable[[str, bytes], T]) -> T:
+    """``read(name, bytes)`` of the file, or exit 2 with the reason in Chinese.
+
+    The office's file imports (labels, the category tree) share it: a file that cannot be
+    opened or that ``read`` refuses as a whole (UploadError) stores nothing.
+    """
     try:
         data = path.read_bytes()
     except OSError:
         click.echo(f"无法读取文件：{path.name}", err=True)
         sys.exit(EXIT_UNREADABLE)
     try:
-        return read_labelled_file(path.name, data, kind)
+        return read(path.name, data)
     except UploadError as exc:
         click.echo(f"文件无法导入：{exc}", err=True)
         sys.exit(EXIT_UNREADABLE)
+
+
+def _read(path: Path, kind: LabelKind) -> LabelFile:
+    """The checked rows of a labels file, or exit 2 with the reason in Chinese."""
+    return read_upload_file(path, lambda name, data: read_labelled_file(name, data, kind))
 
 
 def _print_refused(rows: Sequence[LabelRow]) -> None:

@@ -14,15 +14,14 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from citizenvoice.cli.labels import read_upload_file
 from citizenvoice.extensions import db
 from citizenvoice.models import Department
 from citizenvoice.services.taxonomy import TreeFile, read_tree_file, store_tree, tree_nodes
-from citizenvoice.services.uploads import UploadError
 
 __all__ = ["taxonomy_group"]
 
 EXIT_SOME_REFUSED = 1
-EXIT_UNREADABLE = 2
 
 
 @click.group("taxonomy")
@@ -31,17 +30,8 @@ def taxonomy_group() -> None:
 
 
 def _read(path: Path) -> TreeFile:
-    """The checked rows of the file, or exit 2 with the reason in Chinese."""
-    try:
-        data = path.read_bytes()
-    except OSError:
-        click.echo(f"无法读取文件：{path.name}", err=True)
-        sys.exit(EXIT_UNREADABLE)
-    try:
-        return read_tree_file(path.name, data)
-    except UploadError as exc:
-        click.echo(f"文件无法导入：{exc}", err=True)
-        sys.exit(EXIT_UNREADABLE)
+    """The checked rows of the tree file, or exit 2 with the reason in Chinese."""
+    return read_upload_file(path, read_tree_file)
 
 
 @taxonomy_group.command("import")
