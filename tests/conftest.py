@@ -283,6 +283,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 _XDIST_FINDINGS: list[str] = []
 
 
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: a run with -p no:xdist has no such spec
 def pytest_testnodedown(node: Any, error: object) -> None:
     """(pytest-xdist, controller) Collect a finished worker's log findings."""
     _XDIST_FINDINGS.extend(getattr(node, "workeroutput", {}).get("log_findings", []))
