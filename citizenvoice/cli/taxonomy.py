@@ -17,7 +17,13 @@ from sqlalchemy import select
 from citizenvoice.cli.labels import read_upload_file
 from citizenvoice.extensions import db
 from citizenvoice.models import Department
-from citizenvoice.services.taxonomy import TreeFile, read_tree_file, store_tree, tree_nodes
+from citizenvoice.services.taxonomy import (
+    NOTHING_TO_STORE,
+    TreeFile,
+    read_tree_file,
+    store_tree,
+    tree_nodes,
+)
 
 __all__ = ["taxonomy_group"]
 
@@ -42,7 +48,8 @@ def import_command(file: Path, dry_run: bool) -> None:
     """Import the category tree (CSV or XLSX); the file replaces the stored tree.
 
     Exit 0: every row stored. Exit 1: some rows refused (printed with their line), the good
-    rows stored. Exit 2: the file could not be read; nothing stored.
+    rows stored (none at all when every row is refused). Exit 2: the file could not be read;
+    nothing stored.
     """
     tree = _read(file)
     refused = tree.refused
@@ -55,6 +62,8 @@ def import_command(file: Path, dry_run: bool) -> None:
             f"预览：共 {len(tree.rows)} 行，拒绝 {len(refused)} 行；分类 {len(tree.nodes)} 个"
             f"（末级 {leaves} 个）；未保存任何数据"
         )
+    elif not tree.nodes:
+        click.echo(NOTHING_TO_STORE)
     else:
         try:
             counts = store_tree(tree, f"import:{file.name}"[:200])

@@ -36,6 +36,7 @@ from citizenvoice.services.uploads import UploadError, read_table
 
 __all__ = [
     "MAX_TREE_ROWS",
+    "NOTHING_TO_STORE",
     "TreeFile",
     "category_lookup",
     "read_tree_file",
@@ -44,6 +45,8 @@ __all__ = [
     "tree_classes",
     "tree_nodes",
 ]
+
+NOTHING_TO_STORE = "文件中没有可导入的分类（所有行都被拒绝），现有分类体系保持不变"
 
 # A national 12345 tree has a few thousand leaves; the bound keeps a hostile file cheap.
 MAX_TREE_ROWS = 20_000
@@ -153,8 +156,12 @@ def _upsert(table: Any, rows: list[dict[str, Any]], key: str, columns: tuple[str
 def store_tree(tree: TreeFile, actor: str) -> dict[str, int]:
     """Make the stored tree the file's good rows; routes follow. Flushes; the caller commits.
 
-    Returns counts: nodes stored, nodes removed, routes set, routes removed.
+    Returns counts: nodes stored, nodes removed, routes set, routes removed. A file with no
+    good row is refused (UploadError) before anything changes: storing it would delete the
+    whole stored tree and every route it set.
     """
+    if not tree.nodes:
+        raise UploadError(NOTHING_TO_STORE)
     # The audit chain's lock, taken first, also makes two imports at once run one after the other.
     record(actor, "taxonomy_import", "category_tree", len(tree.nodes), {"rows": len(tree.rows)})
     rows = _node_rows(tree)

@@ -20,6 +20,7 @@ from citizenvoice.models import AuditEntry, CategoryNode, CategoryRoute, Departm
 from citizenvoice.services.labels import labels_for_training
 from citizenvoice.services.model_retrain import centre_classes
 from citizenvoice.services.taxonomy import read_tree_file, store_tree
+from citizenvoice.services.uploads import UploadError
 
 
 @pytest.fixture
@@ -201,3 +202,46 @@ def test_the_office_page_previews_then_stores_the_tree(app):
     assert done.status_code == 303 and len(_tree(app)) == 6
     assert _routes(app) == {"供水": "zj", "噪音": "hb", "环境保护·其他": "hb"}
     assert "城乡建设·其他" in client.get("/office/taxonomy/import").get_data(as_text=True)
+
+
+def test_a_file_whose_every_row_is_refused_changes_nothing(app, tmp_path):
+    # The file is the tree: storing one with no good row would delete every category and
+    # route the office has. CLI, page and service all refuse it and keep what is stored.
+    import base64
+    import hashlib
+
+    from factories import csrf_token, login, make_user
+
+    assert _run(app, tmp_path, _csv(TREE)).exit_code == 0
+    before_tree, before_routes = _tree(app), _routes(app)
+    refused = _csv(
+        [TREE[0], ["=cmd|' /C calc'!A0", "x", "", ""], ["教育", "学校", "", "没有这个局"]]
+    )
+    result = _run(app, tmp_path, refused)
+    assert result.exit_code == 1, result.output
+    assert "没有可导入的分类" in result.output and "已导入" not in result.output
+    with app.app_context():
+        with pytest.raises(UploadError, match="没有可导入的分类"):
+            store_tree(read_tree_file("tree.csv", refused), "office")
+        db.session.rollback()
+    make_user(app, "office", None, "office_refused")
+    client = login(app, "office_refused")
+    page = client.get("/office/taxonomy/import").get_data(as_text=True)
+    preview = client.post(
+        "/office/taxonomy/import",
+        data={"csrf_token": csrf_token(page), "file": (io.BytesIO(refused), "tree.csv")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    assert 'id="nothing-to-store"' in preview and 'id="confirm-import"' not in preview
+    forged = client.post(  # a confirm posted anyway, with the file's own payload and hash
+        "/office/taxonomy/import",
+        data={
+            "csrf_token": csrf_token(preview),
+            "confirm": "1",
+            "payload": base64.b64encode(refused).decode("ascii"),
+            "sha256": hashlib.sha256(refused).hexdigest(),
+            "filename": "tree.csv",
+        },
+    )
+    assert forged.status_code == 400 and "没有可导入的分类" in forged.get_data(as_text=True)
+    assert _tree(app) == before_tree and _routes(app) == before_routes
