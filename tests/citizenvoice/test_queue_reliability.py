@@ -298,9 +298,11 @@ def test_a_sigkilled_worker_is_recovered_and_every_submission_has_one_analysis(
         with queued_app.app_context():
             total = db.session.scalar(select(func.count()).select_from(Submission))
             db.session.remove()
-        # The documented bound is 2 to 2.5 minutes; 240 s only bounds a hang (a loaded machine
-        # may be slower, and a duration is not this test's to assert).
-        wait_for(lambda: _analysis_counts(queued_app)[1] == total, timeout=240, interval=1)
+        # The documented bound is 2 to 2.5 minutes; 400 s only bounds a hang (a loaded machine
+        # may be slower: under make test's two xdist workers the other worker's benchmark and
+        # browser tests share the cores, and one run passed 240 s; a duration is not this
+        # test's to assert). It stays under the suite's 600 s per-test timeout.
+        wait_for(lambda: _analysis_counts(queued_app)[1] == total, timeout=400, interval=1)
         recovered_after = time.monotonic() - killed_at
     finally:
         rescuer.send_signal(signal.SIGTERM)
