@@ -10,7 +10,9 @@ Recovery: if a worker dies mid-job (SIGKILL, OOM), the job's StartedJobRegistry 
 after job timeout + 60 s and the next maintenance run of any live worker (every
 ``CITIZENVOICE_WORKER_MAINTENANCE`` seconds, default 15) retries it or marks it abandoned; the
 outbox relay then re-queues anything still not analysed. With the 60-s analysis timeout a
-killed job is running again within about 2.5 minutes.
+killed job is running again within about 2.5 minutes. Its batch is not held that long: the dead
+worker's transaction ends with its connection (no forked child keeps that open, and its
+children stop with it), so the queued jobs of the batch's submissions take them at once.
 
 Outages: a Redis outage at any moment (idle, mid-job, while a result is stored, during the
 scheduler's tick) ends one run of RQ's loop, never the process: it logs, backs off (1 s
@@ -33,6 +35,7 @@ from flask import Flask
 from citizenvoice import create_app
 from citizenvoice.extensions import db
 from citizenvoice.jobs import QUEUE_NAMES, get_analyzer, periodic_jobs, worker_redis
+from citizenvoice.jobs.forking import close_pool_before_fork, stop_children_with_parent
 from citizenvoice.jobs.supervision import (
     SupervisedCronScheduler,
     SupervisedSimpleWorker,
@@ -150,7 +153,11 @@ def main(argv: list[str] | None = None) -> int:
             # models' objects again and again (tens of milliseconds a pass), as pre-forking
             # servers do.
             gc.freeze()
-            db.engine.dispose()  # no pooled connection may be shared with a forked work-horse
+            # RQ forks its scheduler (and with --fork a work-horse per job) from this process:
+            # no child may hold a PostgreSQL socket of ours, nor outlive us (jobs.forking).
+            db.session.remove()  # ends the registry read's transaction
+            close_pool_before_fork(db.engine)
+            stop_children_with_parent()
             return run_worker(app, connection, args)
     except RedisSettingsError as exc:
         log.error("%s", exc)

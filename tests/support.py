@@ -231,14 +231,23 @@ def worker_log(process: subprocess.Popen[bytes]) -> str:
     return Path(path).read_text(encoding="utf-8", errors="replace") if path else ""
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.2) -> float:
-    """Poll until ``predicate()`` is true; return the seconds it took; fail after ``timeout``."""
+def wait_for(
+    predicate: Callable[[], bool],
+    timeout: float,
+    interval: float = 0.2,
+    explain: Callable[[], str] | None = None,
+) -> float:
+    """Poll until ``predicate()`` is true; return the seconds it took; fail after ``timeout``.
+
+    ``explain()``, if given, adds what it returns (a worker's log, say) to the failure.
+    """
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if predicate():
             return time.monotonic() - started
         time.sleep(interval)
-    pytest.fail(f"condition not met within {timeout} s")
+    details = f"\n{explain()}" if explain is not None else ""
+    pytest.fail(f"condition not met within {timeout} s{details}")
 
 
 def file_submission(
