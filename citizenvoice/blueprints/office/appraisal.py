@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 from datetime import timedelta
 from typing import Any
 
@@ -13,7 +12,8 @@ from sqlalchemy import select
 
 from citizenvoice.blueprints.actions import commit_or_flash
 from citizenvoice.blueprints.auth import role_required
-from citizenvoice.blueprints.inputs import InvalidInput, accepts_upload
+from citizenvoice.blueprints.inputs import accepts_upload
+from citizenvoice.blueprints.office.uploads import IMPORT_BODY_LIMIT, confirmed_upload, new_upload
 from citizenvoice.blueprints.office.views import OFFICE_ROLES, ActionForm, office_blueprint
 from citizenvoice.charts import bar_chart, line_chart
 from citizenvoice.domain.localtime import local_midnight
@@ -43,11 +43,6 @@ from citizenvoice.services.dimension_import import preview as import_preview
 from citizenvoice.services.export import table_to_csv, table_to_xlsx
 from citizenvoice.services.integrity import check_period, decide
 from citizenvoice.services.label_flags import flags_between
-from citizenvoice.services.uploads import MAX_UPLOAD_BYTES
-
-# The preview posts the file; the confirmation posts it again as base64 in a form field (4/3
-# the size, a little more once url-encoded): twice the file limit holds either.
-IMPORT_BODY_LIMIT = 2 * MAX_UPLOAD_BYTES
 
 __all__: list[str] = []
 
@@ -282,7 +277,7 @@ def period_import(code: str) -> Any:
     if not form.validate_on_submit():
         abort(400)
     confirm = bool(request.form.get("confirm"))
-    upload = _confirmed_upload() if confirm else _new_upload()
+    upload = confirmed_upload() if confirm else new_upload()
     try:
         if upload is None:
             raise AppraisalError("请选择文件")
@@ -316,25 +311,6 @@ def _import_page(period: Period, form: ActionForm, **preview: Any) -> str:
         form=form,
         **({"preview": None} | preview),
     )
-
-
-def _new_upload() -> tuple[str, bytes] | None:
-    """(file name, bytes) of the uploaded file, or None when no file was chosen."""
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        return None
-    return upload.filename, upload.read()
-
-
-def _confirmed_upload() -> tuple[str, bytes]:
-    """(file name, bytes) carried by the preview page's hidden fields, checked by their hash."""
-    try:
-        data = base64.b64decode(request.form.get("payload", ""), validate=True)
-    except ValueError as exc:  # binascii.Error: the hidden field was altered
-        raise InvalidInput("导入数据已损坏，请重新上传文件") from exc
-    if hashlib.sha256(data).hexdigest() != request.form.get("sha256"):
-        raise InvalidInput("导入数据已损坏，请重新上传文件")
-    return request.form.get("filename", "upload.csv"), data
 
 
 @office_blueprint.route("/periods/<code>/integrity", methods=["GET", "POST"])

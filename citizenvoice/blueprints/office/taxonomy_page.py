@@ -18,11 +18,7 @@ from sqlalchemy import select
 
 from citizenvoice.blueprints.auth import role_required
 from citizenvoice.blueprints.inputs import InvalidInput, accepts_upload
-from citizenvoice.blueprints.office.appraisal import (
-    IMPORT_BODY_LIMIT,
-    _confirmed_upload,
-    _new_upload,
-)
+from citizenvoice.blueprints.office.uploads import IMPORT_BODY_LIMIT, confirmed_upload, new_upload
 from citizenvoice.blueprints.office.views import OFFICE_ROLES, ActionForm, office_blueprint
 from citizenvoice.extensions import db
 from citizenvoice.models import Department
@@ -44,7 +40,7 @@ def taxonomy_import() -> Any:
         abort(400)
     confirm = bool(request.form.get("confirm"))
     try:
-        upload = _confirmed_upload() if confirm else _new_upload()
+        upload = confirmed_upload() if confirm else new_upload()
         if upload is None:
             raise UploadError("请选择文件")
         filename, data = upload
