@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import click
 from flask.cli import with_appcontext
@@ -83,7 +83,16 @@ def _read(path: Path, kind: LabelKind) -> LabelFile:
     return read_upload_file(path, lambda name, data: read_labelled_file(name, data, kind))
 
 
-def _print_refused(rows: Sequence[LabelRow]) -> None:
+class _RefusedRow(Protocol):
+    @property
+    def line(self) -> int: ...
+
+    @property
+    def errors(self) -> tuple[str, ...]: ...
+
+
+def print_refused(rows: Sequence[_RefusedRow]) -> None:
+    """One line per refused row of an office file: its line number and its errors."""
     for row in rows:
         click.echo(f"第 {row.line} 行：{'；'.join(row.errors)}")
 
@@ -109,7 +118,7 @@ def import_command(file: Path, kind: str, dry_run: bool) -> None:
     """
     labelled = _read(file, LabelKind(kind))
     good, refused = labelled.good, labelled.refused
-    _print_refused(refused)
+    print_refused(refused)
     if dry_run:
         _print_preview(good)
         click.echo(

@@ -14,7 +14,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from citizenvoice.cli.labels import read_upload_file
+from citizenvoice.cli.labels import print_refused, read_upload_file
 from citizenvoice.extensions import db
 from citizenvoice.models import Department
 from citizenvoice.services.taxonomy import (
@@ -53,8 +53,7 @@ def import_command(file: Path, dry_run: bool) -> None:
     """
     tree = _read(file)
     refused = tree.refused
-    for row in refused:
-        click.echo(f"第 {row.line} 行：{'；'.join(row.errors)}")
+    print_refused(refused)
     parents = {n.parent_code for n in tree.nodes}
     leaves = sum(1 for n in tree.nodes if n.code not in parents)
     if dry_run:
