@@ -24,7 +24,7 @@ from citizenvoice.domain.workdays import SHANGHAI
 from citizenvoice.extensions import db
 from citizenvoice.models import RectificationTask, StatusEvent
 from citizenvoice.services.rectification import SOURCE_LABELS, STATUS_LABELS
-from citizenvoice.services.rectification.effect import DEFAULT_WINDOW, window_figures
+from citizenvoice.services.rectification.effect import DEFAULT_WINDOW, task_window
 
 __all__ = ["TaskAsOf", "cutoff", "statuses_as_of", "tasks_as_of"]
 
@@ -116,8 +116,8 @@ def _task_as_of(task: RectificationTask, until: datetime) -> TaskAsOf:
         status=STATUS_LABELS.get(status, status),
         percent=100 if closed else (percents[-1] if percents else 0),
         timeline=timeline,
-        before=public_count(window_figures(task, "整改前", opened - DEFAULT_WINDOW, opened).volume),
-        after=public_count(window_figures(task, "整改后", opened, after_end).volume),
+        before=public_count(task_window(task, "整改前", opened - DEFAULT_WINDOW, opened).volume),
+        after=public_count(task_window(task, "整改后", opened, after_end).volume),
     )
 
 

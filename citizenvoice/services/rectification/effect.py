@@ -22,7 +22,7 @@ __all__ = [
     "BeforeAfter",
     "WindowFigures",
     "before_after",
-    "window_figures",
+    "task_window",
 ]
 
 # The before/after windows: by default the 30 days before and the 30 days after the task was
@@ -88,7 +88,10 @@ class BeforeAfter:
         return round(self.after.mean_sentiment - self.before.mean_sentiment, 4)
 
 
-def _window(task: RectificationTask, label: str, start: datetime, end: datetime) -> WindowFigures:
+def task_window(
+    task: RectificationTask, label: str, start: datetime, end: datetime
+) -> WindowFigures:
+    """The task's cases in ``[start, end)``: volume and sentiment (open data cuts ``end``)."""
     scope = matching_cases(task.source_kind, task.source_value).where(
         Submission.department_id == task.department_id,
         Submission.created_at >= start,
@@ -116,13 +119,6 @@ def _window(task: RectificationTask, label: str, start: datetime, end: datetime)
     )
 
 
-def window_figures(
-    task: RectificationTask, label: str, start: datetime, end: datetime
-) -> WindowFigures:
-    """The task's cases in ``[start, end)``: volume and sentiment (open data cuts ``end``)."""
-    return _window(task, label, start, end)
-
-
 def before_after(
     task: RectificationTask, now: datetime | None = None, window: timedelta = DEFAULT_WINDOW
 ) -> BeforeAfter:
@@ -140,7 +136,7 @@ def before_after(
     window = max(timedelta(days=1), min(window, MAX_WINDOW))
     return BeforeAfter(
         window,
-        _window(task, "整改前", opened - window, opened),
-        _window(task, "整改后", opened, opened + window),
+        task_window(task, "整改前", opened - window, opened),
+        task_window(task, "整改后", opened, opened + window),
         after_elapsed=max(timedelta(0), min(now - opened, window)),
     )
