@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    FromClause,
     Integer,
     Table,
     Text,
@@ -31,6 +32,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY, JSON
 from sqlalchemy.types import TypeEngine
 
@@ -44,6 +46,7 @@ __all__ = [
     "json_select",
     "unnest",
     "update_by_id",
+    "upsert_rows",
 ]
 
 
@@ -134,6 +137,25 @@ def insert_rows(table: Table, rows: list[dict[str, Any]]) -> None:
         db.session.execute(insert(table).from_select(names, json_select(table, names, rows)))
         return
     db.session.execute(insert(table), rows)
+
+
+def upsert_rows(
+    table: FromClause,
+    rows: Sequence[dict[str, Any]],
+    key: str,
+    columns: Sequence[str],
+    batch: int = 500,
+) -> None:
+    """Insert ``rows``, or set ``columns`` on the row whose ``key`` is taken: ON CONFLICT.
+
+    Both databases; ``batch`` rows per statement. One batch must not name a key twice (ON
+    CONFLICT cannot touch a row twice).
+    """
+    dialect = sqlite if db.session.get_bind().dialect.name == "sqlite" else postgresql
+    for start in range(0, len(rows), batch):
+        statement: Any = dialect.insert(table).values(list(rows[start : start + batch]))
+        changed = {name: statement.excluded[name] for name in columns}
+        db.session.execute(statement.on_conflict_do_update(index_elements=[key], set_=changed))
 
 
 def update_by_id(table: Table, columns: Sequence[str], params: list[dict[str, Any]]) -> None:

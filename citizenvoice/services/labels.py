@@ -15,13 +15,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from citizenvoice.domain.inputs import clean_text
 from citizenvoice.domain.labels import LabelKind, LabelSource, label_key, strength_of
 from citizenvoice.extensions import db
 from citizenvoice.models import TrainingLabel
 from citizenvoice.models.base import utcnow
+from citizenvoice.services.bulk import upsert_rows
 from citizenvoice.services.redaction import redact_for_public
 
 __all__ = ["LabelInput", "count_labels", "labels_for_training", "record_labels"]
@@ -84,15 +84,13 @@ def record_labels(items: Sequence[LabelInput]) -> int:
     rows = [_row(item, now) for item in items]
     # One batch must not name a key twice (ON CONFLICT cannot touch a row twice): last one wins.
     unique = list({row["key"]: row for row in rows}.values())
-    dialect = sqlite if db.session.get_bind().dialect.name == "sqlite" else postgresql
-    table = TrainingLabel.__table__
-    for start in range(0, len(unique), _BATCH):
-        statement: Any = dialect.insert(table).values(unique[start : start + _BATCH])
-        changed = {
-            name: statement.excluded[name]
-            for name in ("label", "raw_value", "weight", "labelled_at", "author", "title")
-        }
-        db.session.execute(statement.on_conflict_do_update(index_elements=["key"], set_=changed))
+    upsert_rows(
+        TrainingLabel.__table__,
+        unique,
+        "key",
+        ("label", "raw_value", "weight", "labelled_at", "author", "title"),
+        batch=_BATCH,
+    )
     return len(unique)
 
 

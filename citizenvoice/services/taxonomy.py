@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from citizenvoice.domain.department_names import DepartmentResolver, normalise_name
 from citizenvoice.domain.taxonomy import (
@@ -32,6 +31,7 @@ from citizenvoice.extensions import db
 from citizenvoice.models import CategoryNode, CategoryRoute, Department, TrainingLabel
 from citizenvoice.models.base import utcnow
 from citizenvoice.services.audit import record
+from citizenvoice.services.bulk import upsert_rows
 from citizenvoice.services.uploads import UploadError, read_table
 
 __all__ = [
@@ -145,14 +145,6 @@ def _node_rows(tree: TreeFile) -> list[dict[str, Any]]:
     return rows
 
 
-def _upsert(table: Any, rows: list[dict[str, Any]], key: str, columns: tuple[str, ...]) -> None:
-    dialect = sqlite if db.session.get_bind().dialect.name == "sqlite" else postgresql
-    for start in range(0, len(rows), 500):
-        statement: Any = dialect.insert(table).values(rows[start : start + 500])
-        changed = {name: statement.excluded[name] for name in columns}
-        db.session.execute(statement.on_conflict_do_update(index_elements=[key], set_=changed))
-
-
 def store_tree(tree: TreeFile, actor: str) -> dict[str, int]:
     """Make the stored tree the file's good rows; routes follow. Flushes; the caller commits.
 
@@ -170,7 +162,7 @@ def store_tree(tree: TreeFile, actor: str) -> dict[str, int]:
         db.session.scalars(select(CategoryNode.label).where(CategoryNode.code.not_in(codes)))
     )
     db.session.execute(delete(CategoryNode).where(CategoryNode.code.not_in(codes)))
-    _upsert(
+    upsert_rows(
         CategoryNode.__table__,
         rows,
         "code",
@@ -181,7 +173,7 @@ def store_tree(tree: TreeFile, actor: str) -> dict[str, int]:
         for row in rows
         if row["department_id"] is not None
     ]
-    _upsert(CategoryRoute.__table__, routed, "category", ("department_id",))
+    upsert_rows(CategoryRoute.__table__, routed, "category", ("department_id",))
     unrouted = [row["label"] for row in rows if row["department_id"] is None] + gone
     removed = db.session.execute(delete(CategoryRoute).where(CategoryRoute.category.in_(unrouted)))
     counts = {
@@ -208,20 +200,29 @@ def tree_classes(used: Collection[str]) -> list[str] | None:
     none: labels at one level make one flat set of classes, and a shipped name at that level
     keeps its shipped corpus rows.
     """
+    return _classes_of(tree_nodes(), used)
+
+
+def stored_classes() -> list[str] | None:
+    """``tree_classes`` of the stored category labels: what staff may correct a case to.
+
+    Without a tree (the usual case, on every inbox and case page) the labels are not read.
+    """
     nodes = tree_nodes()
+    if not nodes:
+        return None
+    used = db.session.scalars(
+        select(TrainingLabel.label).where(TrainingLabel.kind == "category").distinct()
+    )
+    return _classes_of(nodes, set(used))
+
+
+def _classes_of(nodes: list[CategoryNode], used: Collection[str]) -> list[str] | None:
     if not nodes:
         return None
     level_of = {node.label: node.level for node in nodes}
     levels = {level_of[label] for label in used if label in level_of} or {1}
     return sorted(node.label for node in nodes if node.level in levels)
-
-
-def stored_classes() -> list[str] | None:
-    """``tree_classes`` of the stored category labels: what staff may correct a case to."""
-    used = db.session.scalars(
-        select(TrainingLabel.label).where(TrainingLabel.kind == "category").distinct()
-    )
-    return tree_classes(set(used))
 
 
 def category_lookup() -> dict[str, str] | None:
